@@ -1,0 +1,32 @@
+# drift-worker — the README's commands. Each target first installs missing system packages.
+SWIFT ?= swift
+
+.PHONY: deps build demo test bench fixtures sample-data clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product drift-worker
+
+demo: build
+	@scripts/demo.sh
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	@scripts/install-deps.sh --python
+	$(SWIFT) build -c release --product drift-bench
+	.build/release/drift-bench
+
+# Regenerate golden fixtures and sample data (needs numpy and scipy; Evidently fixtures need a venv, see Tests/DriftStatsTests/Fixtures).
+fixtures:
+	python3 Tests/DriftStatsTests/Fixtures/generate_fixtures.py
+
+sample-data:
+	python3 sample-data/generate_fraud.py
+
+clean:
+	rm -rf .build

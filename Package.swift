@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "drift-worker",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "drift-worker", targets: ["drift-worker"]),
+        .library(name: "DriftStats", targets: ["DriftStats"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C wrappers: the only targets that touch C headers.
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "DriftStats", dependencies: ["COpenBLAS"]),
+        .target(name: "DriftCapture"),
+        .target(name: "DriftStore", dependencies: ["CLibPQ"]),
+        .target(name: "DriftTriggers", dependencies: ["CCurl"]),
+        .target(name: "DriftCore", dependencies: ["DriftStats", "DriftCapture", "DriftStore", "DriftTriggers"]),
+        .executableTarget(
+            name: "drift-worker",
+            dependencies: ["DriftCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "drift-bench", dependencies: ["DriftStats"], path: "Benchmarks/drift-bench"),
+
+        .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"]),
+        .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "drift-worker"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"]),
+    ]
+)

@@ -1,0 +1,114 @@
+import Foundation
+
+/// Reads CSV (RFC 4180: comma-separated, fields optionally in double quotes with "" for a quote,
+/// CRLF or LF line ends, newlines allowed inside quoted fields) with a header row.
+/// Empty fields are missing values. A UTF-8 byte-order mark is skipped. Blank lines are
+/// skipped unless the file has a single column.
+public enum CSVReader {
+    public static func read(path: String) throws -> Table {
+        try read(data: TabularFile.load(path), source: path)
+    }
+
+    public static func read(data: Data, source: String) throws -> Table {
+        var parser = Parser(bytes: [UInt8](data), source: source)
+        guard let header = try parser.nextRecord() else { throw TableError.empty(file: source) }
+        let names = header.fields.map { $0 ?? "" }
+        var seen = Set<String>()
+        for n in names where !seen.insert(n).inserted { throw TableError.duplicateColumn(file: source, column: n) }
+        var cells = [[Cell]](repeating: [], count: names.count)
+        var lines: [Int] = []
+        while let record = try parser.nextRecord() {
+            if record.fields.count == 1 && record.fields[0] == nil && names.count > 1 { continue }
+            guard record.fields.count == names.count else {
+                throw TableError.raggedRow(file: source, line: record.line, fields: record.fields.count, expected: names.count)
+            }
+            for (c, f) in record.fields.enumerated() { cells[c].append(f.map(Cell.text) ?? .missing) }
+            lines.append(record.line)
+        }
+        if lines.isEmpty { throw TableError.noRows(file: source) }
+        return Table(source: source, columnNames: names, cells: cells, lines: lines)
+    }
+
+    struct Record {
+        var fields: [String?]
+        var line: Int
+    }
+
+    struct Parser {
+        let bytes: [UInt8]
+        let source: String
+        var pos = 0
+        var line = 1
+
+        init(bytes: [UInt8], source: String) {
+            self.bytes = bytes
+            self.source = source
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }
+        }
+
+        mutating func nextRecord() throws -> Record? {
+            guard pos < bytes.count else { return nil }
+            let startLine = line
+            var fields: [String?] = []
+            while true {
+                let (field, end) = try nextField()
+                fields.append(field)
+                switch end {
+                case .comma: continue
+                case .newline, .eof: return Record(fields: fields, line: startLine)
+                }
+            }
+        }
+
+        enum FieldEnd { case comma, newline, eof }
+
+        private mutating func consumeLineEnd() -> Bool {
+            if bytes[pos] == UInt8(ascii: "\n") { pos += 1; line += 1; return true }
+            if bytes[pos] == UInt8(ascii: "\r") {
+                pos += 1
+                if pos < bytes.count && bytes[pos] == UInt8(ascii: "\n") { pos += 1 }
+                line += 1
+                return true
+            }
+            return false
+        }
+
+        mutating func nextField() throws -> (String?, FieldEnd) {
+            let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+            if pos < bytes.count && bytes[pos] == quote {
+                let openLine = line
+                pos += 1
+                var buf: [UInt8] = []
+                while true {
+                    guard pos < bytes.count else { throw TableError.unterminatedQuote(file: source, line: openLine) }
+                    let b = bytes[pos]
+                    if b == quote {
+                        if pos + 1 < bytes.count && bytes[pos + 1] == quote { buf.append(quote); pos += 2; continue }
+                        pos += 1
+                        break
+                    }
+                    if b == UInt8(ascii: "\n") { line += 1 }
+                    buf.append(b)
+                    pos += 1
+                }
+                let text = String(decoding: buf, as: UTF8.self)
+                let value: String? = text.isEmpty ? nil : text
+                if pos >= bytes.count { return (value, .eof) }
+                if bytes[pos] == comma { pos += 1; return (value, .comma) }
+                if consumeLineEnd() { return (value, .newline) }
+                throw TableError.malformedQuote(file: source, line: line)
+            }
+            let start = pos
+            while pos < bytes.count {
+                let b = bytes[pos]
+                if b == comma || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") { break }
+                pos += 1
+            }
+            let value: String? = pos == start ? nil : String(decoding: bytes[start..<pos], as: UTF8.self)
+            if pos >= bytes.count { return (value, .eof) }
+            if bytes[pos] == comma { pos += 1; return (value, .comma) }
+            _ = consumeLineEnd()
+            return (value, .newline)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import DriftCapture
+import DriftStats
+import Foundation
+
+/// What `--reference` points at: a raw tabular file or a profile built by `drift-worker profile`.
+public enum ReferenceSource: Sendable {
+    case table(Table)
+    case profile(ReferenceProfile, path: String)
+
+    public var path: String {
+        switch self {
+        case .table(let t): return t.source
+        case .profile(_, let path): return path
+        }
+    }
+
+    /// Loads a reference, recognising a profile by its signature whatever its extension.
+    public static func load(path: String, format: TabularFormat?) throws -> ReferenceSource {
+        if let handle = FileHandle(forReadingAtPath: path) {
+            let head = (try? handle.read(upToCount: 8)) ?? Data()
+            try? handle.close()
+            if ProfileCodec.isProfile(head) {
+                do {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+                    return .profile(try ProfileCodec.decode(data), path: path)
+                } catch let e as ProfileCodec.DecodeError {
+                    throw CompareError.profile(file: path, reason: e.description)
+                }
+            }
+        }
+        do {
+            return .table(try TabularFile.read(path: path, format: format))
+        } catch let e as TableError {
+            throw CompareError.table(e)
+        }
+    }
+}
+
+/// Which columns to compare and how to treat them.
+public struct FeatureSelection: Sendable {
+    /// Only these features (nil: every column present on both sides).
+    public var features: [String]?
+    public var categorical: Set<String>
+    public var numeric: Set<String>
+
+    public init(features: [String]? = nil, categorical: Set<String> = [], numeric: Set<String> = []) {
+        self.features = features
+        self.categorical = categorical
+        self.numeric = numeric
+    }
+}

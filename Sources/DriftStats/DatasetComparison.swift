@@ -1,0 +1,65 @@
+/// One feature's data for a comparison.
+public enum FeatureInput: Sendable {
+    case numeric(name: String, reference: NumericSample, current: NumericSample)
+    case categorical(name: String, reference: CategoricalSample, current: CategoricalSample)
+}
+
+/// The dataset-level result: every feature, the share that drifted, correlation drift.
+public struct DatasetDrift: Sendable, Equatable {
+    public var features: [FeatureDrift]
+    public var driftedCount: Int
+    public var driftedShare: Double
+    public var drifted: Bool
+    public var correlationDrift: CorrelationDrift?
+
+    public var featureCount: Int { features.count }
+}
+
+/// The largest change between the reference and current Pearson correlation matrices.
+public struct CorrelationDrift: Sendable, Equatable {
+    public var maxAbsDelta: Double
+    public var pair: (String, String)
+    public var referenceCorrelation: Double
+    public var currentCorrelation: Double
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.maxAbsDelta == b.maxAbsDelta && a.pair == b.pair
+    }
+
+    /// From two correlation matrices (row-major, same feature order).
+    public static func between(reference: [Double], current: [Double], names: [String]) -> CorrelationDrift? {
+        guard names.count >= 2,
+              let m = Correlation.maxAbsoluteChange(reference: reference, current: current, dimension: names.count)
+        else { return nil }
+        let p = names.count
+        return CorrelationDrift(maxAbsDelta: m.delta, pair: (names[m.i], names[m.j]),
+                                referenceCorrelation: reference[m.i * p + m.j],
+                                currentCorrelation: current[m.i * p + m.j])
+    }
+}
+
+public enum DatasetComparison {
+    /// Compares every feature, adjusts the p-values across features, decides per feature and for
+    /// the dataset. Features are computed concurrently; the result keeps the input order.
+    public static func compare(_ inputs: [FeatureInput], correlation: CorrelationDrift? = nil,
+                               settings: DriftSettings) -> DatasetDrift {
+        var features = ParallelMap.map(inputs) { input -> FeatureDrift in
+            switch input {
+            case let .numeric(name, r, c):
+                return FeatureComparison.numeric(name: name, reference: r, current: c, settings: settings)
+            case let .categorical(name, r, c):
+                return FeatureComparison.categorical(name: name, reference: r, current: c, settings: settings)
+            }
+        }
+        let adjusted = settings.correction.adjust(features.map { $0.pvalue ?? .nan })
+        for i in features.indices {
+            features[i].pvalueAdjusted = adjusted[i].isNaN ? nil : adjusted[i]
+            FeatureComparison.decide(&features[i], settings: settings)
+        }
+        let drifted = features.filter(\.drifted).count
+        let share = features.isEmpty ? 0 : Double(drifted) / Double(features.count)
+        return DatasetDrift(features: features, driftedCount: drifted, driftedShare: share,
+                            drifted: !features.isEmpty && share >= settings.datasetDriftShare,
+                            correlationDrift: correlation)
+    }
+}

@@ -1,0 +1,21 @@
+import COpenBLAS
+
+/// Facts about the BLAS/LAPACK in use.
+public enum LinearAlgebra {
+    /// OpenBLAS's configuration string (version, target core, threading).
+    public static var openBLASConfig: String { String(cString: drift_openblas_config()) }
+
+    /// Eigenvalues (ascending) of a symmetric row-major n×n matrix through LAPACK `dsyevd`.
+    /// Returns nil when LAPACK reports a failure.
+    public static func symmetricEigenvalues(_ a: [Double], n: Int) -> [Double]? {
+        var m = a
+        var w = [Double](repeating: 0, count: n)
+        let info = m.withUnsafeMutableBufferPointer { mp in
+            w.withUnsafeMutableBufferPointer { wp in
+                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "U")),
+                               Int32(n), mp.baseAddress, Int32(n), wp.baseAddress)
+            }
+        }
+        return info == 0 ? w : nil
+    }
+}

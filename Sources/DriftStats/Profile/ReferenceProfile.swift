@@ -1,0 +1,109 @@
+import Foundation
+
+/// Everything a comparison needs from a reference, computed once: per numeric feature a sorted
+/// sample (all present values up to `sampleCap`, else a uniform reservoir sample), its missing
+/// count, full-data count, mean, standard deviation, range and default quantile edges; per
+/// categorical feature the category counts; and the reference Pearson correlation matrix of the
+/// numeric features. Below the cap, comparing against a profile gives exactly the results of
+/// comparing against the raw data.
+public struct ReferenceProfile: Sendable, Equatable {
+    public static let defaultSampleCap = 200_000
+    public static let defaultSeed: UInt64 = 0x5EED_D21F
+
+    public struct NumericFeature: Sendable, Equatable, Codable {
+        public var name: String
+        public var sample: [Double]
+        public var missing: Int
+        public var presentCount: Int
+        public var mean: Double
+        public var standardDeviation: Double
+        public var minimum: Double
+        public var maximum: Double
+        /// Quantile edges for `defaultBins` bins (informational; comparisons recompute for their B).
+        public var quantileEdges: [Double]
+
+        public var asSample: NumericSample {
+            NumericSample(sorted: sample, missing: missing, presentCount: presentCount, standardDeviation: standardDeviation)
+        }
+    }
+
+    public struct CategoricalFeature: Sendable, Equatable, Codable {
+        public var name: String
+        public var counts: [String: Int]
+        public var missing: Int
+        public var asSample: CategoricalSample { CategoricalSample(counts: counts, missing: missing) }
+
+        public init(name: String, counts: [String: Int], missing: Int) {
+            self.name = name
+            self.counts = counts
+            self.missing = missing
+        }
+    }
+
+    public var source: String
+    public var rowCount: Int
+    public var sampleCap: Int
+    public var seed: UInt64
+    public var numeric: [NumericFeature]
+    public var categorical: [CategoricalFeature]
+    /// Names (numeric features, in order) and row-major matrix, from rows with all of them present.
+    public var correlationNames: [String]
+    public var correlation: [Double]
+
+    public static let defaultBins = 10
+
+    public init(source: String, rowCount: Int, sampleCap: Int, seed: UInt64, numeric: [NumericFeature],
+                categorical: [CategoricalFeature], correlationNames: [String], correlation: [Double],
+                featureNames: [String]? = nil) {
+        self.featureNames = featureNames ?? numeric.map(\.name) + categorical.map(\.name)
+        self.source = source
+        self.rowCount = rowCount
+        self.sampleCap = sampleCap
+        self.seed = seed
+        self.numeric = numeric
+        self.categorical = categorical
+        self.correlationNames = correlationNames
+        self.correlation = correlation
+    }
+
+    /// Builds the numeric part of a profile from raw values (NaN/±Inf = missing).
+    public static func numericFeature(name: String, values: [Double], sampleCap: Int, seed: UInt64) -> NumericFeature {
+        var reservoir = Reservoir<Double>(capacity: sampleCap, seed: seed ^ UInt64(truncatingIfNeeded: name.hashValueStable))
+        var missing = 0
+        var sum = 0.0
+        var lo = Double.infinity, hi = -Double.infinity
+        for v in values {
+            guard v.isFinite else { missing += 1; continue }
+            reservoir.add(v)
+            sum += v
+            lo = min(lo, v); hi = max(hi, v)
+        }
+        let present = values.count - missing
+        let mean = present > 0 ? sum / Double(present) : .nan
+        var ss = 0.0
+        for v in values where v.isFinite { ss += (v - mean) * (v - mean) }
+        var sample = reservoir.items
+        FastSort.sort(&sample)
+        // Below the cap, use exactly the computation a raw comparison uses, so results are identical.
+        let std = present <= sampleCap ? Distances.standardDeviation(sample)
+            : (present > 0 ? (ss / Double(present)).squareRoot() : .nan)
+        let edges = sample.isEmpty ? [] : Bins.quantile(sortedReference: sample, bins: defaultBins).edges
+        return NumericFeature(name: name, sample: sample, missing: missing, presentCount: present, mean: mean,
+                              standardDeviation: std,
+                              minimum: lo, maximum: hi, quantileEdges: edges)
+    }
+
+    public func numericFeature(named name: String) -> NumericFeature? { numeric.first { $0.name == name } }
+    public func categoricalFeature(named name: String) -> CategoricalFeature? { categorical.first { $0.name == name } }
+    /// Feature names in the reference's column order.
+    public var featureNames: [String]
+}
+
+extension String {
+    /// FNV-1a of the UTF-8 bytes: a hash that is the same in every process (Swift's is seeded).
+    var hashValueStable: UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return h
+    }
+}

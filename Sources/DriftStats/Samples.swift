@@ -1,0 +1,49 @@
+/// The kind of a feature.
+public enum FeatureKind: String, Sendable, Codable { case numeric, categorical }
+
+/// One side's values of a numeric feature: the present values ascending, and how many were
+/// missing (empty, NaN, ±Inf).
+public struct NumericSample: Sendable, Equatable {
+    public var sorted: [Double]
+    public var missing: Int
+    /// Present values in the full data (greater than `sorted.count` when a profile capped it).
+    public var presentCount: Int
+    /// Population standard deviation of the full data's present values.
+    public var standardDeviation: Double
+
+    public init(sorted: [Double], missing: Int, presentCount: Int? = nil, standardDeviation: Double? = nil) {
+        self.sorted = sorted
+        self.missing = missing
+        self.presentCount = presentCount ?? sorted.count
+        self.standardDeviation = standardDeviation ?? Distances.standardDeviation(sorted)
+    }
+
+    /// Builds a sample from raw values, treating NaN and ±Inf as missing.
+    public init(values: [Double]) {
+        var present = values.filter { $0.isFinite }
+        let missing = values.count - present.count
+        FastSort.sort(&present)
+        self.init(sorted: present, missing: missing)
+    }
+}
+
+/// One side's values of a categorical feature: counts per category and the missing count.
+public struct CategoricalSample: Sendable, Equatable {
+    public var counts: [String: Int]
+    public var missing: Int
+    public var presentCount: Int { counts.values.reduce(0, +) }
+
+    public init(counts: [String: Int], missing: Int) {
+        self.counts = counts
+        self.missing = missing
+    }
+
+    public init(values: [String?]) {
+        var counts: [String: Int] = [:]
+        var missing = 0
+        for v in values {
+            if let v { counts[v, default: 0] += 1 } else { missing += 1 }
+        }
+        self.init(counts: counts, missing: missing)
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import DriftCore
+import Foundation
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare a current dataset with a reference, feature by feature.",
+        discussion: """
+        Inputs are CSV (header row) or JSON Lines files; --reference may also be a profile built by \
+        `drift-worker profile`. Exit status: 0 whether or not drift is found (3 with --fail-on-drift \
+        when it is), 2 for bad input.
+        """)
+
+    enum OutputFormat: String, ExpressibleByArgument { case table, json }
+
+    @Option(help: "Reference data: CSV, JSON Lines, or a profile file.") var reference: String
+    @Option(help: "Current data: CSV or JSON Lines.") var current: String
+    @Option(help: "Output: table (default on a terminal) or json (default otherwise).") var format: OutputFormat?
+    @Flag(help: "Exit with status 3 when the dataset drifts.") var failOnDrift = false
+    @OptionGroup var featureOptions: FeatureOptions
+    @OptionGroup var statistics: StatisticsOptions
+
+    func run() throws {
+        let report: CompareReport
+        do {
+            report = try Comparison.run(referencePath: reference, currentPath: current, format: featureOptions.inputFormat,
+                                        selection: featureOptions.selection, settings: statistics.settings)
+        } catch let error as CompareError {
+            Terminal.fail(error.description)
+            throw ExitStatus.badInput
+        }
+        let chosen = format ?? (Terminal.stdoutIsTerminal ? .table : .json)
+        switch chosen {
+        case .json: print(report.json().rendered())
+        case .table: print(report.table(), terminator: "")
+        }
+        if failOnDrift && report.result.drifted { throw ExitStatus.driftFound }
+    }
+}
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Precompute a reference profile (sorted samples, bins, category counts, correlations) into a binary file.")
+
+    @Option(help: "Reference data: CSV or JSON Lines.") var reference: String
+    @Option(help: "Where to write the profile.") var out: String
+    @Option(help: "Largest sample kept per numeric feature (uniform reservoir above it).") var sampleCap = 200_000
+    @Option(help: "Seed for the reservoir sample.") var seed: UInt64 = 0x5EED_D21F
+    @OptionGroup var featureOptions: FeatureOptions
+
+    func validate() throws {
+        guard sampleCap >= 100 else { throw ValidationError("--sample-cap must be at least 100 (got \(sampleCap)).") }
+    }
+
+    func run() throws {
+        do {
+            let table = try ReferenceSourceLoader.table(path: reference, format: featureOptions.inputFormat)
+            let profile = try ProfileBuilder.build(table: table, selection: featureOptions.selection, sampleCap: sampleCap, seed: seed)
+            try ProfileFile.write(profile, to: out)
+            Terminal.info("wrote \(out): \(profile.numeric.count) numeric and \(profile.categorical.count) categorical features from \(profile.rowCount) rows")
+        } catch let error as CompareError {
+            Terminal.fail(error.description)
+            throw ExitStatus.badInput
+        }
+    }
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print versions of drift-worker and its native libraries.")
+    func run() throws { print(BuildInfo.describe()) }
+}

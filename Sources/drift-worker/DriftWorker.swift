@@ -1,0 +1,18 @@
+import ArgumentParser
+import DriftCore
+
+@main
+struct DriftWorker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drift-worker",
+        abstract: "Measure data and prediction drift of served models against a reference.",
+        subcommands: [CompareCommand.self, ProfileCommand.self, VersionCommand.self])
+}
+
+/// Exit codes shared by every command.
+enum ExitStatus {
+    /// Bad input: a file, a value or a configuration the user must fix.
+    static let badInput = ExitCode(2)
+    /// `--fail-on-drift` and drift was found.
+    static let driftFound = ExitCode(3)
+}

@@ -1,0 +1,81 @@
+import DriftCapture
+import Foundation
+import Testing
+
+@Suite("CSV and JSON Lines readers")
+struct TabularReaderTests {
+    func csv(_ text: String) throws -> Table { try CSVReader.read(data: Data(text.utf8), source: "t.csv") }
+    func jsonl(_ text: String) throws -> Table { try JSONLinesReader.read(data: Data(text.utf8), source: "t.jsonl") }
+
+    @Test func rfc4180Quoting() throws {
+        let t = try csv("\u{FEFF}a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,\"multi\nline\",\r\n3,,z")
+        #expect(t.columnNames == ["a", "b", "c"])
+        #expect(t.rowCount == 3)
+        #expect(t.cells[1] == [.text("x, y"), .text("multi\nline"), .missing])
+        #expect(t.cells[2] == [.text("say \"hi\""), .missing, .text("z")])
+        #expect(t.lines == [2, 3, 5], "a quoted newline moves later rows down a line")
+    }
+
+    @Test func raggedRowNamesFileAndLine() {
+        #expect(throws: TableError.raggedRow(file: "t.csv", line: 3, fields: 2, expected: 3)) {
+            try csv("a,b,c\n1,2,3\n4,5\n")
+        }
+        let e = TableError.raggedRow(file: "t.csv", line: 3, fields: 2, expected: 3)
+        #expect(e.description == "t.csv:3: the row has 2 fields but the header has 3.")
+    }
+
+    @Test func quotingErrors() {
+        #expect(throws: TableError.unterminatedQuote(file: "t.csv", line: 2)) { try csv("a,b\n1,\"open\n2,3\n") }
+        #expect(throws: TableError.malformedQuote(file: "t.csv", line: 2)) { try csv("a,b\n1,\"x\"y\n") }
+        #expect(throws: TableError.duplicateColumn(file: "t.csv", column: "a")) { try csv("a,a\n1,2\n") }
+        #expect(throws: TableError.noRows(file: "t.csv")) { try csv("a,b\n") }
+    }
+
+    @Test func numericColumnsAndMissingValues() throws {
+        let t = try csv("x,y\n1.5,a\n,b\nNaN,c\n-inf,d\n 2e3 ,e\n")
+        #expect(t.isNumeric(column: 0) && !t.isNumeric(column: 1))
+        let v = try t.numericValues(column: 0)
+        #expect(v[0] == 1.5 && v[1].isNaN && v[2].isNaN && v[3].isNaN && v[4] == 2000)
+        #expect(throws: TableError.notANumber(file: "t.csv", line: 2, column: "y", value: "a")) { try t.numericValues(column: 1) }
+        #expect(t.categoricalValues(column: 0) == ["1.5", nil, nil, nil, " 2e3 "])
+    }
+
+    @Test func jsonLines() throws {
+        let t = try jsonl("{\"a\": 1, \"b\": \"x\", \"c\": true}\n\n{\"a\": null, \"d\": 2.5}\n{\"b\": \"y\"}\n")
+        #expect(t.rowCount == 3 && t.lines == [1, 3, 4])
+        let a = try #require(t.columnIndex("a")), d = try #require(t.columnIndex("d")), c = try #require(t.columnIndex("c"))
+        #expect(t.cells[a] == [.number(1), .missing, .missing])
+        #expect(t.cells[d] == [.missing, .number(2.5), .missing])
+        #expect(t.cells[c] == [.text("true"), .missing, .missing])
+        #expect(t.categoricalValues(column: a) == ["1", nil, nil])
+    }
+
+    @Test func jsonLinesErrorsNameTheLine() {
+        #expect(throws: TableError.nestedValue(file: "t.jsonl", line: 2, column: "b")) {
+            try jsonl("{\"a\": 1}\n{\"b\": [1, 2]}\n")
+        }
+        do {
+            _ = try jsonl("{\"a\": 1}\n{\"a\": 2\n")
+            Issue.record("a truncated line must be rejected")
+        } catch let e as TableError {
+            guard case let .invalidJSON(file, line, _) = e else { Issue.record("\(e)"); return }
+            #expect(file == "t.jsonl" && line == 2)
+            #expect(e.description.hasPrefix("t.jsonl:2: not a JSON object"))
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test func filesAndFormats() throws {
+        #expect(TabularFormat.infer(path: "a/b.CSV") == .csv)
+        #expect(TabularFormat.infer(path: "x.ndjson") == .jsonl)
+        #expect(throws: TableError.unknownFormat(file: "x.parquet")) { try TabularFile.read(path: "x.parquet") }
+        #expect(throws: TableError.unreadable(file: "/nonexistent/r.csv", reason: "no such file")) {
+            try TabularFile.read(path: "/nonexistent/r.csv")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let empty = dir.appendingPathComponent("e.csv").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        #expect(throws: TableError.empty(file: empty)) { try TabularFile.read(path: empty) }
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what drift-worker needs to build and run, when missing: the system libraries it links
+# (libpq, OpenBLAS + LAPACKE, libcurl), pkg-config, and the PostgreSQL server used by the demo and
+# the tests. With --python, also numpy and scipy (the reference side of `make bench`).
+set -euo pipefail
+
+packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev postgresql)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--python" ]; then
+  if ! python3 -c "import numpy, scipy" 2>/dev/null; then
+    echo "install-deps: installing numpy and scipy for the benchmark's reference side"
+    python3 -m pip install -q "numpy>=2" "scipy>=1.17,<1.18"
+  fi
+fi
