@@ -8,19 +8,23 @@ public struct NumericSample: Sendable, Equatable {
     public var missing: Int
     /// Present values in the full data (greater than `sorted.count` when a profile capped it).
     public var presentCount: Int
-    /// Population standard deviation of the full data's present values.
-    public var standardDeviation: Double
+    /// Population standard deviation of the full data's present values, when known (a profile
+    /// stores it); otherwise computed from `sorted` on demand.
+    public var knownStandardDeviation: Double?
 
     public init(sorted: [Double], missing: Int, presentCount: Int? = nil, standardDeviation: Double? = nil) {
         self.sorted = sorted
         self.missing = missing
         self.presentCount = presentCount ?? sorted.count
-        self.standardDeviation = standardDeviation ?? Distances.standardDeviation(sorted)
+        self.knownStandardDeviation = standardDeviation
     }
+
+    /// The population standard deviation (ddof = 0) used to normalise the Wasserstein distance.
+    public var standardDeviation: Double { knownStandardDeviation ?? Distances.standardDeviation(sorted) }
 
     /// Builds a sample from raw values, treating NaN and ±Inf as missing.
     public init(values: [Double]) {
-        var present = values.filter { $0.isFinite }
+        var present = values.allSatisfy(\.isFinite) ? values : values.filter(\.isFinite)
         let missing = values.count - present.count
         FastSort.sort(&present)
         self.init(sorted: present, missing: missing)
