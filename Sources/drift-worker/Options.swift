@@ -51,6 +51,7 @@ struct StatisticsOptions: ParsableArguments {
     @Option(help: "PSI at or above which a feature drifts.") var psiThreshold = 0.2
     @Option(help: "Minimum Jensen–Shannon distance for a categorical feature to drift by chi-square.") var jsThreshold = 0.1
     @Option(help: "Share of drifted features at or above which the dataset drifts.") var datasetShare = 0.3
+    @Option(help: "Rise of a feature's missing share (absolute, 0.05 = 5 points) that counts as drift.") var missingRateIncrease = 0.05
 
     var settings: DriftSettings {
         var s = DriftSettings()
@@ -58,6 +59,7 @@ struct StatisticsOptions: ParsableArguments {
         s.alternative = alternative; s.alpha = alpha; s.correction = correction
         s.ksMinStatistic = ksThreshold; s.psiThreshold = psiThreshold; s.jensenShannonMin = jsThreshold
         s.datasetDriftShare = datasetShare
+        s.missingRateIncrease = missingRateIncrease
         return s
     }
 
@@ -65,6 +67,9 @@ struct StatisticsOptions: ParsableArguments {
         guard bins >= 2 && bins <= 10_000 else { throw ValidationError("--bins must be between 2 and 10000 (got \(bins)).") }
         guard epsilon > 0 && epsilon < 1 else { throw ValidationError("--epsilon must be in (0, 1) (got \(epsilon)).") }
         guard alpha > 0 && alpha < 1 else { throw ValidationError("--alpha must be in (0, 1) (got \(alpha)).") }
+        guard missingRateIncrease > 0 && missingRateIncrease <= 1 else {
+            throw ValidationError("--missing-rate-increase must be in (0, 1] (got \(missingRateIncrease)).")
+        }
         guard datasetShare > 0 && datasetShare <= 1 else { throw ValidationError("--dataset-share must be in (0, 1] (got \(datasetShare)).") }
     }
 }
