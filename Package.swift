@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "drift-bench", dependencies: ["DriftStats"], path: "Benchmarks/drift-bench"),
 
-        .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"]),
+        .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"]),
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "drift-worker"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"]),
