@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"]),
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "drift-worker"]),
+        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"]),
     ]
 )

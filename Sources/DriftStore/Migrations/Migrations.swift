@@ -1,0 +1,170 @@
+/// The schema, as versioned migrations shipped inside the binary. `{{schema}}` is replaced by the
+/// quoted schema name. Never edit an applied migration: add a new one (the checksum is recorded).
+public enum Migrations {
+    public struct Migration: Sendable {
+        public var version: Int
+        public var name: String
+        public var sql: String
+    }
+
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "capture_events", sql: """
+        -- Captured inference inputs/outputs, range-partitioned by observation time (daily partitions).
+        CREATE TABLE {{schema}}.capture_events (
+            id             bigint GENERATED ALWAYS AS IDENTITY,
+            model          text        NOT NULL,
+            model_version  text        NOT NULL DEFAULT '',
+            role           text        NOT NULL DEFAULT 'champion' CHECK (role IN ('champion', 'challenger', 'unknown')),
+            request_id     text        NOT NULL DEFAULT '',
+            kind           text        NOT NULL CHECK (kind IN ('request', 'response', 'paired')),
+            observed_at    timestamptz NOT NULL,
+            -- uniform in [0, 1): ORDER BY sample_key LIMIT n is a uniform random sample of a window
+            sample_key     float8      NOT NULL DEFAULT random(),
+            numeric        float8[]    NOT NULL DEFAULT '{}',
+            categorical    text[]      NOT NULL DEFAULT '{}',
+            payload        jsonb,
+            ingested_at    timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (observed_at, id)
+        ) PARTITION BY RANGE (observed_at);
+        -- Serves the window sample: WHERE model = $1 AND observed_at >= $2 AND observed_at < $3 ORDER BY sample_key LIMIT $4
+        CREATE INDEX capture_events_window_sample ON {{schema}}.capture_events (model, observed_at, sample_key);
+        -- Serves pairing and shadow evaluation: WHERE model = $1 AND request_id = $2
+        CREATE INDEX capture_events_request ON {{schema}}.capture_events (model, request_id) WHERE request_id <> '';
+        """),
+        Migration(version: 2, name: "monitors_profiles_runs", sql: """
+        -- Monitor configurations, one row per distinct configuration (by hash).
+        CREATE TABLE {{schema}}.monitors (
+            name        text        NOT NULL,
+            config_hash text        NOT NULL,
+            config      jsonb       NOT NULL,
+            created_at  timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (name, config_hash)
+        );
+        -- Reference profiles, built once per monitor and reference version.
+        CREATE TABLE {{schema}}.reference_profiles (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            monitor     text        NOT NULL,
+            version     text        NOT NULL,
+            format      int         NOT NULL,
+            profile     bytea       NOT NULL,
+            created_at  timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (monitor, version)
+        );
+        -- One drift check per monitor and window; the unique key makes a retried check unable to write twice.
+        CREATE TABLE {{schema}}.drift_runs (
+            id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            monitor         text        NOT NULL,
+            config_hash     text        NOT NULL,
+            window_start    timestamptz NOT NULL,
+            window_end      timestamptz NOT NULL CHECK (window_end > window_start),
+            status          text        NOT NULL CHECK (status IN ('completed', 'insufficient_data', 'failed')),
+            drifted         boolean,
+            reference_count int         NOT NULL DEFAULT 0,
+            current_count   int         NOT NULL DEFAULT 0,
+            feature_count   int         NOT NULL DEFAULT 0,
+            drifted_count   int         NOT NULL DEFAULT 0,
+            drifted_share   float8,
+            correlation     jsonb,
+            decision        jsonb       NOT NULL DEFAULT '{}',
+            created_at      timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (monitor, window_start, window_end)
+        );
+        -- Serves trends and "latest run": WHERE monitor = $1 ORDER BY window_start DESC
+        CREATE INDEX drift_runs_monitor_window ON {{schema}}.drift_runs (monitor, window_start DESC);
+        CREATE TABLE {{schema}}.drift_feature_results (
+            run_id              bigint  NOT NULL REFERENCES {{schema}}.drift_runs (id) ON DELETE CASCADE,
+            feature             text    NOT NULL,
+            kind                text    NOT NULL CHECK (kind IN ('numeric', 'categorical')),
+            reference_count     int     NOT NULL,
+            current_count       int     NOT NULL,
+            reference_missing   int     NOT NULL,
+            current_missing     int     NOT NULL,
+            ks_statistic        float8,
+            ks_pvalue           float8,
+            ks_method           text,
+            psi                 float8,
+            jensen_shannon      float8,
+            wasserstein_normed  float8,
+            hellinger           float8,
+            chi_square          float8,
+            chi_square_pvalue   float8,
+            chi_square_dof      int,
+            pvalue_adjusted     float8,
+            unseen_categories   int,
+            out_of_range_share  float8,
+            drifted             boolean NOT NULL,
+            reasons             text[]  NOT NULL DEFAULT '{}',
+            PRIMARY KEY (run_id, feature)
+        );
+        """),
+        Migration(version: 3, name: "tasks", sql: """
+        -- The durable task queue (River's design): explicit states, leases, retries, unique keys.
+        CREATE TABLE {{schema}}.tasks (
+            id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            kind             text        NOT NULL,
+            unique_key       text,
+            args             jsonb       NOT NULL DEFAULT '{}',
+            state            text        NOT NULL DEFAULT 'available'
+                             CHECK (state IN ('available', 'scheduled', 'running', 'retryable', 'completed', 'cancelled', 'discarded')),
+            priority         smallint    NOT NULL DEFAULT 1 CHECK (priority BETWEEN 1 AND 4),
+            attempt          int         NOT NULL DEFAULT 0,
+            max_attempts     int         NOT NULL DEFAULT 5 CHECK (max_attempts > 0),
+            scheduled_at     timestamptz NOT NULL DEFAULT now(),
+            attempted_at     timestamptz,
+            lease_owner      text,
+            lease_expires_at timestamptz,
+            finalized_at     timestamptz,
+            errors           jsonb       NOT NULL DEFAULT '[]',
+            created_at       timestamptz NOT NULL DEFAULT now(),
+            -- finalized_at is set exactly for the final states
+            CONSTRAINT tasks_finalized CHECK ((state IN ('completed', 'cancelled', 'discarded')) = (finalized_at IS NOT NULL)),
+            CONSTRAINT tasks_lease CHECK (state <> 'running' OR (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
+        );
+        -- Serves the fetch: state IN (…due…) AND scheduled_at <= now ORDER BY priority, scheduled_at, id … SKIP LOCKED
+        CREATE INDEX tasks_fetch ON {{schema}}.tasks (priority, scheduled_at, id) WHERE state IN ('available', 'scheduled', 'retryable');
+        -- Serves the rescuer: state = 'running' AND lease_expires_at < now
+        CREATE INDEX tasks_lease_expiry ON {{schema}}.tasks (lease_expires_at) WHERE state = 'running';
+        -- Serves pruning: finalized_at < now - retention
+        CREATE INDEX tasks_finalized_at ON {{schema}}.tasks (finalized_at) WHERE finalized_at IS NOT NULL;
+        -- Dedupe: one pending or done task per unique key (cancelled/discarded ones do not block a new one).
+        CREATE UNIQUE INDEX tasks_unique_key ON {{schema}}.tasks (unique_key)
+            WHERE unique_key IS NOT NULL AND state NOT IN ('cancelled', 'discarded');
+        """),
+        Migration(version: 4, name: "trigger_outbox_shadow", sql: """
+        -- Actions to fire (retrain, shadow_eval, …), written in the same transaction as the drift run.
+        CREATE TABLE {{schema}}.trigger_outbox (
+            id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            action_id       text        NOT NULL UNIQUE,
+            monitor         text        NOT NULL,
+            run_id          bigint      REFERENCES {{schema}}.drift_runs (id) ON DELETE SET NULL,
+            action          text        NOT NULL,
+            preset          text        NOT NULL DEFAULT 'webhook',
+            payload         jsonb       NOT NULL DEFAULT '{}',
+            state           text        NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'delivered', 'dead')),
+            attempts        int         NOT NULL DEFAULT 0,
+            next_attempt_at timestamptz NOT NULL DEFAULT now(),
+            claimed_by      text,
+            claim_expires_at timestamptz,
+            last_status     int,
+            external_run_id text,
+            history         jsonb       NOT NULL DEFAULT '[]',
+            created_at      timestamptz NOT NULL DEFAULT now(),
+            delivered_at    timestamptz
+        );
+        -- Serves the dispatcher's claim: state = 'pending' AND next_attempt_at <= now ORDER BY id
+        CREATE INDEX trigger_outbox_due ON {{schema}}.trigger_outbox (next_attempt_at, id) WHERE state = 'pending';
+        CREATE TABLE {{schema}}.shadow_evaluations (
+            id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            monitor       text        NOT NULL,
+            champion      text        NOT NULL,
+            challenger    text        NOT NULL,
+            window_start  timestamptz NOT NULL,
+            window_end    timestamptz NOT NULL,
+            verdict       text        NOT NULL CHECK (verdict IN ('promote', 'hold', 'reject')),
+            figures       jsonb       NOT NULL,
+            created_at    timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (monitor, challenger, window_start, window_end)
+        );
+        """),
+    ]
+}
