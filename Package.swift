@@ -30,13 +30,13 @@ let package = Package(
         .target(name: "DriftCore", dependencies: ["DriftStats", "DriftCapture", "DriftStore", "DriftTriggers"]),
         .executableTarget(
             name: "drift-worker",
-            dependencies: ["DriftCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["DriftCore", "DriftStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
-            name: "drift-bench", dependencies: ["DriftStats"], path: "Benchmarks/drift-bench"),
+            name: "drift-bench", dependencies: ["DriftStats", "DriftStore"], path: "Benchmarks/drift-bench"),
 
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"]),
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "drift-worker"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftStore", "drift-worker"]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"]),
     ]

@@ -6,7 +6,7 @@ struct DriftWorker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drift-worker",
         abstract: "Measure data and prediction drift of served models against a reference.",
-        subcommands: [CompareCommand.self, ProfileCommand.self, VersionCommand.self])
+        subcommands: [CompareCommand.self, ProfileCommand.self, MigrateCommand.self, VersionCommand.self])
 }
 
 /// Exit codes shared by every command.
@@ -15,4 +15,6 @@ enum ExitStatus {
     static let badInput = ExitCode(2)
     /// `--fail-on-drift` and drift was found.
     static let driftFound = ExitCode(3)
+    /// An operation failed (database unreachable, a statement refused): retrying later may help.
+    static let failed = ExitCode(1)
 }

@@ -14,10 +14,14 @@ enum CLI {
         return repoRoot.appendingPathComponent(".build/debug/drift-worker")
     }
 
-    static func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func run(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "DATABASE_URL")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -63,13 +63,16 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         if let statement { s += " (statement \(statement))" }
         if let detail, !detail.isEmpty { s += " — \(detail)" }
         if let hint, !hint.isEmpty { s += " Hint: \(hint)" }
-        if !s.hasSuffix(".") { s += "." }
+        if !s.hasSuffix(".") && !s.hasSuffix("?") { s += "." }
         return s
     }
 
     /// Classifies libpq's connection failure text (libpq reports them only as text).
     static func connectFailure(_ raw: String) -> PostgresError {
-        let text = ConnectionSettings.redact(raw.trimmingCharacters(in: .whitespacesAndNewlines))
+        // libpq's text spans lines ("…failed: Connection refused\n\tIs the server running…"): one line here.
+        let oneLine = raw.split(whereSeparator: { $0.isNewline }).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        let text = ConnectionSettings.redact(oneLine)
         let lower = text.lowercased()
         if lower.contains("password authentication failed") || lower.contains("no password supplied")
             || lower.contains("authentication failed") || lower.contains("role") && lower.contains("does not exist") {

@@ -1,0 +1,53 @@
+import ArgumentParser
+import DriftStore
+
+/// Database options shared by every command that talks to PostgreSQL.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Schema that holds drift-worker's tables (default: $DRIFT_SCHEMA or drift).")
+    var schema: String?
+
+    var settings: ConnectionSettings { ConnectionSettings.fromEnvironment(schema: schema, poolSize: 2) }
+
+    func validate() throws {
+        if let schema {
+            do { try ConnectionSettings.validate(schema: schema) } catch let e as PostgresError { throw ValidationError(e.message + ".") }
+        }
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Create or upgrade drift-worker's tables in PostgreSQL.",
+        discussion: """
+        Connects with DATABASE_URL, or libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD, PGPASSFILE, PGSSLMODE, \
+        PGSERVICE… when it is not set. Safe to run from many replicas at once: an advisory lock serialises \
+        migrators and each migration is applied once.
+        """)
+
+    @Flag(help: "Print the SQL that would run, without connecting.") var dryRun = false
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let settings = database.settings
+        let migrator = Migrator(schema: settings.schema)
+        if dryRun {
+            print(migrator.plan(), terminator: "")
+            return
+        }
+        let client = PostgresClient(settings: settings)
+        do {
+            let outcome = try await client.withConnection { c in try migrator.migrate(c) }
+            await client.shutdown()
+            if outcome.applied.isEmpty {
+                print("schema \"\(settings.schema)\" is up to date (\(outcome.alreadyApplied.count) migrations)")
+            } else {
+                print("schema \"\(settings.schema)\": applied migration(s) \(outcome.applied.map(String.init).joined(separator: ", "))")
+            }
+        } catch let e as PostgresError {
+            await client.shutdown()
+            Terminal.fail(e.description)
+            throw e.kind == .invalidSettings ? ExitStatus.badInput : ExitStatus.failed
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import DriftStore
+import Foundation
+import Testing
+
+/// `drift-worker migrate` against a throwaway PostgreSQL, and its errors.
+@Suite("drift-worker migrate", .serialized)
+struct MigrateCommandTests {
+    static let server: Result<String, Error> = {
+        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return .success(url) }
+        return Result { try LocalPostgres.start().conninfo }
+    }()
+
+    @Test func migratesOnceThenReportsUpToDate() throws {
+        let url = try Self.server.get()
+        let schema = "cli_" + UUID().uuidString.lowercased().prefix(8)
+        let first = try CLI.run(["migrate", "--schema", String(schema)], environment: ["DATABASE_URL": url])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout == "schema \"\(schema)\": applied migration(s) 1, 2, 3, 4\n")
+        let again = try CLI.run(["migrate"], environment: ["DATABASE_URL": url, "DRIFT_SCHEMA": String(schema)])
+        #expect(again.stdout == "schema \"\(schema)\" is up to date (4 migrations)\n")
+        try PGConnection.connect(ConnectionSettings(conninfo: url, schema: "public")).run("DROP SCHEMA \"\(schema)\" CASCADE", name: "t.drop")
+    }
+
+    @Test func dryRunPrintsTheSQLWithoutConnecting() throws {
+        let r = try CLI.run(["migrate", "--dry-run", "--schema", "monitoring"], environment: ["DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("CREATE SCHEMA IF NOT EXISTS \"monitoring\";"))
+        #expect(r.stdout.contains("CREATE TABLE \"monitoring\".tasks"))
+    }
+
+    @Test func connectionErrorsAreOneSentenceWithoutThePassword() throws {
+        let bad = try CLI.run(["migrate"], environment: ["DATABASE_URL": "postgresql://drift:Sup3rSecret@localhost:notaport/drift"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.hasPrefix("drift-worker: error: PostgreSQL connection settings are invalid:"))
+        #expect(!bad.stderr.contains("Sup3rSecret") && bad.stderr.split(separator: "\n").count == 1)
+
+        let down = try CLI.run(["migrate"], environment: ["DATABASE_URL": "postgresql://drift:Sup3rSecret@127.0.0.1:1/drift?connect_timeout=2"])
+        #expect(down.status == 1)
+        #expect(down.stderr.hasPrefix("drift-worker: error: cannot reach PostgreSQL:"))
+        #expect(!down.stderr.contains("Sup3rSecret") && down.stderr.split(separator: "\n").count == 1)
+
+        let schema = try CLI.run(["migrate", "--schema", "Bad-Name"])
+        #expect(schema.status != 0 && schema.stderr.contains("lowercase letters, digits or underscores"))
+    }
+}
