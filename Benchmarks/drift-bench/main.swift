@@ -1,4 +1,5 @@
 import DriftStats
+import DriftStore
 import Foundation
 
 // `make bench`: drift-worker's statistics against scipy/numpy on the same data, in the same run.
@@ -190,6 +191,11 @@ if CommandLine.arguments.count >= 3 && CommandLine.arguments[1] == "--generate" 
     exit(0)
 }
 
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "store" {
+    do { try await storeBenchmarks() } catch { print("store benchmark failed: \(error)"); exit(1) }
+    exit(0)
+}
+
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drift-bench-\(getpid())").path
 try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -220,4 +226,109 @@ for (name, label, target) in w2Rows {
     let r = ours(name, dir)
     print(row(label, r, w2Ref, target: target))
     print("   " + crossCheck(r.results, w2Ref.results))
+}
+
+// MARK: - Store: COPY throughput and NOTIFY wake-up latency
+
+func storeBenchmarks() async throws {
+    print("\nPostgreSQL store — throwaway local PostgreSQL (Unix socket, fsync off), 3 repetitions, median")
+    let pg = try LocalPostgres.start()
+    defer { pg.stop() }
+    let settings = ConnectionSettings(conninfo: pg.conninfo, schema: "bench", poolSize: 2)
+    _ = try Migrator(schema: "bench").migrate(PGConnection.connect(settings))
+    let client = PostgresClient(settings: settings)
+    let writer = CaptureWriter(client: client)
+    let rows = 200_000, batch = 10_000
+    var g = SplitMix64(seed: 7)
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+    let events = (0..<rows).map { i in
+        CaptureEvent(model: "fraud", modelVersion: "v3", requestID: "req-\(i)", kind: .paired,
+                     observedAt: start.addingTimeInterval(Double(i) * 0.4),
+                     sampleKey: Double(g.next() >> 11) * 0x1p-53,
+                     numeric: (0..<20).map { _ in Double(g.next() >> 11) * 0x1p-53 * 100 })
+    }
+    let conn = try PGConnection.connect(settings)
+    try writer.partitions.ensure(covering: events.map(\.observedAt), on: conn)
+
+    if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var bytes = 0
+        var i = 0
+        while i < rows { bytes += CaptureWriter.encode(Array(events[i..<min(i + batch, rows)])).count; i += batch }
+        print("encode only:", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, "s", bytes, "bytes")
+    }
+    var oursTimes: [Double] = []
+    for _ in 0..<3 {
+        try conn.run("TRUNCATE capture_events", name: "bench.truncate")
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var i = 0
+        while i < rows {
+            try await writer.write(Array(events[i..<min(i + batch, rows)]))
+            i += batch
+        }
+        oursTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+    // The same rows as CSV for psql's \copy (the practical ceiling for a client).
+    let csvPath = "\(FileManager.default.temporaryDirectory.path)/drift-bench-\(getpid()).csv"
+    var csv = ""
+    csv.reserveCapacity(rows * 260)
+    for e in events {
+        csv += "\(e.model),\(e.modelVersion),champion,\(e.requestID),paired,\(PGTime.format(e.observedAt)),\(e.sampleKey!),\"{"
+        csv += e.numeric.map { "\($0)" }.joined(separator: ",")
+        csv += "}\",{}\n"
+    }
+    try csv.write(toFile: csvPath, atomically: false, encoding: .utf8)
+    defer { unlink(csvPath) }
+    var psqlTimes: [Double] = []
+    for _ in 0..<3 {
+        try conn.run("TRUNCATE capture_events", name: "bench.truncate")
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        _ = runProcess("/usr/bin/env", ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", pg.conninfo, "-c",
+            "\\copy bench.capture_events (model, model_version, role, request_id, kind, observed_at, sample_key, numeric, categorical) FROM '\(csvPath)' WITH (FORMAT csv)"])
+        psqlTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+    let count = try conn.query("SELECT count(*) AS n FROM capture_events", name: "bench.count")[0].int("n")
+    precondition(count == rows, "psql loaded \(count) rows")
+    let ours = Double(rows) / median(oursTimes), psql = Double(rows) / median(psqlTimes)
+    print(String(format: "COPY 200,000 events × 20 features  CaptureWriter (binary COPY, batches of 10,000, each committed) %9.0f rows/s  |  psql \\copy CSV %9.0f rows/s  |  ratio %.2f×  %@",
+                 ours, psql, ours / psql, (ours >= 100_000 && ours / psql >= 0.5 ? "meets ≥100,000 rows/s and ≥0.5×" : "BELOW target") as NSString))
+
+    // NOTIFY wake-up latency: an idle consumer (poll interval 10 min) and one task enqueued at a time.
+    let queue = TaskQueue(client: client)
+    let started = LatencyLog()
+    var options = QueueConsumer.Options()
+    options.concurrency = 1
+    options.pollInterval = 600
+    let consumer = QueueConsumer(queue: queue, owner: "bench", options: options) { _ in started.mark() }
+    let loop = Task { await consumer.run() }
+    try await Task.sleep(for: .milliseconds(500))
+    var latencies: [Double] = []
+    for i in 0..<50 {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        _ = try await queue.enqueue(.init(kind: "bench", uniqueKey: "bench:\(i)"))
+        while started.count <= i { try await Task.sleep(for: .microseconds(200)) }
+        latencies.append(Double(started.last - t0) / 1e6)
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    loop.cancel()
+    await loop.value
+    let sorted = latencies.sorted()
+    print(String(format: "NOTIFY wake-up: enqueue commit → idle consumer's handler start, 50 tasks: median %.2f ms, p95 %.2f ms, max %.2f ms (target < 100 ms)",
+                 median(latencies), sorted[Int(Double(sorted.count) * 0.95) - 1], sorted.last!))
+    await client.shutdown()
+}
+
+final class LatencyLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stamps: [UInt64] = []
+    func mark() { lock.withLock { stamps.append(DispatchTime.now().uptimeNanoseconds) } }
+    var count: Int { lock.withLock { stamps.count } }
+    var last: UInt64 { lock.withLock { stamps.last ?? 0 } }
+}
+
+do {
+    try await storeBenchmarks()
+} catch {
+    print("store benchmark failed: \(error)")
+    exit(1)
 }

@@ -2,16 +2,17 @@ import Foundation
 
 /// Builds PostgreSQL's binary COPY format: the signature header, then per row a field count and
 /// each field as a 32-bit length (−1 for NULL) and its binary value, then the −1 trailer.
-/// All integers are big-endian.
+/// All integers are big-endian. Writes into a growable byte buffer without per-field allocation.
 struct CopyBinaryEncoder {
-    private(set) var data = Data()
+    private var bytes: [UInt8]
 
     static let float8OID: Int32 = 701
     static let textOID: Int32 = 25
 
     init(capacity: Int = 1 << 16) {
-        data.reserveCapacity(capacity)
-        data.append(contentsOf: Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00])
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes.append(contentsOf: Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00])
         int32(0)  // flags
         int32(0)  // header extension length
     }
@@ -20,16 +21,16 @@ struct CopyBinaryEncoder {
 
     mutating func finish() -> Data {
         int16(-1)
-        return data
+        return Data(bytes)
     }
 
     mutating func null() { int32(-1) }
 
     mutating func text(_ s: String) {
         var s = s
-        s.withUTF8 { bytes in
-            int32(Int32(bytes.count))
-            data.append(bytes.baseAddress!, count: bytes.count)
+        s.withUTF8 { utf8 in
+            int32(Int32(utf8.count))
+            bytes.append(contentsOf: utf8)
         }
     }
 
@@ -46,10 +47,12 @@ struct CopyBinaryEncoder {
 
     /// jsonb: version byte 1, then the JSON text.
     mutating func jsonb(_ json: String) {
-        let bytes = Array(json.utf8)
-        int32(Int32(bytes.count + 1))
-        data.append(1)
-        data.append(contentsOf: bytes)
+        var json = json
+        json.withUTF8 { utf8 in
+            int32(Int32(utf8.count + 1))
+            bytes.append(1)
+            bytes.append(contentsOf: utf8)
+        }
     }
 
     /// float8[] (one dimension, lower bound 1).
@@ -62,17 +65,31 @@ struct CopyBinaryEncoder {
 
     /// text[] with NULL elements allowed.
     mutating func textArray(_ xs: [String?]) {
-        let encoded = xs.map { $0.map { Array($0.utf8) } }
-        let body = encoded.reduce(0) { $0 + 4 + ($1?.count ?? 0) }
+        var body = 0
+        var hasNull = false
+        for x in xs {
+            if let x { body += 4 + x.utf8.count } else { body += 4; hasNull = true }
+        }
         int32(Int32(20 + body))
-        int32(1); int32(encoded.contains { $0 == nil } ? 1 : 0); int32(Self.textOID)
+        int32(1); int32(hasNull ? 1 : 0); int32(Self.textOID)
         int32(Int32(xs.count)); int32(1)
-        for e in encoded {
-            if let e { int32(Int32(e.count)); data.append(contentsOf: e) } else { int32(-1) }
+        for x in xs {
+            if let x { text(x) } else { int32(-1) }
         }
     }
 
-    private mutating func int16(_ v: Int16) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
-    private mutating func int32(_ v: Int32) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
-    private mutating func uint64(_ v: UInt64) { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
+    @inline(__always) private mutating func int16(_ v: Int16) {
+        let u = UInt16(bitPattern: v)
+        bytes.append(UInt8(u >> 8)); bytes.append(UInt8(u & 0xFF))
+    }
+
+    @inline(__always) private mutating func int32(_ v: Int32) {
+        let u = UInt32(bitPattern: v)
+        bytes.append(UInt8(u >> 24)); bytes.append(UInt8((u >> 16) & 0xFF))
+        bytes.append(UInt8((u >> 8) & 0xFF)); bytes.append(UInt8(u & 0xFF))
+    }
+
+    @inline(__always) private mutating func uint64(_ u: UInt64) {
+        withUnsafeBytes(of: u.bigEndian) { bytes.append(contentsOf: $0) }
+    }
 }

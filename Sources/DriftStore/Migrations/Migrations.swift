@@ -23,13 +23,11 @@ public enum Migrations {
             numeric        float8[]    NOT NULL DEFAULT '{}',
             categorical    text[]      NOT NULL DEFAULT '{}',
             payload        jsonb,
-            ingested_at    timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (observed_at, id)
+            ingested_at    timestamptz NOT NULL DEFAULT now()
         ) PARTITION BY RANGE (observed_at);
+        -- An append-only log: no primary key index to maintain on every insert (id is still unique).
         -- Serves the window sample: WHERE model = $1 AND observed_at >= $2 AND observed_at < $3 ORDER BY sample_key LIMIT $4
         CREATE INDEX capture_events_window_sample ON {{schema}}.capture_events (model, observed_at, sample_key);
-        -- Serves pairing and shadow evaluation: WHERE model = $1 AND request_id = $2
-        CREATE INDEX capture_events_request ON {{schema}}.capture_events (model, request_id) WHERE request_id <> '';
         """),
         Migration(version: 2, name: "monitors_profiles_runs", sql: """
         -- Monitor configurations, one row per distinct configuration (by hash).
