@@ -90,7 +90,9 @@ public final class PGConnection: @unchecked Sendable {
                 let n = min(chunk, raw.count - offset)
                 let p = raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self)
                 if PQputCopyData(conn, p, Int32(n)) != 1 {
-                    throw lostOrServer(message: "sending COPY data failed", name: name)
+                    let failure = lostOrServer(message: "sending COPY data failed", name: name)
+                    abortCopy()
+                    throw failure
                 }
                 offset += n
             }
@@ -108,6 +110,12 @@ public final class PGConnection: @unchecked Sendable {
         }
         if let failure { throw failure }
         return rows
+    }
+
+    /// Ends a broken COPY and drains its results so the connection is usable (or visibly broken).
+    private func abortCopy() {
+        _ = PQputCopyEnd(conn, "aborted by drift-worker")
+        while let res = PQgetResult(conn) { PQclear(res) }
     }
 
     // MARK: LISTEN / NOTIFY

@@ -65,7 +65,7 @@ public final class QueueConsumer: Sendable {
             }
             group.addTask { await self.rescuerLoop() }
         }
-        listener.stop()
+        await listener.stop()
     }
 
     /// For `run-once`: processes due tasks until none is left, then returns the counters.

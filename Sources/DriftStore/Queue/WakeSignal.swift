@@ -52,8 +52,9 @@ final class NotificationListener: @unchecked Sendable {
     private let onWake: @Sendable () -> Void
     private let lock = NSLock()
     private var stopped = false
-    private var thread: Thread?
-    private let done = DispatchSemaphore(value: 0)
+    private var finished = false
+    private var started = false
+    private var onFinish: [CheckedContinuation<Void, Never>] = []
 
     init(client: PostgresClient, channel: String, onWake: @escaping @Sendable () -> Void) {
         self.client = client
@@ -62,15 +63,31 @@ final class NotificationListener: @unchecked Sendable {
     }
 
     func start() {
-        let t = Thread { [self] in loop(); done.signal() }
+        lock.withLock { started = true }
+        let t = Thread { [self] in
+            loop()
+            let waiting: [CheckedContinuation<Void, Never>] = lock.withLock {
+                finished = true
+                defer { onFinish.removeAll() }
+                return onFinish
+            }
+            for w in waiting { w.resume() }
+        }
         t.name = "drift-listen"
-        thread = t
         t.start()
     }
 
-    func stop() {
-        let wasRunning: Bool = lock.withLock { let r = !stopped && thread != nil; stopped = true; return r }
-        if wasRunning { done.wait() }
+    /// Stops listening and waits (without blocking a thread) until the listener's thread has ended.
+    func stop() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done: Bool = lock.withLock {
+                stopped = true
+                if finished || !started { return true }
+                onFinish.append(c)
+                return false
+            }
+            if done { c.resume() }
+        }
     }
 
     private var isStopped: Bool { lock.withLock { stopped } }
