@@ -43,3 +43,35 @@ struct MigrateCommandTests {
         #expect(schema.status != 0 && schema.stderr.contains("lowercase letters, digits or underscores"))
     }
 }
+
+@Suite("drift-worker local-postgres")
+struct LocalPostgresCommandTests {
+    @Test func startsServesAndIsDeletedOnCtrlC() async throws {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["local-postgres", "--migrate"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Read the first line: DATABASE_URL='…'
+        var text = ""
+        let handle = out.fileHandleForReading
+        while !text.contains("\n") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let line = try #require(text.split(separator: "\n").first)
+        #expect(line.hasPrefix("DATABASE_URL='host=/tmp/drift-pg-"))
+        let conninfo = String(line.dropFirst("DATABASE_URL='".count).dropLast())
+        let dir = String(conninfo.split(separator: " ")[0].dropFirst("host=".count))
+        let conn = try PGConnection.connect(ConnectionSettings(conninfo: conninfo), requireSchema: true)
+        #expect(try Migrator(schema: "drift").isCurrent(conn))
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 128 + SIGINT)
+        #expect(!FileManager.default.fileExists(atPath: dir), "the cluster's directory is deleted")
+        #expect(throws: PostgresError.self) { try PGConnection.connect(ConnectionSettings(conninfo: conninfo)) }
+    }
+}

@@ -15,6 +15,8 @@ public final class QueueConsumer: Sendable {
         public var pollInterval: Double = 5
         public var kinds: [String]? = nil
         public var rescueInterval: Double = 10
+        /// Finalised tasks older than this many seconds are deleted (checked every 60 rescues).
+        public var pruneRetention: Double = 7 * 86_400
         public var batch = 1
         public init() {}
     }
@@ -104,10 +106,13 @@ public final class QueueConsumer: Sendable {
     }
 
     private func rescuerLoop() async {
+        var rounds = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(options.rescueInterval * Double.random(in: 0.8...1.2)))
             if Task.isCancelled { return }
             if let n = try? await queue.rescueExpired(), n > 0 { wake.signal() }
+            rounds += 1
+            if rounds % 60 == 1 { _ = try? await queue.prune(retention: options.pruneRetention) }
         }
     }
 
