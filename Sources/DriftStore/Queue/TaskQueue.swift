@@ -134,7 +134,6 @@ public struct TaskQueue: Sendable {
         case .retry(let after): delay = after
         case .discard: delay = nil
         }
-        let entry = #"{"attempt":\#(task.attempt),"error":\#(Self.jsonString(String(error.prefix(2000))))}"#
         let rows = try await client.withConnection { c in
             try c.query("""
                 UPDATE tasks SET
@@ -142,11 +141,12 @@ public struct TaskQueue: Sendable {
                     scheduled_at = CASE WHEN $3::float8 IS NULL THEN scheduled_at
                                         ELSE coalesce($5::timestamptz, now()) + make_interval(secs => $3::float8) END,
                     finalized_at = CASE WHEN $3::float8 IS NULL THEN coalesce($5::timestamptz, now()) END,
-                    errors = errors || jsonb_build_array($4::jsonb || jsonb_build_object('at', coalesce($5::timestamptz, now()))),
+                    errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempt, 'error', $4::text,
+                                                                            'at', coalesce($5::timestamptz, now()))),
                     lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = $1 AND state = 'running' AND lease_owner = $2 AND attempt = $6
                 RETURNING state, scheduled_at
-                """, [task.id, owner, delay, entry, now, task.attempt], name: "queue.fail")
+                """, [task.id, owner, delay, String(error.prefix(2000)), now, task.attempt], name: "queue.fail")
         }
         guard let r = rows.first else { return .notOwner }
         return try r.string("state") == "discarded" ? .discarded : .willRetry(at: r.date("scheduled_at"))
@@ -221,21 +221,5 @@ public struct TaskQueue: Sendable {
                          maxAttempts: try r.int("max_attempts"), scheduledAt: try r.date("scheduled_at"),
                          leaseOwner: try r.optionalString("lease_owner"), leaseExpiresAt: try r.optionalDate("lease_expires_at"),
                          errors: try r.string("errors"))
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 }
