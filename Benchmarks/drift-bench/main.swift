@@ -303,7 +303,7 @@ func storeBenchmarks() async throws {
     options.pollInterval = 600
     let consumer = QueueConsumer(queue: queue, owner: "bench", options: options) { _ in started.mark() }
     let loop = Task { await consumer.run() }
-    try await Task.sleep(for: .milliseconds(500))
+    while !consumer.isIdleAndListening { try await Task.sleep(for: .milliseconds(20)) }
     var latencies: [Double] = []
     for i in 0..<50 {
         let t0 = DispatchTime.now().uptimeNanoseconds

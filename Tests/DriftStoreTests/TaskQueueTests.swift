@@ -141,7 +141,10 @@ struct TaskQueueTests {
             options.pollInterval = 600  // only a NOTIFY can wake it within the test
             let consumer = QueueConsumer(queue: queue, owner: "idle", options: options) { t in runs.record(t.id) }
             let loop = Task { await consumer.run() }
-            try await Task.sleep(for: .milliseconds(500))  // the consumer is now idle and listening
+            // Enqueue only once the consumer listens and its workers have found nothing to do.
+            var ready = 0
+            while !consumer.isIdleAndListening && ready < 600 { try await Task.sleep(for: .milliseconds(50)); ready += 1 }
+            #expect(consumer.isIdleAndListening)
             let id = try #require(try await queue.enqueue(.init(kind: "k")))
             var waited = 0
             while runs.snapshot[id] == nil && waited < 200 {

@@ -49,6 +49,17 @@ public final class QueueConsumer: Sendable {
         public var abandoned = 0
         public var notifyWakeups = 0
         public var connectionErrors = 0
+        /// Times a worker found nothing due and went idle.
+        public var idleWaits = 0
+        /// Whether the NOTIFY listener is connected and listening.
+        public var listening = false
+    }
+
+    /// True once the listener is listening and every worker has gone idle at least once: from then
+    /// on, only a NOTIFY (or the poll) wakes the consumer.
+    public var isIdleAndListening: Bool {
+        let c = counters
+        return c.listening && c.idleWaits >= max(1, options.concurrency)
     }
 
     public var counters: Counters { stats.snapshot }
@@ -56,7 +67,9 @@ public final class QueueConsumer: Sendable {
     /// Consumes until the surrounding task is cancelled; then stops fetching, and each in-flight
     /// task is finished or released.
     public func run() async {
-        let listener = NotificationListener(client: queue.client, channel: queue.channel) { [wake, stats] in
+        let listener = NotificationListener(client: queue.client, channel: queue.channel, onListening: { [stats] up in
+            stats.update { $0.listening = up }
+        }) { [wake, stats] in
             stats.update { $0.notifyWakeups += 1 }
             wake.signal()
         }
@@ -98,6 +111,7 @@ public final class QueueConsumer: Sendable {
             }
             if tasks.isEmpty {
                 if untilIdle { return }
+                stats.update { $0.idleWaits += 1 }
                 _ = await wake.wait(timeout: options.pollInterval * Double.random(in: 0.8...1.2))
                 continue
             }

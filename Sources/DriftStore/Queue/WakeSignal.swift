@@ -50,15 +50,18 @@ final class NotificationListener: @unchecked Sendable {
     private let client: PostgresClient
     private let channel: String
     private let onWake: @Sendable () -> Void
+    private let onListening: @Sendable (Bool) -> Void
     private let lock = NSLock()
     private var stopped = false
     private var finished = false
     private var started = false
     private var onFinish: [CheckedContinuation<Void, Never>] = []
 
-    init(client: PostgresClient, channel: String, onWake: @escaping @Sendable () -> Void) {
+    init(client: PostgresClient, channel: String, onListening: @escaping @Sendable (Bool) -> Void = { _ in },
+         onWake: @escaping @Sendable () -> Void) {
         self.client = client
         self.channel = channel
+        self.onListening = onListening
         self.onWake = onWake
     }
 
@@ -98,12 +101,14 @@ final class NotificationListener: @unchecked Sendable {
             do {
                 let conn = try client.dedicatedConnection()
                 try conn.listen(channel)
+                onListening(true)
                 if failures > 0 { onWake() }
                 failures = 0
                 while !isStopped {
                     if !(try conn.waitForNotifications(timeout: 0.25)).isEmpty { onWake() }
                 }
             } catch {
+                onListening(false)
                 failures += 1
                 let delay = Backoff.fullJitter(attempt: failures, base: 0.1, cap: 5, random: Double.random(in: 0.5..<1))
                 var waited = 0.0
