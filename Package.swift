@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C wrappers: the only targets that touch C headers.
@@ -27,7 +28,7 @@ let package = Package(
         .target(name: "DriftCapture"),
         .target(name: "DriftStore", dependencies: ["CLibPQ"]),
         .target(name: "DriftTriggers", dependencies: ["CCurl"]),
-        .target(name: "DriftCore", dependencies: ["DriftStats", "DriftCapture", "DriftStore", "DriftTriggers"]),
+        .target(name: "DriftCore", dependencies: ["DriftStats", "DriftCapture", "DriftStore", "DriftTriggers", "Yams"]),
         .executableTarget(
             name: "drift-worker",
             dependencies: ["DriftCore", "DriftStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

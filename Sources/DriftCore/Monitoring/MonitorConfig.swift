@@ -1,0 +1,64 @@
+import DriftStats
+import Foundation
+
+/// One monitor of `monitors.yaml`: which model's traffic to watch, which features, against which
+/// reference, in which windows, with which statistics and policy.
+public struct MonitorConfig: Sendable, Equatable {
+    public struct Feature: Sendable, Equatable {
+        public enum Source: Sendable, Equatable {
+            /// An input column/tensor element: by name (`key`) or position (`index`).
+            case input(key: String?, index: Int?)
+            /// A model output (prediction drift), by name or position.
+            case output(key: String?, index: Int?)
+        }
+        public var name: String
+        public var kind: FeatureKind
+        public var source: Source
+
+        public init(name: String, kind: FeatureKind, source: Source) {
+            self.name = name
+            self.kind = kind
+            self.source = source
+        }
+    }
+
+    public enum Reference: Sendable, Equatable {
+        /// A training snapshot file (CSV / JSON Lines, or a profile).
+        case file(String)
+        /// A fixed window of captured traffic.
+        case window(TimeWindow)
+        /// The same window shifted back by `offset` (e.g. P7D: the same hours one week earlier).
+        case rolling(offset: ISODuration)
+    }
+
+    public var name: String
+    public var model: String
+    public var namespace: String?
+    public var versions: [String]
+    public var roles: [String]
+    public var schedule: WindowSchedule
+    public var sampleSize: Int
+    public var minSample: Int
+    public var features: [Feature]
+    public var reference: Reference
+    public var settings: DriftSettings
+    /// Per-feature overrides of the decision thresholds.
+    public var overrides: [String: DriftSettings]
+    public var policy: DriftPolicy
+}
+
+/// A configuration problem at a place in the file.
+public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var message: String
+
+    public var description: String { "\(file):\(line):\(column): \(message)" }
+}
+
+/// Why a configuration could not be loaded: every problem found, each with its line and column.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public var issues: [ConfigIssue]
+    public var description: String { issues.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,285 @@
+import DriftStats
+import Foundation
+import Yams
+
+/// Loads `monitors.yaml`. `${VAR}` anywhere in the file is replaced by the environment variable
+/// (for secrets); every problem is reported with its line and column, not only the first.
+public enum MonitorsFile {
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [MonitorConfig] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(issues: [ConfigIssue(file: path, line: 1, column: 1, message: "cannot read the file")])
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: path, environment: environment)
+    }
+
+    public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> [MonitorConfig] {
+        var reader = Reader(file: file)
+        let expanded = reader.substitute(text, environment: environment)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: expanded)
+        } catch let e as YamlError {
+            reader.issue(at: Self.mark(of: e), Self.problem(of: e))
+            throw ConfigError(issues: reader.issues)
+        }
+        guard let root, let monitors = reader.sequence(root["monitors"], at: root, "monitors") else {
+            if reader.issues.isEmpty { reader.issue(at: root?.mark, "expected a top-level `monitors:` list") }
+            throw ConfigError(issues: reader.issues)
+        }
+        var out: [MonitorConfig] = []
+        var names = Set<String>()
+        for node in monitors {
+            if let m = reader.monitor(node) {
+                if !names.insert(m.name).inserted { reader.issue(at: node["name"]?.mark, "monitor name '\(m.name)' is used twice") }
+                out.append(m)
+            }
+        }
+        if !reader.issues.isEmpty { throw ConfigError(issues: reader.issues) }
+        return out
+    }
+
+    static func mark(of e: YamlError) -> Mark? {
+        switch e {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark
+        default: return nil
+        }
+    }
+
+    static func problem(of e: YamlError) -> String {
+        switch e {
+        case let .scanner(_, problem, _, _), let .parser(_, problem, _, _), let .composer(_, problem, _, _): return "invalid YAML: \(problem)"
+        default: return "invalid YAML: \(e)"
+        }
+    }
+}
+
+/// Walks the YAML tree, collecting issues instead of stopping at the first.
+struct Reader {
+    let file: String
+    var issues: [ConfigIssue] = []
+
+    mutating func issue(at mark: Mark?, _ message: String) {
+        issues.append(ConfigIssue(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+    }
+
+    /// Replaces ${VAR}; an unset variable is an issue at its position.
+    mutating func substitute(_ text: String, environment: [String: String]) -> String {
+        var out = ""
+        var line = 1
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var rest = Substring(rawLine)
+            var built = ""
+            while let start = rest.range(of: "${") {
+                built += rest[..<start.lowerBound]
+                guard let end = rest[start.upperBound...].firstIndex(of: "}") else { built += rest[start.lowerBound...]; rest = ""; break }
+                let name = String(rest[start.upperBound..<end])
+                if let value = environment[name] {
+                    built += value
+                } else {
+                    let column = rawLine.distance(from: rawLine.startIndex, to: start.lowerBound) + 1
+                    issues.append(ConfigIssue(file: file, line: line, column: column, message: "environment variable \(name) is not set"))
+                }
+                rest = rest[rest.index(after: end)...]
+            }
+            built += rest
+            out += built + "\n"
+            line += 1
+        }
+        return out
+    }
+
+    mutating func sequence(_ node: Node?, at parent: Node, _ key: String) -> [Node]? {
+        guard let node else { issue(at: parent.mark, "missing `\(key)`"); return nil }
+        guard case .sequence(let seq) = node else { issue(at: node.mark, "`\(key)` must be a list"); return nil }
+        return Array(seq)
+    }
+
+    mutating func string(_ parent: Node, _ key: String, required: Bool = true) -> String? {
+        guard let node = parent[key] else {
+            if required { issue(at: parent.mark, "missing `\(key)`") }
+            return nil
+        }
+        guard let s = node.string, !s.isEmpty else { issue(at: node.mark, "`\(key)` must be a non-empty string"); return nil }
+        return s
+    }
+
+    mutating func int(_ parent: Node, _ key: String, default value: Int, range: ClosedRange<Int>) -> Int {
+        guard let node = parent[key] else { return value }
+        guard let i = node.int, range.contains(i) else {
+            issue(at: node.mark, "`\(key)` must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            return value
+        }
+        return i
+    }
+
+    mutating func double(_ parent: Node, _ key: String, default value: Double, range: ClosedRange<Double>) -> Double {
+        guard let node = parent[key] else { return value }
+        guard let d = node.float, range.contains(d) else {
+            issue(at: node.mark, "`\(key)` must be a number from \(range.lowerBound) to \(range.upperBound)")
+            return value
+        }
+        return d
+    }
+
+    mutating func duration(_ parent: Node, _ key: String, default value: String?) -> ISODuration? {
+        guard let node = parent[key] else { return value.flatMap { try? ISODuration(parsing: $0) } }
+        guard let s = node.string else { issue(at: node.mark, "`\(key)` must be an ISO 8601 duration"); return nil }
+        do { return try ISODuration(parsing: s) } catch let e as ISODuration.ParseError {
+            issue(at: node.mark, "`\(key)`: \(e.description)")
+        } catch { issue(at: node.mark, "`\(key)`: \(error)") }
+        return nil
+    }
+
+    mutating func strings(_ parent: Node, _ key: String, default value: [String]) -> [String] {
+        guard let node = parent[key] else { return value }
+        guard case .sequence(let seq) = node else { issue(at: node.mark, "`\(key)` must be a list of strings"); return value }
+        return seq.compactMap { n in
+            guard let s = n.string else { issue(at: n.mark, "`\(key)` entries must be strings"); return nil }
+            return s
+        }
+    }
+
+    mutating func unknownKeys(_ node: Node, allowed: Set<String>, in what: String) {
+        guard case .mapping(let m) = node else { return }
+        for (k, _) in m where !allowed.contains(k.string ?? "") {
+            issue(at: k.mark, "unknown key `\(k.string ?? "?")` in \(what) (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    mutating func monitor(_ node: Node) -> MonitorConfig? {
+        guard case .mapping = node else { issue(at: node.mark, "each monitor must be a mapping"); return nil }
+        unknownKeys(node, allowed: ["name", "model", "namespace", "versions", "roles", "window", "alignment", "lateness",
+                                    "sample_size", "min_sample", "features", "reference", "statistics", "overrides", "dataset", "policy"],
+                    in: "a monitor")
+        let before = issues.count
+        let name = string(node, "name")
+        let model = string(node, "model")
+        let namespace = string(node, "namespace", required: false)
+        let versions = strings(node, "versions", default: [])
+        let roles = strings(node, "roles", default: ["champion"])
+        for r in roles where !["champion", "challenger", "unknown"].contains(r) {
+            issue(at: node["roles"]?.mark, "role '\(r)' must be champion, challenger or unknown")
+        }
+        let window = duration(node, "window", default: "PT1H")
+        let alignment = duration(node, "alignment", default: "PT0S")
+        let lateness = duration(node, "lateness", default: "PT5M")
+        if let w = window, w.seconds < 60 { issue(at: node["window"]?.mark, "`window` must be at least one minute") }
+        let sampleSize = int(node, "sample_size", default: 10_000, range: 100...5_000_000)
+        let minSample = int(node, "min_sample", default: min(500, sampleSize), range: 1...5_000_000)
+        if minSample > sampleSize { issue(at: node["min_sample"]?.mark, "`min_sample` (\(minSample)) exceeds `sample_size` (\(sampleSize))") }
+        let features = featureList(node)
+        let reference = referenceSpec(node)
+        var settings = DriftSettings()
+        if let s = node["statistics"] { statistics(s, into: &settings) }
+        if let d = node["dataset"] {
+            unknownKeys(d, allowed: ["drift_share"], in: "dataset")
+            settings.datasetDriftShare = double(d, "drift_share", default: settings.datasetDriftShare, range: 0.0001...1)
+        }
+        var overrides: [String: DriftSettings] = [:]
+        if let o = node["overrides"], case .mapping(let m) = o {
+            for (k, v) in m {
+                guard let feature = k.string else { continue }
+                if !features.contains(where: { $0.name == feature }) { issue(at: k.mark, "override for unknown feature '\(feature)'") }
+                var s = settings
+                statistics(v, into: &s)
+                overrides[feature] = s
+            }
+        }
+        var policy = DriftPolicy()
+        if let p = node["policy"] {
+            unknownKeys(p, allowed: ["consecutive", "cooldown", "actions"], in: "policy")
+            policy.consecutive = int(p, "consecutive", default: 2, range: 1...1000)
+            if let c = duration(p, "cooldown", default: "P1D") { policy.cooldown = c }
+            policy.actions = strings(p, "actions", default: policy.actions)
+        }
+        guard issues.count == before, let name, let model, let window, let alignment, let lateness, let reference else { return nil }
+        return MonitorConfig(name: name, model: model, namespace: namespace, versions: versions, roles: roles,
+                             schedule: WindowSchedule(length: window, alignment: alignment, lateness: lateness),
+                             sampleSize: sampleSize, minSample: minSample, features: features, reference: reference,
+                             settings: settings, overrides: overrides, policy: policy)
+    }
+
+    mutating func statistics(_ node: Node, into s: inout DriftSettings) {
+        unknownKeys(node, allowed: ["bins", "epsilon", "binning", "ks_method", "alternative", "alpha", "correction",
+                                    "ks_threshold", "psi_threshold", "js_threshold", "missing_rate_increase"], in: "statistics")
+        s.bins = int(node, "bins", default: s.bins, range: 2...10_000)
+        s.epsilon = double(node, "epsilon", default: s.epsilon, range: 1e-12...0.5)
+        s.alpha = double(node, "alpha", default: s.alpha, range: 1e-12...0.5)
+        s.ksMinStatistic = double(node, "ks_threshold", default: s.ksMinStatistic, range: 0...1)
+        s.psiThreshold = double(node, "psi_threshold", default: s.psiThreshold, range: 0...100)
+        s.jensenShannonMin = double(node, "js_threshold", default: s.jensenShannonMin, range: 0...1)
+        s.missingRateIncrease = double(node, "missing_rate_increase", default: s.missingRateIncrease, range: 0.0001...1)
+        func choice<T: RawRepresentable>(_ key: String, _ current: T) -> T where T.RawValue == String {
+            guard let n = node[key] else { return current }
+            guard let raw = n.string, let v = T(rawValue: raw) else {
+                issue(at: n.mark, "`\(key)` has an unknown value '\(n.string ?? "?")'")
+                return current
+            }
+            return v
+        }
+        s.binning = choice("binning", s.binning)
+        s.ksMethod = choice("ks_method", s.ksMethod)
+        s.alternative = choice("alternative", s.alternative)
+        s.correction = choice("correction", s.correction)
+    }
+
+    mutating func featureList(_ node: Node) -> [MonitorConfig.Feature] {
+        guard let list = sequence(node["features"], at: node, "features") else { return [] }
+        if list.isEmpty { issue(at: node["features"]?.mark, "`features` must name at least one feature") }
+        var out: [MonitorConfig.Feature] = []
+        var seen = Set<String>()
+        for f in list {
+            guard case .mapping = f else { issue(at: f.mark, "each feature must be a mapping with `name` and `kind`"); continue }
+            unknownKeys(f, allowed: ["name", "kind", "source", "key", "index"], in: "a feature")
+            guard let name = string(f, "name") else { continue }
+            if !seen.insert(name).inserted { issue(at: f["name"]?.mark, "feature '\(name)' is listed twice") }
+            let kindText = string(f, "kind") ?? "numeric"
+            guard let kind = FeatureKind(rawValue: kindText) else {
+                issue(at: f["kind"]?.mark, "feature kind must be numeric or categorical, not '\(kindText)'")
+                continue
+            }
+            let key = f["key"]?.string
+            let index = f["index"]?.int
+            if let n = f["index"], index == nil || index! < 0 { issue(at: n.mark, "`index` must be a whole number ≥ 0") }
+            let sourceText = f["source"]?.string ?? "input"
+            let source: MonitorConfig.Feature.Source
+            switch sourceText {
+            case "input": source = .input(key: key ?? (index == nil ? name : nil), index: index)
+            case "output": source = .output(key: key ?? (index == nil ? name : nil), index: index)
+            default:
+                issue(at: f["source"]?.mark, "feature source must be input or output, not '\(sourceText)'")
+                continue
+            }
+            out.append(MonitorConfig.Feature(name: name, kind: kind, source: source))
+        }
+        return out
+    }
+
+    mutating func referenceSpec(_ node: Node) -> MonitorConfig.Reference? {
+        guard let r = node["reference"] else { issue(at: node.mark, "missing `reference` (file, window or rolling)"); return nil }
+        unknownKeys(r, allowed: ["file", "window", "rolling"], in: "reference")
+        let given = ["file", "window", "rolling"].filter { r[$0] != nil }
+        guard given.count == 1 else {
+            issue(at: r.mark, "`reference` needs exactly one of file, window or rolling (found \(given.isEmpty ? "none" : given.joined(separator: ", ")))")
+            return nil
+        }
+        if let file = string(r, "file", required: false) { return .file(file) }
+        if let w = r["window"] {
+            guard let startText = string(w, "start"), let endText = string(w, "end") else { return nil }
+            let iso = ISO8601DateFormatter()
+            guard let start = iso.date(from: startText), let end = iso.date(from: endText), end > start else {
+                issue(at: w.mark, "`reference.window` needs ISO 8601 `start` < `end` (e.g. 2026-11-01T00:00:00Z)")
+                return nil
+            }
+            return .window(TimeWindow(start: start, end: end))
+        }
+        if let roll = r["rolling"] {
+            guard let offset = duration(roll, "offset", default: nil) else {
+                issue(at: roll.mark, "`reference.rolling` needs an `offset` such as P7D")
+                return nil
+            }
+            return .rolling(offset: offset)
+        }
+        return nil
+    }
+}

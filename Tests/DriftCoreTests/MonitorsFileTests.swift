@@ -1,0 +1,81 @@
+import DriftCore
+import DriftStats
+import Foundation
+import Testing
+
+@Suite("monitors.yaml")
+struct MonitorsFileTests {
+    @Test func theSampleFileLoads() throws {
+        let monitors = try MonitorsFile.load(path: repoRoot.appendingPathComponent("sample-data/monitors.yaml").path)
+        let m = try #require(monitors.first)
+        #expect(monitors.count == 1 && m.name == "fraud-scorer" && m.model == "fraud")
+        #expect(m.features.count == 11)
+        #expect(m.features.last == .init(name: "score", kind: .numeric, source: .output(key: "score", index: nil)))
+        #expect(m.schedule.length.seconds == 3600 && m.schedule.lateness.seconds == 600)
+        #expect(m.reference == .file("sample-data/fraud/reference.csv"))
+        #expect(m.overrides["score"]?.psiThreshold == 0.1 && m.settings.psiThreshold == 0.2)
+        #expect(m.policy == DriftPolicy(consecutive: 2, cooldown: ISODuration(seconds: 86_400), actions: ["retrain", "shadow_eval"]))
+    }
+
+    @Test func everyProblemIsReportedWithLineAndColumn() {
+        let yaml = """
+        monitors:
+          - name: a
+            model: m
+            window: P1M
+            sample_size: 50
+            features:
+              - {name: x, kind: numerical}
+              - {name: y, kind: numeric, colour: red}
+            reference: {rolling: {offset: P7D}}
+            policy: {consecutive: 0}
+          - name: b
+            model: m
+            features: [{name: z, kind: categorical}]
+            reference: {file: ${REFERENCE_DIR}/ref.csv, window: {start: x, end: y}}
+        """
+        do {
+            _ = try MonitorsFile.parse(yaml, file: "monitors.yaml", environment: [:])
+            Issue.record("the file has problems")
+        } catch let e as ConfigError {
+            let text = e.issues.map(\.description)
+            #expect(text.contains("monitors.yaml:4:13: `window`: 'P1M' uses years or months, whose length varies; use days or weeks (e.g. P30D)"), "\(text)")
+            #expect(text.contains("monitors.yaml:5:18: `sample_size` must be a whole number from 100 to 5000000"), "\(text)")
+            #expect(text.contains { $0.hasPrefix("monitors.yaml:7:") && $0.contains("feature kind must be numeric or categorical, not 'numerical'") }, "\(text)")
+            #expect(text.contains { $0.hasPrefix("monitors.yaml:8:") && $0.contains("unknown key `colour`") }, "\(text)")
+            #expect(text.contains { $0.hasPrefix("monitors.yaml:10:") && $0.contains("`consecutive` must be a whole number") }, "\(text)")
+            #expect(text.contains("monitors.yaml:14:23: environment variable REFERENCE_DIR is not set"), "\(text)")
+            #expect(text.contains { $0.hasPrefix("monitors.yaml:14:") && $0.contains("exactly one of file, window or rolling") }, "\(text)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test func environmentVariablesAreSubstituted() throws {
+        let yaml = """
+        monitors:
+          - {name: a, model: m, features: [{name: x, kind: numeric}], reference: {file: "${DATA}/ref.csv"}}
+        """
+        let m = try MonitorsFile.parse(yaml, file: "f.yaml", environment: ["DATA": "/mnt/data"])
+        #expect(m[0].reference == .file("/mnt/data/ref.csv"))
+    }
+
+    @Test func brokenYAMLNamesItsPosition() {
+        do {
+            _ = try MonitorsFile.parse("monitors:\n  - name: [unclosed\n", file: "m.yaml")
+            Issue.record("invalid YAML must be refused")
+        } catch let e as ConfigError {
+            #expect(e.issues.count == 1 && e.issues[0].description.hasPrefix("m.yaml:") && e.issues[0].message.hasPrefix("invalid YAML"))
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test func validateConfigCommand() throws {
+        let ok = try CLI.run(["validate-config", repoRoot.appendingPathComponent("sample-data/monitors.yaml").path])
+        #expect(ok.status == 0 && ok.stdout.contains("1 monitor(s), no problems"))
+        let s = try Scratch()
+        let bad = try CLI.run(["validate-config", s.write("m.yaml", "monitors:\n  - name: a\n    model: m\n    window: PT1X\n")])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("m.yaml:4:13: `window`: 'PT1X' is not an ISO 8601 duration"))
+        #expect(bad.stderr.contains("missing `features`") && bad.stderr.contains("missing `reference`"))
+    }
+}
