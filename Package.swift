@@ -37,8 +37,9 @@ let package = Package(
 
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"]),
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftStore", "drift-worker"]),
-        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftStore", "DriftTestSupport", "drift-worker"]),
+        .target(name: "DriftTestSupport", dependencies: ["DriftStore"], path: "Tests/DriftTestSupport"),
+        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"]),
     ]
 )

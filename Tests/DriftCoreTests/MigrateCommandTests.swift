@@ -1,17 +1,13 @@
 import DriftStore
+import DriftTestSupport
 import Foundation
 import Testing
 
 /// `drift-worker migrate` against a throwaway PostgreSQL, and its errors.
 @Suite("drift-worker migrate", .serialized)
 struct MigrateCommandTests {
-    static let server: Result<String, Error> = {
-        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return .success(url) }
-        return Result { try LocalPostgres.start().conninfo }
-    }()
-
     @Test func migratesOnceThenReportsUpToDate() throws {
-        let url = try Self.server.get()
+        let url = try TestDatabase.conninfo()
         let schema = "cli_" + UUID().uuidString.lowercased().prefix(8)
         let first = try CLI.run(["migrate", "--schema", String(schema)], environment: ["DATABASE_URL": url])
         #expect(first.status == 0, "\(first.stderr)")

@@ -1,4 +1,5 @@
 import DriftStore
+import DriftTestSupport
 import Foundation
 import Testing
 

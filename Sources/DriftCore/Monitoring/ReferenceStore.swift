@@ -1,0 +1,104 @@
+import DriftCapture
+import DriftStats
+import DriftStore
+import Foundation
+
+/// Reference profiles per monitor and reference version, built once and kept in
+/// `reference_profiles`; later checks load them.
+public struct ReferenceStore: Sendable {
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case unreadable(monitor: String, path: String, reason: String)
+        case empty(monitor: String, what: String)
+
+        public var description: String {
+            switch self {
+            case let .unreadable(monitor, path, reason): return "monitor \(monitor): the reference file \(path) cannot be used (\(reason))."
+            case let .empty(monitor, what): return "monitor \(monitor): the reference \(what) has no events; choose another reference window."
+            }
+        }
+    }
+
+    /// Relative reference paths are resolved against this directory (the config file's).
+    public var baseDirectory: String
+
+    public init(baseDirectory: String) { self.baseDirectory = baseDirectory }
+
+    /// The profile for a monitor's reference, for the window being checked (rolling references move with it).
+    public func profile(for m: MonitorConfig, window: TimeWindow, on c: PGConnection) throws -> (ReferenceProfile, version: String) {
+        switch m.reference {
+        case .file(let path):
+            let full = path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)"
+            guard let data = FileManager.default.contents(atPath: full) else {
+                throw Failure.unreadable(monitor: m.name, path: full, reason: "no such file")
+            }
+            let version = "file:" + Self.hash(data) + ":" + Self.hash(Data(Self.featureSpec(m).utf8))
+            if let stored = try load(m, version: version, on: c) { return (stored, version) }
+            let profile: ReferenceProfile
+            do {
+                let table = try TabularFile.read(path: full)
+                profile = try ProfileBuilder.build(table: table, selection: Self.selection(m))
+            } catch let e as TableError {
+                throw Failure.unreadable(monitor: m.name, path: full, reason: e.description)
+            } catch let e as CompareError {
+                throw Failure.unreadable(monitor: m.name, path: full, reason: e.description)
+            }
+            try store(m, version: version, profile: profile, on: c)
+            return (profile, version)
+        case .window(let w):
+            return try fromTraffic(m, w, on: c)
+        case .rolling(let offset):
+            let w = TimeWindow(start: window.start.addingTimeInterval(-offset.seconds), end: window.end.addingTimeInterval(-offset.seconds))
+            return try fromTraffic(m, w, on: c)
+        }
+    }
+
+    private func fromTraffic(_ m: MonitorConfig, _ w: TimeWindow, on c: PGConnection) throws -> (ReferenceProfile, version: String) {
+        let version = "window:\(PGTimeText.iso(w.start))/\(PGTimeText.iso(w.end)):" + Self.hash(Data(Self.featureSpec(m).utf8))
+        if let stored = try load(m, version: version, on: c) { return (stored, version) }
+        let sample = try WindowSample.load(c, monitor: m, window: w)
+        guard sample.count > 0 else { throw Failure.empty(monitor: m.name, what: "window \(w)") }
+        let layout = FeatureLayout(m)
+        let numeric = layout.numeric.enumerated().map { i, name in
+            ReferenceProfile.numericFeature(name: name, values: sample.numeric[i], sampleCap: ReferenceProfile.defaultSampleCap,
+                                            seed: ReferenceProfile.defaultSeed)
+        }
+        let categorical = layout.categorical.enumerated().map { i, name in
+            let s = CategoricalSample(values: sample.categorical[i])
+            return ReferenceProfile.CategoricalFeature(name: name, counts: s.counts, missing: s.missing)
+        }
+        let profile = ReferenceProfile(source: "traffic \(w)", rowCount: sample.count, sampleCap: ReferenceProfile.defaultSampleCap,
+                                       seed: ReferenceProfile.defaultSeed, numeric: numeric, categorical: categorical,
+                                       correlationNames: [], correlation: [], featureNames: m.features.map(\.name))
+        try store(m, version: version, profile: profile, on: c)
+        return (profile, version)
+    }
+
+    private func load(_ m: MonitorConfig, version: String, on c: PGConnection) throws -> ReferenceProfile? {
+        guard let row = try c.query("SELECT profile FROM reference_profiles WHERE monitor = $1 AND version = $2",
+                                    [m.name, version], name: "reference.load").first else { return nil }
+        return try ProfileCodec.decode(row.bytes("profile"))
+    }
+
+    private func store(_ m: MonitorConfig, version: String, profile: ReferenceProfile, on c: PGConnection) throws {
+        try c.query("""
+            INSERT INTO reference_profiles (monitor, version, format, profile) VALUES ($1, $2, $3, $4::bytea)
+            ON CONFLICT (monitor, version) DO NOTHING
+            """, [m.name, version, Int(ProfileCodec.version), try ProfileCodec.encode(profile)], name: "reference.store")
+    }
+
+    static func selection(_ m: MonitorConfig) -> FeatureSelection {
+        FeatureSelection(features: m.features.map(\.name),
+                         categorical: Set(m.features.filter { $0.kind == .categorical }.map(\.name)),
+                         numeric: Set(m.features.filter { $0.kind == .numeric }.map(\.name)))
+    }
+
+    static func featureSpec(_ m: MonitorConfig) -> String {
+        m.features.map { "\($0.name):\($0.kind.rawValue)" }.joined(separator: ",")
+    }
+
+    static func hash(_ data: Data) -> String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in data { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return String(h, radix: 16)
+    }
+}
