@@ -1,0 +1,168 @@
+import ArgumentParser
+import DriftCapture
+import DriftCore
+import DriftStore
+import Foundation
+
+/// Where the monitors are configured.
+struct ConfigOptions: ParsableArguments {
+    @Option(help: "The monitors file (default: $DRIFT_CONFIG or monitors.yaml).")
+    var config: String?
+
+    var path: String { config ?? ProcessInfo.processInfo.environment["DRIFT_CONFIG"] ?? "monitors.yaml" }
+
+    /// Loads the monitors, printing every configuration problem (exit 2).
+    func load() throws -> [MonitorConfig] {
+        do { return try MonitorsFile.load(path: path) } catch let e as ConfigError {
+            for issue in e.issues { Terminal.fail(issue.description) }
+            throw ExitStatus.badInput
+        }
+    }
+
+    /// Relative reference files are resolved against the current directory.
+    var references: ReferenceStore { ReferenceStore(baseDirectory: FileManager.default.currentDirectoryPath) }
+}
+
+/// Runs a database job, turning its failures into one line and an exit status.
+func withDatabaseErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let e as PostgresError {
+        Terminal.fail(e.description)
+        throw e.kind == .invalidSettings ? ExitStatus.badInput : ExitStatus.failed
+    } catch let e as ReferenceStore.Failure {
+        Terminal.fail(e.description)
+        throw ExitStatus.badInput
+    }
+}
+
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Load captured events from CSV or JSON Lines files into capture_events.",
+        discussion: """
+        Each row needs a `timestamp` (ISO 8601 or epoch seconds); `request_id`, `model_version` and `role` are \
+        optional; the model's monitor names the feature columns. Bad rows are reported with their line and \
+        skipped; good rows are written. Exit status 2 when any row was rejected.
+        """)
+
+    @Argument(help: "Files to load.") var files: [String]
+    @Option(help: "The model the events belong to (its monitor gives the features).") var model: String
+    @Option(help: "csv or jsonl (default: by extension).") var format: TabularFormat?
+    @Flag(help: "Create or upgrade the tables first.") var migrate = false
+    @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let monitors = try configOptions.load()
+        guard let monitor = monitors.first(where: { $0.model == model }) else {
+            Terminal.fail("no monitor in \(configOptions.path) watches model '\(model)'; models: \(monitors.map(\.model).joined(separator: ", "))")
+            throw ExitStatus.badInput
+        }
+        let client = PostgresClient(settings: database.settings)
+        defer { Task { await client.shutdown() } }
+        var anyRejected = false
+        try await withDatabaseErrors {
+            if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
+            let writer = CaptureWriter(client: client)
+            for file in files {
+                let table: Table
+                do { table = try TabularFile.read(path: file, format: format) } catch let e as TableError {
+                    Terminal.fail(e.description)
+                    anyRejected = true
+                    continue
+                }
+                let result = CaptureFileImporter(monitor: monitor).events(from: table)
+                for line in result.rejected.prefix(20) { Terminal.fail(line) }
+                if result.rejected.count > 20 { Terminal.fail("… and \(result.rejected.count - 20) more rejected rows in \(file)") }
+                anyRejected = anyRejected || !result.rejected.isEmpty
+                var written = 0
+                for start in stride(from: 0, to: result.events.count, by: 10_000) {
+                    written += try await writer.write(Array(result.events[start..<min(start + 10_000, result.events.count)]))
+                }
+                print("\(file): ingested \(written) events for model \(model)\(result.rejected.isEmpty ? "" : ", rejected \(result.rejected.count) rows")")
+            }
+        }
+        if anyRejected { throw ExitStatus.badInput }
+    }
+}
+
+struct BackfillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backfill",
+        abstract: "Check every window of a monitor in a time range; resumable.",
+        discussion: "Windows already checked are skipped unless --recompute, which replaces them. Times are ISO 8601 (UTC).")
+
+    @Option(help: "The monitor's name.") var monitor: String
+    @Option(help: "Start of the range, e.g. 2026-11-24T00:00:00Z.") var from: String
+    @Option(help: "End of the range (exclusive).") var to: String
+    @Flag(help: "Replace windows already checked.") var recompute = false
+    @Flag(help: "Create or upgrade the tables first.") var migrate = false
+    @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let iso = ISO8601DateFormatter()
+        guard let start = iso.date(from: from) else { throw ValidationError("--from '\(from)' is not an ISO 8601 time such as 2026-11-24T00:00:00Z.") }
+        guard let end = iso.date(from: to), end > start else { throw ValidationError("--to '\(to)' must be an ISO 8601 time after --from.") }
+        guard let m = try configOptions.load().first(where: { $0.name == monitor }) else {
+            Terminal.fail("no monitor named '\(monitor)' in \(configOptions.path)")
+            throw ExitStatus.badInput
+        }
+        let client = PostgresClient(settings: database.settings)
+        let results = try await withDatabaseErrors {
+            if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
+            return try await Backfill(client: client, monitor: m, references: configOptions.references)
+                .run(from: start, to: end, recompute: recompute, progress: ProgressReporter(label: "backfill \(monitor)").report)
+        }
+        await client.shutdown()
+        print(WindowTable.render(results))
+    }
+}
+
+/// Progress on a terminal as a bar (windows done/total, rate, ETA), otherwise a line every 10 %.
+final class ProgressReporter: @unchecked Sendable {
+    private let label: String
+    private let started = Date()
+    private let tty = isatty(STDERR_FILENO) == 1
+    private var lastDecile = -1
+
+    init(label: String) { self.label = label }
+
+    func report(_ done: Int, _ total: Int) {
+        let elapsed = Date().timeIntervalSince(started)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let text = String(format: "%@: %d/%d windows, %.1f/s, ETA %.0fs", label as NSString, done, total, rate, eta)
+        if tty {
+            let width = 30, filled = total == 0 ? width : width * done / total
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            FileHandle.standardError.write(Data("\r\(bar) \(text)\(done == total ? "\n" : "")".utf8))
+        } else {
+            let decile = total == 0 ? 10 : done * 10 / total
+            if decile != lastDecile { lastDecile = decile; FileHandle.standardError.write(Data("\(text)\n".utf8)) }
+        }
+    }
+}
+
+/// The per-window summary table of `backfill` and `demo`.
+enum WindowTable {
+    static func render(_ results: [Backfill.WindowResult]) -> String {
+        var out = "window (UTC)       events  verdict            drifted features                                  decision\n"
+        for r in results {
+            let verdict = r.status == "insufficient_data" ? "insufficient data" : (r.drifted == true ? "DRIFT" : "ok")
+            let features = r.driftedFeatures.joined(separator: ", ")
+            out += String(format: "%@  %6d  %@  %@  %@\n",
+                          (PGTimeText.iso(r.window.start).prefix(16) + "Z") as NSString, r.events,
+                          verdict.padding(toLength: 17, withPad: " ", startingAt: 0) as NSString,
+                          String(features.count > 48 ? features.prefix(47) + "…" : features).padding(toLength: 48, withPad: " ", startingAt: 0) as NSString,
+                          r.decision as NSString)
+        }
+        let checked = results.filter { $0.status == "completed" }
+        out += "\n\(results.count) windows: \(checked.filter { $0.drifted == true }.count) drifted, \(checked.filter { $0.drifted == false }.count) without drift, \(results.filter { $0.status == "insufficient_data" }.count) with insufficient data"
+        if results.contains(where: \.skipped) { out += " (\(results.filter(\.skipped).count) already checked, skipped)" }
+        let fired = results.filter { !$0.firedActions.isEmpty }
+        for r in fired { out += "\nactions fired at \(PGTimeText.iso(r.window.start)): \(r.firedActions.joined(separator: ", "))" }
+        return out
+    }
+}

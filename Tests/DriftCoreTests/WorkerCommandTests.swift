@@ -1,0 +1,64 @@
+import DriftStore
+import DriftTestSupport
+import Foundation
+import Testing
+
+/// `ingest`, `backfill` and `demo` as a user runs them, against the test PostgreSQL.
+@Suite("drift-worker ingest, backfill and demo", .serialized)
+struct WorkerCommandTests {
+    func env(_ schema: String) throws -> [String: String] { ["DATABASE_URL": try TestDatabase.conninfo(), "DRIFT_SCHEMA": schema] }
+
+    func dropSchema(_ name: String) throws {
+        try PGConnection.connect(ConnectionSettings(conninfo: try TestDatabase.conninfo(), schema: "public"))
+            .run("DROP SCHEMA IF EXISTS \"\(name)\" CASCADE", name: "t.drop")
+    }
+
+    @Test func ingestKeepsGoodRowsAndNamesBadOnesThenBackfillIsResumable() throws {
+        let schema = "w_" + UUID().uuidString.lowercased().prefix(8)
+        defer { try? dropSchema(String(schema)) }
+        let s = try Scratch()
+        let header = "timestamp,request_id,amount,hour_of_day,merchant_category,country,device_type,card_present,distance_from_home_km,transactions_last_24h,account_age_days,avg_amount_30d,score"
+        var rows = [header]
+        for i in 0..<1200 { rows.append("2026-11-24T\(String(format: "%02d", i / 600)):\(String(format: "%02d", (i % 600) / 10)):00Z,r\(i),\(40 + i % 30).5,\(i % 24),grocery,DE,pos,true,3.5,2,400,41.0,0.01") }
+        rows.insert("not-a-time,bad1,1,1,grocery,DE,pos,true,1,1,1,1,0.1", at: 5)
+        rows.insert("2026-11-24T00:30:00Z,bad2,abc,1,grocery,DE,pos,true,1,1,1,1,0.1", at: 9)
+        let file = s.write("traffic.csv", rows.joined(separator: "\n") + "\n")
+        let config = repoRoot.appendingPathComponent("sample-data/monitors.yaml").path
+        let ingest = try CLI.run(["ingest", file, "--model", "fraud", "--config", config, "--migrate"], environment: try env(String(schema)))
+        #expect(ingest.status == 2, "rejected rows make the exit status 2")
+        #expect(ingest.stdout.contains("ingested 1200 events for model fraud, rejected 2 rows"), "\(ingest.stdout)\(ingest.stderr)")
+        #expect(ingest.stderr.contains("traffic.csv:6: column 'timestamp' holds 'not-a-time'"), "\(ingest.stderr)")
+        #expect(ingest.stderr.contains("traffic.csv:10: column 'amount' is numeric but holds a non-number"), "\(ingest.stderr)")
+
+        let args = ["backfill", "--monitor", "fraud-scorer", "--from", "2026-11-24T00:00:00Z", "--to", "2026-11-24T03:00:00Z", "--config", config]
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(repoRoot.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let first = try CLI.run(args, environment: try env(String(schema)))
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("3 windows: 2 drifted, 0 without drift, 1 with insufficient data"), "\(first.stdout)")
+        #expect(first.stdout.contains("2026-11-24T02:00Z") && first.stdout.contains("insufficient data"), "\(first.stdout)")
+        let again = try CLI.run(args, environment: try env(String(schema)))
+        #expect(again.stdout.contains("(3 already checked, skipped)"), "\(again.stdout)")
+        let recompute = try CLI.run(args + ["--recompute"], environment: try env(String(schema)))
+        #expect(recompute.status == 0 && !recompute.stdout.contains("already checked"))
+        #expect(first.stderr.contains("backfill fraud-scorer: 3/3 windows"), "progress lines when not on a terminal")
+    }
+
+    @Test func demoTellsTheWholeStory() throws {
+        try dropSchema("drift_demo")
+        defer { try? dropSchema("drift_demo") }
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(repoRoot.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let r = try CLI.run(["demo", "--json"], environment: ["DATABASE_URL": try TestDatabase.conninfo()])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(json["windows_checked"] as? Int == 72)
+        #expect(json["windows_insufficient_data"] as? Int == 1)
+        #expect(json["first_drifted_window"] as? String == "2026-11-25T16:00:00Z")
+        #expect(json["windows_drifted"] as? Int == 31)
+        #expect(json["actions_fired"] as? Int == 4, "twice two actions: after two drifted windows, and again after the one-day cooldown")
+        #expect((json["actions"] as? [String])?.first == "fraud-scorer:2026-11-25T17:00:00Z:retrain")
+    }
+}
