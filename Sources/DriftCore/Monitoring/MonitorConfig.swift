@@ -59,6 +59,12 @@ public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
 
 /// Why a configuration could not be loaded: every problem found, each with its line and column.
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    /// In file order.
     public var issues: [ConfigIssue]
+
+    public init(issues: [ConfigIssue]) {
+        self.issues = issues.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
+    }
+
     public var description: String { issues.map(\.description).joined(separator: "\n") }
 }
