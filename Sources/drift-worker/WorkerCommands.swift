@@ -166,3 +166,46 @@ enum WindowTable {
         return out
     }
 }
+
+struct RunOnceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-once",
+        abstract: "For a Kubernetes CronJob: check every due window of every monitor, then exit.",
+        discussion: """
+        Enqueues each window that is closed, past its lateness and not yet checked (within --lookback), processes \
+        the queue until nothing is due, and exits 0 — or 1 when a task was discarded after its last attempt. Two \
+        run-once processes, or run-once beside serve, never check a window twice.
+        """)
+
+    @Option(help: "How far back to look for unchecked windows (ISO 8601).") var lookback = "P1D"
+    @Option(help: "Concurrent checks.") var concurrency = 2
+    @Option(help: "Pretend the time is this (ISO 8601), for testing schedules.") var now: String?
+    @Flag(help: "Create or upgrade the tables first.") var migrate = false
+    @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard let look = try? ISODuration(parsing: lookback) else { throw ValidationError("--lookback '\(lookback)' is not an ISO 8601 duration such as P1D.") }
+        var clock = Date()
+        if let now {
+            guard let t = ISO8601DateFormatter().date(from: now) else { throw ValidationError("--now '\(now)' is not an ISO 8601 time.") }
+            clock = t
+        }
+        let monitors = try configOptions.load()
+        let client = PostgresClient(settings: database.settings)
+        let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look)
+        let at = clock
+        let (enqueued, counters) = try await withDatabaseErrors { () -> (Int, QueueConsumer.Counters) in
+            if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
+            let n = try await tasks.enqueueDue(now: at)
+            var options = QueueConsumer.Options()
+            options.concurrency = max(1, concurrency)
+            options.kinds = [DriftTasks.kind]
+            let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in try await tasks.handle(task) }
+            return (n, await consumer.runUntilIdle())
+        }
+        await client.shutdown()
+        print("run-once: enqueued \(enqueued) window(s); completed \(counters.completed) task(s), \(counters.failed) will retry, \(counters.discarded) discarded")
+        if counters.discarded > 0 { throw ExitStatus.failed }
+    }
+}

@@ -62,3 +62,49 @@ struct WorkerCommandTests {
         #expect((json["actions"] as? [String])?.first == "fraud-scorer:2026-11-25T17:00:00Z:retrain")
     }
 }
+
+@Suite("drift-worker run-once", .serialized)
+struct RunOnceCommandTests {
+    @Test func twoConcurrentRunOnceProcessesCheckEachWindowExactlyOnce() throws {
+        let schema = "ro_" + UUID().uuidString.lowercased().prefix(8)
+        let url = try TestDatabase.conninfo()
+        let env = ["DATABASE_URL": url, "DRIFT_SCHEMA": String(schema)]
+        defer {
+            _ = try? PGConnection.connect(ConnectionSettings(conninfo: url, schema: "public")).run("DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE", name: "t")
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(repoRoot.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let config = "sample-data/monitors.yaml"
+        let ingest = try CLI.run(["ingest", "sample-data/fraud/traffic.csv", "--model", "fraud", "--config", config, "--migrate"], environment: env)
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+
+        // 2026-11-27T00:05Z: the last window (23:00–24:00) is still within its 10-minute lateness.
+        let args = ["run-once", "--config", config, "--lookback", "P3DT10M", "--now", "2026-11-27T00:05:00Z"]
+        let results = try [0, 1].map { _ -> Process in
+            let p = Process()
+            p.executableURL = CLI.binary
+            p.arguments = args
+            var e = ProcessInfo.processInfo.environment
+            for (k, v) in env { e[k] = v }
+            p.environment = e
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        for p in results { p.waitUntilExit(); #expect(p.terminationStatus == 0) }
+        let conn = try PGConnection.connect(ConnectionSettings(conninfo: url, schema: String(schema)))
+        let runs = try conn.query("SELECT count(*) AS n, count(DISTINCT window_start) AS w, max(window_start) AS last FROM drift_runs", name: "t")[0]
+        #expect(try runs.int("n") == 71 && runs.int("w") == 71, "each due window exactly once")
+        #expect(try runs.date("last") == ISO8601DateFormatter().date(from: "2026-11-26T22:00:00Z"))
+        #expect(try conn.query("SELECT count(*) AS n FROM trigger_outbox", name: "t")[0].int("n") == 4)
+        let firstFire = try conn.query("SELECT min(action_id) AS a FROM trigger_outbox", name: "t")[0].string("a")
+        #expect(firstFire == "fraud-scorer:2026-11-25T17:00:00Z:retrain", "the policy saw the windows in order")
+
+        let later = try CLI.run(["run-once", "--config", config, "--lookback", "P3DT10M", "--now", "2026-11-27T00:15:00Z"], environment: env)
+        #expect(later.status == 0 && later.stdout.contains("enqueued 1 window(s); completed 1 task(s)"), "\(later.stdout)\(later.stderr)")
+        let again = try CLI.run(["run-once", "--config", config, "--lookback", "P3DT10M", "--now", "2026-11-27T00:15:00Z"], environment: env)
+        #expect(again.stdout.contains("enqueued 0 window(s)"), "\(again.stdout)")
+    }
+}

@@ -5,7 +5,7 @@ import Foundation
 
 /// Reference profiles per monitor and reference version, built once and kept in
 /// `reference_profiles`; later checks load them.
-public struct ReferenceStore: Sendable {
+public final class ReferenceStore: Sendable {
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case unreadable(monitor: String, path: String, reason: String)
         case empty(monitor: String, what: String)
@@ -19,7 +19,9 @@ public struct ReferenceStore: Sendable {
     }
 
     /// Relative reference paths are resolved against this directory (the config file's).
-    public var baseDirectory: String
+    public let baseDirectory: String
+    /// File references already resolved by this process, by path, size and modification time.
+    private let cache = FileProfileCache()
 
     public init(baseDirectory: String) { self.baseDirectory = baseDirectory }
 
@@ -28,28 +30,37 @@ public struct ReferenceStore: Sendable {
         switch m.reference {
         case .file(let path):
             let full = path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)"
+            let attributes = try? FileManager.default.attributesOfItem(atPath: full)
+            let stamp = "\(m.name)|\(full)|\(attributes?[.size] ?? 0)|\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+            if let hit = cache.get(stamp) { return hit }
             guard let data = FileManager.default.contents(atPath: full) else {
                 throw Failure.unreadable(monitor: m.name, path: full, reason: "no such file")
             }
-            let version = "file:" + Self.hash(data) + ":" + Self.hash(Data(Self.featureSpec(m).utf8))
-            if let stored = try load(m, version: version, on: c) { return (stored, version) }
-            let profile: ReferenceProfile
-            do {
-                let table = try TabularFile.read(path: full)
-                profile = try ProfileBuilder.build(table: table, selection: Self.selection(m))
-            } catch let e as TableError {
-                throw Failure.unreadable(monitor: m.name, path: full, reason: e.description)
-            } catch let e as CompareError {
-                throw Failure.unreadable(monitor: m.name, path: full, reason: e.description)
-            }
-            try store(m, version: version, profile: profile, on: c)
-            return (profile, version)
+            let resolved = try fileProfile(m, full: full, data: data, on: c)
+            cache.set(stamp, resolved)
+            return resolved
         case .window(let w):
             return try fromTraffic(m, w, on: c)
         case .rolling(let offset):
             let w = TimeWindow(start: window.start.addingTimeInterval(-offset.seconds), end: window.end.addingTimeInterval(-offset.seconds))
             return try fromTraffic(m, w, on: c)
         }
+    }
+
+    private func fileProfile(_ m: MonitorConfig, full: String, data: Data, on c: PGConnection) throws -> (ReferenceProfile, version: String) {
+        let version = "file:" + Self.hash(data) + ":" + Self.hash(Data(Self.featureSpec(m).utf8))
+        if let stored = try load(m, version: version, on: c) { return (stored, version) }
+        let profile: ReferenceProfile
+        do {
+            let table = try TabularFile.read(path: full)
+            profile = try ProfileBuilder.build(table: table, selection: Self.selection(m))
+        } catch let e as TableError {
+            throw Failure.unreadable(monitor: m.name, path: full, reason: e.description)
+        } catch let e as CompareError {
+            throw Failure.unreadable(monitor: m.name, path: full, reason: e.description)
+        }
+        try store(m, version: version, profile: profile, on: c)
+        return (profile, version)
     }
 
     private func fromTraffic(_ m: MonitorConfig, _ w: TimeWindow, on c: PGConnection) throws -> (ReferenceProfile, version: String) {
@@ -101,4 +112,12 @@ public struct ReferenceStore: Sendable {
         for b in data { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
         return String(h, radix: 16)
     }
+}
+
+/// Resolved file references, shared by the checks of one process.
+private final class FileProfileCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (ReferenceProfile, String)] = [:]
+    func get(_ key: String) -> (ReferenceProfile, version: String)? { lock.withLock { entries[key].map { ($0.0, $0.1) } } }
+    func set(_ key: String, _ value: (ReferenceProfile, version: String)) { lock.withLock { entries[key] = (value.0, value.version) } }
 }
