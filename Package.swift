@@ -33,7 +33,7 @@ let package = Package(
             name: "drift-worker",
             dependencies: ["DriftCore", "DriftStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
-            name: "drift-bench", dependencies: ["DriftStats", "DriftStore"], path: "Benchmarks/drift-bench"),
+            name: "drift-bench", dependencies: ["DriftStats", "DriftStore", "DriftCore"], path: "Benchmarks/drift-bench"),
 
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"]),

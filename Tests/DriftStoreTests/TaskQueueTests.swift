@@ -191,11 +191,13 @@ struct QueueRestartTests {
         options.pollInterval = 0.3
         let consumer = QueueConsumer(queue: queue, owner: "survivor", options: options) { t in
             runs.record(t.id)
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: .milliseconds(30))
         }
         let loop = Task { await consumer.run() }
         while runs.snapshot.count < 100 { try await Task.sleep(for: .milliseconds(20)) }
         try pg.restart()
+        let doneAtRestart = runs.snapshot.count
+        #expect(doneAtRestart < 400, "the restart must happen while tasks remain")
         var waited = 0
         while waited < 600 {
             if await (try? queue.counts())?["drift_check"]?[.completed] == 400 { break }

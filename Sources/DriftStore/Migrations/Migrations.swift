@@ -28,6 +28,8 @@ public enum Migrations {
         -- An append-only log: no primary key index to maintain on every insert (id is still unique).
         -- Serves the window sample: WHERE model = $1 AND observed_at >= $2 AND observed_at < $3 ORDER BY sample_key LIMIT $4
         CREATE INDEX capture_events_window_sample ON {{schema}}.capture_events (model, observed_at, sample_key);
+        -- Serves the same sample when the window is most of a partition: walk sample_key order, keep rows in the window.
+        CREATE INDEX capture_events_sample_order ON {{schema}}.capture_events (model, sample_key) INCLUDE (observed_at);
         """),
         Migration(version: 2, name: "monitors_profiles_runs", sql: """
         -- Monitor configurations, one row per distinct configuration (by hash).
