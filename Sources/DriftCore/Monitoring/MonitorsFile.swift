@@ -1,4 +1,5 @@
 import DriftStats
+import DriftStore
 import Foundation
 import Yams
 
@@ -41,9 +42,7 @@ public enum MonitorsFile {
     /// A hash of everything in a monitor's configuration that shapes its results (stored with each run).
     public static func configHash(_ m: MonitorConfig) -> String {
         let text = "\(m.name)|\(m.model)|\(m.versions)|\(m.roles)|\(m.schedule)|\(m.sampleSize)|\(m.minSample)|\(m.features)|\(m.reference)|\(m.settings)|\(m.overrides.sorted { $0.key < $1.key })|\(m.policy)"
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return String(h, radix: 16)
+        return StableHash.hex(text)
     }
 
     static func mark(of e: YamlError) -> Mark? {

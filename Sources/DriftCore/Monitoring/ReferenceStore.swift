@@ -107,11 +107,7 @@ public final class ReferenceStore: Sendable {
         m.features.map { "\($0.name):\($0.kind.rawValue)" }.joined(separator: ",")
     }
 
-    static func hash(_ data: Data) -> String {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in data { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return String(h, radix: 16)
-    }
+    static func hash(_ data: Data) -> String { StableHash.hex(data) }
 }
 
 /// Resolved file references, shared by the checks of one process.

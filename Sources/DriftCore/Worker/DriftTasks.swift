@@ -60,7 +60,7 @@ public struct DriftTasks: Sendable {
         }
         let references = self.references
         try await client.withConnection { c in
-            let key = Int64(bitPattern: Self.lockKey(m.name))
+            let key = StableHash.lockKey("drift-check:\(m.name)")
             try c.query("SELECT pg_advisory_lock($1)", [key], name: "check.lock")
             defer { _ = try? c.query("SELECT pg_advisory_unlock($1)", [key], name: "check.unlock") }
             let hash = MonitorsFile.configHash(m)
@@ -71,12 +71,6 @@ public struct DriftTasks: Sendable {
                 _ = try DriftCheck(monitor: m, reference: profile, configHash: hash).run(window: w, on: c)
             }
         }
-    }
-
-    static func lockKey(_ monitor: String) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in "drift-check:\(monitor)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return h
     }
 
     static let encoder: JSONEncoder = {

@@ -19,11 +19,7 @@ public final class CapturePartitions: @unchecked Sendable {
         return String(format: "capture_events_p%04d%02d%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
     }
 
-    private var lockKey: Int64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in "drift-worker-partitions:\(schema)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return Int64(bitPattern: h)
-    }
+    private var lockKey: Int64 { StableHash.lockKey("drift-worker-partitions:\(schema)") }
 
     /// Makes sure the partitions for these instants exist (one short transaction, serialised across
     /// writers by an advisory lock; days already seen by this process cost nothing).

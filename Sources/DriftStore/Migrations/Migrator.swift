@@ -28,11 +28,7 @@ public struct Migrator: Sendable {
     }
 
     /// The advisory-lock key for this schema (stable across processes).
-    var lockKey: Int64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in "drift-worker-migrate:\(schema)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return Int64(bitPattern: h)
-    }
+    var lockKey: Int64 { StableHash.lockKey("drift-worker-migrate:\(schema)") }
 
     public func migrate(_ conn: PGConnection) throws -> Outcome {
         try ConnectionSettings.validate(schema: schema)
@@ -84,9 +80,5 @@ public struct Migrator: Sendable {
         return try v[0].int("v") >= (Migrations.all.last?.version ?? 0)
     }
 
-    static func checksum(_ s: String) -> String {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return String(h, radix: 16)
-    }
+    static func checksum(_ s: String) -> String { StableHash.hex(s) }
 }
