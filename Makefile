@@ -13,6 +13,7 @@ demo: build
 	@scripts/demo.sh
 
 test: deps
+	@scripts/validate-manifests.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -69,6 +69,16 @@ struct MonitorsFileTests {
         } catch { Issue.record("\(error)") }
     }
 
+    @Test func theKubernetesConfigMapHoldsAValidMonitorsFile() throws {
+        let text = try String(contentsOf: repoRoot.appendingPathComponent("jobs/configmap-monitors.yaml"), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.hasSuffix("monitors.yaml: |") })
+        let embedded = lines[(start + 1)...].map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
+        let monitors = try MonitorsFile.parse(embedded, file: "jobs/configmap-monitors.yaml")
+        #expect(monitors.map(\.name) == ["fraud-scorer"])
+        #expect(monitors[0].reference == .file("/data/fraud/reference.csv"))
+    }
+
     @Test func validateConfigCommand() throws {
         let ok = try CLI.run(["validate-config", repoRoot.appendingPathComponent("sample-data/monitors.yaml").path])
         #expect(ok.status == 0 && ok.stdout.contains("1 monitor(s), no problems"))

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Validates every Kubernetes manifest in jobs/ offline against the Kubernetes schemas
+# (kubernetes-validate, from PyPI, bundles them), strictly: unknown fields are errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v kubernetes-validate >/dev/null 2>&1; then
+  echo "validate-manifests: installing kubernetes-validate"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore kubernetes-validate 2>/dev/null \
+    || python3 -m pip install -q kubernetes-validate
+fi
+kubernetes-validate --strict --quiet jobs/*.yaml
+echo "validate-manifests: $(ls jobs/*.yaml | wc -l) manifests valid"
