@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C wrappers: the only targets that touch C headers.
@@ -31,7 +32,8 @@ let package = Package(
         .target(name: "DriftCore", dependencies: ["DriftStats", "DriftCapture", "DriftStore", "DriftTriggers", "Yams"]),
         .executableTarget(
             name: "drift-worker",
-            dependencies: ["DriftCore", "DriftStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["DriftCore", "DriftStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .executableTarget(
             name: "drift-bench", dependencies: ["DriftStats", "DriftStore", "DriftCore"], path: "Benchmarks/drift-bench"),
 

@@ -108,3 +108,48 @@ struct RunOnceCommandTests {
         #expect(again.stdout.contains("enqueued 0 window(s)"), "\(again.stdout)")
     }
 }
+
+@Suite("drift-worker serve", .serialized)
+struct ServeCommandTests {
+    @Test func servesChecksDueWindowsAndStopsCleanlyOnSIGTERM() async throws {
+        let schema = "sv_" + UUID().uuidString.lowercased().prefix(8)
+        let url = try TestDatabase.conninfo()
+        let env = ["DATABASE_URL": url, "DRIFT_SCHEMA": String(schema)]
+        defer {
+            _ = try? PGConnection.connect(ConnectionSettings(conninfo: url, schema: "public")).run("DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE", name: "t")
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(repoRoot.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let ingest = try CLI.run(["ingest", "sample-data/fraud/traffic.csv", "--model", "fraud", "--config", "sample-data/monitors.yaml", "--migrate"], environment: env)
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        // The sample traffic is days old: look back far enough to reach it.
+        let days = Int((Date().timeIntervalSince(ISO8601DateFormatter().date(from: "2026-11-24T00:00:00Z")!) / 86_400).rounded(.up)) + 1
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["serve", "--config", "sample-data/monitors.yaml", "--lookback", "P\(days)D", "--tick", "1", "--grace", "20"]
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let conn = try PGConnection.connect(ConnectionSettings(conninfo: url, schema: String(schema)))
+        var checked = 0
+        for _ in 0..<600 {
+            checked = try conn.query("""
+                SELECT count(*) AS n FROM drift_runs WHERE window_start >= '2026-11-24T00:00:00Z' AND window_start < '2026-11-27T00:00:00Z'
+                """, name: "t")[0].int("n")
+            if checked == 72 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(checked == 72, "serve checked the 72 windows of the sample traffic")
+        let started = Date()
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "SIGTERM ends serve cleanly")
+        #expect(Date().timeIntervalSince(started) < 20, "within the grace period")
+        #expect(try conn.query("SELECT count(*) AS n FROM trigger_outbox", name: "t")[0].int("n") == 4)
+        #expect(try conn.query("SELECT count(*) AS n FROM tasks WHERE state = 'running'", name: "t")[0].int("n") == 0, "nothing left holding a lease")
+    }
+}

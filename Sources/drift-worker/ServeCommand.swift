@@ -1,0 +1,81 @@
+import ArgumentParser
+import DriftCore
+import DriftStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Enqueues due windows on a tick (jittered), as long as the service runs.
+struct SchedulerService: Service {
+    let tasks: DriftTasks
+    let interval: Double
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let n = try await tasks.enqueueDue()
+                    if n > 0 { logger.info("enqueued due windows", metadata: ["windows": "\(n)"]) }
+                } catch {
+                    logger.warning("scheduler tick failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(interval * Double.random(in: 0.9...1.1)))
+            }
+        }
+    }
+}
+
+/// The queue workers. On graceful shutdown they stop fetching; a check in flight finishes (its
+/// transaction commits or rolls back) and its task is completed, released or left to the rescuer.
+struct ConsumerService: Service {
+    let consumer: QueueConsumer
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { await consumer.run() }
+    }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "The queue consumer service: a scheduler tick enqueues due windows, N workers check them.",
+        discussion: "SIGTERM or SIGINT stops taking work and drains within --grace seconds, then exits 0.")
+
+    @Option(help: "Concurrent checks.") var concurrency = 2
+    @Option(help: "Seconds between scheduler ticks.") var tick: Double = 60
+    @Option(help: "How far back the scheduler looks for unchecked windows (ISO 8601).") var lookback = "P1D"
+    @Option(help: "Seconds to drain on SIGTERM before cancelling.") var grace: Double = 25
+    @Flag(help: "Create or upgrade the tables first.") var migrate = false
+    @OptionGroup var configOptions: ConfigOptions
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard let look = try? ISODuration(parsing: lookback) else { throw ValidationError("--lookback '\(lookback)' is not an ISO 8601 duration such as P1D.") }
+        let monitors = try configOptions.load()
+        var settings = database.settings
+        settings.poolSize = max(2, concurrency + 2)
+        let client = PostgresClient(settings: settings)
+        if migrate {
+            let schema = settings.schema
+            try await withDatabaseErrors { _ = try await client.withConnection { c in try Migrator(schema: schema).migrate(c) } }
+        }
+        let logger = Logger(label: "drift-worker")
+        let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look)
+        var options = QueueConsumer.Options()
+        options.concurrency = max(1, concurrency)
+        options.kinds = [DriftTasks.kind]
+        let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in try await tasks.handle(task) }
+        var config = ServiceGroupConfiguration(
+            services: [.init(service: SchedulerService(tasks: tasks, interval: tick, logger: logger)),
+                       .init(service: ConsumerService(consumer: consumer))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        config.maximumGracefulShutdownDuration = .milliseconds(Int64(grace * 1000))
+        logger.info("serving", metadata: ["monitors": "\(monitors.count)", "concurrency": "\(concurrency)"])
+        try await ServiceGroup(configuration: config).run()
+        let c = consumer.counters
+        logger.info("stopped", metadata: ["completed": "\(c.completed)", "released": "\(c.released)"])
+        await client.shutdown()
+    }
+}
