@@ -153,3 +153,53 @@ struct ServeCommandTests {
         #expect(try conn.query("SELECT count(*) AS n FROM tasks WHERE state = 'running'", name: "t")[0].int("n") == 0, "nothing left holding a lease")
     }
 }
+
+@Suite("A worker killed mid-check", .serialized)
+struct KilledWorkerTests {
+    @Test func sigkillLeavesNoPartialRunAndTheWindowsAreCheckedLater() async throws {
+        let schema = "kw_" + UUID().uuidString.lowercased().prefix(8)
+        let url = try TestDatabase.conninfo()
+        let env = ["DATABASE_URL": url, "DRIFT_SCHEMA": String(schema)]
+        defer {
+            _ = try? PGConnection.connect(ConnectionSettings(conninfo: url, schema: "public")).run("DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE", name: "t")
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(repoRoot.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        let config = "sample-data/monitors.yaml"
+        #expect(try CLI.run(["ingest", "sample-data/fraud/traffic.csv", "--model", "fraud", "--config", config, "--migrate"], environment: env).status == 0)
+        let args = ["backfill", "--monitor", "fraud-scorer", "--from", "2026-11-24T00:00:00Z", "--to", "2026-11-27T00:00:00Z", "--config", config]
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = args
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let conn = try PGConnection.connect(ConnectionSettings(conninfo: url, schema: String(schema)))
+        func runs() throws -> Int { try conn.query("SELECT count(*) AS n FROM drift_runs", name: "t")[0].int("n") }
+        var seen = 0
+        for _ in 0..<600 where seen < 10 {
+            seen = (try? runs()) ?? 0
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let atKill = try runs()
+        #expect(atKill >= 10 && atKill < 72, "killed part-way (\(atKill) windows written)")
+        // Every run that exists is whole: its 11 feature results are there (or none, for insufficient data).
+        let partial = try conn.query("""
+            SELECT count(*) AS n FROM drift_runs d
+            WHERE (SELECT count(*) FROM drift_feature_results f WHERE f.run_id = d.id) NOT IN (0, 11)
+               OR (d.status = 'completed' AND NOT EXISTS (SELECT 1 FROM drift_feature_results f WHERE f.run_id = d.id))
+            """, name: "t")[0].int("n")
+        #expect(partial == 0, "no partial run")
+        let resumed = try CLI.run(args, environment: env)
+        #expect(resumed.status == 0)
+        #expect(resumed.stdout.contains("(\(atKill) already checked, skipped)"), "\(resumed.stdout)")
+        #expect(try runs() == 72)
+        #expect(try conn.query("SELECT count(*) AS n FROM trigger_outbox", name: "t")[0].int("n") == 4)
+    }
+}
