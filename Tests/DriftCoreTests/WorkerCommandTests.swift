@@ -180,10 +180,10 @@ struct KilledWorkerTests {
         try p.run()
         let conn = try PGConnection.connect(ConnectionSettings(conninfo: url, schema: String(schema)))
         func runs() throws -> Int { try conn.query("SELECT count(*) AS n FROM drift_runs", name: "t")[0].int("n") }
-        var seen = 0
-        for _ in 0..<600 where seen < 10 {
-            seen = (try? runs()) ?? 0
-            try await Task.sleep(for: .milliseconds(20))
+        var waited = 0
+        while ((try? runs()) ?? 0) < 10 && waited < 3000 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 1
         }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
