@@ -174,21 +174,18 @@ struct KilledWorkerTests {
         p.arguments = args
         var e = ProcessInfo.processInfo.environment
         for (k, v) in env { e[k] = v }
+        // The worker kills itself (SIGKILL) inside the 42nd check's transaction, rows written but not committed.
+        e["DRIFT_TEST_KILL_IN_CHECK"] = "42"
         p.environment = e
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL)
         let conn = try PGConnection.connect(ConnectionSettings(conninfo: url, schema: String(schema)))
         func runs() throws -> Int { try conn.query("SELECT count(*) AS n FROM drift_runs", name: "t")[0].int("n") }
-        var waited = 0
-        while ((try? runs()) ?? 0) < 10 && waited < 3000 {
-            try await Task.sleep(for: .milliseconds(10))
-            waited += 1
-        }
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
         let atKill = try runs()
-        #expect(atKill >= 10 && atKill < 72, "killed part-way (\(atKill) windows written)")
+        #expect(atKill == 41, "the 42nd window's run died with its transaction")
         // Every run that exists is whole: its 11 feature results are there (or none, for insufficient data).
         let partial = try conn.query("""
             SELECT count(*) AS n FROM drift_runs d

@@ -33,10 +33,15 @@ public struct Backfill: Sendable {
         var results: [WindowResult] = []
         let monitor = self.monitor, references = self.references
         let hash = MonitorsFile.configHash(monitor)
+        // Test hook: DRIFT_TEST_KILL_IN_CHECK=N kills this process (SIGKILL) inside the Nth check's
+        // transaction, after its rows are written and before they commit.
+        let killAt = ProcessInfo.processInfo.environment["DRIFT_TEST_KILL_IN_CHECK"].flatMap(Int.init)
         for (i, w) in windows.enumerated() {
+            let crash = killAt == i + 1
             let r: WindowResult = try await client.withConnection { c in
                 let (profile, _) = try references.profile(for: monitor, window: w, on: c)
-                let outcome = try DriftCheck(monitor: monitor, reference: profile, configHash: hash).run(window: w, on: c, recompute: recompute)
+                let outcome = try DriftCheck(monitor: monitor, reference: profile, configHash: hash)
+                    .run(window: w, on: c, recompute: recompute, inTransaction: crash ? { _ in kill(getpid(), SIGKILL) } : nil)
                 let stored = try c.query("""
                     SELECT current_count, status, drifted, decision->>'decision' AS decision,
                            coalesce(ARRAY(SELECT feature FROM drift_feature_results f WHERE f.run_id = d.id AND f.drifted ORDER BY feature), '{}') AS features,
