@@ -14,14 +14,23 @@ enum CLI {
         return repoRoot.appendingPathComponent(".build/debug/drift-worker")
     }
 
-    static func run(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// A configured, not yet started process: the environment plus `environment` (without an inherited
+    /// DATABASE_URL), running in the repository root so that relative paths like `sample-data/…` work.
+    static func process(_ args: [String], environment: [String: String] = [:]) -> Process {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        p.currentDirectoryURL = repoRoot
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DATABASE_URL")
         for (k, v) in environment { env[k] = v }
         p.environment = env
+        return p
+    }
+
+    /// Runs to completion and returns the exit status and both outputs.
+    static func run(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = process(args, environment: environment)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -30,6 +39,15 @@ enum CLI {
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// Starts in the background with its output discarded.
+    static func start(_ args: [String], environment: [String: String] = [:]) throws -> Process {
+        let p = process(args, environment: environment)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
     }
 }
 

@@ -34,6 +34,15 @@ struct DriftCheckTests {
         return out
     }
 
+    /// One hour of drifted sample traffic in the window at hour 0, a connection, and a check of the sample monitor.
+    func oneDriftedHour(_ client: PostgresClient, _ settings: ConnectionSettings, perHour: Int) async throws -> (PGConnection, DriftCheck) {
+        let m = try Self.monitor()
+        try await CaptureWriter(client: client).write(try Self.events(from: "current_drift.csv", firstHour: 0, hours: 1, perHour: perHour, monitor: m))
+        let conn = try PGConnection.connect(settings)
+        let (profile, _) = try ReferenceStore(baseDirectory: repoRoot.path).profile(for: m, window: window(0), on: conn)
+        return (conn, DriftCheck(monitor: m, reference: profile, configHash: "test"))
+    }
+
     func window(_ hour: Int) -> TimeWindow {
         TimeWindow(start: Self.day.addingTimeInterval(Double(hour) * 3600), end: Self.day.addingTimeInterval(Double(hour + 1) * 3600))
     }
@@ -82,11 +91,7 @@ struct DriftCheckTests {
 
     @Test func twoWorkersCheckingTheSameWindowWriteOneRun() async throws {
         try await TestDatabase.withSchema { client, settings in
-            let m = try Self.monitor()
-            try await CaptureWriter(client: client).write(try Self.events(from: "current_drift.csv", firstHour: 0, hours: 1, perHour: 1000, monitor: m))
-            let conn = try PGConnection.connect(settings)
-            let (profile, _) = try ReferenceStore(baseDirectory: repoRoot.path).profile(for: m, window: window(0), on: conn)
-            let check = DriftCheck(monitor: m, reference: profile, configHash: "test")
+            let (conn, check) = try await oneDriftedHour(client, settings, perHour: 1000)
             let w = window(0)
             let results = try await withThrowingTaskGroup(of: DriftCheck.Outcome.self) { g in
                 for _ in 0..<2 { g.addTask { try await Task.detached { try check.run(window: w, on: PGConnection.connect(settings)) }.value } }
@@ -99,19 +104,15 @@ struct DriftCheckTests {
 
     @Test func aCrashInsideTheCheckLeavesNothing() async throws {
         try await TestDatabase.withSchema { client, settings in
-            let m = try Self.monitor()
-            try await CaptureWriter(client: client).write(try Self.events(from: "current_drift.csv", firstHour: 0, hours: 1, perHour: 600, monitor: m))
-            let conn = try PGConnection.connect(settings)
-            let (profile, _) = try ReferenceStore(baseDirectory: repoRoot.path).profile(for: m, window: window(0), on: conn)
+            let (conn, check) = try await oneDriftedHour(client, settings, perHour: 600)
             struct Crash: Error {}
             #expect(throws: Crash.self) {
-                _ = try DriftCheck(monitor: m, reference: profile, configHash: "t").run(window: window(0), on: conn) { _ in throw Crash() }
+                _ = try check.run(window: window(0), on: conn) { _ in throw Crash() }
             }
             for table in ["drift_runs", "drift_feature_results", "trigger_outbox"] {
                 #expect(try conn.query("SELECT count(*) AS n FROM \(table)", name: "t")[0].int("n") == 0, "\(table) must be empty")
             }
-            #expect(try DriftCheck(monitor: m, reference: profile, configHash: "t").run(window: window(0), on: conn).written,
-                    "the window is checked later")
+            #expect(try check.run(window: window(0), on: conn).written, "the window is checked later")
         }
     }
 

@@ -43,9 +43,7 @@ struct MigrateCommandTests {
 @Suite("drift-worker local-postgres")
 struct LocalPostgresCommandTests {
     @Test func startsServesAndIsDeletedOnCtrlC() async throws {
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["local-postgres", "--migrate"]
+        let p = CLI.process(["local-postgres", "--migrate"])
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
