@@ -12,6 +12,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.2.0"),
     ],
     targets: [
         // C wrappers: the only targets that touch C headers.
@@ -26,13 +31,20 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "DriftStats", dependencies: ["COpenBLAS"]),
-        .target(name: "DriftCapture"),
+        .target(name: "DriftCapture", dependencies: [.product(name: "CompressNIO", package: "compress-nio")]),
         .target(name: "DriftStore", dependencies: ["CLibPQ"]),
         .target(name: "DriftTriggers", dependencies: ["CCurl"]),
-        .target(name: "DriftCore", dependencies: ["DriftStats", "DriftCapture", "DriftStore", "DriftTriggers", "Yams"]),
+        .target(name: "DriftCore", dependencies: ["DriftStats", "DriftCapture", "DriftStore", "DriftTriggers", "Yams",
+                                                  .product(name: "Logging", package: "swift-log"),
+                                                  .product(name: "Metrics", package: "swift-metrics")]),
+        .target(name: "DriftServer", dependencies: ["DriftCore", "DriftStore",
+                                                    .product(name: "Hummingbird", package: "hummingbird"),
+                                                    .product(name: "Prometheus", package: "swift-prometheus"),
+                                                    .product(name: "Metrics", package: "swift-metrics"),
+                                                    .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "drift-worker",
-            dependencies: ["DriftCore", "DriftStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["DriftCore", "DriftStore", "DriftServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .executableTarget(
             name: "drift-bench", dependencies: ["DriftStats", "DriftStore", "DriftCore"], path: "Benchmarks/drift-bench"),
@@ -42,6 +54,7 @@ let package = Package(
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftStore", "DriftTestSupport", "drift-worker"]),
         .target(name: "DriftTestSupport", dependencies: ["DriftStore"], path: "Tests/DriftTestSupport"),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftTestSupport"]),
+        .testTarget(name: "DriftServerTests", dependencies: ["DriftServer", "DriftCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"]),
     ]
 )

@@ -8,7 +8,7 @@ data=sample-data/fraud
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "######## Part 1 — drift-worker demo (monitor sample-data/monitors.yaml, traffic sample-data/fraud/traffic.csv)"
+echo "######## Part 1 — drift-worker demo (monitor sample-data/monitors.yaml, traffic sample-data/fraud/traffic.csv.gz)"
 "$bin" demo
 echo
 echo "######## Part 2 — drift-worker compare on files"

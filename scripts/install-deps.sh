@@ -4,7 +4,7 @@
 # the tests. With --python, also numpy and scipy (the reference side of `make bench`).
 set -euo pipefail
 
-packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev postgresql)
+packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev zlib1g-dev postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Validates every Kubernetes manifest in jobs/ offline against the Kubernetes schemas
-# (kubernetes-validate, from PyPI, bundles them), strictly: unknown fields are errors.
+# (kubernetes-validate, from PyPI, bundles them), strictly: unknown fields are errors; then the KEDA
+# manifests in jobs/keda/, which no Kubernetes schema covers, with scripts/validate-keda.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v kubernetes-validate >/dev/null 2>&1; then
@@ -9,4 +10,5 @@ if ! command -v kubernetes-validate >/dev/null 2>&1; then
     || python3 -m pip install -q kubernetes-validate
 fi
 kubernetes-validate --strict --quiet jobs/*.yaml
-echo "validate-manifests: $(ls jobs/*.yaml | wc -l) manifests valid"
+echo "validate-manifests: $(ls jobs/*.yaml | wc -l) manifest files valid"
+python3 scripts/validate-keda.py

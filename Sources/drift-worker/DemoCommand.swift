@@ -24,7 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
         let migrated = try await client.withConnection { c in try Migrator(schema: settings.schema).migrate(c) }
         say("== migrated: \(migrated.applied.isEmpty ? "up to date" : "applied \(migrated.applied.count) migrations")")
         let table: Table
-        do { table = try TabularFile.read(path: "\(data)/fraud/traffic.csv") } catch let e as TableError {
+        do { table = try TabularFile.read(path: "\(data)/fraud/traffic.csv.gz") } catch let e as TableError {
             Terminal.fail(e.description)
             throw ExitStatus.badInput
         }
@@ -33,7 +33,7 @@ struct DemoCommand: AsyncParsableCommand {
         for start in stride(from: 0, to: imported.events.count, by: 10_000) {
             try await writer.write(Array(imported.events[start..<min(start + 10_000, imported.events.count)]))
         }
-        say("== ingested \(imported.events.count) captured events of model \(monitor.model) (\(data)/fraud/traffic.csv)")
+        say("== ingested \(imported.events.count) captured events of model \(monitor.model) (\(data)/fraud/traffic.csv.gz)")
         let times: [Date] = imported.events.map { $0.observedAt }
         guard let first = times.min(), let last = times.max() else { return [] }
         let from = monitor.schedule.window(containing: first).start

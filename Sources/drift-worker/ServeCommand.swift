@@ -1,5 +1,6 @@
 import ArgumentParser
 import DriftCore
+import DriftServer
 import DriftStore
 import Foundation
 import Logging
@@ -7,13 +8,16 @@ import ServiceLifecycle
 
 /// Enqueues due windows on a tick (jittered), as long as the service runs.
 struct SchedulerService: Service {
+    static let loopName = "scheduler"
     let tasks: DriftTasks
     let interval: Double
+    let liveness: Liveness
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                liveness.beat(Self.loopName)
                 do {
                     let n = try await tasks.enqueueDue()
                     if n > 0 { logger.info("enqueued due windows", metadata: ["windows": "\(n)"]) }
@@ -32,7 +36,7 @@ struct ConsumerService: Service {
     let consumer: QueueConsumer
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { await consumer.run() }
+        await cancelWhenGracefulShutdown { await consumer.run() }
     }
 }
 
@@ -46,11 +50,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between scheduler ticks.") var tick: Double = 60
     @Option(help: "How far back the scheduler looks for unchecked windows (ISO 8601).") var lookback = "P1D"
     @Option(help: "Seconds to drain on SIGTERM before cancelling.") var grace: Double = 25
+    @Option(help: "Address for /healthz, /readyz and /metrics.") var httpHost = "0.0.0.0"
+    @Option(help: "Port for /healthz, /readyz and /metrics (0: any free port, logged).") var httpPort = 8080
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
+        Observability.bootstrap()
         guard let look = try? ISODuration(parsing: lookback) else { throw ValidationError("--lookback '\(lookback)' is not an ISO 8601 duration such as P1D.") }
         let monitors = try configOptions.load()
         var settings = database.settings
@@ -61,14 +68,23 @@ struct ServeCommand: AsyncParsableCommand {
             try await withDatabaseErrors { _ = try await client.withConnection { c in try Migrator(schema: schema).migrate(c) } }
         }
         let logger = Logger(label: "drift-worker")
+        let liveness = Liveness()
+        // the scheduler beats every tick (plus a slow database call): three missed ticks mean it is stuck
+        liveness.register(SchedulerService.loopName, allowance: 3 * tick + 60)
+        let readiness = ReadinessProbe(settings: settings)
+        let exporter = MetricsExporter(client: client, monitors: monitors.map(\.name))
+        let http = ObservabilityServer.application(
+            host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, logger: logger,
+            onListening: { port in logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)"]) })
         let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look)
         var options = QueueConsumer.Options()
         options.concurrency = max(1, concurrency)
         options.kinds = [DriftTasks.kind]
         let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in try await tasks.handle(task) }
         var config = ServiceGroupConfiguration(
-            services: [.init(service: SchedulerService(tasks: tasks, interval: tick, logger: logger)),
-                       .init(service: ConsumerService(consumer: consumer))],
+            services: [.init(service: SchedulerService(tasks: tasks, interval: tick, liveness: liveness, logger: logger)),
+                       .init(service: ConsumerService(consumer: consumer)),
+                       .init(service: http)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         config.maximumGracefulShutdownDuration = .milliseconds(Int64(grace * 1000))
@@ -76,6 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await ServiceGroup(configuration: config).run()
         let c = consumer.counters
         logger.info("stopped", metadata: ["completed": "\(c.completed)", "released": "\(c.released)"])
+        await readiness.shutdown()
         await client.shutdown()
     }
 }

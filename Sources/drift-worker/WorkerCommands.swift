@@ -54,6 +54,7 @@ struct IngestCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
+        Observability.bootstrap()
         let monitors = try configOptions.load()
         guard let monitor = monitors.first(where: { $0.model == model }) else {
             Terminal.fail("no monitor in \(configOptions.path) watches model '\(model)'; models: \(monitors.map(\.model).joined(separator: ", "))")
@@ -80,6 +81,8 @@ struct IngestCommand: AsyncParsableCommand {
                 for start in stride(from: 0, to: result.events.count, by: 10_000) {
                     written += try await writer.write(Array(result.events[start..<min(start + 10_000, result.events.count)]))
                 }
+                let fileFormat = format ?? TabularFormat.infer(path: file) ?? .csv
+                WorkerMetrics.recordCapture(model: model, format: fileFormat.rawValue, accepted: written, rejected: result.rejected.count)
                 print("\(file): ingested \(written) events for model \(model)\(result.rejected.isEmpty ? "" : ", rejected \(result.rejected.count) rows")")
             }
         }
@@ -102,6 +105,7 @@ struct BackfillCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
+        Observability.bootstrap()
         let iso = ISO8601DateFormatter()
         guard let start = iso.date(from: from) else { throw ValidationError("--from '\(from)' is not an ISO 8601 time such as 2026-11-24T00:00:00Z.") }
         guard let end = iso.date(from: to), end > start else { throw ValidationError("--to '\(to)' must be an ISO 8601 time after --from.") }
@@ -185,6 +189,7 @@ struct RunOnceCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
+        Observability.bootstrap()
         guard let look = try? ISODuration(parsing: lookback) else { throw ValidationError("--lookback '\(lookback)' is not an ISO 8601 duration such as P1D.") }
         var clock = Date()
         if let now {

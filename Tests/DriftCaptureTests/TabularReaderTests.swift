@@ -78,4 +78,34 @@ struct TabularReaderTests {
         FileManager.default.createFile(atPath: empty, contents: Data())
         #expect(throws: TableError.empty(file: empty)) { try TabularFile.read(path: empty) }
     }
+
+    /// The sample traffic is gzip-compressed by Python's gzip module (generate_traffic.py).
+    @Test func gzipFilesAreReadByContentAndErrorsNameTheFile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let traffic = root.appendingPathComponent("sample-data/fraud/traffic.csv.gz").path
+        #expect(TabularFormat.infer(path: traffic) == .csv)
+        #expect(TabularFormat.infer(path: "events.jsonl.gz") == .jsonl)
+        let table = try TabularFile.read(path: traffic)
+        let rows: Int = 71 * 2000 + 120
+        #expect(table.rowCount == rows)
+        #expect(Array(table.columnNames.prefix(3)) == ["timestamp", "request_id", "model_version"])
+        #expect(table.lines.last == rows + 1, "line numbers count the decompressed lines")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // a gzip header followed by garbage, and a truncated real file
+        let bad = dir.appendingPathComponent("bad.csv.gz").path
+        FileManager.default.createFile(atPath: bad, contents: Data([0x1f, 0x8b, 0x08, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9]))
+        let cut = dir.appendingPathComponent("cut.csv.gz").path
+        FileManager.default.createFile(atPath: cut, contents: try Data(contentsOf: URL(fileURLWithPath: traffic)).prefix(5000))
+        for path in [bad, cut] {
+            do {
+                _ = try TabularFile.read(path: path)
+                Issue.record("\(path) should not read")
+            } catch let e as TableError {
+                #expect(e.description.contains(path) && e.description.contains("not a valid gzip file"), "\(e)")
+            }
+        }
+    }
 }

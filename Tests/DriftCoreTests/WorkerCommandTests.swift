@@ -29,9 +29,9 @@ struct WorkerSchema {
         _ = try? PGConnection.connect(ConnectionSettings(conninfo: url, schema: "public")).run("DROP SCHEMA IF EXISTS \"\(name)\" CASCADE", name: "t")
     }
 
-    /// Loads sample-data/fraud/traffic.csv (creating the tables).
+    /// Loads sample-data/fraud/traffic.csv.gz (creating the tables).
     func ingestSampleTraffic() throws -> Int32 {
-        try CLI.run(["ingest", "sample-data/fraud/traffic.csv", "--model", "fraud", "--config", Self.config, "--migrate"], environment: env).status
+        try CLI.run(["ingest", "sample-data/fraud/traffic.csv.gz", "--model", "fraud", "--config", Self.config, "--migrate"], environment: env).status
     }
 }
 
@@ -88,7 +88,7 @@ struct RunOnceCommandTests {
     @Test func twoConcurrentRunOnceProcessesCheckEachWindowExactlyOnce() throws {
         let schema = try WorkerSchema(prefix: "ro")
         defer { schema.drop() }
-        let ingest = try CLI.run(["ingest", "sample-data/fraud/traffic.csv", "--model", "fraud", "--config", WorkerSchema.config, "--migrate"],
+        let ingest = try CLI.run(["ingest", "sample-data/fraud/traffic.csv.gz", "--model", "fraud", "--config", WorkerSchema.config, "--migrate"],
                                  environment: schema.env)
         #expect(ingest.status == 0, "\(ingest.stderr)")
 
@@ -114,15 +114,26 @@ struct RunOnceCommandTests {
 
 @Suite("drift-worker serve", .serialized)
 struct ServeCommandTests {
-    @Test func servesChecksDueWindowsAndStopsCleanlyOnSIGTERM() async throws {
+    /// Every metric the README advertises for `serve` (the trigger delivery counters arrive with the dispatcher).
+    static let advertised = [
+        "drift_feature_psi", "drift_feature_ks_statistic", "drift_feature_drifted", "drift_monitor_drifted",
+        "drift_window_lag_seconds", "drift_last_window_end_timestamp_seconds", "drift_queue_tasks",
+        "drift_trigger_outbox_actions", "drift_stored_metrics_up", "drift_checks_total", "drift_actions_fired_total",
+        "drift_task_duration_seconds", "process_cpu_seconds_total", "process_resident_memory_bytes",
+        "process_virtual_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds",
+        "http_server_request_duration",
+    ]
+
+    @Test func servesChecksMetricsAndProbesAndStopsCleanlyOnSIGTERM() async throws {
         let schema = try WorkerSchema(prefix: "sv")
         defer { schema.drop() }
         let ingested = try schema.ingestSampleTraffic()
         #expect(ingested == 0)
         // The sample traffic is days old: look back far enough to reach it.
         let days = Int((Date().timeIntervalSince(ISO8601DateFormatter().date(from: "2026-11-24T00:00:00Z")!) / 86_400).rounded(.up)) + 1
-        let p = try CLI.start(["serve", "--config", WorkerSchema.config, "--lookback", "P\(days)D", "--tick", "1", "--grace", "20"],
-                              environment: schema.env)
+        let server = try RunningServer(["serve", "--config", WorkerSchema.config, "--lookback", "P\(days)D", "--tick", "1", "--grace", "20"],
+                                       environment: schema.env)
+        let port = try await server.port()
         var checked = 0
         for _ in 0..<600 {
             checked = try schema.count("""
@@ -132,13 +143,95 @@ struct ServeCommandTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(checked == 72, "serve checked the 72 windows of the sample traffic")
+
+        let health = try await httpGet(port: port, "/healthz")
+        #expect(health.status == 200 && health.body == "ok\n")
+        let ready = try await httpGet(port: port, "/readyz")
+        #expect(ready.status == 200 && ready.body.contains("migrations current"), "\(ready)")
+
+        // Wait until the queue has drained, then scrape.
+        for _ in 0..<200 where try schema.count("SELECT count(*) AS n FROM tasks WHERE state NOT IN ('completed', 'discarded')") > 0 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let scrape = try await httpGet(port: port, "/metrics")
+        #expect(scrape.status == 200)
+        let metrics = try PrometheusText(scrape.body)
+        for name in Self.advertised { #expect(metrics.types[name] != nil, "\(name) is exported") }
+
+        // The drift gauges equal the stored results of the newest completed window.
+        let conn = try schema.connect()
+        let stored = try conn.query("""
+            SELECT f.feature, f.psi, f.ks_statistic, f.drifted FROM drift_feature_results f
+            WHERE f.run_id = (SELECT id FROM drift_runs WHERE status = 'completed' ORDER BY window_start DESC LIMIT 1)
+            """, name: "t")
+        #expect(stored.count == 11)
+        for r in stored {
+            let labels = ["monitor": "fraud-scorer", "feature": try r.string("feature")]
+            #expect(metrics.value("drift_feature_psi", labels) == (try r.optionalDouble("psi")), "\(labels)")
+            #expect(metrics.value("drift_feature_ks_statistic", labels) == (try r.optionalDouble("ks_statistic")), "\(labels)")
+            #expect(metrics.value("drift_feature_drifted", labels) == (try r.bool("drifted") ? 1 : 0), "\(labels)")
+        }
+        #expect(metrics.value("drift_feature_psi", ["feature": "amount"])! > 0.2, "the sample's last window drifted")
+        #expect(metrics.value("drift_monitor_drifted", ["monitor": "fraud-scorer"]) == 1)
+        // Checks by result: this process wrote every run in the schema.
+        let byResult = try conn.query("""
+            SELECT CASE WHEN status = 'insufficient_data' THEN 'insufficient_data' WHEN drifted THEN 'drift' ELSE 'no_drift' END AS result,
+                   count(*) AS n FROM drift_runs GROUP BY 1
+            """, name: "t")
+        for r in byResult {
+            #expect(metrics.value("drift_checks_total", ["monitor": "fraud-scorer", "result": try r.string("result")]) == Double(try r.int("n")))
+        }
+        #expect(metrics.value("drift_actions_fired_total", ["monitor": "fraud-scorer", "action": "retrain"]) == 2)
+        #expect(metrics.value("drift_trigger_outbox_actions", ["action": "retrain", "state": "pending"]) == 2)
+        #expect(metrics.value("drift_queue_tasks", ["kind": "drift_check", "state": "available"]) == 0)
+        let tasks = try schema.count("SELECT count(*) AS n FROM tasks WHERE state = 'completed'")
+        #expect(metrics.value("drift_task_duration_seconds_count", ["kind": "drift_check", "outcome": "completed"]) == Double(tasks))
+        let newestEnd = try conn.query("SELECT max(window_end) AS e FROM drift_runs", name: "t")[0].date("e")
+        #expect(metrics.value("drift_last_window_end_timestamp_seconds", ["monitor": "fraud-scorer"]) == newestEnd.timeIntervalSince1970)
+        #expect(metrics.value("drift_stored_metrics_up", [:]) == 1)
+        #expect((metrics.value("process_resident_memory_bytes", [:]) ?? 0) > 1_000_000)
+
         let started = Date()
-        kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "SIGTERM ends serve cleanly")
+        #expect(server.terminate() == 0, "SIGTERM ends serve cleanly")
         #expect(Date().timeIntervalSince(started) < 20, "within the grace period")
         #expect(try schema.count("SELECT count(*) AS n FROM trigger_outbox") == 4)
         #expect(try schema.count("SELECT count(*) AS n FROM tasks WHERE state = 'running'") == 0, "nothing left holding a lease")
+        let records = server.logRecords
+        #expect(records.count >= 3 && records.allSatisfy { $0["time"] != nil && $0["level"] != nil }, "JSON log lines")
+        #expect(records.contains { $0["message"] as? String == "stopped" })
+        #expect(!server.stderr.contains("password"))
+    }
+
+    @Test func readyzFailsWhileTheDatabaseIsDownOrUnmigratedAndRecovers() async throws {
+        let pg = try LocalPostgres.start()
+        defer { pg.stop() }
+        let env = ["DATABASE_URL": pg.conninfo, "DRIFT_SCHEMA": "drift"]
+        let server = try RunningServer(["serve", "--config", WorkerSchema.config, "--tick", "3600"], environment: env)
+        let port = try await server.port()
+
+        let unmigrated = try await httpGet(port: port, "/readyz")
+        #expect(unmigrated.status == 503 && unmigrated.body.contains("run drift-worker migrate"), "\(unmigrated)")
+        #expect(try CLI.run(["migrate"], environment: env).status == 0)
+        let migrated = try await httpGet(port: port, "/readyz")
+        #expect(migrated.status == 200, "\(migrated)")
+
+        try pg.pause()
+        let down = try await httpGet(port: port, "/readyz")
+        #expect(down.status == 503, "\(down)")
+        #expect(down.body.hasPrefix("not ready: "), "\(down)")
+        #expect(try await httpGet(port: port, "/healthz").status == 200, "alive while the database is down")
+        let scrapeDown = try PrometheusText(try await httpGet(port: port, "/metrics").body)
+        #expect(scrapeDown.value("drift_stored_metrics_up", [:]) == 0)
+
+        try pg.resume()
+        var recovered: (status: Int, body: String) = (0, "")
+        for _ in 0..<100 {
+            recovered = try await httpGet(port: port, "/readyz")
+            if recovered.status == 200 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(recovered.status == 200, "ready again after the database is back: \(recovered)")
+        #expect(server.terminate() == 0)
     }
 }
 

@@ -42,6 +42,7 @@ public struct Backfill: Sendable {
                 let (profile, _) = try references.profile(for: monitor, window: w, on: c)
                 let outcome = try DriftCheck(monitor: monitor, reference: profile, configHash: hash)
                     .run(window: w, on: c, recompute: recompute, inTransaction: crash ? { _ in kill(getpid(), SIGKILL) } : nil)
+                WorkerMetrics.recordCheck(monitor: monitor.name, outcome: outcome)
                 let stored = try c.query("""
                     SELECT current_count, status, drifted, decision->>'decision' AS decision,
                            coalesce(ARRAY(SELECT feature FROM drift_feature_results f WHERE f.run_id = d.id AND f.drifted ORDER BY feature), '{}') AS features,

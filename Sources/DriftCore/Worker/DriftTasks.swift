@@ -54,6 +54,10 @@ public struct DriftTasks: Sendable {
 
     /// Runs one task: the task's window and, before it, any unchecked earlier window since `since`.
     public func handle(_ task: QueueTask) async throws {
+        try await WorkerMetrics.timeTask(kind: task.kind) { try await check(task) }
+    }
+
+    private func check(_ task: QueueTask) async throws {
         let args = try Self.decoder.decode(Args.self, from: Data(task.args.utf8))
         guard let m = monitors.first(where: { $0.name == args.monitor }) else {
             throw DriftTaskError("monitor '\(args.monitor)' is no longer configured")
@@ -67,8 +71,14 @@ public struct DriftTasks: Sendable {
             let checked = Set(try c.query("SELECT window_start FROM drift_runs WHERE monitor = $1 AND window_start >= $2 AND window_start < $3",
                                           [m.name, args.since, args.window_end], name: "check.done").map { try $0.date("window_start") })
             for w in m.schedule.windows(from: args.since, to: args.window_end) where !checked.contains(w.start) {
-                let (profile, _) = try references.profile(for: m, window: w, on: c)
-                _ = try DriftCheck(monitor: m, reference: profile, configHash: hash).run(window: w, on: c)
+                do {
+                    let (profile, _) = try references.profile(for: m, window: w, on: c)
+                    let outcome = try DriftCheck(monitor: m, reference: profile, configHash: hash).run(window: w, on: c)
+                    WorkerMetrics.recordCheck(monitor: m.name, outcome: outcome)
+                } catch {
+                    WorkerMetrics.recordCheckError(monitor: m.name)
+                    throw error
+                }
             }
         }
     }

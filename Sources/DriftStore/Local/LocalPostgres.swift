@@ -104,6 +104,14 @@ public final class LocalPostgres: @unchecked Sendable {
         try run("pg_ctl", ["-D", dataDir, "-l", "\(directory)/server.log", "-w", "-t", "60", "-m", "fast", "-o", "-k \(directory)", "restart"])
     }
 
+    /// Stops the server (fast shutdown) but keeps its data, for tests of what clients do while it is down.
+    public func pause() throws {
+        try run("pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"])
+    }
+
+    /// Starts a paused server again on the same port and directory.
+    public func resume() throws { try startServer() }
+
     /// Stops the server immediately and deletes its directory. Safe to call more than once.
     public func stop() {
         let wasRunning: Bool = lock.withLock { let r = running; running = false; return r }

@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+
+/// How the process logs: JSON lines for log collectors, readable lines for people.
+///
+/// `LOG_FORMAT=json|text` chooses; unset, it is `text` when standard error is a terminal and `json`
+/// otherwise (a pod's logs). `LOG_LEVEL` (trace, debug, info, notice, warning, error, critical; default
+/// info) sets the threshold. Data goes in metadata (`monitor`, `window.start`, `task.id`, …), never in the
+/// message text; nothing that is logged carries a password (connection errors are redacted where made).
+public enum LogSetup {
+    public enum Format: String, Sendable { case json, text }
+
+    public static func format(environment: [String: String] = ProcessInfo.processInfo.environment) -> Format {
+        if let f = environment["LOG_FORMAT"].flatMap({ Format(rawValue: $0.lowercased()) }) { return f }
+        return isatty(STDERR_FILENO) == 1 ? .text : .json
+    }
+
+    public static func level(environment: [String: String] = ProcessInfo.processInfo.environment) -> Logger.Level {
+        environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+    }
+
+    /// Installs the process-wide log handler; call once, first thing.
+    public static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let format = format(environment: environment), level = level(environment: environment)
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler
+            switch format {
+            case .json: handler = JSONLogHandler(label: label)
+            case .text: handler = StreamLogHandler.standardError(label: label)
+            }
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// One JSON object per line on standard error: `time` (RFC 3339, UTC, milliseconds), `level`, `logger`,
+/// `message`, then the metadata as top-level keys (nested metadata as JSON objects/arrays). One `write(2)`
+/// per line, so lines from several threads never interleave.
+public struct JSONLogHandler: LogHandler {
+    public let label: String
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+
+    public init(label: String) { self.label = label }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let m = event.metadata { merged.merge(m) { _, new in new } }
+        let line = Self.render(time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: merged,
+                               source: event.level >= .error ? "\(event.file):\(event.line)" : nil)
+        line.withCString { p in _ = write(STDERR_FILENO, p, strlen(p)) }
+    }
+
+    /// The line for one record (ending in a newline); keys in a fixed order, metadata sorted by key.
+    public static func render(time: Date, level: Logger.Level, label: String, message: String,
+                              metadata: Logger.Metadata, source: String? = nil) -> String {
+        var fields: [(String, JSONValue)] = [
+            ("time", .string(timestamp(time))), ("level", .string(level.rawValue)),
+            ("logger", .string(label)), ("message", .string(message)),
+        ]
+        if let source { fields.append(("source", .string(source))) }
+        let reserved: Set<String> = ["time", "level", "logger", "message", "source"]
+        for (k, v) in metadata.sorted(by: { $0.key < $1.key }) where !reserved.contains(k) {
+            fields.append((k, value(v)))
+        }
+        return JSONValue.object(fields).rendered() + "\n"
+    }
+
+    static func value(_ v: Logger.MetadataValue) -> JSONValue {
+        switch v {
+        case .string(let s): return .string(s)
+        case .stringConvertible(let c): return .string(c.description)
+        case .array(let a): return .array(a.map(value))
+        case .dictionary(let d): return .object(d.sorted { $0.key < $1.key }.map { ($0.key, value($0.value)) })
+        }
+    }
+
+    static func timestamp(_ d: Date) -> String {
+        let ms = Int64((d.timeIntervalSince1970 * 1000).rounded(.down))
+        var t = time_t(ms / 1000)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
+                      Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), Int(ms % 1000))
+    }
+}

@@ -1,0 +1,67 @@
+import Metrics
+import Foundation
+
+/// The counters and histograms the worker records as it works, through swift-metrics (exported by
+/// whatever backend the process bootstraps — Prometheus in `serve`; nothing when none is).
+///
+/// Labels are bounded: `monitor`, `model` and `action` come from `monitors.yaml`; `result`, `kind`,
+/// `format` and `outcome` from small fixed sets. No label ever carries a request id, a window or free text.
+public enum WorkerMetrics {
+    /// `drift_checks_total{monitor, result}`: checks written, `result` ∈ drift | no_drift | insufficient_data.
+    public static let checks = "drift_checks_total"
+    /// `drift_check_errors_total{monitor}`: checks that failed (the task is retried or discarded).
+    public static let checkErrors = "drift_check_errors_total"
+    /// `drift_actions_fired_total{monitor, action}`: actions a policy fired (written to the outbox).
+    public static let actionsFired = "drift_actions_fired_total"
+    /// `drift_task_duration_seconds{kind, outcome}`: queue task run time, outcome ∈ completed | failed.
+    public static let taskDuration = "drift_task_duration_seconds"
+    /// `drift_capture_events_total{model, format, result}`: captured events, result ∈ accepted | rejected.
+    public static let captureEvents = "drift_capture_events_total"
+
+    /// Records a written check and the actions it fired (a check that wrote nothing — already done — is not counted).
+    public static func recordCheck(monitor: String, outcome: DriftCheck.Outcome) {
+        guard outcome.written else { return }
+        let result: String
+        switch (outcome.status, outcome.drifted) {
+        case (DriftCheck.Status.insufficientData.rawValue, _): result = "insufficient_data"
+        case (_, true): result = "drift"
+        default: result = "no_drift"
+        }
+        Counter(label: checks, dimensions: [("monitor", monitor), ("result", result)]).increment()
+        for action in outcome.firedActions {
+            Counter(label: actionsFired, dimensions: [("monitor", monitor), ("action", action)]).increment()
+        }
+    }
+
+    public static func recordCheckError(monitor: String) {
+        Counter(label: checkErrors, dimensions: [("monitor", monitor)]).increment()
+    }
+
+    /// Times `body` as a task of `kind`.
+    public static func timeTask<T>(kind: String, _ body: () async throws -> T) async throws -> T {
+        let start = ContinuousClock.now
+        do {
+            let value = try await body()
+            record(kind: kind, outcome: "completed", since: start)
+            return value
+        } catch {
+            record(kind: kind, outcome: "failed", since: start)
+            throw error
+        }
+    }
+
+    private static func record(kind: String, outcome: String, since start: ContinuousClock.Instant) {
+        let d = ContinuousClock.now - start
+        let nanos = d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+        Timer(label: taskDuration, dimensions: [("kind", kind), ("outcome", outcome)]).recordNanoseconds(nanos)
+    }
+
+    public static func recordCapture(model: String, format: String, accepted: Int, rejected: Int) {
+        if accepted > 0 {
+            Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "accepted")]).increment(by: accepted)
+        }
+        if rejected > 0 {
+            Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "rejected")]).increment(by: rejected)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import DriftStore
+import Foundation
+import Prometheus
+
+/// Gauges read from the database at scrape time, so every replica reports the same stored truth:
+///
+/// - `drift_feature_psi{monitor, feature}`, `drift_feature_ks_statistic{monitor, feature}` (numeric features
+///   only), `drift_feature_drifted{monitor, feature}` (1/0) — from the monitor's newest completed run;
+/// - `drift_monitor_drifted{monitor}` (1/0, newest completed run), `drift_window_lag_seconds{monitor}` (now −
+///   end of the newest checked window, any status), `drift_last_window_end_timestamp_seconds{monitor}`;
+/// - `drift_queue_tasks{kind, state}` for the states that are not final, plus `discarded`;
+/// - `drift_trigger_outbox_actions{action, state}` (pending, sending, delivered, dead — dead ones need a person).
+///
+/// Series whose labels vanish (a feature dropped from a monitor) are unregistered. Refreshes are at most
+/// one per `minInterval` seconds; a failed refresh keeps the last values and sets `drift_stored_metrics_up` to 0.
+public final class StoredStateMetrics: @unchecked Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let client: PostgresClient
+    private let monitors: [String]
+    private let minInterval: Double
+    private let lock = NSLock()
+    private var lastRefresh: Date = .distantPast
+    private var gauges: [String: Gauge] = [:]
+    private let up: Gauge
+
+    static let queueStates = ["available", "scheduled", "running", "retryable", "discarded"]
+    static let outboxStates = ["pending", "sending", "delivered", "dead"]
+
+    public init(registry: PrometheusCollectorRegistry, client: PostgresClient, monitors: [String], minInterval: Double = 5) {
+        self.registry = registry
+        self.client = client
+        self.monitors = monitors
+        self.minInterval = minInterval
+        self.up = registry.makeGauge(descriptor: .named("drift_stored_metrics_up", help: "1 when the last read of stored drift results and queue state succeeded, else 0."))
+    }
+
+    struct Sample { var name: String; var labels: [(String, String)]; var value: Double; var help: String }
+
+    /// Reads the stored state and updates the gauges (unless refreshed less than `minInterval` ago).
+    public func refresh(now: Date = Date()) async {
+        let due = lock.withLock { now.timeIntervalSince(lastRefresh) >= minInterval }
+        guard due else { return }
+        do {
+            let monitors = self.monitors
+            let samples = try await client.withConnection { c in try Self.read(c, monitors: monitors, now: now) }
+            lock.withLock {
+                apply(samples)
+                lastRefresh = now
+            }
+            up.set(1.0)
+        } catch {
+            up.set(0.0)
+        }
+    }
+
+    static func read(_ c: PGConnection, monitors: [String], now: Date) throws -> [Sample] {
+        var out: [Sample] = []
+        let features = try c.query("""
+            WITH latest AS (
+                SELECT DISTINCT ON (monitor) id, monitor, drifted FROM drift_runs
+                WHERE monitor = ANY($1) AND status = 'completed' ORDER BY monitor, window_start DESC)
+            SELECT l.monitor, l.drifted AS run_drifted, f.feature, f.kind, f.psi, f.ks_statistic, f.drifted
+            FROM latest l JOIN drift_feature_results f ON f.run_id = l.id ORDER BY l.monitor, f.feature
+            """, [monitors], name: "metrics.features")
+        var seenMonitor = Set<String>()
+        for r in features {
+            let m = try r.string("monitor"), f = try r.string("feature")
+            let labels = [("monitor", m), ("feature", f)]
+            if let psi = try r.optionalDouble("psi"), psi.isFinite {
+                out.append(Sample(name: "drift_feature_psi", labels: labels, value: psi,
+                                  help: "PSI of the feature in the monitor's newest completed window."))
+            }
+            if let ks = try r.optionalDouble("ks_statistic"), ks.isFinite {
+                out.append(Sample(name: "drift_feature_ks_statistic", labels: labels, value: ks,
+                                  help: "Two-sample KS statistic of the feature in the newest completed window."))
+            }
+            out.append(Sample(name: "drift_feature_drifted", labels: labels, value: try r.bool("drifted") ? 1 : 0,
+                              help: "1 if the feature drifted in the monitor's newest completed window."))
+            if seenMonitor.insert(m).inserted, let d = try r.optionalString("run_drifted") {
+                out.append(Sample(name: "drift_monitor_drifted", labels: [("monitor", m)], value: d == "t" ? 1 : 0,
+                                  help: "1 if the monitor's newest completed window drifted (dataset verdict)."))
+            }
+        }
+        let newest = try c.query("""
+            SELECT DISTINCT ON (monitor) monitor, window_end FROM drift_runs
+            WHERE monitor = ANY($1) ORDER BY monitor, window_start DESC
+            """, [monitors], name: "metrics.lag")
+        for r in newest {
+            let m = try r.string("monitor"), end = try r.date("window_end")
+            out.append(Sample(name: "drift_window_lag_seconds", labels: [("monitor", m)], value: now.timeIntervalSince(end),
+                              help: "Seconds from the end of the monitor's newest checked window to now."))
+            out.append(Sample(name: "drift_last_window_end_timestamp_seconds", labels: [("monitor", m)],
+                              value: end.timeIntervalSince1970, help: "End of the monitor's newest checked window (Unix time)."))
+        }
+        var queue: [String: [String: Double]] = [:]
+        for r in try c.query("""
+            SELECT kind, state, count(*) AS n FROM tasks WHERE state = ANY($1) GROUP BY kind, state
+            """, [queueStates], name: "metrics.queue") {
+            queue[try r.string("kind"), default: [:]][try r.string("state")] = Double(try r.int("n"))
+        }
+        queue["drift_check", default: [:]] = queue["drift_check"] ?? [:]
+        for (kind, states) in queue {
+            for s in queueStates {
+                out.append(Sample(name: "drift_queue_tasks", labels: [("kind", kind), ("state", s)], value: states[s] ?? 0,
+                                  help: "Queue tasks by kind and state (final states other than discarded are not counted)."))
+            }
+        }
+        var outbox: [String: [String: Double]] = [:]
+        for r in try c.query("SELECT action, state, count(*) AS n FROM trigger_outbox GROUP BY action, state", name: "metrics.outbox") {
+            outbox[try r.string("action"), default: [:]][try r.string("state")] = Double(try r.int("n"))
+        }
+        for (action, states) in outbox {
+            for s in outboxStates {
+                out.append(Sample(name: "drift_trigger_outbox_actions", labels: [("action", action), ("state", s)], value: states[s] ?? 0,
+                                  help: "Fired actions in the trigger outbox by action and delivery state."))
+            }
+        }
+        return out
+    }
+
+    private func apply(_ samples: [Sample]) {
+        var next: [String: Gauge] = [:]
+        for s in samples {
+            let key = s.name + "|" + s.labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+            let g = gauges[key] ?? registry.makeGauge(descriptor: .named(s.name, help: s.help), labels: s.labels)
+            g.set(s.value)
+            next[key] = g
+        }
+        for (key, g) in gauges where next[key] == nil { registry.unregisterGauge(g) }
+        gauges = next
+    }
+}

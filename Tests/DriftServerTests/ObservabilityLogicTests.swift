@@ -1,0 +1,44 @@
+import DriftCore
+import DriftServer
+import Foundation
+import Logging
+import Testing
+
+@Suite("Liveness and log lines (no I/O)")
+struct ObservabilityLogicTests {
+    @Test func aLoopIsStaleOnlyAfterItsAllowance() {
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        let live = Liveness()
+        live.register("scheduler", allowance: 180, now: t0)
+        live.register("consumer", allowance: 30, now: t0)
+        #expect(live.stale(now: t0.addingTimeInterval(30)).isEmpty, "exactly at the allowance is still alive")
+        #expect(live.stale(now: t0.addingTimeInterval(31)) == ["consumer"])
+        live.beat("consumer", now: t0.addingTimeInterval(31))
+        #expect(live.stale(now: t0.addingTimeInterval(60)).isEmpty)
+        #expect(live.stale(now: t0.addingTimeInterval(200)) == ["consumer", "scheduler"])
+        live.beat("unknown", now: t0.addingTimeInterval(200))
+        #expect(live.stale(now: t0.addingTimeInterval(200)).count == 2, "beats of unregistered loops change nothing")
+    }
+
+    @Test func jsonLogLinesCarryMetadataAsKeys() throws {
+        let line = JSONLogHandler.render(
+            time: Date(timeIntervalSince1970: 1_795_964_037.2119), level: .warning, label: "drift-worker",
+            message: "check failed: \"x\"\n", metadata: ["window.start": "2026-11-25T16:00:00Z", "monitor": "fraud-scorer",
+                                                          "features": .array(["amount", "score"]), "level": "shadowed"])
+        #expect(line.hasSuffix("}\n") && line.filter { $0 == "\n" }.count == 1, "one line")
+        #expect(line.hasPrefix(#"{"time":"2026-11-29T14:53:57.211Z","level":"warning","logger":"drift-worker","message":"check failed: \"x\"\n","#))
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(obj["monitor"] as? String == "fraud-scorer")
+        #expect(obj["window.start"] as? String == "2026-11-25T16:00:00Z")
+        #expect(obj["features"] as? [String] == ["amount", "score"])
+        #expect(obj["level"] as? String == "warning", "metadata cannot overwrite the record's own keys")
+    }
+
+    @Test func formatAndLevelComeFromTheEnvironment() {
+        #expect(LogSetup.format(environment: ["LOG_FORMAT": "JSON"]) == .json)
+        #expect(LogSetup.format(environment: ["LOG_FORMAT": "text"]) == .text)
+        #expect(LogSetup.level(environment: ["LOG_LEVEL": "debug"]) == .debug)
+        #expect(LogSetup.level(environment: ["LOG_LEVEL": "nonsense"]) == .info)
+        #expect(LogSetup.level(environment: [:]) == .info)
+    }
+}
