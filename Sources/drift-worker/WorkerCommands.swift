@@ -103,6 +103,7 @@ struct BackfillCommand: AsyncParsableCommand {
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var push: PushOptions
 
     func run() async throws {
         Observability.bootstrap()
@@ -114,10 +115,12 @@ struct BackfillCommand: AsyncParsableCommand {
             throw ExitStatus.badInput
         }
         let client = PostgresClient(settings: database.settings)
-        let results = try await withDatabaseErrors {
-            if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
-            return try await Backfill(client: client, monitor: m, references: configOptions.references)
-                .run(from: start, to: end, recompute: recompute, progress: ProgressReporter(label: "backfill \(monitor)").report)
+        let results = try await push.around(command: "backfill", client: client, monitors: [m.name]) {
+            try await withDatabaseErrors {
+                if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
+                return try await Backfill(client: client, monitor: m, references: configOptions.references)
+                    .run(from: start, to: end, recompute: recompute, progress: ProgressReporter(label: "backfill \(monitor)").report)
+            }
         }
         await client.shutdown()
         print(WindowTable.render(results))
@@ -187,6 +190,7 @@ struct RunOnceCommand: AsyncParsableCommand {
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var push: PushOptions
 
     func run() async throws {
         Observability.bootstrap()
@@ -200,17 +204,19 @@ struct RunOnceCommand: AsyncParsableCommand {
         let client = PostgresClient(settings: database.settings)
         let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look)
         let at = clock
-        let (enqueued, counters) = try await withDatabaseErrors { () -> (Int, QueueConsumer.Counters) in
-            if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
-            let n = try await tasks.enqueueDue(now: at)
-            var options = QueueConsumer.Options()
-            options.concurrency = max(1, concurrency)
-            options.kinds = [DriftTasks.kind]
-            let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in try await tasks.handle(task) }
-            return (n, await consumer.runUntilIdle())
+        try await push.around(command: "run-once", client: client, monitors: monitors.map(\.name)) {
+            let (enqueued, counters) = try await withDatabaseErrors { () -> (Int, QueueConsumer.Counters) in
+                if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
+                let n = try await tasks.enqueueDue(now: at)
+                var options = QueueConsumer.Options()
+                options.concurrency = max(1, concurrency)
+                options.kinds = [DriftTasks.kind]
+                let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in try await tasks.handle(task) }
+                return (n, await consumer.runUntilIdle())
+            }
+            print("run-once: enqueued \(enqueued) window(s); completed \(counters.completed) task(s), \(counters.failed) will retry, \(counters.discarded) discarded")
+            if counters.discarded > 0 { throw ExitStatus.failed }
         }
         await client.shutdown()
-        print("run-once: enqueued \(enqueued) window(s); completed \(counters.completed) task(s), \(counters.failed) will retry, \(counters.discarded) discarded")
-        if counters.discarded > 0 { throw ExitStatus.failed }
     }
 }

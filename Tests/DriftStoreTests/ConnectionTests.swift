@@ -68,6 +68,8 @@ struct ConnectionTests {
         #expect(schema?.description == "the schema \"no_such_schema_here\" does not exist in this database; run `drift-worker migrate` (or start with --migrate) to create it.")
         let badName = failure(try TestDatabase.conninfo(), schema: "Robert'); DROP")
         #expect(badName?.kind == .invalidSettings)
+        let reserved = failure(try TestDatabase.conninfo(), schema: "pg_drift")
+        #expect(reserved?.kind == .invalidSettings && reserved?.description.contains("reserves for system schemas") == true)
     }
 
     @Test func wrongPasswordIsAnAuthenticationErrorWithoutThePassword() async throws {

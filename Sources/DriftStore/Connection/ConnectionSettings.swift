@@ -25,13 +25,16 @@ public struct ConnectionSettings: Sendable, Equatable {
                            poolSize: poolSize)
     }
 
-    /// A schema name is an identifier we quote ourselves: letters, digits and underscores only.
+    /// A schema name is an identifier we quote ourselves: letters, digits and underscores only, and not `pg_…`.
     public static func validate(schema: String) throws {
         let ok = !schema.isEmpty && schema.count <= 60 && schema.unicodeScalars.allSatisfy {
             ($0.value >= 0x61 && $0.value <= 0x7A) || ($0.value >= 0x30 && $0.value <= 0x39) || $0 == "_"
         } && !(schema.first!.isNumber)
         if !ok {
             throw PostgresError(.invalidSettings, "schema name '\(schema)' must be 1–60 lowercase letters, digits or underscores, not starting with a digit")
+        }
+        if schema.hasPrefix("pg_") {
+            throw PostgresError(.invalidSettings, "schema name '\(schema)' starts with pg_, which PostgreSQL reserves for system schemas; choose another")
         }
     }
 

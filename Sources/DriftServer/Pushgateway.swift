@@ -1,0 +1,59 @@
+import DriftTriggers
+import Foundation
+import Prometheus
+
+/// Pushes a batch job's metrics to a Prometheus Pushgateway, the convention for jobs that end before
+/// Prometheus could scrape them (`run-once` in a CronJob, `backfill`).
+///
+/// `PUT <url>/metrics/job/<job>[/<label>/<value>…]` replaces the group's metrics, so the newest run's
+/// figures are what Prometheus sees. Besides the worker's metrics, the push carries
+/// `drift_job_duration_seconds`, `drift_job_exit_code` and, on success only,
+/// `drift_job_last_success_timestamp_seconds` (alert when it grows old).
+public struct Pushgateway: Sendable {
+    public let url: String
+    public let job: String
+    public let grouping: [(String, String)]
+    public var client: HTTPClient
+
+    public init(url: String, job: String, grouping: [(String, String)] = [], client: HTTPClient = HTTPClient()) {
+        self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.job = job
+        self.grouping = grouping
+        self.client = client
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The group's URL; names and values are percent-encoded as path segments.
+    public var groupURL: String {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
+        func seg(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s }
+        return ([url, "metrics", "job", seg(job)] + grouping.flatMap { [seg($0.0), seg($0.1)] }).joined(separator: "/")
+    }
+
+    /// Records the job's outcome in `registry`, then pushes `text` (the exposition to send, read after this call
+    /// records the outcome: pass a closure).
+    public func push(registry: PrometheusCollectorRegistry, duration: Double, exitCode: Int32,
+                     exposition: () async -> String) async throws {
+        registry.makeGauge(descriptor: .named("drift_job_duration_seconds", help: "Wall time of the batch job's last run.")).set(duration)
+        registry.makeGauge(descriptor: .named("drift_job_exit_code", help: "Exit status of the batch job's last run (0: success).")).set(Double(exitCode))
+        if exitCode == 0 {
+            registry.makeGauge(descriptor: .named("drift_job_last_success_timestamp_seconds", help: "When the batch job last succeeded (Unix time)."))
+                .set(Date().timeIntervalSince1970)
+        }
+        let body = Data(await exposition().utf8)
+        let request = HTTPRequest(method: "PUT", url: groupURL, headers: [("Content-Type", "text/plain; version=0.0.4")], body: body)
+        let client = self.client
+        let response: HTTPResponse
+        do {
+            response = try await client.send(request)
+        } catch let e as HTTPClientError {
+            throw Failure(description: "cannot push metrics to the Pushgateway: \(e.description)")
+        }
+        guard (200..<300).contains(response.status) else {
+            throw Failure(description: "the Pushgateway at \(HTTPClient.redact(url)) refused the metrics: HTTP \(response.status) \(response.text.prefix(300))")
+        }
+    }
+}

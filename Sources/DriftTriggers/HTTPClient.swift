@@ -1,0 +1,200 @@
+import CCurl
+import Foundation
+
+/// One HTTP request.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(String, String)]
+    public var body: Data?
+
+    public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: Data? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// The answer to a request.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header names lowercased, in arrival order (repeated headers kept).
+    public var headers: [(String, String)]
+    public var body: Data
+    /// Total time of the exchange in seconds (libcurl's CURLINFO_TOTAL_TIME).
+    public var seconds: Double
+
+    public func header(_ name: String) -> String? {
+        let n = name.lowercased()
+        return headers.first { $0.0 == n }?.1
+    }
+
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A request that got no HTTP answer: the host could not be resolved or reached, TLS failed, a timeout.
+public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Equatable { case invalidURL, unreachable, timeout, tls, other }
+    public var kind: Kind
+    public var url: String
+    /// libcurl's message (from CURLOPT_ERRORBUFFER, else curl_easy_strerror).
+    public var message: String
+    public var curlCode: Int
+
+    public var description: String { "\(method) request to \(url) failed: \(message)" }
+    var method: String = "HTTP"
+}
+
+/// A blocking HTTP client on libcurl: one easy handle per request, TLS peer and host verification always on,
+/// the proxy environment (`https_proxy`, `http_proxy`, `no_proxy`) honoured as libcurl does by default.
+/// Call it from a thread that may block (not a Swift concurrency cooperative thread in a hot path).
+public struct HTTPClient: Sendable {
+    public struct Options: Sendable {
+        /// Seconds to establish the connection (TCP + TLS).
+        public var connectTimeout: Double = 5
+        /// Seconds for the whole exchange.
+        public var timeout: Double = 30
+        /// A CA bundle file to verify servers with (default: the system's).
+        public var caBundle: String?
+        /// A client certificate and key (PEM files) for mutual TLS.
+        public var clientCertificate: String?
+        public var clientKey: String?
+        /// Largest response body kept, in bytes; the rest is read and dropped.
+        public var maxBodyBytes = 1 << 20
+        public init() {}
+    }
+
+    public var options: Options
+
+    public init(options: Options = Options()) {
+        _ = Self.globalInit
+        self.options = options
+    }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Sends on a thread of its own (libcurl blocks), so no Swift concurrency thread waits on the network.
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<HTTPResponse, Error>) in
+            let thread = Thread { c.resume(with: Result { try self.sendBlocking(request) }) }
+            thread.name = "drift-http"
+            thread.start()
+        }
+    }
+
+    /// Sends on the calling thread, blocking it until the exchange ends.
+    public func sendBlocking(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard let h = curl_easy_init() else {
+            throw HTTPClientError(kind: .other, url: request.url, message: "libcurl could not create a handle", curlCode: -1)
+        }
+        defer { curl_easy_cleanup(h) }
+        let sink = ResponseSink(limit: options.maxBodyBytes)
+        let box = Unmanaged.passRetained(sink)
+        defer { box.release() }
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+
+        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { eb in
+            _ = drift_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, eb.baseAddress)
+            _ = drift_curl_setopt_string(h, CURLOPT_URL, request.url)
+            _ = drift_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+            _ = drift_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
+            _ = drift_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
+            _ = drift_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
+            _ = drift_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
+            _ = drift_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
+            _ = drift_curl_setopt_string(h, CURLOPT_PROTOCOLS_STR, "http,https")
+            if let ca = options.caBundle { _ = drift_curl_setopt_string(h, CURLOPT_CAINFO, ca) }
+            if let cert = options.clientCertificate { _ = drift_curl_setopt_string(h, CURLOPT_SSLCERT, cert) }
+            if let key = options.clientKey { _ = drift_curl_setopt_string(h, CURLOPT_SSLKEY, key) }
+            let method = request.method.uppercased()
+            if let body = request.body {
+                if body.isEmpty {
+                    _ = drift_curl_setopt_string(h, CURLOPT_COPYPOSTFIELDS, "")
+                } else {
+                    _ = drift_curl_setopt_long(h, CURLOPT_POSTFIELDSIZE, body.count)
+                    body.withUnsafeBytes { raw in
+                        _ = drift_curl_setopt_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress!))
+                    }
+                }
+                if method != "POST" { _ = drift_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, method) }
+            } else if method == "HEAD" {
+                _ = drift_curl_setopt_long(h, CURLOPT_NOBODY, 1)
+            } else if method != "GET" {
+                _ = drift_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, method)
+            }
+            // no "Expect: 100-continue" round trip for bodies
+            headerList = curl_slist_append(headerList, "Expect:")
+            for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+            _ = drift_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
+            _ = drift_curl_setopt_write_function(h) { ptr, size, count, user in
+                let sink = Unmanaged<ResponseSink>.fromOpaque(user!).takeUnretainedValue()
+                sink.append(body: UnsafeRawBufferPointer(start: ptr, count: size * count))
+                return size * count
+            }
+            _ = drift_curl_setopt_pointer(h, CURLOPT_WRITEDATA, box.toOpaque())
+            _ = drift_curl_setopt_header_function(h) { ptr, size, count, user in
+                let sink = Unmanaged<ResponseSink>.fromOpaque(user!).takeUnretainedValue()
+                sink.append(headerLine: UnsafeRawBufferPointer(start: ptr, count: size * count))
+                return size * count
+            }
+            _ = drift_curl_setopt_pointer(h, CURLOPT_HEADERDATA, box.toOpaque())
+            return curl_easy_perform(h)
+        }
+        guard code == CURLE_OK else {
+            let buffered = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let message = buffered.isEmpty ? String(cString: curl_easy_strerror(code)) : buffered
+            var e = HTTPClientError(kind: Self.kind(code), url: Self.redact(request.url), message: message, curlCode: Int(code.rawValue))
+            e.method = request.method.uppercased()
+            throw e
+        }
+        var status = 0
+        _ = drift_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        var seconds = 0.0
+        _ = drift_curl_getinfo_double(h, CURLINFO_TOTAL_TIME, &seconds)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body, seconds: seconds)
+    }
+
+    static func kind(_ code: CURLcode) -> HTTPClientError.Kind {
+        switch code {
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: return .invalidURL
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_PROXY: return .unreachable
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE: return .tls
+        default: return .other
+        }
+    }
+
+    /// The URL without user info (`https://user:secret@host` → `https://host`) and without a query string.
+    public static func redact(_ url: String) -> String {
+        guard var c = URLComponents(string: url) else { return "(an invalid URL)" }
+        c.user = nil
+        c.password = nil
+        let hadQuery = c.query != nil
+        c.query = nil
+        return (c.string ?? "(an invalid URL)") + (hadQuery ? "?…" : "")
+    }
+}
+
+/// Collects a response's headers and (capped) body from libcurl's callbacks.
+final class ResponseSink: @unchecked Sendable {
+    let limit: Int
+    var body = Data()
+    var headers: [(String, String)] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func append(body chunk: UnsafeRawBufferPointer) {
+        let room = limit - body.count
+        if room > 0 { body.append(contentsOf: chunk.prefix(room)) }
+    }
+
+    func append(headerLine chunk: UnsafeRawBufferPointer) {
+        let line = String(decoding: chunk, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") { headers.removeAll(); return }  // a new response (after 1xx or a redirect)
+        guard let colon = line.firstIndex(of: ":") else { return }
+        headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// A real HTTP server on 127.0.0.1 (Hummingbird, any free port) for tests: it records every request and
+/// answers with what `respond` returns.
+public final class RecordingHTTPServer: @unchecked Sendable {
+    public struct Recorded: Sendable {
+        public var method: String
+        public var path: String
+        /// Header names lowercased.
+        public var headers: [String: String]
+        public var body: Data
+    }
+
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: String
+        public var delay: Double
+        public init(status: Int = 200, headers: [(String, String)] = [], body: String = "", delay: Double = 0) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.delay = delay
+        }
+    }
+
+    private let lock = NSLock()
+    private var recorded: [Recorded] = []
+    private var group: ServiceGroup?
+    private var runner: Task<Void, Error>?
+    public private(set) var port = 0
+
+    public var requests: [Recorded] { lock.withLock { recorded } }
+
+    public init() {}
+
+    /// Starts serving; returns once the port is known.
+    public func start(_ respond: @escaping @Sendable (Recorded) -> Reply = { _ in Reply() }) async throws {
+        let router = Router()
+        let record: @Sendable (Recorded) -> Void = { [weak self] r in self?.lock.withLock { self?.recorded.append(r) } }
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            let body = try await request.body.collect(upTo: 64 << 20)
+            var headers: [String: String] = [:]
+            for f in request.headers { headers[f.name.canonicalName.lowercased()] = f.value }
+            let r = Recorded(method: request.method.rawValue, path: request.uri.string, headers: headers,
+                             body: Data(body.readableBytesView))
+            record(r)
+            let reply = respond(r)
+            if reply.delay > 0 { try await Task.sleep(for: .milliseconds(Int64(reply.delay * 1000))) }
+            var fields = HTTPFields()
+            for (k, v) in reply.headers { if let name = HTTPField.Name(k) { fields[name] = v } }
+            return Response(status: .init(code: reply.status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+        }
+        router.on("/**", method: .get, use: handler)
+        router.on("/**", method: .post, use: handler)
+        router.on("/**", method: .put, use: handler)
+        router.on("/**", method: .delete, use: handler)
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "test-http")
+        logger.logLevel = .error
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        self.group = group
+        runner = Task { try await group.run() }
+        for await p in stream { port = p; break }
+    }
+
+    public func stop() async {
+        await group?.triggerGracefulShutdown()
+        _ = try? await runner?.value
+    }
+}
