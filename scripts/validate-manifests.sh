@@ -12,3 +12,4 @@ fi
 kubernetes-validate --strict --quiet jobs/*.yaml
 echo "validate-manifests: $(ls jobs/*.yaml | wc -l) manifest files valid"
 python3 scripts/validate-keda.py
+python3 scripts/grafana_dashboard.py --check
