@@ -1,7 +1,7 @@
 # drift-worker — the README's commands. Each target first installs missing system packages.
 SWIFT ?= swift
 
-.PHONY: deps build demo test bench fixtures sample-data clean
+.PHONY: deps build demo test bench report-screenshot fixtures sample-data clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,12 +22,17 @@ bench: deps
 	$(SWIFT) build -c release --product drift-bench
 	.build/release/drift-bench
 
+# The README's report screenshot: the sample data's drifted window rendered in headless Chromium (docs/report.png).
+report-screenshot: build
+	@scripts/report-screenshot.sh
+
 # Regenerate golden fixtures and sample data (needs numpy and scipy; Evidently fixtures need a venv, see Tests/DriftStatsTests/Fixtures).
 fixtures:
 	python3 Tests/DriftStatsTests/Fixtures/generate_fixtures.py
 
 sample-data:
 	python3 sample-data/generate_fraud.py
+	python3 sample-data/generate_traffic.py
 
 clean:
 	rm -rf .build

@@ -7,19 +7,29 @@ public enum Distances {
     /// renormalisation). The PSI convention of drift-worker's `quantile` binning.
     public static func psi(reference p: [Double], current q: [Double], epsilon: Double) -> Double {
         var sum = 0.0
-        for i in p.indices {
-            let a = max(p[i], epsilon), b = max(q[i], epsilon)
-            sum += (b - a) * log(b / a)
-        }
+        for t in psiTerms(reference: p, current: q, epsilon: epsilon) { sum += t }
         return sum
+    }
+
+    /// The per-bin terms of `psi` (its sum, in this order), for reports.
+    public static func psiTerms(reference p: [Double], current q: [Double], epsilon: Double) -> [Double] {
+        p.indices.map { i in
+            let a = max(p[i], epsilon), b = max(q[i], epsilon)
+            return (b - a) * log(b / a)
+        }
+    }
+
+    /// The per-bin terms of `evidentlyPSI` (its sum, in this order), for reports.
+    public static func evidentlyPSITerms(reference p: [Double], current q: [Double]) -> [Double] {
+        let pf = evidentlyFillZeroes(p), qf = evidentlyFillZeroes(q)
+        return pf.indices.map { (pf[$0] - qf[$0]) * log(pf[$0] / qf[$0]) }
     }
 
     /// Evidently 0.7's PSI: zero proportions on each side become min(nonzero)/10⁶ when
     /// min(nonzero) ≤ 1e-4, else 1e-4; PSI = Σ (p − q)·ln(p / q).
     public static func evidentlyPSI(reference p: [Double], current q: [Double]) -> Double {
-        let pf = evidentlyFillZeroes(p), qf = evidentlyFillZeroes(q)
         var sum = 0.0
-        for i in pf.indices { sum += (pf[i] - qf[i]) * log(pf[i] / qf[i]) }
+        for t in evidentlyPSITerms(reference: p, current: q) { sum += t }
         return sum
     }
 

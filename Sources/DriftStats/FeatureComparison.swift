@@ -19,6 +19,14 @@ public struct FeatureDrift: Sendable, Equatable {
     /// Per-bin (or per-category) proportions, reference and current, for reports.
     public var referenceProportions: [Double]
     public var currentProportions: [Double]
+    /// For reports: the PSI bins of a numeric feature, or the categories of a categorical one, in the
+    /// order of the proportions above.
+    public var bins: Bins? = nil
+    public var categories: [String]? = nil
+    /// For reports: both ECDFs of a numeric feature on a common grid (no statistic uses them).
+    public var ecdf: ECDFCurves? = nil
+    /// For reports: each bin's (category's) term of the PSI sum, in the order of the proportions.
+    public var psiTerms: [Double] = []
     /// The test's p-value before and after the multiple-testing correction.
     public var pvalue: Double?
     public var pvalueAdjusted: Double?
@@ -31,6 +39,44 @@ public struct FeatureDrift: Sendable, Equatable {
 
     /// A severity score for sorting: drifted first, then by PSI.
     public var severity: Double { (drifted ? 1e6 : 0) + (psi.isFinite ? psi : 0) }
+}
+
+/// Two empirical CDFs evaluated at the same points, for drawing: F(x) = share of values ≤ x.
+public struct ECDFCurves: Sendable, Equatable, Codable {
+    public var x: [Double]
+    public var reference: [Double]
+    public var current: [Double]
+
+    public init(x: [Double], reference: [Double], current: [Double]) {
+        self.x = x
+        self.reference = reference
+        self.current = current
+    }
+
+    /// The grid: `points` quantiles of each sample (both ends included) plus `extra`, sorted and deduplicated.
+    public init(sortedReference ref: [Double], sortedCurrent cur: [Double], points: Int = 48, extra: [Double] = []) {
+        var grid = extra.filter(\.isFinite)
+        for s in [ref, cur] where !s.isEmpty {
+            for k in 0..<points { grid.append(s[Int((Double(k) / Double(points - 1) * Double(s.count - 1)).rounded())]) }
+        }
+        grid.sort()
+        var xs: [Double] = []
+        for v in grid where xs.last != v { xs.append(v) }
+        x = xs
+        reference = xs.map { Self.cdf(ref, $0) }
+        current = xs.map { Self.cdf(cur, $0) }
+    }
+
+    /// Share of `sorted` that is ≤ v (upper bound by binary search).
+    static func cdf(_ sorted: [Double], _ v: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sorted[mid] <= v { lo = mid + 1 } else { hi = mid }
+        }
+        return Double(lo) / Double(sorted.count)
+    }
 }
 
 /// Computes per-feature statistics. Pure functions; no decision is made here except through
@@ -48,6 +94,7 @@ public enum FeatureComparison {
         }
         let p = proportions(bins.counts(sorted: reference.sorted), reference.sorted.count)
         let q = proportions(bins.counts(sorted: current.sorted), current.sorted.count)
+        let terms = psiTerms(p, q, settings)
         let psi = settings.binning == .quantile
             ? Distances.psi(reference: p, current: q, epsilon: settings.epsilon)
             : Distances.evidentlyPSI(reference: p, current: q)
@@ -59,7 +106,8 @@ public enum FeatureComparison {
             ks: ks, psi: psi, jensenShannon: Distances.jensenShannon(p, q),
             wassersteinNormed: w / max(reference.standardDeviation, 0.001),
             hellinger: Distances.hellinger(p, q), chiSquare: nil, unseenCategories: nil,
-            referenceProportions: p, currentProportions: q,
+            referenceProportions: p, currentProportions: q, bins: bins,
+            ecdf: ECDFCurves(sortedReference: reference.sorted, sortedCurrent: current.sorted, extra: [ks.location]), psiTerms: terms,
             pvalue: ks.pvalue, pvalueAdjusted: nil, drifted: false, reasons: [])
     }
 
@@ -71,6 +119,7 @@ public enum FeatureComparison {
         let p = proportions(rc, reference.presentCount)
         let q = proportions(cc, current.presentCount)
         let chi = ChiSquareResult.homogeneity(reference: rc, current: cc)
+        let terms = psiTerms(p, q, settings)
         let psi = settings.binning == .quantile
             ? Distances.psi(reference: p, current: q, epsilon: settings.epsilon)
             : Distances.evidentlyPSI(reference: p, current: q)
@@ -81,8 +130,13 @@ public enum FeatureComparison {
             referenceMissing: reference.missing, currentMissing: current.missing,
             ks: nil, psi: psi, jensenShannon: Distances.jensenShannon(p, q), wassersteinNormed: nil,
             hellinger: Distances.hellinger(p, q), chiSquare: chi, unseenCategories: unseen,
-            referenceProportions: p, currentProportions: q,
+            referenceProportions: p, currentProportions: q, categories: categories, psiTerms: terms,
             pvalue: chi.pvalue, pvalueAdjusted: nil, drifted: false, reasons: [])
+    }
+
+    static func psiTerms(_ p: [Double], _ q: [Double], _ s: DriftSettings) -> [Double] {
+        s.binning == .quantile ? Distances.psiTerms(reference: p, current: q, epsilon: s.epsilon)
+            : Distances.evidentlyPSITerms(reference: p, current: q)
     }
 
     static func proportions(_ counts: [Int], _ total: Int) -> [Double] {

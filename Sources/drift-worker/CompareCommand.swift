@@ -18,6 +18,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Current data: CSV or JSON Lines.") var current: String
     @Option(help: "Output: table (default on a terminal) or json (default otherwise).") var format: OutputFormat?
     @Flag(help: "Exit with status 3 when the dataset drifts.") var failOnDrift = false
+    @Option(help: "Also write the visual drift report (one self-contained HTML file) here.") var html: String?
     @OptionGroup var featureOptions: FeatureOptions
     @OptionGroup var statistics: StatisticsOptions
 
@@ -29,6 +30,14 @@ struct CompareCommand: ParsableCommand {
         } catch let error as CompareError {
             Terminal.fail(error.description)
             throw ExitStatus.badInput
+        }
+        if let html {
+            let page = HTMLReport.render(.comparison(report.result, reference: reference, current: current, settings: statistics.settings))
+            do { try Data(page.utf8).write(to: URL(fileURLWithPath: html)) } catch {
+                Terminal.fail("cannot write the report to \(html): \((error as NSError).localizedDescription)")
+                throw ExitStatus.badInput
+            }
+            Terminal.info("wrote the drift report to \(html)")
         }
         let chosen = format ?? (Terminal.stdoutIsTerminal ? .table : .json)
         switch chosen {

@@ -15,6 +15,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "The sample-data directory.") var data = "sample-data"
     @Flag(help: "Print a JSON summary instead of the tables.") var json = false
+    @Option(help: "Also write the drift report (HTML) of the window where the actions first fired to this file.") var report: String?
 
     private func say(_ text: String) { if !json { print(text) } }
 
@@ -69,6 +70,18 @@ struct DemoCommand: AsyncParsableCommand {
         let client = PostgresClient(settings: settings)
         let results = try await withDatabaseErrors {
             try await story(client: client, monitor: monitor, local: local)
+        }
+        if let report, let window = (results.first { !$0.firedActions.isEmpty } ?? results.last)?.window {
+            let page = try await withDatabaseErrors {
+                try await client.withConnection { c in
+                    HTMLReport.render(try DriftReport.stored(c, monitor: monitor, windowStart: window.start, since: nil))
+                }
+            }
+            do { try Data(page.utf8).write(to: URL(fileURLWithPath: report)) } catch {
+                Terminal.fail("cannot write the report to \(report): \((error as NSError).localizedDescription)")
+                throw ExitStatus.badInput
+            }
+            Terminal.info("wrote the drift report of \(PGTimeText.iso(window.start)) to \(report)")
         }
         await client.shutdown()
         let fired = results.flatMap(\.firedActions)

@@ -113,7 +113,8 @@ public struct DriftCheck: Sendable {
             ("fired_actions", .array(fired.map { .string($0) })), ("sample_total", .int(sample.total)),
         ]).rendered()
         let correlation = result?.correlationDrift.map { c in
-            JSONValue.object([("max_abs_delta", .number(c.maxAbsDelta)), ("pair", .array([.string(c.pair.0), .string(c.pair.1)]))]).rendered()
+            JSONValue.object([("max_abs_delta", .number(c.maxAbsDelta)), ("pair", .array([.string(c.pair.0), .string(c.pair.1)])),
+                              ("reference", .number(c.referenceCorrelation)), ("current", .number(c.currentCorrelation))]).rendered()
         }
         let runRows = try c.query("""
             INSERT INTO drift_runs (monitor, config_hash, window_start, window_end, status, drifted, reference_count, current_count,
@@ -138,12 +139,12 @@ public struct DriftCheck: Sendable {
             try c.query("""
                 INSERT INTO drift_feature_results (run_id, feature, kind, reference_count, current_count, reference_missing, current_missing,
                     ks_statistic, ks_pvalue, ks_method, psi, jensen_shannon, wasserstein_normed, hellinger, chi_square, chi_square_pvalue,
-                    chi_square_dof, pvalue_adjusted, unseen_categories, out_of_range_share, drifted, reasons)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+                    chi_square_dof, pvalue_adjusted, unseen_categories, out_of_range_share, drifted, reasons, detail)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23::jsonb)
                 """, [runID, f.name, f.kind.rawValue, f.referenceCount, f.currentCount, f.referenceMissing, f.currentMissing,
                       f.ks?.statistic, f.ks?.pvalue, f.ks?.method.rawValue, f.psi, f.jensenShannon, f.wassersteinNormed, f.hellinger,
                       f.chiSquare?.statistic, f.chiSquare?.pvalue, f.chiSquare?.dof, f.pvalueAdjusted, f.unseenCategories?.count,
-                      outOfRange, f.drifted, f.reasons], name: "check.insert_feature")
+                      outOfRange, f.drifted, f.reasons, FeatureDetail(f).json()], name: "check.insert_feature")
         }
         for action in fired {
             let payload = JSONValue.object([

@@ -29,6 +29,15 @@ public struct MonitorConfig: Sendable, Equatable {
         case window(TimeWindow)
         /// The same window shifted back by `offset` (e.g. P7D: the same hours one week earlier).
         case rolling(offset: ISODuration)
+
+        /// For people: "file sample-data/fraud/reference.csv", "window 2026-11-24T00:00:00Z – …", "the same window P7D earlier".
+        public var description: String {
+            switch self {
+            case .file(let path): return "file \(path)"
+            case .window(let w): return "window \(PGTimeText.iso(w.start)) – \(PGTimeText.iso(w.end))"
+            case .rolling(let offset): return "the same window \(offset) earlier"
+            }
+        }
     }
 
     public var name: String

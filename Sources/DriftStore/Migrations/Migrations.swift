@@ -166,5 +166,10 @@ public enum Migrations {
             UNIQUE (monitor, challenger, window_start, window_end)
         );
         """),
+        Migration(version: 5, name: "feature_result_detail", sql: """
+        -- What the drift report draws, kept with the figures: PSI bins or categories with both proportions and
+        -- each bin's PSI term, both ECDFs on a common grid (numeric), unseen categories. About 2 KB a feature.
+        ALTER TABLE {{schema}}.drift_feature_results ADD COLUMN detail jsonb;
+        """),
     ]
 }

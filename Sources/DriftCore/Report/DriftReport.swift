@@ -1,0 +1,120 @@
+import DriftStats
+import Foundation
+
+/// Everything a drift report shows, whatever it came from: a stored run (`drift-worker report`) or a
+/// comparison of two files (`compare --html`).
+public struct DriftReport: Sendable {
+    public struct Feature: Sendable {
+        public var name: String
+        public var kind: String
+        public var drifted: Bool
+        public var reasons: [String]
+        public var psi: Double?
+        public var ksStatistic: Double?
+        public var ksPValue: Double?
+        public var chiSquare: Double?
+        public var chiSquarePValue: Double?
+        public var pvalueAdjusted: Double?
+        public var jensenShannon: Double?
+        public var wassersteinNormed: Double?
+        public var hellinger: Double?
+        public var referenceCount: Int
+        public var currentCount: Int
+        public var referenceMissingRate: Double
+        public var currentMissingRate: Double
+        public var outOfRangeShare: Double?
+        public var unseenCount: Int?
+        public var detail: FeatureDetail?
+
+        /// Drifted first, then by PSI.
+        public var severity: Double { (drifted ? 1e6 : 0) + ((psi?.isFinite ?? false) ? psi! : 0) }
+    }
+
+    /// One window of a feature's recent history.
+    public struct TrendPoint: Sendable {
+        public var windowStart: Date
+        public var psi: Double?
+        public var ksStatistic: Double?
+        public var drifted: Bool
+    }
+
+    public struct Correlation: Sendable {
+        public var pair: (String, String)
+        public var reference: Double?
+        public var current: Double?
+        public var maxAbsDelta: Double
+    }
+
+    public var title: String
+    /// What was compared with what, e.g. "window 2026-11-25T17:00Z – 18:00Z against reference training-v3".
+    public var subtitle: String
+    /// "DRIFT", "no drift" or "insufficient data".
+    public var verdict: String
+    public var drifted: Bool?
+    public var windowStart: Date?
+    public var windowEnd: Date?
+    public var referenceCount: Int
+    public var currentCount: Int
+    public var featureCount: Int
+    public var driftedCount: Int
+    public var driftedShare: Double?
+    public var decision: String?
+    public var firedActions: [String]
+    public var correlation: Correlation?
+    public var features: [Feature]
+    /// Per feature, oldest first; empty for `compare`.
+    public var trend: [String: [TrendPoint]]
+    public var psiThreshold: Double
+    public var generatedAt: Date
+
+    public init(title: String, subtitle: String, verdict: String, drifted: Bool?, windowStart: Date? = nil, windowEnd: Date? = nil,
+                referenceCount: Int, currentCount: Int, featureCount: Int, driftedCount: Int, driftedShare: Double?,
+                decision: String? = nil, firedActions: [String] = [], correlation: Correlation? = nil, features: [Feature],
+                trend: [String: [TrendPoint]] = [:], psiThreshold: Double, generatedAt: Date = Date()) {
+        self.title = title
+        self.subtitle = subtitle
+        self.verdict = verdict
+        self.drifted = drifted
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.referenceCount = referenceCount
+        self.currentCount = currentCount
+        self.featureCount = featureCount
+        self.driftedCount = driftedCount
+        self.driftedShare = driftedShare
+        self.decision = decision
+        self.firedActions = firedActions
+        self.correlation = correlation
+        self.features = features.sorted { $0.severity != $1.severity ? $0.severity > $1.severity : $0.name < $1.name }
+        self.trend = trend
+        self.psiThreshold = psiThreshold
+        self.generatedAt = generatedAt
+    }
+}
+
+extension DriftReport.Feature {
+    /// A feature of a comparison made in this process.
+    public init(_ f: FeatureDrift, outOfRangeShare: Double? = nil) {
+        self.init(name: f.name, kind: f.kind.rawValue, drifted: f.drifted, reasons: f.reasons, psi: f.psi,
+                  ksStatistic: f.ks?.statistic, ksPValue: f.ks?.pvalue, chiSquare: f.chiSquare?.statistic,
+                  chiSquarePValue: f.chiSquare?.pvalue, pvalueAdjusted: f.pvalueAdjusted, jensenShannon: f.jensenShannon,
+                  wassersteinNormed: f.wassersteinNormed, hellinger: f.hellinger, referenceCount: f.referenceCount,
+                  currentCount: f.currentCount, referenceMissingRate: f.referenceMissingRate, currentMissingRate: f.currentMissingRate,
+                  outOfRangeShare: outOfRangeShare, unseenCount: f.unseenCategories?.count, detail: FeatureDetail(f))
+    }
+}
+
+extension DriftReport {
+    /// The report of `compare`: two files (or a profile and a file), no history.
+    public static func comparison(_ d: DatasetDrift, reference: String, current: String, settings: DriftSettings) -> DriftReport {
+        let ref = d.features.map(\.referenceCount).max() ?? 0, cur = d.features.map(\.currentCount).max() ?? 0
+        return DriftReport(
+            title: "Drift report", subtitle: "\(current) against the reference \(reference)",
+            verdict: d.drifted ? "DRIFT" : "no drift", drifted: d.drifted, referenceCount: ref, currentCount: cur,
+            featureCount: d.featureCount, driftedCount: d.driftedCount, driftedShare: d.driftedShare,
+            correlation: d.correlationDrift.map {
+                Correlation(pair: $0.pair, reference: $0.referenceCorrelation, current: $0.currentCorrelation, maxAbsDelta: $0.maxAbsDelta)
+            },
+            features: d.features.map { DriftReport.Feature($0) }, psiThreshold: settings.psiThreshold)
+    }
+}

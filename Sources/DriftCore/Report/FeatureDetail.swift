@@ -1,0 +1,88 @@
+import DriftStats
+import Foundation
+
+/// What a report draws for one feature, stored as `drift_feature_results.detail` (jsonb) so that the report
+/// of any past window comes from the stored history, not from a recomputation.
+///
+/// Numeric: the PSI bins (`layout` and `edges`, see `Bins`), both proportions per bin, each bin's PSI term,
+/// both ECDFs on a common grid and where the KS distance is attained. Categorical: the categories, both
+/// proportions, each category's PSI term and the unseen categories.
+public struct FeatureDetail: Codable, Sendable, Equatable {
+    public var layout: String?
+    public var edges: [Double]?
+    public var categories: [String]?
+    public var reference: [Double]
+    public var current: [Double]
+    public var psiTerms: [Double]
+    public var ecdf: ECDFCurves?
+    public var ksLocation: Double?
+    public var unseen: [String]?
+
+    public init(_ f: FeatureDrift) {
+        layout = f.bins?.layout.rawValue
+        edges = f.bins?.edges
+        categories = f.categories
+        reference = f.referenceProportions
+        current = f.currentProportions
+        psiTerms = f.psiTerms
+        ecdf = f.ecdf
+        ksLocation = f.ks?.location
+        unseen = f.unseenCategories
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case layout, edges, categories, reference, current, psiTerms = "psi_terms", ecdf, ksLocation = "ks_location", unseen
+    }
+
+    /// Labels of the bins (or the categories), in order: `< 12.5`, `[12.5, 20.1)`, `≥ 98.2`, …
+    public var labels: [String] {
+        if let categories { return categories }
+        guard let edges, let layout else { return reference.indices.map { "bin \($0 + 1)" } }
+        let f = { (x: Double) in ReportFormat.number(x) }
+        switch Bins.Layout(rawValue: layout) {
+        case .openEnded:
+            guard !edges.isEmpty else { return ["all"] }
+            return ["< \(f(edges[0]))"] + (0..<max(edges.count - 1, 0)).map { "[\(f(edges[$0])), \(f(edges[$0 + 1])))" } + ["≥ \(f(edges.last!))"]
+        case .closedRange:
+            return (0..<max(edges.count - 1, 0)).map { i in i == edges.count - 2 ? "[\(f(edges[i])), \(f(edges[i + 1]))]" : "[\(f(edges[i])), \(f(edges[i + 1])))" }
+        case .values: return edges.map(f)
+        case nil: return reference.indices.map { "bin \($0 + 1)" }
+        }
+    }
+
+    public func json() -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return String(decoding: (try? e.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    public static func parse(_ text: String) -> FeatureDetail? {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try? d.decode(FeatureDetail.self, from: Data(text.utf8))
+    }
+}
+
+/// Number formatting shared by the report's tables and charts.
+public enum ReportFormat {
+    /// Up to 4 significant digits, no exponent for ordinary magnitudes (0.0123, 12.35, 1235, 1.2e-06).
+    public static func number(_ x: Double) -> String {
+        guard x.isFinite else { return x.isNaN ? "–" : (x > 0 ? "∞" : "−∞") }
+        if x == 0 { return "0" }
+        let a = abs(x)
+        if a >= 1e6 || a < 1e-4 { return String(format: "%.3g", x) }
+        var s = String(format: a >= 1000 ? "%.0f" : "%.4g", x)
+        if s.contains("."), !s.contains("e") { while s.hasSuffix("0") { s.removeLast() }; if s.hasSuffix(".") { s.removeLast() } }
+        return s
+    }
+
+    public static func percent(_ x: Double) -> String { x.isFinite ? String(format: "%.1f%%", x * 100) : "–" }
+
+    /// p-values: 3 significant digits, "< 1e-300" below double range.
+    public static func pvalue(_ p: Double?) -> String {
+        guard let p else { return "–" }
+        if p == 0 { return "< 1e-300" }
+        return p < 1e-3 ? String(format: "%.2e", p) : String(format: "%.3f", p)
+    }
+}
