@@ -50,7 +50,7 @@ let package = Package(
             name: "drift-bench", dependencies: ["DriftStats", "DriftStore", "DriftCore"], path: "Benchmarks/drift-bench"),
 
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
-        .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"]),
+        .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftStore", "DriftTestSupport", "drift-worker"]),
         .target(name: "DriftTestSupport", dependencies: ["DriftStore", .product(name: "Hummingbird", package: "hummingbird"),
                                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],

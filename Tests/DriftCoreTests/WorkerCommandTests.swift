@@ -202,6 +202,35 @@ struct ServeCommandTests {
         #expect(!server.stderr.contains("password"))
     }
 
+    @Test func sigtermWhileChecksAreInFlightFinishesOrReleasesThemAndLosesNothing() async throws {
+        let schema = try WorkerSchema(prefix: "st")
+        defer { schema.drop() }
+        #expect(try schema.ingestSampleTraffic() == 0)
+        let days = Int((Date().timeIntervalSince(ISO8601DateFormatter().date(from: "2026-11-24T00:00:00Z")!) / 86_400).rounded(.up)) + 1
+        let server = try RunningServer(["serve", "--config", WorkerSchema.config, "--lookback", "P\(days)D", "--tick", "1",
+                                        "--grace", "20", "--concurrency", "2"], environment: schema.env)
+        _ = try await server.port()
+        let inRange = "SELECT count(*) AS n FROM drift_runs WHERE window_start >= '2026-11-24T00:00:00Z' AND window_start < '2026-11-27T00:00:00Z'"
+        for _ in 0..<600 where try schema.count(inRange) < 3 { try await Task.sleep(for: .milliseconds(20)) }
+        let started = Date()
+        #expect(server.terminate() == 0, "SIGTERM mid-work still exits 0")
+        #expect(Date().timeIntervalSince(started) < 20, "within the grace period")
+        #expect(try schema.count("SELECT count(*) AS n FROM tasks WHERE state = 'running'") == 0, "nothing left holding a lease")
+        #expect(try schema.count("""
+            SELECT count(*) AS n FROM drift_runs d
+            WHERE d.status = 'completed' AND d.feature_count <> (SELECT count(*) FROM drift_feature_results f WHERE f.run_id = d.id)
+            """) == 0, "no partial run")
+        let records = server.logRecords.filter { $0["message"] as? String == "checked window" }
+        #expect(!records.isEmpty && records.allSatisfy { $0["monitor"] as? String == "fraud-scorer" && $0["window.start"] != nil })
+
+        // What was not done is done later, each window once.
+        let rest = try CLI.run(["run-once", "--config", WorkerSchema.config, "--lookback", "P\(days)D"], environment: schema.env)
+        #expect(rest.status == 0, "\(rest.stderr)")
+        #expect(try schema.count(inRange) == 72)
+        #expect(try schema.count("SELECT count(*) - count(DISTINCT (monitor, window_start)) AS n FROM drift_runs") == 0)
+        #expect(try schema.count("SELECT count(*) AS n FROM trigger_outbox") == 4)
+    }
+
     @Test func readyzFailsWhileTheDatabaseIsDownOrUnmigratedAndRecovers() async throws {
         let pg = try LocalPostgres.start()
         defer { pg.stop() }

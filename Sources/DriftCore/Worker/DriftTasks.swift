@@ -1,6 +1,7 @@
 import DriftStats
 import DriftStore
 import Foundation
+import Logging
 
 /// Drift checks as queue tasks: the scheduler enqueues one `drift_check` task per due window
 /// (unique key `drift_check:<monitor>:<window start>`), and workers run them. A worker checks a
@@ -15,12 +16,15 @@ public struct DriftTasks: Sendable {
     public let references: ReferenceStore
     /// How far back the scheduler looks for unchecked windows.
     public let lookback: ISODuration
+    public let logger: Logger
 
-    public init(client: PostgresClient, monitors: [MonitorConfig], references: ReferenceStore, lookback: ISODuration) {
+    public init(client: PostgresClient, monitors: [MonitorConfig], references: ReferenceStore, lookback: ISODuration,
+                logger: Logger = Logger(label: "drift-worker")) {
         self.client = client
         self.monitors = monitors
         self.references = references
         self.lookback = lookback
+        self.logger = logger
     }
 
     struct Args: Codable {
@@ -54,7 +58,15 @@ public struct DriftTasks: Sendable {
 
     /// Runs one task: the task's window and, before it, any unchecked earlier window since `since`.
     public func handle(_ task: QueueTask) async throws {
-        try await WorkerMetrics.timeTask(kind: task.kind) { try await check(task) }
+        do {
+            try await WorkerMetrics.timeTask(kind: task.kind) { try await check(task) }
+        } catch {
+            let final = task.attempt >= task.maxAttempts
+            logger.log(level: final ? .error : .warning, final ? "drift check failed; no attempts left, task discarded" : "drift check failed; will retry",
+                       metadata: ["task.id": "\(task.id)", "task.attempt": "\(task.attempt)", "task.max_attempts": "\(task.maxAttempts)",
+                                  "task.key": "\(task.uniqueKey ?? "")", "error": "\(error)"])
+            throw error
+        }
     }
 
     private func check(_ task: QueueTask) async throws {
@@ -62,7 +74,7 @@ public struct DriftTasks: Sendable {
         guard let m = monitors.first(where: { $0.name == args.monitor }) else {
             throw DriftTaskError("monitor '\(args.monitor)' is no longer configured")
         }
-        let references = self.references
+        let references = self.references, logger = self.logger
         try await client.withConnection { c in
             let key = StableHash.lockKey("drift-check:\(m.name)")
             try c.query("SELECT pg_advisory_lock($1)", [key], name: "check.lock")
@@ -75,6 +87,13 @@ public struct DriftTasks: Sendable {
                     let (profile, _) = try references.profile(for: m, window: w, on: c)
                     let outcome = try DriftCheck(monitor: m, reference: profile, configHash: hash).run(window: w, on: c)
                     WorkerMetrics.recordCheck(monitor: m.name, outcome: outcome)
+                    if outcome.written {
+                        logger.info("checked window", metadata: [
+                            "monitor": "\(m.name)", "window.start": "\(PGTimeText.iso(w.start))", "window.end": "\(PGTimeText.iso(w.end))",
+                            "status": "\(outcome.status)", "drifted": "\(outcome.drifted.map(String.init) ?? "")",
+                            "drifted_features": .array(outcome.driftedFeatures.map { .string($0) }),
+                            "decision": "\(outcome.decision)", "fired": .array(outcome.firedActions.map { .string($0) }), "task.id": "\(task.id)"])
+                    }
                 } catch {
                     WorkerMetrics.recordCheckError(monitor: m.name)
                     throw error

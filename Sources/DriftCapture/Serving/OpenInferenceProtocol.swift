@@ -1,0 +1,247 @@
+import Foundation
+
+/// The tensor datatypes of the Open Inference Protocol (KServe V2, Triton).
+public enum TensorDatatype: String, Sendable, CaseIterable {
+    case BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, BF16, FP32, FP64, BYTES
+
+    /// Bytes per element in the binary tensor extension (nil: BYTES, length-prefixed).
+    public var byteSize: Int? {
+        switch self {
+        case .BOOL, .UINT8, .INT8: 1
+        case .UINT16, .INT16, .FP16, .BF16: 2
+        case .UINT32, .INT32, .FP32: 4
+        case .UINT64, .INT64, .FP64: 8
+        case .BYTES: nil
+        }
+    }
+}
+
+/// A tensor's elements, row-major.
+public enum TensorValues: Equatable, Sendable {
+    /// Every numeric datatype, as doubles (INT64/UINT64 beyond 2^53 round to the nearest double).
+    case numbers([Double])
+    case bools([Bool])
+    /// BYTES elements (UTF-8 strings, usually).
+    case bytes([[UInt8]])
+
+    public var count: Int {
+        switch self {
+        case .numbers(let v): v.count
+        case .bools(let v): v.count
+        case .bytes(let v): v.count
+        }
+    }
+}
+
+/// One named tensor of a request or response.
+public struct InferenceTensor: Equatable, Sendable {
+    public var name: String
+    public var datatype: TensorDatatype
+    public var shape: [Int]
+    public var values: TensorValues
+
+    /// The batch dimension: the first of `shape` (1 for a scalar shape `[]`).
+    public var rows: Int { shape.first ?? 1 }
+    /// Elements per row: the product of the other dimensions.
+    public var rowWidth: Int { shape.dropFirst().reduce(1, *) }
+}
+
+/// A decoded Open Inference Protocol request (`inputs`) or response (`outputs`).
+public struct OIPMessage: Equatable, Sendable {
+    public var id: String?
+    public var modelName: String?
+    public var modelVersion: String?
+    public var isResponse: Bool
+    public var tensors: [InferenceTensor]
+}
+
+/// Decodes Open Inference Protocol (V2) bodies — JSON, with `data` nested or flat, and the binary tensor
+/// extension: a JSON header of `Inference-Header-Content-Length` bytes followed by the tensors whose
+/// `parameters.binary_data_size` is set, in order, little-endian, BYTES elements each prefixed by a 4-byte
+/// little-endian length (Triton's and KServe's layout).
+public enum OIPDecoder {
+    public struct Limits: Sendable {
+        /// Largest number of elements in one tensor.
+        public var maxElements = 1_000_000
+        public init() {}
+    }
+
+    /// `headerLength`: the `Inference-Header-Content-Length` header, when the body uses the binary extension.
+    public static func decode(_ body: Data, headerLength: Int? = nil, limits: Limits = Limits()) throws -> OIPMessage {
+        let jsonPart: Data, binary: Data
+        if let headerLength {
+            guard headerLength >= 0, headerLength <= body.count else {
+                throw CaptureDecodeError(path: "Inference-Header-Content-Length", problem: "is \(headerLength) but the body has only \(body.count) bytes")
+            }
+            jsonPart = body.prefix(headerLength)
+            binary = body.dropFirst(headerLength)
+        } else {
+            jsonPart = body
+            binary = Data()
+        }
+        let root = try JSONNode.parse(jsonPart)
+        guard case .object = root else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
+        let isResponse = root["outputs"] != nil
+        let key = isResponse ? "outputs" : "inputs"
+        guard let list = root[key]?.array else {
+            if root["inputs"] == nil && root["outputs"] == nil {
+                throw CaptureDecodeError(path: "body", problem: "has neither \"inputs\" nor \"outputs\" (not an Open Inference Protocol message)")
+            }
+            throw CaptureDecodeError(path: key, problem: "must be an array, found \(root[key]!.typeName)")
+        }
+        var offset = binary.startIndex
+        var tensors: [InferenceTensor] = []
+        for (i, node) in list.enumerated() {
+            let path = "\(key)[\(i)]"
+            guard case .object = node else { throw CaptureDecodeError(path: path, problem: "must be an object, found \(node.typeName)") }
+            guard let name = node["name"]?.string else { throw CaptureDecodeError(path: "\(path).name", problem: "is missing or not a string") }
+            guard let dt = node["datatype"]?.string else { throw CaptureDecodeError(path: "\(path).datatype", problem: "is missing or not a string") }
+            guard let datatype = TensorDatatype(rawValue: dt) else {
+                throw CaptureDecodeError(path: "\(path).datatype", problem: "is \"\(dt)\", not one of \(TensorDatatype.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard let shapeNodes = node["shape"]?.array else { throw CaptureDecodeError(path: "\(path).shape", problem: "is missing or not an array") }
+            var shape: [Int] = []
+            for (k, s) in shapeNodes.enumerated() {
+                guard let d = s.number, d >= 0, d == d.rounded(), d < 1e12 else {
+                    throw CaptureDecodeError(path: "\(path).shape[\(k)]", problem: "must be a non-negative integer")
+                }
+                shape.append(Int(d))
+            }
+            let (needed, overflow) = shape.reduce((1, false)) { acc, d in
+                let (m, o) = acc.0.multipliedReportingOverflow(by: d)
+                return (m, acc.1 || o)
+            }
+            guard !overflow, needed <= limits.maxElements else {
+                throw CaptureDecodeError(path: "\(path).shape", problem: "\(shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor")
+            }
+            let values: TensorValues
+            if let size = node["parameters"]?["binary_data_size"]?.number {
+                guard size >= 0, size == size.rounded(), Int(size) <= binary.endIndex - offset else {
+                    throw CaptureDecodeError(path: "\(path).parameters.binary_data_size",
+                                             problem: "is \(ReportNumber.text(size)) but only \(binary.endIndex - offset) bytes of binary data remain")
+                }
+                let chunk = binary[offset..<(offset + Int(size))]
+                offset += Int(size)
+                values = try decodeBinary(chunk, datatype: datatype, count: needed, path: path)
+            } else {
+                guard let data = node["data"] else { throw CaptureDecodeError(path: "\(path).data", problem: "is missing (and no binary_data_size is given)") }
+                values = try decodeJSON(data, datatype: datatype, path: "\(path).data", limit: limits.maxElements)
+            }
+            guard values.count == needed else {
+                throw CaptureDecodeError(path: "\(path).data", problem: "has \(values.count) values, shape \(shapeText(shape)) needs \(needed)")
+            }
+            tensors.append(InferenceTensor(name: name, datatype: datatype, shape: shape, values: values))
+        }
+        if offset != binary.endIndex {
+            throw CaptureDecodeError(path: "body", problem: "has \(binary.endIndex - offset) bytes of binary data that no tensor's binary_data_size accounts for")
+        }
+        return OIPMessage(id: root["id"]?.string, modelName: root["model_name"]?.string, modelVersion: root["model_version"]?.string,
+                          isResponse: isResponse, tensors: tensors)
+    }
+
+    static func shapeText(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ",") + "]" }
+
+    /// Flattens nested arrays row-major and checks every element against the datatype.
+    static func decodeJSON(_ node: JSONNode, datatype: TensorDatatype, path: String, limit: Int) throws -> TensorValues {
+        var flat: [JSONNode] = []
+        func walk(_ n: JSONNode) throws {
+            if case .array(let items) = n { for x in items { try walk(x) } } else {
+                flat.append(n)
+                if flat.count > limit { throw CaptureDecodeError(path: path, problem: "has more than the \(limit) elements allowed per tensor") }
+            }
+        }
+        try walk(node)
+        switch datatype {
+        case .BOOL:
+            return .bools(try flat.enumerated().map { i, v in
+                if case .bool(let b) = v { return b }
+                throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(v.typeName), a BOOL tensor needs true or false")
+            })
+        case .BYTES:
+            return .bytes(try flat.enumerated().map { i, v in
+                if case .string(let s) = v { return Array(s.utf8) }
+                throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(v.typeName), a BYTES tensor needs strings")
+            })
+        default:
+            let integer = datatype.rawValue.contains("INT")
+            return .numbers(try flat.enumerated().map { i, v in
+                guard case .number(let d) = v else {
+                    throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(v.typeName), a \(datatype.rawValue) tensor needs numbers")
+                }
+                if integer && d != d.rounded() {
+                    throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(ReportNumber.text(d)), a \(datatype.rawValue) tensor needs integers")
+                }
+                if datatype.rawValue.hasPrefix("UINT") && d < 0 {
+                    throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(ReportNumber.text(d)), a \(datatype.rawValue) tensor needs non-negative integers")
+                }
+                return d
+            })
+        }
+    }
+
+    /// The binary tensor extension's little-endian layout.
+    static func decodeBinary(_ chunk: Data, datatype: TensorDatatype, count: Int, path: String) throws -> TensorValues {
+        let bytes = [UInt8](chunk)
+        if datatype == .BYTES {
+            var out: [[UInt8]] = []
+            var i = 0
+            while i < bytes.count {
+                guard i + 4 <= bytes.count else {
+                    throw CaptureDecodeError(path: path, problem: "BYTES element \(out.count) has a truncated 4-byte length prefix")
+                }
+                let n = Int(UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+                i += 4
+                guard n <= bytes.count - i else {
+                    throw CaptureDecodeError(path: path, problem: "BYTES element \(out.count) claims \(n) bytes but only \(bytes.count - i) remain")
+                }
+                out.append(Array(bytes[i..<(i + n)]))
+                i += n
+            }
+            return .bytes(out)
+        }
+        let size = datatype.byteSize!
+        guard bytes.count == count * size else {
+            throw CaptureDecodeError(path: "\(path).parameters.binary_data_size",
+                                     problem: "is \(bytes.count) bytes, shape needs \(count) × \(size) = \(count * size) for \(datatype.rawValue)")
+        }
+        func u64(_ at: Int, _ n: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for k in 0..<n { v |= UInt64(bytes[at + k]) << (8 * UInt64(k)) }
+            return v
+        }
+        if datatype == .BOOL { return .bools((0..<count).map { bytes[$0] != 0 }) }
+        return .numbers((0..<count).map { j -> Double in
+            let raw = u64(j * size, size)
+            switch datatype {
+            case .UINT8, .UINT16, .UINT32, .UINT64: return Double(raw)
+            case .INT8: return Double(Int8(truncatingIfNeeded: raw))
+            case .INT16: return Double(Int16(truncatingIfNeeded: raw))
+            case .INT32: return Double(Int32(truncatingIfNeeded: raw))
+            case .INT64: return Double(Int64(bitPattern: raw))
+            case .FP16: return halfToDouble(UInt16(truncatingIfNeeded: raw))
+            case .BF16: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: raw) << 16))
+            case .FP32: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: raw)))
+            case .FP64: return Double(bitPattern: raw)
+            case .BOOL, .BYTES: return .nan
+            }
+        })
+    }
+
+    /// IEEE 754 binary16 → double, exactly (subnormals, ±∞ and NaN included).
+    public static func halfToDouble(_ h: UInt16) -> Double {
+        let sign: Double = (h & 0x8000) != 0 ? -1 : 1
+        let exponent = Int((h >> 10) & 0x1F), fraction = Double(h & 0x3FF)
+        switch exponent {
+        case 0: return sign * fraction * 0x1p-24
+        case 31: return fraction == 0 ? sign * .infinity : .nan
+        default: return sign * (1 + fraction / 1024) * Double(sign: .plus, exponent: exponent - 15, significand: 1)
+        }
+    }
+}
+
+/// Number text for error messages (integers without a decimal point).
+enum ReportNumber {
+    static func text(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
+    }
+}
