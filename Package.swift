@@ -41,7 +41,8 @@ let package = Package(
                                                     .product(name: "Hummingbird", package: "hummingbird"),
                                                     .product(name: "Prometheus", package: "swift-prometheus"),
                                                     .product(name: "Metrics", package: "swift-metrics"),
-                                                    .product(name: "Logging", package: "swift-log")]),
+                                                    .product(name: "Logging", package: "swift-log"),
+                                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .executableTarget(
             name: "drift-worker",
             dependencies: ["DriftCore", "DriftStore", "DriftServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),

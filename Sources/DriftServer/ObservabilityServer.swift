@@ -8,10 +8,11 @@ import Logging
 ///   stale loops (the liveness probe: restart me);
 /// - `GET /readyz` — 200 when the database answers and the migrations are current, else 503 with the reason
 ///   (the readiness probe: do not count me);
-/// - `GET /metrics` — the Prometheus text exposition format.
+/// - `GET /metrics` — the Prometheus text exposition format;
+/// - with `capture`, `POST /v1/capture` and `POST /v1/capture/batch` (see `CaptureRoutes`).
 public enum ObservabilityServer {
     public static func application(host: String, port: Int, liveness: Liveness, readiness: ReadinessProbe,
-                                   metrics: MetricsExporter, logger: Logger,
+                                   metrics: MetricsExporter, capture: CaptureRoutes? = nil, logger: Logger,
                                    onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
@@ -27,6 +28,7 @@ public enum ObservabilityServer {
         router.get("/metrics") { _, _ -> Response in
             text(await metrics.scrape(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
+        capture?.add(to: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "drift-worker"),

@@ -52,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds to drain on SIGTERM before cancelling.") var grace: Double = 25
     @Option(help: "Address for /healthz, /readyz and /metrics.") var httpHost = "0.0.0.0"
     @Option(help: "Port for /healthz, /readyz and /metrics (0: any free port, logged).") var httpPort = 8080
+    @OptionGroup var ingest: IngestServerOptions
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
@@ -61,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard let look = try? ISODuration(parsing: lookback) else { throw ValidationError("--lookback '\(lookback)' is not an ISO 8601 duration such as P1D.") }
         let monitors = try configOptions.load()
         var settings = database.settings
-        settings.poolSize = max(2, concurrency + 2)
+        settings.poolSize = max(2, concurrency + 3)
         let client = PostgresClient(settings: settings)
         if migrate {
             let schema = settings.schema
@@ -73,8 +74,10 @@ struct ServeCommand: AsyncParsableCommand {
         liveness.register(SchedulerService.loopName, allowance: 3 * tick + 60)
         let readiness = ReadinessProbe(settings: settings)
         let exporter = MetricsExporter(client: client, monitors: monitors.map(\.name))
+        let buffer = CaptureBuffer(client: client, logger: logger)
+        let capture = try ingest.routes(monitors: monitors, buffer: buffer)
         let http = ObservabilityServer.application(
-            host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, logger: logger,
+            host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, capture: capture, logger: logger,
             onListening: { port in logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)"]) })
         let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look)
         var options = QueueConsumer.Options()
@@ -84,6 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
         var config = ServiceGroupConfiguration(
             services: [.init(service: SchedulerService(tasks: tasks, interval: tick, liveness: liveness, logger: logger)),
                        .init(service: ConsumerService(consumer: consumer)),
+                       // shut down in reverse order: HTTP stops accepting and answers what it holds, then the
+                       // capture buffer commits the rest, then the workers drain
+                       .init(service: buffer),
                        .init(service: http)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)

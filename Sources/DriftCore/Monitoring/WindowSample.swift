@@ -22,24 +22,44 @@ public struct WindowSample: Sendable {
     public var numeric: [[Double]]      // per numeric feature, the sampled values (NaN = missing)
     public var categorical: [[String?]] // per categorical feature
 
-    public var count: Int { numeric.first?.count ?? categorical.first?.count ?? 0 }
+    /// Events in the sample: the longest feature column (inputs and outputs may come from different events).
+    public var count: Int { max(numeric.map(\.count).max() ?? 0, categorical.map(\.count).max() ?? 0) }
 
     public static func load(_ c: PGConnection, monitor m: MonitorConfig, window w: TimeWindow) throws -> WindowSample {
         let layout = FeatureLayout(m)
         let filters = "model = $1 AND observed_at >= $2 AND observed_at < $3 AND role = ANY ($4::text[]) AND (cardinality($5::text[]) = 0 OR model_version = ANY ($5::text[]))"
         let params: [(any PGEncodable)?] = [m.model, w.start, w.end, m.roles, m.versions]
-        let total = try c.query("SELECT count(*) AS n FROM capture_events WHERE \(filters)", params, name: "check.count")[0].int("n")
-        let rows = try c.query("""
-            SELECT numeric, categorical FROM capture_events WHERE \(filters)
-            ORDER BY sample_key LIMIT $6
-            """, params + [m.sampleSize], name: "check.sample")
+        var byKind: [String: Int] = [:]
+        for r in try c.query("SELECT kind, count(*) AS n FROM capture_events WHERE \(filters) GROUP BY kind", params, name: "check.count") {
+            byKind[try r.string("kind")] = try r.int("n")
+        }
+        let paired = byKind["paired"] ?? 0, requests = byKind["request"] ?? 0, responses = byKind["response"] ?? 0
+        // Captured from the serving path, a request and its response are separate events: inputs are sampled
+        // from requests (and paired events), outputs from responses (and paired events), so a response that
+        // never came still counts for input drift and an orphan response for prediction drift.
+        let total = paired + max(requests, responses)
+        let outputs = Set(m.features.filter { if case .output = $0.source { return true } else { return false } }.map(\.name))
         var numeric = [[Double]](repeating: [], count: layout.numeric.count)
         var categorical = [[String?]](repeating: [], count: layout.categorical.count)
-        for i in numeric.indices { numeric[i].reserveCapacity(rows.count) }
-        for r in rows {
-            let nums = try r.doubles("numeric"), cats = try r.strings("categorical")
-            for i in numeric.indices { numeric[i].append(i < nums.count ? nums[i] : .nan) }
-            for i in categorical.indices { categorical[i].append(i < cats.count ? cats[i] : nil) }
+        func sample(_ kindFilter: String, output: Bool?) throws {
+            let rows = try c.query("""
+                SELECT numeric, categorical FROM capture_events WHERE \(filters)\(kindFilter)
+                ORDER BY sample_key LIMIT $6
+                """, params + [m.sampleSize], name: "check.sample")
+            let takeN = layout.numeric.map { name in output.map { outputs.contains(name) == $0 } ?? true }
+            let takeC = layout.categorical.map { name in output.map { outputs.contains(name) == $0 } ?? true }
+            for i in numeric.indices where takeN[i] { numeric[i].reserveCapacity(rows.count) }
+            for r in rows {
+                let nums = try r.doubles("numeric"), cats = try r.strings("categorical")
+                for i in numeric.indices where takeN[i] { numeric[i].append(i < nums.count ? nums[i] : .nan) }
+                for i in categorical.indices where takeC[i] { categorical[i].append(i < cats.count ? cats[i] : nil) }
+            }
+        }
+        if requests == 0 && responses == 0 {
+            try sample("", output: nil)
+        } else {
+            try sample(" AND kind <> 'response'", output: false)
+            if !outputs.isEmpty { try sample(" AND kind <> 'request'", output: true) }
         }
         return WindowSample(total: total, numeric: numeric, categorical: categorical)
     }

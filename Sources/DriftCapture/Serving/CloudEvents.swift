@@ -1,0 +1,159 @@
+import Foundation
+
+/// An inference CloudEvent as a KServe InferenceService's payload logger (or Seldon Core v1's request
+/// logger) sends it: the request or the response body of one inference, with its context.
+///
+/// KServe (`pkg/logger`) posts in binary content mode: `ce-specversion`, `ce-type`
+/// (`org.kubeflow.serving.inference.request` / `.response`), `ce-id` (shared by a request and its
+/// response), `ce-source`, `ce-time`, and the extensions `ce-inferenceservicename`, `ce-namespace`,
+/// `ce-component`, `ce-endpoint` (often empty), `ce-metadata` (JSON of the allowed request headers); the body is
+/// the payload as the client sent it (or as the model answered). Seldon uses `io.seldon.serving.inference.*`.
+/// Structured mode (`application/cloudevents+json`, `data` or `data_base64`) and batches
+/// (`application/cloudevents-batch+json`) are read too.
+public struct InferenceCloudEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable { case request, response }
+
+    public var id: String
+    public var type: String
+    public var kind: Kind
+    public var source: String
+    public var time: Date?
+    public var specversion: String
+    /// Extension attributes, lowercased names without the `ce-` prefix (`inferenceservicename`, `namespace`,
+    /// `component`, `endpoint`, `metadata`, `modelid`, …).
+    public var extensions: [String: String]
+    public var data: Data
+    /// The OIP binary extension's JSON header length (`Inference-Header-Content-Length`), when present.
+    public var inferenceHeaderLength: Int?
+
+    public var inferenceServiceName: String? { extensions["inferenceservicename"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// The event kind from its type: `….inference.request` or `….inference.response`.
+    public static func kind(ofType type: String) -> Kind? {
+        if type.hasSuffix(".inference.request") || type.hasSuffix(".request") { return .request }
+        if type.hasSuffix(".inference.response") || type.hasSuffix(".response") { return .response }
+        return nil
+    }
+
+    static let required = ["specversion", "type", "id", "source"]
+    static let known: Set<String> = ["specversion", "type", "id", "source", "time", "datacontenttype", "dataschema", "subject", "data", "data_base64"]
+
+    /// Binary content mode: attributes in `ce-*` headers (any case), the body as the data.
+    public static func binary(headers: [(String, String)], body: Data) throws -> InferenceCloudEvent {
+        var attrs: [String: String] = [:]
+        var headerLength: Int?
+        for (name, value) in headers {
+            let n = name.lowercased()
+            if n.hasPrefix("ce-") { attrs[String(n.dropFirst(3))] = value }
+            if n == "inference-header-content-length" {
+                guard let v = Int(value.trimmingCharacters(in: .whitespaces)), v >= 0 else {
+                    throw CaptureDecodeError(path: "Inference-Header-Content-Length", problem: "is \"\(value)\", not a byte count")
+                }
+                headerLength = v
+            }
+        }
+        for r in required where (attrs[r] ?? "").isEmpty {
+            throw CaptureDecodeError(path: "ce-\(r)", problem: "header is missing (a CloudEvent in binary mode needs ce-specversion, ce-type, ce-id and ce-source)")
+        }
+        return try make(attrs, data: body, headerLength: headerLength, where: "ce-")
+    }
+
+    /// Structured content mode: one JSON object with the attributes and `data` (JSON) or `data_base64`.
+    public static func structured(_ body: Data) throws -> InferenceCloudEvent {
+        try structured(JSONNode.parse(body), path: "")
+    }
+
+    /// A batch: a JSON array of structured events. Each element is decoded on its own, so one bad event does
+    /// not lose the others: the result lists, per element, the event or its error.
+    public static func batch(_ body: Data) throws -> [Result<InferenceCloudEvent, CaptureDecodeError>] {
+        guard let items = try JSONNode.parse(body).array else {
+            throw CaptureDecodeError(path: "body", problem: "must be a JSON array of CloudEvents (application/cloudevents-batch+json)")
+        }
+        return items.enumerated().map { i, item in
+            do { return .success(try structured(item, path: "[\(i)]")) } catch let e as CaptureDecodeError { return .failure(e) } catch {
+                return .failure(CaptureDecodeError(path: "[\(i)]", problem: "\(error)"))
+            }
+        }
+    }
+
+    static func structured(_ node: JSONNode, path: String) throws -> InferenceCloudEvent {
+        guard case .object(let o) = node else { throw CaptureDecodeError(path: path.isEmpty ? "body" : path, problem: "must be a CloudEvent object, found \(node.typeName)") }
+        var attrs: [String: String] = [:]
+        for (k, v) in o where k != "data" && k != "data_base64" {
+            switch v {
+            case .string(let s): attrs[k.lowercased()] = s
+            case .number(let d): attrs[k.lowercased()] = ReportNumber.text(d)
+            case .bool(let b): attrs[k.lowercased()] = String(b)
+            default: continue
+            }
+        }
+        let prefix = path.isEmpty ? "" : path + "."
+        for r in required where (attrs[r] ?? "").isEmpty {
+            throw CaptureDecodeError(path: prefix + r, problem: "is missing (a CloudEvent needs specversion, type, id and source)")
+        }
+        let data: Data
+        if let b64 = o["data_base64"] {
+            guard let s = b64.string, let d = Data(base64Encoded: s) else { throw CaptureDecodeError(path: prefix + "data_base64", problem: "is not base64") }
+            data = d
+        } else if let d = o["data"] {
+            if case .string(let s) = d, (attrs["datacontenttype"] ?? "application/json").contains("json") == false { data = Data(s.utf8) } else {
+                data = try JSONEncoder().encode(EncodableNode(d))
+            }
+        } else {
+            throw CaptureDecodeError(path: prefix + "data", problem: "is missing (the inference payload)")
+        }
+        return try make(attrs, data: data, headerLength: nil, where: prefix)
+    }
+
+    static func make(_ attrs: [String: String], data: Data, headerLength: Int?, where prefix: String) throws -> InferenceCloudEvent {
+        let type = attrs["type"]!
+        guard let kind = kind(ofType: type) else {
+            throw CaptureDecodeError(path: prefix + "type", problem: "is \"\(type)\", not an inference request or response (e.g. org.kubeflow.serving.inference.request)")
+        }
+        var time: Date?
+        if let t = attrs["time"], !t.isEmpty {
+            guard let parsed = RFC3339.parse(t) else { throw CaptureDecodeError(path: prefix + "time", problem: "is \"\(t)\", not an RFC 3339 time") }
+            time = parsed
+        }
+        var ext = attrs
+        for k in known { ext.removeValue(forKey: k) }
+        return InferenceCloudEvent(id: attrs["id"]!, type: type, kind: kind, source: attrs["source"]!, time: time,
+                                   specversion: attrs["specversion"]!, extensions: ext, data: data, inferenceHeaderLength: headerLength)
+    }
+}
+
+/// Re-encodes a parsed JSON value (a structured event's `data`) to bytes for the payload decoder.
+struct EncodableNode: Encodable {
+    let node: JSONNode
+    init(_ n: JSONNode) { node = n }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch node {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a.map(EncodableNode.init))
+        case .object(let o): try c.encode(o.mapValues(EncodableNode.init))
+        }
+    }
+}
+
+/// RFC 3339 timestamps as CloudEvents carry them: `2026-11-25T17:03:12Z`, with fractional seconds and
+/// with numeric offsets (`+01:00`).
+public enum RFC3339 {
+    public static func parse(_ s: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let d = plain.date(from: s) { return d }
+        let frac = ISO8601DateFormatter()
+        frac.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = frac.date(from: s) { return d }
+        // more than millisecond precision (Go writes nanoseconds): cut the fraction to 3 digits
+        if let dot = s.firstIndex(of: "."), let end = s[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
+            let digits = s[s.index(after: dot)..<end]
+            if digits.count > 3 { return frac.date(from: String(s[..<dot]) + "." + digits.prefix(3) + s[end...]) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+
+/// One element of a captured row.
+public enum Scalar: Equatable, Sendable {
+    case number(Double)
+    case string(String)
+    case bool(Bool)
+    case null
+
+    init(_ node: JSONNode) {
+        switch node {
+        case .number(let d): self = .number(d)
+        case .string(let s): self = .string(s)
+        case .bool(let b): self = .bool(b)
+        default: self = .null
+        }
+    }
+}
+
+/// One row (one inference) of a request or response: its fields in order, each a name (a tensor, a column,
+/// an object key; "" for positional rows) and one or more elements.
+public struct PayloadRow: Equatable, Sendable {
+    public var fields: [(name: String, values: [Scalar])]
+
+    public init(fields: [(name: String, values: [Scalar])]) { self.fields = fields }
+
+    public static func == (a: PayloadRow, b: PayloadRow) -> Bool {
+        a.fields.count == b.fields.count && zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && $0.values == $1.values }
+    }
+
+    /// The value a monitor's feature names: `key` alone — that field's (first) element; `key` and `index` —
+    /// element `index` of that field; `index` alone — element `index` of the row's elements in order.
+    /// nil when the row has no such element (a missing value).
+    public func value(key: String?, index: Int?) -> Scalar? {
+        if let key {
+            guard let f = fields.first(where: { $0.name == key }) else { return nil }
+            let i = index ?? 0
+            return i >= 0 && i < f.values.count ? f.values[i] : nil
+        }
+        guard let index, index >= 0 else { return nil }
+        var k = index
+        for f in fields {
+            if k < f.values.count { return f.values[k] }
+            k -= f.values.count
+        }
+        return nil
+    }
+}
+
+/// A decoded inference request or response, whatever protocol it used.
+public struct DecodedPayload: Equatable, Sendable {
+    public enum Wire: String, Sendable { case v1, oip }
+    public var protocolName: Wire
+    public var id: String?
+    public var modelName: String?
+    public var modelVersion: String?
+    public var isResponse: Bool
+    public var rows: [PayloadRow]
+}
+
+/// Decodes a request or response body of the KServe V1 protocol or the Open Inference Protocol (V2).
+public enum PayloadDecoder {
+    /// `headerLength`: `Inference-Header-Content-Length` (OIP binary extension). `isResponse`: what the envelope
+    /// says (a CloudEvent's type), when known; the body's own keys decide otherwise.
+    public static func decode(_ body: Data, headerLength: Int? = nil, isResponse: Bool? = nil,
+                              limits: OIPDecoder.Limits = .init()) throws -> DecodedPayload {
+        if headerLength != nil { return try oip(OIPDecoder.decode(body, headerLength: headerLength, limits: limits)) }
+        let root = try JSONNode.parse(body)
+        if isOIP(root) { return try oip(OIPDecoder.decode(body, limits: limits)) }
+        return try V1Decoder.decode(root, isResponse: isResponse)
+    }
+
+    /// OIP when `inputs` or `outputs` is an array of objects that carry a `datatype`.
+    static func isOIP(_ root: JSONNode) -> Bool {
+        for key in ["inputs", "outputs"] {
+            if let list = root[key]?.array, let first = list.first, first["datatype"] != nil { return true }
+        }
+        return false
+    }
+
+    /// Rows of an OIP message: row k takes the k-th slice of every tensor whose first dimension is the batch.
+    static func oip(_ m: OIPMessage) throws -> DecodedPayload {
+        let batch = m.tensors.map(\.rows).max() ?? 0
+        var rows = [PayloadRow](repeating: PayloadRow(fields: []), count: batch)
+        for (i, t) in m.tensors.enumerated() {
+            let path = "\(m.isResponse ? "outputs" : "inputs")[\(i)]"
+            if t.rows != batch && t.rows != 1 {
+                throw CaptureDecodeError(path: "\(path).shape", problem: "has batch size \(t.rows) but another tensor has \(batch)")
+            }
+            let width = t.rowWidth
+            for r in 0..<batch {
+                let start = (t.rows == 1 ? 0 : r) * width
+                let slice: [Scalar]
+                switch t.values {
+                case .numbers(let v): slice = v[start..<(start + width)].map { .number($0) }
+                case .bools(let v): slice = v[start..<(start + width)].map { .bool($0) }
+                case .bytes(let v): slice = v[start..<(start + width)].map { .string(String(decoding: $0, as: UTF8.self)) }
+                }
+                rows[r].fields.append((t.name, slice))
+            }
+        }
+        return DecodedPayload(protocolName: .oip, id: m.id, modelName: m.modelName, modelVersion: m.modelVersion,
+                              isResponse: m.isResponse, rows: rows)
+    }
+}
+
+/// The KServe V1 (TensorFlow Serving style) protocol: `{"instances": [...]}` or `{"inputs": ...}` requests
+/// and `{"predictions": [...]}` responses. A row is an array (positional), an object (keyed; nested arrays
+/// become several elements of a field) or a scalar. Columnar `{"inputs": {"col": [v₁, v₂, …]}}` is read as rows.
+public enum V1Decoder {
+    public static func decode(_ root: JSONNode, isResponse: Bool? = nil) throws -> DecodedPayload {
+        guard case .object(let obj) = root else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
+        let key: String
+        if obj["predictions"] != nil { key = "predictions" } else if obj["instances"] != nil { key = "instances" } else if obj["inputs"] != nil { key = "inputs" } else if obj["outputs"] != nil { key = "outputs" } else {
+            throw CaptureDecodeError(path: "body", problem: "has none of \"instances\", \"inputs\", \"predictions\" or \"outputs\" (not a V1 or Open Inference Protocol message)")
+        }
+        let response = isResponse ?? (key == "predictions" || key == "outputs")
+        let rows: [PayloadRow]
+        switch obj[key]! {
+        case .array(let items):
+            rows = try items.enumerated().map { i, item in try row(item, path: "\(key)[\(i)]") }
+        case .object(let columns):
+            // columnar: every column a list of the same length
+            let names = columns.keys.sorted()
+            var n: Int? = nil
+            for name in names {
+                guard let list = columns[name]?.array else {
+                    throw CaptureDecodeError(path: "\(key).\(name)", problem: "must be an array (one value per row), found \(columns[name]!.typeName)")
+                }
+                if let n, n != list.count { throw CaptureDecodeError(path: "\(key).\(name)", problem: "has \(list.count) values but another column has \(n)") }
+                n = list.count
+            }
+            rows = (0..<(n ?? 0)).map { r in PayloadRow(fields: names.map { ($0, flatten(columns[$0]!.array![r])) }) }
+        default:
+            throw CaptureDecodeError(path: key, problem: "must be an array of rows, found \(obj[key]!.typeName)")
+        }
+        return DecodedPayload(protocolName: .v1, id: obj["id"]?.string, modelName: obj["model_name"]?.string,
+                              modelVersion: obj["model_version"]?.string, isResponse: response, rows: rows)
+    }
+
+    static func row(_ node: JSONNode, path: String) throws -> PayloadRow {
+        switch node {
+        case .object(let o): return PayloadRow(fields: o.keys.sorted().map { ($0, flatten(o[$0]!)) })
+        case .array: return PayloadRow(fields: [("", flatten(node))])
+        default: return PayloadRow(fields: [("", [Scalar(node)])])
+        }
+    }
+
+    static func flatten(_ node: JSONNode) -> [Scalar] {
+        if case .array(let items) = node { return items.flatMap(flatten) }
+        return [Scalar(node)]
+    }
+}

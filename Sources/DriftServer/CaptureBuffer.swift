@@ -1,0 +1,106 @@
+import DriftStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Group commit for captured events: requests add their events and wait; every `maxDelay` (or as soon as
+/// `batchSize` events wait) one binary COPY transaction writes them all, and only then does each request
+/// get its answer — an acknowledged event is committed. The buffer is bounded: beyond `capacity` waiting
+/// events `submit` refuses at once (HTTP 503 with Retry-After), never dropping silently.
+///
+/// As a Service it flushes until graceful shutdown, then writes what is still waiting and stops.
+public actor CaptureBuffer: Service {
+    public struct Options: Sendable {
+        public var maxDelay: Duration = .milliseconds(50)
+        public var batchSize = 5_000
+        public var capacity = 100_000
+        public init() {}
+    }
+
+    public struct Full: Error, CustomStringConvertible {
+        public var waiting: Int
+        public var description: String { "the capture buffer is full (\(waiting) events waiting to be written); retry shortly" }
+    }
+
+    private struct Waiter {
+        var events: [CaptureEvent]
+        var continuation: CheckedContinuation<Void, Error>
+    }
+
+    private let writer: CaptureWriter
+    private let options: Options
+    private let logger: Logger
+    private var waiting: [Waiter] = []
+    private var waitingEvents = 0
+    private var kick: CheckedContinuation<Void, Never>?
+    private var stopped = false
+    public private(set) var committedEvents = 0
+    public private(set) var commits = 0
+
+    public init(client: PostgresClient, options: Options = .init(), logger: Logger = Logger(label: "drift-worker")) {
+        self.writer = CaptureWriter(client: client)
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Returns once `events` are committed; throws `Full` when the buffer cannot take them, or the database's error.
+    public func submit(_ events: [CaptureEvent]) async throws {
+        guard !events.isEmpty else { return }
+        if stopped { throw Full(waiting: waitingEvents) }
+        if waitingEvents + events.count > options.capacity { throw Full(waiting: waitingEvents) }
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            waiting.append(Waiter(events: events, continuation: c))
+            waitingEvents += events.count
+            if waitingEvents >= options.batchSize, let k = kick { kick = nil; k.resume() }
+        }
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            while !self.stopped {
+                await self.waitForWork()
+                await self.flush()
+            }
+        } onGracefulShutdown: {
+            Task { await self.stop() }
+        }
+        await flush()  // what arrived before the HTTP server stopped accepting
+    }
+
+    private func stop() {
+        stopped = true
+        if let k = kick { kick = nil; k.resume() }
+    }
+
+    /// Sleeps up to `maxDelay`, or less when a full batch is waiting or the service stops.
+    private func waitForWork() async {
+        if waitingEvents >= options.batchSize || stopped { return }
+        let delay = options.maxDelay
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            kick = c
+            Task {
+                try? await Task.sleep(for: delay)
+                self.wake()
+            }
+        }
+    }
+
+    private func wake() { if let k = kick { kick = nil; k.resume() } }
+
+    private func flush() async {
+        guard !waiting.isEmpty else { return }
+        let batch = waiting
+        waiting.removeAll()
+        let events = batch.flatMap(\.events)
+        waitingEvents -= events.count
+        do {
+            _ = try await writer.write(events)
+            committedEvents += events.count
+            commits += 1
+            for w in batch { w.continuation.resume() }
+        } catch {
+            logger.warning("capture batch not written", metadata: ["events": "\(events.count)", "error": "\(error)"])
+            for w in batch { w.continuation.resume(throwing: error) }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import DriftCapture
+import DriftStore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// POSTs like a KServe InferenceService's payload logger: binary-mode CloudEvents.
+func postCloudEvent(port: Int, type: String, id: String, time: String?, service: String = "fraud", body: Data,
+                    headers extra: [String: String] = [:], path: String = "/v1/capture") async throws -> (Int, String) {
+    var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    r.httpMethod = "POST"
+    r.httpBody = body
+    r.timeoutInterval = 30
+    var headers = ["ce-specversion": "1.0", "ce-type": type, "ce-id": id, "ce-source": "http://localhost:9081/",
+                   "ce-inferenceservicename": service, "ce-namespace": "payments", "ce-component": "predictor", "ce-endpoint": "",
+                   "Content-Type": "application/json"]
+    if let time { headers["ce-time"] = time }
+    for (k, v) in extra { headers[k] = v }
+    for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+    let (data, response) = try await URLSession.shared.data(for: r)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
+
+@Suite("HTTP capture from the serving path", .serialized)
+struct CaptureServerTests {
+    static let inputColumns = ["amount", "hour_of_day", "merchant_category", "country", "device_type", "card_present",
+                               "distance_from_home_km", "transactions_last_24h", "account_age_days", "avg_amount_30d"]
+
+    /// Rows of the sample traffic in [from, to) as V1 instance objects, with their time and score.
+    static func traffic(from: String, to: String) throws -> [(time: String, instance: [String: Any], score: Double)] {
+        let table = try TabularFile.read(path: fraud.appendingPathComponent("traffic.csv.gz").path)
+        let col = Dictionary(uniqueKeysWithValues: table.columnNames.enumerated().map { ($1, $0) })
+        var out: [(String, [String: Any], Double)] = []
+        for row in (0..<table.rowCount).map({ r in table.columnNames.indices.map { table.cells[$0][r] } }) {
+            guard case .text(let t) = row[col["timestamp"]!], t >= from, t < to else { continue }
+            var inst: [String: Any] = [:]
+            let categorical: Set<String> = ["merchant_category", "country", "device_type", "card_present"]
+            for c in inputColumns {
+                switch row[col[c]!] {
+                case .number(let d): inst[c] = d
+                case .text(let s): inst[c] = categorical.contains(c) ? s : (Double(s).map { $0 as Any } ?? s)
+                case .missing: break
+                }
+            }
+            guard case .text(let scoreText) = row[col["score"]!], let score = Double(scoreText) else { continue }
+            out.append((t, inst, score))
+        }
+        return out
+    }
+
+    @Test func kserveLoggerEventsAreStoredDriveACheckAndSurviveARestart() async throws {
+        let schema = try WorkerSchema(prefix: "cap")
+        defer { schema.drop() }
+        #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
+        // hour 39 (before the drift) and hour 40 (the first drifted hour) of the sample traffic
+        let rows = try Self.traffic(from: "2026-11-25T15:00:00Z", to: "2026-11-25T17:00:00Z")
+        #expect(rows.count == 4000)
+        var server = try RunningServer(["ingest-server", "--config", WorkerSchema.config], environment: schema.env)
+        var port = try await server.port()
+        var acknowledged = 0
+        let batches = stride(from: 0, to: rows.count, by: 50).map { Array(rows[$0..<min($0 + 50, rows.count)]) }
+        for (b, batch) in batches.enumerated() {
+            if b == batches.count / 2 {
+                // restart mid-stream: what was acknowledged must all be there
+                #expect(server.terminate() == 0)
+                #expect(try schema.count("SELECT count(*) AS n FROM capture_events") == acknowledged)
+                server = try RunningServer(["ingest-server", "--config", WorkerSchema.config], environment: schema.env)
+                port = try await server.port()
+            }
+            let id = "req-\(b)"
+            let request = try JSONSerialization.data(withJSONObject: ["instances": batch.map(\.instance)])
+            let (s1, r1) = try await postCloudEvent(port: port, type: "org.kubeflow.serving.inference.request", id: id, time: batch[0].time, body: request)
+            #expect(s1 == 200, "\(r1)")
+            if s1 == 200 { acknowledged += batch.count }
+            // the response: the same id; OIP for half of them, V1 for the others
+            let scores = batch.map(\.score)
+            let response: Data = b % 2 == 0
+                ? try JSONSerialization.data(withJSONObject: ["predictions": scores.map { ["score": $0] }])
+                : try JSONSerialization.data(withJSONObject: ["model_name": "fraud", "id": id,
+                                                               "outputs": [["name": "score", "datatype": "FP64", "shape": [scores.count, 1], "data": scores]]])
+            let (s2, r2) = try await postCloudEvent(port: port, type: "org.kubeflow.serving.inference.response", id: id, time: batch[0].time, body: response)
+            #expect(s2 == 200, "\(r2)")
+            if s2 == 200 { acknowledged += batch.count }
+        }
+        #expect(server.terminate() == 0)
+        #expect(acknowledged == 8000)
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events") == 8000, "every acknowledged event, none twice")
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events WHERE kind = 'request' AND numeric[1] = 'NaN'") == 0)
+        #expect(try schema.count("SELECT count(DISTINCT request_id) AS n FROM capture_events") == 4000, "row k of a response pairs with row k of its request")
+
+        let backfill = try CLI.run(["backfill", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
+                                    "--from", "2026-11-25T15:00:00Z", "--to", "2026-11-25T17:00:00Z"], environment: schema.env)
+        #expect(backfill.status == 0, "\(backfill.stderr)")
+        let conn = try schema.connect()
+        let runs = try conn.query("SELECT window_start, drifted, current_count FROM drift_runs ORDER BY window_start", name: "t")
+        #expect(runs.count == 2)
+        #expect(try runs[0].bool("drifted") == false && runs[1].bool("drifted") == true)
+        #expect(try runs[1].int("current_count") == 2000)
+        let drifted = Set(try conn.query("""
+            SELECT f.feature FROM drift_feature_results f JOIN drift_runs d ON d.id = f.run_id
+            WHERE d.window_start = '2026-11-25T16:00:00Z' AND f.drifted
+            """, name: "t").map { try $0.string("feature") })
+        #expect(drifted == ["amount", "avg_amount_30d", "merchant_category", "score"], "inputs from requests, the score from responses")
+        let scoreCount = try conn.query("""
+            SELECT f.current_count, f.current_missing FROM drift_feature_results f JOIN drift_runs d ON d.id = f.run_id
+            WHERE d.window_start = '2026-11-25T16:00:00Z' AND f.feature = 'score'
+            """, name: "t")[0]
+        #expect(try scoreCount.int("current_count") == 2000 && scoreCount.int("current_missing") == 0)
+    }
+
+    @Test func malformedInputGetsItsStatusAndTheServerKeepsServing() async throws {
+        let schema = try WorkerSchema(prefix: "cbad")
+        defer { schema.drop() }
+        #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
+        let s = try Scratch()
+        let token = s.write("token", "s3cret-token\n")
+        let server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--ingest-token-file", token,
+                                        "--max-body-bytes", "100000"], environment: schema.env)
+        let port = try await server.port()
+        let auth = ["Authorization": "Bearer s3cret-token"]
+        let req = "org.kubeflow.serving.inference.request"
+        func post(_ body: String, _ headers: [String: String] = auth, type: String = req, service: String = "fraud") async throws -> (Int, String) {
+            try await postCloudEvent(port: port, type: type, id: "e", time: "2026-11-25T16:00:00Z", service: service, body: Data(body.utf8), headers: headers)
+        }
+        let cases: [(String, (Int, String), Int, String)] = [
+            ("no token", try await post(#"{"instances": [{"amount": 1}]}"#, [:]), 401, "bearer token"),
+            ("wrong token", try await post(#"{"instances": [{"amount": 1}]}"#, ["Authorization": "Bearer nope"]), 401, "bearer token"),
+            ("truncated JSON", try await post(#"{"instances": [{"amount": 1"#), 400, "body is not valid JSON"),
+            ("shape/data mismatch", try await post(#"{"inputs": [{"name": "amount", "shape": [2, 3], "datatype": "FP32", "data": [1, 2, 3, 4, 5]}]}"#), 400,
+             "inputs[0].data has 5 values, shape [2,3] needs 6"),
+            ("wrong datatype", try await post(#"{"inputs": [{"name": "amount", "shape": [1], "datatype": "FLOAT", "data": [1]}]}"#), 400, "inputs[0].datatype is \\\"FLOAT\\\", not one of BOOL"),
+            ("string in a numeric tensor", try await post(#"{"inputs": [{"name": "amount", "shape": [1], "datatype": "FP64", "data": ["x"]}]}"#), 400,
+             "inputs[0].data[0] is a string, a FP64 tensor needs numbers"),
+            ("missing ce-headers", try await post(#"{"instances": [{"amount": 1}]}"#, auth.merging(["ce-type": ""]) { $1 }), 400, "ce-type header is missing"),
+            ("not an inference event", try await post(#"{"instances": [{"amount": 1}]}"#, type: "com.example.other"), 400, "not an inference request or response"),
+            ("unknown model", try await post(#"{"instances": [{"amount": 1}]}"#, service: "churn"), 404, "no monitor watches model 'churn'; configured models: fraud"),
+            ("oversize body", try await post(#"{"instances": ["# + String(repeating: "1,", count: 60_000) + "1]}"), 413, "larger than the 100000 bytes"),
+        ]
+        for (name, (status, body), want, message) in cases {
+            #expect(status == want, "\(name): \(status) \(body)")
+            #expect(body.contains(message), "\(name): \(body)")
+        }
+        // a batch with a bad neighbour keeps the good events
+        let batch = """
+        [{"specversion": "1.0", "type": "\(req)", "id": "ok-1", "source": "s", "time": "2026-11-25T16:00:00Z", "inferenceservicename": "fraud", "data": {"instances": [{"amount": 12.5, "merchant_category": "grocery"}]}},
+         {"specversion": "1.0", "type": "\(req)", "id": "bad", "source": "s", "inferenceservicename": "fraud"},
+         {"specversion": "1.0", "type": "\(req)", "id": "ok-2", "source": "s", "time": "2026-11-25T16:00:01Z", "inferenceservicename": "fraud", "data": {"instances": [{"amount": 13.5}]}}]
+        """
+        let (bs, bb) = try await post(batch, auth.merging(["Content-Type": "application/cloudevents-batch+json"]) { $1 })
+        #expect(bs == 200 && bb.contains("\"accepted\":2") && bb.contains("[1].data is missing"), "\(bb)")
+        // JSON Lines, answered per line
+        let lines = """
+        {"specversion": "1.0", "type": "\(req)", "id": "l1", "source": "s", "time": "2026-11-25T16:00:02Z", "inferenceservicename": "fraud", "data": {"instances": [{"amount": 1}, {"amount": 2}]}}
+        not json
+        {"specversion": "1.0", "type": "\(req)", "id": "l3", "source": "s", "time": "2026-11-25T16:00:03Z", "inferenceservicename": "fraud", "data": {"instances": [{"amount": 3}]}}
+        """
+        let (ls, lb) = try await postCloudEvent(port: port, type: req, id: "-", time: nil, body: Data(lines.utf8), headers: auth, path: "/v1/capture/batch")
+        #expect(ls == 200 && lb.contains("\"accepted\":3") && lb.contains("\"rejected_lines\":1") && lb.contains("\"line\":2"), "\(lb)")
+        // still serving, and exactly the good events are stored
+        #expect(try await httpGet(port: port, "/healthz").status == 200)
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events") == 5)
+        #expect(server.terminate() == 0)
+    }
+}
