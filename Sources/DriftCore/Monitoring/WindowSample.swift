@@ -29,11 +29,14 @@ public struct WindowSample: Sendable {
         let layout = FeatureLayout(m)
         let filters = "model = $1 AND observed_at >= $2 AND observed_at < $3 AND role = ANY ($4::text[]) AND (cardinality($5::text[]) = 0 OR model_version = ANY ($5::text[]))"
         let params: [(any PGEncodable)?] = [m.model, w.start, w.end, m.roles, m.versions]
-        var byKind: [String: Int] = [:]
-        for r in try c.query("SELECT kind, count(*) AS n FROM capture_events WHERE \(filters) GROUP BY kind", params, name: "check.count") {
-            byKind[try r.string("kind")] = try r.int("n")
-        }
-        let paired = byKind["paired"] ?? 0, requests = byKind["request"] ?? 0, responses = byKind["response"] ?? 0
+        // index-only on (model, observed_at, sample_key) INCLUDE (kind); FILTER instead of GROUP BY: no hashing
+        let counts = try c.query("""
+            SELECT count(*) AS n, count(*) FILTER (WHERE kind = 'request') AS requests,
+                   count(*) FILTER (WHERE kind = 'response') AS responses
+            FROM capture_events WHERE \(filters)
+            """, params, name: "check.count")[0]
+        let requests = try counts.int("requests"), responses = try counts.int("responses")
+        let paired = try counts.int("n") - requests - responses
         // Captured from the serving path, a request and its response are separate events: inputs are sampled
         // from requests (and paired events), outputs from responses (and paired events), so a response that
         // never came still counts for input drift and an orphan response for prediction drift.

@@ -171,5 +171,11 @@ public enum Migrations {
         -- each bin's PSI term, both ECDFs on a common grid (numeric), unseen categories. About 2 KB a feature.
         ALTER TABLE {{schema}}.drift_feature_results ADD COLUMN detail jsonb;
         """),
+        Migration(version: 6, name: "window_sample_kind", sql: """
+        -- The window count by kind (request / response / paired) from the index alone: the sample index
+        -- carries the event kind. Replaces capture_events_window_sample.
+        CREATE INDEX capture_events_window_kind ON {{schema}}.capture_events (model, observed_at, sample_key) INCLUDE (kind);
+        DROP INDEX {{schema}}.capture_events_window_sample;
+        """),
     ]
 }
