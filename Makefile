@@ -20,9 +20,11 @@ test: deps
 	$(SWIFT) test --skip-build --no-parallel
 
 bench: deps
-	@scripts/install-deps.sh --python
+	@scripts/install-deps.sh --bench
 	$(SWIFT) build -c release --product drift-bench
+	$(SWIFT) build -c release --product drift-worker
 	.build/release/drift-bench
+	@scripts/bench-ingest.sh
 
 # The README's report screenshot: the sample data's drifted window rendered in headless Chromium (docs/report.png).
 report-screenshot: build

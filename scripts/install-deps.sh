@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what drift-worker needs to build and run, when missing: the system libraries it links
 # (libpq, OpenBLAS + LAPACKE, libcurl), pkg-config, and the PostgreSQL server used by the demo and
-# the tests. With --python, also numpy and scipy (the reference side of `make bench`).
+# the tests. With --bench, also wrk (the load generator of the capture benchmark) and numpy and scipy
+# (the reference side of `make bench`).
 set -euo pipefail
 
 packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev zlib1g-dev postgresql)
+[ "${1:-}" = "--bench" ] && packages+=(wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" = "--python" ]; then
+if [ "${1:-}" = "--python" ] || [ "${1:-}" = "--bench" ]; then
   if ! python3 -c "import numpy, scipy" 2>/dev/null; then
     echo "install-deps: installing numpy and scipy for the benchmark's reference side"
     python3 -m pip install -q "numpy>=2" "scipy>=1.17,<1.18"

@@ -3,15 +3,17 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Group commit for captured events: requests add their events and wait; every `maxDelay` (or as soon as
-/// `batchSize` events wait) one binary COPY transaction writes them all, and only then does each request
-/// get its answer — an acknowledged event is committed. The buffer is bounded: beyond `capacity` waiting
+/// Group commit for captured events: requests add their events and wait; one binary COPY transaction writes
+/// everything waiting, and only then does each request get its answer — an acknowledged event is committed.
+/// A commit starts as soon as events wait and no commit is running; while one runs, new events gather for the
+/// next (up to `batchSize` per transaction). So a lone event waits one commit (a few ms), and under load each
+/// transaction carries many requests: an event waits at most the commit in flight plus its own. The buffer is
+/// bounded: beyond `capacity` waiting
 /// events `submit` refuses at once (HTTP 503 with Retry-After), never dropping silently.
 ///
 /// As a Service it flushes until graceful shutdown, then writes what is still waiting and stops.
 public actor CaptureBuffer: Service {
     public struct Options: Sendable {
-        public var maxDelay: Duration = .milliseconds(50)
         public var batchSize = 5_000
         public var capacity = 100_000
         public init() {}
@@ -51,7 +53,7 @@ public actor CaptureBuffer: Service {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
             waiting.append(Waiter(events: events, continuation: c))
             waitingEvents += events.count
-            if waitingEvents >= options.batchSize, let k = kick { kick = nil; k.resume() }
+            if let k = kick { kick = nil; k.resume() }
         }
     }
 
@@ -72,25 +74,22 @@ public actor CaptureBuffer: Service {
         if let k = kick { kick = nil; k.resume() }
     }
 
-    /// Sleeps up to `maxDelay`, or less when a full batch is waiting or the service stops.
+    /// Returns when events wait (at once if they already do) or the service stops.
     private func waitForWork() async {
-        if waitingEvents >= options.batchSize || stopped { return }
-        let delay = options.maxDelay
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            kick = c
-            Task {
-                try? await Task.sleep(for: delay)
-                self.wake()
-            }
-        }
+        if !waiting.isEmpty || stopped { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in kick = c }
     }
-
-    private func wake() { if let k = kick { kick = nil; k.resume() } }
 
     private func flush() async {
         guard !waiting.isEmpty else { return }
-        let batch = waiting
-        waiting.removeAll()
+        // up to batchSize events per transaction (whole requests; at least one)
+        var take = 0, n = 0
+        while take < waiting.count && (take == 0 || n + waiting[take].events.count <= options.batchSize) {
+            n += waiting[take].events.count
+            take += 1
+        }
+        let batch = Array(waiting.prefix(take))
+        waiting.removeFirst(take)
         let events = batch.flatMap(\.events)
         waitingEvents -= events.count
         do {
