@@ -37,6 +37,7 @@ fixtures:
 sample-data:
 	python3 sample-data/generate_fraud.py
 	python3 sample-data/generate_traffic.py
+	python3 sample-data/capture/generate_capture.py
 
 clean:
 	rm -rf .build

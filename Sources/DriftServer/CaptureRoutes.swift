@@ -9,7 +9,8 @@ import Hummingbird
 /// - `POST /v1/capture` — one CloudEvent in binary mode (`ce-*` headers, the payload as body), structured mode
 ///   (`Content-Type: application/cloudevents+json`) or a batch (`application/cloudevents-batch+json`);
 ///   `?model=M` overrides the model the event names.
-/// - `POST /v1/capture/batch` — JSON Lines, one structured CloudEvent per line, answered per line.
+/// - `POST /v1/capture/batch` — JSON Lines, answered per line: structured KServe/Seldon CloudEvents, Azure ML
+///   data collector records or SageMaker capture records (each line's format is detected).
 ///
 /// Answers: 200 `{"accepted": n, "rejected": [...]}` once the events are committed; 400 with
 /// `{"error": "<path> <problem>"}` for a malformed event; 401 without the bearer token (when one is set);
@@ -115,10 +116,10 @@ public struct CaptureRoutes: Sendable {
             let line = n + 1
             if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             do {
-                let ce = try InferenceCloudEvent.structured(Data(raw))
-                let r = try capture.events(from: ce, model: model)
+                let record = try CaptureLineDecoder.decode(Data(raw), limits: capture.limits)
+                let r = try capture.events(from: record, model: model)
                 accepted += r.events
-                WorkerMetrics.recordCapture(model: r.model, format: Self.format(ce), accepted: r.events.count, rejected: r.rejected.count)
+                WorkerMetrics.recordCapture(model: r.model, format: record.formatLabel, accepted: r.events.count, rejected: r.rejected.count)
                 var fields: [(String, JSONValue)] = [("line", .int(line)), ("accepted", .int(r.events.count))]
                 if !r.rejected.isEmpty { fields.append(("rejected", .array(r.rejected.map { .string($0) }))) }
                 results.append(.object(fields))

@@ -39,16 +39,31 @@ func withDatabaseErrors<T>(_ body: () async throws -> T) async throws -> T {
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Load captured events from CSV or JSON Lines files into capture_events.",
+        abstract: "Load captured events from files (CSV, JSON Lines, or serving-path captures) into capture_events.",
         discussion: """
-        Each row needs a `timestamp` (ISO 8601 or epoch seconds); `request_id`, `model_version` and `role` are \
-        optional; the model's monitor names the feature columns. Bad rows are reported with their line and \
-        skipped; good rows are written. Exit status 2 when any row was rejected.
+        csv / jsonl: each row needs a `timestamp` (ISO 8601 or epoch seconds); `request_id`, `model_version` and \
+        `role` are optional; the model's monitor names the feature columns. kserve (alias oip): JSON Lines of \
+        structured KServe/Seldon inference CloudEvents (V1 or Open Inference Protocol payloads); azureml: Azure ML \
+        data collector records (model_inputs / model_outputs); sagemaker: SageMaker data capture records. Files may \
+        be gzip-compressed. Bad rows or lines are reported with their line and skipped; good ones are written. Exit \
+        status 2 when any was rejected.
         """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case csv, jsonl, kserve, oip, azureml, sagemaker
+        var capture: CaptureLineFormat? {
+            switch self {
+            case .csv, .jsonl: nil
+            case .kserve, .oip: .kserve
+            case .azureml: .azureml
+            case .sagemaker: .sagemaker
+            }
+        }
+    }
 
     @Argument(help: "Files to load.") var files: [String]
     @Option(help: "The model the events belong to (its monitor gives the features).") var model: String
-    @Option(help: "csv or jsonl (default: by extension).") var format: TabularFormat?
+    @Option(help: "csv, jsonl, kserve, oip, azureml or sagemaker (default: csv or jsonl by extension).") var format: Format?
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
@@ -67,8 +82,12 @@ struct IngestCommand: AsyncParsableCommand {
             if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
             let writer = CaptureWriter(client: client)
             for file in files {
+                if let lineFormat = format?.capture {
+                    anyRejected = try await ingestCaptureLines(file, lineFormat, monitors: monitors, writer: writer) || anyRejected
+                    continue
+                }
                 let table: Table
-                do { table = try TabularFile.read(path: file, format: format) } catch let e as TableError {
+                do { table = try TabularFile.read(path: file, format: format.flatMap { TabularFormat(rawValue: $0.rawValue) }) } catch let e as TableError {
                     Terminal.fail(e.description)
                     anyRejected = true
                     continue
@@ -81,12 +100,57 @@ struct IngestCommand: AsyncParsableCommand {
                 for start in stride(from: 0, to: result.events.count, by: 10_000) {
                     written += try await writer.write(Array(result.events[start..<min(start + 10_000, result.events.count)]))
                 }
-                let fileFormat = format ?? TabularFormat.infer(path: file) ?? .csv
+                let fileFormat = format.flatMap { TabularFormat(rawValue: $0.rawValue) } ?? TabularFormat.infer(path: file) ?? .csv
                 WorkerMetrics.recordCapture(model: model, format: fileFormat.rawValue, accepted: written, rejected: result.rejected.count)
                 print("\(file): ingested \(written) events for model \(model)\(result.rejected.isEmpty ? "" : ", rejected \(result.rejected.count) rows")")
             }
         }
         if anyRejected { throw ExitStatus.badInput }
+    }
+}
+
+extension IngestCommand {
+    /// One serving-path capture file: every line decoded on its own (a bad line is reported with its number
+    /// and skipped), events written in batches; a progress bar on a terminal. Returns whether anything was rejected.
+    func ingestCaptureLines(_ file: String, _ lineFormat: CaptureLineFormat, monitors: [MonitorConfig], writer: CaptureWriter) async throws -> Bool {
+        let data: Data
+        do { data = try TabularFile.contents(file) } catch let e as TableError {
+            Terminal.fail(e.description)
+            return true
+        }
+        let capture = ServingCapture(monitors: monitors)
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let progress = ProgressReporter(label: "ingest \(file)")
+        var pending: [CaptureEvent] = []
+        var written = 0, rejected = 0, shown = 0
+        func reject(_ message: String) {
+            rejected += 1
+            if shown < 20 { Terminal.fail(message); shown += 1 }
+        }
+        for (i, raw) in lines.enumerated() {
+            if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            do {
+                let record = try CaptureLineDecoder.decode(Data(raw), format: lineFormat)
+                let r = try capture.events(from: record, model: model)
+                pending += r.events
+                for reason in r.rejected { reject("\(file):\(i + 1): \(reason)") }
+            } catch let e as CaptureDecodeError {
+                reject("\(file):\(i + 1): \(e.description)")
+            } catch {
+                reject("\(file):\(i + 1): \(error)")
+            }
+            if pending.count >= 10_000 {
+                written += try await writer.write(pending)
+                pending.removeAll(keepingCapacity: true)
+            }
+            if i % 1000 == 0 { progress.report(i + 1, lines.count) }
+        }
+        if !pending.isEmpty { written += try await writer.write(pending) }
+        progress.report(lines.count, lines.count)
+        if rejected > shown { Terminal.fail("… and \(rejected - shown) more rejected lines in \(file)") }
+        WorkerMetrics.recordCapture(model: model, format: lineFormat.rawValue, accepted: written, rejected: rejected)
+        print("\(file): ingested \(written) events for model \(model)\(rejected == 0 ? "" : ", rejected \(rejected) lines or rows")")
+        return rejected > 0
     }
 }
 

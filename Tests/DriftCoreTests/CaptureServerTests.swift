@@ -164,3 +164,37 @@ struct CaptureServerTests {
         #expect(server.terminate() == 0)
     }
 }
+
+@Suite("ingest of serving-path capture files", .serialized)
+struct CaptureFileIngestTests {
+    @Test func everyFormatLoadsTheSameTwentyInferences() throws {
+        let schema = try WorkerSchema(prefix: "capf")
+        defer { schema.drop() }
+        #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
+        let files: [(String, String)] = [("kserve", "kserve-v1.jsonl"), ("oip", "kserve-oip.jsonl"), ("azureml", "azureml-model_inputs.jsonl"),
+                                         ("azureml", "azureml-model_outputs.jsonl"), ("sagemaker", "sagemaker.jsonl")]
+        for (format, file) in files {
+            let r = try CLI.run(["ingest", "sample-data/capture/\(file)", "--format", format, "--model", "fraud", "--config", WorkerSchema.config],
+                                environment: schema.env)
+            #expect(r.status == 0 && r.stdout.contains("ingested"), "\(file): \(r.stderr)")
+        }
+        let conn = try schema.connect()
+        // 20 inferences per source: requests + responses (kserve ×2, azureml) and paired (sagemaker)
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events WHERE kind = 'request'") == 60)
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events WHERE kind = 'response'") == 60)
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events WHERE kind = 'paired'") == 20)
+        #expect(try schema.count("SELECT count(DISTINCT request_id) AS n FROM capture_events") == 20, "every format pairs on the same request id")
+        // every source read the same amounts (input) and scores (output)
+        let sums = try conn.query("""
+            SELECT kind, round(sum(numeric[1])::numeric, 6) AS amount, round(sum(numeric[7])::numeric, 6) AS score
+            FROM capture_events WHERE observed_at = observed_at GROUP BY kind ORDER BY kind
+            """, name: "t")
+        let paired = try #require(sums.first { try $0.string("kind") == "paired" })
+        let request = try #require(sums.first { try $0.string("kind") == "request" })
+        #expect(try request.string("amount") == String(format: "%.6f", 3 * (Double(try paired.string("amount")) ?? 0)))
+        let bad = try Scratch()
+        let file = bad.write("bad.jsonl", #"{"hello": 1}"# + "\n" + (try String(contentsOfFile: "\(repoRoot.path)/sample-data/capture/kserve-v1.jsonl", encoding: .utf8)))
+        let r = try CLI.run(["ingest", file, "--format", "kserve", "--model", "fraud", "--config", WorkerSchema.config], environment: schema.env)
+        #expect(r.status == 2 && r.stderr.contains("bad.jsonl:1: specversion is missing") && r.stdout.contains("ingested 40 events"), "\(r.stderr)")
+    }
+}

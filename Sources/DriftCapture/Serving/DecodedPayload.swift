@@ -28,6 +28,9 @@ public struct PayloadRow: Equatable, Sendable {
         a.fields.count == b.fields.count && zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && $0.values == $1.values }
     }
 
+    /// A row whose only field is unnamed: its elements are known by position only.
+    public var isPositional: Bool { fields.count == 1 && fields[0].name.isEmpty }
+
     /// The value a monitor's feature names: `key` alone — that field's (first) element; `key` and `index` —
     /// element `index` of that field; `index` alone — element `index` of the row's elements in order.
     /// nil when the row has no such element (a missing value).

@@ -27,6 +27,9 @@ public enum TabularFile {
         }
     }
 
+    /// The bytes of a file, gunzipped when it is gzip-compressed; a missing, empty or unreadable file is a `TableError`.
+    public static func contents(_ path: String) throws -> Data { try load(path) }
+
     static func load(_ path: String) throws -> Data {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {

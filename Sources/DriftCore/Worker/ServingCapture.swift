@@ -2,8 +2,10 @@ import DriftCapture
 import DriftStore
 import Foundation
 
-/// Turns inference CloudEvents from the serving path into `capture_events` rows laid out for the model's
-/// monitor: a request's rows carry the input features (outputs missing), a response's rows the output
+/// Turns captured inferences from the serving path into `capture_events` rows laid out for the model's
+/// monitor. A feature is read by its `source` key (default: its name) and/or index; from a positional row (a
+/// CSV body, V1 rows as arrays) without an index, by its position among the monitor's input (or output)
+/// features in configuration order. Then: a request's rows carry the input features (outputs missing), a response's rows the output
 /// features (inputs missing); a batch of B rows becomes B events whose request ids are `<ce-id>` (B = 1) or
 /// `<ce-id>/<row>`, so that row k of a response pairs with row k of its request.
 public struct ServingCapture: Sendable {
@@ -37,29 +39,40 @@ public struct ServingCapture: Sendable {
         public var rejected: [String]
     }
 
-    /// Decodes one event. `model`: an explicit model (the `?model=` of the URL), else the event's
+    /// Decodes one CloudEvent. `model`: an explicit model (the `?model=` of the URL), else the event's
     /// `inferenceservicename`, else the payload's `model_name`.
     public func events(from ce: InferenceCloudEvent, model explicit: String? = nil, now: Date = Date()) throws -> Result {
-        let payload = try PayloadDecoder.decode(ce.data, headerLength: ce.inferenceHeaderLength, isResponse: ce.kind == .response, limits: limits)
-        let name = explicit ?? ce.inferenceServiceName ?? payload.modelName
-        guard let name, let monitor = monitorsByModel[name] else { throw UnknownModel(model: explicit ?? ce.inferenceServiceName ?? payload.modelName, configured: models) }
+        try events(from: CapturedInference(ce, limits: limits), model: explicit, now: now)
+    }
+
+    /// Maps one captured inference to events: a request's rows carry the inputs, a response's the outputs, a
+    /// paired record's both (row k of the outputs with row k of the inputs).
+    public func events(from record: CapturedInference, model explicit: String? = nil, now: Date = Date()) throws -> Result {
+        let name = explicit ?? record.model
+        guard let name, let monitor = monitorsByModel[name] else { throw UnknownModel(model: name, configured: models) }
         let layout = FeatureLayout(monitor)
-        let isResponse = ce.kind == .response
-        let features = monitor.features.filter { f in
-            if case .output = f.source { return isResponse } else { return !isResponse }
-        }
         var events: [CaptureEvent] = []
         var rejected: [String] = []
-        let batch = payload.rows.count
-        rows: for (k, row) in payload.rows.enumerated() {
+        let batch = max(record.inputs.count, record.outputs.count)
+        let kind: CaptureEvent.Kind = record.kind == .request ? .request : (record.kind == .response ? .response : .paired)
+        rows: for k in 0..<batch {
             var numeric = [Double](repeating: .nan, count: layout.numeric.count)
             var categorical = [String?](repeating: nil, count: layout.categorical.count)
-            for f in features {
+            for f in monitor.features {
+                let row: PayloadRow?
                 let (key, index): (String?, Int?)
                 switch f.source {
-                case .input(let k, let i), .output(let k, let i): (key, index) = (k ?? (i == nil ? f.name : nil), i)
+                case .input(let kk, let i): row = k < record.inputs.count ? record.inputs[k] : nil; (key, index) = (kk ?? (i == nil ? f.name : nil), i)
+                case .output(let kk, let i): row = k < record.outputs.count ? record.outputs[k] : nil; (key, index) = (kk ?? (i == nil ? f.name : nil), i)
                 }
-                let value = row.value(key: key, index: index)
+                guard let row else { continue }
+                var value = row.value(key: key, index: index)
+                if value == nil, index == nil, row.isPositional {
+                    // a positional row (a CSV body, V1 rows as arrays): the side's features in configuration order
+                    let output: Bool = { if case .output = f.source { return true } else { return false } }()
+                    let side = monitor.features.filter { g in if case .output = g.source { return output } else { return !output } }
+                    value = side.firstIndex(of: f).flatMap { row.value(key: nil, index: $0) }
+                }
                 switch f.kind {
                 case .numeric:
                     guard let slot = layout.numeric.firstIndex(of: f.name) else { continue }
@@ -85,9 +98,9 @@ public struct ServingCapture: Sendable {
                 }
             }
             events.append(CaptureEvent(
-                model: name, modelVersion: payload.modelVersion ?? ce.extensions["modelversion"] ?? "", role: .champion,
-                requestID: batch == 1 ? ce.id : "\(ce.id)/\(k)", kind: isResponse ? .response : .request,
-                observedAt: ce.time ?? now, numeric: numeric, categorical: categorical))
+                model: name, modelVersion: record.modelVersion ?? "", role: .champion,
+                requestID: batch == 1 ? record.pairingID : "\(record.pairingID)/\(k)", kind: kind,
+                observedAt: record.time ?? now, numeric: numeric, categorical: categorical))
         }
         return Result(model: name, events: events, rejected: rejected)
     }
