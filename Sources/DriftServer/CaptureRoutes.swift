@@ -64,6 +64,8 @@ public struct CaptureRoutes: Sendable {
         }
         var accepted: [CaptureEvent] = []
         var rejected: [JSONValue] = []
+        var keys: [String] = []
+        var sampledOut = 0, duplicates = 0
         var unknown: ServingCapture.UnknownModel?
         var perModel: [String: (Int, Int, String)] = [:]
         for (i, item) in events.enumerated() {
@@ -75,6 +77,10 @@ public struct CaptureRoutes: Sendable {
                 do {
                     let r = try capture.events(from: ce, model: model)
                     accepted += r.events
+                    keys.append(r.dedupeKey)
+                    sampledOut += r.sampledOut
+                    if r.duplicate { duplicates += 1 }
+                    WorkerMetrics.recordCaptureDropped(model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0)
                     for reason in r.rejected { rejected.append(.object([("event", .string(label ?? ce.id)), ("error", .string(reason))])) }
                     var c = perModel[r.model] ?? (0, 0, Self.format(ce))
                     c.0 += r.events.count
@@ -90,7 +96,7 @@ public struct CaptureRoutes: Sendable {
                 }
             }
         }
-        if accepted.isEmpty {
+        if accepted.isEmpty && sampledOut == 0 && duplicates == 0 {
             if let unknown, events.count == 1 {
                 return json(.notFound, .object([("error", .string(unknown.description)), ("models", .array(unknown.configured.map { .string($0) }))]))
             }
@@ -100,8 +106,10 @@ public struct CaptureRoutes: Sendable {
             }
         }
         if let failure = await commit(accepted) { return failure }
+        capture.remember(keys)
         for (m, c) in perModel { WorkerMetrics.recordCapture(model: m, format: c.2, accepted: c.0, rejected: c.1) }
-        return json(.ok, .object([("accepted", .int(accepted.count)), ("rejected", .array(rejected))]))
+        return json(.ok, .object([("accepted", .int(accepted.count)), ("rejected", .array(rejected)),
+                                  ("sampled_out", .int(sampledOut)), ("duplicates", .int(duplicates))]))
     }
 
     func lines(_ request: Request) async -> Response {
@@ -111,6 +119,7 @@ public struct CaptureRoutes: Sendable {
         let model = request.uri.queryParameters.get("model")
         var accepted: [CaptureEvent] = []
         var results: [JSONValue] = []
+        var keys: [String] = []
         var rejectedLines = 0
         for (n, raw) in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let line = n + 1
@@ -119,9 +128,13 @@ public struct CaptureRoutes: Sendable {
                 let record = try CaptureLineDecoder.decode(Data(raw), limits: capture.limits)
                 let r = try capture.events(from: record, model: model)
                 accepted += r.events
+                keys.append(r.dedupeKey)
+                WorkerMetrics.recordCaptureDropped(model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0)
                 WorkerMetrics.recordCapture(model: r.model, format: record.formatLabel, accepted: r.events.count, rejected: r.rejected.count)
                 var fields: [(String, JSONValue)] = [("line", .int(line)), ("accepted", .int(r.events.count))]
                 if !r.rejected.isEmpty { fields.append(("rejected", .array(r.rejected.map { .string($0) }))) }
+                if r.sampledOut > 0 { fields.append(("sampled_out", .int(r.sampledOut))) }
+                if r.duplicate { fields.append(("duplicate", .bool(true))) }
                 results.append(.object(fields))
             } catch {
                 rejectedLines += 1
@@ -129,6 +142,7 @@ public struct CaptureRoutes: Sendable {
             }
         }
         if let failure = await commit(accepted) { return failure }
+        capture.remember(keys)
         return json(.ok, .object([("accepted", .int(accepted.count)), ("rejected_lines", .int(rejectedLines)), ("lines", .array(results))]))
     }
 

@@ -122,7 +122,8 @@ extension IngestCommand {
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         let progress = ProgressReporter(label: "ingest \(file)")
         var pending: [CaptureEvent] = []
-        var written = 0, rejected = 0, shown = 0
+        var keys: [String] = []
+        var written = 0, rejected = 0, shown = 0, sampledOut = 0
         func reject(_ message: String) {
             rejected += 1
             if shown < 20 { Terminal.fail(message); shown += 1 }
@@ -133,6 +134,8 @@ extension IngestCommand {
                 let record = try CaptureLineDecoder.decode(Data(raw), format: lineFormat)
                 let r = try capture.events(from: record, model: model)
                 pending += r.events
+                keys.append(r.dedupeKey)
+                sampledOut += r.sampledOut
                 for reason in r.rejected { reject("\(file):\(i + 1): \(reason)") }
             } catch let e as CaptureDecodeError {
                 reject("\(file):\(i + 1): \(e.description)")
@@ -141,7 +144,9 @@ extension IngestCommand {
             }
             if pending.count >= 10_000 {
                 written += try await writer.write(pending)
+                capture.remember(keys)
                 pending.removeAll(keepingCapacity: true)
+                keys.removeAll(keepingCapacity: true)
             }
             if i % 1000 == 0 { progress.report(i + 1, lines.count) }
         }
@@ -149,7 +154,7 @@ extension IngestCommand {
         progress.report(lines.count, lines.count)
         if rejected > shown { Terminal.fail("… and \(rejected - shown) more rejected lines in \(file)") }
         WorkerMetrics.recordCapture(model: model, format: lineFormat.rawValue, accepted: written, rejected: rejected)
-        print("\(file): ingested \(written) events for model \(model)\(rejected == 0 ? "" : ", rejected \(rejected) lines or rows")")
+        print("\(file): ingested \(written) events for model \(model)\(rejected == 0 ? "" : ", rejected \(rejected) lines or rows")\(sampledOut == 0 ? "" : ", \(sampledOut) sampled out (capture.keep / max_events_per_second)")")
         return rejected > 0
     }
 }

@@ -198,3 +198,83 @@ struct CaptureFileIngestTests {
         #expect(r.status == 2 && r.stderr.contains("bad.jsonl:1: specversion is missing") && r.stdout.contains("ingested 40 events"), "\(r.stderr)")
     }
 }
+
+@Suite("capture options: sampling, deduplication, roles", .serialized)
+struct CaptureOptionsTests {
+    /// The sample monitor plus a capture block.
+    static func config(_ s: Scratch, capture: String) throws -> String {
+        var text = try String(contentsOfFile: repoRoot.appendingPathComponent(WorkerSchema.config).path, encoding: .utf8)
+        text += capture.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n"
+        return s.write("monitors.yaml", text)
+    }
+
+    @Test func keepFractionRateLimitDedupeAndRoleRules() async throws {
+        let schema = try WorkerSchema(prefix: "copt")
+        defer { schema.drop() }
+        #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
+        let s = try Scratch()
+        let config = try Self.config(s, capture: """
+            capture:
+              keep: 0.5
+              roles:
+                - {role: challenger, service: fraud-shadow}
+                - {role: challenger, model_version: v4}
+            """)
+        #expect(try CLI.run(["validate-config", config]).status == 0)
+        let server = try RunningServer(["ingest-server", "--config", config], environment: schema.env)
+        let port = try await server.port()
+        let req = "org.kubeflow.serving.inference.request", resp = "org.kubeflow.serving.inference.response"
+        var kept = 0
+        for i in 0..<400 {
+            let (s1, b1) = try await postCloudEvent(port: port, type: req, id: "k-\(i)", time: "2026-11-25T16:00:00Z",
+                                                    body: Data(#"{"instances": [{"amount": 1.5}]}"#.utf8))
+            let (s2, b2) = try await postCloudEvent(port: port, type: resp, id: "k-\(i)", time: "2026-11-25T16:00:00Z",
+                                                    body: Data(#"{"predictions": [{"score": 0.5}]}"#.utf8))
+            #expect(s1 == 200 && s2 == 200)
+            #expect(b1.contains("\"sampled_out\":1") == b2.contains("\"sampled_out\":1"), "a request and its response are kept or dropped together")
+            if b1.contains("\"accepted\":1") { kept += 1 }
+        }
+        #expect(kept > 140 && kept < 260, "about half of 400 kept (\(kept))")
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events") == 2 * kept)
+        // a re-sent copy of a committed record adds nothing
+        let firstKept = try schema.connect().query("SELECT request_id FROM capture_events WHERE kind = 'request' LIMIT 1", name: "t")[0].string("request_id")
+        let (s3, b3) = try await postCloudEvent(port: port, type: req, id: firstKept, time: "2026-11-25T16:00:00Z",
+                                                body: Data(#"{"instances": [{"amount": 1.5}]}"#.utf8))
+        #expect(s3 == 200 && b3.contains("\"duplicates\":1") && b3.contains("\"accepted\":0"), "\(b3)")
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events") == 2 * kept)
+        // role rules: a shadow service of its own is the same model's challenger; so is model version v4
+        var shadowKept = 0
+        for i in 0..<40 {
+            let (_, b) = try await postCloudEvent(port: port, type: req, id: "sh-\(i)", time: "2026-11-25T16:00:00Z", service: "fraud-shadow",
+                                                  body: Data(#"{"instances": [{"amount": 2.5}]}"#.utf8))
+            if b.contains("\"accepted\":1") { shadowKept += 1 }
+        }
+        let (_, v4) = try await postCloudEvent(port: port, type: req, id: "v4-keep-me", time: "2026-11-25T16:00:00Z",
+                                               body: Data(#"{"model_name": "fraud", "model_version": "v4", "inputs": [{"name": "amount", "shape": [1], "datatype": "FP32", "data": [3.5]}]}"#.utf8))
+        let v4Kept = v4.contains("\"accepted\":1") ? 1 : 0
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events WHERE role = 'challenger' AND model = 'fraud'") == shadowKept + v4Kept)
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events WHERE role = 'champion'") == 2 * kept)
+        let metrics = try PrometheusText(try await httpGet(port: port, "/metrics").body)
+        #expect(metrics.value("drift_capture_dropped_total", ["model": "fraud", "reason": "duplicate"]) == 1)
+        #expect((metrics.value("drift_capture_dropped_total", ["model": "fraud", "reason": "sampled"]) ?? 0) > 0)
+        #expect(server.terminate() == 0)
+    }
+
+    @Test func captureOptionsAreValidatedWithTheirLine() throws {
+        let s = try Scratch()
+        let bad = try Self.config(s, capture: """
+            capture:
+              keep: 1.5
+              speed: 3
+              roles:
+                - {role: boss, service: x}
+                - {role: challenger}
+            """)
+        let r = try CLI.run(["validate-config", bad])
+        #expect(r.status == 2)
+        for message in ["`keep`", "unknown key `speed` in capture", "role 'boss' must be champion, challenger or unknown", "a role rule needs at least one of"] {
+            #expect(r.stderr.contains(message), "\(message): \(r.stderr)")
+        }
+        #expect(r.stderr.split(separator: "\n").allSatisfy { $0.contains("monitors.yaml:") }, "every problem names its line")
+    }
+}

@@ -14,6 +14,10 @@ public struct CapturedInference: Sendable, Equatable {
     public var time: Date?
     /// The model the record names (`ce-inferenceservicename`, the payload's `model_name`, the Azure ML endpoint).
     public var model: String?
+    /// The serving service that sent it (`ce-inferenceservicename`, the Azure ML endpoint), for role rules.
+    public var service: String?
+    /// Where it came from (`ce-source`, Azure ML's `source`), for role rules.
+    public var origin: String?
     public var modelVersion: String?
     public var wire: DecodedPayload.Wire?
     /// Input rows (requests, paired records) and output rows (responses, paired records).
@@ -28,6 +32,8 @@ public struct CapturedInference: Sendable, Equatable {
         pairingID = ce.id
         time = ce.time
         model = ce.inferenceServiceName ?? payload.modelName
+        service = ce.inferenceServiceName
+        origin = ce.source
         modelVersion = payload.modelVersion ?? ce.extensions["modelversion"]
         wire = payload.protocolName
         inputs = ce.kind == .request ? payload.rows : []
@@ -35,12 +41,14 @@ public struct CapturedInference: Sendable, Equatable {
     }
 
     init(source: Source, kind: Kind, pairingID: String, time: Date?, model: String?, modelVersion: String?,
-         wire: DecodedPayload.Wire?, inputs: [PayloadRow], outputs: [PayloadRow]) {
+         wire: DecodedPayload.Wire?, inputs: [PayloadRow], outputs: [PayloadRow], origin: String? = nil) {
         self.source = source
         self.kind = kind
         self.pairingID = pairingID
         self.time = time
         self.model = model
+        self.service = source == .azureml ? model : nil
+        self.origin = origin
         self.modelVersion = modelVersion
         self.wire = wire
         self.inputs = inputs
@@ -139,7 +147,7 @@ public enum CaptureLineDecoder {
         }
         return CapturedInference(source: .azureml, kind: kind, pairingID: correlation, time: time, model: endpoint,
                                  modelVersion: root["modelversion"]?.string, wire: nil,
-                                 inputs: kind == .request ? rows : [], outputs: kind == .response ? rows : [])
+                                 inputs: kind == .request ? rows : [], outputs: kind == .response ? rows : [], origin: root["source"]?.string)
     }
 
     /// `{"captureData": {"endpointInput": {"observedContentType","mode","data","encoding"}, "endpointOutput": {…}},

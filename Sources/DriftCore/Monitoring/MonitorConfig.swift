@@ -54,6 +54,43 @@ public struct MonitorConfig: Sendable, Equatable {
     /// Per-feature overrides of the decision thresholds.
     public var overrides: [String: DriftSettings]
     public var policy: DriftPolicy
+    /// How the serving-path capture treats this monitor's model.
+    public var capture: CaptureOptions = CaptureOptions()
+}
+
+/// `capture:` of a monitor: ingest-side sampling and the rules that give captured events their role.
+public struct CaptureOptions: Sendable, Equatable {
+    /// A rule sets the role of the events it matches; every condition given must hold. The first matching rule wins;
+    /// no match: champion.
+    public struct RoleRule: Sendable, Equatable {
+        public var role: String
+        /// The inference service (`ce-inferenceservicename`, Azure ML endpoint) — a shadow service of its own.
+        public var service: String?
+        /// The model version the payload or the event names.
+        public var modelVersion: String?
+        /// A prefix of the event's source (`ce-source`, e.g. a canary revision's URL).
+        public var sourcePrefix: String?
+
+        public init(role: String, service: String? = nil, modelVersion: String? = nil, sourcePrefix: String? = nil) {
+            self.role = role
+            self.service = service
+            self.modelVersion = modelVersion
+            self.sourcePrefix = sourcePrefix
+        }
+    }
+
+    /// Fraction of inferences kept (0 < keep ≤ 1), decided by a hash of the request id, so a request and its
+    /// response are kept or dropped together, on every replica alike.
+    public var keep: Double = 1
+    /// Most events per second kept per replica (nil: no limit); beyond it events are counted and dropped.
+    public var maxEventsPerSecond: Double? = nil
+    public var roles: [RoleRule] = []
+
+    public init(keep: Double = 1, maxEventsPerSecond: Double? = nil, roles: [RoleRule] = []) {
+        self.keep = keep
+        self.maxEventsPerSecond = maxEventsPerSecond
+        self.roles = roles
+    }
 }
 
 /// A configuration problem at a place in the file.

@@ -156,7 +156,7 @@ struct Reader {
     mutating func monitor(_ node: Node) -> MonitorConfig? {
         guard case .mapping = node else { issue(at: node.mark, "each monitor must be a mapping"); return nil }
         unknownKeys(node, allowed: ["name", "model", "namespace", "versions", "roles", "window", "alignment", "lateness",
-                                    "sample_size", "min_sample", "features", "reference", "statistics", "overrides", "dataset", "policy"],
+                                    "sample_size", "min_sample", "features", "reference", "statistics", "overrides", "dataset", "policy", "capture"],
                     in: "a monitor")
         let before = issues.count
         let name = string(node, "name")
@@ -199,11 +199,33 @@ struct Reader {
             if let c = duration(p, "cooldown", default: "P1D") { policy.cooldown = c }
             policy.actions = strings(p, "actions", default: policy.actions)
         }
+        var capture = CaptureOptions()
+        if let c = node["capture"] {
+            unknownKeys(c, allowed: ["keep", "max_events_per_second", "roles"], in: "capture")
+            capture.keep = double(c, "keep", default: 1, range: 0.000001...1)
+            if c["max_events_per_second"] != nil {
+                capture.maxEventsPerSecond = double(c, "max_events_per_second", default: 1, range: 1...10_000_000)
+            }
+            for rule in sequence(c["roles"], at: c, "roles") ?? [] {
+                unknownKeys(rule, allowed: ["role", "service", "model_version", "source_prefix"], in: "a capture role rule")
+                let role = string(rule, "role") ?? "champion"
+                if !["champion", "challenger", "unknown"].contains(role) { issue(at: rule["role"]?.mark, "role '\(role)' must be champion, challenger or unknown") }
+                let r = CaptureOptions.RoleRule(role: role, service: string(rule, "service", required: false),
+                                                modelVersion: string(rule, "model_version", required: false),
+                                                sourcePrefix: string(rule, "source_prefix", required: false))
+                if r.service == nil && r.modelVersion == nil && r.sourcePrefix == nil {
+                    issue(at: rule.mark, "a role rule needs at least one of service, model_version, source_prefix")
+                }
+                capture.roles.append(r)
+            }
+        }
         guard issues.count == before, let name, let model, let window, let alignment, let lateness, let reference else { return nil }
-        return MonitorConfig(name: name, model: model, namespace: namespace, versions: versions, roles: roles,
-                             schedule: WindowSchedule(length: window, alignment: alignment, lateness: lateness),
-                             sampleSize: sampleSize, minSample: minSample, features: features, reference: reference,
-                             settings: settings, overrides: overrides, policy: policy)
+        var config = MonitorConfig(name: name, model: model, namespace: namespace, versions: versions, roles: roles,
+                                   schedule: WindowSchedule(length: window, alignment: alignment, lateness: lateness),
+                                   sampleSize: sampleSize, minSample: minSample, features: features, reference: reference,
+                                   settings: settings, overrides: overrides, policy: policy)
+        config.capture = capture
+        return config
     }
 
     mutating func statistics(_ node: Node, into s: inout DriftSettings) {

@@ -17,6 +17,9 @@ public enum WorkerMetrics {
     public static let taskDuration = "drift_task_duration_seconds"
     /// `drift_capture_events_total{model, format, result}`: captured events, result ∈ accepted | rejected.
     public static let captureEvents = "drift_capture_events_total"
+    /// `drift_capture_dropped_total{model, reason}`: events left out on purpose, reason ∈ sampled (capture.keep,
+    /// max_events_per_second) | duplicate (a re-sent record already committed).
+    public static let captureDropped = "drift_capture_dropped_total"
 
     /// Records a written check and the actions it fired (a check that wrote nothing — already done — is not counted).
     public static func recordCheck(monitor: String, outcome: DriftCheck.Outcome) {
@@ -63,5 +66,10 @@ public enum WorkerMetrics {
         if rejected > 0 {
             Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "rejected")]).increment(by: rejected)
         }
+    }
+
+    public static func recordCaptureDropped(model: String, sampled: Int, duplicates: Int) {
+        if sampled > 0 { Counter(label: captureDropped, dimensions: [("model", model), ("reason", "sampled")]).increment(by: sampled) }
+        if duplicates > 0 { Counter(label: captureDropped, dimensions: [("model", model), ("reason", "duplicate")]).increment(by: duplicates) }
     }
 }

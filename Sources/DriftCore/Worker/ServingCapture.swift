@@ -36,8 +36,56 @@ public struct ServingCapture: Sendable {
         public var model: String
         public var events: [CaptureEvent]
         /// Rows left out, each with the reason (the event's other rows are kept).
-        public var rejected: [String]
+        public var rejected: [String] = []
+        /// Events dropped on purpose: by the monitor's `capture.keep` fraction or `max_events_per_second`.
+        public var sampledOut = 0
+        /// The record had been captured already (a logger's retry): nothing was added.
+        public var duplicate = false
+        /// Pass to `remember` once the events are committed, so a re-sent copy is recognised.
+        public var dedupeKey = ""
     }
+
+    /// Records committed records, for deduplication of re-sent copies (the last 200,000 per process).
+    public func remember(_ keys: [String]) { state.remember(keys) }
+
+    /// Rate limits and the recently seen records, shared by every copy of this value (one per process).
+    final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var buckets: [String: (tokens: Double, at: Double)] = [:]
+        var recent = Set<String>()
+        var order: [String] = []
+        var head = 0
+        static let recentCapacity = 200_000
+
+        func contains(_ key: String) -> Bool { lock.withLock { recent.contains(key) } }
+
+        /// Remembers committed keys, forgetting the oldest beyond `recentCapacity`.
+        func remember(_ keys: [String]) {
+            lock.withLock {
+                for key in keys where !key.isEmpty && recent.insert(key).inserted {
+                    if order.count < Self.recentCapacity { order.append(key) } else {
+                        recent.remove(order[head])
+                        order[head] = key
+                        head = (head + 1) % Self.recentCapacity
+                    }
+                }
+            }
+        }
+
+        /// Takes `n` tokens from the model's bucket (refilled at `rate` per second, holding one second's worth).
+        func take(_ n: Int, model: String, rate: Double, now: Double) -> Bool {
+            lock.withLock {
+                var b = buckets[model] ?? (rate, now)
+                b.tokens = min(rate, b.tokens + (now - b.at) * rate)
+                b.at = now
+                let ok = b.tokens >= Double(n)
+                if ok { b.tokens -= Double(n) }
+                buckets[model] = b
+                return ok
+            }
+        }
+    }
+    let state = State()
 
     /// Decodes one CloudEvent. `model`: an explicit model (the `?model=` of the URL), else the event's
     /// `inferenceservicename`, else the payload's `model_name`.
@@ -48,9 +96,25 @@ public struct ServingCapture: Sendable {
     /// Maps one captured inference to events: a request's rows carry the inputs, a response's the outputs, a
     /// paired record's both (row k of the outputs with row k of the inputs).
     public func events(from record: CapturedInference, model explicit: String? = nil, now: Date = Date()) throws -> Result {
-        let name = explicit ?? record.model
+        // a role rule naming this record's service claims it for its monitor's model (a shadow service of its own)
+        let claimed = record.service.flatMap { svc in monitorsByModel.values.first { $0.capture.roles.contains { $0.service == svc } }?.model }
+        let name = explicit ?? claimed ?? record.model
         guard let name, let monitor = monitorsByModel[name] else { throw UnknownModel(model: name, configured: models) }
         let layout = FeatureLayout(monitor)
+        let options = monitor.capture
+        let key = "\(name)|\(record.kind.rawValue)|\(record.pairingID)|\(record.source.rawValue)"
+        if state.contains(key) { return Result(model: name, events: [], duplicate: true) }
+        let rows = max(record.inputs.count, record.outputs.count)
+        if options.keep < 1, Double(StableHash.fnv1a(record.pairingID) % 1_000_000) / 1_000_000 >= options.keep {
+            return Result(model: name, events: [], sampledOut: rows)
+        }
+        if let rate = options.maxEventsPerSecond, !state.take(rows, model: name, rate: rate, now: now.timeIntervalSince1970) {
+            return Result(model: name, events: [], sampledOut: rows)
+        }
+        let role: CaptureEvent.Role = options.roles.first { r in
+            (r.service == nil || r.service == record.service) && (r.modelVersion == nil || r.modelVersion == record.modelVersion)
+                && (r.sourcePrefix == nil || (record.origin ?? "").hasPrefix(r.sourcePrefix!))
+        }.flatMap { CaptureEvent.Role(rawValue: $0.role) } ?? .champion
         var events: [CaptureEvent] = []
         var rejected: [String] = []
         let batch = max(record.inputs.count, record.outputs.count)
@@ -98,10 +162,10 @@ public struct ServingCapture: Sendable {
                 }
             }
             events.append(CaptureEvent(
-                model: name, modelVersion: record.modelVersion ?? "", role: .champion,
+                model: name, modelVersion: record.modelVersion ?? "", role: role,
                 requestID: batch == 1 ? record.pairingID : "\(record.pairingID)/\(k)", kind: kind,
                 observedAt: record.time ?? now, numeric: numeric, categorical: categorical))
         }
-        return Result(model: name, events: events, rejected: rejected)
+        return Result(model: name, events: events, rejected: rejected, dedupeKey: key)
     }
 }
