@@ -58,7 +58,7 @@ let package = Package(
                 path: "Tests/DriftTestSupport"),
         .testTarget(name: "DriftTriggersTests", dependencies: ["DriftTriggers", "DriftTestSupport"]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftTestSupport"]),
-        .testTarget(name: "DriftServerTests", dependencies: ["DriftServer", "DriftCore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "DriftServerTests", dependencies: ["DriftServer", "DriftCore", "DriftStore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"]),
     ]
 )

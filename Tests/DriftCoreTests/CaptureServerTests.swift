@@ -1,4 +1,5 @@
 import DriftCapture
+import DriftCore
 import DriftStore
 import Foundation
 #if canImport(FoundationNetworking)
@@ -276,5 +277,34 @@ struct CaptureOptionsTests {
             #expect(r.stderr.contains(message), "\(message): \(r.stderr)")
         }
         #expect(r.stderr.split(separator: "\n").allSatisfy { $0.contains("monitors.yaml:") }, "every problem names its line")
+    }
+}
+
+@Suite("requests without responses and orphan responses", .serialized)
+struct OrphanCaptureTests {
+    /// A request whose response never came counts for input drift; a response without its request for
+    /// prediction drift: the window sample takes inputs from requests and outputs from responses.
+    @Test func inputsComeFromRequestsAndOutputsFromResponses() throws {
+        let schema = try WorkerSchema(prefix: "orph")
+        defer { schema.drop() }
+        #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
+        let s = try Scratch()
+        func ce(_ kind: String, _ id: String, _ data: String) -> String {
+            #"{"specversion":"1.0","type":"org.kubeflow.serving.inference.\#(kind)","id":"\#(id)","source":"s","time":"2026-11-25T16:10:00Z","inferenceservicename":"fraud","data":\#(data)}"#
+        }
+        var lines: [String] = []
+        for i in 0..<3 { lines.append(ce("request", "r\(i)", #"{"instances":[{"amount":\#(10 + i),"merchant_category":"grocery"}]}"#)) }
+        for i in 0..<5 { lines.append(ce("response", "r\(i)", #"{"predictions":[{"score":0.\#(i + 1)}]}"#)) }  // r3, r4: orphans
+        let file = s.write("mixed.jsonl", lines.joined(separator: "\n") + "\n")
+        #expect(try CLI.run(["ingest", file, "--format", "kserve", "--model", "fraud", "--config", WorkerSchema.config], environment: schema.env).status == 0)
+        let monitor = try #require(try MonitorsFile.load(path: repoRoot.appendingPathComponent(WorkerSchema.config).path).first)
+        let window = TimeWindow(start: ISO8601DateFormatter().date(from: "2026-11-25T16:00:00Z")!, end: ISO8601DateFormatter().date(from: "2026-11-25T17:00:00Z")!)
+        let sample = try WindowSample.load(try schema.connect(), monitor: monitor, window: window)
+        let layout = FeatureLayout(monitor)
+        let amount = sample.numeric[layout.numeric.firstIndex(of: "amount")!], score = sample.numeric[layout.numeric.firstIndex(of: "score")!]
+        #expect(amount.sorted() == [10, 11, 12], "three requests, two of them without a response yet")
+        #expect(score.count == 5 && score.allSatisfy { !$0.isNaN }, "five responses, two of them orphans")
+        #expect(sample.total == 5 && sample.count == 5)
+        #expect(sample.categorical[layout.categorical.firstIndex(of: "merchant_category")!].compactMap { $0 } == ["grocery", "grocery", "grocery"])
     }
 }

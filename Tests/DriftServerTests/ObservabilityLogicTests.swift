@@ -1,5 +1,6 @@
 import DriftCore
 import DriftServer
+import DriftStore
 import Foundation
 import Logging
 import Testing
@@ -40,5 +41,26 @@ struct ObservabilityLogicTests {
         #expect(LogSetup.level(environment: ["LOG_LEVEL": "debug"]) == .debug)
         #expect(LogSetup.level(environment: ["LOG_LEVEL": "nonsense"]) == .info)
         #expect(LogSetup.level(environment: [:]) == .info)
+    }
+}
+
+@Suite("Capture buffer bounds")
+struct CaptureBufferBoundTests {
+    /// Beyond its capacity the buffer refuses at once (HTTP 503 with Retry-After), it never drops silently.
+    @Test func aFullBufferRefusesInsteadOfDropping() async throws {
+        var options = CaptureBuffer.Options()
+        options.capacity = 10
+        // not running: nothing is written, so what was submitted stays waiting
+        let buffer = CaptureBuffer(client: PostgresClient(settings: ConnectionSettings(conninfo: "host=/nonexistent")), options: options)
+        let event = CaptureEvent(model: "m", observedAt: Date(), numeric: [1], categorical: [])
+        let waiting = Task { try await buffer.submit(Array(repeating: event, count: 8)) }
+        try await Task.sleep(for: .milliseconds(100))
+        do {
+            try await buffer.submit(Array(repeating: event, count: 5))
+            Issue.record("13 events do not fit a buffer of 10")
+        } catch let e as CaptureBuffer.Full {
+            #expect(e.waiting == 8 && e.description.contains("retry shortly"))
+        }
+        waiting.cancel()
     }
 }
