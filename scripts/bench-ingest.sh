@@ -51,7 +51,7 @@ wrk.headers["ce-time"] = "2026-11-28T10:00:00Z"
 local counter = 0
 request = function()
   counter = counter + 1
-  wrk.headers["ce-id"] = "bench-" .. counter
+  wrk.headers["ce-id"] = "{name}-" .. counter
   return wrk.format(nil, "/v1/capture")
 end
 ''')

@@ -13,11 +13,13 @@ public indirect enum JSONNode: Decodable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null; return }
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
+        // Most values of a payload are numbers (tensor data), then strings: try those first, since every failed
+        // attempt costs a thrown DecodingError. (JSONDecoder never turns true/false into a Double.)
         if let d = try? c.decode(Double.self) { self = .number(d); return }
         if let s = try? c.decode(String.self) { self = .string(s); return }
-        if let a = try? c.decode([JSONNode].self) { self = .array(a); return }
         if let o = try? c.decode([String: JSONNode].self) { self = .object(o); return }
+        if let a = try? c.decode([JSONNode].self) { self = .array(a); return }
+        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
         throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
     }
 
