@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // C wrappers: the only targets that touch C headers.
@@ -33,7 +34,7 @@ let package = Package(
         .target(name: "DriftStats", dependencies: ["COpenBLAS"]),
         .target(name: "DriftCapture", dependencies: [.product(name: "CompressNIO", package: "compress-nio")]),
         .target(name: "DriftStore", dependencies: ["CLibPQ"]),
-        .target(name: "DriftTriggers", dependencies: ["CCurl"]),
+        .target(name: "DriftTriggers", dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DriftCore", dependencies: ["DriftStats", "DriftCapture", "DriftStore", "DriftTriggers", "Yams",
                                                   .product(name: "Logging", package: "swift-log"),
                                                   .product(name: "Metrics", package: "swift-metrics")]),

@@ -44,6 +44,13 @@ public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "\(method) request to \(url) failed: \(message)" }
     var method: String = "HTTP"
+
+    public init(kind: Kind, url: String, message: String, curlCode: Int) {
+        self.kind = kind
+        self.url = url
+        self.message = message
+        self.curlCode = curlCode
+    }
 }
 
 /// A blocking HTTP client on libcurl: one easy handle per request, TLS peer and host verification always on,

@@ -1,0 +1,61 @@
+import Foundation
+
+/// What to do after one delivery attempt of a trigger. Pure: the dispatcher records the attempt and applies it.
+///
+/// 2xx: delivered. 409 when the target uses the action id as the resource name (a Kubernetes Job's
+/// `metadata.name`, an Argo workflow's name, an Azure ML job id): already started by an earlier attempt —
+/// delivered. Network errors, timeouts, 408, 429 and 5xx: retry after exponential backoff with full jitter
+/// (`base · 2^(attempt−1)`, capped), or after `Retry-After` when the target sends it (capped too). Any other
+/// 4xx: failed at once (the request itself is wrong; resending cannot help). After `maxAttempts`: dead.
+public struct DeliveryPolicy: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        case delivered(note: String)
+        case retry(afterSeconds: Double, reason: String)
+        case dead(reason: String)
+    }
+
+    public var maxAttempts = 8
+    public var baseSeconds = 2.0
+    public var capSeconds = 600.0
+
+    public init(maxAttempts: Int = 8, baseSeconds: Double = 2, capSeconds: Double = 600) {
+        self.maxAttempts = maxAttempts
+        self.baseSeconds = baseSeconds
+        self.capSeconds = capSeconds
+    }
+
+    /// `attempt`: the 1-based number of the attempt just made. `random`: uniform in [0, 1) (full jitter).
+    public func decide(status: Int?, error: HTTPClientError?, retryAfter: String?, attempt: Int,
+                       nameIsIdempotencyKey: Bool, now: Date = Date(), random: Double) -> Outcome {
+        if let status {
+            if (200..<300).contains(status) { return .delivered(note: "HTTP \(status)") }
+            if status == 409 && nameIsIdempotencyKey { return .delivered(note: "HTTP 409: already started by an earlier attempt") }
+            let retryable = status == 408 || status == 429 || (500..<600).contains(status)
+            if !retryable { return .dead(reason: "HTTP \(status): the target refused the request; resending cannot help") }
+            return again("HTTP \(status)", retryAfter: retryAfter, attempt: attempt, now: now, random: random)
+        }
+        let what = error.map { $0.kind == .timeout ? "timed out" : $0.message } ?? "no answer"
+        if let error, error.kind == .invalidURL { return .dead(reason: "the target URL is invalid: \(error.message)") }
+        return again(what, retryAfter: nil, attempt: attempt, now: now, random: random)
+    }
+
+    func again(_ reason: String, retryAfter: String?, attempt: Int, now: Date, random: Double) -> Outcome {
+        guard attempt < maxAttempts else { return .dead(reason: "\(reason); gave up after \(attempt) attempts") }
+        if let header = retryAfter, let seconds = Self.retryAfterSeconds(header, now: now) {
+            return .retry(afterSeconds: min(max(seconds, 0), capSeconds), reason: "\(reason), Retry-After \(header)")
+        }
+        let ceiling = min(capSeconds, baseSeconds * pow(2, Double(attempt - 1)))
+        return .retry(afterSeconds: ceiling * random, reason: reason)
+    }
+
+    /// `Retry-After` as delta-seconds or an HTTP date (IMF-fixdate), in seconds from `now`.
+    public static func retryAfterSeconds(_ header: String, now: Date) -> Double? {
+        let t = header.trimmingCharacters(in: .whitespaces)
+        if let s = Double(t), s >= 0 { return s }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return f.date(from: t).map { $0.timeIntervalSince(now) }
+    }
+}
