@@ -82,7 +82,7 @@ public struct CaptureRoutes: Sendable {
                     if r.duplicate { duplicates += 1 }
                     WorkerMetrics.recordCaptureDropped(model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0)
                     for reason in r.rejected { rejected.append(.object([("event", .string(label ?? ce.id)), ("error", .string(reason))])) }
-                    var c = perModel[r.model] ?? (0, 0, Self.format(ce))
+                    var c = perModel[r.model] ?? (0, 0, r.format)
                     c.0 += r.events.count
                     c.1 += r.rejected.count
                     perModel[r.model] = c
@@ -130,7 +130,7 @@ public struct CaptureRoutes: Sendable {
                 accepted += r.events
                 keys.append(r.dedupeKey)
                 WorkerMetrics.recordCaptureDropped(model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0)
-                WorkerMetrics.recordCapture(model: r.model, format: record.formatLabel, accepted: r.events.count, rejected: r.rejected.count)
+                WorkerMetrics.recordCapture(model: r.model, format: r.format, accepted: r.events.count, rejected: r.rejected.count)
                 var fields: [(String, JSONValue)] = [("line", .int(line)), ("accepted", .int(r.events.count))]
                 if !r.rejected.isEmpty { fields.append(("rejected", .array(r.rejected.map { .string($0) }))) }
                 if r.sampledOut > 0 { fields.append(("sampled_out", .int(r.sampledOut))) }
@@ -188,12 +188,6 @@ public struct CaptureRoutes: Sendable {
         if diff == 0 { return nil }
         return json(.unauthorized, .object([("error", .string("a valid bearer token is required (Authorization: Bearer …)"))]),
                     headers: [.wwwAuthenticate: "Bearer"])
-    }
-
-    static func format(_ ce: InferenceCloudEvent) -> String {
-        let family = ce.type.hasPrefix("io.seldon") ? "seldon" : "kserve"
-        let oip = ce.inferenceHeaderLength != nil || String(decoding: ce.data.prefix(4096), as: UTF8.self).contains("\"datatype\"")
-        return family + (oip ? "-oip" : "-v1")
     }
 
     static func message(_ v: JSONValue) -> JSONValue {

@@ -98,7 +98,7 @@ public final class StoredStateMetrics: @unchecked Sendable {
             """, [queueStates], name: "metrics.queue") {
             queue[try r.string("kind"), default: [:]][try r.string("state")] = Double(try r.int("n"))
         }
-        queue["drift_check", default: [:]] = queue["drift_check"] ?? [:]
+        if queue["drift_check"] == nil { queue["drift_check"] = [:] }  // always report the worker's own kind
         for (kind, states) in queue {
             for s in queueStates {
                 out.append(Sample(name: "drift_queue_tasks", labels: [("kind", kind), ("state", s)], value: states[s] ?? 0,

@@ -32,11 +32,7 @@ struct CompareCommand: ParsableCommand {
             throw ExitStatus.badInput
         }
         if let html {
-            let page = HTMLReport.render(.comparison(report.result, reference: reference, current: current, settings: statistics.settings))
-            do { try Data(page.utf8).write(to: URL(fileURLWithPath: html)) } catch {
-                Terminal.fail("cannot write the report to \(html): \((error as NSError).localizedDescription)")
-                throw ExitStatus.badInput
-            }
+            try ReportCommand.write(.comparison(report.result, reference: reference, current: current, settings: statistics.settings), to: html)
             Terminal.info("wrote the drift report to \(html)")
         }
         let chosen = format ?? (Terminal.stdoutIsTerminal ? .table : .json)

@@ -72,15 +72,10 @@ struct DemoCommand: AsyncParsableCommand {
             try await story(client: client, monitor: monitor, local: local)
         }
         if let report, let window = (results.first { !$0.firedActions.isEmpty } ?? results.last)?.window {
-            let page = try await withDatabaseErrors {
-                try await client.withConnection { c in
-                    HTMLReport.render(try DriftReport.stored(c, monitor: monitor, windowStart: window.start, since: nil))
-                }
+            let stored = try await withDatabaseErrors {
+                try await client.withConnection { c in try DriftReport.stored(c, monitor: monitor, windowStart: window.start, since: nil) }
             }
-            do { try Data(page.utf8).write(to: URL(fileURLWithPath: report)) } catch {
-                Terminal.fail("cannot write the report to \(report): \((error as NSError).localizedDescription)")
-                throw ExitStatus.badInput
-            }
+            try ReportCommand.write(stored, to: report)
             Terminal.info("wrote the drift report of \(PGTimeText.iso(window.start)) to \(report)")
         }
         await client.shutdown()

@@ -60,10 +60,15 @@ struct ReportCommand: AsyncParsableCommand {
             throw ExitStatus.badInput
         }
         await client.shutdown()
-        do { try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: out)) } catch {
-            Terminal.fail("cannot write the report to \(out): \((error as NSError).localizedDescription)")
+        try Self.write(report, to: out)
+        print("wrote \(out): \(m.name), window \(report.windowStart.map(PGTimeText.iso) ?? "?"), \(report.verdict) — \(report.driftedCount) of \(report.featureCount) features drifted")
+    }
+
+    /// Renders `report` to `path`; a file that cannot be written is one line on stderr and exit status 2.
+    static func write(_ report: DriftReport, to path: String) throws {
+        do { try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: path)) } catch {
+            Terminal.fail("cannot write the report to \(path): \((error as NSError).localizedDescription)")
             throw ExitStatus.badInput
         }
-        print("wrote \(out): \(m.name), window \(report.windowStart.map(PGTimeText.iso) ?? "?"), \(report.verdict) — \(report.driftedCount) of \(report.featureCount) features drifted")
     }
 }

@@ -26,7 +26,9 @@ public struct CapturedInference: Sendable, Equatable {
 
     /// A CloudEvent from KServe's or Seldon's logger, its payload decoded.
     public init(_ ce: InferenceCloudEvent, limits: OIPDecoder.Limits = .init()) throws {
-        let payload = try PayloadDecoder.decode(ce.data, headerLength: ce.inferenceHeaderLength, isResponse: ce.kind == .response, limits: limits)
+        let response = ce.kind == .response
+        let payload = try ce.parsedData.map { try PayloadDecoder.decode(root: $0, isResponse: response, limits: limits) }
+            ?? PayloadDecoder.decode(ce.data, headerLength: ce.inferenceHeaderLength, isResponse: response, limits: limits)
         source = ce.type.hasPrefix("io.seldon") ? .seldon : .kserve
         kind = ce.kind == .response ? .response : .request
         pairingID = ce.id

@@ -23,6 +23,8 @@ public struct InferenceCloudEvent: Sendable, Equatable {
     /// `component`, `endpoint`, `metadata`, `modelid`, …).
     public var extensions: [String: String]
     public var data: Data
+    /// The payload already parsed, when the event carried it as JSON (structured mode): decoded from this, not reparsed.
+    public var parsedData: JSONNode? = nil
     /// The OIP binary extension's JSON header length (`Inference-Header-Content-Length`), when present.
     public var inferenceHeaderLength: Int?
 
@@ -92,17 +94,21 @@ public struct InferenceCloudEvent: Sendable, Equatable {
             throw CaptureDecodeError(path: prefix + r, problem: "is missing (a CloudEvent needs specversion, type, id and source)")
         }
         let data: Data
+        var parsed: JSONNode?
         if let b64 = o["data_base64"] {
             guard let s = b64.string, let d = Data(base64Encoded: s) else { throw CaptureDecodeError(path: prefix + "data_base64", problem: "is not base64") }
             data = d
         } else if let d = o["data"] {
             if case .string(let s) = d, (attrs["datacontenttype"] ?? "application/json").contains("json") == false { data = Data(s.utf8) } else {
-                data = try JSONEncoder().encode(EncodableNode(d))
+                data = Data()
+                parsed = d
             }
         } else {
             throw CaptureDecodeError(path: prefix + "data", problem: "is missing (the inference payload)")
         }
-        return try make(attrs, data: data, headerLength: nil, where: prefix)
+        var event = try make(attrs, data: data, headerLength: nil, where: prefix)
+        event.parsedData = parsed
+        return event
     }
 
     static func make(_ attrs: [String: String], data: Data, headerLength: Int?, where prefix: String) throws -> InferenceCloudEvent {
@@ -119,23 +125,6 @@ public struct InferenceCloudEvent: Sendable, Equatable {
         for k in known { ext.removeValue(forKey: k) }
         return InferenceCloudEvent(id: attrs["id"]!, type: type, kind: kind, source: attrs["source"]!, time: time,
                                    specversion: attrs["specversion"]!, extensions: ext, data: data, inferenceHeaderLength: headerLength)
-    }
-}
-
-/// Re-encodes a parsed JSON value (a structured event's `data`) to bytes for the payload decoder.
-struct EncodableNode: Encodable {
-    let node: JSONNode
-    init(_ n: JSONNode) { node = n }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch node {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .number(let d): try c.encode(d)
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a.map(EncodableNode.init))
-        case .object(let o): try c.encode(o.mapValues(EncodableNode.init))
-        }
     }
 }
 

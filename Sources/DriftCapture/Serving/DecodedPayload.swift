@@ -68,8 +68,12 @@ public enum PayloadDecoder {
     public static func decode(_ body: Data, headerLength: Int? = nil, isResponse: Bool? = nil,
                               limits: OIPDecoder.Limits = .init()) throws -> DecodedPayload {
         if headerLength != nil { return try oip(OIPDecoder.decode(body, headerLength: headerLength, limits: limits)) }
-        let root = try JSONNode.parse(body)
-        if isOIP(root) { return try oip(OIPDecoder.decode(body, limits: limits)) }
+        return try decode(root: JSONNode.parse(body), isResponse: isResponse, limits: limits)
+    }
+
+    /// A JSON body already parsed (a structured CloudEvent's `data`): parsed once, whatever the protocol.
+    public static func decode(root: JSONNode, isResponse: Bool? = nil, limits: OIPDecoder.Limits = .init()) throws -> DecodedPayload {
+        if isOIP(root) { return try oip(OIPDecoder.decode(root: root, binary: Data(), limits: limits)) }
         return try V1Decoder.decode(root, isResponse: isResponse)
     }
 

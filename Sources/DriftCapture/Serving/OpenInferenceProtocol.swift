@@ -79,7 +79,11 @@ public enum OIPDecoder {
             jsonPart = body
             binary = Data()
         }
-        let root = try JSONNode.parse(jsonPart)
+        return try decode(root: JSONNode.parse(jsonPart), binary: binary, limits: limits)
+    }
+
+    /// The same for a JSON header already parsed; `binary` holds the bytes after it (empty without the extension).
+    static func decode(root: JSONNode, binary: Data, limits: Limits) throws -> OIPMessage {
         guard case .object = root else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
         let isResponse = root["outputs"] != nil
         let key = isResponse ? "outputs" : "inputs"

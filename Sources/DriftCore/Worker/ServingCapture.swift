@@ -12,12 +12,59 @@ public struct ServingCapture: Sendable {
     /// The first monitor of each model gives its feature layout (as with `ingest`).
     public let monitorsByModel: [String: MonitorConfig]
     public var limits: OIPDecoder.Limits
+    /// Per model, where each feature is read and written, worked out once (not per record or row).
+    let plans: [String: Plan]
+    /// Services that a role rule names, claimed for its monitor's model (a shadow service of its own).
+    let modelByService: [String: String]
+
+    /// One feature: where it is read (`key`/`index`, its position among its side's features for positional
+    /// rows) and where it goes in `capture_events.numeric` or `.categorical`.
+    struct Slot {
+        var name: String
+        var output: Bool
+        var key: String?
+        var index: Int?
+        var position: Int
+        var numeric: Bool
+        var slot: Int
+    }
+
+    struct Plan {
+        var numericCount: Int
+        var categoricalCount: Int
+        var slots: [Slot]
+
+        init(_ m: MonitorConfig) {
+            let layout = FeatureLayout(m)
+            numericCount = layout.numeric.count
+            categoricalCount = layout.categorical.count
+            var positions = [false: 0, true: 0]
+            slots = m.features.map { f in
+                let (output, key, index): (Bool, String?, Int?)
+                switch f.source {
+                case .input(let k, let i): (output, key, index) = (false, k, i)
+                case .output(let k, let i): (output, key, index) = (true, k, i)
+                }
+                defer { positions[output]! += 1 }
+                let numeric = f.kind == .numeric
+                return Slot(name: f.name, output: output, key: key ?? (index == nil ? f.name : nil), index: index,
+                            position: positions[output]!, numeric: numeric,
+                            slot: (numeric ? layout.numeric : layout.categorical).firstIndex(of: f.name)!)
+            }
+        }
+    }
 
     public init(monitors: [MonitorConfig], limits: OIPDecoder.Limits = .init()) {
         var byModel: [String: MonitorConfig] = [:]
         for m in monitors where byModel[m.model] == nil { byModel[m.model] = m }
         monitorsByModel = byModel
         self.limits = limits
+        plans = byModel.mapValues(Plan.init)
+        var services: [String: String] = [:]
+        for m in byModel.values.sorted(by: { $0.model < $1.model }) {
+            for rule in m.capture.roles { if let svc = rule.service, services[svc] == nil { services[svc] = m.model } }
+        }
+        modelByService = services
     }
 
     public var models: [String] { monitorsByModel.keys.sorted() }
@@ -43,6 +90,8 @@ public struct ServingCapture: Sendable {
         public var duplicate = false
         /// Pass to `remember` once the events are committed, so a re-sent copy is recognised.
         public var dedupeKey = ""
+        /// The metrics label of the record's format (`kserve-v1`, `azureml`, …).
+        public var format = ""
     }
 
     /// Records committed records, for deduplication of re-sent copies (the last 200,000 per process).
@@ -96,20 +145,17 @@ public struct ServingCapture: Sendable {
     /// Maps one captured inference to events: a request's rows carry the inputs, a response's the outputs, a
     /// paired record's both (row k of the outputs with row k of the inputs).
     public func events(from record: CapturedInference, model explicit: String? = nil, now: Date = Date()) throws -> Result {
-        // a role rule naming this record's service claims it for its monitor's model (a shadow service of its own)
-        let claimed = record.service.flatMap { svc in monitorsByModel.values.first { $0.capture.roles.contains { $0.service == svc } }?.model }
-        let name = explicit ?? claimed ?? record.model
-        guard let name, let monitor = monitorsByModel[name] else { throw UnknownModel(model: name, configured: models) }
-        let layout = FeatureLayout(monitor)
+        let name = explicit ?? record.service.flatMap { modelByService[$0] } ?? record.model
+        guard let name, let monitor = monitorsByModel[name], let plan = plans[name] else { throw UnknownModel(model: name, configured: models) }
         let options = monitor.capture
         let key = "\(name)|\(record.kind.rawValue)|\(record.pairingID)|\(record.source.rawValue)"
-        if state.contains(key) { return Result(model: name, events: [], duplicate: true) }
-        let rows = max(record.inputs.count, record.outputs.count)
+        if state.contains(key) { return Result(model: name, events: [], duplicate: true, format: record.formatLabel) }
+        let batch = max(record.inputs.count, record.outputs.count)
         if options.keep < 1, Double(StableHash.fnv1a(record.pairingID) % 1_000_000) / 1_000_000 >= options.keep {
-            return Result(model: name, events: [], sampledOut: rows)
+            return Result(model: name, events: [], sampledOut: batch, format: record.formatLabel)
         }
-        if let rate = options.maxEventsPerSecond, !state.take(rows, model: name, rate: rate, now: now.timeIntervalSince1970) {
-            return Result(model: name, events: [], sampledOut: rows)
+        if let rate = options.maxEventsPerSecond, !state.take(batch, model: name, rate: rate, now: now.timeIntervalSince1970) {
+            return Result(model: name, events: [], sampledOut: batch, format: record.formatLabel)
         }
         let role: CaptureEvent.Role = options.roles.first { r in
             (r.service == nil || r.service == record.service) && (r.modelVersion == nil || r.modelVersion == record.modelVersion)
@@ -117,46 +163,36 @@ public struct ServingCapture: Sendable {
         }.flatMap { CaptureEvent.Role(rawValue: $0.role) } ?? .champion
         var events: [CaptureEvent] = []
         var rejected: [String] = []
-        let batch = max(record.inputs.count, record.outputs.count)
         let kind: CaptureEvent.Kind = record.kind == .request ? .request : (record.kind == .response ? .response : .paired)
         rows: for k in 0..<batch {
-            var numeric = [Double](repeating: .nan, count: layout.numeric.count)
-            var categorical = [String?](repeating: nil, count: layout.categorical.count)
-            for f in monitor.features {
-                let row: PayloadRow?
-                let (key, index): (String?, Int?)
-                switch f.source {
-                case .input(let kk, let i): row = k < record.inputs.count ? record.inputs[k] : nil; (key, index) = (kk ?? (i == nil ? f.name : nil), i)
-                case .output(let kk, let i): row = k < record.outputs.count ? record.outputs[k] : nil; (key, index) = (kk ?? (i == nil ? f.name : nil), i)
-                }
-                guard let row else { continue }
-                var value = row.value(key: key, index: index)
-                if value == nil, index == nil, row.isPositional {
+            var numeric = [Double](repeating: .nan, count: plan.numericCount)
+            var categorical = [String?](repeating: nil, count: plan.categoricalCount)
+            for f in plan.slots {
+                let side = f.output ? record.outputs : record.inputs
+                guard k < side.count else { continue }
+                let row = side[k]
+                var value = row.value(key: f.key, index: f.index)
+                if value == nil, f.index == nil, row.isPositional {
                     // a positional row (a CSV body, V1 rows as arrays): the side's features in configuration order
-                    let output: Bool = { if case .output = f.source { return true } else { return false } }()
-                    let side = monitor.features.filter { g in if case .output = g.source { return output } else { return !output } }
-                    value = side.firstIndex(of: f).flatMap { row.value(key: nil, index: $0) }
+                    value = row.value(key: nil, index: f.position)
                 }
-                switch f.kind {
-                case .numeric:
-                    guard let slot = layout.numeric.firstIndex(of: f.name) else { continue }
+                if f.numeric {
                     switch value {
-                    case .number(let d)?: numeric[slot] = d
-                    case .bool(let b)?: numeric[slot] = b ? 1 : 0
+                    case .number(let d)?: numeric[f.slot] = d
+                    case .bool(let b)?: numeric[f.slot] = b ? 1 : 0
                     case .string(let s)?:
                         guard let d = Double(s.trimmingCharacters(in: .whitespaces)) else {
                             rejected.append("row \(k): feature '\(f.name)' is numeric but the payload holds \"\(s.prefix(40))\"")
                             continue rows
                         }
-                        numeric[slot] = d
+                        numeric[f.slot] = d
                     case .null?, nil: break
                     }
-                case .categorical:
-                    guard let slot = layout.categorical.firstIndex(of: f.name) else { continue }
+                } else {
                     switch value {
-                    case .string(let s)?: categorical[slot] = s
-                    case .number(let d)?: categorical[slot] = d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
-                    case .bool(let b)?: categorical[slot] = b ? "true" : "false"
+                    case .string(let s)?: categorical[f.slot] = s
+                    case .number(let d)?: categorical[f.slot] = d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
+                    case .bool(let b)?: categorical[f.slot] = b ? "true" : "false"
                     case .null?, nil: break
                     }
                 }
@@ -166,6 +202,6 @@ public struct ServingCapture: Sendable {
                 requestID: batch == 1 ? record.pairingID : "\(record.pairingID)/\(k)", kind: kind,
                 observedAt: record.time ?? now, numeric: numeric, categorical: categorical))
         }
-        return Result(model: name, events: events, rejected: rejected, dedupeKey: key)
+        return Result(model: name, events: events, rejected: rejected, dedupeKey: key, format: record.formatLabel)
     }
 }
