@@ -120,7 +120,7 @@ extension IngestCommand {
         }
         let capture = ServingCapture(monitors: monitors)
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        let progress = ProgressReporter(label: "ingest \(file)")
+        let progress = ProgressReporter(label: "ingest \(file)", unit: "lines")
         var pending: [CaptureEvent] = []
         var keys: [String] = []
         var written = 0, rejected = 0, shown = 0, sampledOut = 0
@@ -199,17 +199,21 @@ struct BackfillCommand: AsyncParsableCommand {
 /// Progress on a terminal as a bar (windows done/total, rate, ETA), otherwise a line every 10 %.
 final class ProgressReporter: @unchecked Sendable {
     private let label: String
+    private let unit: String
     private let started = Date()
     private let tty = isatty(STDERR_FILENO) == 1
     private var lastDecile = -1
 
-    init(label: String) { self.label = label }
+    init(label: String, unit: String = "windows") {
+        self.label = label
+        self.unit = unit
+    }
 
     func report(_ done: Int, _ total: Int) {
         let elapsed = Date().timeIntervalSince(started)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        let text = String(format: "%@: %d/%d windows, %.1f/s, ETA %.0fs", label as NSString, done, total, rate, eta)
+        let text = String(format: "%@: %d/%d %@, %.1f/s, ETA %.0fs", label as NSString, done, total, unit as NSString, rate, eta)
         if tty {
             let width = 30, filled = total == 0 ? width : width * done / total
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
