@@ -1,7 +1,9 @@
 import ArgumentParser
 import DriftCapture
 import DriftCore
+import DriftServer
 import DriftStore
+import DriftTriggers
 import Foundation
 
 struct DemoCommand: AsyncParsableCommand {
@@ -10,7 +12,9 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "The whole story on the sample fraud model: capture → hourly checks → drift → actions.",
         discussion: """
         Without DATABASE_URL it starts a throwaway local PostgreSQL (deleted at exit); with it, it uses schema \
-        drift_demo there. Reads sample-data/ from the current directory (or --data).
+        drift_demo there. Reads sample-data/ from the current directory (or --data). Starts a webhook receiver on \
+        127.0.0.1 (any free port) that stands in for the retraining pipeline and the model registry: it verifies \
+        every signature and starts one run per action id.
         """)
 
     @Option(help: "The sample-data directory.") var data = "sample-data"
@@ -61,8 +65,18 @@ struct DemoCommand: AsyncParsableCommand {
             settings = ConnectionSettings(conninfo: local!.conninfo, schema: "drift", poolSize: 2)
         }
         defer { local?.stop() }
+        // the pipeline and the registry the actions go to: a local receiver that checks signatures
+        let secret = try StandardWebhooks.Secret(Self.demoSecret)
+        let receiver = WebhookReceiver(secrets: [secret])
+        try await receiver.start()
+        var environment = ProcessInfo.processInfo.environment
+        let base = "http://127.0.0.1:\(receiver.port)/hooks"
+        environment["DRIFT_RETRAIN_URL"] = "\(base)/retrain"
+        environment["DRIFT_PROMOTE_URL"] = "\(base)/promote"
+        environment["DRIFT_REJECT_URL"] = "\(base)/reject"
+        environment["DRIFT_WEBHOOK_SECRET"] = Self.demoSecret
         let monitors: [MonitorConfig]
-        do { monitors = try MonitorsFile.load(path: "\(data)/monitors.yaml") } catch let e as ConfigError {
+        do { monitors = try MonitorsFile.load(path: "\(data)/monitors.yaml", environment: environment) } catch let e as ConfigError {
             for issue in e.issues { Terminal.fail(issue.description) }
             throw ExitStatus.badInput
         }
@@ -78,6 +92,10 @@ struct DemoCommand: AsyncParsableCommand {
             try ReportCommand.write(stored, to: report)
             Terminal.info("wrote the drift report of \(PGTimeText.iso(window.start)) to \(report)")
         }
+        let triggers = try await withDatabaseErrors {
+            try await deliver(client: client, monitors: monitors, monitor: monitor, receiver: receiver, results: results)
+        }
+        await receiver.stop()
         await client.shutdown()
         let fired = results.flatMap(\.firedActions)
         if json {
@@ -91,10 +109,89 @@ struct DemoCommand: AsyncParsableCommand {
                 ("actions", .array(results.filter { !$0.firedActions.isEmpty }.flatMap { r in
                     r.firedActions.map { .string(DriftCheck.actionID(monitor: monitor.name, window: r.window, action: $0)) }
                 })),
+                ("deliveries", .array(triggers.outbox.map { .object([("action_id", .string($0.actionID)), ("state", .string($0.state)),
+                                                                     ("attempts", .int($0.attempts)), ("external_run_id", $0.runID.map { .string($0) } ?? .null)]) })),
+                ("receiver", .object([("requests", .int(triggers.received)), ("verified", .int(triggers.verified)), ("runs", .int(triggers.runs))])),
+                ("shadow_evaluations", .array(triggers.evaluations.map { .object([("challenger", .string($0.challenger)), ("verdict", .string($0.verdict)),
+                                                                                    ("window_start", .string(PGTimeText.iso($0.from)))]) })),
             ]).rendered())
         } else {
             print(WindowTable.render(results))
-            print("\nThe actions were written to trigger_outbox in the same transaction as their drift run; delivering them (retraining, shadow evaluation) arrives with the triggers.")
+            print(triggers.text)
         }
+    }
+
+    static let demoSecret = "whsec_ZHJpZnQtd29ya2VyIGRlbW8gc2VjcmV0IQ=="
+
+    struct TriggerStory {
+        struct Row { var actionID: String; var state: String; var attempts: Int; var runID: String? }
+        var outbox: [Row] = []
+        var received = 0, verified = 0, runs = 0
+        var evaluations: [ShadowEvalTasks.Stored] = []
+        var text = ""
+    }
+
+    /// Part 1b: the shadow traffic arrives, the dispatcher delivers the fired actions to the local receiver, runs the
+    /// shadow evaluations they enqueue and delivers what those fire; then a bad candidate is judged on the same hours.
+    private func deliver(client: PostgresClient, monitors: [MonitorConfig], monitor: MonitorConfig, receiver: WebhookReceiver,
+                         results: [Backfill.WindowResult]) async throws -> TriggerStory {
+        var story = TriggerStory()
+        var out = ""
+        let file = "\(data)/shadow/shadow-traffic.jsonl.gz"
+        let contents: Data
+        do { contents = try TabularFile.contents(file) } catch let e as TableError {
+            Terminal.fail(e.description)
+            throw ExitStatus.badInput
+        }
+        let capture = ServingCapture(monitors: monitors)
+        var events: [CaptureEvent] = []
+        for line in contents.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+            events += try capture.events(from: try CaptureLineDecoder.decode(Data(line), format: .kserve), model: monitor.model).events
+        }
+        try await CaptureWriter(client: client).write(events)
+        out += "\n== shadow traffic: \(events.count) captured events of the champion (v3) and two candidates in shadow (v4, v5), \(file)\n"
+        out += "== dispatching the outbox to the pipeline receiver at http://127.0.0.1:\(receiver.port)/hooks (Standard Webhooks signatures)\n"
+        var options = TriggerDispatcher.Options()
+        options.crashAfterSend = nil
+        let steps = TriggerSteps(client: client, monitors: monitors, options: options)
+        var counters = try await steps.run(wait: 10)
+        // the bad candidate, judged on the same two hours as the first evaluation
+        if case .shadowEval(var config)? = monitor.actions["shadow_eval"], let first = results.first(where: { !$0.firedActions.isEmpty }) {
+            config.challenger = "v5"
+            let period = config.period?.seconds ?? monitor.schedule.length.seconds
+            _ = try await ShadowEvalTasks(client: client, monitors: monitors).evaluate(monitor: monitor, config: config,
+                                                                                       from: first.window.end.addingTimeInterval(-period), to: first.window.end)
+            let more = try await steps.run(wait: 10)
+            counters.delivered += more.delivered
+            counters.dead += more.dead
+        }
+        let (rows, evaluations) = try await client.withConnection { c in
+            (try c.query("SELECT action_id, state, attempts, external_run_id FROM trigger_outbox ORDER BY id", name: "demo.outbox").map {
+                TriggerStory.Row(actionID: try $0.string("action_id"), state: try $0.string("state"), attempts: try $0.int("attempts"),
+                                 runID: try $0.optionalString("external_run_id"))
+            },
+             try c.query("SELECT challenger, window_start, window_end FROM shadow_evaluations ORDER BY window_start, challenger", name: "demo.shadow").map {
+                 (try $0.string("challenger"), try $0.date("window_start"), try $0.date("window_end"))
+             })
+        }
+        story.outbox = rows
+        for (challenger, from, to) in evaluations {
+            if let e = try await client.withConnection({ c in try ShadowEvalTasks.existing(c, monitor: monitor.name, challenger: challenger, from: from, to: to) }) {
+                story.evaluations.append(e)
+            }
+        }
+        out += "\naction id".padding(toLength: 79, withPad: " ", startingAt: 0) + "  state      attempts  run started\n"
+        for r in rows {
+            out += "\(r.actionID.padding(toLength: 78, withPad: " ", startingAt: 0))  \(r.state.padding(toLength: 9, withPad: " ", startingAt: 0))  \(String(format: "%8d", r.attempts))  \(r.runID ?? "–")\n"
+        }
+        let deliveries = receiver.deliveries
+        story.received = deliveries.count
+        story.verified = deliveries.filter(\.verified).count
+        story.runs = receiver.runCount
+        out += "\nreceiver: \(deliveries.count) requests, \(story.verified) with a valid signature, \(receiver.runCount) runs started (one per action id)\n"
+        for e in story.evaluations { out += "\n" + ShadowReport.render(e, showStored: false) }
+        out += "\n\(counters.delivered) actions delivered, \(counters.dead) dead. Each was written to trigger_outbox in the same transaction as the drift run (or shadow evaluation) that fired it."
+        story.text = out
+        return story
     }
 }

@@ -6,7 +6,7 @@ struct DriftWorker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drift-worker",
         abstract: "Measure data and prediction drift of served models against a reference.",
-        subcommands: [DemoCommand.self, CompareCommand.self, ProfileCommand.self, ValidateConfigCommand.self, IngestCommand.self, RunOnceCommand.self, ServeCommand.self, BackfillCommand.self, ReportCommand.self, IngestServerCommand.self, MigrateCommand.self, LocalPostgresCommand.self, VersionCommand.self])
+        subcommands: [DemoCommand.self, CompareCommand.self, ProfileCommand.self, ValidateConfigCommand.self, IngestCommand.self, RunOnceCommand.self, ServeCommand.self, BackfillCommand.self, DispatchCommand.self, TriggerCommand.self, ShadowEvalCommand.self, ReportCommand.self, IngestServerCommand.self, MigrateCommand.self, LocalPostgresCommand.self, VersionCommand.self])
 }
 
 /// Exit codes shared by every command.

@@ -30,6 +30,25 @@ struct SchedulerService: Service {
     }
 }
 
+/// Delivers the outbox every few seconds (jittered) as long as the service runs; an action in flight finishes
+/// or stays claimed until its claim expires, when another dispatcher resends it with the same id.
+struct DispatcherService: Service {
+    let dispatcher: TriggerDispatcher
+    let interval: Double
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await dispatcher.dispatchDue() } catch {
+                    logger.warning("dispatcher pass failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .milliseconds(Int64(interval * 1000 * Double.random(in: 0.8...1.2))))
+            }
+        }
+    }
+}
+
 /// The queue workers. On graceful shutdown they stop fetching; a check in flight finishes (its
 /// transaction commits or rolls back) and its task is completed, released or left to the rescuer.
 struct ConsumerService: Service {
@@ -52,6 +71,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds to drain on SIGTERM before cancelling.") var grace: Double = 25
     @Option(help: "Address for /healthz, /readyz and /metrics.") var httpHost = "0.0.0.0"
     @Option(help: "Port for /healthz, /readyz and /metrics (0: any free port, logged).") var httpPort = 8080
+    @Option(help: "Seconds between dispatcher passes over the trigger outbox.") var dispatchInterval: Double = 5
+    @OptionGroup var dispatch: DispatchOptions
     @OptionGroup var ingest: IngestServerOptions
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
@@ -82,10 +103,15 @@ struct ServeCommand: AsyncParsableCommand {
         let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look)
         var options = QueueConsumer.Options()
         options.concurrency = max(1, concurrency)
-        options.kinds = [DriftTasks.kind]
-        let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in try await tasks.handle(task) }
+        options.kinds = [DriftTasks.kind, ShadowEvalTasks.kind]
+        let shadow = ShadowEvalTasks(client: client, monitors: monitors, logger: logger)
+        let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in
+            task.kind == ShadowEvalTasks.kind ? try await shadow.handle(task) : try await tasks.handle(task)
+        }
+        let dispatcher = TriggerDispatcher(client: client, monitors: monitors, options: dispatch.options(), logger: logger)
         var config = ServiceGroupConfiguration(
             services: [.init(service: SchedulerService(tasks: tasks, interval: tick, liveness: liveness, logger: logger)),
+                       .init(service: DispatcherService(dispatcher: dispatcher, interval: dispatchInterval, logger: logger)),
                        .init(service: ConsumerService(consumer: consumer)),
                        // shut down in reverse order: HTTP stops accepting and answers what it holds, then the
                        // capture buffer commits the rest, then the workers drain

@@ -260,6 +260,8 @@ struct RunOnceCommand: AsyncParsableCommand {
     @Option(help: "How far back to look for unchecked windows (ISO 8601).") var lookback = "P1D"
     @Option(help: "Concurrent checks.") var concurrency = 2
     @Option(help: "Pretend the time is this (ISO 8601), for testing schedules.") var now: String?
+    @Flag(help: "Only check windows; leave the outbox to a dispatcher elsewhere.") var noDispatch = false
+    @OptionGroup var dispatch: DispatchOptions
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
@@ -288,7 +290,15 @@ struct RunOnceCommand: AsyncParsableCommand {
                 return (n, await consumer.runUntilIdle())
             }
             print("run-once: enqueued \(enqueued) window(s); completed \(counters.completed) task(s), \(counters.failed) will retry, \(counters.discarded) discarded")
-            if counters.discarded > 0 { throw ExitStatus.failed }
+            var dead = 0
+            if !noDispatch {
+                let d = try await withDatabaseErrors {
+                    try await TriggerSteps(client: client, monitors: monitors, options: dispatch.options()).run(wait: 0)
+                }
+                dead = d.dead
+                print("run-once: actions \(d.delivered) delivered, \(d.retried) to retry, \(d.dead) dead")
+            }
+            if counters.discarded > 0 || dead > 0 { throw ExitStatus.failed }
         }
         await client.shutdown()
     }

@@ -154,9 +154,10 @@ public struct DriftCheck: Sendable {
                 ("run_id", .int(runID)),
             ]).rendered()
             try c.query("""
-                INSERT INTO trigger_outbox (action_id, monitor, run_id, action, payload) VALUES ($1, $2, $3, $4, $5::jsonb)
+                INSERT INTO trigger_outbox (action_id, monitor, run_id, action, preset, payload) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
                 ON CONFLICT (action_id) DO NOTHING
-                """, [Self.actionID(monitor: monitor.name, window: window, action: action), monitor.name, runID, action, payload],
+                """, [Self.actionID(monitor: monitor.name, window: window, action: action), monitor.name, runID, action,
+                      monitor.actions[action]?.preset ?? "webhook", payload],
                         name: "check.outbox")
         }
         return Outcome(runID: Int64(runID), status: insufficient ? "insufficient_data" : "completed", drifted: result?.drifted,

@@ -56,6 +56,8 @@ public struct MonitorConfig: Sendable, Equatable {
     public var policy: DriftPolicy
     /// How the serving-path capture treats this monitor's model.
     public var capture: CaptureOptions = CaptureOptions()
+    /// The actions the policy (and shadow evaluations) can fire, by name.
+    public var actions: [String: MonitorAction] = [:]
 }
 
 /// `capture:` of a monitor: ingest-side sampling and the rules that give captured events their role.

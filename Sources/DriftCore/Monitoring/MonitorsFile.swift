@@ -4,7 +4,7 @@ import Foundation
 import Yams
 
 /// Loads `monitors.yaml`. `${VAR}` anywhere in the file is replaced by the environment variable
-/// (for secrets); every problem is reported with its line and column, not only the first.
+/// (for secrets), `${VAR:-default}` by the default when it is unset or empty; every problem is reported with its line and column, not only the first.
 public enum MonitorsFile {
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [MonitorConfig] {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -79,9 +79,15 @@ struct Reader {
             while let start = rest.range(of: "${") {
                 built += rest[..<start.lowerBound]
                 guard let end = rest[start.upperBound...].firstIndex(of: "}") else { built += rest[start.lowerBound...]; rest = ""; break }
-                let name = String(rest[start.upperBound..<end])
-                if let value = environment[name] {
+                // ${NAME} or ${NAME:-default} (the default when NAME is unset or empty)
+                let spec = String(rest[start.upperBound..<end])
+                let parts = spec.components(separatedBy: ":-")
+                let name = parts[0]
+                let fallback = parts.count > 1 ? parts.dropFirst().joined(separator: ":-") : nil
+                if let value = environment[name], !(value.isEmpty && fallback != nil) {
                     built += value
+                } else if let fallback {
+                    built += fallback
                 } else {
                     let column = rawLine.distance(from: rawLine.startIndex, to: start.lowerBound) + 1
                     issues.append(ConfigIssue(file: file, line: line, column: column, message: "environment variable \(name) is not set"))
@@ -156,7 +162,8 @@ struct Reader {
     mutating func monitor(_ node: Node) -> MonitorConfig? {
         guard case .mapping = node else { issue(at: node.mark, "each monitor must be a mapping"); return nil }
         unknownKeys(node, allowed: ["name", "model", "namespace", "versions", "roles", "window", "alignment", "lateness",
-                                    "sample_size", "min_sample", "features", "reference", "statistics", "overrides", "dataset", "policy", "capture"],
+                                    "sample_size", "min_sample", "features", "reference", "statistics", "overrides", "dataset", "policy", "capture",
+                                    "actions"],
                     in: "a monitor")
         let before = issues.count
         let name = string(node, "name")
@@ -197,8 +204,12 @@ struct Reader {
             unknownKeys(p, allowed: ["consecutive", "cooldown", "actions"], in: "policy")
             policy.consecutive = int(p, "consecutive", default: 2, range: 1...1000)
             if let c = duration(p, "cooldown", default: "P1D") { policy.cooldown = c }
-            policy.actions = strings(p, "actions", default: policy.actions)
+            policy.actions = strings(p, "actions", default: [])
+        } else {
+            policy.actions = []
         }
+        let actions = node["actions"].map { actionDefinitions($0, features: features) } ?? [:]
+        checkActionNames(policy.actions, defined: actions, at: node["policy"]?["actions"]?.mark ?? node["policy"]?.mark, what: "policy action")
         var capture = CaptureOptions()
         if let c = node["capture"] {
             unknownKeys(c, allowed: ["keep", "max_events_per_second", "roles"], in: "capture")
@@ -225,6 +236,7 @@ struct Reader {
                                    sampleSize: sampleSize, minSample: minSample, features: features, reference: reference,
                                    settings: settings, overrides: overrides, policy: policy)
         config.capture = capture
+        config.actions = actions
         return config
     }
 

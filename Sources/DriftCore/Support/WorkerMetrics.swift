@@ -20,6 +20,13 @@ public enum WorkerMetrics {
     /// `drift_capture_dropped_total{model, reason}`: events left out on purpose, reason ∈ sampled (capture.keep,
     /// max_events_per_second) | duplicate (a re-sent record already committed).
     public static let captureDropped = "drift_capture_dropped_total"
+    /// `drift_trigger_deliveries_total{action, result}`: delivery attempts of outbox actions, result ∈ delivered |
+    /// retry | dead.
+    public static let triggerDeliveries = "drift_trigger_deliveries_total"
+    /// `drift_trigger_delivery_seconds{action}`: time of each delivery attempt's HTTP exchange.
+    public static let triggerDeliverySeconds = "drift_trigger_delivery_seconds"
+    /// `drift_shadow_evaluations_total{monitor, verdict}`: shadow evaluations stored, verdict ∈ promote | hold | reject.
+    public static let shadowEvaluations = "drift_shadow_evaluations_total"
 
     /// Records a written check and the actions it fired (a check that wrote nothing — already done — is not counted).
     public static func recordCheck(monitor: String, outcome: DriftCheck.Outcome) {
@@ -71,5 +78,14 @@ public enum WorkerMetrics {
     public static func recordCaptureDropped(model: String, sampled: Int, duplicates: Int) {
         if sampled > 0 { Counter(label: captureDropped, dimensions: [("model", model), ("reason", "sampled")]).increment(by: sampled) }
         if duplicates > 0 { Counter(label: captureDropped, dimensions: [("model", model), ("reason", "duplicate")]).increment(by: duplicates) }
+    }
+
+    public static func recordDelivery(action: String, result: String, seconds: Double) {
+        Counter(label: triggerDeliveries, dimensions: [("action", action), ("result", result)]).increment()
+        if seconds > 0 { Timer(label: triggerDeliverySeconds, dimensions: [("action", action)]).recordNanoseconds(Int64(seconds * 1e9)) }
+    }
+
+    public static func recordShadowEvaluation(monitor: String, verdict: String) {
+        Counter(label: shadowEvaluations, dimensions: [("monitor", monitor), ("verdict", verdict)]).increment()
     }
 }

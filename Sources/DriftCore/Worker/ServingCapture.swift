@@ -148,7 +148,9 @@ public struct ServingCapture: Sendable {
         let name = explicit ?? record.service.flatMap { modelByService[$0] } ?? record.model
         guard let name, let monitor = monitorsByModel[name], let plan = plans[name] else { throw UnknownModel(model: name, configured: models) }
         let options = monitor.capture
-        let key = "\(name)|\(record.kind.rawValue)|\(record.pairingID)|\(record.source.rawValue)"
+        // the serving service and model version are part of the identity: a champion and its shadow log the
+        // same request id, and both events must be kept
+        let key = "\(name)|\(record.service ?? "")|\(record.modelVersion ?? "")|\(record.kind.rawValue)|\(record.pairingID)|\(record.source.rawValue)"
         if state.contains(key) { return Result(model: name, events: [], duplicate: true, format: record.formatLabel) }
         let batch = max(record.inputs.count, record.outputs.count)
         if options.keep < 1, Double(StableHash.fnv1a(record.pairingID) % 1_000_000) / 1_000_000 >= options.keep {

@@ -1,0 +1,230 @@
+import DriftTriggers
+import Foundation
+import Yams
+
+/// `actions:` of a monitor: each name maps to a preset and its settings (README, *Triggers*).
+extension Reader {
+    static let commonActionKeys: Set<String> = ["preset", "auth", "secrets", "hub_secret", "timeout", "connect_timeout", "ca_bundle",
+                                                "client_cert", "client_key", "max_attempts", "backoff", "backoff_cap"]
+    static let presetKeys: [String: Set<String>] = [
+        "webhook": ["url", "method", "headers", "body", "run_id_field"],
+        "github_workflow_dispatch": ["repository", "workflow", "ref", "inputs", "api_url"],
+        "azure_devops_pipeline": ["organization", "project", "pipeline_id", "ref", "parameters", "base_url"],
+        "azureml_batch_endpoint": ["endpoint", "inputs"],
+        "azureml_job": ["subscription", "resource_group", "workspace", "job", "api_version", "management_url"],
+        "argo_workflow_template": ["server", "namespace", "template", "parameters"],
+        "kubeflow_run": ["host", "pipeline_id", "pipeline_version_id", "experiment_id", "parameters"],
+        "kubernetes_job": ["api_server", "namespace", "job"],
+    ]
+    static let shadowKeys: Set<String> = ["preset", "challenger", "period", "output", "tolerance", "class_threshold", "min_pairs", "min_agreement",
+                                          "max_output_psi", "max_latency_regression", "max_error_rate", "on_promote", "on_reject"]
+    /// Variables a shadow evaluation adds for the actions it fires.
+    static let shadowVariables = ["challenger", "champion", "verdict", "shadow_evaluation_id"]
+
+    mutating func actionDefinitions(_ node: Node, features: [MonitorConfig.Feature]) -> [String: MonitorAction] {
+        guard case .mapping(let m) = node else { issue(at: node.mark, "`actions` must map action names to their settings"); return [:] }
+        var out: [String: MonitorAction] = [:]
+        for (k, v) in m {
+            guard let name = k.string, !name.isEmpty else { issue(at: k.mark, "an action name must be a non-empty string"); continue }
+            guard case .mapping = v else { issue(at: v.mark, "action '\(name)' must be a mapping with a `preset`"); continue }
+            guard let preset = string(v, "preset") else { continue }
+            if preset == ShadowEvalConfig.preset {
+                if let s = shadowEval(v, name: name, features: features) { out[name] = .shadowEval(s) }
+            } else if Self.presetKeys[preset] != nil {
+                if let t = trigger(v, name: name, preset: preset) { out[name] = .trigger(t) }
+            } else {
+                issue(at: v["preset"]?.mark, "action '\(name)': unknown preset '\(preset)' (expected one of: \((TriggerTarget.presets + [ShadowEvalConfig.preset]).joined(separator: ", ")))")
+            }
+        }
+        // shadow evaluations may only fire defined triggers (not another evaluation)
+        for (name, action) in out {
+            guard case .shadowEval(let s) = action else { continue }
+            for fired in s.onPromote + s.onReject {
+                guard let target = out[fired] else {
+                    issue(at: m.first { $0.key.string == name }?.value.mark, "action '\(name)' fires '\(fired)', which is not defined under `actions:`")
+                    continue
+                }
+                if case .shadowEval = target { issue(at: m.first { $0.key.string == name }?.value.mark, "action '\(name)' cannot fire another shadow evaluation ('\(fired)')") }
+            }
+        }
+        return out
+    }
+
+    mutating func checkActionNames(_ names: [String], defined: [String: MonitorAction], at mark: Mark?, what: String) {
+        for n in names where defined[n] == nil {
+            issue(at: mark, "\(what) '\(n)' is not defined under `actions:`\(defined.isEmpty ? "" : " (defined: \(defined.keys.sorted().joined(separator: ", ")))")")
+        }
+    }
+
+    mutating func shadowEval(_ v: Node, name: String, features: [MonitorConfig.Feature]) -> ShadowEvalConfig? {
+        unknownKeys(v, allowed: Self.shadowKeys, in: "shadow_eval action '\(name)'")
+        let before = issues.count
+        var s = ShadowEvalConfig(challenger: string(v, "challenger", required: false), period: v["period"] == nil ? nil : duration(v, "period", default: nil),
+                                 output: string(v, "output", required: false))
+        let outputs = features.filter { if case .output = $0.source { return true } else { return false } }
+        if let o = s.output {
+            if !outputs.contains(where: { $0.name == o }) { issue(at: v["output"]?.mark, "action '\(name)': `output` '\(o)' is not an output feature of this monitor (outputs: \(outputs.map(\.name).joined(separator: ", ")))") }
+        } else if outputs.isEmpty {
+            issue(at: v.mark, "action '\(name)': a shadow evaluation compares an output, and this monitor has no feature with `source: output`")
+        }
+        s.tolerance = double(v, "tolerance", default: s.tolerance, range: 0...1e12)
+        if v["class_threshold"] != nil { s.classThreshold = double(v, "class_threshold", default: 0.5, range: -1e12...1e12) }
+        s.thresholds.minPairs = int(v, "min_pairs", default: s.thresholds.minPairs, range: 1...100_000_000)
+        s.thresholds.minAgreement = double(v, "min_agreement", default: s.thresholds.minAgreement, range: 0...1)
+        s.thresholds.maxOutputPSI = double(v, "max_output_psi", default: s.thresholds.maxOutputPSI, range: 0...100)
+        s.thresholds.maxLatencyRegression = double(v, "max_latency_regression", default: s.thresholds.maxLatencyRegression, range: 0...1000)
+        s.thresholds.maxErrorRate = double(v, "max_error_rate", default: s.thresholds.maxErrorRate, range: 0...1)
+        s.onPromote = strings(v, "on_promote", default: [])
+        s.onReject = strings(v, "on_reject", default: [])
+        return issues.count == before ? s : nil
+    }
+
+    mutating func trigger(_ v: Node, name: String, preset: String) -> TriggerAction? {
+        unknownKeys(v, allowed: Self.commonActionKeys.union(Self.presetKeys[preset]!), in: "\(preset) action '\(name)'")
+        let before = issues.count
+        let known = TriggerContext.names + Self.shadowVariables
+        func checkVariables(_ text: String?, _ key: String) {
+            guard let text else { return }
+            for n in JSONTemplate.placeholders(in: text) where !known.contains(n) {
+                issue(at: v[key]?.mark, "action '\(name)': unknown template variable {{\(n)}} in `\(key)` (known: \(known.map { "{{\($0)}}" }.joined(separator: ", ")))")
+            }
+        }
+        func template(_ key: String) -> JSONTemplate? {
+            guard let n = v[key] else { return nil }
+            let t = Self.json(n)
+            for variable in t.variables where !known.contains(variable) {
+                issue(at: n.mark, "action '\(name)': unknown template variable {{\(variable)}} in `\(key)` (known: \(known.map { "{{\($0)}}" }.joined(separator: ", ")))")
+            }
+            return t
+        }
+        func pairs(_ key: String) -> [(String, String)] {
+            guard let n = v[key] else { return [] }
+            guard case .mapping(let m) = n else { issue(at: n.mark, "`\(key)` must be a mapping of names to values"); return [] }
+            let out = m.map { ($0.key.string ?? "", $0.value.string ?? "") }
+            for (_, value) in out { checkVariables(value, key) }
+            return out
+        }
+        func required(_ key: String) -> String? {
+            let s = string(v, key)
+            checkVariables(s, key)
+            return s
+        }
+        let target: TriggerTarget?
+        switch preset {
+        case "webhook":
+            let url = required("url")
+            if let u = url, !(u.hasPrefix("http://") || u.hasPrefix("https://")) { issue(at: v["url"]?.mark, "action '\(name)': `url` must start with http:// or https://") }
+            let method = (string(v, "method", required: false) ?? "POST").uppercased()
+            if !["POST", "PUT", "PATCH", "GET"].contains(method) { issue(at: v["method"]?.mark, "action '\(name)': `method` must be POST, PUT, PATCH or GET") }
+            target = url.map { .webhook(url: $0, method: method, headers: pairs("headers"), body: template("body"), runIDField: string(v, "run_id_field", required: false)) }
+        case "github_workflow_dispatch":
+            let repo = required("repository"), workflow = required("workflow")
+            if let r = repo, r.split(separator: "/").count != 2 { issue(at: v["repository"]?.mark, "action '\(name)': `repository` must be owner/name") }
+            target = (repo != nil && workflow != nil) ? .githubWorkflowDispatch(repository: repo!, workflow: workflow!, ref: string(v, "ref", required: false) ?? "main",
+                                                                                inputs: pairs("inputs"), apiURL: string(v, "api_url", required: false) ?? "https://api.github.com") : nil
+        case "azure_devops_pipeline":
+            let org = required("organization"), project = required("project")
+            let id = int(v, "pipeline_id", default: 0, range: 1...Int.max)
+            if v["pipeline_id"] == nil { issue(at: v.mark, "action '\(name)': missing `pipeline_id`") }
+            target = (org != nil && project != nil) ? .azureDevOpsPipeline(organization: org!, project: project!, pipelineID: id,
+                                                                           ref: string(v, "ref", required: false) ?? "refs/heads/main", parameters: pairs("parameters"),
+                                                                           baseURL: string(v, "base_url", required: false) ?? "https://dev.azure.com") : nil
+        case "azureml_batch_endpoint":
+            let endpoint = required("endpoint")
+            target = endpoint.map { .azureMLBatchEndpoint(endpoint: $0, inputs: template("inputs") ?? .object([])) }
+        case "azureml_job":
+            let sub = required("subscription"), rg = required("resource_group"), ws = required("workspace")
+            let job = template("job")
+            if job == nil { issue(at: v.mark, "action '\(name)': missing `job` (the job's properties: jobType, command, environmentId, computeId, …)") }
+            target = (sub != nil && rg != nil && ws != nil && job != nil)
+                ? .azureMLJob(subscription: sub!, resourceGroup: rg!, workspace: ws!, job: job!, apiVersion: string(v, "api_version", required: false) ?? "2024-04-01",
+                              managementURL: string(v, "management_url", required: false) ?? "https://management.azure.com") : nil
+        case "argo_workflow_template":
+            let server = required("server"), ns = required("namespace"), t = required("template")
+            target = (server != nil && ns != nil && t != nil) ? .argoWorkflowTemplate(server: server!, namespace: ns!, template: t!, parameters: pairs("parameters")) : nil
+        case "kubeflow_run":
+            let host = required("host"), pipeline = required("pipeline_id")
+            target = (host != nil && pipeline != nil) ? .kubeflowRun(host: host!, pipelineID: pipeline!, pipelineVersionID: string(v, "pipeline_version_id", required: false),
+                                                                     experimentID: string(v, "experiment_id", required: false), parameters: pairs("parameters")) : nil
+        case "kubernetes_job":
+            let job = template("job")
+            if job == nil { issue(at: v.mark, "action '\(name)': missing `job` (a Job manifest; metadata.name is set from the action id)") }
+            if let job, case .object = job {} else if job != nil { issue(at: v["job"]?.mark, "action '\(name)': `job` must be a Job manifest (a mapping)") }
+            let ns = string(v, "namespace", required: false) ?? KubernetesServiceAccount.namespace ?? "default"
+            target = job.map { .kubernetesJob(apiServer: string(v, "api_server", required: false) ?? KubernetesServiceAccount.apiServer(), namespace: ns, job: $0) }
+        default: target = nil
+        }
+        let credential = v["auth"].map { auth($0, name: name, scope: target?.azureScope) } ?? Self.defaultCredential(preset: preset, scope: target?.azureScope)
+        var secrets: [StandardWebhooks.Secret] = []
+        for s in strings(v, "secrets", default: []) {
+            do { secrets.append(try StandardWebhooks.Secret(s)) } catch { issue(at: v["secrets"]?.mark, "action '\(name)': \(error)") }
+        }
+        var http = HTTPClient.Options()
+        http.timeout = double(v, "timeout", default: 30, range: 0.1...3600)
+        http.connectTimeout = double(v, "connect_timeout", default: 5, range: 0.1...600)
+        http.caBundle = string(v, "ca_bundle", required: false)
+        http.clientCertificate = string(v, "client_cert", required: false)
+        http.clientKey = string(v, "client_key", required: false)
+        let policy = DeliveryPolicy(maxAttempts: int(v, "max_attempts", default: 8, range: 1...100),
+                                    baseSeconds: double(v, "backoff", default: 2, range: 0...3600),
+                                    capSeconds: double(v, "backoff_cap", default: 600, range: 0...86_400))
+        guard issues.count == before, let target, let credential else { return nil }
+        return TriggerAction(name: name, target: target, credential: credential, signingSecrets: secrets,
+                             hubSecret: string(v, "hub_secret", required: false), http: http, policy: policy)
+    }
+
+    static func defaultCredential(preset: String, scope: String?) -> Credential {
+        switch preset {
+        case "kubernetes_job", "argo_workflow_template": .kubernetesServiceAccount()
+        case "azureml_job", "azureml_batch_endpoint": .azureWorkloadIdentity(scope: scope!)
+        default: .none
+        }
+    }
+
+    mutating func auth(_ n: Node, name: String, scope: String?) -> Credential? {
+        guard case .mapping = n else { issue(at: n.mark, "action '\(name)': `auth` must be a mapping with a `type`"); return nil }
+        unknownKeys(n, allowed: ["type", "env", "file", "header", "scheme", "username", "password_env", "password_file", "token_file", "scope"], in: "auth of action '\(name)'")
+        let type = string(n, "type") ?? ""
+        func source(_ envKey: String, _ fileKey: String) -> SecretSource? {
+            if let e = string(n, envKey, required: false) { return .env(e) }
+            if let f = string(n, fileKey, required: false) { return .file(f) }
+            issue(at: n.mark, "action '\(name)': auth type \(type) needs `\(envKey)` (an environment variable) or `\(fileKey)` (a file re-read on every use)")
+            return nil
+        }
+        switch type {
+        case "none": return Credential.none
+        case "token", "bearer":
+            return source("env", "file").map { .token(source: $0, header: string(n, "header", required: false) ?? "Authorization",
+                                                      scheme: n["scheme"]?.string ?? "Bearer") }
+        case "basic":
+            return source("password_env", "password_file").map { .basic(username: n["username"]?.string ?? "", password: $0) }
+        case "kubernetes_service_account":
+            return .kubernetesServiceAccount(tokenFile: string(n, "token_file", required: false) ?? KubernetesServiceAccount.tokenFile)
+        case "azure_workload_identity":
+            guard let s = string(n, "scope", required: false) ?? scope else {
+                issue(at: n.mark, "action '\(name)': azure_workload_identity needs a `scope` for this preset (e.g. https://management.azure.com/.default)")
+                return nil
+            }
+            return .azureWorkloadIdentity(scope: s)
+        default:
+            issue(at: n["type"]?.mark ?? n.mark, "action '\(name)': auth `type` must be none, token, basic, kubernetes_service_account or azure_workload_identity")
+            return nil
+        }
+    }
+
+    /// A YAML node as a JSON template: plain scalars typed as YAML 1.2 core (null, booleans, numbers), quoted ones strings.
+    static func json(_ n: Node) -> JSONTemplate {
+        switch n {
+        case .mapping(let m): return .object(m.map { ($0.key.string ?? "", json($0.value)) })
+        case .sequence(let s): return .array(s.map(json))
+        case .scalar(let s):
+            guard s.style == .plain else { return .string(s.string) }
+            if ["null", "~", ""].contains(s.string) { return .null }
+            if let b = n.bool, ["true", "false", "True", "False", "TRUE", "FALSE"].contains(s.string) { return .bool(b) }
+            if let i = n.int { return .number(Double(i)) }
+            if let d = n.float, s.string.first.map({ $0.isNumber || $0 == "-" || $0 == "." }) == true { return .number(d) }
+            return .string(s.string)
+        case .alias: return .null
+        }
+    }
+}

@@ -1,0 +1,271 @@
+import DriftStore
+import DriftTriggers
+import Foundation
+import Logging
+
+/// Delivers the actions in `trigger_outbox`, exactly once in effect.
+///
+/// A dispatcher claims due rows with `FOR UPDATE SKIP LOCKED` (state `pending` and due, or `sending` whose claim
+/// expired — its dispatcher died), marking them `sending` with a claim deadline and counting the attempt; sends
+/// each outside any transaction; then records the attempt in the row's `history` and moves it to `delivered`,
+/// back to `pending` with the next attempt time, or to `dead`. A crash between sending and recording leaves the
+/// row `sending`; when the claim expires another dispatcher resends it with the same action id (`Idempotency-Key`,
+/// `webhook-id`, resource name) after asking the target whether the run exists — the target sees one run.
+///
+/// `shadow_eval` rows are not sent anywhere: the dispatcher enqueues a `shadow_eval` task (unique key from the
+/// action id) and marks the row delivered in the same transaction.
+public struct TriggerDispatcher: Sendable {
+    public struct Options: Sendable {
+        /// Who claims (host and pid by default), recorded in `claimed_by`.
+        public var owner = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        /// Seconds a claim holds before another dispatcher may resend; longer than any attempt's timeout.
+        public var claimSeconds: Double = 300
+        /// Rows claimed at a time.
+        public var batch = 16
+        /// Where to write each fired run's HTML report (`{{report_path}}`); nil: no report, the variable is empty.
+        public var reportDirectory: String?
+        /// Test hook: kill the process (SIGKILL) after this action's request was answered, before recording it.
+        public var crashAfterSend: String? = ProcessInfo.processInfo.environment["DRIFT_TEST_CRASH_AFTER_SEND"]
+        public init() {}
+    }
+
+    /// What one pass did.
+    public struct Counters: Sendable, Equatable {
+        public var delivered = 0
+        public var retried = 0
+        public var dead = 0
+        public init() {}
+        public var attempts: Int { delivered + retried + dead }
+    }
+
+    public let client: PostgresClient
+    public let monitors: [MonitorConfig]
+    public let options: Options
+    public let sender: TriggerSender
+    public let logger: Logger
+
+    public init(client: PostgresClient, monitors: [MonitorConfig], options: Options = Options(), sender: TriggerSender = TriggerSender(),
+                logger: Logger = Logger(label: "drift-worker")) {
+        self.client = client
+        self.monitors = monitors
+        self.options = options
+        self.sender = sender
+        self.logger = logger
+    }
+
+    struct Claimed: Sendable {
+        var id: Int
+        var actionID: String
+        var monitor: String
+        var action: String
+        var preset: String
+        var payload: String
+        var attempt: Int
+    }
+
+    /// Claims and delivers what is due now, batch after batch, until nothing is due.
+    @discardableResult
+    public func dispatchDue() async throws -> Counters {
+        var total = Counters()
+        while true {
+            let claimed = try await claim()
+            if claimed.isEmpty { return total }
+            for row in claimed {
+                switch try await deliver(row) {
+                case .delivered: total.delivered += 1
+                case .retry: total.retried += 1
+                case .dead: total.dead += 1
+                }
+            }
+        }
+    }
+
+    /// Dispatches until nothing is pending within `wait` seconds (retries due sooner are waited for), then returns.
+    public func runUntilIdle(wait: Double) async throws -> Counters {
+        var total = Counters()
+        let deadline = Date().addingTimeInterval(wait)
+        while true {
+            let c = try await dispatchDue()
+            total.delivered += c.delivered
+            total.retried += c.retried
+            total.dead += c.dead
+            guard let next = try await nextAttempt(), next <= deadline else { return total }
+            let pause = max(0.05, next.timeIntervalSinceNow)
+            try await Task.sleep(for: .milliseconds(Int64(min(pause, 5) * 1000)))
+        }
+    }
+
+    /// When the next pending row (or expired claim) is due.
+    public func nextAttempt() async throws -> Date? {
+        try await client.withConnection { c in
+            try c.query("""
+                SELECT min(t) AS next FROM (
+                    SELECT min(next_attempt_at) AS t FROM trigger_outbox WHERE state = 'pending'
+                    UNION ALL SELECT min(claim_expires_at) FROM trigger_outbox WHERE state = 'sending') s
+                """, name: "dispatch.next").first.flatMap { try $0.optionalDate("next") }
+        }
+    }
+
+    func claim() async throws -> [Claimed] {
+        let owner = options.owner, seconds = options.claimSeconds, batch = options.batch
+        return try await client.withConnection { c in
+            try c.query("""
+                UPDATE trigger_outbox o
+                   SET state = 'sending', claimed_by = $1, claim_expires_at = now() + make_interval(secs => $2), attempts = o.attempts + 1
+                  FROM (SELECT id FROM trigger_outbox
+                         WHERE (state = 'pending' AND next_attempt_at <= now()) OR (state = 'sending' AND claim_expires_at < now())
+                         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) due
+                 WHERE o.id = due.id
+                RETURNING o.id, o.action_id, o.monitor, o.action, o.preset, o.payload::text AS payload, o.attempts
+                """, [owner, seconds, batch], name: "dispatch.claim").map { r in
+                Claimed(id: try r.int("id"), actionID: try r.string("action_id"), monitor: try r.string("monitor"), action: try r.string("action"),
+                        preset: try r.string("preset"), payload: try r.string("payload"), attempt: try r.int("attempts"))
+            }.sorted { $0.id < $1.id }
+        }
+    }
+
+    enum Result { case delivered, retry, dead }
+
+    func deliver(_ row: Claimed) async throws -> Result {
+        guard let monitor = monitors.first(where: { $0.name == row.monitor }), let action = monitor.actions[row.action] else {
+            let reason = "monitor '\(row.monitor)' no longer defines action '\(row.action)' in its configuration"
+            try await record(row, state: "dead", after: 0, status: nil, runID: nil, history: historyEntry(row, outcome: "dead", note: reason))
+            logger.error("trigger dead", metadata: meta(row, ["reason": "\(reason)"]))
+            WorkerMetrics.recordDelivery(action: row.action, result: "dead", seconds: 0)
+            return .dead
+        }
+        let context = try await self.context(row, monitor: monitor)
+        switch action {
+        case .shadowEval(let config): return try await enqueueShadowEvaluation(row, monitor: monitor, config: config, context: context)
+        case .trigger(let trigger):
+            let sender = self.sender
+            let attempt = await Self.offPool { sender.attempt(trigger, context, attempt: row.attempt) }
+            if let crash = options.crashAfterSend, crash == row.action || crash == "1" {
+                logger.critical("test hook: killed after sending, before recording", metadata: meta(row, [:]))
+                kill(getpid(), SIGKILL)
+            }
+            let entry = Self.history(attempt)
+            let result: Result, state: String, after: Double
+            switch attempt.outcome {
+            case .delivered: (result, state, after) = (.delivered, "delivered", 0)
+            case .retry(let seconds, _): (result, state, after) = (.retry, "pending", seconds)
+            case .dead: (result, state, after) = (.dead, "dead", 0)
+            }
+            try await record(row, state: state, after: after, status: attempt.status, runID: attempt.externalRunID, history: entry)
+            WorkerMetrics.recordDelivery(action: row.action, result: attempt.outcomeName, seconds: attempt.seconds)
+            var m = meta(row, ["preset": "\(trigger.target.preset)", "method": "\(attempt.method)", "url": "\(attempt.url)",
+                               "status": "\(attempt.status.map(String.init) ?? "")", "seconds": "\(attempt.seconds)"])
+            if let id = attempt.externalRunID { m["external_run_id"] = "\(id)" }
+            switch attempt.outcome {
+            case .delivered(let note): logger.info("trigger delivered", metadata: m.merging(["note": "\(note)"]) { $1 })
+            case let .retry(seconds, reason):
+                logger.warning("trigger attempt failed; will retry", metadata: m.merging(["reason": "\(reason)", "retry_in_seconds": "\(seconds)"]) { $1 })
+            case .dead(let reason): logger.error("trigger dead", metadata: m.merging(["reason": "\(reason)"]) { $1 })
+            }
+            return result
+        }
+    }
+
+    /// The template variables of a row: its payload, plus the report path when reports are written.
+    func context(_ row: Claimed, monitor: MonitorConfig) async throws -> TriggerContext {
+        let json = JSONTemplate.parse(Data(row.payload.utf8)) ?? .object([])
+        func text(_ k: String) -> String { json.value(at: k)?.scalarText ?? "" }
+        var features: [String] = []
+        if case .array(let items)? = json.value(at: "drifted_features") { features = items.compactMap(\.scalarText) }
+        var extra: [String: String] = [:]
+        for k in Reader.shadowVariables { if let v = json.value(at: k)?.scalarText { extra[k] = v } }
+        var context = TriggerContext(actionID: row.actionID, action: row.action, monitor: row.monitor, model: text("model").isEmpty ? monitor.model : text("model"),
+                                     windowStart: text("window_start"), windowEnd: text("window_end"), driftedFeatures: features,
+                                     runID: json.value(at: "run_id")?.scalarText.flatMap { Int($0) }, extra: extra)
+        if let dir = options.reportDirectory, let start = PGTime.parse(context.windowStart) ?? ISO8601DateFormatter().date(from: context.windowStart) {
+            let path = "\(dir)/\(monitor.name)/\(PGTimeText.iso(start)).html"
+            do {
+                let report = try await client.withConnection { c in try DriftReport.stored(c, monitor: monitor, windowStart: start, since: nil) }
+                try FileManager.default.createDirectory(atPath: "\(dir)/\(monitor.name)", withIntermediateDirectories: true)
+                try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: path))
+                context.reportPath = path
+            } catch {
+                logger.warning("could not write the drift report for a trigger", metadata: meta(row, ["path": "\(path)", "error": "\(error)"]))
+            }
+        }
+        return context
+    }
+
+    func enqueueShadowEvaluation(_ row: Claimed, monitor: MonitorConfig, config: ShadowEvalConfig, context: TriggerContext) async throws -> Result {
+        guard let end = PGTime.parse(context.windowEnd) ?? ISO8601DateFormatter().date(from: context.windowEnd) else {
+            let reason = "the outbox row has no window_end to evaluate up to"
+            try await record(row, state: "dead", after: 0, status: nil, runID: nil, history: historyEntry(row, outcome: "dead", note: reason))
+            WorkerMetrics.recordDelivery(action: row.action, result: "dead", seconds: 0)
+            return .dead
+        }
+        let period = config.period?.seconds ?? monitor.schedule.length.seconds
+        let args = ShadowEvalTasks.Args(monitor: monitor.name, action: row.action, challenger: config.challenger,
+                                        from: end.addingTimeInterval(-period), to: end, actionID: row.actionID)
+        let json = String(decoding: try DriftTasks.encoder.encode(args), as: UTF8.self)
+        let owner = options.owner
+        let taskID: Int64? = try await client.transaction { c in
+            let id = try TaskQueue(client: self.client).enqueue(.init(kind: ShadowEvalTasks.kind, uniqueKey: "\(ShadowEvalTasks.kind):\(row.actionID)",
+                                                                      args: json, maxAttempts: 5), on: c)
+            let entry = self.historyEntry(row, outcome: "delivered", note: "enqueued the shadow evaluation of \(PGTimeText.iso(args.from)) – \(PGTimeText.iso(end))"
+                                          + (id.map { " as task \($0)" } ?? " (already enqueued)"))
+            try Self.update(c, row, owner: owner, state: "delivered", after: 0, status: nil, runID: id.map { "task:\($0)" }, history: entry)
+            return id
+        }
+        WorkerMetrics.recordDelivery(action: row.action, result: "delivered", seconds: 0)
+        logger.info("shadow evaluation enqueued", metadata: meta(row, ["task.id": "\(taskID.map(String.init) ?? "existing")"]))
+        return .delivered
+    }
+
+    func record(_ row: Claimed, state: String, after: Double, status: Int?, runID: String?, history: String) async throws {
+        let owner = options.owner
+        let updated = try await client.withConnection { c in try Self.update(c, row, owner: owner, state: state, after: after, status: status, runID: runID, history: history) }
+        if !updated {
+            logger.warning("trigger claim was lost before the attempt was recorded (it expired and another dispatcher took the row)", metadata: meta(row, [:]))
+        }
+    }
+
+    @discardableResult
+    static func update(_ c: PGConnection, _ row: Claimed, owner: String, state: String, after: Double, status: Int?, runID: String?, history: String) throws -> Bool {
+        try !c.query("""
+            UPDATE trigger_outbox
+               SET state = $3, next_attempt_at = now() + make_interval(secs => $4), last_status = COALESCE($5, last_status),
+                   external_run_id = COALESCE($6, external_run_id), history = history || jsonb_build_array($7::jsonb),
+                   delivered_at = CASE WHEN $3 = 'delivered' THEN now() END, claimed_by = NULL, claim_expires_at = NULL
+             WHERE id = $1 AND claimed_by = $2 AND state = 'sending'
+            RETURNING id
+            """, [row.id, owner, state, after, status, runID, history], name: "dispatch.record").isEmpty
+    }
+
+    func historyEntry(_ row: Claimed, outcome: String, note: String) -> String {
+        JSONValue.object([("attempt", .int(row.attempt)), ("at", .string(PGTimeText.iso(Date()))), ("outcome", .string(outcome)), ("note", .string(note))]).rendered()
+    }
+
+    /// One attempt as a history entry: `{attempt, at, method, url, status, seconds, error, response, external_run_id, outcome, note}`.
+    static func history(_ a: DeliveryAttempt) -> String {
+        let note: String
+        switch a.outcome {
+        case .delivered(let n): note = n
+        case let .retry(s, reason): note = "\(reason); next attempt in \(String(format: "%.1f", s)) s"
+        case .dead(let reason): note = reason
+        }
+        return JSONValue.object([
+            ("attempt", .int(a.attempt)), ("at", .string(PGTimeText.iso(a.at))), ("method", .string(a.method)), ("url", .string(a.url)),
+            ("status", a.status.map { .int($0) } ?? .null), ("seconds", .number(a.seconds)), ("error", a.error.map { .string($0) } ?? .null),
+            ("response", .string(a.responseExcerpt)), ("external_run_id", a.externalRunID.map { .string($0) } ?? .null),
+            ("outcome", .string(a.outcomeName)), ("found_existing", .bool(a.foundExisting)), ("note", .string(note)),
+        ]).rendered()
+    }
+
+    func meta(_ row: Claimed, _ more: Logger.Metadata) -> Logger.Metadata {
+        ["action_id": "\(row.actionID)", "action": "\(row.action)", "monitor": "\(row.monitor)", "attempt": "\(row.attempt)"].merging(more) { $1 }
+    }
+
+    /// Runs blocking work (libcurl) on a thread of its own, not on a Swift concurrency thread.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
+            let t = Thread { c.resume(returning: body()) }
+            t.name = "drift-trigger"
+            t.start()
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+
+/// How a trigger authenticates. Secrets are read when a request is built — files on every use, because
+/// projected tokens rotate — and never appear in logs, errors or `trigger test` output.
+public enum Credential: Sendable, Equatable {
+    case none
+    /// `<header>: <scheme> <token>` (default `Authorization: Bearer …`) with the token from an environment
+    /// variable or a file.
+    case token(source: SecretSource, header: String = "Authorization", scheme: String = "Bearer")
+    /// HTTP basic (`Authorization: Basic base64(user:password)`), e.g. an Azure DevOps personal access token
+    /// with an empty user name.
+    case basic(username: String, password: SecretSource)
+    /// The pod's Kubernetes service-account token (`/var/run/secrets/kubernetes.io/serviceaccount/token`) as a
+    /// bearer token; its CA (`…/ca.crt`) verifies the API server.
+    case kubernetesServiceAccount(tokenFile: String = KubernetesServiceAccount.tokenFile)
+    /// Azure workload identity: the federated token file exchanged for an Entra access token for `scope`.
+    case azureWorkloadIdentity(scope: String)
+
+    /// A name for people (never the secret).
+    public var kind: String {
+        switch self {
+        case .none: "none"
+        case .token: "token"
+        case .basic: "basic"
+        case .kubernetesServiceAccount: "kubernetes_service_account"
+        case .azureWorkloadIdentity: "azure_workload_identity"
+        }
+    }
+}
+
+/// Where a secret comes from.
+public enum SecretSource: Sendable, Equatable, CustomStringConvertible {
+    case env(String)
+    case file(String)
+    /// A value written in the configuration (already substituted from `${VAR}`).
+    case literal(String)
+
+    public var description: String {
+        switch self {
+        case .env(let n): "environment variable \(n)"
+        case .file(let p): "file \(p)"
+        case .literal: "the configured value"
+        }
+    }
+
+    /// The secret, trimmed of surrounding whitespace.
+    public func read(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        switch self {
+        case .env(let name):
+            guard let v = environment[name], !v.isEmpty else { throw CredentialError("environment variable \(name) is not set or empty") }
+            return v.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .file(let path):
+            guard let d = FileManager.default.contents(atPath: path) else { throw CredentialError("cannot read the secret file \(path)") }
+            let v = String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !v.isEmpty else { throw CredentialError("the secret file \(path) is empty") }
+            return v
+        case .literal(let v): return v
+        }
+    }
+}
+
+/// A credential could not be obtained. The message names where it was looked for, never its value.
+public struct CredentialError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// The standard paths of a pod's service account.
+public enum KubernetesServiceAccount {
+    public static let directory = "/var/run/secrets/kubernetes.io/serviceaccount"
+    public static let tokenFile = directory + "/token"
+    public static let caFile = directory + "/ca.crt"
+    public static let namespaceFile = directory + "/namespace"
+
+    /// The in-cluster API server: `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT`, else kubernetes.default.svc.
+    public static func apiServer(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty {
+            let h = host.contains(":") ? "[\(host)]" : host
+            return "https://\(h):\(environment["KUBERNETES_SERVICE_PORT"] ?? "443")"
+        }
+        return "https://kubernetes.default.svc"
+    }
+
+    /// The pod's namespace, from the service-account mount.
+    public static var namespace: String? {
+        FileManager.default.contents(atPath: namespaceFile).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+}
+
+/// Azure workload identity (AKS): the pod gets `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_AUTHORITY_HOST` and
+/// `AZURE_FEDERATED_TOKEN_FILE`; the token in that file is a client assertion, exchanged at
+/// `{authority}{tenant}/oauth2/v2.0/token` (`grant_type=client_credentials`, `client_assertion_type=
+/// urn:ietf:params:oauth:client-assertion-type:jwt-bearer`) for an access token of `scope`. Tokens are cached
+/// per scope until five minutes before they expire (or half their lifetime, if shorter); the assertion file
+/// is re-read on every exchange, since the kubelet rotates it.
+public final class AzureWorkloadIdentity: @unchecked Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var clientID: String
+        public var tenantID: String
+        public var authorityHost: String
+        public var tokenFile: String
+
+        public init(clientID: String, tenantID: String, authorityHost: String = "https://login.microsoftonline.com/", tokenFile: String) {
+            self.clientID = clientID
+            self.tenantID = tenantID
+            self.authorityHost = authorityHost
+            self.tokenFile = tokenFile
+        }
+
+        /// From the environment the workload-identity webhook injects; an error names what is missing.
+        public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
+            let missing = ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"].filter { (env[$0] ?? "").isEmpty }
+            guard missing.isEmpty else {
+                throw CredentialError("Azure workload identity needs \(missing.joined(separator: ", ")) (set by the AKS workload identity webhook when the pod's service account is annotated with azure.workload.identity/client-id and the pod is labelled azure.workload.identity/use=true)")
+            }
+            return Settings(clientID: env["AZURE_CLIENT_ID"]!, tenantID: env["AZURE_TENANT_ID"]!,
+                            authorityHost: env["AZURE_AUTHORITY_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://login.microsoftonline.com/",
+                            tokenFile: env["AZURE_FEDERATED_TOKEN_FILE"]!)
+        }
+
+        public var tokenURL: String {
+            (authorityHost.hasSuffix("/") ? authorityHost : authorityHost + "/") + "\(tenantID)/oauth2/v2.0/token"
+        }
+    }
+
+    /// One cache for the process.
+    public static let shared = AzureWorkloadIdentity()
+
+    private struct Cached { var token: String; var refreshAt: Date }
+    private let lock = NSLock()
+    private var cache: [String: Cached] = [:]
+    /// How many exchanges were made (for tests and logs).
+    public private(set) var exchanges = 0
+
+    public init() {}
+
+    /// An access token for `scope`, from the cache or a new exchange.
+    public func token(scope: String, settings: Settings, client: HTTPClient, now: Date = Date()) throws -> String {
+        let key = "\(settings.tenantID)|\(settings.clientID)|\(scope)"
+        if let c = lock.withLock({ cache[key] }), now < c.refreshAt { return c.token }
+        let assertion = try SecretSource.file(settings.tokenFile).read()
+        let form = [("grant_type", "client_credentials"), ("client_id", settings.clientID), ("scope", scope),
+                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), ("client_assertion", assertion)]
+        let body = form.map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&")
+        let response: HTTPResponse
+        do {
+            response = try client.sendBlocking(HTTPRequest(method: "POST", url: settings.tokenURL,
+                                                           headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+                                                           body: Data(body.utf8)))
+        } catch let e as HTTPClientError {
+            throw CredentialError("the Azure token exchange at \(HTTPClient.redact(settings.tokenURL)) failed: \(e.message)")
+        }
+        let json = JSONTemplate.parse(response.body)
+        guard response.status == 200, let token = json?.value(at: "access_token")?.scalarText, !token.isEmpty else {
+            let reason = [json?.value(at: "error")?.scalarText, json?.value(at: "error_description")?.scalarText.map { String($0.prefix(300)) }]
+                .compactMap { $0 }.joined(separator: ": ")
+            throw CredentialError("the Azure token exchange at \(HTTPClient.redact(settings.tokenURL)) answered HTTP \(response.status)\(reason.isEmpty ? "" : ": \(reason)")")
+        }
+        let lifetime = json?.value(at: "expires_in")?.scalarText.flatMap(Double.init) ?? 3600
+        let refreshAt = now.addingTimeInterval(min(lifetime - 300, lifetime / 2))
+        lock.withLock {
+            cache[key] = Cached(token: token, refreshAt: refreshAt)
+            exchanges += 1
+        }
+        return token
+    }
+
+    static func formEncode(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+}
+
+extension Credential {
+    /// The headers this credential adds (and a CA bundle to verify the server with, for the service account),
+    /// reading secrets now.
+    public func apply(client: HTTPClient, environment: [String: String] = ProcessInfo.processInfo.environment,
+                      azure: AzureWorkloadIdentity = .shared) throws -> (headers: [(String, String)], caBundle: String?) {
+        switch self {
+        case .none: return ([], nil)
+        case let .token(source, header, scheme):
+            let t = try source.read(environment: environment)
+            return ([(header, scheme.isEmpty ? t : "\(scheme) \(t)")], nil)
+        case let .basic(user, password):
+            let p = try password.read(environment: environment)
+            return ([("Authorization", "Basic " + Data("\(user):\(p)".utf8).base64EncodedString())], nil)
+        case .kubernetesServiceAccount(let file):
+            let t = try SecretSource.file(file).read()
+            let ca = KubernetesServiceAccount.caFile
+            return ([("Authorization", "Bearer \(t)")], FileManager.default.fileExists(atPath: ca) ? ca : nil)
+        case .azureWorkloadIdentity(let scope):
+            let settings = try AzureWorkloadIdentity.Settings.fromEnvironment(environment)
+            return ([("Authorization", "Bearer " + (try azure.token(scope: scope, settings: settings, client: client)))], nil)
+        }
+    }
+}

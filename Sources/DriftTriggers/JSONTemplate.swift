@@ -1,0 +1,260 @@
+import Foundation
+
+/// What a trigger's templates can use: `{{monitor}}`, `{{model}}`, `{{window_start}}`, `{{window_end}}`,
+/// `{{drifted_features}}`, `{{run_id}}`, `{{action_id}}`, `{{report_path}}` (plus whatever `extra` holds, e.g.
+/// a shadow evaluation's `{{challenger}}` and `{{verdict}}`).
+public struct TriggerContext: Sendable, Equatable {
+    public var actionID: String
+    public var action: String
+    public var monitor: String
+    public var model: String
+    public var windowStart: String
+    public var windowEnd: String
+    public var driftedFeatures: [String]
+    public var runID: Int?
+    public var reportPath: String
+    /// Further string values, by name.
+    public var extra: [String: String]
+    /// A request sent by `drift-worker trigger test`: marked so receivers can tell it from a real one.
+    public var test: Bool
+
+    public init(actionID: String, action: String, monitor: String, model: String, windowStart: String, windowEnd: String,
+                driftedFeatures: [String] = [], runID: Int? = nil, reportPath: String = "", extra: [String: String] = [:], test: Bool = false) {
+        self.actionID = actionID
+        self.action = action
+        self.monitor = monitor
+        self.model = model
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.driftedFeatures = driftedFeatures
+        self.runID = runID
+        self.reportPath = reportPath
+        self.extra = extra
+        self.test = test
+    }
+
+    /// The names a template may use.
+    public static let names = ["monitor", "model", "window_start", "window_end", "drifted_features", "run_id", "action_id", "action", "report_path"]
+
+    /// A variable's value as JSON (`drifted_features` is an array, `run_id` a number or null), nil when unknown.
+    public func json(_ name: String) -> JSONTemplate? {
+        switch name {
+        case "drifted_features": return .array(driftedFeatures.map { .string($0) })
+        case "run_id": return runID.map { .number(Double($0)) } ?? .null
+        default: return text(name).map { .string($0) }
+        }
+    }
+
+    /// A variable's value inside a string (`drifted_features` joined by commas), nil when unknown.
+    public func text(_ name: String) -> String? {
+        switch name {
+        case "monitor": return monitor
+        case "model": return model
+        case "window_start": return windowStart
+        case "window_end": return windowEnd
+        case "drifted_features": return driftedFeatures.joined(separator: ",")
+        case "run_id": return runID.map(String.init) ?? ""
+        case "action_id": return actionID
+        case "action": return action
+        case "report_path": return reportPath
+        default: return extra[name]
+        }
+    }
+
+    /// The default webhook body: every variable, plus `test: true` for a test request.
+    public var defaultBody: JSONTemplate {
+        var pairs: [(String, JSONTemplate)] = [("action_id", .string(actionID)), ("action", .string(action)), ("monitor", .string(monitor)),
+                                               ("model", .string(model)), ("window_start", .string(windowStart)), ("window_end", .string(windowEnd)),
+                                               ("drifted_features", json("drifted_features")!), ("run_id", json("run_id")!),
+                                               ("report_path", .string(reportPath))]
+        for k in extra.keys.sorted() { pairs.append((k, .string(extra[k]!))) }
+        if test { pairs.append(("test", .bool(true))) }
+        return .object(pairs)
+    }
+
+    public static func == (a: TriggerContext, b: TriggerContext) -> Bool {
+        a.actionID == b.actionID && a.action == b.action && a.monitor == b.monitor && a.model == b.model && a.windowStart == b.windowStart
+            && a.windowEnd == b.windowEnd && a.driftedFeatures == b.driftedFeatures && a.runID == b.runID && a.reportPath == b.reportPath
+            && a.extra == b.extra && a.test == b.test
+    }
+}
+
+/// A JSON document whose strings may hold `{{variable}}` placeholders. A string that is exactly one placeholder
+/// becomes the variable's JSON value (`"{{drifted_features}}"` → `["amount","score"]`); placeholders inside a
+/// longer string are replaced by their text. Object keys keep their order.
+public indirect enum JSONTemplate: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONTemplate])
+    case object([(String, JSONTemplate)])
+
+    public static func == (a: JSONTemplate, b: JSONTemplate) -> Bool { a.serialized() == b.serialized() }
+
+    /// An unknown placeholder, named with where it stands.
+    public struct UnknownVariable: Error, CustomStringConvertible, Equatable {
+        public var name: String
+        public var description: String {
+            "unknown template variable {{\(name)}} (known: \(TriggerContext.names.map { "{{\($0)}}" }.joined(separator: ", ")))"
+        }
+    }
+
+    /// The placeholders used anywhere in the template.
+    public var variables: [String] {
+        switch self {
+        case .string(let s): return Self.placeholders(in: s)
+        case .array(let items): return items.flatMap(\.variables)
+        case .object(let pairs): return pairs.flatMap { Self.placeholders(in: $0.0) + $0.1.variables }
+        default: return []
+        }
+    }
+
+    /// The template with every placeholder replaced.
+    public func rendered(_ context: TriggerContext) throws -> JSONTemplate {
+        switch self {
+        case .string(let s):
+            let names = Self.placeholders(in: s)
+            if names.count == 1, s.trimmingCharacters(in: .whitespaces) == "{{\(names[0])}}" {
+                guard let v = context.json(names[0]) else { throw UnknownVariable(name: names[0]) }
+                return v
+            }
+            return .string(try Self.substitute(s, context))
+        case .array(let items): return .array(try items.map { try $0.rendered(context) })
+        case .object(let pairs): return .object(try pairs.map { (try Self.substitute($0.0, context), try $0.1.rendered(context)) })
+        default: return self
+        }
+    }
+
+    /// Replaces `{{name}}` in text with the variable's text.
+    public static func substitute(_ text: String, _ context: TriggerContext) throws -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else { out += rest[open.lowerBound...]; return out }
+            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            guard let value = context.text(name) else { throw UnknownVariable(name: name) }
+            out += value
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
+    }
+
+    /// The `{{name}}` placeholders in a text, in order.
+    public static func placeholders(in text: String) -> [String] {
+        var out: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            out.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
+            rest = rest[close.upperBound...]
+        }
+        return out
+    }
+
+    /// The value at a dotted path (`metadata.name`, `runs.0.run_id`), for reading ids out of responses.
+    public func value(at path: String) -> JSONTemplate? {
+        var node = self
+        for part in path.split(separator: ".") {
+            switch node {
+            case .object(let pairs):
+                guard let v = pairs.first(where: { $0.0 == part })?.1 else { return nil }
+                node = v
+            case .array(let items):
+                guard let i = Int(part), items.indices.contains(i) else { return nil }
+                node = items[i]
+            default: return nil
+            }
+        }
+        return node
+    }
+
+    /// A scalar as text (numbers without a trailing `.0` when whole), nil for objects, arrays and null.
+    public var scalarText: String? {
+        switch self {
+        case .string(let s): return s
+        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
+        case .bool(let b): return b ? "true" : "false"
+        default: return nil
+        }
+    }
+
+    /// Parses JSON with Foundation's decoder (object key order is not kept). Nil when the data is not JSON.
+    public static func parse(_ data: Data) -> JSONTemplate? { try? JSONDecoder().decode(JSONTemplate.self, from: data) }
+
+    /// Compact JSON text.
+    public func serialized() -> String {
+        var out = ""
+        write(into: &out)
+        return out
+    }
+
+    public var data: Data { Data(serialized().utf8) }
+
+    private func write(into out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let d): out += d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)") : "null"
+        case .string(let s): Self.escape(s, into: &out)
+        case .array(let items):
+            out += "["
+            for (i, v) in items.enumerated() {
+                if i > 0 { out += "," }
+                v.write(into: &out)
+            }
+            out += "]"
+        case .object(let pairs):
+            out += "{"
+            for (i, (k, v)) in pairs.enumerated() {
+                if i > 0 { out += "," }
+                Self.escape(k, into: &out)
+                out += ":"
+                v.write(into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func escape(_ s: String, into out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        out += "\""
+    }
+}
+
+extension JSONTemplate: Decodable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        if let object = try? decoder.container(keyedBy: Key.self) {
+            self = .object(try object.allKeys.map { ($0.stringValue, try object.decode(JSONTemplate.self, forKey: $0)) })
+            return
+        }
+        if var array = try? decoder.unkeyedContainer() {
+            var items: [JSONTemplate] = []
+            while !array.isAtEnd { items.append(try array.decode(JSONTemplate.self)) }
+            self = .array(items)
+            return
+        }
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let d = try? c.decode(Double.self) {
+            self = .number(d)
+        } else { self = .string(try c.decode(String.self)) }
+    }
+}

@@ -1,0 +1,226 @@
+import Crypto
+import Foundation
+
+/// Where an action goes and the request it sends there. Each preset builds one documented request (README,
+/// *Trigger presets*); where the target names resources, the action's stable id becomes the resource name, and
+/// before any resend the dispatcher first asks whether that resource already exists (`lookup`), so a resend after
+/// a crash never starts a second run.
+public enum TriggerTarget: Sendable, Equatable {
+    /// Any URL; `body` defaults to every template variable as a JSON object. `runIDField`: a dotted path into the
+    /// response naming the external run id.
+    case webhook(url: String, method: String = "POST", headers: [(String, String)] = [], body: JSONTemplate? = nil, runIDField: String? = nil)
+    /// GitHub Actions `workflow_dispatch` (POST /repos/{repository}/actions/workflows/{workflow}/dispatches).
+    case githubWorkflowDispatch(repository: String, workflow: String, ref: String = "main", inputs: [(String, String)] = [],
+                                apiURL: String = "https://api.github.com")
+    /// Azure DevOps: run a pipeline (POST {organization}/{project}/_apis/pipelines/{pipelineID}/runs).
+    case azureDevOpsPipeline(organization: String, project: String, pipelineID: Int, ref: String = "refs/heads/main",
+                             parameters: [(String, String)] = [], baseURL: String = "https://dev.azure.com")
+    /// Azure ML batch endpoint: POST {endpoint}/jobs with `InputData`.
+    case azureMLBatchEndpoint(endpoint: String, inputs: JSONTemplate)
+    /// Azure ML job by ARM PUT, the job named after the action: PUT …/workspaces/{workspace}/jobs/{name}.
+    case azureMLJob(subscription: String, resourceGroup: String, workspace: String, job: JSONTemplate,
+                    apiVersion: String = "2024-04-01", managementURL: String = "https://management.azure.com")
+    /// Argo Workflows: submit a WorkflowTemplate with `submitOptions.name` = the action's name.
+    case argoWorkflowTemplate(server: String, namespace: String, template: String, parameters: [(String, String)] = [])
+    /// Kubeflow Pipelines v2: create a run whose display name is the action's name.
+    case kubeflowRun(host: String, pipelineID: String, pipelineVersionID: String?, experimentID: String?, parameters: [(String, String)] = [])
+    /// A Kubernetes Job from a template, `metadata.name` = the action's name.
+    case kubernetesJob(apiServer: String, namespace: String, job: JSONTemplate)
+
+    public static func == (a: TriggerTarget, b: TriggerTarget) -> Bool { String(describing: a) == String(describing: b) }
+
+    public var preset: String {
+        switch self {
+        case .webhook: "webhook"
+        case .githubWorkflowDispatch: "github_workflow_dispatch"
+        case .azureDevOpsPipeline: "azure_devops_pipeline"
+        case .azureMLBatchEndpoint: "azureml_batch_endpoint"
+        case .azureMLJob: "azureml_job"
+        case .argoWorkflowTemplate: "argo_workflow_template"
+        case .kubeflowRun: "kubeflow_run"
+        case .kubernetesJob: "kubernetes_job"
+        }
+    }
+
+    public static let presets = ["webhook", "github_workflow_dispatch", "azure_devops_pipeline", "azureml_batch_endpoint", "azureml_job",
+                                 "argo_workflow_template", "kubeflow_run", "kubernetes_job"]
+
+    /// Whether the target takes the action's name as the resource name — a 409 then means "already started".
+    public var nameIsIdempotencyKey: Bool {
+        switch self {
+        case .azureMLJob, .argoWorkflowTemplate, .kubernetesJob: true
+        default: false
+        }
+    }
+
+    /// The default Entra scope for Azure targets (for `auth: azure_workload_identity` without a scope).
+    public var azureScope: String? {
+        switch self {
+        case .azureMLJob: "https://management.azure.com/.default"
+        case .azureMLBatchEndpoint: "https://ml.azure.com/.default"
+        case .azureDevOpsPipeline: "499b84ac-1321-427f-aa17-267ca6975798/.default"
+        default: nil
+        }
+    }
+
+    /// A DNS-1123 label (≤ 63 characters, lowercase letters, digits, '-') derived from the action id: a readable
+    /// prefix of monitor and action, then 12 hex digits of SHA-256 of the whole id — the same id gives the same name.
+    public static func resourceName(actionID: String) -> String {
+        let hash = SHA256.hash(data: Data(actionID.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        let parts = actionID.split(separator: ":")
+        let readable = ([parts.first, parts.last].compactMap { $0 }.joined(separator: "-")).lowercased()
+        var slug = String(readable.map { ($0.isASCII && ($0.isLetter || $0.isNumber)) ? $0 : "-" })
+        while slug.contains("--") { slug = slug.replacingOccurrences(of: "--", with: "-") }
+        slug = String(slug.trimmingCharacters(in: CharacterSet(charactersIn: "-")).prefix(63 - 6 - 13))
+        return "drift-" + (slug.isEmpty ? "" : slug + "-") + hash
+    }
+
+    /// The request that starts the run.
+    public func request(_ context: TriggerContext) throws -> HTTPRequest {
+        let name = Self.resourceName(actionID: context.actionID)
+        let json = [("Content-Type", "application/json"), ("Accept", "application/json")]
+        func params(_ list: [(String, String)]) throws -> [(String, String)] {
+            try list.map { ($0.0, try JSONTemplate.substitute($0.1, context)) }
+        }
+        switch self {
+        case let .webhook(url, method, headers, body, _):
+            let rendered = try (body ?? context.defaultBody).rendered(context)
+            return HTTPRequest(method: method, url: try JSONTemplate.substitute(url, context),
+                               headers: json.filter { h in !headers.contains { $0.0.lowercased() == h.0.lowercased() } } + (try params(headers)),
+                               body: method.uppercased() == "GET" ? nil : rendered.data)
+        case let .githubWorkflowDispatch(repository, workflow, ref, inputs, api):
+            // GitHub inputs are strings; action_id lets the workflow (and its concurrency group) tell runs apart
+            var ins: [(String, JSONTemplate)] = try params(inputs).map { ($0.0, .string($0.1)) }
+            if !ins.contains(where: { $0.0 == "action_id" }) { ins.append(("action_id", .string(context.actionID))) }
+            let body = JSONTemplate.object([("ref", .string(try JSONTemplate.substitute(ref, context))), ("inputs", .object(ins))])
+            return HTTPRequest(method: "POST", url: "\(Self.trim(api))/repos/\(repository)/actions/workflows/\(workflow)/dispatches",
+                               headers: [("Content-Type", "application/json"), ("Accept", "application/vnd.github+json"),
+                                         ("X-GitHub-Api-Version", "2022-11-28")], body: body.data)
+        case let .azureDevOpsPipeline(org, project, id, ref, parameters, base):
+            var ps = try params(parameters)
+            if !ps.contains(where: { $0.0 == "action_id" }) { ps.append(("action_id", context.actionID)) }
+            let body = JSONTemplate.object([
+                ("resources", .object([("repositories", .object([("self", .object([("refName", .string(ref))]))]))])),
+                ("templateParameters", .object(ps.map { ($0.0, .string($0.1)) })),
+            ])
+            return HTTPRequest(method: "POST", url: "\(Self.trim(base))/\(Self.path(org))/\(Self.path(project))/_apis/pipelines/\(id)/runs?api-version=7.1",
+                               headers: json, body: body.data)
+        case let .azureMLBatchEndpoint(endpoint, inputs):
+            let body = JSONTemplate.object([("properties", .object([("InputData", try inputs.rendered(context))]))])
+            return HTTPRequest(method: "POST", url: "\(Self.trim(endpoint))/jobs", headers: json, body: body.data)
+        case let .azureMLJob(_, _, _, job, _, _):
+            var properties = try job.rendered(context)
+            if case .object(var pairs) = properties {
+                // the job's display name and tags say where it came from
+                if !pairs.contains(where: { $0.0 == "displayName" }) { pairs.append(("displayName", .string(name))) }
+                let tags: JSONTemplate = .object([("drift-worker/action-id", .string(context.actionID)), ("drift-worker/monitor", .string(context.monitor))])
+                if let i = pairs.firstIndex(where: { $0.0 == "tags" }), case .object(let given) = pairs[i].1, case .object(let ours) = tags {
+                    pairs[i].1 = .object(given + ours.filter { o in !given.contains { $0.0 == o.0 } })
+                } else { pairs.append(("tags", tags)) }
+                properties = .object(pairs)
+            }
+            return HTTPRequest(method: "PUT", url: resourceURL(name)!, headers: json, body: JSONTemplate.object([("properties", properties)]).data)
+        case let .argoWorkflowTemplate(server, namespace, template, parameters):
+            let body = JSONTemplate.object([
+                ("namespace", .string(namespace)), ("resourceKind", .string("WorkflowTemplate")), ("resourceName", .string(template)),
+                ("submitOptions", .object([("name", .string(name)),
+                                           ("parameters", .array(try params(parameters).map { .string("\($0.0)=\($0.1)") })),
+                                           ("labels", .string("drift-worker/action=\(name)"))])),
+            ])
+            return HTTPRequest(method: "POST", url: "\(Self.trim(server))/api/v1/workflows/\(namespace)/submit", headers: json, body: body.data)
+        case let .kubeflowRun(host, pipeline, version, experiment, parameters):
+            var reference: [(String, JSONTemplate)] = [("pipeline_id", .string(pipeline))]
+            if let version { reference.append(("pipeline_version_id", .string(version))) }
+            var pairs: [(String, JSONTemplate)] = [("display_name", .string(name)),
+                                                   ("description", .string("drift-worker action \(context.actionID)")),
+                                                   ("pipeline_version_reference", .object(reference)),
+                                                   ("runtime_config", .object([("parameters", .object(try params(parameters).map { ($0.0, .string($0.1)) }))]))]
+            if let experiment { pairs.append(("experiment_id", .string(experiment))) }
+            return HTTPRequest(method: "POST", url: "\(Self.trim(host))/apis/v2beta1/runs", headers: json, body: JSONTemplate.object(pairs).data)
+        case let .kubernetesJob(api, namespace, job):
+            var manifest = try job.rendered(context)
+            guard case .object(var pairs) = manifest else { throw PresetError("the kubernetes_job template must be a Job object") }
+            var metadata: [(String, JSONTemplate)] = []
+            if let i = pairs.firstIndex(where: { $0.0 == "metadata" }), case .object(let m) = pairs[i].1 { metadata = m; pairs.remove(at: i) }
+            metadata.removeAll { ["name", "generateName", "namespace"].contains($0.0) }
+            metadata.insert(("name", .string(name)), at: 0)
+            metadata.insert(("namespace", .string(namespace)), at: 1)
+            func merge(_ key: String, _ extra: [(String, JSONTemplate)]) {
+                if let i = metadata.firstIndex(where: { $0.0 == key }), case .object(let m) = metadata[i].1 {
+                    metadata[i].1 = .object(m + extra.filter { e in !m.contains { $0.0 == e.0 } })
+                } else { metadata.append((key, .object(extra))) }
+            }
+            merge("labels", [("app.kubernetes.io/managed-by", .string("drift-worker"))])
+            merge("annotations", [("drift-worker/action-id", .string(context.actionID)), ("drift-worker/monitor", .string(context.monitor))])
+            let head: [(String, JSONTemplate)] = [("apiVersion", .string("batch/v1")), ("kind", .string("Job")), ("metadata", .object(metadata))]
+            pairs.removeAll { ["apiVersion", "kind"].contains($0.0) }
+            manifest = .object(head + pairs)
+            return HTTPRequest(method: "POST", url: "\(Self.trim(api))/apis/batch/v1/namespaces/\(namespace)/jobs", headers: json, body: manifest.data)
+        }
+    }
+
+    /// The URL of the resource the action creates, for targets that name it.
+    func resourceURL(_ name: String) -> String? {
+        switch self {
+        case let .azureMLJob(sub, rg, ws, _, version, management):
+            return "\(Self.trim(management))/subscriptions/\(sub)/resourceGroups/\(rg)/providers/Microsoft.MachineLearningServices/workspaces/\(ws)/jobs/\(name)?api-version=\(version)"
+        case let .argoWorkflowTemplate(server, namespace, _, _): return "\(Self.trim(server))/api/v1/workflows/\(namespace)/\(name)"
+        case let .kubernetesJob(api, namespace, _): return "\(Self.trim(api))/apis/batch/v1/namespaces/\(namespace)/jobs/\(name)"
+        default: return nil
+        }
+    }
+
+    /// Asks whether an earlier attempt already started the run: the named resource (Azure ML job, Argo workflow,
+    /// Kubernetes Job) or a Kubeflow run with the action's display name. Nil for targets that cannot be asked;
+    /// those rely on the `Idempotency-Key` / `webhook-id` headers.
+    public func lookup(_ context: TriggerContext) -> HTTPRequest? {
+        let name = Self.resourceName(actionID: context.actionID)
+        if let url = resourceURL(name) { return HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]) }
+        if case let .kubeflowRun(host, _, _, experiment, _) = self {
+            let filter = #"{"predicates":[{"key":"display_name","operation":"EQUALS","string_value":"\#(name)"}]}"#
+            var url = "\(Self.trim(host))/apis/v2beta1/runs?filter=\(AzureWorkloadIdentity.formEncode(filter))"
+            if let experiment { url += "&experiment_id=\(AzureWorkloadIdentity.formEncode(experiment))" }
+            return HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")])
+        }
+        return nil
+    }
+
+    /// What a lookup answer means: `.found(runID)` (already started), `.absent` (send), nil (ask again later).
+    public enum LookupResult: Sendable, Equatable { case found(runID: String?), absent }
+
+    public func interpretLookup(_ response: HTTPResponse) -> LookupResult? {
+        if case .kubeflowRun = self {
+            guard response.status == 200 else { return nil }
+            guard let runs = JSONTemplate.parse(response.body)?.value(at: "runs"), case .array(let items) = runs, !items.isEmpty else { return .absent }
+            return .found(runID: items[0].value(at: "run_id")?.scalarText)
+        }
+        if response.status == 404 { return .absent }
+        guard (200..<300).contains(response.status) else { return nil }
+        return .found(runID: externalRunID(response))
+    }
+
+    /// The id of the run the target started, read from its answer (per preset: GitHub `workflow_run_id` when
+    /// present — a 204 has none —, Azure DevOps `id`, Azure ML `name`, Argo and Kubernetes `metadata.name`,
+    /// Kubeflow `run_id`, a webhook's `runIDField`).
+    public func externalRunID(_ response: HTTPResponse) -> String? {
+        guard let json = JSONTemplate.parse(response.body) else { return nil }
+        let path: String?
+        switch self {
+        case .webhook(_, _, _, _, let field): path = field
+        case .githubWorkflowDispatch: path = "workflow_run_id"
+        case .azureDevOpsPipeline: path = "id"
+        case .azureMLBatchEndpoint, .azureMLJob: path = "name"
+        case .argoWorkflowTemplate, .kubernetesJob: path = "metadata.name"
+        case .kubeflowRun: path = "run_id"
+        }
+        return path.flatMap { json.value(at: $0)?.scalarText }
+    }
+
+    static func trim(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+    static func path(_ segment: String) -> String { segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? segment }
+}
+
+public struct PresetError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ d: String) { description = d }
+}

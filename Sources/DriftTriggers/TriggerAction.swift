@@ -1,0 +1,154 @@
+import Foundation
+
+/// One configured action of a monitor (`actions:` in monitors.yaml): where it goes, how it authenticates and
+/// signs, and how hard it tries.
+public struct TriggerAction: Sendable, Equatable {
+    public var name: String
+    public var target: TriggerTarget
+    public var credential: Credential
+    /// Standard Webhooks secrets (`whsec_…`); several during a rotation. Empty: no `webhook-signature`.
+    public var signingSecrets: [StandardWebhooks.Secret]
+    /// A secret for GitHub-style `X-Hub-Signature-256`, when the receiver expects it.
+    public var hubSecret: String?
+    public var http: HTTPClient.Options
+    public var policy: DeliveryPolicy
+
+    public init(name: String, target: TriggerTarget, credential: Credential = .none, signingSecrets: [StandardWebhooks.Secret] = [],
+                hubSecret: String? = nil, http: HTTPClient.Options = HTTPClient.Options(), policy: DeliveryPolicy = DeliveryPolicy()) {
+        self.name = name
+        self.target = target
+        self.credential = credential
+        self.signingSecrets = signingSecrets
+        self.hubSecret = hubSecret
+        self.http = http
+        self.policy = policy
+    }
+
+    public static func == (a: TriggerAction, b: TriggerAction) -> Bool {
+        a.name == b.name && a.target == b.target && a.credential == b.credential && a.signingSecrets == b.signingSecrets
+            && a.hubSecret == b.hubSecret && a.policy == b.policy && a.http.timeout == b.http.timeout
+            && a.http.connectTimeout == b.http.connectTimeout && a.http.caBundle == b.http.caBundle
+    }
+}
+
+extension HTTPClient.Options: Equatable {
+    public static func == (a: Self, b: Self) -> Bool {
+        a.connectTimeout == b.connectTimeout && a.timeout == b.timeout && a.caBundle == b.caBundle && a.clientCertificate == b.clientCertificate
+            && a.clientKey == b.clientKey && a.maxBodyBytes == b.maxBodyBytes
+    }
+}
+
+/// What one delivery attempt did, as recorded in the outbox history.
+public struct DeliveryAttempt: Sendable, Equatable {
+    public var attempt: Int
+    public var at: Date
+    public var method: String
+    /// The URL without credentials or query.
+    public var url: String
+    public var status: Int?
+    public var seconds: Double
+    /// The error when no HTTP answer came.
+    public var error: String?
+    /// At most 2 KB of the response body.
+    public var responseExcerpt: String
+    public var externalRunID: String?
+    public var outcome: DeliveryPolicy.Outcome
+    /// True when a lookup found the run an earlier attempt started (nothing was sent).
+    public var foundExisting: Bool
+
+    public var outcomeName: String {
+        switch outcome {
+        case .delivered: "delivered"
+        case .retry: "retry"
+        case .dead: "dead"
+        }
+    }
+}
+
+/// Sends one attempt of an action: for a resend to a target that can be asked, first a lookup of the run an
+/// earlier attempt may have started; then the preset's request with the credential's headers, `Idempotency-Key`
+/// and `webhook-id` = the action id, a fresh `webhook-timestamp`, the signatures and a User-Agent; then the
+/// delivery policy's decision. Blocking (libcurl); call it off the cooperative pool.
+public struct TriggerSender: Sendable {
+    public var userAgent: String
+    public var environment: [String: String]
+
+    public init(userAgent: String = "drift-worker", environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.userAgent = userAgent
+        self.environment = environment
+    }
+
+    /// The request as it will be sent (credentials included), for `attempt`.
+    public func prepare(_ action: TriggerAction, _ context: TriggerContext, now: Date = Date()) throws -> (HTTPRequest, HTTPClient) {
+        var request = try action.target.request(context)
+        var options = action.http
+        let (auth, ca) = try action.credential.apply(client: HTTPClient(options: options), environment: environment)
+        if options.caBundle == nil, let ca { options.caBundle = ca }
+        let body = request.body ?? Data()
+        var headers = request.headers + auth
+        headers.append(("User-Agent", userAgent))
+        headers.append(("Idempotency-Key", context.actionID))
+        if context.test { headers.append(("X-Drift-Test", "true")) }
+        if action.signingSecrets.isEmpty {
+            headers.append(("webhook-id", context.actionID))
+            headers.append(("webhook-timestamp", String(Int(now.timeIntervalSince1970))))
+        } else {
+            headers += StandardWebhooks.headers(id: context.actionID, timestamp: Int(now.timeIntervalSince1970), body: body, secrets: action.signingSecrets)
+        }
+        if let hub = action.hubSecret { headers.append(("X-Hub-Signature-256", HubSignature.header(body: body, secret: hub))) }
+        request.headers = headers
+        return (request, HTTPClient(options: options))
+    }
+
+    /// One attempt. `attempt` is 1-based; from the second on, targets that can be asked are asked first.
+    public func attempt(_ action: TriggerAction, _ context: TriggerContext, attempt: Int, now: Date = Date(),
+                        random: Double = Double.random(in: 0..<1)) -> DeliveryAttempt {
+        var record = DeliveryAttempt(attempt: attempt, at: now, method: "", url: "", status: nil, seconds: 0, error: nil, responseExcerpt: "",
+                                     externalRunID: nil, outcome: .dead(reason: ""), foundExisting: false)
+        let request: HTTPRequest, client: HTTPClient
+        do { (request, client) = try prepare(action, context, now: now) } catch {
+            // a missing secret or a template problem: the operator must fix something; counted as an attempt
+            record.error = "\(error)"
+            record.outcome = action.policy.again("cannot build the request: \(error)", retryAfter: nil, attempt: attempt, now: now, random: random)
+            return record
+        }
+        record.method = request.method.uppercased()
+        record.url = HTTPClient.redact(request.url)
+        if attempt > 1, var lookup = action.target.lookup(context) {
+            lookup.headers += request.headers.filter { ["authorization", "user-agent"].contains($0.0.lowercased()) }
+            if let answer = try? client.sendBlocking(lookup), let found = action.target.interpretLookup(answer), case .found(let runID) = found {
+                record.status = answer.status
+                record.seconds = answer.seconds
+                record.externalRunID = runID ?? TriggerTarget.resourceName(actionID: context.actionID)
+                record.responseExcerpt = Self.excerpt(answer.body)
+                record.foundExisting = true
+                record.outcome = .delivered(note: "an earlier attempt already started it (found by \(lookup.method) \(HTTPClient.redact(lookup.url)))")
+                return record
+            }
+        }
+        do {
+            let response = try client.sendBlocking(request)
+            record.status = response.status
+            record.seconds = response.seconds
+            record.responseExcerpt = Self.excerpt(response.body)
+            if (200..<300).contains(response.status) { record.externalRunID = action.target.externalRunID(response) }
+            record.outcome = action.policy.decide(status: response.status, error: nil, retryAfter: response.header("retry-after"), attempt: attempt,
+                                                  nameIsIdempotencyKey: action.target.nameIsIdempotencyKey, now: now, random: random)
+            if response.status == 409, action.target.nameIsIdempotencyKey { record.externalRunID = TriggerTarget.resourceName(actionID: context.actionID) }
+        } catch let e as HTTPClientError {
+            record.error = e.message
+            record.outcome = action.policy.decide(status: nil, error: e, retryAfter: nil, attempt: attempt,
+                                                  nameIsIdempotencyKey: action.target.nameIsIdempotencyKey, now: now, random: random)
+        } catch {
+            record.error = "\(error)"
+            record.outcome = action.policy.again("\(error)", retryAfter: nil, attempt: attempt, now: now, random: random)
+        }
+        return record
+    }
+
+    /// The first 2 KB of a body as text (cut at a character boundary).
+    public static func excerpt(_ body: Data) -> String {
+        let text = String(decoding: body.prefix(2048), as: UTF8.self)
+        return body.count > 2048 ? text + "…" : text
+    }
+}
