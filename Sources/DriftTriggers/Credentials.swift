@@ -91,7 +91,7 @@ public enum KubernetesServiceAccount {
 /// `AZURE_FEDERATED_TOKEN_FILE`; the token in that file is a client assertion, exchanged at
 /// `{authority}{tenant}/oauth2/v2.0/token` (`grant_type=client_credentials`, `client_assertion_type=
 /// urn:ietf:params:oauth:client-assertion-type:jwt-bearer`) for an access token of `scope`. Tokens are cached
-/// per scope until five minutes before they expire (or half their lifetime, if shorter); the assertion file
+/// per scope until five minutes before they expire (half their lifetime when that is under ten minutes); the assertion file
 /// is re-read on every exchange, since the kubelet rotates it.
 public final class AzureWorkloadIdentity: @unchecked Sendable {
     public struct Settings: Sendable, Equatable {
@@ -157,7 +157,7 @@ public final class AzureWorkloadIdentity: @unchecked Sendable {
             throw CredentialError("the Azure token exchange at \(HTTPClient.redact(settings.tokenURL)) answered HTTP \(response.status)\(reason.isEmpty ? "" : ": \(reason)")")
         }
         let lifetime = json?.value(at: "expires_in")?.scalarText.flatMap(Double.init) ?? 3600
-        let refreshAt = now.addingTimeInterval(min(lifetime - 300, lifetime / 2))
+        let refreshAt = now.addingTimeInterval(lifetime > 600 ? lifetime - 300 : lifetime / 2)
         lock.withLock {
             cache[key] = Cached(token: token, refreshAt: refreshAt)
             exchanges += 1

@@ -95,6 +95,7 @@ public indirect enum JSONTemplate: Sendable, Equatable {
     /// An unknown placeholder, named with where it stands.
     public struct UnknownVariable: Error, CustomStringConvertible, Equatable {
         public var name: String
+        public init(name: String) { self.name = name }
         public var description: String {
             "unknown template variable {{\(name)}} (known: \(TriggerContext.names.map { "{{\($0)}}" }.joined(separator: ", ")))"
         }

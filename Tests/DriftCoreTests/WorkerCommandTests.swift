@@ -1,4 +1,6 @@
+import DriftServer
 import DriftStore
+import DriftTriggers
 import DriftTestSupport
 import Foundation
 import Testing
@@ -80,6 +82,13 @@ struct WorkerCommandTests {
         #expect(json["windows_drifted"] as? Int == 31)
         #expect(json["actions_fired"] as? Int == 4, "twice two actions: after two drifted windows, and again after the one-day cooldown")
         #expect((json["actions"] as? [String])?.first == "fraud-scorer:2026-11-25T17:00:00Z:retrain")
+        // the triggers reached the demo's receiver: both retrains, two shadow evaluations, and what they fired
+        let deliveries = try #require(json["deliveries"] as? [[String: Any]])
+        #expect(deliveries.count == 6 && deliveries.allSatisfy { $0["state"] as? String == "delivered" }, "\(deliveries)")
+        let receiver = try #require(json["receiver"] as? [String: Int])
+        #expect(receiver["requests"] == 4 && receiver["verified"] == 4 && receiver["runs"] == 4, "retrain ×2, promote, reject")
+        let verdicts = (json["shadow_evaluations"] as? [[String: String]])?.map { "\($0["challenger"]!) \($0["verdict"]!) \($0["window_start"]!)" }
+        #expect(verdicts == ["v4 promote 2026-11-25T16:00:00Z", "v5 reject 2026-11-25T16:00:00Z", "v4 hold 2026-11-26T16:00:00Z"], "\(verdicts ?? [])")
     }
 }
 
@@ -119,7 +128,8 @@ struct ServeCommandTests {
         "drift_feature_psi", "drift_feature_ks_statistic", "drift_feature_drifted", "drift_monitor_drifted",
         "drift_window_lag_seconds", "drift_last_window_end_timestamp_seconds", "drift_queue_tasks",
         "drift_trigger_outbox_actions", "drift_stored_metrics_up", "drift_checks_total", "drift_actions_fired_total",
-        "drift_task_duration_seconds", "process_cpu_seconds_total", "process_resident_memory_bytes",
+        "drift_task_duration_seconds", "drift_trigger_deliveries_total", "drift_trigger_delivery_seconds", "drift_shadow_evaluations_total",
+        "process_cpu_seconds_total", "process_resident_memory_bytes",
         "process_virtual_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds",
         "http_server_request_duration",
     ]
@@ -131,8 +141,14 @@ struct ServeCommandTests {
         #expect(ingested == 0)
         // The sample traffic is days old: look back far enough to reach it.
         let days = Int((Date().timeIntervalSince(ISO8601DateFormatter().date(from: "2026-11-24T00:00:00Z")!) / 86_400).rounded(.up)) + 1
-        let server = try RunningServer(["serve", "--config", WorkerSchema.config, "--lookback", "P\(days)D", "--tick", "1", "--grace", "20"],
-                                       environment: schema.env)
+        // the retraining pipeline: a receiver that checks signatures and starts one run per action id
+        let receiver = WebhookReceiver(secrets: [try StandardWebhooks.Secret("whsec_ZHJpZnQtd29ya2VyIGRlbW8gc2VjcmV0IQ==")])
+        try await receiver.start()
+        defer { Task { await receiver.stop() } }
+        var env = schema.env
+        env["DRIFT_RETRAIN_URL"] = "http://127.0.0.1:\(receiver.port)/hooks/retrain"
+        let server = try RunningServer(["serve", "--config", WorkerSchema.config, "--lookback", "P\(days)D", "--tick", "1", "--grace", "20",
+                                        "--dispatch-interval", "0.5"], environment: env)
         let port = try await server.port()
         var checked = 0
         for _ in 0..<600 {
@@ -149,8 +165,10 @@ struct ServeCommandTests {
         let ready = try await httpGet(port: port, "/readyz")
         #expect(ready.status == 200 && ready.body.contains("migrations current"), "\(ready)")
 
-        // Wait until the queue has drained, then scrape.
-        for _ in 0..<200 where try schema.count("SELECT count(*) AS n FROM tasks WHERE state NOT IN ('completed', 'discarded')") > 0 {
+        // Wait until the queue has drained and the dispatcher delivered the actions, then scrape.
+        for _ in 0..<300 where try schema.count("SELECT count(*) AS n FROM tasks WHERE state NOT IN ('completed', 'discarded')") > 0
+            || schema.count("SELECT count(*) AS n FROM trigger_outbox WHERE state <> 'delivered'") > 0
+            || schema.count("SELECT count(*) AS n FROM shadow_evaluations") < 2 {
             try await Task.sleep(for: .milliseconds(100))
         }
         let scrape = try await httpGet(port: port, "/metrics")
@@ -182,9 +200,15 @@ struct ServeCommandTests {
             #expect(metrics.value("drift_checks_total", ["monitor": "fraud-scorer", "result": try r.string("result")]) == Double(try r.int("n")))
         }
         #expect(metrics.value("drift_actions_fired_total", ["monitor": "fraud-scorer", "action": "retrain"]) == 2)
-        #expect(metrics.value("drift_trigger_outbox_actions", ["action": "retrain", "state": "pending"]) == 2)
+        // the dispatcher in serve delivered both retrain actions (one run each) and ran both shadow evaluations:
+        // no shadow traffic was captured, so each holds
+        #expect(metrics.value("drift_trigger_outbox_actions", ["action": "retrain", "state": "delivered"]) == 2)
+        #expect(metrics.value("drift_trigger_deliveries_total", ["action": "retrain", "result": "delivered"]) == 2)
+        #expect(metrics.value("drift_trigger_deliveries_total", ["action": "shadow_eval", "result": "delivered"]) == 2)
+        #expect(metrics.value("drift_shadow_evaluations_total", ["monitor": "fraud-scorer", "verdict": "hold"]) == 2)
+        #expect(receiver.runCount == 2 && receiver.deliveries.allSatisfy(\.verified))
         #expect(metrics.value("drift_queue_tasks", ["kind": "drift_check", "state": "available"]) == 0)
-        let tasks = try schema.count("SELECT count(*) AS n FROM tasks WHERE state = 'completed'")
+        let tasks = try schema.count("SELECT count(*) AS n FROM tasks WHERE state = 'completed' AND kind = 'drift_check'")
         #expect(metrics.value("drift_task_duration_seconds_count", ["kind": "drift_check", "outcome": "completed"]) == Double(tasks))
         let newestEnd = try conn.query("SELECT max(window_end) AS e FROM drift_runs", name: "t")[0].date("e")
         #expect(metrics.value("drift_last_window_end_timestamp_seconds", ["monitor": "fraud-scorer"]) == newestEnd.timeIntervalSince1970)

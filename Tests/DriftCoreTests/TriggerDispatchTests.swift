@@ -1,0 +1,281 @@
+import DriftCore
+import DriftStore
+import DriftTestSupport
+import DriftTriggers
+import Foundation
+import Testing
+
+/// The dispatcher against real receivers on 127.0.0.1 and a real PostgreSQL: every path of a delivery, each
+/// checked from both sides — what the receiver saw (signatures verified, deliveries counted by webhook-id) and
+/// what the outbox recorded.
+@Suite("Trigger dispatcher: deliveries, retries and exactly-once effect")
+struct TriggerDispatchTests {
+    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    /// The sample monitor with one action `a` of the given YAML settings (indented under `a:`).
+    static func monitor(_ action: String) throws -> MonitorConfig {
+        let text = try String(contentsOf: repoRoot.appendingPathComponent("sample-data/monitors.yaml"), encoding: .utf8)
+        let start = text.range(of: "    actions:\n")!
+        let yaml = String(text[..<start.lowerBound]).replacingOccurrences(of: "actions: [retrain, shadow_eval]", with: "actions: [a]")
+            + "    actions:\n      a:\n" + action.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n") + "\n"
+            + "      shadow:\n        preset: shadow_eval\n        challenger: v4\n"
+        return try MonitorsFile.parse(yaml, file: "test.yaml")[0]
+    }
+
+    /// Writes one outbox row as a drift check would.
+    static func enqueue(_ client: PostgresClient, action: String = "a", preset: String = "webhook", id: String = "fraud-scorer:2026-11-25T17:00:00Z:a") async throws {
+        try await client.withConnection { c in
+            _ = try c.query("""
+                INSERT INTO trigger_outbox (action_id, monitor, action, preset, payload) VALUES ($1, 'fraud-scorer', $2, $3, $4::jsonb)
+                """, [id, action, preset, #"{"monitor":"fraud-scorer","model":"fraud","window_start":"2026-11-25T17:00:00Z","window_end":"2026-11-25T18:00:00Z","drifted_features":["amount"],"run_id":1}"#],
+                name: "test.outbox")
+        }
+    }
+
+    struct Row: Sendable { var state: String; var attempts: Int; var lastStatus: Int?; var runID: String?; var history: [JSONTemplate] }
+
+    static func row(_ client: PostgresClient, id: String = "fraud-scorer:2026-11-25T17:00:00Z:a") async throws -> Row {
+        try await client.withConnection { c in
+            let r = try c.query("SELECT state, attempts, last_status, external_run_id, history::text AS h FROM trigger_outbox WHERE action_id = $1", [id], name: "t").first!
+            guard case .array(let h)? = JSONTemplate.parse(Data(try r.string("h").utf8)) else { return Row(state: "", attempts: 0, history: []) }
+            return Row(state: try r.string("state"), attempts: try r.int("attempts"), lastStatus: try r.optionalInt("last_status"),
+                       runID: try r.optionalString("external_run_id"), history: h)
+        }
+    }
+
+    static func verified(_ r: RecordingHTTPServer.Recorded) -> Bool {
+        StandardWebhooks.verify(id: r.headers["webhook-id"] ?? "", timestamp: Int(r.headers["webhook-timestamp"] ?? "") ?? 0,
+                                signatureHeader: r.headers["webhook-signature"] ?? "", body: r.body, secrets: [try! StandardWebhooks.Secret(secret)])
+    }
+
+    func dispatcher(_ client: PostgresClient, _ m: MonitorConfig) -> TriggerDispatcher {
+        var o = TriggerDispatcher.Options()
+        o.crashAfterSend = nil
+        return TriggerDispatcher(client: client, monitors: [m], options: o)
+    }
+
+    @Test func aSignedDeliveryIsRecordedWithTheRunItStarted() async throws {
+        let server = RecordingHTTPServer()
+        try await server.start { r in Self.verified(r) ? .init(status: 202, body: #"{"run_id":"pipeline-77"}"#) : .init(status: 401) }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/hooks/{{monitor}}\nsecrets: [\"\(Self.secret)\"]\nrun_id_field: run_id")
+            try await Self.enqueue(client)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 0)
+            #expect(c == { var x = TriggerDispatcher.Counters(); x.delivered = 1; return x }())
+            let row = try await Self.row(client)
+            #expect(row.state == "delivered" && row.attempts == 1 && row.lastStatus == 202 && row.runID == "pipeline-77")
+            #expect(row.history.count == 1)
+            #expect(row.history[0].value(at: "outcome")?.scalarText == "delivered" && row.history[0].value(at: "response")?.scalarText == #"{"run_id":"pipeline-77"}"#)
+            #expect(row.history[0].value(at: "url")?.scalarText == "http://127.0.0.1:\(server.port)/hooks/fraud-scorer")
+            let reqs = server.requests
+            #expect(reqs.count == 1 && Self.verified(reqs[0]) && reqs[0].headers["idempotency-key"] == "fraud-scorer:2026-11-25T17:00:00Z:a")
+            // nothing left to do
+            #expect(try await dispatcher(client, m).dispatchDue().attempts == 0)
+        }
+        await server.stop()
+    }
+
+    @Test func failuresAreRetriedWithTheSameIdUntilOneRunStarts() async throws {
+        let server = RecordingHTTPServer()
+        let count = Counter()
+        try await server.start { r in count.next() <= 3 ? .init(status: 503, body: "busy") : .init(status: 202) }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\nsecrets: [\"\(Self.secret)\"]\nbackoff: 0.05\nbackoff_cap: 0.2")
+            try await Self.enqueue(client)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 10)
+            #expect(c.delivered == 1 && c.retried == 3 && c.dead == 0)
+            let row = try await Self.row(client)
+            #expect(row.state == "delivered" && row.attempts == 4)
+            #expect(row.history.map { $0.value(at: "outcome")?.scalarText } == ["retry", "retry", "retry", "delivered"])
+            #expect(row.history[0].value(at: "status")?.scalarText == "503" && row.history[0].value(at: "response")?.scalarText == "busy")
+            let ids = Set(server.requests.map { $0.headers["webhook-id"] ?? "" })
+            #expect(server.requests.count == 4 && ids == ["fraud-scorer:2026-11-25T17:00:00Z:a"], "one effective run: every attempt carries the same id")
+            #expect(server.requests.allSatisfy(Self.verified))
+        }
+        await server.stop()
+    }
+
+    @Test func aHangPastTheTimeoutIsRetried() async throws {
+        let server = RecordingHTTPServer()
+        let count = Counter()
+        try await server.start { _ in count.next() == 1 ? .init(status: 200, delay: 3) : .init(status: 200) }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\ntimeout: 0.5\nbackoff: 0.05")
+            try await Self.enqueue(client)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 10)
+            #expect(c.delivered == 1 && c.retried == 1)
+            let row = try await Self.row(client)
+            #expect(row.history.first?.value(at: "error")?.scalarText?.contains("timed out") == true)
+            #expect(row.history.first?.value(at: "status") == .null)
+            #expect(row.state == "delivered" && row.attempts == 2)
+        }
+        await server.stop()
+    }
+
+    @Test func retryAfterIsHonoured() async throws {
+        let server = RecordingHTTPServer()
+        let count = Counter()
+        try await server.start { _ in count.next() == 1 ? .init(status: 429, headers: [("Retry-After", "1")]) : .init(status: 200) }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\nbackoff: 0.01")
+            try await Self.enqueue(client)
+            let d = dispatcher(client, m)
+            #expect(try await d.dispatchDue().retried == 1)
+            let due = try await client.withConnection { c in
+                try c.query("SELECT extract(epoch FROM next_attempt_at - now())::float8 AS s FROM trigger_outbox", name: "t").first!.double("s")
+            }
+            #expect(due > 0.5 && due <= 1.0, "the next attempt waits for Retry-After (1 s), not the 0.01 s backoff")
+            #expect(try await d.dispatchDue().attempts == 0, "not due yet")
+            let c = try await d.runUntilIdle(wait: 5)
+            #expect(c.delivered == 1)
+            let row = try await Self.row(client)
+            #expect(row.history[0].value(at: "note")?.scalarText?.contains("Retry-After 1") == true && row.state == "delivered")
+        }
+        await server.stop()
+    }
+
+    @Test func aConflictOnResendMeansTheRunExists() async throws {
+        // a Kubernetes Job named after the action: the first POST creates it but the answer is lost (503);
+        // the lookup before the resend fails too (500), so the resend POSTs again and gets 409: delivered
+        let server = RecordingHTTPServer()
+        let posts = Counter()
+        try await server.start { r in
+            if r.method == "GET" { return .init(status: 500) }
+            return posts.next() == 1 ? .init(status: 503) : .init(status: 409, body: #"{"kind":"Status","reason":"AlreadyExists"}"#)
+        }
+        let token = FileManager.default.temporaryDirectory.appendingPathComponent("sa-\(UUID().uuidString)")
+        try "sa-token".write(to: token, atomically: true, encoding: .utf8)
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("""
+                preset: kubernetes_job
+                api_server: http://127.0.0.1:\(server.port)
+                namespace: ml
+                auth: {type: kubernetes_service_account, token_file: \(token.path)}
+                backoff: 0.01
+                job: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: t, image: "acme/train:1"}]}}}}
+                """)
+            try await Self.enqueue(client, preset: "kubernetes_job")
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            #expect(c.delivered == 1 && c.retried == 1)
+            let row = try await Self.row(client)
+            let name = TriggerTarget.resourceName(actionID: "fraud-scorer:2026-11-25T17:00:00Z:a")
+            #expect(row.state == "delivered" && row.lastStatus == 409 && row.runID == name)
+            #expect(server.requests.map(\.method) == ["POST", "GET", "POST"])
+            #expect(server.requests.filter { $0.method == "POST" }.allSatisfy { JSONTemplate.parse($0.body)?.value(at: "metadata.name")?.scalarText == name })
+            #expect(server.requests.allSatisfy { $0.headers["authorization"] == "Bearer sa-token" })
+        }
+        await server.stop()
+    }
+
+    @Test func aResendFindsTheRunAnEarlierAttemptStarted() async throws {
+        // Argo: the submit times out, but the workflow was created; the lookup finds it and nothing is sent again
+        let server = RecordingHTTPServer()
+        try await server.start { r in
+            if r.method == "GET" { return .init(status: 200, body: #"{"metadata":{"name":"found-it"}}"#) }
+            return .init(status: 200, delay: 2)
+        }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("""
+                preset: argo_workflow_template
+                server: http://127.0.0.1:\(server.port)
+                namespace: ml
+                template: retrain
+                auth: {type: none}
+                timeout: 0.5
+                backoff: 0.01
+                """)
+            try await Self.enqueue(client, preset: "argo_workflow_template")
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            #expect(c.delivered == 1 && c.retried == 1)
+            let row = try await Self.row(client)
+            #expect(row.state == "delivered" && row.runID == "found-it")
+            #expect(row.history.last?.value(at: "found_existing") == .bool(true))
+            #expect(server.requests.map(\.method) == ["POST", "GET"])
+        }
+        await server.stop()
+    }
+
+    @Test func aClientErrorFailsAtOnceWithTheAnswerRecorded() async throws {
+        let server = RecordingHTTPServer()
+        try await server.start { _ in .init(status: 422, body: #"{"message":"No ref found for: mian"}"#) }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: github_workflow_dispatch\nrepository: acme/fraud\nworkflow: retrain.yml\nref: mian\napi_url: http://127.0.0.1:\(server.port)")
+            try await Self.enqueue(client, preset: "github_workflow_dispatch")
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            #expect(c.dead == 1 && c.attempts == 1 && server.requests.count == 1)
+            let row = try await Self.row(client)
+            #expect(row.state == "dead" && row.lastStatus == 422)
+            #expect(row.history[0].value(at: "response")?.scalarText == #"{"message":"No ref found for: mian"}"#)
+            #expect(row.history[0].value(at: "note")?.scalarText?.contains("resending cannot help") == true)
+        }
+        await server.stop()
+    }
+
+    @Test func afterMaxAttemptsTheActionIsDead() async throws {
+        let server = RecordingHTTPServer()
+        try await server.start { _ in .init(status: 502) }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\nmax_attempts: 3\nbackoff: 0.01")
+            try await Self.enqueue(client)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            #expect(c.dead == 1 && c.retried == 2 && server.requests.count == 3)
+            let row = try await Self.row(client)
+            #expect(row.state == "dead" && row.attempts == 3)
+            #expect(row.history.last?.value(at: "note")?.scalarText == "HTTP 502; gave up after 3 attempts")
+        }
+        await server.stop()
+    }
+
+    @Test func aMissingSecretIsRetriedAndExplained() async throws {
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:1/x\nauth: {type: token, env: DRIFT_TEST_UNSET_TOKEN}\nmax_attempts: 2\nbackoff: 0.01")
+            try await Self.enqueue(client)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            #expect(c.dead == 1)
+            let row = try await Self.row(client)
+            #expect(row.history[0].value(at: "error")?.scalarText == "environment variable DRIFT_TEST_UNSET_TOKEN is not set or empty")
+        }
+    }
+
+    @Test func aShadowEvaluationActionBecomesOneTask() async throws {
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:1/x")
+            try await Self.enqueue(client, action: "shadow", preset: "shadow_eval", id: "fraud-scorer:2026-11-25T17:00:00Z:shadow")
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 0)
+            #expect(c.delivered == 1)
+            let tasks = try await client.withConnection { c in
+                try c.query("SELECT kind, unique_key, args FROM tasks", name: "t").map { (try $0.string("kind"), try $0.string("unique_key"), try $0.string("args")) }
+            }
+            #expect(tasks.count == 1 && tasks[0].0 == "shadow_eval" && tasks[0].1 == "shadow_eval:fraud-scorer:2026-11-25T17:00:00Z:shadow")
+            #expect(tasks[0].2.contains("\"challenger\": \"v4\""))
+            let row = try await Self.row(client, id: "fraud-scorer:2026-11-25T17:00:00Z:shadow")
+            #expect(row.state == "delivered" && row.runID?.hasPrefix("task:") == true)
+        }
+    }
+
+    @Test func twoDispatchersNeverSendTheSameActionTwice() async throws {
+        let server = RecordingHTTPServer()
+        try await server.start { _ in .init(status: 200, delay: 0.05) }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x")
+            for i in 0..<30 { try await Self.enqueue(client, id: "fraud-scorer:2026-11-25T\(String(format: "%02d", i % 24)):\(i):a") }
+            var o1 = TriggerDispatcher.Options(), o2 = TriggerDispatcher.Options()
+            o1.owner = "one"; o2.owner = "two"; o1.batch = 3; o2.batch = 3; o1.crashAfterSend = nil; o2.crashAfterSend = nil
+            let d1 = TriggerDispatcher(client: client, monitors: [m], options: o1), d2 = TriggerDispatcher(client: client, monitors: [m], options: o2)
+            async let a = d1.dispatchDue()
+            async let b = d2.dispatchDue()
+            let (ca, cb) = try await (a, b)
+            #expect(ca.delivered + cb.delivered == 30)
+            let ids = server.requests.map { $0.headers["webhook-id"] ?? "" }
+            #expect(ids.count == 30 && Set(ids).count == 30)
+        }
+        await server.stop()
+    }
+}
+
+/// A thread-safe counter for receivers that answer differently per request.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func next() -> Int { lock.withLock { n += 1; return n } }
+}

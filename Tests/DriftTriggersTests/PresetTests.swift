@@ -1,0 +1,174 @@
+import DriftTestSupport
+import DriftTriggers
+import Foundation
+import Testing
+
+/// Every preset sends its documented request (README, *Trigger presets*) — checked as it arrives at a real
+/// server on 127.0.0.1: method, path, headers and body.
+@Suite("Trigger presets send their documented requests")
+struct PresetTests {
+    static let context = TriggerContext(actionID: "fraud-scorer:2026-11-25T17:00:00Z:retrain", action: "retrain", monitor: "fraud-scorer", model: "fraud",
+                                        windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z",
+                                        driftedFeatures: ["amount", "score"], runID: 41, reportPath: "/reports/fraud-scorer/2026-11-25T17:00:00Z.html")
+    static let name = TriggerTarget.resourceName(actionID: context.actionID)
+
+    /// Sends one attempt of `target` to a recording server and returns what arrived.
+    func arrival(_ make: (String) -> TriggerTarget, credential: Credential = .none, secrets: [String] = [],
+                 environment: [String: String] = [:]) async throws -> (RecordingHTTPServer.Recorded, DeliveryAttempt) {
+        let server = RecordingHTTPServer()
+        try await server.start { r in .init(status: 201, body: #"{"id": 7, "name": "job-1", "run_id": "kfp-9", "metadata": {"name": "wf-1"}, "workflow_run_id": 123}"#) }
+        let action = TriggerAction(name: "retrain", target: make("http://127.0.0.1:\(server.port)"), credential: credential,
+                                   signingSecrets: try secrets.map(StandardWebhooks.Secret.init))
+        let sender = TriggerSender(environment: environment)
+        let attempt = try await onThread { sender.attempt(action, Self.context, attempt: 1) }
+        await server.stop()
+        let r = try #require(server.requests.first)
+        #expect(r.headers["idempotency-key"] == Self.context.actionID)
+        #expect(r.headers["webhook-id"] == Self.context.actionID)
+        #expect(r.headers["user-agent"] == "drift-worker")
+        return (r, attempt)
+    }
+
+    func json(_ data: Data) -> String { JSONTemplate.parse(data).map(Self.canonical) ?? "not JSON" }
+
+    /// JSON with sorted keys, for comparing documents whatever their key order.
+    static func canonical(_ t: JSONTemplate) -> String {
+        switch t {
+        case .object(let pairs): return "{" + pairs.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\(canonical($0.1))" }.joined(separator: ",") + "}"
+        case .array(let items): return "[" + items.map(canonical).joined(separator: ",") + "]"
+        default: return t.serialized()
+        }
+    }
+
+    func expectJSON(_ data: Data, _ expected: String) {
+        #expect(json(data) == JSONTemplate.parse(Data(expected.utf8)).map(Self.canonical))
+    }
+
+    @Test func webhookSendsTheContextSignedWithEveryRotationSecret() async throws {
+        let secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_c2Vjb25kIHNlY3JldCBmb3Igcm90YXRpb24="]
+        let (r, attempt) = try await arrival({ .webhook(url: "\($0)/hooks/{{monitor}}", runIDField: "run_id") }, secrets: secrets)
+        #expect(r.method == "POST" && r.path == "/hooks/fraud-scorer")
+        #expect(r.headers["content-type"] == "application/json")
+        expectJSON(r.body, """
+            {"action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain","action":"retrain","monitor":"fraud-scorer","model":"fraud",
+             "window_start":"2026-11-25T17:00:00Z","window_end":"2026-11-25T18:00:00Z","drifted_features":["amount","score"],"run_id":41,
+             "report_path":"/reports/fraud-scorer/2026-11-25T17:00:00Z.html"}
+            """)
+        let signatures = try #require(r.headers["webhook-signature"]).split(separator: " ")
+        #expect(signatures.count == 2)
+        let ts = try #require(Int(r.headers["webhook-timestamp"] ?? ""))
+        for s in secrets {
+            #expect(StandardWebhooks.verify(id: r.headers["webhook-id"]!, timestamp: ts, signatureHeader: r.headers["webhook-signature"]!,
+                                            body: r.body, secrets: [try StandardWebhooks.Secret(s)]))
+        }
+        #expect(attempt.externalRunID == "kfp-9" && attempt.outcome == .delivered(note: "HTTP 201"))
+    }
+
+    @Test func webhookTemplatesRenderValuesAndText() throws {
+        let body = JSONTemplate.object([("features", .string("{{drifted_features}}")), ("text", .string("drift in {{drifted_features}} of {{model}}")),
+                                        ("run", .string("{{run_id}}")), ("fixed", .number(3))])
+        #expect(try body.rendered(Self.context).serialized() == #"{"features":["amount","score"],"text":"drift in amount,score of fraud","run":41,"fixed":3}"#)
+        #expect(throws: JSONTemplate.UnknownVariable(name: "monitr")) { try JSONTemplate.substitute("{{monitr}}", Self.context) }
+    }
+
+    @Test func githubWorkflowDispatch() async throws {
+        let (r, attempt) = try await arrival({ .githubWorkflowDispatch(repository: "acme/fraud-model", workflow: "retrain.yml", ref: "main",
+                                                                       inputs: [("window_start", "{{window_start}}"), ("features", "{{drifted_features}}")], apiURL: $0) },
+                                             credential: .token(source: .env("GH_TOKEN")), environment: ["GH_TOKEN": "ghp_secret"])
+        #expect(r.method == "POST" && r.path == "/repos/acme/fraud-model/actions/workflows/retrain.yml/dispatches")
+        #expect(r.headers["accept"] == "application/vnd.github+json" && r.headers["x-github-api-version"] == "2022-11-28")
+        #expect(r.headers["authorization"] == "Bearer ghp_secret")
+        expectJSON(r.body, #"{"ref":"main","inputs":{"window_start":"2026-11-25T17:00:00Z","features":"amount,score","action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain"}}"#)
+        #expect(attempt.externalRunID == "123")
+    }
+
+    @Test func azureDevOpsPipeline() async throws {
+        let (r, attempt) = try await arrival({ .azureDevOpsPipeline(organization: "acme", project: "ml ops", pipelineID: 12, parameters: [("monitor", "{{monitor}}")], baseURL: $0) },
+                                             credential: .basic(username: "", password: .env("ADO_PAT")), environment: ["ADO_PAT": "pat123"])
+        #expect(r.method == "POST" && r.path == "/acme/ml%20ops/_apis/pipelines/12/runs?api-version=7.1")
+        #expect(r.headers["authorization"] == "Basic " + Data(":pat123".utf8).base64EncodedString())
+        expectJSON(r.body, #"{"resources":{"repositories":{"self":{"refName":"refs/heads/main"}}},"templateParameters":{"monitor":"fraud-scorer","action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain"}}"#)
+        #expect(attempt.externalRunID == "7")
+    }
+
+    @Test func azureMLBatchEndpoint() async throws {
+        let inputs = JSONTemplate.object([("window", .object([("JobInputType", .string("UriFolder")),
+                                                              ("Uri", .string("azureml://datastores/capture/paths/fraud/{{window_start}}/"))]))])
+        let (r, attempt) = try await arrival({ .azureMLBatchEndpoint(endpoint: "\($0)/retrain-ep", inputs: inputs) },
+                                             credential: .token(source: .env("T")), environment: ["T": "entra"])
+        #expect(r.method == "POST" && r.path == "/retrain-ep/jobs")
+        expectJSON(r.body, #"{"properties":{"InputData":{"window":{"JobInputType":"UriFolder","Uri":"azureml://datastores/capture/paths/fraud/2026-11-25T17:00:00Z/"}}}}"#)
+        #expect(attempt.externalRunID == "job-1")
+    }
+
+    @Test func azureMLJobIsAnARMPutNamedAfterTheAction() async throws {
+        let job = JSONTemplate.object([("jobType", .string("Command")), ("command", .string("python train.py --since {{window_start}}")),
+                                       ("environmentId", .string("azureml:train-env:3")), ("computeId", .string("gpu-cluster"))])
+        let (r, _) = try await arrival({ .azureMLJob(subscription: "sub-1", resourceGroup: "rg", workspace: "ws", job: job, managementURL: $0) })
+        #expect(r.method == "PUT")
+        #expect(r.path == "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/jobs/\(Self.name)?api-version=2024-04-01")
+        expectJSON(r.body, """
+            {"properties":{"jobType":"Command","command":"python train.py --since 2026-11-25T17:00:00Z","environmentId":"azureml:train-env:3",
+             "computeId":"gpu-cluster","displayName":"\(Self.name)","tags":{"drift-worker/action-id":"fraud-scorer:2026-11-25T17:00:00Z:retrain","drift-worker/monitor":"fraud-scorer"}}}
+            """)
+    }
+
+    @Test func argoWorkflowTemplate() async throws {
+        let (r, attempt) = try await arrival({ .argoWorkflowTemplate(server: $0, namespace: "ml", template: "retrain-fraud", parameters: [("since", "{{window_start}}")]) })
+        #expect(r.method == "POST" && r.path == "/api/v1/workflows/ml/submit")
+        expectJSON(r.body, """
+            {"namespace":"ml","resourceKind":"WorkflowTemplate","resourceName":"retrain-fraud",
+             "submitOptions":{"name":"\(Self.name)","parameters":["since=2026-11-25T17:00:00Z"],"labels":"drift-worker/action=\(Self.name)"}}
+            """)
+        #expect(attempt.externalRunID == "wf-1")
+    }
+
+    @Test func kubeflowRun() async throws {
+        let (r, attempt) = try await arrival({ .kubeflowRun(host: $0, pipelineID: "p-1", pipelineVersionID: "v-2", experimentID: "e-3", parameters: [("since", "{{window_start}}")]) })
+        #expect(r.method == "POST" && r.path == "/apis/v2beta1/runs")
+        expectJSON(r.body, """
+            {"display_name":"\(Self.name)","description":"drift-worker action fraud-scorer:2026-11-25T17:00:00Z:retrain",
+             "pipeline_version_reference":{"pipeline_id":"p-1","pipeline_version_id":"v-2"},"runtime_config":{"parameters":{"since":"2026-11-25T17:00:00Z"}},
+             "experiment_id":"e-3"}
+            """)
+        #expect(attempt.externalRunID == "kfp-9")
+    }
+
+    @Test func kubernetesJobFromATemplate() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sa-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "k8s-sa-token\n".write(to: dir.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+        let job = JSONTemplate.object([
+            ("metadata", .object([("generateName", .string("ignored-")), ("labels", .object([("team", .string("fraud"))]))])),
+            ("spec", .object([("backoffLimit", .number(0)), ("template", .object([("spec", .object([
+                ("restartPolicy", .string("Never")),
+                ("containers", .array([.object([("name", .string("train")), ("image", .string("acme/train:1")),
+                                                ("args", .array([.string("--since"), .string("{{window_start}}")]))])])),
+            ]))]))])),
+        ])
+        let (r, attempt) = try await arrival({ .kubernetesJob(apiServer: $0, namespace: "ml", job: job) },
+                                             credential: .kubernetesServiceAccount(tokenFile: dir.appendingPathComponent("token").path))
+        #expect(r.method == "POST" && r.path == "/apis/batch/v1/namespaces/ml/jobs")
+        #expect(r.headers["authorization"] == "Bearer k8s-sa-token")
+        expectJSON(r.body, """
+            {"apiVersion":"batch/v1","kind":"Job",
+             "metadata":{"name":"\(Self.name)","namespace":"ml","labels":{"team":"fraud","app.kubernetes.io/managed-by":"drift-worker"},
+                         "annotations":{"drift-worker/action-id":"fraud-scorer:2026-11-25T17:00:00Z:retrain","drift-worker/monitor":"fraud-scorer"}},
+             "spec":{"backoffLimit":0,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"train","image":"acme/train:1","args":["--since","2026-11-25T17:00:00Z"]}]}}}}
+            """)
+        #expect(attempt.externalRunID == "wf-1")
+    }
+
+    @Test func resourceNamesAreStableDNSLabels() {
+        let ids = ["fraud-scorer:2026-11-25T17:00:00Z:retrain", "A Very_Long Monitor Name With Spaces And Ünïcode that goes on and on:2026-11-25T17:00:00Z:retrain_pipeline",
+                   "m:2026-11-25T17:00:00Z:x", ":::"]
+        for id in ids {
+            let n = TriggerTarget.resourceName(actionID: id)
+            #expect(n == TriggerTarget.resourceName(actionID: id))
+            #expect(n.count <= 63 && n.first!.isLetter && (n.last!.isLetter || n.last!.isNumber))
+            #expect(n.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }, "\(n)")
+        }
+        #expect(Set(ids.map(TriggerTarget.resourceName)).count == ids.count)
+        #expect(TriggerTarget.resourceName(actionID: ids[0]).hasPrefix("drift-fraud-scorer-retrain-"))
+    }
+}
