@@ -58,6 +58,10 @@ ROWS = [
         ("Dead triggers (need a person)", "stat", 12, 8, "none",
          [('sum(max by (action) (drift_trigger_outbox_actions{state="dead"})) or vector(0)', "dead")],
          {"thresholds": [1]}),
+        ("Trigger deliveries per hour by result", "timeseries", 12, 8, "none",
+         [("sum by (action, result) (increase(drift_trigger_deliveries_total[1h]))", "{{action}} {{result}}")], {"stack": True}),
+        ("Shadow evaluations by verdict", "timeseries", 12, 8, "none",
+         [(f"sum by (monitor, verdict) (increase(drift_shadow_evaluations_total{{{SEL}}}[1d]))", "{{monitor}} {{verdict}}")], {"stack": True}),
     ]),
     ("Process", [
         ("Resident memory", "timeseries", 8, 7, "bytes",

@@ -6,17 +6,20 @@ import Foundation
 /// rotation several secrets sign at once and the header lists every signature, space-separated. HMAC from
 /// swift-crypto.
 public enum StandardWebhooks {
-    /// A signing secret: `whsec_` followed by the base64 key (the prefix is optional).
+    /// A signing secret: `whsec_` followed by the base64 key (the prefix is optional); the key must have at least
+    /// 16 bytes (the specification recommends 24 to 64).
     public struct Secret: Sendable, Equatable {
         public let key: Data
 
         public struct Invalid: Error, CustomStringConvertible {
-            public var description: String { "a Standard Webhooks secret must be whsec_ followed by base64 (the key is not shown)" }
+            public var description: String {
+                "a Standard Webhooks secret must be whsec_ followed by the base64 of at least 16 random bytes (the value is not shown)"
+            }
         }
 
         public init(_ text: String) throws {
             let b64 = text.hasPrefix("whsec_") ? String(text.dropFirst(6)) : text
-            guard let key = Data(base64Encoded: b64), !key.isEmpty else { throw Invalid() }
+            guard let key = Data(base64Encoded: b64), key.count >= 16 else { throw Invalid() }
             self.key = key
         }
     }

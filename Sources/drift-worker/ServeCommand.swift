@@ -83,7 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard let look = try? ISODuration(parsing: lookback) else { throw ValidationError("--lookback '\(lookback)' is not an ISO 8601 duration such as P1D.") }
         let monitors = try configOptions.load()
         var settings = database.settings
-        settings.poolSize = max(2, concurrency + 3)
+        settings.poolSize = max(2, concurrency + 4)
         let client = PostgresClient(settings: settings)
         if migrate {
             let schema = settings.schema

@@ -205,6 +205,10 @@ struct CaptureOptionsTests {
     /// The sample monitor plus a capture block.
     static func config(_ s: Scratch, capture: String) throws -> String {
         var text = try String(contentsOfFile: repoRoot.appendingPathComponent(WorkerSchema.config).path, encoding: .utf8)
+        // the sample's own capture block gives way to the test's
+        if let start = text.range(of: "    capture:\n"), let end = text.range(of: "    actions:\n", range: start.upperBound..<text.endIndex) {
+            text.removeSubrange(start.lowerBound..<end.lowerBound)
+        }
         text += capture.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n"
         return s.write("monitors.yaml", text)
     }

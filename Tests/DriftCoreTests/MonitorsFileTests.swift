@@ -74,9 +74,20 @@ struct MonitorsFileTests {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let start = try #require(lines.firstIndex { $0.hasSuffix("monitors.yaml: |") })
         let embedded = lines[(start + 1)...].map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
-        let monitors = try MonitorsFile.parse(embedded, file: "jobs/configmap-monitors.yaml")
+        // the variables it needs are the ones the Deployment and the CronJob set
+        for manifest in ["jobs/deployment-serve.yaml", "jobs/cronjob-run-once.yaml"] {
+            let m = try String(contentsOf: repoRoot.appendingPathComponent(manifest), encoding: .utf8)
+            #expect(m.contains("name: DRIFT_WEBHOOK_SECRET") && m.contains("serviceAccountName: drift-worker"), "\(manifest)")
+        }
+        #expect(throws: ConfigError.self) { try MonitorsFile.parse(embedded, file: "jobs/configmap-monitors.yaml") }
+        let monitors = try MonitorsFile.parse(embedded, file: "jobs/configmap-monitors.yaml",
+                                              environment: ["DRIFT_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
         #expect(monitors.map(\.name) == ["fraud-scorer"])
         #expect(monitors[0].reference == .file("/data/fraud/reference.csv"))
+        #expect(monitors[0].actions["retrain"]?.preset == "kubernetes_job" && monitors[0].actions["promote"]?.preset == "webhook")
+        if case .shadowEval(let s)? = monitors[0].actions["shadow_eval"] { #expect(s.challenger == "v4" && s.onPromote == ["promote"]) } else {
+            Issue.record("shadow_eval is not a shadow evaluation")
+        }
     }
 
     @Test func validateConfigCommand() throws {

@@ -253,6 +253,32 @@ struct TriggerDispatchTests {
         }
     }
 
+    @Test func theReportPathIsTheDriftReportOfTheFiringWindow() async throws {
+        let server = RecordingHTTPServer()
+        try await server.start { _ in .init(status: 200) }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\nbody: {report: \"{{report_path}}\", run: \"{{run_id}}\"}")
+            // two drifted hours: the policy fires at the second
+            try await CaptureWriter(client: client).write(try DriftCheckTests.events(from: "current_drift.csv", firstHour: 0, hours: 2, perHour: 800, monitor: m))
+            let results = try await Backfill(client: client, monitor: m, references: ReferenceStore(baseDirectory: repoRoot.path))
+                .run(from: DriftCheckTests.day, to: DriftCheckTests.day.addingTimeInterval(7200))
+            #expect(results.last?.firedActions == ["a"])
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reports-\(UUID().uuidString)").path
+            var o = TriggerDispatcher.Options()
+            o.crashAfterSend = nil
+            o.reportDirectory = dir
+            #expect(try await TriggerDispatcher(client: client, monitors: [m], options: o).runUntilIdle(wait: 0).delivered == 1)
+            let request = try #require(server.requests.first)
+            let body = try #require(JSONTemplate.parse(request.body))
+            let path = try #require(body.value(at: "report")?.scalarText)
+            #expect(path == "\(dir)/fraud-scorer/2026-11-24T01:00:00Z.html")
+            let html = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("fraud-scorer") && html.contains("amount"))
+            #expect(body.value(at: "run").flatMap { if case .number(let n) = $0 { n } else { nil } } != nil, "{{run_id}} is the drift run, a number")
+        }
+        await server.stop()
+    }
+
     @Test func twoDispatchersNeverSendTheSameActionTwice() async throws {
         let server = RecordingHTTPServer()
         try await server.start { _ in .init(status: 200, delay: 0.05) }
