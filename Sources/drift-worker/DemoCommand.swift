@@ -180,9 +180,9 @@ struct DemoCommand: AsyncParsableCommand {
                 story.evaluations.append(e)
             }
         }
-        out += "\naction id".padding(toLength: 79, withPad: " ", startingAt: 0) + "  state      attempts  run started\n"
+        out += "\naction id".padding(toLength: 85, withPad: " ", startingAt: 0) + "  state      attempts  run started\n"
         for r in rows {
-            out += "\(r.actionID.padding(toLength: 78, withPad: " ", startingAt: 0))  \(r.state.padding(toLength: 9, withPad: " ", startingAt: 0))  \(String(format: "%8d", r.attempts))  \(r.runID ?? "–")\n"
+            out += "\(r.actionID.padding(toLength: 84, withPad: " ", startingAt: 0))  \(r.state.padding(toLength: 9, withPad: " ", startingAt: 0))  \(String(format: "%8d", r.attempts))  \(r.runID ?? "–")\n"
         }
         let deliveries = receiver.deliveries
         story.received = deliveries.count

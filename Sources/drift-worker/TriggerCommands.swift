@@ -111,7 +111,7 @@ struct TriggerTestCommand: AsyncParsableCommand {
         let hour = m.schedule.window(containing: now.addingTimeInterval(-m.schedule.length.seconds))
         let context = TriggerContext(actionID: "test:\(m.name):\(PGTimeText.iso(now)):\(action)", action: action, monitor: m.name, model: m.model,
                                      windowStart: PGTimeText.iso(hour.start), windowEnd: PGTimeText.iso(hour.end),
-                                     driftedFeatures: Array(m.features.prefix(2).map(\.name)), runID: 0, reportPath: "", test: true)
+                                     driftedFeatures: Array(m.features.prefix(2).map(\.name)), runID: nil, reportPath: "", test: true)
         let sender = TriggerSender()
         let request: HTTPRequest
         do { (request, _) = try sender.prepare(trigger, context, now: now) } catch {
