@@ -89,20 +89,23 @@ public struct TriggerDispatcher: Sendable {
             total.delivered += c.delivered
             total.retried += c.retried
             total.dead += c.dead
-            guard let next = try await nextAttempt(), next <= deadline else { return total }
-            let pause = max(0.05, next.timeIntervalSinceNow)
-            try await Task.sleep(for: .milliseconds(Int64(min(pause, 5) * 1000)))
+            // seconds by the database's clock, so a skewed local clock cannot make this spin or stop early
+            guard let next = try await secondsUntilNextAttempt() else { return total }
+            let remaining = deadline.timeIntervalSinceNow
+            // due now but nothing was claimed: another dispatcher holds it; stop unless there is time to wait
+            if next > remaining || (remaining <= 0 && c.attempts == 0) { return total }
+            try await Task.sleep(for: .milliseconds(Int64(min(max(next, 0.05), 5) * 1000)))
         }
     }
 
-    /// When the next pending row (or expired claim) is due.
-    public func nextAttempt() async throws -> Date? {
+    /// Seconds until the next pending row (or expired claim) is due; negative when already due, nil when none.
+    public func secondsUntilNextAttempt() async throws -> Double? {
         try await client.withConnection { c in
             try c.query("""
-                SELECT min(t) AS next FROM (
+                SELECT extract(epoch FROM min(t) - now())::float8 AS s FROM (
                     SELECT min(next_attempt_at) AS t FROM trigger_outbox WHERE state = 'pending'
-                    UNION ALL SELECT min(claim_expires_at) FROM trigger_outbox WHERE state = 'sending') s
-                """, name: "dispatch.next").first.flatMap { try $0.optionalDate("next") }
+                    UNION ALL SELECT min(claim_expires_at) FROM trigger_outbox WHERE state = 'sending') n
+                """, name: "dispatch.next").first.flatMap { try $0.optionalDouble("s") }
         }
     }
 
