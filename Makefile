@@ -38,6 +38,7 @@ sample-data:
 	python3 sample-data/generate_fraud.py
 	python3 sample-data/generate_traffic.py
 	python3 sample-data/capture/generate_capture.py
+	cd sample-data && python3 generate_shadow.py
 
 clean:
 	rm -rf .build
