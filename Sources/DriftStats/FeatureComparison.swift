@@ -155,6 +155,8 @@ public enum FeatureComparison {
             if let ks = f.ks, padj < s.alpha, ks.statistic >= s.ksMinStatistic {
                 reasons.append("ks: D=\(fmt(ks.statistic)) >= \(fmt(s.ksMinStatistic)) and adjusted p=\(fmt(padj)) < \(fmt(s.alpha))")
             }
+        case .tensor:
+            break  // a tensor is decided by `TensorDrift` from its components, reconstruction error and MMD
         case .categorical:
             if padj < s.alpha, f.jensenShannon >= s.jensenShannonMin {
                 reasons.append("chi_square: adjusted p=\(fmt(padj)) < \(fmt(s.alpha)) and JS=\(fmt(f.jensenShannon)) >= \(fmt(s.jensenShannonMin))")

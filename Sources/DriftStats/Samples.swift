@@ -1,5 +1,6 @@
 /// The kind of a feature.
-public enum FeatureKind: String, Sendable, Codable { case numeric, categorical }
+/// `tensor`: a fixed-shape array of numbers per event (an embedding), tested through projections (`TensorDrift`).
+public enum FeatureKind: String, Sendable, Codable { case numeric, categorical, tensor }
 
 /// One side's values of a numeric feature: the present values ascending, and how many were
 /// missing (empty, NaN, ±Inf).

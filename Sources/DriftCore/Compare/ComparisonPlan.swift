@@ -41,6 +41,7 @@ public struct ComparisonPlan: Sendable {
             let c = current.columnIndex(name)!
             let kind = try resolveKind(name, reference: reference, current: current, column: c, selection: selection)
             switch kind {
+            case .tensor: continue  // files hold scalar columns; tensors come from the serving path
             case .numeric:
                 let curValues = try tableCall { try current.numericValues(column: c) }
                 let cur = NumericSample(values: curValues)

@@ -60,11 +60,17 @@ public struct DriftCheck: Sendable {
     }
 
     /// The comparison of a sample with the reference, with per-feature overrides applied.
-    public func compare(_ sample: WindowSample) -> DatasetDrift {
+    public func compare(_ sample: WindowSample, seed: UInt64 = 0) -> DatasetDrift { compareAll(sample, seed: seed).dataset }
+
+    /// The comparison, and each tensor feature's result. A tensor counts as one feature in the dataset share; its
+    /// components (`<name>.pc1`, …) follow it in `features` (for storage, the report and the metrics) without
+    /// counting. `seed` fixes the MMD sub-sample and permutations (the window start, so a recheck agrees).
+    public func compareAll(_ sample: WindowSample, seed: UInt64 = 0) -> (dataset: DatasetDrift, tensors: [String: TensorDrift]) {
         let layout = FeatureLayout(monitor)
         var inputs: [FeatureInput] = []
         for f in monitor.features {
             switch f.kind {
+            case .tensor: continue
             case .numeric:
                 guard let i = layout.numeric.firstIndex(of: f.name), let ref = reference.numericFeature(named: f.name) else { continue }
                 inputs.append(.numeric(name: f.name, reference: ref.asSample, current: NumericSample(values: sample.numeric[i])))
@@ -84,15 +90,29 @@ public struct DriftCheck: Sendable {
         for i in result.features.indices {
             if let o = monitor.overrides[result.features[i].name] { FeatureComparison.decide(&result.features[i], settings: o) }
         }
-        result.driftedCount = result.features.filter(\.drifted).count
-        result.driftedShare = result.features.isEmpty ? 0 : Double(result.driftedCount) / Double(result.features.count)
-        result.drifted = !result.features.isEmpty && result.driftedShare >= monitor.settings.datasetDriftShare
-        return result
+        var tensors: [String: TensorDrift] = [:]
+        var components: [FeatureDrift] = []
+        for (t, slots) in layout.tensors.enumerated() {
+            guard let ref = reference.tensors.first(where: { $0.name == slots.name }), t < sample.tensors.count, sample.tensors[t].rows >= 2 else { continue }
+            let settings = monitor.overrides[slots.name] ?? monitor.settings
+            guard let d = try? TensorDrift.compare(ref, current: sample.tensors[t], settings: settings, seed: seed) else { continue }
+            tensors[slots.name] = d
+            result.features.append(d.summary(referenceCount: ref.referenceCount, missing: sample.tensorMissing[t]))
+            components += d.components
+        }
+        let topLevel = result.features
+        result.driftedCount = topLevel.filter(\.drifted).count
+        result.driftedShare = topLevel.isEmpty ? 0 : Double(result.driftedCount) / Double(topLevel.count)
+        result.drifted = !topLevel.isEmpty && result.driftedShare >= monitor.settings.datasetDriftShare
+        result.features += components
+        return (result, tensors)
     }
+
 
     private func write(window: TimeWindow, sample: WindowSample, on c: PGConnection) throws -> Outcome {
         let insufficient = sample.count < monitor.minSample
-        let result: DatasetDrift? = insufficient ? nil : compare(sample)
+        let compared = insufficient ? nil : compareAll(sample, seed: UInt64(max(0, window.start.timeIntervalSince1970)))
+        let result: DatasetDrift? = compared?.dataset
         let status: DriftPolicy.Verdict.Status = insufficient ? .insufficientData : (result!.drifted ? .drifted : .notDrifted)
         // The policy looks at this monitor's earlier windows (enough of them to cover the streak and the cooldown).
         let horizon = window.start.addingTimeInterval(-max(monitor.policy.cooldown.seconds,
@@ -144,13 +164,15 @@ public struct DriftCheck: Sendable {
                 """, [runID, f.name, f.kind.rawValue, f.referenceCount, f.currentCount, f.referenceMissing, f.currentMissing,
                       f.ks?.statistic, f.ks?.pvalue, f.ks?.method.rawValue, f.psi, f.jensenShannon, f.wassersteinNormed, f.hellinger,
                       f.chiSquare?.statistic, f.chiSquare?.pvalue, f.chiSquare?.dof, f.pvalueAdjusted, f.unseenCategories?.count,
-                      outOfRange, f.drifted, f.reasons, FeatureDetail(f).json()], name: "check.insert_feature")
+                      outOfRange, f.drifted, f.reasons,
+                      (f.kind == .tensor ? compared?.tensors[f.name].map { FeatureDetail(tensor: $0, reference: reference.tensors.first { r in r.name == f.name }) } : nil)?.json()
+                        ?? FeatureDetail(f).json()], name: "check.insert_feature")
         }
         for action in fired {
             let payload = JSONValue.object([
                 ("monitor", .string(monitor.name)), ("model", .string(monitor.model)),
                 ("window_start", .string(PGTimeText.iso(window.start))), ("window_end", .string(PGTimeText.iso(window.end))),
-                ("drifted_features", .array((result?.features.filter(\.drifted).map(\.name) ?? []).map { .string($0) })),
+                ("drifted_features", .array((result.map(Self.topLevelDrifted) ?? []).map { .string($0) })),
                 ("run_id", .int(runID)),
             ]).rendered()
             try c.query("""
@@ -161,8 +183,14 @@ public struct DriftCheck: Sendable {
                         name: "check.outbox")
         }
         return Outcome(runID: Int64(runID), status: insufficient ? "insufficient_data" : "completed", drifted: result?.drifted,
-                       driftedFeatures: result?.features.filter(\.drifted).map(\.name) ?? [], decision: decision.description,
+                       driftedFeatures: result.map(Self.topLevelDrifted) ?? [], decision: decision.description,
                        firedActions: fired, written: true)
+    }
+
+    /// The drifted features a person acts on: scalars and tensors (a tensor's components are its detail).
+    static func topLevelDrifted(_ d: DatasetDrift) -> [String] {
+        let tensors = Set(d.features.filter { $0.kind == .tensor }.map(\.name))
+        return d.features.filter { f in f.drifted && !tensors.contains { f.name.hasPrefix($0 + ".") } }.map(\.name)
     }
 
     /// Data quality: the share of present current values outside the reference's [min, max].

@@ -14,11 +14,19 @@ public struct MonitorConfig: Sendable, Equatable {
         public var name: String
         public var kind: FeatureKind
         public var source: Source
+        /// A tensor's shape (e.g. [128]); empty for scalars.
+        public var shape: [Int] = []
+        /// How a tensor is tested.
+        public var tensor = TensorSettings()
 
-        public init(name: String, kind: FeatureKind, source: Source) {
+        /// Elements per event: the product of the shape (1 for scalars).
+        public var size: Int { kind == .tensor ? shape.reduce(1, *) : 1 }
+
+        public init(name: String, kind: FeatureKind, source: Source, shape: [Int] = []) {
             self.name = name
             self.kind = kind
             self.source = source
+            self.shape = shape
         }
     }
 

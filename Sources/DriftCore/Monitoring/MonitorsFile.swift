@@ -230,6 +230,15 @@ struct Reader {
                 capture.roles.append(r)
             }
         }
+        if case .file? = reference, let t = features.first(where: { $0.kind == .tensor }) {
+            issue(at: node["reference"]?.mark, "tensor feature '\(t.name)' needs a reference of captured traffic (`window` or `rolling`); reference files hold scalar columns")
+        }
+        for f in features where f.kind == .tensor && f.tensor.mmdSampleSize > 1 {
+            let alpha = (overrides[f.name] ?? settings).alpha / 2
+            if 1 / Double(f.tensor.mmdPermutations + 1) >= alpha {
+                issue(at: node["features"]?.mark, "tensor feature '\(f.name)': \(f.tensor.mmdPermutations) MMD permutations cannot give p < α/2 = \(alpha); use at least \(Int((1 / alpha).rounded(.up))) or a larger alpha")
+            }
+        }
         guard issues.count == before, let name, let model, let window, let alignment, let lateness, let reference else { return nil }
         var config = MonitorConfig(name: name, model: model, namespace: namespace, versions: versions, roles: roles,
                                    schedule: WindowSchedule(length: window, alignment: alignment, lateness: lateness),
@@ -271,12 +280,12 @@ struct Reader {
         var seen = Set<String>()
         for f in list {
             guard case .mapping = f else { issue(at: f.mark, "each feature must be a mapping with `name` and `kind`"); continue }
-            unknownKeys(f, allowed: ["name", "kind", "source", "key", "index"], in: "a feature")
+            unknownKeys(f, allowed: ["name", "kind", "source", "key", "index", "shape", "tensor"], in: "a feature")
             guard let name = string(f, "name") else { continue }
             if !seen.insert(name).inserted { issue(at: f["name"]?.mark, "feature '\(name)' is listed twice") }
             let kindText = string(f, "kind") ?? "numeric"
             guard let kind = FeatureKind(rawValue: kindText) else {
-                issue(at: f["kind"]?.mark, "feature kind must be numeric or categorical, not '\(kindText)'")
+                issue(at: f["kind"]?.mark, "feature kind must be numeric, categorical or tensor, not '\(kindText)'")
                 continue
             }
             let key = f["key"]?.string
@@ -291,9 +300,48 @@ struct Reader {
                 issue(at: f["source"]?.mark, "feature source must be input or output, not '\(sourceText)'")
                 continue
             }
-            out.append(MonitorConfig.Feature(name: name, kind: kind, source: source))
+            var feature = MonitorConfig.Feature(name: name, kind: kind, source: source)
+            if kind == .tensor {
+                guard let shape = tensorShape(f, name) else { continue }
+                feature.shape = shape
+                if let t = f["tensor"] { feature.tensor = tensorSettings(t, name) }
+            } else if f["shape"] != nil || f["tensor"] != nil {
+                issue(at: (f["shape"] ?? f["tensor"])?.mark, "feature '\(name)': `shape` and `tensor` belong to `kind: tensor` features")
+            }
+            out.append(feature)
         }
         return out
+    }
+
+    mutating func tensorShape(_ f: Node, _ name: String) -> [Int]? {
+        guard let n = f["shape"], case .sequence(let seq) = n, !seq.isEmpty else {
+            issue(at: f["shape"]?.mark ?? f.mark, "tensor feature '\(name)' needs a `shape`, e.g. [128] (the elements per event)")
+            return nil
+        }
+        let dims = seq.compactMap { $0.int }
+        let size = dims.reduce(1) { $0 &* $1 }
+        guard dims.count == seq.count, dims.allSatisfy({ $0 >= 1 }), size >= 2, size <= 65_536 else {
+            issue(at: n.mark, "tensor feature '\(name)': `shape` must be whole numbers ≥ 1 with 2 to 65,536 elements in all")
+            return nil
+        }
+        return dims
+    }
+
+    mutating func tensorSettings(_ t: Node, _ name: String) -> TensorSettings {
+        unknownKeys(t, allowed: ["method", "variance_share", "max_components", "seed", "reconstruction_chunks", "mmd_sample_size",
+                                 "mmd_permutations", "component_sample_size"], in: "tensor settings of '\(name)'")
+        var s = TensorSettings()
+        if let m = t["method"] {
+            if let v = m.string.flatMap(Projection.Method.init(rawValue:)) { s.method = v } else { issue(at: m.mark, "`method` must be pca or random") }
+        }
+        s.varianceShare = double(t, "variance_share", default: s.varianceShare, range: 0.01...1)
+        s.maxComponents = int(t, "max_components", default: s.maxComponents, range: 1...512)
+        s.seed = UInt64(int(t, "seed", default: 0, range: 0...Int.max))
+        s.reconstructionChunks = int(t, "reconstruction_chunks", default: s.reconstructionChunks, range: 2...1000)
+        s.mmdSampleSize = int(t, "mmd_sample_size", default: s.mmdSampleSize, range: 0...20_000)
+        s.mmdPermutations = int(t, "mmd_permutations", default: s.mmdPermutations, range: 10...100_000)
+        s.componentSampleSize = int(t, "component_sample_size", default: s.componentSampleSize, range: 100...1_000_000)
+        return s
     }
 
     mutating func referenceSpec(_ node: Node) -> MonitorConfig.Reference? {

@@ -65,7 +65,10 @@ public final class ReferenceStore: Sendable {
 
     private func fromTraffic(_ m: MonitorConfig, _ w: TimeWindow, on c: PGConnection) throws -> (ReferenceProfile, version: String) {
         let version = "window:\(PGTimeText.iso(w.start))/\(PGTimeText.iso(w.end)):" + Self.hash(Data(Self.featureSpec(m).utf8))
-        if let stored = try load(m, version: version, on: c) { return (stored, version) }
+        if var stored = try load(m, version: version, on: c) {
+            stored.tensors = try loadTensors(m, version: version, on: c)
+            return (stored, version)
+        }
         let sample = try WindowSample.load(c, monitor: m, window: w)
         guard sample.count > 0 else { throw Failure.empty(monitor: m.name, what: "window \(w)") }
         let layout = FeatureLayout(m)
@@ -77,11 +80,35 @@ public final class ReferenceStore: Sendable {
             let s = CategoricalSample(values: sample.categorical[i])
             return ReferenceProfile.CategoricalFeature(name: name, counts: s.counts, missing: s.missing)
         }
-        let profile = ReferenceProfile(source: "traffic \(w)", rowCount: sample.count, sampleCap: ReferenceProfile.defaultSampleCap,
+        var profile = ReferenceProfile(source: "traffic \(w)", rowCount: sample.count, sampleCap: ReferenceProfile.defaultSampleCap,
                                        seed: ReferenceProfile.defaultSeed, numeric: numeric, categorical: categorical,
                                        correlationNames: [], correlation: [], featureNames: m.features.map(\.name))
+        // tensors: the projection, component samples, reconstruction band and MMD sample, fitted once
+        for (t, slots) in layout.tensors.enumerated() where sample.tensors[t].rows >= 2 {
+            let feature = m.features.first { $0.name == slots.name }!
+            do {
+                profile.tensors.append(try TensorReference.fit(name: slots.name, reference: sample.tensors[t], settings: feature.tensor))
+            } catch let e as HighDimensionalError {
+                throw Failure.unreadable(monitor: m.name, path: "window \(w)", reason: e.description)
+            }
+        }
         try store(m, version: version, profile: profile, on: c)
+        if !profile.tensors.isEmpty {
+            try c.query("""
+                INSERT INTO reference_profiles (monitor, version, format, profile) VALUES ($1, $2, $3, $4::bytea)
+                ON CONFLICT (monitor, version) DO NOTHING
+                """, [m.name, version + "#tensors", Self.tensorFormat, try JSONEncoder().encode(profile.tensors)], name: "reference.store_tensors")
+        }
         return (profile, version)
+    }
+
+    /// The tensor references stored beside a profile (JSON, format 1001).
+    static let tensorFormat = 1001
+
+    private func loadTensors(_ m: MonitorConfig, version: String, on c: PGConnection) throws -> [TensorReference] {
+        guard let row = try c.query("SELECT profile FROM reference_profiles WHERE monitor = $1 AND version = $2",
+                                    [m.name, version + "#tensors"], name: "reference.load_tensors").first else { return [] }
+        return try JSONDecoder().decode([TensorReference].self, from: row.bytes("profile"))
     }
 
     private func load(_ m: MonitorConfig, version: String, on c: PGConnection) throws -> ReferenceProfile? {
@@ -98,13 +125,15 @@ public final class ReferenceStore: Sendable {
     }
 
     static func selection(_ m: MonitorConfig) -> FeatureSelection {
-        FeatureSelection(features: m.features.map(\.name),
+        FeatureSelection(features: m.features.filter { $0.kind != .tensor }.map(\.name),
                          categorical: Set(m.features.filter { $0.kind == .categorical }.map(\.name)),
                          numeric: Set(m.features.filter { $0.kind == .numeric }.map(\.name)))
     }
 
     static func featureSpec(_ m: MonitorConfig) -> String {
-        m.features.map { "\($0.name):\($0.kind.rawValue)" }.joined(separator: ",")
+        m.features.map { f in
+            f.kind == .tensor ? "\(f.name):tensor\(f.shape):\(f.tensor)" : "\(f.name):\(f.kind.rawValue)"
+        }.joined(separator: ",")
     }
 
     static func hash(_ data: Data) -> String { StableHash.hex(data) }

@@ -17,6 +17,46 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
     public var ecdf: ECDFCurves?
     public var ksLocation: Double?
     public var unseen: [String]?
+    /// A tensor feature: its projection, components, reconstruction error and MMD.
+    public var tensor: TensorSummary?
+
+    public struct TensorSummary: Codable, Sendable, Equatable {
+        public var method: String
+        public var dimension: Int
+        public var explainedShare: Double?
+        public var components: [String]
+        public var componentPSI: [Double]
+        public var componentKS: [Double]
+        public var componentDrifted: [Bool]
+        public var reconstructionError: Double?
+        public var reconstructionLower: Double?
+        public var reconstructionUpper: Double?
+        public var mmd2: Double?
+        public var mmdPValue: Double?
+        public var mmdSigma: Double?
+        public var mmdPermutations: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case method, dimension, explainedShare = "explained_share", components, componentPSI = "component_psi", componentKS = "component_ks"
+            case componentDrifted = "component_drifted", reconstructionError = "reconstruction_error", reconstructionLower = "reconstruction_lower"
+            case reconstructionUpper = "reconstruction_upper", mmd2, mmdPValue = "mmd_pvalue", mmdSigma = "mmd_sigma", mmdPermutations = "mmd_permutations"
+        }
+    }
+
+    /// A tensor's detail: per component PSI, KS and verdict (drawn as bars), reconstruction error and band, MMD.
+    public init(tensor d: TensorDrift, reference ref: TensorReference?) {
+        reference = []
+        current = []
+        psiTerms = d.components.map(\.psi)
+        categories = d.components.map(\.name)
+        tensor = TensorSummary(method: ref?.projection.method.rawValue ?? "pca", dimension: ref?.projection.dimension ?? 0,
+                               explainedShare: ref.map { $0.projection.method == .pca ? $0.projection.explainedShare : nil } ?? nil,
+                               components: d.components.map(\.name), componentPSI: d.components.map(\.psi),
+                               componentKS: d.components.map { $0.ks?.statistic ?? 0 }, componentDrifted: d.components.map(\.drifted),
+                               reconstructionError: d.reconstruction?.meanError, reconstructionLower: d.reconstruction?.band.lower,
+                               reconstructionUpper: d.reconstruction?.band.upper, mmd2: d.mmd?.mmd2, mmdPValue: d.mmd?.pvalue,
+                               mmdSigma: d.mmd?.sigma, mmdPermutations: d.mmd?.permutations)
+    }
 
     public init(_ f: FeatureDrift) {
         layout = f.bins?.layout.rawValue
@@ -31,7 +71,7 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case layout, edges, categories, reference, current, psiTerms = "psi_terms", ecdf, ksLocation = "ks_location", unseen
+        case layout, edges, categories, reference, current, psiTerms = "psi_terms", ecdf, ksLocation = "ks_location", unseen, tensor
     }
 
     /// Labels of the bins (or the categories), in order: `< 12.5`, `[12.5, 20.1)`, `≥ 98.2`, …

@@ -62,7 +62,38 @@ public enum HTMLReport {
         return h + "</tbody></table></section>\n"
     }
 
+    /// A tensor: PSI per component (bars, drifted components marked), then projection, reconstruction and MMD figures.
+    static func tensor(_ f: DriftReport.Feature, _ t: FeatureDetail.TensorSummary, _ r: DriftReport) -> String {
+        var h = "<section class=\"feature \(f.drifted ? "drift" : "ok")\" id=\"\(anchor(f.name))\" data-feature=\"\(esc(f.name))\""
+        h += " data-kind=\"tensor\" data-drifted=\"\(f.drifted)\""
+        if let m = t.mmd2 { h += " data-mmd2=\"\(m)\"" }
+        if let p = t.mmdPValue { h += " data-mmd-p=\"\(p)\"" }
+        if let e = t.reconstructionError { h += " data-reconstruction=\"\(e)\"" }
+        h += ">\n<h2>\(esc(f.name)) <span class=\"badge\">\(f.drifted ? "DRIFT" : "ok")</span> <small>tensor, \(t.dimension) elements</small></h2>\n"
+        h += "<div class=\"charts\">\n"
+        let labels = zip(t.components, t.componentDrifted).map { $1 ? "★ " + $0 : $0 }
+        h += figure("PSI per \(t.method == "pca" ? "principal component" : "random projection") (★ drifted)", psiTerms(labels: labels, terms: t.componentPSI))
+        if let points = r.trend[f.name], points.count > 1 {
+            h += figure("Largest component PSI over the last \(points.count) windows", trend(points, threshold: r.psiThreshold, numeric: false))
+        }
+        h += "</div>\n<dl class=\"figures\">"
+        h += fact("projection", t.method == "pca" ? "PCA, \(t.components.count) components" + (t.explainedShare.map { ", \(ReportFormat.percent($0)) of the variance" } ?? "")
+                  : "random, \(t.components.count) directions")
+        h += fact("components drifted", "\(t.componentDrifted.filter { $0 }.count) of \(t.components.count)")
+        if let e = t.reconstructionError {
+            h += fact("reconstruction error", num(e)) + fact("reference band", "[\(num(t.reconstructionLower)), \(num(t.reconstructionUpper))]")
+        }
+        if let m = t.mmd2 {
+            h += fact("MMD²", num(m)) + fact("MMD p (\(t.mmdPermutations ?? 0) permutations)", ReportFormat.pvalue(t.mmdPValue)) + fact("kernel σ", num(t.mmdSigma))
+        }
+        h += fact("tensors ref / cur", "\(f.referenceCount) / \(f.currentCount)")
+        h += "</dl>\n"
+        h += "<p class=\"reasons\">\(f.reasons.isEmpty ? "No drift rule fired." : "Why: " + esc(f.reasons.joined(separator: "; ")))</p>\n"
+        return h + "</section>\n"
+    }
+
     static func feature(_ f: DriftReport.Feature, _ r: DriftReport) -> String {
+        if let t = f.detail?.tensor { return tensor(f, t, r) }
         var h = "<section class=\"feature \(f.drifted ? "drift" : "ok")\" id=\"\(anchor(f.name))\" data-feature=\"\(esc(f.name))\""
         h += " data-kind=\"\(f.kind)\" data-drifted=\"\(f.drifted)\""
         if let p = f.psi { h += " data-psi=\"\(p)\"" }

@@ -27,6 +27,8 @@ public struct ServingCapture: Sendable {
         var position: Int
         var numeric: Bool
         var slot: Int
+        /// A tensor's element count (its elements fill `width` slots from `slot`); nil for scalars.
+        var width: Int?
     }
 
     struct Plan {
@@ -36,7 +38,7 @@ public struct ServingCapture: Sendable {
 
         init(_ m: MonitorConfig) {
             let layout = FeatureLayout(m)
-            numericCount = layout.numeric.count
+            numericCount = layout.numericWidth
             categoricalCount = layout.categorical.count
             var positions = [false: 0, true: 0]
             slots = m.features.map { f in
@@ -46,6 +48,10 @@ public struct ServingCapture: Sendable {
                 case .output(let k, let i): (output, key, index) = (true, k, i)
                 }
                 defer { positions[output]! += 1 }
+                if f.kind == .tensor, let t = layout.tensors.first(where: { $0.name == f.name }) {
+                    return Slot(name: f.name, output: output, key: key ?? f.name, index: nil, position: positions[output]!, numeric: true,
+                                slot: t.offset, width: t.size)
+                }
                 let numeric = f.kind == .numeric
                 return Slot(name: f.name, output: output, key: key ?? (index == nil ? f.name : nil), index: index,
                             position: positions[output]!, numeric: numeric,
@@ -173,6 +179,25 @@ public struct ServingCapture: Sendable {
                 let side = f.output ? record.outputs : record.inputs
                 guard k < side.count else { continue }
                 let row = side[k]
+                if let width = f.width {
+                    // a tensor: every element of the named field (an OIP tensor's row, a V1 instance's array)
+                    guard let field = row.fields.first(where: { $0.name == f.key }) else { continue }
+                    guard field.values.count == width else {
+                        rejected.append("row \(k): tensor '\(f.name)' has \(field.values.count) elements; its shape needs \(width)")
+                        continue rows
+                    }
+                    for (j, v) in field.values.enumerated() {
+                        switch v {
+                        case .number(let d): numeric[f.slot + j] = d
+                        case .bool(let b): numeric[f.slot + j] = b ? 1 : 0
+                        case .null: break
+                        case .string:
+                            rejected.append("row \(k): tensor '\(f.name)' element \(j) is not a number")
+                            continue rows
+                        }
+                    }
+                    continue
+                }
                 var value = row.value(key: f.key, index: f.index)
                 if value == nil, f.index == nil, row.isPositional {
                     // a positional row (a CSV body, V1 rows as arrays): the side's features in configuration order

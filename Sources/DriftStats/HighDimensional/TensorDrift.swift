@@ -92,14 +92,31 @@ public struct TensorDrift: Sendable, Equatable {
 
     public var driftedComponents: [String] { components.filter(\.drifted).map(\.name) }
 
-    /// The window's rows against the reference. The tensor drifts when any component drifts (after the
-    /// multiple-testing correction across components), the mean reconstruction error leaves the reference band,
-    /// or MMD's permutation p-value is below α.
+    /// The tensor as one feature row: its verdict and reasons; KS, PSI, JS and Hellinger are the largest of its
+    /// components', the p-value MMD's, the adjusted p-value the smallest of the components'.
+    public func summary(referenceCount: Int, missing: Int) -> FeatureDrift {
+        FeatureDrift(name: name, kind: .tensor, referenceCount: referenceCount, currentCount: currentCount, referenceMissing: 0,
+                     currentMissing: missing, ks: components.compactMap(\.ks).max { $0.statistic < $1.statistic },
+                     psi: components.map(\.psi).max() ?? 0, jensenShannon: components.map(\.jensenShannon).max() ?? 0,
+                     wassersteinNormed: nil, hellinger: components.map(\.hellinger).max() ?? 0, chiSquare: nil, unseenCategories: nil,
+                     referenceProportions: [], currentProportions: [], pvalue: mmd?.pvalue,
+                     pvalueAdjusted: components.compactMap(\.pvalueAdjusted).min(), drifted: drifted, reasons: reasons)
+    }
+
+    /// The window's rows against the reference. The tensor drifts when any component drifts (the usual rule,
+    /// after the multiple-testing correction across components), MMD's permutation p-value is small, or the mean
+    /// reconstruction error leaves the reference band. The components and MMD split α between them (Bonferroni:
+    /// α/2 each when MMD runs), so the two tests together raise a false alarm on at most α of windows without
+    /// drift; the band (mean ± 3σ of reference chunks) adds its own, small, rate.
     public static func compare(_ ref: TensorReference, current x: Matrix, settings: DriftSettings, seed: UInt64 = 0) throws -> TensorDrift {
         guard x.cols == ref.projection.dimension else {
             throw HighDimensionalError("\(ref.name): the window's tensors have \(x.cols) elements, the reference \(ref.projection.dimension)")
         }
         guard x.rows >= 2 else { throw HighDimensionalError("\(ref.name): fewer than 2 tensors in the window") }
+        let useMMD = ref.mmdSample != nil && ref.mmdSigma != nil && ref.settings.mmdSampleSize > 1
+        var settings = settings
+        let alpha = settings.alpha / (useMMD ? 2 : 1)
+        settings.alpha = alpha
         let z = ref.projection.project(x)
         let prefix = ref.projection.method == .pca ? "pc" : "rp"
         var components = (0..<ref.projection.count).map { j in
@@ -125,12 +142,12 @@ public struct TensorDrift: Sendable, Equatable {
             }
         }
         var mmd: MMD.Result?
-        if let sample = ref.mmdSample, let sigma = ref.mmdSigma, ref.settings.mmdSampleSize > 1 {
+        if useMMD, let sample = ref.mmdSample, let sigma = ref.mmdSigma {
             var g = SeededGaussian(seed: seed)
             let cur = x.rows <= ref.settings.mmdSampleSize ? x : x.rows(Array(g.permutation(x.rows).prefix(ref.settings.mmdSampleSize)).sorted())
             let r = try MMD.test(sample, cur, sigma: sigma, permutations: ref.settings.mmdPermutations, seed: seed)
             mmd = r
-            if r.pvalue < settings.alpha { reasons.append(String(format: "MMD² %.4g, permutation p = %.4g < α %.4g", r.mmd2, r.pvalue, settings.alpha)) }
+            if r.pvalue < alpha { reasons.append(String(format: "MMD² %.4g, permutation p = %.4g < %.4g", r.mmd2, r.pvalue, alpha)) }
         }
         return TensorDrift(name: ref.name, components: components, reconstruction: reconstruction, mmd: mmd, currentCount: x.rows,
                            drifted: !reasons.isEmpty, reasons: reasons)

@@ -47,6 +47,8 @@ public struct ReferenceProfile: Sendable, Equatable {
     public var numeric: [NumericFeature]
     public var categorical: [CategoricalFeature]
     /// Names (numeric features, in order) and row-major matrix, from rows with all of them present.
+    /// Tensor features' references (stored beside the profile format, not in it).
+    public var tensors: [TensorReference] = []
     public var correlationNames: [String]
     public var correlation: [Double]
 

@@ -177,5 +177,12 @@ public enum Migrations {
         CREATE INDEX capture_events_window_kind ON {{schema}}.capture_events (model, observed_at, sample_key) INCLUDE (kind);
         DROP INDEX {{schema}}.capture_events_window_sample;
         """),
+        Migration(version: 7, name: "tensor_features", sql: """
+        -- Tensor features (embeddings): one row for the tensor (kind 'tensor', its verdict, the largest component
+        -- statistics, detail with projection, reconstruction error and MMD) beside a numeric row per component.
+        ALTER TABLE {{schema}}.drift_feature_results DROP CONSTRAINT drift_feature_results_kind_check;
+        ALTER TABLE {{schema}}.drift_feature_results ADD CONSTRAINT drift_feature_results_kind_check
+            CHECK (kind IN ('numeric', 'categorical', 'tensor'));
+        """),
     ]
 }
