@@ -143,7 +143,7 @@ public struct DriftCheck: Sendable {
             ON CONFLICT (monitor, window_start, window_end) DO NOTHING
             RETURNING id
             """, [monitor.name, configHash, window.start, window.end, insufficient ? "insufficient_data" : "completed",
-                  result.map(\.drifted), reference.rowCount, sample.count, result?.featureCount ?? 0, result?.driftedCount ?? 0,
+                  result.map(\.drifted), reference.rowCount, sample.count, result.map { Self.topLevel($0).count } ?? 0, result?.driftedCount ?? 0,
                   result?.driftedShare, correlation, decisionJSON], name: "check.insert_run")
         guard let runRow = runRows.first else {
             // Another worker wrote this window first: exactly one run per window.
@@ -188,9 +188,12 @@ public struct DriftCheck: Sendable {
     }
 
     /// The drifted features a person acts on: scalars and tensors (a tensor's components are its detail).
-    static func topLevelDrifted(_ d: DatasetDrift) -> [String] {
+    static func topLevelDrifted(_ d: DatasetDrift) -> [String] { topLevel(d).filter(\.drifted).map(\.name) }
+
+    /// The features without tensor components.
+    static func topLevel(_ d: DatasetDrift) -> [FeatureDrift] {
         let tensors = Set(d.features.filter { $0.kind == .tensor }.map(\.name))
-        return d.features.filter { f in f.drifted && !tensors.contains { f.name.hasPrefix($0 + ".") } }.map(\.name)
+        return d.features.filter { f in !tensors.contains { f.name.hasPrefix($0 + ".") } }
     }
 
     /// Data quality: the share of present current values outside the reference's [min, max].

@@ -42,7 +42,9 @@ public struct DriftPolicy: Sendable, Equatable {
 
         public var description: String {
             switch self {
-            case let .fired(actions, streak): return "fired \(actions.joined(separator: ", ")) after \(streak) consecutive drifted windows"
+            case let .fired(actions, streak):
+                return actions.isEmpty ? "drift confirmed after \(streak) consecutive drifted windows (no actions configured)"
+                    : "fired \(actions.joined(separator: ", ")) after \(streak) consecutive drifted windows"
             case let .suppressedByCooldown(streak, until): return "drifted \(streak) windows in a row, suppressed by cooldown until \(PGTimeText.iso(until))"
             case let .streak(n, k): return "drifted: streak \(n) of \(k)"
             case .notDrifted: return "not drifted: streak reset"

@@ -45,7 +45,11 @@ public struct Backfill: Sendable {
                 WorkerMetrics.recordCheck(monitor: monitor.name, outcome: outcome)
                 let stored = try c.query("""
                     SELECT current_count, status, drifted, decision->>'decision' AS decision,
-                           coalesce(ARRAY(SELECT feature FROM drift_feature_results f WHERE f.run_id = d.id AND f.drifted ORDER BY feature), '{}') AS features,
+                           coalesce(ARRAY(SELECT feature FROM drift_feature_results f WHERE f.run_id = d.id AND f.drifted
+                                    -- a tensor's components are its detail, not features of their own
+                                    AND NOT EXISTS (SELECT 1 FROM drift_feature_results t WHERE t.run_id = d.id AND t.kind = 'tensor'
+                                                    AND starts_with(f.feature, t.feature || '.'))
+                                    ORDER BY feature), '{}') AS features,
                            coalesce(ARRAY(SELECT jsonb_array_elements_text(decision->'fired_actions')), '{}') AS fired
                     FROM drift_runs d WHERE monitor = $1 AND window_start = $2 AND window_end = $3
                     """, [monitor.name, w.start, w.end], name: "backfill.summary")[0]
