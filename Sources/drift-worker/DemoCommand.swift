@@ -96,6 +96,7 @@ struct DemoCommand: AsyncParsableCommand {
             try await deliver(client: client, monitors: monitors, monitor: monitor, receiver: receiver, results: results)
         }
         await receiver.stop()
+        let embeddings = try await withDatabaseErrors { try await embeddingStory(client: client) }
         await client.shutdown()
         let fired = results.flatMap(\.firedActions)
         if json {
@@ -112,13 +113,72 @@ struct DemoCommand: AsyncParsableCommand {
                 ("deliveries", .array(triggers.outbox.map { .object([("action_id", .string($0.actionID)), ("state", .string($0.state)),
                                                                      ("attempts", .int($0.attempts)), ("external_run_id", $0.runID.map { .string($0) } ?? .null)]) })),
                 ("receiver", .object([("requests", .int(triggers.received)), ("verified", .int(triggers.verified)), ("runs", .int(triggers.runs))])),
+                ("embeddings", .object([
+                    ("windows_checked", .int(embeddings.results.count)),
+                    ("windows_drifted", .int(embeddings.results.filter { $0.drifted == true }.count)),
+                    ("first_drifted_window", embeddings.results.first { $0.drifted == true }.map { .string(PGTimeText.iso($0.window.start)) } ?? .null),
+                    ("false_alarms_before_the_shift", .int(embeddings.results.filter { $0.drifted == true && $0.window.start < Self.embeddingShift }.count)),
+                ])),
                 ("shadow_evaluations", .array(triggers.evaluations.map { .object([("challenger", .string($0.challenger)), ("verdict", .string($0.verdict)),
                                                                                     ("window_start", .string(PGTimeText.iso($0.from)))]) })),
             ]).rendered())
         } else {
             print(WindowTable.render(results))
             print(triggers.text)
+            print(embeddings.text)
         }
+    }
+
+    /// When the sample embeddings' billing topic moves (sample-data/embeddings/generate_embeddings.py).
+    static let embeddingShift = ISO8601DateFormatter().date(from: "2026-11-20T12:00:00Z")!
+
+    /// Part 1c: a 128-dimensional embedding input, tested through PCA components, reconstruction error and MMD.
+    private func embeddingStory(client: PostgresClient) async throws -> (results: [Backfill.WindowResult], text: String) {
+        let path = "\(data)/embeddings/monitors.yaml"
+        let monitors: [MonitorConfig]
+        do { monitors = try MonitorsFile.load(path: path) } catch let e as ConfigError {
+            for issue in e.issues { Terminal.fail(issue.description) }
+            throw ExitStatus.badInput
+        }
+        let monitor = monitors[0]
+        let file = "\(data)/embeddings/embedding-traffic.jsonl.gz"
+        let contents: Data
+        do { contents = try TabularFile.contents(file) } catch let e as TableError {
+            Terminal.fail(e.description)
+            throw ExitStatus.badInput
+        }
+        let capture = ServingCapture(monitors: monitors)
+        var events: [CaptureEvent] = []
+        for line in contents.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+            events += try capture.events(from: try CaptureLineDecoder.decode(Data(line), format: .kserve), model: monitor.model).events
+        }
+        try await CaptureWriter(client: client).write(events)
+        var out = "\n== embeddings: \(events.count) captured events of model \(monitor.model) (a 128-dimensional input tensor), \(file)\n"
+        out += "== reference: \(monitor.reference.description); checking 06:00–18:00 (the billing topic moves at 12:00)\n"
+        let from = ISO8601DateFormatter().date(from: "2026-11-20T06:00:00Z")!, to = ISO8601DateFormatter().date(from: "2026-11-20T18:00:00Z")!
+        let results = try await Backfill(client: client, monitor: monitor, references: ReferenceStore(baseDirectory: FileManager.default.currentDirectoryPath))
+            .run(from: from, to: to)
+        out += WindowTable.render(results)
+        if let first = results.first(where: { $0.drifted == true }) {
+            let rows = try await client.withConnection { c in
+                try c.query("""
+                    SELECT f.reasons, f.detail::text AS detail FROM drift_feature_results f JOIN drift_runs r ON r.id = f.run_id
+                     WHERE r.monitor = $1 AND r.window_start = $2 AND f.kind = 'tensor'
+                    """, [monitor.name, first.window.start], name: "demo.tensor").map { (try $0.strings("reasons").compactMap { $0 }, try $0.string("detail")) }
+            }
+            for (reasons, detail) in rows {
+                guard let t = FeatureDetail.parse(detail)?.tensor else { continue }
+                out += "\n\nembedding at \(PGTimeText.iso(first.window.start)): PCA on the reference keeps \(t.components.count) components"
+                out += (t.explainedShare.map { String(format: " (%.1f%% of the variance)", $0 * 100) } ?? "") + "\n"
+                out += "  component PSI: " + zip(t.components, t.componentPSI).map { String(format: "%@ %.3f", ($0.0.split(separator: ".").last.map(String.init) ?? $0.0) as NSString, $0.1) }.joined(separator: ", ") + "\n"
+                if let e = t.reconstructionError, let lo = t.reconstructionLower, let hi = t.reconstructionUpper {
+                    out += String(format: "  reconstruction error %.4f (reference band %.4f – %.4f)\n", e, lo, hi)
+                }
+                if let m = t.mmd2, let p = t.mmdPValue { out += String(format: "  MMD² %.5f, permutation p = %.4f (%d permutations)\n", m, p, t.mmdPermutations ?? 0) }
+                out += "  why: " + reasons.joined(separator: "; ")
+            }
+        }
+        return (results, out)
     }
 
     static let demoSecret = "whsec_ZHJpZnQtd29ya2VyIGRlbW8gc2VjcmV0IQ=="

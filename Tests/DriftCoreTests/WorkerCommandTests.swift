@@ -89,6 +89,10 @@ struct WorkerCommandTests {
         #expect(receiver["requests"] == 4 && receiver["verified"] == 4 && receiver["runs"] == 4, "retrain ×2, promote, reject")
         let verdicts = (json["shadow_evaluations"] as? [[String: String]])?.map { "\($0["challenger"]!) \($0["verdict"]!) \($0["window_start"]!)" }
         #expect(verdicts == ["v4 promote 2026-11-25T16:00:00Z", "v5 reject 2026-11-25T16:00:00Z", "v4 hold 2026-11-26T16:00:00Z"], "\(verdicts ?? [])")
+        // the embeddings: no alarm before the topic moves, drift from then on
+        let embeddings = try #require(json["embeddings"] as? [String: Any])
+        #expect(embeddings["windows_checked"] as? Int == 12 && embeddings["windows_drifted"] as? Int == 6)
+        #expect(embeddings["first_drifted_window"] as? String == "2026-11-20T12:00:00Z" && embeddings["false_alarms_before_the_shift"] as? Int == 0)
     }
 }
 
