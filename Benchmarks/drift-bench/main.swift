@@ -199,6 +199,29 @@ if CommandLine.arguments.count >= 3 && CommandLine.arguments[1] == "--check-wind
     exit(0)
 }
 
+if CommandLine.arguments.count >= 3 && CommandLine.arguments[1] == "--hd-generate" {
+    hdGenerate(CommandLine.arguments[2])
+    exit(0)
+}
+
+if CommandLine.arguments.count >= 4 && CommandLine.arguments[1] == "--hd-child" {
+    hdChild(CommandLine.arguments[2], CommandLine.arguments[3])
+    exit(0)
+}
+
+if CommandLine.arguments.count >= 3 && CommandLine.arguments[1] == "--hd-parts" {
+    hdParts(CommandLine.arguments[2])
+    exit(0)
+}
+
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "highdim" {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drift-bench-hd-\(getpid())").path
+    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    highDimensionalBenchmark(dir)
+    try? FileManager.default.removeItem(atPath: dir)
+    exit(0)
+}
+
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "store" {
     do { try await storeBenchmarks() } catch { print("store benchmark failed: \(error)"); exit(1) }
     exit(0)
@@ -235,6 +258,7 @@ for (name, label, target) in w2Rows {
     print(row(label, r, w2Ref, target: target))
     print("   " + crossCheck(r.results, w2Ref.results))
 }
+highDimensionalBenchmark(dir)
 
 // MARK: - Store: COPY throughput and NOTIFY wake-up latency
 

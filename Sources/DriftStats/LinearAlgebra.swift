@@ -18,4 +18,18 @@ public enum LinearAlgebra {
         }
         return info == 0 ? w : nil
     }
+
+    /// Eigenvalues (ascending) and eigenvectors (column j of the row-major n×n result belongs to eigenvalue j) of a
+    /// symmetric row-major matrix, through LAPACK `dsyevd`. Nil when LAPACK reports a failure.
+    public static func symmetricEigen(_ a: [Double], n: Int) -> (values: [Double], vectors: [Double])? {
+        var m = a
+        var w = [Double](repeating: 0, count: n)
+        let info = m.withUnsafeMutableBufferPointer { mp in
+            w.withUnsafeMutableBufferPointer { wp in
+                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")),
+                               Int32(n), mp.baseAddress, Int32(n), wp.baseAddress)
+            }
+        }
+        return info == 0 ? (w, m) : nil
+    }
 }

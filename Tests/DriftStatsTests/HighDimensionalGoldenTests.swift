@@ -105,6 +105,9 @@ struct HighDimensionalGoldenTests {
         #expect(abs(MMD.mmd2(x, n, sigma: sigma) - Self.golden.mmd.mmd2_null) < 1e-12, "MMD² null (≈ 0: compared absolutely)")
         let a = try MMD.test(x, y, permutations: 200, seed: 42), b = try MMD.test(x, y, permutations: 200, seed: 42)
         #expect(a == b, "the same seed gives the same p-value")
+        // the test's one-pass statistic (dsyrk Gram of the pooled sample) is the estimator's, and its σ numpy's
+        close(a.mmd2, Self.golden.mmd.mmd2_shift, rel: 1e-9, "MMD² from the test")
+        close(a.sigma, Self.golden.mmd.sigma, rel: 1e-12, "σ from the test")
         #expect(a.pvalue == 1.0 / 201, "a clear shift: no permutation reaches it")
         let null1 = try MMD.test(x, n, permutations: 200, seed: 1), null2 = try MMD.test(x, n, permutations: 200, seed: 2)
         #expect(null1.pvalue > 0.05 && null2.pvalue > 0.05 && null1.pvalue != null2.pvalue)

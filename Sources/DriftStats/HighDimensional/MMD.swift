@@ -52,28 +52,75 @@ public enum MMD {
     }
 
     /// The test. `sigma` nil: the median heuristic on `x`.
+    ///
+    /// One pass of linear algebra serves everything: the pooled sample's Gram matrix by `dsyrk` (upper triangle),
+    /// squared distances and the kernel on that triangle (mirrored), the bandwidth from the reference block of the
+    /// same distances, the observed statistic from the kernel's blocks, and every permutation from U = K·A.
     public static func test(_ x: Matrix, _ y: Matrix, sigma: Double? = nil, permutations: Int = 100, seed: UInt64 = 0) throws -> Result {
         guard x.rows >= 2, y.rows >= 2, x.cols == y.cols else {
             throw HighDimensionalError("MMD needs at least 2 rows on each side with the same dimensions (got \(x.rows)×\(x.cols) and \(y.rows)×\(y.cols))")
         }
-        let s = sigma ?? medianHeuristicSigma(x)
-        let observed = mmd2(x, y, sigma: s)
-        let m = x.rows, n = y.rows, total = m + n
-        let pooled = Matrix(rows: total, cols: x.cols, values: x.values + y.values)
-        let k = kernel(pooled, pooled, sigma: s, zeroDiagonal: true)
-        let rowSums = (0..<total).map { i in k.values[(i * total)..<((i + 1) * total)].reduce(0, +) }
+        let m = x.rows, n = y.rows, total = m + n, d = x.cols
+        let pooled = Matrix(rows: total, cols: d, values: x.values + y.values)
+        var k = [Double](repeating: 0, count: total * total)
+        pooled.values.withUnsafeBufferPointer { zp in
+            k.withUnsafeMutableBufferPointer { kp in
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(total), Int32(d), 1, zp.baseAddress, Int32(d), 0, kp.baseAddress, Int32(total))
+            }
+        }
+        let norms = (0..<total).map { k[$0 * total + $0] }
+        // squared distances on the upper triangle (in place), then the bandwidth from the reference block
+        k.withUnsafeMutableBufferPointer { kp in
+            for i in 0..<total {
+                let ni = norms[i], base = i * total
+                for j in (i + 1)..<total { kp[base + j] = max(0, ni + norms[j] - 2 * kp[base + j]) }
+            }
+        }
+        let s: Double
+        if let sigma { s = sigma } else {
+            var upper = [Double]()
+            upper.reserveCapacity(m * (m - 1) / 2)
+            for i in 0..<m { upper.append(contentsOf: k[(i * total + i + 1)..<(i * total + m)]) }
+            FastSort.sort(&upper)
+            let c = upper.count
+            let median = c % 2 == 1 ? upper[c / 2] : (upper[c / 2 - 1] + upper[c / 2]) / 2
+            s = median > 0 ? (median / 2).squareRoot() : 1
+        }
+        let g = -1 / (2 * s * s)
+        k.withUnsafeMutableBufferPointer { kp in
+            for i in 0..<total {
+                let base = i * total
+                kp[base + i] = 1
+                for j in (i + 1)..<total {
+                    let v = exp(kp[base + j] * g)
+                    kp[base + j] = v
+                    kp[j * total + i] = v
+                }
+            }
+        }
+        let rowSums = (0..<total).map { i in k[(i * total)..<((i + 1) * total)].reduce(0, +) }
         let all = rowSums.reduce(0, +)
-        var g = SeededGaussian(seed: seed)
+        let md = Double(m), nd = Double(n)
+        func statistic(saa: Double, sar: Double) -> Double {
+            let sab = sar - saa, sbb = all - 2 * sar + saa
+            return (saa - md) / (md * (md - 1)) + (sbb - nd) / (nd * (nd - 1)) - 2 * sab / (md * nd)
+        }
+        var saa0 = 0.0, sar0 = 0.0
+        for i in 0..<m {
+            sar0 += rowSums[i]
+            saa0 += k[(i * total)..<(i * total + m)].reduce(0, +)
+        }
+        let observed = statistic(saa: saa0, sar: sar0)
+        var rng = SeededGaussian(seed: seed)
         var indicators = Matrix(zeros: total, permutations)
         var members = [[Int]]()
         for p in 0..<permutations {
-            let perm = g.permutation(total)
-            let first = Array(perm[0..<m])
+            let first = Array(rng.permutation(total)[0..<m])
             members.append(first)
             for i in first { indicators[i, p] = 1 }
         }
-        let u = Matrix.product(k, indicators)
-        let md = Double(m), nd = Double(n)
+        let kernel = Matrix(rows: total, cols: total, values: k)
+        let u = Matrix.product(kernel, indicators)
         var atLeast = 0
         for p in 0..<permutations {
             var saa = 0.0, sar = 0.0
@@ -81,10 +128,7 @@ public enum MMD {
                 saa += u[i, p]
                 sar += rowSums[i]
             }
-            let sab = sar - saa
-            let sbb = all - 2 * sar + saa
-            let v = (saa - md) / (md * (md - 1)) + (sbb - nd) / (nd * (nd - 1)) - 2 * sab / (md * nd)
-            if v >= observed { atLeast += 1 }
+            if statistic(saa: saa, sar: sar) >= observed { atLeast += 1 }
         }
         return Result(mmd2: observed, pvalue: Double(1 + atLeast) / Double(1 + permutations), sigma: s, permutations: permutations,
                       referenceCount: m, currentCount: n)

@@ -30,8 +30,12 @@ public struct Projection: Sendable, Equatable, Codable {
         let n = x.rows, d = x.cols
         guard n >= 2, d >= 1 else { throw HighDimensionalError("PCA needs at least 2 reference rows of at least 1 dimension (got \(n)×\(d))") }
         let mean = x.columnMeans
+        // X − 1μᵀ as a BLAS rank-1 update (dger) of a copy
         var centered = x.values
-        for i in 0..<n { for j in 0..<d { centered[i * d + j] -= mean[j] } }
+        let ones = [Double](repeating: 1, count: n)
+        centered.withUnsafeMutableBufferPointer { cp in
+            cblas_dger(CblasRowMajor, Int32(n), Int32(d), -1, ones, 1, mean, 1, cp.baseAddress, Int32(d))
+        }
         var cov = [Double](repeating: 0, count: d * d)
         centered.withUnsafeBufferPointer { xp in
             cov.withUnsafeMutableBufferPointer { cp in
