@@ -33,12 +33,14 @@ report-screenshot: build
 # Regenerate golden fixtures and sample data (needs numpy and scipy; Evidently fixtures need a venv, see Tests/DriftStatsTests/Fixtures).
 fixtures:
 	python3 Tests/DriftStatsTests/Fixtures/generate_fixtures.py
+	python3 Tests/DriftStatsTests/Fixtures/generate_highdim_fixtures.py
 
 sample-data:
 	python3 sample-data/generate_fraud.py
 	python3 sample-data/generate_traffic.py
 	python3 sample-data/capture/generate_capture.py
 	cd sample-data && python3 generate_shadow.py
+	python3 sample-data/embeddings/generate_embeddings.py
 
 clean:
 	rm -rf .build
