@@ -41,7 +41,7 @@ struct MonitorsFileTests {
             let text = e.issues.map(\.description)
             #expect(text.contains("monitors.yaml:4:13: `window`: 'P1M' uses years or months, whose length varies; use days or weeks (e.g. P30D)"), "\(text)")
             #expect(text.contains("monitors.yaml:5:18: `sample_size` must be a whole number from 100 to 5000000"), "\(text)")
-            #expect(text.contains { $0.hasPrefix("monitors.yaml:7:") && $0.contains("feature kind must be numeric or categorical, not 'numerical'") }, "\(text)")
+            #expect(text.contains { $0.hasPrefix("monitors.yaml:7:") && $0.contains("feature kind must be numeric, categorical or tensor, not 'numerical'") }, "\(text)")
             #expect(text.contains { $0.hasPrefix("monitors.yaml:8:") && $0.contains("unknown key `colour`") }, "\(text)")
             #expect(text.contains { $0.hasPrefix("monitors.yaml:10:") && $0.contains("`consecutive` must be a whole number") }, "\(text)")
             #expect(text.contains("monitors.yaml:14:23: environment variable REFERENCE_DIR is not set"), "\(text)")

@@ -45,6 +45,16 @@ public struct Matrix: Sendable, Equatable, Codable {
         return Matrix(rows: indices.count, cols: cols, values: out)
     }
 
+    /// The rows in lexicographic order: the same rows in any order give the same matrix (window samples come in
+    /// random order; seeded sub-samples and chunks of them must not depend on it).
+    public func canonicalized() -> Matrix {
+        let order = (0..<rows).sorted { a, b in
+            for j in 0..<cols where values[a * cols + j] != values[b * cols + j] { return values[a * cols + j] < values[b * cols + j] }
+            return false
+        }
+        return self.rows(order)
+    }
+
     /// α · op(A) · op(B) through BLAS `dgemm` (op = transpose when asked).
     public static func product(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false, alpha: Double = 1) -> Matrix {
         let m = transposeA ? a.cols : a.rows, k = transposeA ? a.rows : a.cols
@@ -108,6 +118,15 @@ public struct SeededGaussian: Sendable {
     private var spare: Double?
 
     public init(seed: UInt64) { state = seed }
+
+    /// A seed for one purpose, derived from a base seed and a label (FNV-1a of the label mixed in), so that the
+    /// streams of one seed used for different purposes — or of nearby seeds — are unrelated.
+    public static func derive(_ seed: UInt64, _ purpose: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in purpose.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        var g = SeededGaussian(seed: seed ^ h)
+        return g.nextBits()
+    }
 
     /// The next 64 random bits (SplitMix64).
     public mutating func nextBits() -> UInt64 {

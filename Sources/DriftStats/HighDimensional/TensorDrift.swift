@@ -42,13 +42,17 @@ public struct TensorReference: Sendable, Equatable, Codable {
     public var mmdSigma: Double?
 
     /// Fits everything on the reference rows.
-    public static func fit(name: String, reference x: Matrix, settings: TensorSettings = TensorSettings()) throws -> TensorReference {
+    /// Rows are put in canonical order and then shuffled with the seed, so that the fit (chunks, sub-samples)
+    /// depends on the reference's rows and the seed, not on the order they arrived in.
+    public static func fit(name: String, reference raw: Matrix, settings: TensorSettings = TensorSettings()) throws -> TensorReference {
+        var shuffle = SeededGaussian(seed: SeededGaussian.derive(settings.seed, "reference order"))
+        let x = raw.canonicalized().rows(shuffle.permutation(raw.rows))
         let projection: Projection
         switch settings.method {
         case .pca: projection = try .pca(x, varianceShare: settings.varianceShare, maxComponents: settings.maxComponents)
         case .random: projection = try .random(x, components: settings.maxComponents, seed: settings.seed)
         }
-        var g = SeededGaussian(seed: settings.seed &+ 1)
+        var g = SeededGaussian(seed: SeededGaussian.derive(settings.seed, "reference samples"))
         let keep = x.rows <= settings.componentSampleSize ? x : x.rows(Array(g.permutation(x.rows).prefix(settings.componentSampleSize)).sorted())
         let z = projection.project(keep)
         let samples = (0..<projection.count).map { FastSort.sorted(z.column($0)) }
@@ -143,9 +147,10 @@ public struct TensorDrift: Sendable, Equatable {
         }
         var mmd: MMD.Result?
         if useMMD, let sample = ref.mmdSample, let sigma = ref.mmdSigma {
-            var g = SeededGaussian(seed: seed)
-            let cur = x.rows <= ref.settings.mmdSampleSize ? x : x.rows(Array(g.permutation(x.rows).prefix(ref.settings.mmdSampleSize)).sorted())
-            let r = try MMD.test(sample, cur, sigma: sigma, permutations: ref.settings.mmdPermutations, seed: seed)
+            var g = SeededGaussian(seed: SeededGaussian.derive(seed, "window sample"))
+            let canonical = x.canonicalized()
+            let cur = x.rows <= ref.settings.mmdSampleSize ? canonical : canonical.rows(Array(g.permutation(x.rows).prefix(ref.settings.mmdSampleSize)).sorted())
+            let r = try MMD.test(sample, cur, sigma: sigma, permutations: ref.settings.mmdPermutations, seed: SeededGaussian.derive(seed, "permutations"))
             mmd = r
             if r.pvalue < alpha { reasons.append(String(format: "MMD² %.4g, permutation p = %.4g < %.4g", r.mmd2, r.pvalue, alpha)) }
         }
