@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftStore", "DriftTestSupport", "drift-worker"]),
-        .target(name: "DriftTestSupport", dependencies: ["DriftStore", .product(name: "Hummingbird", package: "hummingbird"),
+        .target(name: "DriftTestSupport", dependencies: ["DriftStore", "DriftServer", .product(name: "Hummingbird", package: "hummingbird"),
                                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Tests/DriftTestSupport"),
         .testTarget(name: "DriftTriggersTests", dependencies: ["DriftTriggers", "DriftTestSupport"]),

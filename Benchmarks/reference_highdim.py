@@ -18,15 +18,9 @@ import time
 import numpy as np
 from scipy import stats
 
+from reference_stats import psi  # the same numpy PSI as the scalar workloads
+
 D = 768
-
-
-def psi(ref, cur, bins=10, eps=1e-4):
-    edges = np.unique(np.quantile(ref, np.arange(1, bins) / bins))
-    p = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1) / len(ref)
-    q = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1) / len(cur)
-    p, q = np.maximum(p, eps), np.maximum(q, eps)
-    return float(np.sum((q - p) * np.log(q / p)))
 
 
 def fit(ref):

@@ -111,13 +111,7 @@ func hdPlain(_ ref: Matrix, _ cur: Matrix) -> HDResult {
     for a in 0..<d { for b in a..<d { cov[a * d + b] /= Double(n - 1); cov[b * d + a] = cov[a * d + b] } }
     // the eigendecomposition is the same LAPACK dsyevd call: only the loops differ
     let (w, vectors) = LinearAlgebra.symmetricEigen(cov, n: d)!
-    let total = w.reduce(0) { $0 + max($1, 0) }
-    var count = 0, kept = 0.0
-    while count < 32 {
-        kept += max(w[d - 1 - count], 0)
-        count += 1
-        if kept >= 0.9 * total { break }
-    }
+    let count = Projection.componentCount(ascending: w, varianceShare: 0.9, maxComponents: 32).count
     var comps = [Double](repeating: 0, count: count * d)
     for r in 0..<count { for i in 0..<d { comps[r * d + i] = vectors[i * d + (d - 1 - r)] } }
     func project(_ x: Matrix) -> Matrix {
@@ -278,21 +272,3 @@ func highDimensionalBenchmark(_ dir: String) {
                  mmd.sigma, ref.sigma, mmd.mmd2, ref.mmd2, abs(mmd.mmd2 - ref.mmd2) / abs(ref.mmd2), mmd.pvalue, ref.pvalue, mmdLoops.pvalue))
 }
 
-/// Where H1's time goes (BENCH_ONLY=highdim-parts).
-func hdParts(_ dir: String) {
-    let ref = Matrix(rows: 20_000, cols: 768, values: readRaw("\(dir)/hd_ref.f64"))
-    let cur = Matrix(rows: 5_000, cols: 768, values: readRaw("\(dir)/hd_cur.f64"))
-    func t(_ label: String, _ body: () -> Void) {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        body()
-        print(label, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-    }
-    var p: Projection!
-    for _ in 0..<2 { t("pca") { p = try! Projection.pca(ref) } }
-    t("means") { _ = ref.columnMeans }
-    var zr: Matrix!, zc: Matrix!
-    t("project") { zr = p.project(ref); zc = p.project(cur) }
-    t("stats") { _ = componentStats(zr, zc) }
-    t("eigen only") { _ = LinearAlgebra.symmetricEigen(Array(repeating: 0.5, count: 768 * 768), n: 768) }
-    t("gemm XtX") { _ = Matrix.product(ref, ref, transposeA: true) }
-}

@@ -209,11 +209,6 @@ if CommandLine.arguments.count >= 4 && CommandLine.arguments[1] == "--hd-child" 
     exit(0)
 }
 
-if CommandLine.arguments.count >= 3 && CommandLine.arguments[1] == "--hd-parts" {
-    hdParts(CommandLine.arguments[2])
-    exit(0)
-}
-
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "highdim" {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drift-bench-hd-\(getpid())").path
     try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -2,8 +2,6 @@ import DriftTriggers
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
-import ServiceLifecycle
 
 /// A webhook receiver that does what a pipeline's endpoint should: it verifies the Standard Webhooks signature
 /// (401 when it does not match or the timestamp is stale), starts one "run" per `webhook-id` and answers a
@@ -24,9 +22,7 @@ public final class WebhookReceiver: @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [Delivery] = []
     private var runs: [String: String] = [:]
-    private var group: ServiceGroup?
-    private var runner: Task<Void, Error>?
-    public private(set) var port = 0
+    private let server = LocalHTTPServer()
 
     public init(secrets: [StandardWebhooks.Secret]) { self.secrets = secrets }
 
@@ -57,19 +53,10 @@ public final class WebhookReceiver: @unchecked Sendable {
             let answer = runID.map { #"{"run_id":"\#($0)","duplicate":\#(duplicate)}"# } ?? #"{"error":"invalid or missing webhook signature"}"#
             return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "webhook-receiver")
-        logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        self.group = group
-        runner = Task { try await group.run() }
-        for await p in stream { port = p; break }
+        try await server.start(router, host: host, label: "webhook-receiver")
     }
 
-    public func stop() async {
-        await group?.triggerGracefulShutdown()
-        _ = try? await runner?.value
-    }
+    public var port: Int { server.port }
+
+    public func stop() async { await server.stop() }
 }

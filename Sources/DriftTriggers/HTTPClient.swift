@@ -83,11 +83,7 @@ public struct HTTPClient: Sendable {
 
     /// Sends on a thread of its own (libcurl blocks), so no Swift concurrency thread waits on the network.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<HTTPResponse, Error>) in
-            let thread = Thread { c.resume(with: Result { try self.sendBlocking(request) }) }
-            thread.name = "drift-http"
-            thread.start()
-        }
+        try await onOwnThread { try self.sendBlocking(request) }
     }
 
     /// Sends on the calling thread, blocking it until the exchange ends.
@@ -203,5 +199,15 @@ final class ResponseSink: @unchecked Sendable {
         if line.hasPrefix("HTTP/") { headers.removeAll(); return }  // a new response (after 1xx or a redirect)
         guard let colon = line.firstIndex(of: ":") else { return }
         headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+    }
+}
+
+/// Runs blocking work (libcurl, a process) on a thread of its own, so that it never occupies one of the few
+/// Swift concurrency threads.
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
+        let thread = Thread { c.resume(with: Result { try body() }) }
+        thread.name = "drift-blocking"
+        thread.start()
     }
 }

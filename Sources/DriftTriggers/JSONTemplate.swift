@@ -174,7 +174,7 @@ public indirect enum JSONTemplate: Sendable, Equatable {
     public var scalarText: String? {
         switch self {
         case .string(let s): return s
-        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
+        case .number(let d): return Self.number(d)
         case .bool(let b): return b ? "true" : "false"
         default: return nil
         }
@@ -182,6 +182,9 @@ public indirect enum JSONTemplate: Sendable, Equatable {
 
     /// Parses JSON with Foundation's decoder (object key order is not kept). Nil when the data is not JSON.
     public static func parse(_ data: Data) -> JSONTemplate? { try? JSONDecoder().decode(JSONTemplate.self, from: data) }
+
+    /// A number as JSON writes it: whole numbers without a fraction, others in Swift's shortest round-trip form.
+    static func number(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)" }
 
     /// Compact JSON text.
     public func serialized() -> String {
@@ -196,7 +199,7 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let d): out += d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)") : "null"
+        case .number(let d): out += d.isFinite ? Self.number(d) : "null"
         case .string(let s): Self.escape(s, into: &out)
         case .array(let items):
             out += "["
@@ -217,7 +220,8 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         }
     }
 
-    static func escape(_ s: String, into out: inout String) {
+    /// Appends `s` as a JSON string literal (quotes, backslash escapes, \u00XX for other control characters).
+    public static func escape(_ s: String, into out: inout String) {
         out += "\""
         for u in s.unicodeScalars {
             switch u {

@@ -75,11 +75,7 @@ struct DemoCommand: AsyncParsableCommand {
         environment["DRIFT_PROMOTE_URL"] = "\(base)/promote"
         environment["DRIFT_REJECT_URL"] = "\(base)/reject"
         environment["DRIFT_WEBHOOK_SECRET"] = Self.demoSecret
-        let monitors: [MonitorConfig]
-        do { monitors = try MonitorsFile.load(path: "\(data)/monitors.yaml", environment: environment) } catch let e as ConfigError {
-            for issue in e.issues { Terminal.fail(issue.description) }
-            throw ExitStatus.badInput
-        }
+        let monitors = try loadMonitors(path: "\(data)/monitors.yaml", environment: environment)
         let monitor = monitors[0]
         let client = PostgresClient(settings: settings)
         let results = try await withDatabaseErrors {
@@ -132,16 +128,8 @@ struct DemoCommand: AsyncParsableCommand {
     /// When the sample embeddings' billing topic moves (sample-data/embeddings/generate_embeddings.py).
     static let embeddingShift = ISO8601DateFormatter().date(from: "2026-11-20T12:00:00Z")!
 
-    /// Part 1c: a 128-dimensional embedding input, tested through PCA components, reconstruction error and MMD.
-    private func embeddingStory(client: PostgresClient) async throws -> (results: [Backfill.WindowResult], text: String) {
-        let path = "\(data)/embeddings/monitors.yaml"
-        let monitors: [MonitorConfig]
-        do { monitors = try MonitorsFile.load(path: path) } catch let e as ConfigError {
-            for issue in e.issues { Terminal.fail(issue.description) }
-            throw ExitStatus.badInput
-        }
-        let monitor = monitors[0]
-        let file = "\(data)/embeddings/embedding-traffic.jsonl.gz"
+    /// Captures a sample file of KServe logger events (JSON Lines, gzip) for `model`; returns the events written.
+    private func captureSample(_ file: String, monitors: [MonitorConfig], model: String, client: PostgresClient) async throws -> Int {
         let contents: Data
         do { contents = try TabularFile.contents(file) } catch let e as TableError {
             Terminal.fail(e.description)
@@ -150,10 +138,18 @@ struct DemoCommand: AsyncParsableCommand {
         let capture = ServingCapture(monitors: monitors)
         var events: [CaptureEvent] = []
         for line in contents.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-            events += try capture.events(from: try CaptureLineDecoder.decode(Data(line), format: .kserve), model: monitor.model).events
+            events += try capture.events(from: try CaptureLineDecoder.decode(Data(line), format: .kserve), model: model).events
         }
-        try await CaptureWriter(client: client).write(events)
-        var out = "\n== embeddings: \(events.count) captured events of model \(monitor.model) (a 128-dimensional input tensor), \(file)\n"
+        return try await CaptureWriter(client: client).write(events)
+    }
+
+    /// Part 1c: a 128-dimensional embedding input, tested through PCA components, reconstruction error and MMD.
+    private func embeddingStory(client: PostgresClient) async throws -> (results: [Backfill.WindowResult], text: String) {
+        let monitors = try loadMonitors(path: "\(data)/embeddings/monitors.yaml")
+        let monitor = monitors[0]
+        let file = "\(data)/embeddings/embedding-traffic.jsonl.gz"
+        let captured = try await captureSample(file, monitors: monitors, model: monitor.model, client: client)
+        var out = "\n== embeddings: \(captured) captured events of model \(monitor.model) (a 128-dimensional input tensor), \(file)\n"
         out += "== reference: \(monitor.reference.description); checking 06:00–18:00 (the billing topic moves at 12:00)\n"
         let from = ISO8601DateFormatter().date(from: "2026-11-20T06:00:00Z")!, to = ISO8601DateFormatter().date(from: "2026-11-20T18:00:00Z")!
         let results = try await Backfill(client: client, monitor: monitor, references: ReferenceStore(baseDirectory: FileManager.default.currentDirectoryPath))
@@ -198,18 +194,8 @@ struct DemoCommand: AsyncParsableCommand {
         var story = TriggerStory()
         var out = ""
         let file = "\(data)/shadow/shadow-traffic.jsonl.gz"
-        let contents: Data
-        do { contents = try TabularFile.contents(file) } catch let e as TableError {
-            Terminal.fail(e.description)
-            throw ExitStatus.badInput
-        }
-        let capture = ServingCapture(monitors: monitors)
-        var events: [CaptureEvent] = []
-        for line in contents.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-            events += try capture.events(from: try CaptureLineDecoder.decode(Data(line), format: .kserve), model: monitor.model).events
-        }
-        try await CaptureWriter(client: client).write(events)
-        out += "\n== shadow traffic: \(events.count) captured events of the champion (v3) and two candidates in shadow (v4, v5), \(file)\n"
+        let captured = try await captureSample(file, monitors: monitors, model: monitor.model, client: client)
+        out += "\n== shadow traffic: \(captured) captured events of the champion (v3) and two candidates in shadow (v4, v5), \(file)\n"
         out += "== dispatching the outbox to the pipeline receiver at http://127.0.0.1:\(receiver.port)/hooks (Standard Webhooks signatures)\n"
         var options = TriggerDispatcher.Options()
         options.crashAfterSend = nil

@@ -121,7 +121,7 @@ struct TriggerTestCommand: AsyncParsableCommand {
         print("> \(request.method.uppercased()) \(HTTPClient.redact(request.url))")
         for (k, v) in request.headers { print("> \(k): \(Self.shown(k, v))") }
         if let body = request.body, !body.isEmpty { print(">\n" + String(decoding: body, as: UTF8.self)) }
-        let attempt = await Self.send { sender.attempt(trigger, context, attempt: 1, now: now) }
+        let attempt = try await onOwnThread { sender.attempt(trigger, context, attempt: 1, now: now) }
         print("")
         if let status = attempt.status {
             print("< HTTP \(status) in \(String(format: "%.3f", attempt.seconds)) s")
@@ -142,10 +142,6 @@ struct TriggerTestCommand: AsyncParsableCommand {
         if n == "authorization" { return (value.split(separator: " ").first.map { "\($0) " } ?? "") + "***" }
         if n.contains("token") || n.contains("key") && n != "idempotency-key" || n.contains("secret") { return "***" }
         return value
-    }
-
-    static func send<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in Thread { c.resume(returning: body()) }.start() }
     }
 }
 

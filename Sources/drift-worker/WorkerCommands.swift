@@ -12,15 +12,18 @@ struct ConfigOptions: ParsableArguments {
     var path: String { config ?? ProcessInfo.processInfo.environment["DRIFT_CONFIG"] ?? "monitors.yaml" }
 
     /// Loads the monitors, printing every configuration problem (exit 2).
-    func load() throws -> [MonitorConfig] {
-        do { return try MonitorsFile.load(path: path) } catch let e as ConfigError {
-            for issue in e.issues { Terminal.fail(issue.description) }
-            throw ExitStatus.badInput
-        }
-    }
+    func load() throws -> [MonitorConfig] { try loadMonitors(path: path) }
 
     /// Relative reference files are resolved against the current directory.
     var references: ReferenceStore { ReferenceStore(baseDirectory: FileManager.default.currentDirectoryPath) }
+}
+
+/// Loads a monitors file, printing every configuration problem with its line (exit 2).
+func loadMonitors(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [MonitorConfig] {
+    do { return try MonitorsFile.load(path: path, environment: environment) } catch let e as ConfigError {
+        for issue in e.issues { Terminal.fail(issue.description) }
+        throw ExitStatus.badInput
+    }
 }
 
 /// Runs a database job, turning its failures into one line and an exit status.

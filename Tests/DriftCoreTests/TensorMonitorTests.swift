@@ -3,6 +3,7 @@ import DriftCore
 import DriftStats
 import DriftStore
 import DriftTestSupport
+import DriftTriggers
 import Foundation
 import Testing
 
@@ -15,10 +16,10 @@ struct TensorMonitorTests {
     @Test func theShiftedTopicIsDetectedAndTheWindowsBeforeItAreNot() async throws {
         let schema = try WorkerSchema(prefix: "tensor")
         defer { schema.drop() }
-        let ingest = try await onThread { try CLI.run(["ingest", "sample-data/embeddings/embedding-traffic.jsonl.gz", "--model", "ticket-router",
+        let ingest = try await onOwnThread { try CLI.run(["ingest", "sample-data/embeddings/embedding-traffic.jsonl.gz", "--model", "ticket-router",
                                                        "--format", "kserve", "--config", Self.config, "--migrate"], environment: schema.env) }
         #expect(ingest.status == 0 && ingest.stdout.contains("ingested 10800 events"), "\(ingest.stdout)\(ingest.stderr)")
-        let backfill = try await onThread { try CLI.run(["backfill", "--monitor", "ticket-router-embeddings", "--from", "2026-11-20T06:00:00Z",
+        let backfill = try await onOwnThread { try CLI.run(["backfill", "--monitor", "ticket-router-embeddings", "--from", "2026-11-20T06:00:00Z",
                                                          "--to", "2026-11-20T18:00:00Z", "--config", Self.config], environment: schema.env) }
         #expect(backfill.status == 0, "\(backfill.stderr)")
         #expect(backfill.stdout.contains("12 windows: 6 drifted, 6 without drift"), "\(backfill.stdout)")
@@ -46,7 +47,7 @@ struct TensorMonitorTests {
         #expect(components.count == detail.components.count && components.allSatisfy { (try? $0.string("kind")) == "numeric" })
         // the report shows the tensor with its components
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tensor-\(UUID().uuidString).html").path
-        let report = try await onThread { try CLI.run(["report", "--monitor", "ticket-router-embeddings", "--window", "2026-11-20T12:00:00Z",
+        let report = try await onOwnThread { try CLI.run(["report", "--monitor", "ticket-router-embeddings", "--window", "2026-11-20T12:00:00Z",
                                                        "--out", out, "--config", Self.config], environment: schema.env) }
         #expect(report.status == 0 && report.stdout.contains("2 of 2 features drifted"), "\(report.stdout)\(report.stderr)")
         let html = try String(contentsOfFile: out, encoding: .utf8)

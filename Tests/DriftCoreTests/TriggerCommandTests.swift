@@ -20,7 +20,7 @@ struct TriggerCommandTests {
     }
 
     static func run(_ args: [String], _ env: [String: String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        try await onThread { try CLI.run(args, environment: env) }
+        try await onOwnThread { try CLI.run(args, environment: env) }
     }
 
     @Test func aDispatcherKilledAfterSendingResendsWithTheSameIdAndTheReceiverStartsOneRun() async throws {
@@ -43,7 +43,7 @@ struct TriggerCommandTests {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        try await onThread { p.waitUntilExit() }
+        try await onOwnThread { p.waitUntilExit() }
         #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL)
         #expect(receiver.deliveries.count == 1 && receiver.runCount == 1)
         let conn = try schema.connect()

@@ -1,10 +1,9 @@
+import DriftServer
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
-import ServiceLifecycle
 
-/// A real HTTP server on 127.0.0.1 (Hummingbird, any free port) for tests: it records every request and
+/// A real HTTP server on 127.0.0.1 (`LocalHTTPServer`, any free port) for tests: it records every request and
 /// answers with what `respond` returns.
 public final class RecordingHTTPServer: @unchecked Sendable {
     public struct Recorded: Sendable {
@@ -30,9 +29,7 @@ public final class RecordingHTTPServer: @unchecked Sendable {
 
     private let lock = NSLock()
     private var recorded: [Recorded] = []
-    private var group: ServiceGroup?
-    private var runner: Task<Void, Error>?
-    public private(set) var port = 0
+    private let server = LocalHTTPServer()
 
     public var requests: [Recorded] { lock.withLock { recorded } }
 
@@ -59,19 +56,10 @@ public final class RecordingHTTPServer: @unchecked Sendable {
         router.on("/**", method: .post, use: handler)
         router.on("/**", method: .put, use: handler)
         router.on("/**", method: .delete, use: handler)
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "test-http")
-        logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        self.group = group
-        runner = Task { try await group.run() }
-        for await p in stream { port = p; break }
+        try await server.start(router, label: "test-http")
     }
 
-    public func stop() async {
-        await group?.triggerGracefulShutdown()
-        _ = try? await runner?.value
-    }
+    public var port: Int { server.port }
+
+    public func stop() async { await server.stop() }
 }

@@ -20,7 +20,7 @@ public final class ReferenceStore: Sendable {
 
     /// Relative reference paths are resolved against this directory (the config file's).
     public let baseDirectory: String
-    /// File references already resolved by this process, by path, size and modification time.
+    /// References already resolved by this process: files by path, size and modification time; fixed windows by version.
     private let cache = FileProfileCache()
 
     public init(baseDirectory: String) { self.baseDirectory = baseDirectory }
@@ -40,7 +40,12 @@ public final class ReferenceStore: Sendable {
             cache.set(stamp, resolved)
             return resolved
         case .window(let w):
-            return try fromTraffic(m, w, on: c)
+            // a fixed window's profile never changes once stored: decode it (and its tensors) once per process
+            let key = "\(m.name)|" + Self.trafficVersion(m, w)
+            if let hit = cache.get(key) { return hit }
+            let resolved = try fromTraffic(m, w, on: c)
+            cache.set(key, resolved)
+            return resolved
         case .rolling(let offset):
             let w = TimeWindow(start: window.start.addingTimeInterval(-offset.seconds), end: window.end.addingTimeInterval(-offset.seconds))
             return try fromTraffic(m, w, on: c)
@@ -64,7 +69,7 @@ public final class ReferenceStore: Sendable {
     }
 
     private func fromTraffic(_ m: MonitorConfig, _ w: TimeWindow, on c: PGConnection) throws -> (ReferenceProfile, version: String) {
-        let version = "window:\(PGTimeText.iso(w.start))/\(PGTimeText.iso(w.end)):" + Self.hash(Data(Self.featureSpec(m).utf8))
+        let version = Self.trafficVersion(m, w)
         if var stored = try load(m, version: version, on: c) {
             stored.tensors = try loadTensors(m, version: version, on: c)
             return (stored, version)
@@ -122,6 +127,10 @@ public final class ReferenceStore: Sendable {
             INSERT INTO reference_profiles (monitor, version, format, profile) VALUES ($1, $2, $3, $4::bytea)
             ON CONFLICT (monitor, version) DO NOTHING
             """, [m.name, version, Int(ProfileCodec.version), try ProfileCodec.encode(profile)], name: "reference.store")
+    }
+
+    static func trafficVersion(_ m: MonitorConfig, _ w: TimeWindow) -> String {
+        "window:\(PGTimeText.iso(w.start))/\(PGTimeText.iso(w.end)):" + hash(Data(featureSpec(m).utf8))
     }
 
     static func selection(_ m: MonitorConfig) -> FeatureSelection {

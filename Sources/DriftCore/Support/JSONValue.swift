@@ -1,3 +1,5 @@
+import DriftTriggers
+
 /// A JSON value whose objects keep their key order, rendered compactly. Doubles are written in
 /// Swift's shortest round-trip form, so parsing them back gives the same bits; NaN and ±Inf,
 /// which JSON cannot hold, become null.
@@ -49,24 +51,6 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    static func escape(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
-    }
+    /// A JSON string literal (the one escaper of the project, `JSONTemplate.escape`).
+    static func escape(_ s: String, into out: inout String) { JSONTemplate.escape(s, into: &out) }
 }

@@ -131,18 +131,14 @@ public struct TriggerDispatcher: Sendable {
 
     func deliver(_ row: Claimed) async throws -> Result {
         guard let monitor = monitors.first(where: { $0.name == row.monitor }), let action = monitor.actions[row.action] else {
-            let reason = "monitor '\(row.monitor)' no longer defines action '\(row.action)' in its configuration"
-            try await record(row, state: "dead", after: 0, status: nil, runID: nil, history: historyEntry(row, outcome: "dead", note: reason))
-            logger.error("trigger dead", metadata: meta(row, ["reason": "\(reason)"]))
-            WorkerMetrics.recordDelivery(action: row.action, result: "dead", seconds: 0)
-            return .dead
+            return try await giveUp(row, "monitor '\(row.monitor)' no longer defines action '\(row.action)' in its configuration")
         }
         let context = try await self.context(row, monitor: monitor)
         switch action {
         case .shadowEval(let config): return try await enqueueShadowEvaluation(row, monitor: monitor, config: config, context: context)
         case .trigger(let trigger):
             let sender = self.sender
-            let attempt = await Self.offPool { sender.attempt(trigger, context, attempt: row.attempt) }
+            let attempt = try await onOwnThread { sender.attempt(trigger, context, attempt: row.attempt) }
             if let crash = options.crashAfterSend, crash == row.action || crash == "1" {
                 logger.critical("test hook: killed after sending, before recording", metadata: meta(row, [:]))
                 kill(getpid(), SIGKILL)
@@ -196,10 +192,7 @@ public struct TriggerDispatcher: Sendable {
 
     func enqueueShadowEvaluation(_ row: Claimed, monitor: MonitorConfig, config: ShadowEvalConfig, context: TriggerContext) async throws -> Result {
         guard let end = PGTime.parse(context.windowEnd) ?? ISO8601DateFormatter().date(from: context.windowEnd) else {
-            let reason = "the outbox row has no window_end to evaluate up to"
-            try await record(row, state: "dead", after: 0, status: nil, runID: nil, history: historyEntry(row, outcome: "dead", note: reason))
-            WorkerMetrics.recordDelivery(action: row.action, result: "dead", seconds: 0)
-            return .dead
+            return try await giveUp(row, "the outbox row has no window_end to evaluate up to")
         }
         let period = config.period?.seconds ?? monitor.schedule.length.seconds
         let args = ShadowEvalTasks.Args(monitor: monitor.name, action: row.action, challenger: config.challenger,
@@ -217,6 +210,14 @@ public struct TriggerDispatcher: Sendable {
         WorkerMetrics.recordDelivery(action: row.action, result: "delivered", seconds: 0)
         logger.info("shadow evaluation enqueued", metadata: meta(row, ["task.id": "\(taskID.map(String.init) ?? "existing")"]))
         return .delivered
+    }
+
+    /// A row that cannot be delivered at all: dead at once, with the reason recorded, logged and counted.
+    func giveUp(_ row: Claimed, _ reason: String) async throws -> Result {
+        try await record(row, state: "dead", after: 0, status: nil, runID: nil, history: historyEntry(row, outcome: "dead", note: reason))
+        logger.error("trigger dead", metadata: meta(row, ["reason": "\(reason)"]))
+        WorkerMetrics.recordDelivery(action: row.action, result: "dead", seconds: 0)
+        return .dead
     }
 
     func record(_ row: Claimed, state: String, after: Double, status: Int?, runID: String?, history: String) async throws {
@@ -261,14 +262,5 @@ public struct TriggerDispatcher: Sendable {
 
     func meta(_ row: Claimed, _ more: Logger.Metadata) -> Logger.Metadata {
         ["action_id": "\(row.actionID)", "action": "\(row.action)", "monitor": "\(row.monitor)", "attempt": "\(row.attempt)"].merging(more) { $1 }
-    }
-
-    /// Runs blocking work (libcurl) on a thread of its own, not on a Swift concurrency thread.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
-            let t = Thread { c.resume(returning: body()) }
-            t.name = "drift-trigger"
-            t.start()
-        }
     }
 }

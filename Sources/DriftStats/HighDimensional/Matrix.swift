@@ -111,13 +111,13 @@ public struct Matrix: Sendable, Equatable, Codable {
     }
 }
 
-/// A seeded Gaussian generator (SplitMix64 → uniform → Box–Muller), the same stream on every platform, so that
-/// random projections, MMD sub-samples and permutations are reproducible from their seed.
+/// A seeded Gaussian generator (the project's `SplitMix64` → uniform → Box–Muller), the same stream on every
+/// platform, so that random projections, MMD sub-samples and permutations are reproducible from their seed.
 public struct SeededGaussian: Sendable {
-    private var state: UInt64
+    private var bits: SplitMix64
     private var spare: Double?
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { bits = SplitMix64(seed: seed) }
 
     /// A seed for one purpose, derived from a base seed and a label (FNV-1a of the label mixed in), so that the
     /// streams of one seed used for different purposes — or of nearby seeds — are unrelated.
@@ -128,14 +128,8 @@ public struct SeededGaussian: Sendable {
         return g.nextBits()
     }
 
-    /// The next 64 random bits (SplitMix64).
-    public mutating func nextBits() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    /// The next 64 random bits.
+    public mutating func nextBits() -> UInt64 { bits.next() }
 
     /// Uniform in (0, 1): the top 53 bits, offset by half a step so that 0 never occurs.
     public mutating func nextUniform() -> Double { (Double(nextBits() >> 11) + 0.5) / 9_007_199_254_740_992 }

@@ -42,32 +42,35 @@ public struct Projection: Sendable, Equatable, Codable {
                 cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n), 1 / Double(n - 1), xp.baseAddress, Int32(d), 0, cp.baseAddress, Int32(d))
             }
         }
-        var w = [Double](repeating: 0, count: d)
-        let info = cov.withUnsafeMutableBufferPointer { cp in
-            w.withUnsafeMutableBufferPointer { wp in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(d), cp.baseAddress, Int32(d), wp.baseAddress)
-            }
+        guard let (w, vectors) = LinearAlgebra.symmetricEigen(cov, n: d) else {
+            throw HighDimensionalError("LAPACK dsyevd failed on the \(d)×\(d) reference covariance")
         }
-        guard info == 0 else { throw HighDimensionalError("LAPACK dsyevd failed (info \(info)) on the \(d)×\(d) reference covariance") }
         // ascending → descending; row-major: eigenvector j is column j
-        let total = w.reduce(0) { $0 + max($1, 0) }
-        var k = 0, kept = 0.0
-        let cap = max(1, min(maxComponents, d))
-        while k < cap {
-            kept += max(w[d - 1 - k], 0)
-            k += 1
-            if total <= 0 || kept >= varianceShare * total { break }
-        }
+        let (k, share) = componentCount(ascending: w, varianceShare: varianceShare, maxComponents: maxComponents)
         var comps = Matrix(zeros: k, d)
         for r in 0..<k {
             let col = d - 1 - r
             var big = 0.0
-            for i in 0..<d where abs(cov[i * d + col]) > abs(big) { big = cov[i * d + col] }
+            for i in 0..<d where abs(vectors[i * d + col]) > abs(big) { big = vectors[i * d + col] }
             let sign: Double = big < 0 ? -1 : 1
-            for i in 0..<d { comps[r, i] = sign * cov[i * d + col] }
+            for i in 0..<d { comps[r, i] = sign * vectors[i * d + col] }
         }
         return Projection(method: .pca, dimension: d, mean: mean, components: comps, eigenvalues: (0..<k).map { w[d - 1 - $0] },
-                          explainedShare: total > 0 ? kept / total : 0)
+                          explainedShare: share)
+    }
+
+    /// How many of the largest eigenvalues (given ascending) reach `varianceShare` of their positive sum, at least
+    /// one and at most `maxComponents`; and the share they explain.
+    public static func componentCount(ascending w: [Double], varianceShare: Double, maxComponents: Int) -> (count: Int, share: Double) {
+        let d = w.count
+        let total = w.reduce(0) { $0 + max($1, 0) }
+        var k = 0, kept = 0.0
+        while k < max(1, min(maxComponents, d)) {
+            kept += max(w[d - 1 - k], 0)
+            k += 1
+            if total <= 0 || kept >= varianceShare * total { break }
+        }
+        return (k, total > 0 ? kept / total : 0)
     }
 
     /// A seeded Gaussian random projection to k dimensions, centred on the reference mean.

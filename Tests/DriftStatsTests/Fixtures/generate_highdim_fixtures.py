@@ -24,7 +24,7 @@ class Gaussian:
     def bits(self):
         self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
         z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 30)) * 0xBF58476DCE4E5CE9) & MASK  # drift-worker's SplitMix64 (Reservoir.swift), as generate_fixtures.py
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
         return z ^ (z >> 31)
 
