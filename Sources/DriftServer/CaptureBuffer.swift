@@ -19,6 +19,13 @@ public actor CaptureBuffer: Service {
         public init() {}
     }
 
+    /// One request with more events than the whole buffer holds: it can never be taken, so it is refused (413), not 503.
+    public struct TooLarge: Error, CustomStringConvertible {
+        public var events: Int
+        public var capacity: Int
+        public var description: String { "holds \(events) events, more than the capture buffer's \(capacity) (--buffer-capacity); send smaller requests" }
+    }
+
     public struct Full: Error, CustomStringConvertible {
         public var waiting: Int
         public var description: String { "the capture buffer is full (\(waiting) events waiting to be written); retry shortly" }
@@ -48,6 +55,7 @@ public actor CaptureBuffer: Service {
     /// Returns once `events` are committed; throws `Full` when the buffer cannot take them, or the database's error.
     public func submit(_ events: [CaptureEvent]) async throws {
         guard !events.isEmpty else { return }
+        if events.count > options.capacity { throw TooLarge(events: events.count, capacity: options.capacity) }
         if stopped { throw Full(waiting: waitingEvents) }
         if waitingEvents + events.count > options.capacity { throw Full(waiting: waitingEvents) }
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
@@ -90,13 +98,27 @@ public actor CaptureBuffer: Service {
         }
         let batch = Array(waiting.prefix(take))
         waiting.removeFirst(take)
+        waitingEvents -= batch.reduce(0) { $0 + $1.events.count }
+        await write(batch)
+    }
+
+    /// Commits the requests of `batch` in one transaction. When the server refuses it for its data (an event
+    /// the checks before the buffer let through), the requests are retried in halves, so only the request that
+    /// holds the culprit is refused and its neighbours are committed. Connection errors fail the whole batch
+    /// (every request gets 503 and is retried by its client).
+    private func write(_ batch: [Waiter]) async {
         let events = batch.flatMap(\.events)
-        waitingEvents -= events.count
         do {
             _ = try await writer.write(events)
             committedEvents += events.count
             commits += 1
             for w in batch { w.continuation.resume() }
+        } catch let e as PostgresError where batch.count > 1 && !e.isTransient && e.kind == .server {
+            logger.warning("capture batch refused for its data; retrying its requests in halves",
+                           metadata: ["events": "\(events.count)", "requests": "\(batch.count)", "error": "\(e)"])
+            let half = batch.count / 2
+            await write(Array(batch[..<half]))
+            await write(Array(batch[half...]))
         } catch {
             logger.warning("capture batch not written", metadata: ["events": "\(events.count)", "error": "\(error)"])
             for w in batch { w.continuation.resume(throwing: error) }

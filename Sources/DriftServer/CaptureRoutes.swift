@@ -3,6 +3,7 @@ import DriftCore
 import DriftStore
 import Foundation
 import Hummingbird
+import Logging
 
 /// The HTTP capture endpoints, for a KServe InferenceService's `logger.url` (or a Knative trigger):
 ///
@@ -19,7 +20,10 @@ import Hummingbird
 /// neighbour is bad.
 public struct CaptureRoutes: Sendable {
     public struct Options: Sendable {
-        public var maxBodyBytes = 16 << 20
+        /// Every size, count and time limit of the boundary (see `CaptureLimits`).
+        public var limits = CaptureLimits()
+        /// Seconds a request body may take to arrive (408 after).
+        public var readTimeout: Double = 30
         /// Bearer token required from clients (nil: no authentication).
         public var token: String?
         public init() {}
@@ -28,22 +32,30 @@ public struct CaptureRoutes: Sendable {
     let capture: ServingCapture
     let buffer: CaptureBuffer
     let options: Options
+    let refusals: RefusalLog
 
-    public init(capture: ServingCapture, buffer: CaptureBuffer, options: Options) {
+    public init(capture: ServingCapture, buffer: CaptureBuffer, options: Options, logger: Logger = Logger(label: "drift-worker")) {
+        var capture = capture
+        capture.limits = options.limits  // one set of limits for the HTTP layer and the decoders
         self.capture = capture
         self.buffer = buffer
         self.options = options
+        self.refusals = RefusalLog(logger: logger)
     }
 
     public func add(to router: Router<BasicRequestContext>) {
-        router.post("/v1/capture") { request, _ in await self.single(request) }
-        router.post("/v1/capture/batch") { request, _ in await self.lines(request) }
+        router.post(RouterPath(CaptureAuth.Paths.single)) { request, _ in await self.single(request) }
+        router.post(RouterPath(CaptureAuth.Paths.batch)) { request, _ in await self.lines(request) }
+        // the token in the path, for loggers that only take a URL; the pattern, never the token, is the route label
+        router.post(RouterPath(CaptureAuth.Paths.singleWithToken)) { request, _ in await self.single(request) }
+        router.post(RouterPath(CaptureAuth.Paths.batchWithToken)) { request, _ in await self.lines(request) }
     }
 
     // MARK: handlers
 
     func single(_ request: Request) async -> Response {
-        if let denied = authorize(request) { return denied }
+        if let denied = authorize(request) { return refused(denied, reason: .unauthorized) }
+        let now = Date()
         let body: Data
         switch await read(request) { case .success(let b): body = b; case .failure(let r): return r }
         let model = request.uri.queryParameters.get("model")
@@ -51,142 +63,293 @@ public struct CaptureRoutes: Sendable {
         var events: [Result<InferenceCloudEvent, CaptureDecodeError>] = []
         do {
             if contentType.hasPrefix("application/cloudevents-batch+json") {
-                events = try InferenceCloudEvent.batch(body)
+                events = try InferenceCloudEvent.batch(body, limits: options.limits)
             } else if contentType.hasPrefix("application/cloudevents+json") {
-                events = [.success(try InferenceCloudEvent.structured(body))]
+                events = [.success(try InferenceCloudEvent.structured(body, limits: options.limits))]
             } else {
                 events = [.success(try InferenceCloudEvent.binary(headers: request.headers.map { ($0.name.rawName, $0.value) }, body: body))]
             }
         } catch let e as CaptureDecodeError {
-            return json(.badRequest, .object([("error", .string(e.description)), ("path", .string(e.path))]))
+            return refused(e)
         } catch {
-            return json(.badRequest, .object([("error", .string("\(error)"))]))
+            return refused(CaptureDecodeError(path: "body", problem: "\(error)", reason: .malformed))
         }
-        var accepted: [CaptureEvent] = []
-        var rejected: [JSONValue] = []
-        var keys: [String] = []
-        var sampledOut = 0, duplicates = 0
-        var unknown: ServingCapture.UnknownModel?
-        var perModel: [String: (Int, Int, String)] = [:]
+        var tally = Tally(limits: options.limits, now: now)
         for (i, item) in events.enumerated() {
             let label = events.count == 1 ? nil : "[\(i)]"
             switch item {
-            case .failure(let e):
-                rejected.append(.object([("event", .string(label ?? "")), ("error", .string(e.description))]))
+            case .failure(let e): tally.reject(label ?? "", e)
             case .success(let ce):
                 do {
-                    let r = try capture.events(from: ce, model: model)
-                    accepted += r.events
-                    keys.append(r.dedupeKey)
-                    sampledOut += r.sampledOut
-                    if r.duplicate { duplicates += 1 }
-                    WorkerMetrics.recordCaptureDropped(model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0)
-                    for reason in r.rejected { rejected.append(.object([("event", .string(label ?? ce.id)), ("error", .string(reason))])) }
-                    var c = perModel[r.model] ?? (0, 0, r.format)
-                    c.0 += r.events.count
-                    c.1 += r.rejected.count
-                    perModel[r.model] = c
+                    tally.add(try capture.events(from: ce, model: model, now: now), label: label ?? ce.id)
                 } catch let e as ServingCapture.UnknownModel {
-                    unknown = e
-                    rejected.append(.object([("event", .string(label ?? ce.id)), ("error", .string(e.description))]))
+                    tally.unknown = e
+                    tally.reject(label ?? ce.id, CaptureDecodeError(path: "model", problem: e.description, reason: .unknownModel))
                 } catch let e as CaptureDecodeError {
-                    rejected.append(.object([("event", .string(label ?? ce.id)), ("error", .string(e.description)), ("path", .string(e.path))]))
+                    tally.reject(label ?? ce.id, e)
                 } catch {
-                    rejected.append(.object([("event", .string(label ?? ce.id)), ("error", .string("\(error)"))]))
+                    tally.reject(label ?? ce.id, CaptureDecodeError(path: "body", problem: "\(error)", reason: .malformed))
                 }
             }
+            if let over = tally.overLimit() { return refused(over) }
         }
-        if accepted.isEmpty && sampledOut == 0 && duplicates == 0 {
-            if let unknown, events.count == 1 {
+        if tally.accepted.isEmpty && tally.sampledOut == 0 && tally.duplicates == 0, let first = tally.firstError {
+            tally.count()
+            log(first)
+            if let unknown = tally.unknown, events.count == 1 {
                 return json(.notFound, .object([("error", .string(unknown.description)), ("models", .array(unknown.configured.map { .string($0) }))]))
             }
-            if !rejected.isEmpty {
-                return json(.badRequest, .object([("accepted", .int(0)), ("error", rejected.count == 1 ? Self.message(rejected[0]) : .string("no event was accepted")),
-                                                  ("rejected", .array(rejected))]))
-            }
+            return json(status(first.reason), .object([("accepted", .int(0)), ("error", tally.rejected.count == 1 ? .string(first.description) : .string("no event was accepted")),
+                                                        ("reason", .string(first.reason.rawValue)), ("rejected", .array(tally.rejected))]))
         }
-        if let failure = await commit(accepted) { return failure }
-        capture.remember(keys)
-        for (m, c) in perModel { WorkerMetrics.recordCapture(model: m, format: c.2, accepted: c.0, rejected: c.1) }
-        return json(.ok, .object([("accepted", .int(accepted.count)), ("rejected", .array(rejected)),
-                                  ("sampled_out", .int(sampledOut)), ("duplicates", .int(duplicates))]))
+        if let over = tally.overDays() { return refused(over) }
+        if let failure = await commit(tally.accepted) { return failure }
+        tally.committed(capture)
+        tally.firstError.map(log)
+        return json(.ok, .object([("accepted", .int(tally.accepted.count)), ("rejected", .array(tally.rejected)),
+                                  ("sampled_out", .int(tally.sampledOut)), ("duplicates", .int(tally.duplicates))]))
     }
 
     func lines(_ request: Request) async -> Response {
-        if let denied = authorize(request) { return denied }
+        if let denied = authorize(request) { return refused(denied, reason: .unauthorized) }
+        let now = Date()
         let body: Data
         switch await read(request) { case .success(let b): body = b; case .failure(let r): return r }
         let model = request.uri.queryParameters.get("model")
-        var accepted: [CaptureEvent] = []
+        var tally = Tally(limits: options.limits, now: now)
         var results: [JSONValue] = []
-        var keys: [String] = []
         var rejectedLines = 0
+        func refuse(_ error: Error, line: Int) {
+            let e = (error as? CaptureDecodeError)
+                ?? (error as? ServingCapture.UnknownModel).map { CaptureDecodeError(path: "model", problem: $0.description, reason: .unknownModel) }
+                ?? CaptureDecodeError(path: "line", problem: "\(error)", reason: .malformed)
+            rejectedLines += 1
+            tally.reject("line \(line)", e)
+            results.append(.object([("line", .int(line)), ("accepted", .int(0)), ("error", .string(e.description)), ("reason", .string(e.reason.rawValue))]))
+        }
         for (n, raw) in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let line = n + 1
             if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             do {
-                let record = try CaptureLineDecoder.decode(Data(raw), limits: capture.limits)
-                let r = try capture.events(from: record, model: model)
-                accepted += r.events
-                keys.append(r.dedupeKey)
-                WorkerMetrics.recordCaptureDropped(model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0)
-                WorkerMetrics.recordCapture(model: r.model, format: r.format, accepted: r.events.count, rejected: r.rejected.count)
-                var fields: [(String, JSONValue)] = [("line", .int(line)), ("accepted", .int(r.events.count))]
-                if !r.rejected.isEmpty { fields.append(("rejected", .array(r.rejected.map { .string($0) }))) }
-                if r.sampledOut > 0 { fields.append(("sampled_out", .int(r.sampledOut))) }
-                if r.duplicate { fields.append(("duplicate", .bool(true))) }
-                results.append(.object(fields))
+                // a line holds one record or a JSON array of them (KServe's logger writing to storage): one result each
+                for decoded in try CaptureLineDecoder.records(Data(raw), limits: capture.limits) {
+                    do {
+                        let r = try capture.events(from: decoded.get(), model: model, now: now)
+                        let before = tally.rejected.count
+                        let kept = tally.add(r, label: "line \(line)")
+                        var fields: [(String, JSONValue)] = [("line", .int(line)), ("accepted", .int(kept))]
+                        if tally.rejected.count > before { fields.append(("rejected", .array(Array(tally.rejected[before...]).map(Self.message)))) }
+                        if r.sampledOut > 0 { fields.append(("sampled_out", .int(r.sampledOut))) }
+                        if r.duplicate { fields.append(("duplicate", .bool(true))) }
+                        results.append(.object(fields))
+                    } catch {
+                        refuse(error, line: line)
+                    }
+                }
             } catch {
-                rejectedLines += 1
-                results.append(.object([("line", .int(line)), ("accepted", .int(0)), ("error", .string("\(error)"))]))
+                refuse(error, line: line)
             }
+            if let over = tally.overLimit() { return refused(over) }
         }
-        if let failure = await commit(accepted) { return failure }
-        capture.remember(keys)
-        return json(.ok, .object([("accepted", .int(accepted.count)), ("rejected_lines", .int(rejectedLines)), ("lines", .array(results))]))
+        if let over = tally.overDays() { return refused(over) }
+        if let failure = await commit(tally.accepted) { return failure }
+        tally.committed(capture)
+        tally.firstError.map(log)
+        return json(.ok, .object([("accepted", .int(tally.accepted.count)), ("rejected_lines", .int(rejectedLines)), ("lines", .array(results))]))
+    }
+
+    /// What one request brings: the events to commit, the refusals with their reasons, and the counts — checked
+    /// against the per-request limits as it grows.
+    struct Tally {
+        let limits: CaptureLimits
+        let now: Date
+        var accepted: [CaptureEvent] = []
+        var keys: [ServingCapture.DedupeKey] = []
+        var rejected: [JSONValue] = []
+        var reasons: [(model: String, format: String, reason: CaptureDecodeError.Reason)] = []
+        var firstError: CaptureDecodeError?
+        var unknown: ServingCapture.UnknownModel?
+        var sampledOut = 0, duplicates = 0, rows = 0
+        var perModel: [String: (accepted: Int, format: String)] = [:]
+
+        init(limits: CaptureLimits, now: Date) {
+            self.limits = limits
+            self.now = now
+        }
+
+        /// Adds a record's events, each checked by `CaptureEventCheck`; returns how many were kept.
+        @discardableResult
+        mutating func add(_ r: ServingCapture.Result, label: String) -> Int {
+            rows += r.events.count + r.rejected.count + r.sampledOut
+            if let k = r.dedupeKey { keys.append(k) }
+            sampledOut += r.sampledOut
+            if r.duplicate { duplicates += 1 }
+            WorkerMetrics.recordCaptureDropped(model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0)
+            for reason in r.rejected {
+                reject(label, CaptureDecodeError(path: "row", problem: reason, reason: .invalidValue), model: r.model, format: r.format)
+            }
+            var kept = 0
+            for e in r.events {
+                if let p = CaptureEventCheck.problem(e, limits: limits, now: now) {
+                    reject(label, p, model: r.model, format: r.format)
+                } else {
+                    accepted.append(e)
+                    kept += 1
+                }
+            }
+            perModel[r.model, default: (0, r.format)].accepted += kept
+            return kept
+        }
+
+        mutating func reject(_ label: String, _ e: CaptureDecodeError, model: String = "unknown", format: String = "unknown") {
+            rows += 1
+            if firstError == nil { firstError = e }
+            reasons.append((model, format, e.reason))
+            rejected.append(.object([("event", .string(String(label.prefix(64)))), ("error", .string(e.description)), ("path", .string(e.path)),
+                                     ("reason", .string(e.reason.rawValue))]))
+        }
+
+        /// A request with more rows than allowed is refused whole (413), before more is decoded.
+        func overLimit() -> CaptureDecodeError? {
+            rows > limits.maxRowsPerRequest
+                ? CaptureDecodeError(path: "body", problem: "holds more than the \(limits.maxRowsPerRequest) rows accepted per request (--max-rows)", reason: .tooLarge)
+                : nil
+        }
+
+        /// Events spread over more UTC days than allowed are refused whole (413): each day is a partition.
+        func overDays() -> CaptureDecodeError? {
+            let days = CaptureEventCheck.days(accepted).count
+            return days > limits.maxDaysPerRequest
+                ? CaptureDecodeError(path: "body", problem: "has events on \(days) different days; at most \(limits.maxDaysPerRequest) are accepted per request (--max-days-per-request)",
+                                     reason: .tooLarge)
+                : nil
+        }
+
+        /// Counts the refusals (once the request is answered).
+        func count() {
+            for r in reasons { WorkerMetrics.recordCaptureRejected(model: r.model, format: r.format, reason: r.reason.rawValue) }
+        }
+
+        /// After the commit: remembers the records for deduplication and counts everything.
+        func committed(_ capture: ServingCapture) {
+            capture.remember(keys)
+            for (m, c) in perModel { WorkerMetrics.recordCapture(model: m, format: c.format, accepted: c.accepted, rejected: 0) }
+            count()
+        }
     }
 
     // MARK: helpers
+
+    func status(_ reason: CaptureDecodeError.Reason) -> HTTPResponse.Status { HTTPResponse.Status(code: reason.status) }
+
+    /// A whole request refused: counted by reason, logged at most once per reason per minute, answered with the
+    /// reason's status and `{"error", "path", "reason"}`.
+    func refused(_ e: CaptureDecodeError) -> Response {
+        WorkerMetrics.recordCaptureRejected(model: "unknown", format: "unknown", reason: e.reason.rawValue)
+        log(e)
+        return json(status(e.reason), .object([("error", .string(e.description)), ("path", .string(e.path)), ("reason", .string(e.reason.rawValue))]),
+                    headers: e.reason == .unavailable ? [.retryAfter: "1"] : [:])
+    }
+
+    func refused(_ response: Response, reason: CaptureDecodeError.Reason) -> Response {
+        WorkerMetrics.recordCaptureRejected(model: "unknown", format: "unknown", reason: reason.rawValue)
+        refusals.log(reason: reason, message: "capture request refused", detail: "\(response.status.code)")
+        return response
+    }
+
+    func log(_ e: CaptureDecodeError) { refusals.log(reason: e.reason, message: "capture refused", detail: e.description) }
 
     func commit(_ events: [CaptureEvent]) async -> Response? {
         do {
             try await buffer.submit(events)
             return nil
+        } catch let e as CaptureBuffer.TooLarge {
+            return refused(CaptureDecodeError(path: "body", problem: e.description, reason: .tooLarge))
         } catch let e as CaptureBuffer.Full {
-            return json(.serviceUnavailable, .object([("error", .string(e.description))]), headers: [.retryAfter: "1"])
+            WorkerMetrics.recordCaptureRejected(model: "unknown", format: "unknown", reason: CaptureDecodeError.Reason.unavailable.rawValue, count: events.count)
+            return json(.serviceUnavailable, .object([("error", .string(e.description)), ("reason", .string("unavailable"))]), headers: [.retryAfter: "1"])
         } catch {
-            return json(.serviceUnavailable, .object([("error", .string("the events could not be stored: \(error)"))]), headers: [.retryAfter: "5"])
+            WorkerMetrics.recordCaptureRejected(model: "unknown", format: "unknown", reason: CaptureDecodeError.Reason.unavailable.rawValue, count: events.count)
+            return json(.serviceUnavailable, .object([("error", .string("the events could not be stored: \(error)")), ("reason", .string("unavailable"))]),
+                        headers: [.retryAfter: "5"])
         }
     }
 
     enum Read { case success(Data), failure(Response) }
 
+    /// The body, bounded: `Content-Length` over the limit is refused before reading; the stream is collected up
+    /// to the limit within `readTimeout` (a slow or endless body gets 408); header fields over their total size
+    /// get 431; `Content-Encoding: gzip` is decompressed within `maxDecompressedBytes` and the ratio cap.
     func read(_ request: Request) async -> Read {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxBodyBytes {
-            return .failure(tooLarge())
+        let limits = options.limits
+        var headerBytes = 0
+        for f in request.headers { headerBytes += f.name.rawName.utf8.count + f.value.utf8.count + 4 }
+        if headerBytes > limits.maxHeaderBytes {
+            return .failure(refused(CaptureDecodeError(path: "headers", problem: "take \(headerBytes) bytes; at most \(limits.maxHeaderBytes) are accepted (--max-header-bytes)",
+                                                       reason: .tooLarge)).with(status: .requestHeaderFieldsTooLarge))
         }
+        if let text = request.headers[.contentLength] {
+            guard let length = Int(text.trimmingCharacters(in: .whitespaces)), length >= 0 else {
+                return .failure(refused(CaptureDecodeError(path: "Content-Length", problem: "is not a byte count", reason: .malformed)))
+            }
+            if length > limits.maxBodyBytes { return .failure(tooLarge()) }
+        }
+        let max = limits.maxBodyBytes
+        let timeout = options.readTimeout
+        let collected: Data?
         do {
-            let buffer = try await request.body.collect(upTo: options.maxBodyBytes)
-            return .success(Data(buffer.readableBytesView))
+            collected = try await withThrowingTaskGroup(of: Data?.self) { group in
+                group.addTask {
+                    let buffer = try await request.body.collect(upTo: max)
+                    return Data(buffer.readableBytesView)
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(timeout))
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
         } catch {
             return .failure(tooLarge())
         }
+        guard var body = collected else {
+            return .failure(refused(CaptureDecodeError(path: "body", problem: "did not arrive within \(Int(timeout)) s (--read-timeout)", reason: .malformed))
+                .with(status: .requestTimeout))
+        }
+        switch request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces) {
+        case nil, "", "identity": break
+        case "gzip", "x-gzip":
+            do {
+                body = try BoundedGunzip.decompress(body, maxBytes: limits.maxDecompressedBytes, maxRatio: limits.maxDecompressionRatio)
+            } catch let e as CaptureDecodeError {
+                return .failure(refused(e))
+            } catch {
+                return .failure(refused(CaptureDecodeError(path: "body", problem: "is not a valid gzip stream", reason: .malformed)))
+            }
+        case let other?:
+            return .failure(refused(CaptureDecodeError(path: "Content-Encoding", problem: "is \"\(other.prefix(40))\"; gzip and identity are accepted", reason: .unsupported))
+                .with(status: .unsupportedMediaType))
+        }
+        return .success(body)
     }
 
     func tooLarge() -> Response {
-        json(.contentTooLarge, .object([("error", .string("the body is larger than the \(options.maxBodyBytes) bytes allowed"))]))
+        refused(CaptureDecodeError(path: "body", problem: "is larger than the \(options.limits.maxBodyBytes) bytes allowed (--max-body-bytes)", reason: .tooLarge))
     }
 
     func authorize(_ request: Request) -> Response? {
-        guard let token = options.token else { return nil }
-        let given = request.headers[.authorization] ?? ""
-        let expected = "Bearer " + token
-        // constant-time comparison of equal-length strings
-        let a = Array(given.utf8), b = Array(expected.utf8)
-        var diff = a.count ^ b.count
-        for i in 0..<min(a.count, b.count) { diff |= Int(a[i] ^ b[i]) }
-        if diff == 0 { return nil }
-        return json(.unauthorized, .object([("error", .string("a valid bearer token is required (Authorization: Bearer …)"))]),
+        let credentials = CaptureAuth.Credentials(authorization: request.headers[.authorization],
+                                                  query: request.uri.queryParameters.get("token"),
+                                                  path: CaptureAuth.pathToken(request.uri.path))
+        let problem: String
+        switch CaptureAuth(token: options.token).decide(credentials) {
+        case .allowed: return nil
+        case .missing: problem = "no token was given"
+        case .wrong: problem = "the token given is not the one configured"
+        }
+        return json(.unauthorized, .object([("error", .string("a valid bearer token is required (Authorization: Bearer T, ?token=T or /v1/capture/t/T): \(problem)"))]),
                     headers: [.wwwAuthenticate: "Bearer"])
     }
 

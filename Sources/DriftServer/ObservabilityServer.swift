@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 
 /// The HTTP endpoints every long-running drift-worker process serves:
@@ -10,11 +11,15 @@ import Logging
 ///   (the readiness probe: do not count me);
 /// - `GET /metrics` — the Prometheus text exposition format;
 /// - with `capture`, `POST /v1/capture` and `POST /v1/capture/batch` (see `CaptureRoutes`).
+///
+/// With `tls`, every endpoint is served over HTTPS only (see `ServerTLS`).
 public enum ObservabilityServer {
     public static func application(host: String, port: Int, liveness: Liveness, readiness: ReadinessProbe,
-                                   metrics: MetricsExporter, capture: CaptureRoutes? = nil, logger: Logger,
-                                   onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+                                   metrics: MetricsExporter, capture: CaptureRoutes? = nil, tls: ServerTLS? = nil, idleTimeout: Double = 60, logger: Logger,
+                                   onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let router = Router()
+        // labels by route pattern, never the raw path (a capture token may ride in it); no request logging
+        // middleware for the same reason
         router.add(middleware: MetricsMiddleware())
         router.get("/healthz") { _, _ -> Response in
             let stale = liveness.stale()
@@ -29,8 +34,11 @@ public enum ObservabilityServer {
             text(await metrics.scrape(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         capture?.add(to: router)
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(idleTimeout * 1000)))
         return Application(
             router: router,
+            // a connection that sends nothing for `idleTimeout` seconds is closed (slow clients hold no connection)
+            server: try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0.configuration) } ?? .http1(configuration: http1),
             configuration: .init(address: .hostname(host, port: port), serverName: "drift-worker"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)

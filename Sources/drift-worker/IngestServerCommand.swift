@@ -10,24 +10,42 @@ import ServiceLifecycle
 struct IngestServerOptions: ParsableArguments {
     @Option(help: "File holding the bearer token clients must send (default: $DRIFT_INGEST_TOKEN; none: no authentication).")
     var ingestTokenFile: String?
-    @Option(help: "Largest capture request body in bytes (413 above).") var maxBodyBytes = 16 << 20
-    @Option(help: "Largest number of elements in one tensor.") var maxTensorElements = 1_000_000
+    @OptionGroup var limits: CaptureLimitOptions
+    @Option(help: "PEM certificate chain (server certificate first): serve HTTPS only. Needs --tls-key.") var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert (unencrypted).") var tlsKey: String?
+    @Option(help: "PEM CA certificates: require a client certificate signed by one of them (mutual TLS). Needs --tls-cert.")
+    var tlsClientCa: String?
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together: give both, or neither for plain HTTP.") }
+        if tlsClientCa != nil && tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first.") }
+    }
+
+    /// The listener's TLS, read from the files now (nil: plain HTTP); a file that cannot be used is exit 2
+    /// with a sentence naming its flag.
+    func tls() throws -> ServerTLS? {
+        guard let tlsCert, let tlsKey else { return nil }
+        do { return try ServerTLS.load(certificate: tlsCert, key: tlsKey, clientCA: tlsClientCa) } catch {
+            Terminal.fail("\(error)")
+            throw ExitStatus.badInput
+        }
+    }
 
     func routes(monitors: [MonitorConfig], buffer: CaptureBuffer) throws -> CaptureRoutes {
         var options = CaptureRoutes.Options()
-        options.maxBodyBytes = maxBodyBytes
+        options.limits = limits.limits
+        options.readTimeout = limits.readTimeout
         if let path = ingestTokenFile {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 Terminal.fail("--ingest-token-file \(path) cannot be read or is empty.")
                 throw ExitStatus.badInput
             }
             options.token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let env = ProcessInfo.processInfo.environment["DRIFT_INGEST_TOKEN"], !env.isEmpty {
+        } else if let env = ProcessInfo.processInfo.environment["DRIFT_INGEST_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !env.isEmpty {
             options.token = env
         }
-        var capture = ServingCapture(monitors: monitors)
-        capture.limits.maxElements = maxTensorElements
-        return CaptureRoutes(capture: capture, buffer: buffer, options: options)
+        return CaptureRoutes(capture: ServingCapture(monitors: monitors, limits: options.limits), buffer: buffer, options: options,
+                             logger: Logger(label: "drift-worker"))
     }
 }
 
@@ -47,6 +65,7 @@ struct IngestServerCommand: AsyncParsableCommand {
     func run() async throws {
         Observability.bootstrap()
         let monitors = try configOptions.load()
+        let tls = try ingest.tls()
         var settings = database.settings
         settings.poolSize = 4
         let client = PostgresClient(settings: settings)
@@ -55,13 +74,13 @@ struct IngestServerCommand: AsyncParsableCommand {
             try await withDatabaseErrors { _ = try await client.withConnection { c in try Migrator(schema: schema).migrate(c) } }
         }
         let logger = Logger(label: "drift-worker")
-        let buffer = CaptureBuffer(client: client, logger: logger)
+        let buffer = CaptureBuffer(client: client, options: ingest.limits.buffer, logger: logger)
         let readiness = ReadinessProbe(settings: settings)
-        let app = ObservabilityServer.application(
+        let app = try ObservabilityServer.application(
             host: httpHost, port: httpPort, liveness: Liveness(), readiness: readiness,
             metrics: MetricsExporter(client: client, monitors: monitors.map(\.name)),
-            capture: try ingest.routes(monitors: monitors, buffer: buffer), logger: logger,
-            onListening: { port in logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)"]) })
+            capture: try ingest.routes(monitors: monitors, buffer: buffer), tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
+            onListening: { port in logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"]) })
         let group = ServiceGroup(configuration: .init(services: [.init(service: buffer), .init(service: app)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -82,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         Observability.bootstrap()
         guard let look = try? ISODuration(parsing: lookback) else { throw ValidationError("--lookback '\(lookback)' is not an ISO 8601 duration such as P1D.") }
         let monitors = try configOptions.load()
+        let tls = try ingest.tls()
         var settings = database.settings
         settings.poolSize = max(2, concurrency + 4)
         let client = PostgresClient(settings: settings)
@@ -95,11 +96,11 @@ struct ServeCommand: AsyncParsableCommand {
         liveness.register(SchedulerService.loopName, allowance: 3 * tick + 60)
         let readiness = ReadinessProbe(settings: settings)
         let exporter = MetricsExporter(client: client, monitors: monitors.map(\.name))
-        let buffer = CaptureBuffer(client: client, logger: logger)
+        let buffer = CaptureBuffer(client: client, options: ingest.limits.buffer, logger: logger)
         let capture = try ingest.routes(monitors: monitors, buffer: buffer)
-        let http = ObservabilityServer.application(
-            host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, capture: capture, logger: logger,
-            onListening: { port in logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)"]) })
+        let http = try ObservabilityServer.application(
+            host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, capture: capture, tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
+            onListening: { port in logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"]) })
         let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look)
         var options = QueueConsumer.Options()
         options.concurrency = max(1, concurrency)

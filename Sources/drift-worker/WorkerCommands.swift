@@ -46,8 +46,9 @@ struct IngestCommand: AsyncParsableCommand {
         discussion: """
         csv / jsonl: each row needs a `timestamp` (ISO 8601 or epoch seconds); `request_id`, `model_version` and \
         `role` are optional; the model's monitor names the feature columns. kserve (alias oip): JSON Lines of \
-        structured KServe/Seldon inference CloudEvents (V1 or Open Inference Protocol payloads); azureml: Azure ML \
-        data collector records (model_inputs / model_outputs); sagemaker: SageMaker data capture records. Files may \
+        structured KServe/Seldon inference CloudEvents (V1 or Open Inference Protocol payloads), or the JSON batches \
+        KServe's logger writes to storage; azureml: Azure ML data collector records (model_inputs / model_outputs, \
+        payload logging request / response); sagemaker: SageMaker data capture records (CSV, JSON, JSON Lines). Files may \
         be gzip-compressed. Bad rows or lines are reported with their line and skipped; good ones are written. Exit \
         status 2 when any was rejected.
         """)
@@ -125,7 +126,7 @@ extension IngestCommand {
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         let progress = ProgressReporter(label: "ingest \(file)", unit: "lines")
         var pending: [CaptureEvent] = []
-        var keys: [String] = []
+        var keys: [ServingCapture.DedupeKey] = []
         var written = 0, rejected = 0, shown = 0, sampledOut = 0
         func reject(_ message: String) {
             rejected += 1
@@ -134,12 +135,20 @@ extension IngestCommand {
         for (i, raw) in lines.enumerated() {
             if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             do {
-                let record = try CaptureLineDecoder.decode(Data(raw), format: lineFormat)
-                let r = try capture.events(from: record, model: model)
-                pending += r.events
-                keys.append(r.dedupeKey)
-                sampledOut += r.sampledOut
-                for reason in r.rejected { reject("\(file):\(i + 1): \(reason)") }
+                // a line holds one record or a JSON array of them (KServe's logger writing to storage)
+                for decoded in try CaptureLineDecoder.records(Data(raw), format: lineFormat) {
+                    do {
+                        let r = try capture.events(from: decoded.get(), model: model)
+                        pending += r.events
+                        if let k = r.dedupeKey { keys.append(k) }
+                        sampledOut += r.sampledOut
+                        for reason in r.rejected { reject("\(file):\(i + 1): \(reason)") }
+                    } catch let e as CaptureDecodeError {
+                        reject("\(file):\(i + 1): \(e.description)")
+                    } catch {
+                        reject("\(file):\(i + 1): \(error)")
+                    }
+                }
             } catch let e as CaptureDecodeError {
                 reject("\(file):\(i + 1): \(e.description)")
             } catch {

@@ -24,6 +24,9 @@ func postCloudEvent(port: Int, type: String, id: String, time: String?, service:
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
 }
 
+/// The sample traffic is dated November 2026: servers in tests accept it as a backfill import would.
+let sampleTrafficStart = "2026-11-01T00:00:00Z"
+
 @Suite("HTTP capture from the serving path", .serialized)
 struct CaptureServerTests {
     static let inputColumns = ["amount", "hour_of_day", "merchant_category", "country", "device_type", "card_present",
@@ -58,7 +61,7 @@ struct CaptureServerTests {
         // hour 39 (before the drift) and hour 40 (the first drifted hour) of the sample traffic
         let rows = try Self.traffic(from: "2026-11-25T15:00:00Z", to: "2026-11-25T17:00:00Z")
         #expect(rows.count == 4000)
-        var server = try RunningServer(["ingest-server", "--config", WorkerSchema.config], environment: schema.env)
+        var server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--accept-time-from", sampleTrafficStart], environment: schema.env)
         var port = try await server.port()
         var acknowledged = 0
         let batches = stride(from: 0, to: rows.count, by: 50).map { Array(rows[$0..<min($0 + 50, rows.count)]) }
@@ -67,7 +70,7 @@ struct CaptureServerTests {
                 // restart mid-stream: what was acknowledged must all be there
                 #expect(server.terminate() == 0)
                 #expect(try schema.count("SELECT count(*) AS n FROM capture_events") == acknowledged)
-                server = try RunningServer(["ingest-server", "--config", WorkerSchema.config], environment: schema.env)
+                server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--accept-time-from", sampleTrafficStart], environment: schema.env)
                 port = try await server.port()
             }
             let id = "req-\(b)"
@@ -117,7 +120,7 @@ struct CaptureServerTests {
         #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
         let s = try Scratch()
         let token = s.write("token", "s3cret-token\n")
-        let server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--ingest-token-file", token,
+        let server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--accept-time-from", sampleTrafficStart, "--ingest-token-file", token,
                                         "--max-body-bytes", "100000"], environment: schema.env)
         let port = try await server.port()
         let auth = ["Authorization": "Bearer s3cret-token"]
@@ -226,7 +229,7 @@ struct CaptureOptionsTests {
                 - {role: challenger, model_version: v4}
             """)
         #expect(try CLI.run(["validate-config", config]).status == 0)
-        let server = try RunningServer(["ingest-server", "--config", config], environment: schema.env)
+        let server = try RunningServer(["ingest-server", "--config", config, "--accept-time-from", sampleTrafficStart], environment: schema.env)
         let port = try await server.port()
         let req = "org.kubeflow.serving.inference.request", resp = "org.kubeflow.serving.inference.response"
         var kept = 0

@@ -9,7 +9,8 @@ public struct CapturedInference: Sendable, Equatable {
 
     public var source: Source
     public var kind: Kind
-    /// What pairs a request with its response: `ce-id`, Azure ML's `correlationid`, SageMaker's `eventId`.
+    /// What pairs a request with its response: KServe's `ce-id`, Seldon's `ce-requestid` (its `ce-id` is random per
+    /// event), Azure ML's `correlationid`, SageMaker's `eventId`.
     public var pairingID: String
     public var time: Date?
     /// The model the record names (`ce-inferenceservicename`, the payload's `model_name`, the Azure ML endpoint).
@@ -23,15 +24,24 @@ public struct CapturedInference: Sendable, Equatable {
     /// Input rows (requests, paired records) and output rows (responses, paired records).
     public var inputs: [PayloadRow]
     public var outputs: [PayloadRow]
+    /// The part of the serving graph that logged it: KServe's `ce-component` (`predictor`, `transformer`,
+    /// `explainer`), Seldon's `ce-modelid` (the graph node's name); nil when the event names none.
+    public var component: String? = nil
 
-    /// A CloudEvent from KServe's or Seldon's logger, its payload decoded.
+    /// A CloudEvent from KServe's or Seldon's logger, its payload decoded. Seldon Core v1's logger
+    /// (`executor/logger/worker.go`) gives every event a fresh random `ce-id` and the request's puid as the
+    /// `ce-requestid` extension, which its request and response share: Seldon events pair on `requestid` (on
+    /// `ce-id` when it is absent). (Seldon feedback events, `io.seldon.serving.feedback`, are refused when the
+    /// event is read, `InferenceCloudEvent.make`.)
     public init(_ ce: InferenceCloudEvent, limits: OIPDecoder.Limits = .init()) throws {
         let response = ce.kind == .response
         let payload = try ce.parsedData.map { try PayloadDecoder.decode(root: $0, isResponse: response, limits: limits) }
             ?? PayloadDecoder.decode(ce.data, headerLength: ce.inferenceHeaderLength, isResponse: response, limits: limits)
         source = ce.type.hasPrefix("io.seldon") ? .seldon : .kserve
         kind = ce.kind == .response ? .response : .request
-        pairingID = ce.id
+        let nonEmpty = { (name: String) in ce.extensions[name].flatMap { $0.isEmpty ? nil : $0 } }
+        pairingID = source == .seldon ? nonEmpty("requestid") ?? ce.id : ce.id
+        component = source == .seldon ? nonEmpty("modelid") : nonEmpty("component")
         time = ce.time
         model = ce.inferenceServiceName ?? payload.modelName
         service = ce.inferenceServiceName
@@ -57,27 +67,32 @@ public struct CapturedInference: Sendable, Equatable {
         self.outputs = outputs
     }
 
-    /// The format label of metrics: `kserve-v1`, `kserve-oip`, `seldon-v1`, `azureml`, `sagemaker`.
+    /// The format label of metrics: `kserve-v1`, `kserve-oip`, `seldon-v1`, `seldon-message`, `azureml`, `sagemaker`.
     public var formatLabel: String {
         switch source {
-        case .kserve, .seldon: source.rawValue + "-" + (wire?.rawValue ?? "v1")
+        case .kserve, .seldon: source.rawValue + "-" + (wire == .seldon ? "message" : wire?.rawValue ?? "v1")
         case .azureml, .sagemaker: source.rawValue
         }
     }
 }
 
-/// The JSON Lines formats a capture file (or `POST /v1/capture/batch`) may hold, one record per line.
+/// The JSON Lines formats a capture file (or `POST /v1/capture/batch`) may hold, one record — or one JSON array
+/// of records — per line.
 public enum CaptureLineFormat: String, Sendable, CaseIterable {
-    /// Structured KServe/Seldon CloudEvents (as a Knative event display or a broker archive writes them).
+    /// Structured KServe/Seldon CloudEvents (as a Knative event display or a broker archive writes them), and the
+    /// batches KServe's logger writes to storage (a JSON array of `LogRequest`s per object; `KServeStorageLog`).
     case kserve
-    /// Azure ML online endpoint data collector records (`azureml.inference.model_inputs` / `model_outputs`).
+    /// Azure ML online endpoint data collection: custom logging (`azureml.inference.model_inputs` / `model_outputs`)
+    /// and payload logging (`azureml.inference.request` / `response`); `AzureMLCapture`.
     case azureml
-    /// SageMaker endpoint data capture (`captureData.endpointInput` / `endpointOutput`).
+    /// SageMaker endpoint data capture (`captureData.endpointInput` / `endpointOutput`; CSV, JSON or JSON Lines
+    /// bodies); `SageMakerCapture`.
     case sagemaker
 
-    /// Which format a parsed line is in (nil: none of them).
+    /// Which format a parsed record is in (nil: none of them).
     public static func detect(_ root: JSONNode) -> CaptureLineFormat? {
         if root["captureData"] != nil { return .sagemaker }
+        if KServeStorageLog.isLogRequest(root) { return .kserve }
         if let type = root["type"]?.string {
             if type.hasPrefix("azureml.inference.") { return .azureml }
             if InferenceCloudEvent.kind(ofType: type) != nil { return .kserve }
@@ -87,117 +102,57 @@ public enum CaptureLineFormat: String, Sendable, CaseIterable {
 }
 
 public enum CaptureLineDecoder {
-    /// Decodes one line; `format` nil detects it.
+    /// Decodes a line that holds one record (a JSON object); `format` nil detects it. A line holding a JSON
+    /// array of records (a KServe storage-logger batch) is refused here: read it with `records(_:format:limits:)`.
     public static func decode(_ line: Data, format: CaptureLineFormat? = nil, limits: OIPDecoder.Limits = .init()) throws -> CapturedInference {
-        let root = try JSONNode.parse(line, path: "line")
-        guard case .object = root else { throw CaptureDecodeError(path: "line", problem: "must be a JSON object, found \(root.typeName)") }
+        let root = try JSONNode.parse(line, path: "line", limits: limits)
+        if case .array(let items) = root {
+            throw CaptureDecodeError(path: "line", problem: "is a JSON array of \(items.count) records (a batch); read it record by record")
+        }
+        return try record(root, format: format, path: "line", limits: limits)
+    }
+
+    /// Decodes a line that holds one record (a JSON object) or a batch of them (a JSON array: KServe's logger
+    /// writing to storage, a CloudEvents batch): one result per record, so one bad record does not lose the
+    /// others; an element's error path starts with its index (`[3].Bytes`). Throws only when the line itself
+    /// cannot be read: not JSON, neither an object nor an array, or more records than `limits.maxRowsPerRequest`.
+    public static func records(_ line: Data, format: CaptureLineFormat? = nil, limits: OIPDecoder.Limits = .init()) throws -> [Result<CapturedInference, CaptureDecodeError>] {
+        let root = try JSONNode.parse(line, path: "line", limits: limits)
+        func one(_ node: JSONNode, path: String) -> Result<CapturedInference, CaptureDecodeError> {
+            do { return .success(try record(node, format: format, path: path, limits: limits)) } catch let e as CaptureDecodeError { return .failure(e) } catch {
+                return .failure(CaptureDecodeError(path: path, problem: "\(error)"))
+            }
+        }
+        switch root {
+        case .object: return [one(root, path: "line")]
+        case .array(let items):
+            guard items.count <= limits.maxRowsPerRequest else {
+                throw CaptureDecodeError(path: "line", problem: "holds \(items.count) records; at most \(limits.maxRowsPerRequest) are accepted per line (--max-rows)", reason: .tooLarge)
+            }
+            return items.enumerated().map { i, item in one(item, path: "[\(i)]") }
+        default:
+            throw CaptureDecodeError(path: "line", problem: "must be a JSON object (a record) or an array of records, found \(root.typeName)")
+        }
+    }
+
+    /// One record; `path` is where it sits ("line" for a whole line, "[i]" in a batch), for errors.
+    static func record(_ root: JSONNode, format: CaptureLineFormat?, path: String, limits: CaptureLimits) throws -> CapturedInference {
+        guard case .object = root else { throw CaptureDecodeError(path: path, problem: "must be a JSON object, found \(root.typeName)") }
         guard let f = format ?? CaptureLineFormat.detect(root) else {
-            throw CaptureDecodeError(path: "line", problem: "is not a KServe/Seldon CloudEvent, an Azure ML data collector record or a SageMaker capture record")
+            throw CaptureDecodeError(path: path, problem: "is not a KServe/Seldon CloudEvent, an Azure ML data collector record or a SageMaker capture record (nor a KServe storage-logger record)")
+        }
+        let inner = path == "line" ? "" : path
+        func located(_ body: () throws -> CapturedInference) throws -> CapturedInference {
+            do { return try body() } catch let e as CaptureDecodeError where !inner.isEmpty && !e.path.hasPrefix(inner) {
+                throw CaptureDecodeError(path: inner + "." + e.path, problem: e.problem, reason: e.reason)
+            }
         }
         switch f {
-        case .kserve: return try CapturedInference(InferenceCloudEvent.structured(root, path: ""), limits: limits)
-        case .azureml: return try azureML(root)
-        case .sagemaker: return try sageMaker(root)
+        case .kserve:
+            if KServeStorageLog.isLogRequest(root) { return try KServeStorageLog.decode(root, path: inner, limits: limits) }
+            return try CapturedInference(InferenceCloudEvent.structured(root, path: inner), limits: limits)
+        case .azureml: return try located { try AzureMLCapture.decode(root, limits: limits) }
+        case .sagemaker: return try located { try SageMakerCapture.decode(root, limits: limits) }
         }
-    }
-
-    /// `{"specversion","id","source","type": "azureml.inference.model_inputs|model_outputs","time","data": [rows…],
-    /// "correlationid","xrequestid","modelversion",…}`; `data` as records (a list of row objects), as pandas'
-    /// split shape `{"columns","index","data"}`, or as `{"col": [values…]}` columns.
-    static func azureML(_ root: JSONNode) throws -> CapturedInference {
-        let type = root["type"]?.string ?? ""
-        let collection = type.replacingOccurrences(of: "azureml.inference.", with: "")
-        let kind: CapturedInference.Kind
-        switch collection {
-        case "model_inputs", "inputs": kind = .request
-        case "model_outputs", "outputs", "predictions": kind = .response
-        default: throw CaptureDecodeError(path: "type", problem: "is \"\(type)\"; drift-worker reads the model_inputs and model_outputs collections")
-        }
-        guard let correlation = root["correlationid"]?.string ?? root["xrequestid"]?.string ?? root["id"]?.string else {
-            throw CaptureDecodeError(path: "correlationid", problem: "is missing (it pairs model_inputs with model_outputs)")
-        }
-        guard let data = root["data"] else { throw CaptureDecodeError(path: "data", problem: "is missing") }
-        let rows: [PayloadRow]
-        switch data {
-        case .array(let items):
-            rows = try items.enumerated().map { i, item in try V1Decoder.row(item, path: "data[\(i)]") }
-        case .object(let o) where o["columns"] != nil && o["data"] != nil:
-            guard let columns = o["columns"]?.array?.compactMap(\.string), let matrix = o["data"]?.array else {
-                throw CaptureDecodeError(path: "data", problem: "has the split shape but its columns or data are not arrays")
-            }
-            rows = try matrix.enumerated().map { i, r in
-                guard let values = r.array, values.count == columns.count else {
-                    throw CaptureDecodeError(path: "data.data[\(i)]", problem: "must be an array of \(columns.count) values (one per column)")
-                }
-                return PayloadRow(fields: zip(columns, values).map { ($0, V1Decoder.flatten($1)) })
-            }
-        case .object:
-            rows = try V1Decoder.decode(.object(["inputs": data])).rows
-        case .string(let s):
-            // the collector may store the JSON as a string
-            return try azureML(.object((root.object ?? [:]).merging(["data": try JSONNode.parse(Data(s.utf8), path: "data")]) { $1 }))
-        default:
-            throw CaptureDecodeError(path: "data", problem: "must be a list of rows, found \(data.typeName)")
-        }
-        let endpoint = root["source"]?.string.flatMap { s -> String? in
-            let parts = s.split(separator: "/")
-            return parts.firstIndex(of: "onlineEndpoints").flatMap { $0 + 1 < parts.count ? String(parts[$0 + 1]) : nil }
-        }
-        let time = try root["time"]?.string.map { t -> Date in
-            guard let d = RFC3339.parse(t) else { throw CaptureDecodeError(path: "time", problem: "is \"\(t)\", not an RFC 3339 time") }
-            return d
-        }
-        return CapturedInference(source: .azureml, kind: kind, pairingID: correlation, time: time, model: endpoint,
-                                 modelVersion: root["modelversion"]?.string, wire: nil,
-                                 inputs: kind == .request ? rows : [], outputs: kind == .response ? rows : [], origin: root["source"]?.string)
-    }
-
-    /// `{"captureData": {"endpointInput": {"observedContentType","mode","data","encoding"}, "endpointOutput": {…}},
-    /// "eventMetadata": {"eventId","inferenceId","inferenceTime"}, "eventVersion"}`. `encoding` CSV (rows by
-    /// position, one per line), JSON (a V1 or OIP body) or BASE64 (either, by `observedContentType`).
-    static func sageMaker(_ root: JSONNode) throws -> CapturedInference {
-        guard let meta = root["eventMetadata"], let eventID = meta["eventId"]?.string else {
-            throw CaptureDecodeError(path: "eventMetadata.eventId", problem: "is missing")
-        }
-        let time = try meta["inferenceTime"]?.string.map { t -> Date in
-            guard let d = RFC3339.parse(t) else { throw CaptureDecodeError(path: "eventMetadata.inferenceTime", problem: "is \"\(t)\", not an RFC 3339 time") }
-            return d
-        }
-        func side(_ key: String, response: Bool) throws -> [PayloadRow] {
-            guard let part = root["captureData"]?[key] else { return [] }
-            let path = "captureData.\(key)"
-            guard let text = part["data"]?.string else { throw CaptureDecodeError(path: "\(path).data", problem: "is missing or not a string") }
-            let encoding = (part["encoding"]?.string ?? "JSON").uppercased()
-            var contentType = (part["observedContentType"]?.string ?? "").lowercased()
-            var body: Data
-            switch encoding {
-            case "CSV": body = Data(text.utf8); contentType = "text/csv"
-            case "JSON": body = Data(text.utf8); if contentType.isEmpty { contentType = "application/json" }
-            case "BASE64":
-                guard let d = Data(base64Encoded: text) else { throw CaptureDecodeError(path: "\(path).data", problem: "is not base64 (encoding BASE64)") }
-                body = d
-            default: throw CaptureDecodeError(path: "\(path).encoding", problem: "is \"\(encoding)\", not CSV, JSON or BASE64")
-            }
-            if contentType.contains("csv") {
-                return String(decoding: body, as: UTF8.self).split(whereSeparator: \.isNewline).map { line in
-                    PayloadRow(fields: [("", line.split(separator: ",", omittingEmptySubsequences: false).map { cell in
-                        let t = cell.trimmingCharacters(in: .whitespaces)
-                        if t.isEmpty { return .null }
-                        return Double(t).map { Scalar.number($0) } ?? .string(t)
-                    })])
-                }
-            }
-            if contentType.contains("json") || contentType.isEmpty {
-                if body.first == UInt8(ascii: "[") { body = Data("{\"\(response ? "predictions" : "instances")\":".utf8) + body + Data("}".utf8) }
-                do { return try PayloadDecoder.decode(body, isResponse: response).rows } catch let e as CaptureDecodeError {
-                    throw CaptureDecodeError(path: "\(path).data", problem: e.description)
-                }
-            }
-            throw CaptureDecodeError(path: "\(path).observedContentType", problem: "is \"\(contentType)\"; CSV and JSON bodies are read")
-        }
-        let inputs = try side("endpointInput", response: false), outputs = try side("endpointOutput", response: true)
-        let kind: CapturedInference.Kind = inputs.isEmpty ? .response : (outputs.isEmpty ? .request : .paired)
-        return CapturedInference(source: .sagemaker, kind: kind, pairingID: meta["inferenceId"]?.string ?? eventID, time: time,
-                                 model: nil, modelVersion: nil, wire: nil, inputs: inputs, outputs: outputs)
     }
 }

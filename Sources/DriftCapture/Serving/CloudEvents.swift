@@ -61,14 +61,14 @@ public struct InferenceCloudEvent: Sendable, Equatable {
     }
 
     /// Structured content mode: one JSON object with the attributes and `data` (JSON) or `data_base64`.
-    public static func structured(_ body: Data) throws -> InferenceCloudEvent {
-        try structured(JSONNode.parse(body), path: "")
+    public static func structured(_ body: Data, limits: CaptureLimits = .init()) throws -> InferenceCloudEvent {
+        try structured(JSONNode.parse(body, limits: limits), path: "")
     }
 
     /// A batch: a JSON array of structured events. Each element is decoded on its own, so one bad event does
     /// not lose the others: the result lists, per element, the event or its error.
-    public static func batch(_ body: Data) throws -> [Result<InferenceCloudEvent, CaptureDecodeError>] {
-        guard let items = try JSONNode.parse(body).array else {
+    public static func batch(_ body: Data, limits: CaptureLimits = .init()) throws -> [Result<InferenceCloudEvent, CaptureDecodeError>] {
+        guard let items = try JSONNode.parse(body, limits: limits).array else {
             throw CaptureDecodeError(path: "body", problem: "must be a JSON array of CloudEvents (application/cloudevents-batch+json)")
         }
         return items.enumerated().map { i, item in
@@ -113,6 +113,10 @@ public struct InferenceCloudEvent: Sendable, Equatable {
 
     static func make(_ attrs: [String: String], data: Data, headerLength: Int?, where prefix: String) throws -> InferenceCloudEvent {
         let type = attrs["type"]!
+        if type == "io.seldon.serving.feedback" {
+            throw CaptureDecodeError(path: prefix + "type", problem: "is \"\(type)\": feedback events carry ground truth; drift-worker does not store them yet",
+                                     reason: .unsupported)
+        }
         guard let kind = kind(ofType: type) else {
             throw CaptureDecodeError(path: prefix + "type", problem: "is \"\(type)\", not an inference request or response (e.g. org.kubeflow.serving.inference.request)")
         }
@@ -131,6 +135,13 @@ public struct InferenceCloudEvent: Sendable, Equatable {
 /// RFC 3339 timestamps as CloudEvents carry them: `2026-11-25T17:03:12Z`, with fractional seconds and
 /// with numeric offsets (`+01:00`).
 public enum RFC3339 {
+    /// `2026-11-25T17:03:12Z` (whole seconds, UTC), for messages.
+    public static func format(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: d)
+    }
+
     public static func parse(_ s: String) -> Date? {
         let plain = ISO8601DateFormatter()
         plain.formatOptions = [.withInternetDateTime]

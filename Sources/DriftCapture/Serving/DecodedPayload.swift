@@ -52,7 +52,8 @@ public struct PayloadRow: Equatable, Sendable {
 
 /// A decoded inference request or response, whatever protocol it used.
 public struct DecodedPayload: Equatable, Sendable {
-    public enum Wire: String, Sendable { case v1, oip }
+    /// `v1`: KServe V1; `oip`: Open Inference Protocol (V2); `seldon`: Seldon Core v1's SeldonMessage.
+    public enum Wire: String, Sendable { case v1, oip, seldon }
     public var protocolName: Wire
     public var id: String?
     public var modelName: String?
@@ -67,14 +68,24 @@ public enum PayloadDecoder {
     /// says (a CloudEvent's type), when known; the body's own keys decide otherwise.
     public static func decode(_ body: Data, headerLength: Int? = nil, isResponse: Bool? = nil,
                               limits: OIPDecoder.Limits = .init()) throws -> DecodedPayload {
-        if headerLength != nil { return try oip(OIPDecoder.decode(body, headerLength: headerLength, limits: limits)) }
-        return try decode(root: JSONNode.parse(body), isResponse: isResponse, limits: limits)
+        if headerLength != nil { return try oip(OIPDecoder.decode(body, headerLength: headerLength, limits: limits), limits: limits) }
+        let (root, end) = try JSONNode.parsePrefix(body, limits: limits)
+        if end < body.count {
+            // bytes after the JSON value: the OIP binary extension without its length header (KServe's logger
+            // forwards only the body), else not JSON
+            guard isOIP(root) else {
+                throw CaptureDecodeError(path: "body", problem: "is not valid JSON (bytes after the JSON value at byte \(end))", reason: .malformed)
+            }
+            return try oip(OIPDecoder.decode(root: root, binary: body.dropFirst(end), limits: limits), limits: limits)
+        }
+        return try decode(root: root, isResponse: isResponse, limits: limits)
     }
 
     /// A JSON body already parsed (a structured CloudEvent's `data`): parsed once, whatever the protocol.
     public static func decode(root: JSONNode, isResponse: Bool? = nil, limits: OIPDecoder.Limits = .init()) throws -> DecodedPayload {
-        if isOIP(root) { return try oip(OIPDecoder.decode(root: root, binary: Data(), limits: limits)) }
-        return try V1Decoder.decode(root, isResponse: isResponse)
+        if isOIP(root) { return try oip(OIPDecoder.decode(root: root, binary: Data(), limits: limits), limits: limits) }
+        if SeldonMessageDecoder.isSeldonMessage(root) { return try SeldonMessageDecoder.decode(root, isResponse: isResponse, limits: limits) }
+        return try V1Decoder.decode(root, isResponse: isResponse, limits: limits)
     }
 
     /// OIP when `inputs` or `outputs` is an array of objects that carry a `datatype`.
@@ -86,8 +97,12 @@ public enum PayloadDecoder {
     }
 
     /// Rows of an OIP message: row k takes the k-th slice of every tensor whose first dimension is the batch.
-    static func oip(_ m: OIPMessage) throws -> DecodedPayload {
+    static func oip(_ m: OIPMessage, limits: CaptureLimits) throws -> DecodedPayload {
         let batch = m.tensors.map(\.rows).max() ?? 0
+        guard batch <= limits.maxRowsPerRequest else {
+            throw CaptureDecodeError(path: m.isResponse ? "outputs" : "inputs",
+                                     problem: "hold \(batch) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)", reason: .tooLarge)
+        }
         var rows = [PayloadRow](repeating: PayloadRow(fields: []), count: batch)
         for (i, t) in m.tensors.enumerated() {
             let path = "\(m.isResponse ? "outputs" : "inputs")[\(i)]"
@@ -115,7 +130,7 @@ public enum PayloadDecoder {
 /// and `{"predictions": [...]}` responses. A row is an array (positional), an object (keyed; nested arrays
 /// become several elements of a field) or a scalar. Columnar `{"inputs": {"col": [v₁, v₂, …]}}` is read as rows.
 public enum V1Decoder {
-    public static func decode(_ root: JSONNode, isResponse: Bool? = nil) throws -> DecodedPayload {
+    public static func decode(_ root: JSONNode, isResponse: Bool? = nil, limits: CaptureLimits = .init()) throws -> DecodedPayload {
         guard case .object(let obj) = root else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
         let key: String
         if obj["predictions"] != nil { key = "predictions" } else if obj["instances"] != nil { key = "instances" } else if obj["inputs"] != nil { key = "inputs" } else if obj["outputs"] != nil { key = "outputs" } else {
@@ -123,7 +138,11 @@ public enum V1Decoder {
         }
         let response = isResponse ?? (key == "predictions" || key == "outputs")
         let rows: [PayloadRow]
-        switch obj[key]! {
+        let body = obj[key] ?? .null
+        if let n = body.array?.count ?? body.object?.values.first?.array?.count, n > limits.maxRowsPerRequest {
+            throw CaptureDecodeError(path: key, problem: "holds \(n) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)", reason: .tooLarge)
+        }
+        switch body {
         case .array(let items):
             rows = try items.enumerated().map { i, item in try row(item, path: "\(key)[\(i)]") }
         case .object(let columns):
@@ -132,14 +151,15 @@ public enum V1Decoder {
             var n: Int? = nil
             for name in names {
                 guard let list = columns[name]?.array else {
-                    throw CaptureDecodeError(path: "\(key).\(name)", problem: "must be an array (one value per row), found \(columns[name]!.typeName)")
+                    throw CaptureDecodeError(path: "\(key).\(name)", problem: "must be an array (one value per row), found \(columns[name]?.typeName ?? "nothing")")
                 }
                 if let n, n != list.count { throw CaptureDecodeError(path: "\(key).\(name)", problem: "has \(list.count) values but another column has \(n)") }
                 n = list.count
             }
-            rows = (0..<(n ?? 0)).map { r in PayloadRow(fields: names.map { ($0, flatten(columns[$0]!.array![r])) }) }
+            let lists = names.map { columns[$0]?.array ?? [] }
+            rows = (0..<(n ?? 0)).map { r in PayloadRow(fields: zip(names, lists).map { ($0, flatten($1[r])) }) }
         default:
-            throw CaptureDecodeError(path: key, problem: "must be an array of rows, found \(obj[key]!.typeName)")
+            throw CaptureDecodeError(path: key, problem: "must be an array of rows, found \(body.typeName)")
         }
         return DecodedPayload(protocolName: .v1, id: obj["id"]?.string, modelName: obj["model_name"]?.string,
                               modelVersion: obj["model_version"]?.string, isResponse: response, rows: rows)
@@ -147,7 +167,7 @@ public enum V1Decoder {
 
     static func row(_ node: JSONNode, path: String) throws -> PayloadRow {
         switch node {
-        case .object(let o): return PayloadRow(fields: o.keys.sorted().map { ($0, flatten(o[$0]!)) })
+        case .object(let o): return PayloadRow(fields: o.sorted { $0.key < $1.key }.map { ($0.key, flatten($0.value)) })
         case .array: return PayloadRow(fields: [("", flatten(node))])
         default: return PayloadRow(fields: [("", [Scalar(node)])])
         }

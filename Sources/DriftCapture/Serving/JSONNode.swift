@@ -1,8 +1,9 @@
 import Foundation
 
-/// A parsed JSON value for the serving-path decoders. Numbers are parsed by JSONDecoder (exact doubles);
-/// object keys keep no order (the formats read here never depend on it).
-public indirect enum JSONNode: Decodable, Equatable, Sendable {
+/// A parsed JSON value for the serving-path decoders, produced by `JSONParser` (a bounded parser of our own:
+/// total on any bytes, limits on depth and on the number of values). Object keys keep no order (the formats read
+/// here never depend on it); a repeated key keeps its last value.
+public enum JSONNode: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -10,28 +11,27 @@ public indirect enum JSONNode: Decodable, Equatable, Sendable {
     case array([JSONNode])
     case object([String: JSONNode])
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null; return }
-        // Most values of a payload are numbers (tensor data), then strings: try those first, since every failed
-        // attempt costs a thrown DecodingError. (JSONDecoder never turns true/false into a Double.)
-        if let d = try? c.decode(Double.self) { self = .number(d); return }
-        if let s = try? c.decode(String.self) { self = .string(s); return }
-        if let o = try? c.decode([String: JSONNode].self) { self = .object(o); return }
-        if let a = try? c.decode([JSONNode].self) { self = .array(a); return }
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
-        throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
+    /// Parses `data` with the default limits (depth 64, 1,000,000 values); any problem becomes a
+    /// `CaptureDecodeError` at `path` naming the byte offset and what is wrong.
+    public static func parse(_ data: Data, path: String = "body") throws -> JSONNode {
+        try parse(data, path: path, limits: CaptureLimits())
     }
 
-    /// Parses `data`; a syntax error becomes a `CaptureDecodeError` at `path` naming what is wrong.
-    public static func parse(_ data: Data, path: String = "body") throws -> JSONNode {
-        do {
-            return try JSONDecoder().decode(JSONNode.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) {
-            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
-            throw CaptureDecodeError(path: path, problem: "is not valid JSON (\(detail))")
-        } catch {
-            throw CaptureDecodeError(path: path, problem: "is not valid JSON")
+    /// Parses `data` within `limits.maxJSONDepth` and `limits.maxJSONNodes`.
+    public static func parse(_ data: Data, path: String = "body", limits: CaptureLimits) throws -> JSONNode {
+        try data.withUnsafeBytes { raw in
+            var p = JSONParser(bytes: raw.bindMemory(to: UInt8.self), maxDepth: limits.maxJSONDepth, maxValues: limits.maxJSONNodes, path: path)
+            return try p.document()
+        }
+    }
+
+    /// Parses the JSON value at the start of `data` and returns it with the number of bytes it took (trailing
+    /// white space included): for a body whose JSON header is followed by binary data.
+    public static func parsePrefix(_ data: Data, path: String = "body", limits: CaptureLimits) throws -> (JSONNode, Int) {
+        try data.withUnsafeBytes { raw in
+            var p = JSONParser(bytes: raw.bindMemory(to: UInt8.self), maxDepth: limits.maxJSONDepth, maxValues: limits.maxJSONNodes, path: path)
+            let v = try p.prefix()
+            return (v, p.pos)
         }
     }
 
@@ -58,16 +58,3 @@ public indirect enum JSONNode: Decodable, Equatable, Sendable {
     }
 }
 
-/// A payload that cannot be decoded: where (a JSON path such as `inputs[0].data`) and what is wrong.
-public struct CaptureDecodeError: Error, CustomStringConvertible, Equatable, Sendable {
-    public var path: String
-    public var problem: String
-
-    public init(path: String, problem: String) {
-        self.path = path
-        self.problem = problem
-    }
-
-    /// e.g. `inputs[0].data has 5 values, shape [2,3] needs 6`.
-    public var description: String { "\(path) \(problem)" }
-}

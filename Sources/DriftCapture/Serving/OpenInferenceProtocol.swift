@@ -60,72 +60,75 @@ public struct OIPMessage: Equatable, Sendable {
 /// `parameters.binary_data_size` is set, in order, little-endian, BYTES elements each prefixed by a 4-byte
 /// little-endian length (Triton's and KServe's layout).
 public enum OIPDecoder {
-    public struct Limits: Sendable {
-        /// Largest number of elements in one tensor.
-        public var maxElements = 1_000_000
-        public init() {}
-    }
+    public typealias Limits = CaptureLimits
 
     /// `headerLength`: the `Inference-Header-Content-Length` header, when the body uses the binary extension.
+    /// Without it, a body whose JSON header is followed by binary tensor data (as KServe's logger forwards Triton
+    /// traffic: the body, never that header) is split where the JSON value ends.
     public static func decode(_ body: Data, headerLength: Int? = nil, limits: Limits = Limits()) throws -> OIPMessage {
-        let jsonPart: Data, binary: Data
         if let headerLength {
             guard headerLength >= 0, headerLength <= body.count else {
-                throw CaptureDecodeError(path: "Inference-Header-Content-Length", problem: "is \(headerLength) but the body has only \(body.count) bytes")
+                throw CaptureDecodeError(path: "Inference-Header-Content-Length", problem: "is \(headerLength) but the body has only \(body.count) bytes",
+                                         reason: .malformed)
             }
-            jsonPart = body.prefix(headerLength)
-            binary = body.dropFirst(headerLength)
-        } else {
-            jsonPart = body
-            binary = Data()
+            return try decode(root: JSONNode.parse(body.prefix(headerLength), limits: limits), binary: body.dropFirst(headerLength), limits: limits)
         }
-        return try decode(root: JSONNode.parse(jsonPart), binary: binary, limits: limits)
+        let (root, end) = try JSONNode.parsePrefix(body, limits: limits)
+        return try decode(root: root, binary: body.dropFirst(end), limits: limits)
     }
 
     /// The same for a JSON header already parsed; `binary` holds the bytes after it (empty without the extension).
+    /// Every size that comes from the message is checked before it is used: each dimension against the limits,
+    /// the shape's product with overflow-reporting multiplication, `binary_data_size` against the bytes that remain.
     static func decode(root: JSONNode, binary: Data, limits: Limits) throws -> OIPMessage {
         guard case .object = root else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
-        let isResponse = root["outputs"] != nil
+        // A request lists its `inputs` (and may list the `outputs` it wants, as tritonclient does); a response has only `outputs`.
+        let isResponse = root["inputs"] == nil && root["outputs"] != nil
         let key = isResponse ? "outputs" : "inputs"
         guard let list = root[key]?.array else {
             if root["inputs"] == nil && root["outputs"] == nil {
                 throw CaptureDecodeError(path: "body", problem: "has neither \"inputs\" nor \"outputs\" (not an Open Inference Protocol message)")
             }
-            throw CaptureDecodeError(path: key, problem: "must be an array, found \(root[key]!.typeName)")
+            throw CaptureDecodeError(path: key, problem: "must be an array, found \(root[key]?.typeName ?? "nothing")")
         }
         var offset = binary.startIndex
         var tensors: [InferenceTensor] = []
+        var total = 0
         for (i, node) in list.enumerated() {
             let path = "\(key)[\(i)]"
             guard case .object = node else { throw CaptureDecodeError(path: path, problem: "must be an object, found \(node.typeName)") }
             guard let name = node["name"]?.string else { throw CaptureDecodeError(path: "\(path).name", problem: "is missing or not a string") }
             guard let dt = node["datatype"]?.string else { throw CaptureDecodeError(path: "\(path).datatype", problem: "is missing or not a string") }
             guard let datatype = TensorDatatype(rawValue: dt) else {
-                throw CaptureDecodeError(path: "\(path).datatype", problem: "is \"\(dt)\", not one of \(TensorDatatype.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw CaptureDecodeError(path: "\(path).datatype", problem: "is \"\(dt.prefix(40))\", not one of \(TensorDatatype.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard let shapeNodes = node["shape"]?.array else { throw CaptureDecodeError(path: "\(path).shape", problem: "is missing or not an array") }
-            var shape: [Int] = []
+            var dims: [Double] = []
             for (k, s) in shapeNodes.enumerated() {
-                guard let d = s.number, d >= 0, d == d.rounded(), d < 1e12 else {
+                guard let d = s.number, d >= 0, d == d.rounded() else {
                     throw CaptureDecodeError(path: "\(path).shape[\(k)]", problem: "must be a non-negative integer")
                 }
-                shape.append(Int(d))
+                dims.append(d)
             }
-            let (needed, overflow) = shape.reduce((1, false)) { acc, d in
-                let (m, o) = acc.0.multipliedReportingOverflow(by: d)
-                return (m, acc.1 || o)
+            let shape = try checkedShape(dims, path: "\(path).shape", limits: limits)
+            let needed = shape.reduce(1, *)  // ≤ maxElements: checked above
+            let (sum, over) = total.addingReportingOverflow(needed)
+            guard !over, sum <= limits.maxElementsPerRequest else {
+                throw CaptureDecodeError(path: "\(path).shape", problem: "brings the request over the \(limits.maxElementsPerRequest) tensor elements allowed per request (--max-request-elements)",
+                                         reason: .tooLarge)
             }
-            guard !overflow, needed <= limits.maxElements else {
-                throw CaptureDecodeError(path: "\(path).shape", problem: "\(shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor")
-            }
+            total = sum
             let values: TensorValues
-            if let size = node["parameters"]?["binary_data_size"]?.number {
-                guard size >= 0, size == size.rounded(), Int(size) <= binary.endIndex - offset else {
+            if let sizeNode = node["parameters"]?["binary_data_size"] {
+                let remaining = binary.endIndex - offset
+                guard let size = sizeNode.number, size >= 0, size == size.rounded(), size <= Double(remaining) else {
                     throw CaptureDecodeError(path: "\(path).parameters.binary_data_size",
-                                             problem: "is \(ReportNumber.text(size)) but only \(binary.endIndex - offset) bytes of binary data remain")
+                                             problem: "is \(sizeNode.number.map(ReportNumber.text) ?? sizeNode.typeName) but \(remaining) bytes of binary data remain",
+                                             reason: .malformed)
                 }
-                let chunk = binary[offset..<(offset + Int(size))]
-                offset += Int(size)
+                let n = Int(size)
+                let chunk = binary[offset..<(offset + n)]
+                offset += n
                 values = try decodeBinary(chunk, datatype: datatype, count: needed, path: path)
             } else {
                 guard let data = node["data"] else { throw CaptureDecodeError(path: "\(path).data", problem: "is missing (and no binary_data_size is given)") }
@@ -137,10 +140,44 @@ public enum OIPDecoder {
             tensors.append(InferenceTensor(name: name, datatype: datatype, shape: shape, values: values))
         }
         if offset != binary.endIndex {
-            throw CaptureDecodeError(path: "body", problem: "has \(binary.endIndex - offset) bytes of binary data that no tensor's binary_data_size accounts for")
+            throw CaptureDecodeError(path: "body", problem: "has \(binary.endIndex - offset) bytes after the JSON that no tensor's binary_data_size accounts for",
+                                     reason: .malformed)
         }
         return OIPMessage(id: root["id"]?.string, modelName: root["model_name"]?.string, modelVersion: root["model_version"]?.string,
                           isResponse: isResponse, tensors: tensors)
+    }
+
+    /// A tensor shape from its dimensions (non-negative integers as doubles, or as Int64 from protobuf), checked:
+    /// the batch (first) dimension within `maxRowsPerRequest`, every dimension and the product within `maxElements`
+    /// (overflow-reporting), and no zero-element tensor that claims rows (it would store empty events).
+    public static func checkedShape(_ dims: [Double], path: String, limits: Limits) throws -> [Int] {
+        var shape: [Int] = []
+        shape.reserveCapacity(min(dims.count, 16))
+        guard dims.count <= 16 else { throw CaptureDecodeError(path: path, problem: "has \(dims.count) dimensions; at most 16 are accepted", reason: .tooLarge) }
+        for (k, d) in dims.enumerated() {
+            guard d >= 0, d == d.rounded() else { throw CaptureDecodeError(path: "\(path)[\(k)]", problem: "must be a non-negative integer") }
+            let bound = k == 0 && dims.count > 1 ? limits.maxRowsPerRequest : limits.maxElements
+            guard d <= Double(bound) else {
+                throw CaptureDecodeError(path: "\(path)[\(k)]", problem: k == 0 && dims.count > 1
+                    ? "is \(ReportNumber.text(d)) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)"
+                    : "is \(ReportNumber.text(d)); at most \(limits.maxElements) elements are accepted per tensor (--max-tensor-elements)",
+                    reason: .tooLarge)
+            }
+            shape.append(Int(d))
+        }
+        var product = 1
+        for d in shape {
+            let (m, o) = product.multipliedReportingOverflow(by: d)
+            guard !o, m <= limits.maxElements else {
+                throw CaptureDecodeError(path: path, problem: "\(shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
+                                         reason: .tooLarge)
+            }
+            product = m
+        }
+        if product == 0, let rows = shape.first, rows > 0, shape.count > 1 {
+            throw CaptureDecodeError(path: path, problem: "\(shapeText(shape)) has no elements but claims \(rows) rows")
+        }
+        return shape
     }
 
     static func shapeText(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ",") + "]" }
@@ -151,7 +188,7 @@ public enum OIPDecoder {
         func walk(_ n: JSONNode) throws {
             if case .array(let items) = n { for x in items { try walk(x) } } else {
                 flat.append(n)
-                if flat.count > limit { throw CaptureDecodeError(path: path, problem: "has more than the \(limit) elements allowed per tensor") }
+                if flat.count > limit { throw CaptureDecodeError(path: path, problem: "has more than the \(limit) elements allowed per tensor (--max-tensor-elements)", reason: .tooLarge) }
             }
         }
         try walk(node)

@@ -10,7 +10,18 @@ public enum CSVReader {
     }
 
     public static func read(data: Data, source: String) throws -> Table {
-        var parser = Parser(bytes: [UInt8](data), source: source)
+        do {
+            return try table(data: data, source: source)
+        } catch let e as Parser.Failure {
+            switch e.kind {
+            case .unterminatedQuote: throw TableError.unterminatedQuote(file: source, line: e.line)
+            case .malformedQuote, .fieldTooLong, .tooManyFields: throw TableError.malformedQuote(file: source, line: e.line)
+            }
+        }
+    }
+
+    static func table(data: Data, source: String) throws -> Table {
+        var parser = Parser(bytes: [UInt8](data))
         guard let header = try parser.nextRecord() else { throw TableError.empty(file: source) }
         let names = header.fields.map { $0 ?? "" }
         var seen = Set<String>()
@@ -29,20 +40,62 @@ public enum CSVReader {
         return Table(source: source, columnNames: names, cells: cells, lines: lines)
     }
 
+    /// The records of a CSV body that has no header row (a SageMaker `text/csv` request, any `text/csv` payload),
+    /// by the same RFC 4180 rules: each record its fields in order, an empty field nil. Blank lines are skipped.
+    /// Bounded: more than `maxRecords` records or `maxFields` fields in all (413), or a field longer than
+    /// `maxFieldBytes` UTF-8 bytes (400), is refused before more is read; an unterminated or misplaced quote is an
+    /// error naming `path` and the line, never a silent split.
+    public static func records(_ data: Data, path: String, maxRecords: Int, maxFields: Int, maxFieldBytes: Int) throws -> [[String?]] {
+        var parser = Parser(bytes: [UInt8](data), maxFieldBytes: maxFieldBytes, maxFields: maxFields)
+        var out: [[String?]] = []
+        do {
+            while let record = try parser.nextRecord() {
+                if record.fields.count == 1 && record.fields[0] == nil { continue }
+                guard out.count < maxRecords else {
+                    throw CaptureDecodeError(path: path, problem: "has more than the \(maxRecords) CSV records allowed per request (--max-rows)", reason: .tooLarge)
+                }
+                out.append(record.fields)
+            }
+        } catch let e as Parser.Failure {
+            switch e.kind {
+            case .unterminatedQuote:
+                throw CaptureDecodeError(path: path, problem: "is not valid CSV: line \(e.line) opens a quoted field that is never closed (RFC 4180)", reason: .malformed)
+            case .malformedQuote:
+                throw CaptureDecodeError(path: path, problem: "is not valid CSV: line \(e.line) has text after a closing quote; quote the whole field and double inner quotes (RFC 4180)",
+                                         reason: .malformed)
+            case .fieldTooLong:
+                throw CaptureDecodeError(path: path, problem: "has a field on line \(e.line) longer than the \(maxFieldBytes) bytes allowed (--max-value-bytes)")
+            case .tooManyFields:
+                throw CaptureDecodeError(path: path, problem: "has more than the \(maxFields) CSV fields allowed per request (--max-request-elements)", reason: .tooLarge)
+            }
+        }
+        return out
+    }
+
     struct Record {
         var fields: [String?]
         var line: Int
     }
 
     struct Parser {
+        /// Where and why the bytes are not CSV; each caller turns it into its own error (a file's line, a payload's path).
+        struct Failure: Error {
+            enum Kind { case unterminatedQuote, malformedQuote, fieldTooLong, tooManyFields }
+            var kind: Kind
+            var line: Int
+        }
+
         let bytes: [UInt8]
-        let source: String
+        let maxFieldBytes: Int
+        /// Fields still allowed in the whole input: bounds the memory a body of bare commas could take.
+        var fieldsLeft: Int
         var pos = 0
         var line = 1
 
-        init(bytes: [UInt8], source: String) {
+        init(bytes: [UInt8], maxFieldBytes: Int = .max, maxFields: Int = .max) {
             self.bytes = bytes
-            self.source = source
+            self.maxFieldBytes = maxFieldBytes
+            self.fieldsLeft = maxFields
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }
         }
 
@@ -51,6 +104,8 @@ public enum CSVReader {
             let startLine = line
             var fields: [String?] = []
             while true {
+                guard fieldsLeft > 0 else { throw Failure(kind: .tooManyFields, line: line) }
+                fieldsLeft -= 1
                 let (field, end) = try nextField()
                 fields.append(field)
                 switch end {
@@ -80,7 +135,8 @@ public enum CSVReader {
                 pos += 1
                 var buf: [UInt8] = []
                 while true {
-                    guard pos < bytes.count else { throw TableError.unterminatedQuote(file: source, line: openLine) }
+                    guard pos < bytes.count else { throw Failure(kind: .unterminatedQuote, line: openLine) }
+                    guard buf.count <= maxFieldBytes else { throw Failure(kind: .fieldTooLong, line: openLine) }
                     let b = bytes[pos]
                     if b == quote {
                         if pos + 1 < bytes.count && bytes[pos + 1] == quote { buf.append(quote); pos += 2; continue }
@@ -96,7 +152,7 @@ public enum CSVReader {
                 if pos >= bytes.count { return (value, .eof) }
                 if bytes[pos] == comma { pos += 1; return (value, .comma) }
                 if consumeLineEnd() { return (value, .newline) }
-                throw TableError.malformedQuote(file: source, line: line)
+                throw Failure(kind: .malformedQuote, line: line)
             }
             let start = pos
             while pos < bytes.count {
@@ -104,6 +160,7 @@ public enum CSVReader {
                 if b == comma || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") { break }
                 pos += 1
             }
+            if pos - start > maxFieldBytes { throw Failure(kind: .fieldTooLong, line: line) }
             let value: String? = pos == start ? nil : String(decoding: bytes[start..<pos], as: UTF8.self)
             if pos >= bytes.count { return (value, .eof) }
             if bytes[pos] == comma { pos += 1; return (value, .comma) }

@@ -49,25 +49,21 @@ public enum TabularFile {
     }
 
     /// Whether `data` starts with the gzip magic bytes (1f 8b), whatever the file is called.
-    static func isGzip(_ data: Data) -> Bool { data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b }
+    static func isGzip(_ data: Data) -> Bool { BoundedGunzip.isGzip(data) }
 
-    /// Decompresses a gzip file (as written by gzip or Python) with zlib through CompressNIO.
+    /// The most a gzip-compressed file may expand to (1 GiB): files are read whole, so a larger one (or a gzip
+    /// bomb) is refused before it takes the memory; split larger captures into several files. A file that expands
+    /// more than 200× is refused too (real capture files compress 4–50×; a gzip bomb ~1000×).
+    public static let maxDecompressedBytes = 1 << 30
+
+    /// Decompresses a gzip file (as written by gzip or Python) with zlib through CompressNIO, bounded.
     static func gunzip(_ data: Data, file: String) throws -> Data {
-        var input = ByteBuffer(bytes: data)
-        let out: Data
         do {
-            var buffer = try input.decompress(with: .gzip())
-            out = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
-        } catch {
-            throw TableError.unreadable(file: file, reason: "it is not a valid gzip file (\(error))")
+            return try BoundedGunzip.decompress(data, maxBytes: maxDecompressedBytes, maxRatio: 200, path: file)
+        } catch let e as CaptureDecodeError {
+            throw TableError.unreadable(file: file, reason: e.reason == .tooLarge
+                ? "it expands past \(maxDecompressedBytes) bytes when decompressed; split it into smaller files"
+                : "it is not a valid gzip file (\(e.problem.replacingOccurrences(of: "is not a valid gzip stream (", with: "").dropLast()))")
         }
-        // zlib stops quietly at the end of a truncated stream: the trailer's ISIZE (length mod 2^32,
-        // little-endian, the last 4 bytes) must match what came out, or records would be lost unnoticed.
-        let tail = data.suffix(4).map(UInt32.init)
-        let isize = tail.count == 4 ? tail[0] | tail[1] << 8 | tail[2] << 16 | tail[3] << 24 : 0
-        guard data.count >= 18, isize == UInt32(truncatingIfNeeded: out.count) else {
-            throw TableError.unreadable(file: file, reason: "it is not a valid gzip file (truncated: the stream ends early)")
-        }
-        return out
     }
 }

@@ -95,11 +95,16 @@ public struct CaptureOptions: Sendable, Equatable {
     /// Most events per second kept per replica (nil: no limit); beyond it events are counted and dropped.
     public var maxEventsPerSecond: Double? = nil
     public var roles: [RoleRule] = []
+    /// The part of the serving graph whose events are captured: KServe's `ce-component` (`predictor`,
+    /// `transformer`, `explainer`) or Seldon's `ce-modelid` (a graph node). nil: KServe's predictor and every Seldon
+    /// node (`ServingCapture.acceptsComponent`). Events that name no component are always taken.
+    public var component: String? = nil
 
-    public init(keep: Double = 1, maxEventsPerSecond: Double? = nil, roles: [RoleRule] = []) {
+    public init(keep: Double = 1, maxEventsPerSecond: Double? = nil, roles: [RoleRule] = [], component: String? = nil) {
         self.keep = keep
         self.maxEventsPerSecond = maxEventsPerSecond
         self.roles = roles
+        self.component = component
     }
 }
 

@@ -212,12 +212,13 @@ struct Reader {
         checkActionNames(policy.actions, defined: actions, at: node["policy"]?["actions"]?.mark ?? node["policy"]?.mark, what: "policy action")
         var capture = CaptureOptions()
         if let c = node["capture"] {
-            unknownKeys(c, allowed: ["keep", "max_events_per_second", "roles"], in: "capture")
+            unknownKeys(c, allowed: ["keep", "max_events_per_second", "roles", "component"], in: "capture")
             capture.keep = double(c, "keep", default: 1, range: 0.000001...1)
+            capture.component = string(c, "component", required: false)
             if c["max_events_per_second"] != nil {
                 capture.maxEventsPerSecond = double(c, "max_events_per_second", default: 1, range: 1...10_000_000)
             }
-            for rule in sequence(c["roles"], at: c, "roles") ?? [] {
+            for rule in (c["roles"] == nil ? [] : sequence(c["roles"], at: c, "roles") ?? []) {
                 unknownKeys(rule, allowed: ["role", "service", "model_version", "source_prefix"], in: "a capture role rule")
                 let role = string(rule, "role") ?? "champion"
                 if !["champion", "challenger", "unknown"].contains(role) { issue(at: rule["role"]?.mark, "role '\(role)' must be champion, challenger or unknown") }

@@ -1,3 +1,4 @@
+import DriftCapture
 import Metrics
 import Foundation
 
@@ -15,7 +16,9 @@ public enum WorkerMetrics {
     public static let actionsFired = "drift_actions_fired_total"
     /// `drift_task_duration_seconds{kind, outcome}`: queue task run time, outcome ∈ completed | failed.
     public static let taskDuration = "drift_task_duration_seconds"
-    /// `drift_capture_events_total{model, format, result}`: captured events, result ∈ accepted | rejected.
+    /// `drift_capture_events_total{model, format, result}`: captured events, result ∈ accepted | rejected; rejected
+    /// series carry `reason` too (`CaptureDecodeError.Reason`: malformed, invalid_value, time, too_large,
+    /// unknown_model, unsupported, unauthorized, unavailable) and `model` "unknown" when no monitor watches it.
     public static let captureEvents = "drift_capture_events_total"
     /// `drift_capture_dropped_total{model, reason}`: events left out on purpose, reason ∈ sampled (capture.keep,
     /// max_events_per_second) | duplicate (a re-sent record already committed).
@@ -66,13 +69,19 @@ public enum WorkerMetrics {
         Timer(label: taskDuration, dimensions: [("kind", kind), ("outcome", outcome)]).recordNanoseconds(nanos)
     }
 
+    /// Accepted events, and rejected rows of files (`ingest`: reason `invalid_value`).
     public static func recordCapture(model: String, format: String, accepted: Int, rejected: Int) {
         if accepted > 0 {
             Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "accepted")]).increment(by: accepted)
         }
-        if rejected > 0 {
-            Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "rejected")]).increment(by: rejected)
-        }
+        recordCaptureRejected(model: model, format: format, reason: CaptureDecodeError.Reason.invalidValue.rawValue, count: rejected)
+    }
+
+    /// Events (or whole requests) refused at the boundary, by reason. `model` must be a configured model or
+    /// "unknown"; `format` a format label or "unknown".
+    public static func recordCaptureRejected(model: String, format: String, reason: String, count: Int = 1) {
+        guard count > 0 else { return }
+        Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "rejected"), ("reason", reason)]).increment(by: count)
     }
 
     public static func recordCaptureDropped(model: String, sampled: Int, duplicates: Int) {

@@ -1,6 +1,8 @@
 import DriftCapture
 import DriftStore
+import Crypto
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Turns captured inferences from the serving path into `capture_events` rows laid out for the model's
 /// monitor. A feature is read by its `source` key (default: its name) and/or index; from a positional row (a
@@ -92,36 +94,58 @@ public struct ServingCapture: Sendable {
         public var rejected: [String] = []
         /// Events dropped on purpose: by the monitor's `capture.keep` fraction or `max_events_per_second`.
         public var sampledOut = 0
+        /// Events dropped because another component of the serving graph logged them (`capture.component`;
+        /// counted with reason "component", answered 200).
+        public var otherComponent = 0
         /// The record had been captured already (a logger's retry): nothing was added.
         public var duplicate = false
         /// Pass to `remember` once the events are committed, so a re-sent copy is recognised.
-        public var dedupeKey = ""
+        public var dedupeKey: DedupeKey?
         /// The metrics label of the record's format (`kserve-v1`, `azureml`, …).
         public var format = ""
     }
 
     /// Records committed records, for deduplication of re-sent copies (the last 200,000 per process).
-    public func remember(_ keys: [String]) { state.remember(keys) }
+    public func remember(_ keys: [DedupeKey]) { state.remember(keys) }
+
+    /// A record's identity for deduplication: the first 128 bits of the SHA-256 of its canonical key, so the cache
+    /// holds 16 bytes per record however long the ids an attacker sends.
+    public struct DedupeKey: Hashable, Sendable {
+        var high: UInt64, low: UInt64
+        init(_ parts: [String]) {
+            var hasher = SHA256()
+            for p in parts {
+                // length-prefixed parts: no two different tuples share an encoding
+                withUnsafeBytes(of: UInt64(p.utf8.count).littleEndian) { hasher.update(bufferPointer: $0) }
+                hasher.update(data: Data(p.utf8))
+            }
+            let digest = Array(hasher.finalize())
+            high = digest[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+            low = digest[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+        }
+    }
 
     /// Rate limits and the recently seen records, shared by every copy of this value (one per process).
-    final class State: @unchecked Sendable {
-        let lock = NSLock()
-        var buckets: [String: (tokens: Double, at: Double)] = [:]
-        var recent = Set<String>()
-        var order: [String] = []
-        var head = 0
+    final class State: Sendable {
+        struct Recent {
+            var set = Set<DedupeKey>()
+            var order: [DedupeKey] = []
+            var head = 0
+        }
+        let buckets = NIOLockedValueBox<[String: (tokens: Double, at: Double)]>([:])
+        let recent = NIOLockedValueBox(Recent())
         static let recentCapacity = 200_000
 
-        func contains(_ key: String) -> Bool { lock.withLock { recent.contains(key) } }
+        func contains(_ key: DedupeKey) -> Bool { recent.withLockedValue { $0.set.contains(key) } }
 
         /// Remembers committed keys, forgetting the oldest beyond `recentCapacity`.
-        func remember(_ keys: [String]) {
-            lock.withLock {
-                for key in keys where !key.isEmpty && recent.insert(key).inserted {
-                    if order.count < Self.recentCapacity { order.append(key) } else {
-                        recent.remove(order[head])
-                        order[head] = key
-                        head = (head + 1) % Self.recentCapacity
+        func remember(_ keys: [DedupeKey]) {
+            recent.withLockedValue { r in
+                for key in keys where r.set.insert(key).inserted {
+                    if r.order.count < Self.recentCapacity { r.order.append(key) } else {
+                        r.set.remove(r.order[r.head])
+                        r.order[r.head] = key
+                        r.head = (r.head + 1) % Self.recentCapacity
                     }
                 }
             }
@@ -129,7 +153,7 @@ public struct ServingCapture: Sendable {
 
         /// Takes `n` tokens from the model's bucket (refilled at `rate` per second, holding one second's worth).
         func take(_ n: Int, model: String, rate: Double, now: Double) -> Bool {
-            lock.withLock {
+            buckets.withLockedValue { buckets in
                 var b = buckets[model] ?? (rate, now)
                 b.tokens = min(rate, b.tokens + (now - b.at) * rate)
                 b.at = now
@@ -141,6 +165,8 @@ public struct ServingCapture: Sendable {
         }
     }
     let state = State()
+    /// Model versions seen, for the events that name none (one per process, like `state`).
+    let versions = ModelVersionMemory()
 
     /// Decodes one CloudEvent. `model`: an explicit model (the `?model=` of the URL), else the event's
     /// `inferenceservicename`, else the payload's `model_name`.
@@ -154,11 +180,16 @@ public struct ServingCapture: Sendable {
         let name = explicit ?? record.service.flatMap { modelByService[$0] } ?? record.model
         guard let name, let monitor = monitorsByModel[name], let plan = plans[name] else { throw UnknownModel(model: name, configured: models) }
         let options = monitor.capture
-        // the serving service and model version are part of the identity: a champion and its shadow log the
-        // same request id, and both events must be kept
-        let key = "\(name)|\(record.service ?? "")|\(record.modelVersion ?? "")|\(record.kind.rawValue)|\(record.pairingID)|\(record.source.rawValue)"
-        if state.contains(key) { return Result(model: name, events: [], duplicate: true, format: record.formatLabel) }
         let batch = max(record.inputs.count, record.outputs.count)
+        guard Self.acceptsComponent(record, selected: options.component) else {
+            return Result(model: name, events: [], otherComponent: batch, format: record.formatLabel)
+        }
+        let version = inheritVersion(record, model: name)
+        // the serving service, component and model version are part of the identity: a champion and its shadow
+        // log the same request id (so do a Seldon graph's nodes), and both events must be kept
+        let key = DedupeKey([name, record.service ?? "", record.component ?? "", record.modelVersion ?? "", record.kind.rawValue,
+                             record.pairingID, record.source.rawValue])
+        if state.contains(key) { return Result(model: name, events: [], duplicate: true, format: record.formatLabel) }
         if options.keep < 1, Double(StableHash.fnv1a(record.pairingID) % 1_000_000) / 1_000_000 >= options.keep {
             return Result(model: name, events: [], sampledOut: batch, format: record.formatLabel)
         }
@@ -166,7 +197,7 @@ public struct ServingCapture: Sendable {
             return Result(model: name, events: [], sampledOut: batch, format: record.formatLabel)
         }
         let role: CaptureEvent.Role = options.roles.first { r in
-            (r.service == nil || r.service == record.service) && (r.modelVersion == nil || r.modelVersion == record.modelVersion)
+            (r.service == nil || r.service == record.service) && (r.modelVersion == nil || r.modelVersion == version)
                 && (r.sourcePrefix == nil || (record.origin ?? "").hasPrefix(r.sourcePrefix!))
         }.flatMap { CaptureEvent.Role(rawValue: $0.role) } ?? .champion
         var events: [CaptureEvent] = []
@@ -225,10 +256,35 @@ public struct ServingCapture: Sendable {
                 }
             }
             events.append(CaptureEvent(
-                model: name, modelVersion: record.modelVersion ?? "", role: role,
+                model: name, modelVersion: version ?? "", role: role,
                 requestID: batch == 1 ? record.pairingID : "\(record.pairingID)/\(k)", kind: kind,
                 observedAt: record.time ?? now, numeric: numeric, categorical: categorical))
         }
         return Result(model: name, events: events, rejected: rejected, dedupeKey: key, format: record.formatLabel)
+    }
+
+    /// Whether a monitor takes events of the record's component (`capture.component`). Events that name no
+    /// component (structured archives, Azure ML, SageMaker, older loggers) are always taken. Selected: the component
+    /// must match. Not selected: KServe events of the `predictor` only — a transformer's request is the raw client
+    /// input and its response the post-processed answer, an explainer's are explanations; mixed with the
+    /// predictor's, both sides' distributions are corrupted — and Seldon events of every graph node (a graph
+    /// usually logs at one node; when several log, name the node).
+    public static func acceptsComponent(_ record: CapturedInference, selected: String?) -> Bool {
+        guard let component = record.component else { return true }
+        if let selected { return component == selected }
+        return record.source != .kserve || component == "predictor"
+    }
+
+    /// The record's model version, else the one inherited from its pair or sender (`ModelVersionMemory`);
+    /// remembers a version the record names.
+    func inheritVersion(_ record: CapturedInference, model: String) -> String? {
+        let pair = ModelVersionMemory.key(model, record.service ?? "", record.component ?? "", record.source.rawValue, record.pairingID)
+        let sender = ModelVersionMemory.key(model, record.service ?? "", record.component ?? "", record.origin ?? "")
+        if let own = record.modelVersion, !own.isEmpty {
+            // only a version that can be stored is remembered: a refused one must not spread to other events
+            if CaptureEventCheck.textProblem(own, max: limits.maxIDBytes) == nil { versions.note(pair: pair, sender: sender, version: own) }
+            return own
+        }
+        return versions.inherited(pair: pair, sender: sender)
     }
 }

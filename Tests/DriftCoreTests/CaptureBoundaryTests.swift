@@ -1,0 +1,194 @@
+import DriftCapture
+import Foundation
+import Testing
+
+/// Every crash, poisoning and amplification case found against the capture endpoint (issue 13), against the real
+/// binary over HTTP: each gets its status and message, the process stays up, its memory stays bounded, and the
+/// other clients' events are committed.
+@Suite("capture boundary: hostile requests against the real server", .serialized)
+struct CaptureBoundaryTests {
+    static let req = "org.kubeflow.serving.inference.request"
+
+    static func nowText(_ offset: Double = 0) -> String {
+        let f = ISO8601DateFormatter()
+        return f.string(from: Date().addingTimeInterval(offset))
+    }
+
+    /// Binary-mode CloudEvent headers as KServe's logger sends them.
+    static func ce(_ id: String, time: String? = nil, type: String = req, extra: [(String, String)] = []) -> [(String, String)] {
+        [("ce-specversion", "1.0"), ("ce-type", type), ("ce-id", id), ("ce-source", "http://localhost:9081/"),
+         ("ce-inferenceservicename", "fraud"), ("ce-time", time ?? nowText()), ("Content-Type", "application/json")] + extra
+    }
+
+    @Test func crashesPoisoningAndAmplificationAreRefusedAndTheServerStaysUp() async throws {
+        let schema = try WorkerSchema(prefix: "bnd")
+        defer { schema.drop() }
+        #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
+        let server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--read-timeout", "2"], environment: schema.env)
+        let port = try await server.port()
+        let pid = server.process.processIdentifier
+        func post(_ body: String, _ headers: [(String, String)] = Self.ce("e")) throws -> RawHTTP.Reply {
+            try RawHTTP.post(port: port, headers: headers, body: Data(body.utf8))
+        }
+        func alive() async throws -> Bool { try await httpGet(port: port, "/healthz").status == 200 }
+        _ = try post(#"{"instances": [{"amount": 1}]}"#, Self.ce("warm-up"))  // warm up before measuring memory
+        let baseline = memoryKB(pid: pid)
+
+        // 1. crashes: a deep unclosed array as the last byte, binary_data_size ≥ 2^63, shapes that overflow or allocate
+        let oip = { (tensor: String) in #"{"inputs": [\#(tensor)]}"# }
+        let crashes: [(String, String, [(String, String)], Int, String)] = [
+            ("513 unclosed [", String(repeating: "[", count: 513), Self.ce("c1"), 400, "nested deeper than 64 levels"),
+            ("100,000 unclosed [", String(repeating: "[", count: 100_000), Self.ce("c2"), 400, "nested deeper than 64 levels"),
+            ("binary_data_size 2^63", oip(#"{"name": "amount", "shape": [1], "datatype": "FP32", "parameters": {"binary_data_size": 9223372036854775808}}"#),
+             Self.ce("c3", extra: [("Inference-Header-Content-Length", "\(oip(#"{"name": "amount", "shape": [1], "datatype": "FP32", "parameters": {"binary_data_size": 9223372036854775808}}"#).utf8.count)")]),
+             400, "binary_data_size"),
+            ("binary_data_size 1e300 without the header", oip(#"{"name": "amount", "shape": [1], "datatype": "FP32", "parameters": {"binary_data_size": 1e300}}"#) + "\u{1}\u{2}",
+             Self.ce("c4"), 400, "binary_data_size"),
+            ("shape product overflows", oip(#"{"name": "amount", "shape": [0, 1e11, 1e11], "datatype": "FP32", "data": []}"#), Self.ce("c5"), 413, "--max-tensor-elements"),
+            ("shape [1e11, 0]", oip(#"{"name": "amount", "shape": [1e11, 0], "datatype": "FP32", "data": []}"#), Self.ce("c6"), 413, "--max-rows"),
+            ("shape [99000, 0]", oip(#"{"name": "amount", "shape": [99000, 0], "datatype": "FP32", "data": []}"#), Self.ce("c7"), 413, "--max-rows"),
+            ("shape [50, 0]", oip(#"{"name": "amount", "shape": [50, 0], "datatype": "FP32", "data": []}"#), Self.ce("c8"), 400, "has no elements but claims 50 rows"),
+            ("negative shape", oip(#"{"name": "amount", "shape": [-1], "datatype": "FP32", "data": []}"#), Self.ce("c9"), 400, "non-negative integer"),
+            ("lying Content-Length header", oip(#"{"name": "amount", "shape": [1], "datatype": "FP32", "data": [1]}"#),
+             Self.ce("c10", extra: [("Inference-Header-Content-Length", "99999999999999999999")]), 400, "Inference-Header-Content-Length"),
+        ]
+        for (name, body, headers, status, message) in crashes {
+            let r = try post(body, headers)
+            #expect(r.status == status, "\(name): \(r.status) \(r.body)")
+            #expect(r.body.contains(message), "\(name): \(r.body)")
+            #expect(try await alive(), "\(name) killed the server")
+        }
+
+        // 2. poisoning: bad events among clean ones, concurrently; the bad ones get 400, every clean one is committed
+        let bad: [(String, String, [(String, String)])] = [
+            ("NUL in a categorical value", #"{"instances": [{"amount": 1, "merchant_category": "gro\u0000cery"}]}"#, Self.ce("p1")),
+            ("NUL in the request id", #"{"specversion": "1.0", "type": "\#(Self.req)", "id": "a\u0000b", "source": "s", "inferenceservicename": "fraud", "data": {"instances": [{"amount": 1}]}}"#,
+             [("Content-Type", "application/cloudevents+json")]),
+            ("NUL in the model version", #"{"model_version": "v\u0000", "inputs": [{"name": "amount", "shape": [1], "datatype": "FP32", "data": [1]}]}"#, Self.ce("p3")),
+            ("NUL in a BYTES element", #"{"inputs": [{"name": "merchant_category", "shape": [1], "datatype": "BYTES", "data": ["a\u0000"]}]}"#, Self.ce("p4")),
+            ("ce-time year 1", #"{"instances": [{"amount": 1}]}"#, Self.ce("p5", time: "0001-01-01T00:00:00Z")),
+            ("ce-time year 9999", #"{"instances": [{"amount": 1}]}"#, Self.ce("p6", time: "9999-12-31T23:59:59Z")),
+        ]
+        let results = try await withThrowingTaskGroup(of: (String, Int, String).self) { group in
+            for (name, body, headers) in bad {
+                group.addTask { let r = try RawHTTP.post(port: port, headers: headers, body: Data(body.utf8)); return (name, r.status, r.body) }
+            }
+            for i in 0..<30 {
+                group.addTask {
+                    let r = try RawHTTP.post(port: port, headers: Self.ce("clean-\(i)"), body: Data(#"{"instances": [{"amount": \#(i), "merchant_category": "grocery"}]}"#.utf8))
+                    return ("clean-\(i)", r.status, r.body)
+                }
+            }
+            var out: [(String, Int, String)] = []
+            for try await r in group { out.append(r) }
+            return out
+        }
+        for (name, status, body) in results {
+            if name.hasPrefix("clean-") { #expect(status == 200 && body.contains("\"accepted\":1"), "\(name): \(status) \(body)") } else {
+                #expect(status == 400, "\(name): \(status) \(body)")
+                #expect(body.contains("NUL") || body.contains("time"), "\(name): \(body)")
+            }
+        }
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events WHERE request_id LIKE 'clean-%'") == 30)
+
+        // 3. amplification: 8 MB of empty rows, 4 MB ids, a gzip bomb — refused with little memory
+        let emptyRows = #"{"instances": ["# + String(repeating: "[],", count: 2_800_000) + "[]]}"
+        let rEmpty = try post(emptyRows, Self.ce("a1"))
+        #expect(rEmpty.status == 413, "\(rEmpty.status) \(rEmpty.body)")
+        let longID = String(repeating: "x", count: 4 << 20)
+        let rID = try post(#"{"specversion": "1.0", "type": "\#(Self.req)", "id": "\#(longID)", "source": "s", "inferenceservicename": "fraud", "data": {"instances": [{"amount": 1}]}}"#,
+                           [("Content-Type", "application/cloudevents+json")])
+        #expect(rID.status == 413 && rID.body.contains("request id is 4194304 bytes long; at most 256"), "\(rID.status) \(rID.body.prefix(300))")
+        let hundredRows = "[" + (0..<100).map { _ in #"{"amount": 1}"# }.joined(separator: ",") + "]"
+        let rIDRows = try post(#"{"specversion": "1.0", "type": "\#(Self.req)", "id": "\#(String(repeating: "y", count: 1 << 20))", "source": "s", "inferenceservicename": "fraud", "data": {"instances": \#(hundredRows)}}"#,
+                               [("Content-Type", "application/cloudevents+json")])
+        #expect(rIDRows.status == 413, "\(rIDRows.status) \(rIDRows.body.prefix(200))")
+        let bomb = try gzip(Data(count: 300 << 20))
+        let rBomb = try RawHTTP.post(port: port, headers: Self.ce("a4", extra: [("Content-Encoding", "gzip")]), body: bomb)
+        #expect(rBomb.status == 413 && rBomb.body.contains("expands past"), "\(rBomb.status) \(rBomb.body)")
+        let gzipped = try gzip(Data(#"{"instances": [{"amount": 7}]}"#.utf8))
+        let rGzip = try RawHTTP.post(port: port, headers: Self.ce("gz-ok", extra: [("Content-Encoding", "gzip")]), body: gzipped)
+        #expect(rGzip.status == 200 && rGzip.body.contains("\"accepted\":1"), "\(rGzip.status) \(rGzip.body)")
+        let peak = memoryKB(pid: pid).peak
+        // the largest body here is 8 MB, the largest decompressed body 64 MB (--max-decompressed-bytes):
+        // peak growth ≤ 4 × 8 MB + 64 MB + 64 MB
+        print("capture boundary: peak RSS \(baseline.peak) kB before the amplification cases, \(peak) kB after")
+        #expect(peak - baseline.peak <= 4 * 8 * 1024 + 128 * 1024, "peak RSS grew from \(baseline.peak) kB to \(peak) kB")
+
+        // 4. events over thousands of days: refused by the time range; the days limit holds even for a backfill range
+        let days = (0..<3000).map { d in
+            #"{"specversion": "1.0", "type": "\#(Self.req)", "id": "d\#(d)", "source": "s", "time": "\#(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: 1e9 + Double(d) * 86_400)))", "inferenceservicename": "fraud", "data": {"instances": [{"amount": 1}]}}"#
+        }.joined(separator: ",")
+        let rDays = try post("[" + days + "]", [("Content-Type", "application/cloudevents-batch+json")])
+        #expect(rDays.status == 400 && rDays.body.contains("before the earliest time accepted"), "\(rDays.status) \(rDays.body.prefix(300))")
+        #expect(try schema.count("SELECT count(*) AS n FROM pg_class WHERE relname LIKE 'capture_events_p%' AND relkind = 'r'") < 40)
+
+        // 5. slow clients: a body that stalls and a chunked body that never ends get 408 after --read-timeout
+        let slow = try RawHTTP(port: port, timeout: 20)
+        slow.send("POST /v1/capture HTTP/1.1\r\nHost: x\r\nce-specversion: 1.0\r\nContent-Length: 100\r\n\r\n{\"in")
+        let started = Date()
+        let rSlow = try slow.receive()
+        #expect((rSlow.status == 408 || rSlow.closed) && Date().timeIntervalSince(started) < 15, "\(rSlow.status) after \(Date().timeIntervalSince(started)) s")
+        slow.close()
+        let endless = try RawHTTP(port: port, timeout: 20)
+        endless.send("POST /v1/capture HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        let chunkStart = Date()
+        var answered: RawHTTP.Reply?
+        for _ in 0..<40 where answered == nil {
+            if !endless.send("1\r\n \r\n") { break }
+            try await Task.sleep(for: .milliseconds(250))
+            if Date().timeIntervalSince(chunkStart) > 3 { answered = try? endless.receive() }
+        }
+        #expect(Date().timeIntervalSince(chunkStart) < 15, "an endless chunked body is cut off")
+        endless.close()
+        #expect(try await alive())
+
+        // 6. every refusal is counted by reason
+        let metrics = try PrometheusText(try await httpGet(port: port, "/metrics").body)
+        for reason in ["malformed", "too_large", "invalid_value", "time"] {
+            let n = metrics.values("drift_capture_events_total").filter { $0.labels["result"] == "rejected" && $0.labels["reason"] == reason }.map(\.value).reduce(0, +)
+            #expect(n > 0, "no rejected events counted with reason \(reason)")
+        }
+        #expect(server.terminate() == 0)
+    }
+
+    @Test func aRequestLargerThanTheWholeBufferGets413AndADeepJSONLinesFileDoesNotCrashIngest() async throws {
+        let schema = try WorkerSchema(prefix: "bnd2")
+        defer { schema.drop() }
+        #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
+        let server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--buffer-capacity", "50"], environment: schema.env)
+        let port = try await server.port()
+        let rows = "[" + (0..<60).map { #"{"amount": \#($0)}"# }.joined(separator: ",") + "]"
+        let r = try RawHTTP.post(port: port, headers: Self.ce("big"), body: Data(#"{"instances": \#(rows)}"#.utf8))
+        #expect(r.status == 413 && r.body.contains("more than the capture buffer's 50"), "\(r.status) \(r.body)")
+        #expect(server.terminate() == 0)
+
+        let s = try Scratch()
+        let deep = s.write("deep.jsonl", String(repeating: "[", count: 513) + "\n" + #"{"timestamp": "2026-11-25T16:00:00Z", "amount": 3}"# + "\n")
+        let ingest = try CLI.run(["ingest", deep, "--model", "fraud", "--config", WorkerSchema.config], environment: schema.env)
+        #expect(ingest.status == 2 && ingest.stderr.contains("nested deeper than 64"), "\(ingest.status) \(ingest.stderr)")
+        let kserve = s.write("deep-kserve.jsonl", String(repeating: "[", count: 513) + "\n")
+        let ingest2 = try CLI.run(["ingest", kserve, "--format", "kserve", "--model", "fraud", "--config", WorkerSchema.config], environment: schema.env)
+        #expect(ingest2.status == 2 && ingest2.stderr.contains("nested deeper than 64"), "\(ingest2.status) \(ingest2.stderr)")
+        let bombFile = s.dir.appendingPathComponent("bomb.csv.gz").path
+        try gzip(Data(count: 600 << 20), level: 9).write(to: URL(fileURLWithPath: bombFile))
+        let ingest3 = try CLI.run(["ingest", bombFile, "--model", "fraud", "--config", WorkerSchema.config], environment: schema.env)
+        #expect(ingest3.status != 0 && ingest3.stderr.contains("expands past"), "\(ingest3.status) \(ingest3.stderr)")
+    }
+}
+
+/// gzip through the system's gzip (the test's stand-in for a client that compresses).
+func gzip(_ data: Data, level: Int = 1) throws -> Data {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("gz-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: file) }
+    try data.write(to: file)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    p.arguments = ["-c", "-\(level)", file.path]
+    let output = Pipe()
+    p.standardOutput = output
+    try p.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return out
+}
