@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOCore
 
 /// The HTTP endpoints every long-running drift-worker process serves:
 ///

@@ -116,10 +116,8 @@ struct OIPProtobufTests {
         input.name = "x"; input.datatype = "FP32"; input.shape = [1_000, 1_000]
         input.contents.fp32Contents = [Float](repeating: 0.25, count: 1_000_000)
         req.inputs = [input]
-        let start = ContinuousClock.now
         let m = try OIPProtobufDecoder.decode(try req.serializedBytes(), isResponse: false)
         #expect(m.tensors.first?.values.count == 1_000_000)
-        print("decoded 1,000,000 FP32 elements (4 MB) in \(ContinuousClock.now - start)")
         req.inputs[0].contents.fp32Contents.append(1)
         #expect(throws: CaptureDecodeError(path: "inputs[0].contents", problem: "has more than the 1000000 elements allowed per tensor (--max-tensor-elements)",
                                            reason: .tooLarge)) {

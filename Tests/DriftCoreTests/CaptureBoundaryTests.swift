@@ -177,6 +177,73 @@ struct CaptureBoundaryTests {
     }
 }
 
+@Suite("capture fuzzing over HTTP against the real binary", .serialized)
+struct CaptureHTTPFuzzTests {
+    /// 20,000 hostile requests (the in-process generator's bodies and headers, both endpoints, four clients at
+    /// once); then: the process is alive, its memory bounded, no 5xx but 503, and every event a 200 acknowledged is stored.
+    @Test func twentyThousandHostileRequests() async throws {
+        let schema = try WorkerSchema(prefix: "fzh")
+        defer { schema.drop() }
+        #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
+        let server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--read-timeout", "5", "--max-rows", "1000",
+                                        "--max-json-values", "50000"], environment: schema.env)
+        let port = try await server.port()
+        let pid = server.process.processIdentifier
+        _ = try RawHTTP.post(port: port, headers: CaptureBoundaryTests.ce("warm-up"), body: Data(#"{"instances": [{"amount": 1}]}"#.utf8))
+        let baseline = memoryKB(pid: pid)
+        let started = Date()
+        let clients = 4, perClient = 5_000
+        let outcomes = try await withThrowingTaskGroup(of: [Int: Int].self) { group in
+            for c in 0..<clients {
+                group.addTask {
+                    var gen = HostileInput(seed: 1000 + UInt64(c))
+                    var statuses: [Int: Int] = [:]
+                    var accepted = 0
+                    for i in 0..<perClient {
+                        if i % 10 == 0 {
+                            // clean traffic among the hostile: each of these must be acknowledged and stored
+                            let r = try RawHTTP.post(port: port, headers: CaptureBoundaryTests.ce("clean-\(c)-\(i)"),
+                                                     body: Data(#"{"instances": [{"amount": \#(i), "merchant_category": "grocery"}]}"#.utf8))
+                            statuses[r.status == 200 && r.body.contains(#""accepted":1"#) ? 200 : -2, default: 0] += 1
+                            accepted += r.status == 200 ? 1 : 0
+                            continue
+                        }
+                        let batch = i % 4 == 3
+                        var body = batch ? gen.line() : gen.payload()
+                        if i % 3 == 1 { body = gen.mutate(body) }
+                        var headers = gen.headers().filter { h in !(gen.chance(0.05) && h.0 == "ce-type") }
+                        headers.append(("Content-Type", gen.pick(["application/json", "application/cloudevents+json", "application/cloudevents-batch+json",
+                                                                  "application/octet-stream", "text/csv"])))
+                        let r = try RawHTTP.post(port: port, path: batch ? "/v1/capture/batch" : "/v1/capture", headers: headers, body: body)
+                        statuses[r.status, default: 0] += 1
+                        if r.status == 200, let range = r.body.range(of: #""accepted":"#) {
+                            accepted += Int(r.body[range.upperBound...].prefix { $0.isNumber }) ?? 0
+                        }
+                    }
+                    statuses[-1] = accepted
+                    return statuses
+                }
+            }
+            var all: [Int: Int] = [:]
+            for try await s in group { all.merge(s, uniquingKeysWith: +) }
+            return all
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let accepted = outcomes[-1] ?? 0
+        let statuses = outcomes.filter { $0.key != -1 }
+        print("capture HTTP fuzz: \(statuses.values.reduce(0, +)) requests in \(String(format: "%.1f", seconds)) s, statuses \(statuses.sorted { $0.key < $1.key }), \(accepted) events acknowledged")
+        #expect(statuses.values.reduce(0, +) == clients * perClient)
+        #expect(statuses.keys.allSatisfy { $0 < 500 || $0 == 503 }, "\(statuses)")
+        #expect(statuses[0] == nil, "every request was answered")
+        #expect(statuses[-2] == nil, "every clean request was accepted")
+        #expect(try await httpGet(port: port, "/healthz").status == 200)
+        let peak = memoryKB(pid: pid).peak
+        #expect(peak - baseline.peak < 256 * 1024, "peak RSS grew from \(baseline.peak) kB to \(peak) kB")
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events WHERE request_id <> 'warm-up'") == accepted)
+        #expect(server.terminate() == 0)
+    }
+}
+
 /// gzip through the system's gzip (the test's stand-in for a client that compresses).
 func gzip(_ data: Data, level: Int = 1) throws -> Data {
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("gz-\(UUID().uuidString)")

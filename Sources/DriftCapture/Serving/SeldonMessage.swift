@@ -33,11 +33,15 @@ public enum SeldonMessageDecoder {
     /// The members of `SeldonMessage.data_oneof`.
     static let payloadKeys = ["data", "binData", "strData", "jsonData", "customData"]
 
-    /// A SeldonMessage: an object with one of the payload keys (`data` as an object) and none of the V1/OIP keys.
+    /// The fields of `DefaultData`.
+    static let dataKeys: Set<String> = ["names", "ndarray", "tensor", "tftensor"]
+
+    /// A SeldonMessage: an object with none of the V1/OIP keys and one of the payload keys — `data` as an object
+    /// that is empty or holds a DefaultData field (so `{"data": {"features": …}}` of other formats is not taken).
     public static func isSeldonMessage(_ root: JSONNode) -> Bool {
         guard case .object(let o) = root else { return false }
         if o["instances"] != nil || o["inputs"] != nil || o["predictions"] != nil || o["outputs"] != nil { return false }
-        if let data = o["data"] { return data.object != nil }
+        if let data = o["data"] { return data.object.map { $0.isEmpty || $0.keys.contains(where: dataKeys.contains) } ?? false }
         return payloadKeys.contains { o[$0] != nil }
     }
 
@@ -73,6 +77,9 @@ public enum SeldonMessageDecoder {
 
     static func data(_ node: JSONNode, limits: CaptureLimits) throws -> [PayloadRow] {
         guard case .object(let d) = node else { throw CaptureDecodeError(path: "data", problem: "must be an object (DefaultData), found \(node.typeName)") }
+        if let unknown = d.keys.sorted().first(where: { !dataKeys.contains($0) }) {
+            throw CaptureDecodeError(path: "data.\(unknown.prefix(64))", problem: "is not a field of SeldonMessage data (names, ndarray, tensor, tftensor)")
+        }
         var names: [String] = []
         if let n = d["names"], n != .null {
             guard let list = n.array else { throw CaptureDecodeError(path: "data.names", problem: "must be an array of strings, found \(n.typeName)") }
