@@ -62,7 +62,7 @@ let package = Package(
             dependencies: ["DriftCore", "DriftStore", "DriftServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .executableTarget(
-            name: "drift-bench", dependencies: ["DriftStats", "DriftStore", "DriftCore"], path: "Benchmarks/drift-bench"),
+            name: "drift-bench", dependencies: ["DriftStats", "DriftStore", "DriftCore", "DriftCapture"], path: "Benchmarks/drift-bench"),
 
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"], exclude: ["Fixtures"]),

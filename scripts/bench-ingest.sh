@@ -33,7 +33,8 @@ done
 [ -n "$port" ] || { echo "bench-ingest: ingest-server did not start:"; cat "$work/server.log"; exit 1; }
 
 python3 - "$work" <<'PY'
-import json, sys
+import json, sys, datetime
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # within --max-event-age
 inst = {"amount": 42.5, "hour_of_day": 13, "merchant_category": "grocery", "country": "US", "device_type": "web",
         "card_present": "false", "distance_from_home_km": 3.2, "transactions_last_24h": 2, "account_age_days": 400,
         "avg_amount_30d": 40.1}
@@ -47,7 +48,7 @@ wrk.headers["ce-specversion"] = "1.0"
 wrk.headers["ce-type"] = "org.kubeflow.serving.inference.request"
 wrk.headers["ce-source"] = "http://localhost:9081/"
 wrk.headers["ce-inferenceservicename"] = "fraud"
-wrk.headers["ce-time"] = "2026-11-28T10:00:00Z"
+wrk.headers["ce-time"] = "{now}"
 local counter = 0
 request = function()
   counter = counter + 1

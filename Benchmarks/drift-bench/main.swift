@@ -217,6 +217,11 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "highdim" {
     exit(0)
 }
 
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "capture" {
+    captureParseBenchmark()
+    exit(0)
+}
+
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "store" {
     do { try await storeBenchmarks() } catch { print("store benchmark failed: \(error)"); exit(1) }
     exit(0)
@@ -254,6 +259,7 @@ for (name, label, target) in w2Rows {
     print("   " + crossCheck(r.results, w2Ref.results))
 }
 highDimensionalBenchmark(dir)
+captureParseBenchmark()
 
 // MARK: - Store: COPY throughput and NOTIFY wake-up latency
 

@@ -60,40 +60,43 @@ public struct CaptureRoutes: Sendable {
         switch await read(request) { case .success(let b): body = b; case .failure(let r): return r }
         let model = request.uri.queryParameters.get("model")
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        var events: [Result<InferenceCloudEvent, CaptureDecodeError>] = []
+        let headerPairs = request.headers.map { ($0.name.rawName, $0.value) }
+        // one or more records: CloudEvents (binary, structured, batch) or an OIP protobuf message (Seldon Core v2)
+        var events: [Result<CapturedInference, CaptureDecodeError>] = []
         do {
-            if contentType.hasPrefix("application/cloudevents-batch+json") {
-                events = try InferenceCloudEvent.batch(body, limits: options.limits)
+            if OIPProtobufDecoder.isProtobuf(headers: headerPairs, body: body) {
+                events = [.success(try CapturedInference(protobuf: body, headers: headerPairs, kind: request.uri.queryParameters.get("kind"),
+                                                         limits: options.limits))]
+            } else if contentType.hasPrefix("application/cloudevents-batch+json") {
+                events = try InferenceCloudEvent.batch(body, limits: options.limits).map { r in
+                    r.flatMap { ce in Result { try CapturedInference(ce, limits: options.limits) }.mapError(Self.typed) }
+                }
             } else if contentType.hasPrefix("application/cloudevents+json") {
-                events = [.success(try InferenceCloudEvent.structured(body, limits: options.limits))]
+                events = [.success(try CapturedInference(InferenceCloudEvent.structured(body, limits: options.limits), limits: options.limits))]
             } else {
-                events = [.success(try InferenceCloudEvent.binary(headers: request.headers.map { ($0.name.rawName, $0.value) }, body: body))]
+                events = [.success(try CapturedInference(InferenceCloudEvent.binary(headers: headerPairs, body: body), limits: options.limits))]
             }
-        } catch let e as CaptureDecodeError {
-            return refused(e)
         } catch {
-            return refused(CaptureDecodeError(path: "body", problem: "\(error)", reason: .malformed))
+            return refused(Self.typed(error))
         }
         var tally = Tally(limits: options.limits, now: now)
         for (i, item) in events.enumerated() {
             let label = events.count == 1 ? nil : "[\(i)]"
             switch item {
             case .failure(let e): tally.reject(label ?? "", e)
-            case .success(let ce):
+            case .success(let record):
                 do {
-                    tally.add(try capture.events(from: ce, model: model, now: now), label: label ?? ce.id)
+                    tally.add(try capture.events(from: record, model: model, now: now), label: label ?? String(record.pairingID.prefix(64)))
                 } catch let e as ServingCapture.UnknownModel {
                     tally.unknown = e
-                    tally.reject(label ?? ce.id, CaptureDecodeError(path: "model", problem: e.description, reason: .unknownModel))
-                } catch let e as CaptureDecodeError {
-                    tally.reject(label ?? ce.id, e)
+                    tally.reject(label ?? record.pairingID, CaptureDecodeError(path: "model", problem: e.description, reason: .unknownModel))
                 } catch {
-                    tally.reject(label ?? ce.id, CaptureDecodeError(path: "body", problem: "\(error)", reason: .malformed))
+                    tally.reject(label ?? record.pairingID, Self.typed(error))
                 }
             }
             if let over = tally.overLimit() { return refused(over) }
         }
-        if tally.accepted.isEmpty && tally.sampledOut == 0 && tally.duplicates == 0, let first = tally.firstError {
+        if tally.accepted.isEmpty && tally.sampledOut == 0 && tally.duplicates == 0 && tally.otherComponent == 0, let first = tally.firstError {
             tally.count()
             log(first)
             if let unknown = tally.unknown, events.count == 1 {
@@ -107,7 +110,8 @@ public struct CaptureRoutes: Sendable {
         tally.committed(capture)
         tally.firstError.map(log)
         return json(.ok, .object([("accepted", .int(tally.accepted.count)), ("rejected", .array(tally.rejected)),
-                                  ("sampled_out", .int(tally.sampledOut)), ("duplicates", .int(tally.duplicates))]))
+                                  ("sampled_out", .int(tally.sampledOut)), ("duplicates", .int(tally.duplicates)),
+                                  ("other_component", .int(tally.otherComponent))]))
     }
 
     func lines(_ request: Request) async -> Response {
@@ -169,7 +173,7 @@ public struct CaptureRoutes: Sendable {
         var reasons: [(model: String, format: String, reason: CaptureDecodeError.Reason)] = []
         var firstError: CaptureDecodeError?
         var unknown: ServingCapture.UnknownModel?
-        var sampledOut = 0, duplicates = 0, rows = 0
+        var sampledOut = 0, duplicates = 0, otherComponent = 0, rows = 0
         var perModel: [String: (accepted: Int, format: String)] = [:]
 
         init(limits: CaptureLimits, now: Date) {
@@ -180,11 +184,12 @@ public struct CaptureRoutes: Sendable {
         /// Adds a record's events, each checked by `CaptureEventCheck`; returns how many were kept.
         @discardableResult
         mutating func add(_ r: ServingCapture.Result, label: String) -> Int {
-            rows += r.events.count + r.rejected.count + r.sampledOut
+            rows += r.events.count + r.rejected.count + r.sampledOut + r.otherComponent
             if let k = r.dedupeKey { keys.append(k) }
             sampledOut += r.sampledOut
             if r.duplicate { duplicates += 1 }
-            WorkerMetrics.recordCaptureDropped(model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0)
+            WorkerMetrics.recordCaptureDropped(model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0, otherComponent: r.otherComponent)
+            otherComponent += r.otherComponent
             for reason in r.rejected {
                 reject(label, CaptureDecodeError(path: "row", problem: reason, reason: .invalidValue), model: r.model, format: r.format)
             }
@@ -239,6 +244,11 @@ public struct CaptureRoutes: Sendable {
     }
 
     // MARK: helpers
+
+    /// Any error of decoding as a typed refusal (the decoders throw only `CaptureDecodeError`; anything else is malformed input).
+    static func typed(_ error: Error) -> CaptureDecodeError {
+        error as? CaptureDecodeError ?? CaptureDecodeError(path: "body", problem: "\(error)", reason: .malformed)
+    }
 
     func status(_ reason: CaptureDecodeError.Reason) -> HTTPResponse.Status { HTTPResponse.Status(code: reason.status) }
 

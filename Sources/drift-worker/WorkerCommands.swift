@@ -123,6 +123,7 @@ extension IngestCommand {
             return true
         }
         let capture = ServingCapture(monitors: monitors)
+        let now = Date()
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         let progress = ProgressReporter(label: "ingest \(file)", unit: "lines")
         var pending: [CaptureEvent] = []
@@ -138,8 +139,11 @@ extension IngestCommand {
                 // a line holds one record or a JSON array of them (KServe's logger writing to storage)
                 for decoded in try CaptureLineDecoder.records(Data(raw), format: lineFormat) {
                     do {
-                        let r = try capture.events(from: decoded.get(), model: model)
-                        pending += r.events
+                        let r = try capture.events(from: decoded.get(), model: model, now: now)
+                        for e in r.events {
+                            // what PostgreSQL cannot store (NUL, ids over the limit, times it cannot hold) is refused per event
+                            if let p = CaptureEventCheck.problem(e, limits: .fileImport, now: now) { reject("\(file):\(i + 1): \(p.description)") } else { pending.append(e) }
+                        }
                         if let k = r.dedupeKey { keys.append(k) }
                         sampledOut += r.sampledOut
                         for reason in r.rejected { reject("\(file):\(i + 1): \(reason)") }

@@ -43,7 +43,7 @@ struct OIPProtobufTests {
         return l
     }()
 
-    @Test func fixturesLoaded() { #expect(ProtobufCase.all.count == 29) }
+    @Test func fixturesLoaded() { #expect(ProtobufCase.all.count == 30) }
 
     @Test(arguments: ProtobufCase.all)
     func matchesGolden(_ c: ProtobufCase) throws {

@@ -39,8 +39,17 @@ public struct CaptureLimits: Sendable, Equatable {
 
     public init() {}
 
+    /// The limits of `drift-worker ingest` (a backfill import of files): any time from 1970 to a day ahead of now
+    /// (older data is the point of a backfill; what PostgreSQL and the partitions cannot hold is still refused).
+    public static var fileImport: CaptureLimits {
+        var l = CaptureLimits()
+        l.acceptTimeFrom = Date(timeIntervalSince1970: 0)
+        return l
+    }
+
     /// Checks an event time against the accepted range at `now`; nil when it is accepted, else the problem.
     public func timeProblem(_ t: Date, now: Date) -> String? {
+        guard t.timeIntervalSince1970.isFinite else { return "is not a finite time" }
         let earliest = acceptTimeFrom ?? now.addingTimeInterval(-maxEventAge)
         let latest = now.addingTimeInterval(maxEventLead)
         if t < earliest {

@@ -35,8 +35,16 @@ public struct CapturedInference: Sendable, Equatable {
     /// event is read, `InferenceCloudEvent.make`.)
     public init(_ ce: InferenceCloudEvent, limits: OIPDecoder.Limits = .init()) throws {
         let response = ce.kind == .response
-        let payload = try ce.parsedData.map { try PayloadDecoder.decode(root: $0, isResponse: response, limits: limits) }
-            ?? PayloadDecoder.decode(ce.data, headerLength: ce.inferenceHeaderLength, isResponse: response, limits: limits)
+        let payload: DecodedPayload
+        if let parsed = ce.parsedData {
+            payload = try PayloadDecoder.decode(root: parsed, isResponse: response, limits: limits)
+        } else if ce.dataContentType?.contains("csv") == true {
+            // a text/csv body (SageMaker-style clients behind a KServe custom predictor): RFC 4180, positional rows
+            payload = DecodedPayload(protocolName: .csv, id: nil, modelName: nil, modelVersion: nil, isResponse: response,
+                                     rows: try CSVPayload.rows(ce.data, path: "body", limits: limits))
+        } else {
+            payload = try PayloadDecoder.decode(ce.data, headerLength: ce.inferenceHeaderLength, isResponse: response, limits: limits)
+        }
         source = ce.type.hasPrefix("io.seldon") ? .seldon : .kserve
         kind = ce.kind == .response ? .response : .request
         let nonEmpty = { (name: String) in ce.extensions[name].flatMap { $0.isEmpty ? nil : $0 } }

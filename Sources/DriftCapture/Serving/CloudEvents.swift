@@ -27,6 +27,8 @@ public struct InferenceCloudEvent: Sendable, Equatable {
     public var parsedData: JSONNode? = nil
     /// The OIP binary extension's JSON header length (`Inference-Header-Content-Length`), when present.
     public var inferenceHeaderLength: Int?
+    /// The payload's media type: `Content-Type` in binary mode, `datacontenttype` in structured mode (lowercased).
+    public var dataContentType: String?
 
     public var inferenceServiceName: String? { extensions["inferenceservicename"].flatMap { $0.isEmpty ? nil : $0 } }
 
@@ -47,6 +49,7 @@ public struct InferenceCloudEvent: Sendable, Equatable {
         for (name, value) in headers {
             let n = name.lowercased()
             if n.hasPrefix("ce-") { attrs[String(n.dropFirst(3))] = value }
+            if n == "content-type" && attrs["datacontenttype"] == nil { attrs["datacontenttype"] = value }
             if n == "inference-header-content-length" {
                 guard let v = Int(value.trimmingCharacters(in: .whitespaces)), v >= 0 else {
                     throw CaptureDecodeError(path: "Inference-Header-Content-Length", problem: "is \"\(value)\", not a byte count")
@@ -128,7 +131,8 @@ public struct InferenceCloudEvent: Sendable, Equatable {
         var ext = attrs
         for k in known { ext.removeValue(forKey: k) }
         return InferenceCloudEvent(id: attrs["id"]!, type: type, kind: kind, source: attrs["source"]!, time: time,
-                                   specversion: attrs["specversion"]!, extensions: ext, data: data, inferenceHeaderLength: headerLength)
+                                   specversion: attrs["specversion"]!, extensions: ext, data: data, inferenceHeaderLength: headerLength,
+                                   dataContentType: attrs["datacontenttype"]?.lowercased())
     }
 }
 
@@ -142,18 +146,63 @@ public enum RFC3339 {
         return f.string(from: d)
     }
 
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (`T`/`t`/space, `Z`/`z`), any number of fraction digits (Go
+    /// writes nanoseconds), years 0000–9999; every field range-checked (a leap second 60 reads as 59.999…).
+    /// nil for anything else. A parser of our own: total, and no formatter allocated per call on the hot path.
     public static func parse(_ s: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        if let d = plain.date(from: s) { return d }
-        let frac = ISO8601DateFormatter()
-        frac.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = frac.date(from: s) { return d }
-        // more than millisecond precision (Go writes nanoseconds): cut the fraction to 3 digits
-        if let dot = s.firstIndex(of: "."), let end = s[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
-            let digits = s[s.index(after: dot)..<end]
-            if digits.count > 3 { return frac.date(from: String(s[..<dot]) + "." + digits.prefix(3) + s[end...]) }
+        var u = Array(s.utf8)[...]
+        func digits(_ n: Int) -> Int? {
+            guard u.count >= n else { return nil }
+            var v = 0
+            for b in u.prefix(n) {
+                guard b >= 0x30 && b <= 0x39 else { return nil }
+                v = v * 10 + Int(b - 0x30)
+            }
+            u = u.dropFirst(n)
+            return v
         }
-        return nil
+        func expect(_ allowed: [UInt8]) -> Bool {
+            guard let b = u.first, allowed.contains(b) else { return false }
+            u = u.dropFirst()
+            return true
+        }
+        guard let year = digits(4), expect([0x2D]), let month = digits(2), expect([0x2D]), let day = digits(2),
+              expect([0x54, 0x74, 0x20]), let hour = digits(2), expect([0x3A]), let minute = digits(2), expect([0x3A]),
+              let second = digits(2) else { return nil }
+        var fraction = 0.0
+        if u.first == 0x2E {
+            u = u.dropFirst()
+            var scale = 0.1, any = false
+            while let b = u.first, b >= 0x30 && b <= 0x39 {
+                fraction += Double(b - 0x30) * scale
+                scale /= 10
+                any = true
+                u = u.dropFirst()
+            }
+            guard any else { return nil }
+        }
+        var offset = 0
+        guard let zone = u.first else { return nil }
+        u = u.dropFirst()
+        switch zone {
+        case 0x5A, 0x7A: break
+        case 0x2B, 0x2D:
+            guard let oh = digits(2), expect([0x3A]), let om = digits(2), oh <= 23, om <= 59 else { return nil }
+            offset = (oh * 60 + om) * 60 * (zone == 0x2D ? -1 : 1)
+        default: return nil
+        }
+        guard u.isEmpty, (1...12).contains(month), day >= 1, hour <= 23, minute <= 59, second <= 60 else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard day <= monthDays[month - 1] else { return nil }
+        // days from 1970-01-01 to the civil date (H. Hinnant's days_from_civil)
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offset) + (second == 60 ? 0.999_999 : fraction)
+        return Date(timeIntervalSince1970: seconds)
     }
 }

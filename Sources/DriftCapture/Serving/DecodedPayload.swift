@@ -53,7 +53,7 @@ public struct PayloadRow: Equatable, Sendable {
 /// A decoded inference request or response, whatever protocol it used.
 public struct DecodedPayload: Equatable, Sendable {
     /// `v1`: KServe V1; `oip`: Open Inference Protocol (V2); `seldon`: Seldon Core v1's SeldonMessage.
-    public enum Wire: String, Sendable { case v1, oip, seldon }
+    public enum Wire: String, Sendable { case v1, oip, seldon, csv }
     public var protocolName: Wire
     public var id: String?
     public var modelName: String?

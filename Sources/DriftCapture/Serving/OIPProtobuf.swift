@@ -180,7 +180,13 @@ public enum OIPProtobufDecoder {
             }
             product = m
         }
-        if shape.contains(0) { return (shape, 0) }
+        if shape.contains(0) {
+            // as the JSON decoder: empty rows would become empty events (`[99000, 0]`)
+            if let rows = shape.first, rows > 0, shape.count > 1 {
+                throw CaptureDecodeError(path: path, problem: "\(OIPDecoder.shapeText(shape)) has no elements but claims \(rows) rows")
+            }
+            return (shape, 0)
+        }
         guard product <= limits.maxElements else {
             throw CaptureDecodeError(path: path, problem: "\(OIPDecoder.shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
                                      reason: .tooLarge)

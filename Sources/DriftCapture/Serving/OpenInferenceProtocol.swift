@@ -123,7 +123,7 @@ public enum OIPDecoder {
                 let remaining = binary.endIndex - offset
                 guard let size = sizeNode.number, size >= 0, size == size.rounded(), size <= Double(remaining) else {
                     throw CaptureDecodeError(path: "\(path).parameters.binary_data_size",
-                                             problem: "is \(sizeNode.number.map(ReportNumber.text) ?? sizeNode.typeName) but \(remaining) bytes of binary data remain",
+                                             problem: "is \(sizeNode.number.map(ReportNumber.text) ?? sizeNode.typeName) but only \(remaining) bytes of binary data remain",
                                              reason: .malformed)
                 }
                 let n = Int(size)
@@ -140,7 +140,7 @@ public enum OIPDecoder {
             tensors.append(InferenceTensor(name: name, datatype: datatype, shape: shape, values: values))
         }
         if offset != binary.endIndex {
-            throw CaptureDecodeError(path: "body", problem: "has \(binary.endIndex - offset) bytes after the JSON that no tensor's binary_data_size accounts for",
+            throw CaptureDecodeError(path: "body", problem: "has \(binary.endIndex - offset) bytes of binary data that no tensor's binary_data_size accounts for",
                                      reason: .malformed)
         }
         return OIPMessage(id: root["id"]?.string, modelName: root["model_name"]?.string, modelVersion: root["model_version"]?.string,
@@ -165,15 +165,17 @@ public enum OIPDecoder {
             }
             shape.append(Int(d))
         }
+        // the product of the non-zero dimensions too: a zero must not hide dimensions whose row width overflows
         var product = 1
         for d in shape {
-            let (m, o) = product.multipliedReportingOverflow(by: d)
+            let (m, o) = product.multipliedReportingOverflow(by: max(d, 1))
             guard !o, m <= limits.maxElements else {
                 throw CaptureDecodeError(path: path, problem: "\(shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
                                          reason: .tooLarge)
             }
             product = m
         }
+        if shape.contains(0) { product = 0 }
         if product == 0, let rows = shape.first, rows > 0, shape.count > 1 {
             throw CaptureDecodeError(path: path, problem: "\(shapeText(shape)) has no elements but claims \(rows) rows")
         }

@@ -21,7 +21,8 @@ public enum WorkerMetrics {
     /// unknown_model, unsupported, unauthorized, unavailable) and `model` "unknown" when no monitor watches it.
     public static let captureEvents = "drift_capture_events_total"
     /// `drift_capture_dropped_total{model, reason}`: events left out on purpose, reason ∈ sampled (capture.keep,
-    /// max_events_per_second) | duplicate (a re-sent record already committed).
+    /// max_events_per_second) | duplicate (a re-sent record already committed) | component (another component of the serving
+    /// graph than the monitor's `capture.component`).
     public static let captureDropped = "drift_capture_dropped_total"
     /// `drift_trigger_deliveries_total{action, result}`: delivery attempts of outbox actions, result ∈ delivered |
     /// retry | dead.
@@ -84,7 +85,8 @@ public enum WorkerMetrics {
         Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "rejected"), ("reason", reason)]).increment(by: count)
     }
 
-    public static func recordCaptureDropped(model: String, sampled: Int, duplicates: Int) {
+    public static func recordCaptureDropped(model: String, sampled: Int, duplicates: Int, otherComponent: Int = 0) {
+        if otherComponent > 0 { Counter(label: captureDropped, dimensions: [("model", model), ("reason", "component")]).increment(by: otherComponent) }
         if sampled > 0 { Counter(label: captureDropped, dimensions: [("model", model), ("reason", "sampled")]).increment(by: sampled) }
         if duplicates > 0 { Counter(label: captureDropped, dimensions: [("model", model), ("reason", "duplicate")]).increment(by: duplicates) }
     }

@@ -41,6 +41,7 @@ public struct CaptureFileImporter: Sendable {
         let categoricalColumns = layout.categorical.map { name in table.columnIndex(name).map { table.categoricalValues(column: $0) } }
         var events: [CaptureEvent] = []
         events.reserveCapacity(table.rowCount)
+        let now = Date()
         let iso = ISO8601DateFormatter()
         let isoFraction = ISO8601DateFormatter()
         isoFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -70,9 +71,14 @@ public struct CaptureFileImporter: Sendable {
                 return s
             }
             let roleValue = text(role).flatMap(CaptureEvent.Role.init(rawValue:)) ?? .champion
-            events.append(CaptureEvent(model: monitor.model, modelVersion: text(version) ?? "", role: roleValue,
-                                       requestID: text(req) ?? "", kind: .paired, observedAt: when,
-                                       numeric: numeric, categorical: categoricalColumns.map { $0?[r] ?? nil }))
+            let event = CaptureEvent(model: monitor.model, modelVersion: text(version) ?? "", role: roleValue,
+                                     requestID: text(req) ?? "", kind: .paired, observedAt: when,
+                                     numeric: numeric, categorical: categoricalColumns.map { $0?[r] ?? nil })
+            if let p = CaptureEventCheck.problem(event, limits: .fileImport, now: now) {
+                rejected.append("\(table.source):\(table.lines[r]): \(p.description)")
+                continue
+            }
+            events.append(event)
         }
         return Result(events: events, rejected: rejected)
     }

@@ -179,6 +179,10 @@ public struct ServingCapture: Sendable {
     public func events(from record: CapturedInference, model explicit: String? = nil, now: Date = Date()) throws -> Result {
         let name = explicit ?? record.service.flatMap { modelByService[$0] } ?? record.model
         guard let name, let monitor = monitorsByModel[name], let plan = plans[name] else { throw UnknownModel(model: name, configured: models) }
+        // ids are copied into every row's event: refuse an over-long or NUL-laden one before any row is built
+        for (field, value) in [("request id", record.pairingID), ("model version", record.modelVersion ?? "")] {
+            if let p = CaptureEventCheck.textProblem(value, max: limits.maxIDBytes) { throw CaptureDecodeError(path: field, problem: p.0, reason: p.1) }
+        }
         let options = monitor.capture
         let batch = max(record.inputs.count, record.outputs.count)
         guard Self.acceptsComponent(record, selected: options.component) else {

@@ -206,6 +206,10 @@ cases.append({"name": "zero rows of a wide tensor are empty", "body": base64.b64
               "tensors": [{"name": "f", "datatype": "FP32", "shape": [0, 2**40], "numbers": []}]})
 
 m = pb.ModelInferRequest()
+typed(m.inputs.add(), "f", "FP32", [99000, 0], [])
+bad("rows of nothing", m.SerializeToString(), False, "inputs[0].shape", "invalid_value", "claims 99000 rows")
+
+m = pb.ModelInferRequest()
 typed(m.inputs.add(), "f", "FP32", [100000, 100000], [1.0])
 bad("shape over the element limit", m.SerializeToString(), False, "inputs[0].shape", "too_large", "elements allowed per tensor")
 

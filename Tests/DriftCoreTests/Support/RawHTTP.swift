@@ -89,3 +89,8 @@ func memoryKB(pid: Int32) -> (rss: Int, peak: Int) {
     }
     return (field("VmRSS:"), field("VmHWM:"))
 }
+
+/// Resets the process's peak RSS (VmHWM) to its current RSS (`clear_refs` 5), so the next peak is one request's.
+func resetPeakMemory(pid: Int32) {
+    try? "5".write(toFile: "/proc/\(pid)/clear_refs", atomically: false, encoding: .utf8)
+}

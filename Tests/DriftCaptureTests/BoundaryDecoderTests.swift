@@ -1,0 +1,109 @@
+import DriftCapture
+import Foundation
+import Testing
+
+@Suite("boundary decoders: the JSON parser, RFC 3339 times, bounded gzip")
+struct BoundaryDecoderTests {
+    /// The parser agrees with Foundation on valid JSON (values, escapes, numbers correctly rounded).
+    @Test func theParserAgreesWithFoundationOnValidJSON() throws {
+        let docs = [#"{"a": [1, 2.5, -3e-2, 1E+2, 0.1, 123456789012345678, 1.7976931348623157e308, 5e-324], "b": {"c": null, "d": true, "e": false}}"#,
+                    #"["\u00e9\ud83d\ude00", "tab\there", "q\"uote", "back\\slash", "\/", ""]"#,
+                    #"  {"nested": [[[[]]], {}]}  "#, "0", "-0.0", #""x""#]
+        for doc in docs {
+            let ours = try JSONNode.parse(Data(doc.utf8))
+            let theirs = try JSONSerialization.jsonObject(with: Data(doc.utf8), options: [.fragmentsAllowed])
+            #expect(Self.same(ours, theirs), "\(doc)")
+        }
+        for text in ["0.30000000000000004", "2.2250738585072014e-308", "9007199254740993", "4.9e-324", "1.7976931348623157e308"] {
+            #expect(try JSONNode.parse(Data(text.utf8)) == .number(Double(text)!), "\(text)")
+        }
+        // numbers: every shape of decimal text against strtod (Double(String))
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let mantissa = String(UInt64.random(in: 0...UInt64.max, using: &rng) >> UInt64.random(in: 0...63, using: &rng))
+            let text = (Bool.random() ? "-" : "") + mantissa + (Bool.random() ? "." + String(UInt32.random(in: 0...UInt32.max)) : "")
+                + (Bool.random() ? "e" + String(Int.random(in: -330...310)) : "")
+            guard let expected = Double(text), expected.isFinite else { continue }
+            let node = try JSONNode.parse(Data(text.utf8))
+            #expect(node == .number(expected), "\(text)")
+        }
+    }
+
+    static func same(_ a: JSONNode, _ b: Any) -> Bool {
+        switch a {
+        case .null: return b is NSNull
+        case .bool(let x): return (b as? Bool) == x
+        case .number(let x): return (b as? NSNumber).map { $0.doubleValue == x } ?? false
+        case .string(let x): return (b as? String) == x
+        case .array(let xs): guard let ys = b as? [Any], ys.count == xs.count else { return false }; return zip(xs, ys).allSatisfy { same($0, $1) }
+        case .object(let xs):
+            guard let ys = b as? [String: Any], ys.count == xs.count else { return false }
+            return xs.allSatisfy { k, v in ys[k].map { same(v, $0) } ?? false }
+        }
+    }
+
+    @Test func hostileJSONIsRefusedWithTheByteAndTheLimit() {
+        let cases: [(String, String, CaptureDecodeError.Reason)] = [
+            (String(repeating: "[", count: 513), "nested deeper than 64 levels", .malformed),
+            (String(repeating: "{\"a\":", count: 100) + "1" + String(repeating: "}", count: 100), "nested deeper than 64 levels", .malformed),
+            ("[1,2", "ends inside an array", .malformed),
+            ("{\"a\" 1}", "expected ':'", .malformed),
+            ("\"\\ud800\"", "unpaired surrogate", .malformed),
+            ("\"\u{1}\"", "raw control character", .malformed),
+            ("01", "leading zero", .malformed),
+            ("1e400", "outside the range of a double", .invalidValue),
+            ("[1] x", "after the JSON value", .malformed),
+            ("", "is empty", .malformed),
+        ]
+        for (doc, message, reason) in cases {
+            do {
+                _ = try JSONNode.parse(Data(doc.utf8))
+                Issue.record("\(doc.prefix(20)) was accepted")
+            } catch let e as CaptureDecodeError {
+                #expect(e.description.contains(message) && e.reason == reason, "\(doc.prefix(20)): \(e)")
+            } catch { Issue.record("\(error)") }
+        }
+        #expect(throws: CaptureDecodeError.self) { try JSONNode.parse(Data([0x22, 0xFF, 0xFE, 0x22])) }  // invalid UTF-8
+        var limits = CaptureLimits()
+        limits.maxJSONNodes = 100
+        #expect { try JSONNode.parse(Data(("[" + String(repeating: "1,", count: 200) + "1]").utf8), limits: limits) } throws: { e in
+            (e as? CaptureDecodeError)?.reason == .tooLarge
+        }
+    }
+
+    @Test func rfc3339MatchesFoundationAndRefusesWhatIsNotATime() {
+        let f = ISO8601DateFormatter()
+        for t in stride(from: -2_000_000_000.0, to: 4_000_000_000.0, by: 7_777_777.7) {
+            let d = Date(timeIntervalSince1970: t.rounded())
+            #expect(RFC3339.parse(f.string(from: d)) == d)
+        }
+        #expect(RFC3339.parse("2026-11-25T17:03:12.123456789+01:00")!.timeIntervalSince1970 == 1_795_622_592.123456789)
+        #expect(RFC3339.parse("2024-02-29T00:00:00Z") != nil)
+        for bad in ["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T17:03:12", "yesterday", "",
+                    "2026-11-25T17:03:12.Z", "2026-11-25T17:03:12+1:00", "２０２６-11-25T17:03:12Z", "2026-11-25T17:03:12Zjunk"] {
+            #expect(RFC3339.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func gzipIsBoundedByRatioAndSize() throws {
+        let zeros = Data(count: 1 << 20)
+        var buffer = [UInt8]()
+        // a tiny gzip stream written by hand is not needed: the system's gzip makes one
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("z-\(UUID().uuidString)")
+        try zeros.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        p.arguments = ["-c", "-9", file.path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        buffer = Array(out.fileHandleForReading.readDataToEndOfFile())
+        p.waitUntilExit()
+        let gz = Data(buffer)
+        #expect(try BoundedGunzip.decompress(gz, maxBytes: 2 << 20, maxRatio: 2000) == zeros)
+        #expect { try BoundedGunzip.decompress(gz, maxBytes: 2 << 20, maxRatio: 100) } throws: { ($0 as? CaptureDecodeError)?.reason == .tooLarge }
+        #expect { try BoundedGunzip.decompress(gz, maxBytes: 1 << 19, maxRatio: 2000) } throws: { ($0 as? CaptureDecodeError)?.reason == .tooLarge }
+        #expect { try BoundedGunzip.decompress(gz.prefix(gz.count - 8), maxBytes: 2 << 20, maxRatio: 2000) } throws: { ($0 as? CaptureDecodeError)?.reason == .malformed }
+    }
+}
