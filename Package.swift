@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "DriftStats", dependencies: ["COpenBLAS"]),
         .target(name: "DriftCapture", dependencies: [.product(name: "CompressNIO", package: "compress-nio"),
                                                      .product(name: "NIOCore", package: "swift-nio"),
+                                                    .product(name: "NIOPosix", package: "swift-nio"),
                                                      .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["Protobuf/v2_dataplane.proto"]),
         .target(name: "DriftStore", dependencies: ["CLibPQ"]),

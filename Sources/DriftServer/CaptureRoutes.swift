@@ -4,6 +4,7 @@ import DriftStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 
 /// The HTTP capture endpoints, for a KServe InferenceService's `logger.url` (or a Knative trigger):
 ///
@@ -58,54 +59,27 @@ public struct CaptureRoutes: Sendable {
         let now = Date()
         let body: Data
         switch await read(request) { case .success(let b): body = b; case .failure(let r): return r }
-        let model = request.uri.queryParameters.get("model")
+        let query = (model: request.uri.queryParameters.get("model").map { String($0) }, kind: request.uri.queryParameters.get("kind").map { String($0) })
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         let headerPairs = request.headers.map { ($0.name.rawName, $0.value) }
-        // one or more records: CloudEvents (binary, structured, batch) or an OIP protobuf message (Seldon Core v2)
-        var events: [Result<CapturedInference, CaptureDecodeError>] = []
-        do {
-            if OIPProtobufDecoder.isProtobuf(headers: headerPairs, body: body) {
-                events = [.success(try CapturedInference(protobuf: body, headers: headerPairs, kind: request.uri.queryParameters.get("kind"),
-                                                         limits: options.limits))]
-            } else if contentType.hasPrefix("application/cloudevents-batch+json") {
-                events = try InferenceCloudEvent.batch(body, limits: options.limits).map { r in
-                    r.flatMap { ce in Result { try CapturedInference(ce, limits: options.limits) }.mapError(Self.typed) }
-                }
-            } else if contentType.hasPrefix("application/cloudevents+json") {
-                events = [.success(try CapturedInference(InferenceCloudEvent.structured(body, limits: options.limits), limits: options.limits))]
-            } else {
-                events = [.success(try CapturedInference(InferenceCloudEvent.binary(headers: headerPairs, body: body), limits: options.limits))]
-            }
-        } catch {
-            return refused(Self.typed(error))
+        let (capture, limits) = (self.capture, options.limits)
+        let decoded = await Self.offload {
+            Self.decodeSingle(body: body, contentType: contentType, headers: headerPairs, query: query, capture: capture, limits: limits, now: now)
         }
-        var tally = Tally(limits: options.limits, now: now)
-        for (i, item) in events.enumerated() {
-            let label = events.count == 1 ? nil : "[\(i)]"
-            switch item {
-            case .failure(let e): tally.reject(label ?? "", e)
-            case .success(let record):
-                do {
-                    tally.add(try capture.events(from: record, model: model, now: now), label: label ?? String(record.pairingID.prefix(64)))
-                } catch let e as ServingCapture.UnknownModel {
-                    tally.unknown = e
-                    tally.reject(label ?? record.pairingID, CaptureDecodeError(path: "model", problem: e.description, reason: .unknownModel))
-                } catch {
-                    tally.reject(label ?? record.pairingID, Self.typed(error))
-                }
-            }
-            if let over = tally.overLimit() { return refused(over) }
+        let tally: Tally
+        switch decoded {
+        case .refused(let e): return refused(e)
+        case .decoded(let t): tally = t
         }
         if tally.accepted.isEmpty && tally.sampledOut == 0 && tally.duplicates == 0 && tally.otherComponent == 0, let first = tally.firstError {
             tally.count()
             log(first)
-            if let unknown = tally.unknown, events.count == 1 {
+            if let unknown = tally.unknown, tally.records == 1 {
                 return json(.notFound, .object([("error", .string(unknown.description)), ("models", .array(unknown.configured.map { .string($0) }))]))
             }
             return json(status(first.reason), .object([("accepted", .int(0)), ("error", tally.rejected.count == 1 ? .string(first.description) : .string("no event was accepted")),
                                                         ("reason", .string(first.reason.rawValue)), ("rejected", .array(tally.rejected))]))
         }
-        if let over = tally.overDays() { return refused(over) }
         if let failure = await commit(tally.accepted) { return failure }
         tally.committed(capture)
         tally.firstError.map(log)
@@ -114,29 +88,99 @@ public struct CaptureRoutes: Sendable {
                                   ("other_component", .int(tally.otherComponent))]))
     }
 
+    /// A request decoded (or refused whole).
+    enum Decoded: Sendable { case decoded(Tally), refused(CaptureDecodeError) }
+
+    /// Decoding is CPU work sized by the body: it runs on NIO's thread pool, not on the cooperative threads that
+    /// also answer `/healthz` and commit — a few large requests must not starve the probes.
+    static func offload(_ work: @escaping @Sendable () -> Decoded) async -> Decoded {
+        do { return try await NIOThreadPool.singleton.runIfActive(work) } catch {
+            return .refused(CaptureDecodeError(path: "server", problem: "is shutting down; retry", reason: .unavailable))
+        }
+    }
+
+    /// `POST /v1/capture`: one or more records — CloudEvents (binary, structured, batch) or an OIP protobuf message
+    /// (Seldon Core v2) — decoded one at a time, so a request over the row limit is refused as soon as it is.
+    static func decodeSingle(body: Data, contentType: String, headers: [(String, String)], query: (model: String?, kind: String?),
+                             capture: ServingCapture, limits: CaptureLimits, now: Date) -> Decoded {
+        var pending: [Result<InferenceCloudEvent, CaptureDecodeError>] = []
+        var tally = Tally(limits: limits, now: now)
+        func take(_ record: () throws -> CapturedInference, label: String?) {
+            var id = label ?? ""
+            do {
+                let r = try record()
+                if label == nil { id = String(r.pairingID.prefix(64)) }
+                tally.add(try capture.events(from: r, model: query.model, now: now), label: id)
+            } catch let e as ServingCapture.UnknownModel {
+                tally.unknown = e
+                tally.reject(id, typed(e))
+            } catch {
+                tally.reject(id, typed(error))
+            }
+            tally.records += 1
+        }
+        do {
+            if OIPProtobufDecoder.isProtobuf(headers: headers, body: body) {
+                take({ try CapturedInference(protobuf: body, headers: headers, kind: query.kind, limits: limits) }, label: nil)
+            } else if contentType.hasPrefix("application/cloudevents-batch+json") {
+                pending = try InferenceCloudEvent.batch(body, limits: limits)
+            } else if contentType.hasPrefix("application/cloudevents+json") {
+                let ce = try InferenceCloudEvent.structured(body, limits: limits)
+                take({ try CapturedInference(ce, limits: limits) }, label: nil)
+            } else {
+                let ce = try InferenceCloudEvent.binary(headers: headers, body: body)
+                take({ try CapturedInference(ce, limits: limits) }, label: nil)
+            }
+        } catch {
+            return .refused(typed(error))
+        }
+        for (i, item) in pending.enumerated() {
+            switch item {
+            case .failure(let e):
+                tally.reject("[\(i)]", e)
+                tally.records += 1
+            case .success(let ce): take({ try CapturedInference(ce, limits: limits) }, label: "[\(i)]")
+            }
+            if let over = tally.overLimit() { return .refused(over) }
+        }
+        if let over = tally.overLimit() ?? tally.overDays() { return .refused(over) }
+        return .decoded(tally)
+    }
+
     func lines(_ request: Request) async -> Response {
         if let denied = authorize(request) { return refused(denied, reason: .unauthorized) }
         let now = Date()
         let body: Data
         switch await read(request) { case .success(let b): body = b; case .failure(let r): return r }
-        let model = request.uri.queryParameters.get("model")
-        var tally = Tally(limits: options.limits, now: now)
-        var results: [JSONValue] = []
-        var rejectedLines = 0
+        let model = request.uri.queryParameters.get("model").map { String($0) }
+        let (capture, limits) = (self.capture, options.limits)
+        let decoded = await Self.offload { Self.decodeLines(body: body, model: model, capture: capture, limits: limits, now: now) }
+        let tally: Tally
+        switch decoded {
+        case .refused(let e): return refused(e)
+        case .decoded(let t): tally = t
+        }
+        if let failure = await commit(tally.accepted) { return failure }
+        tally.committed(capture)
+        tally.firstError.map(log)
+        return json(.ok, .object([("accepted", .int(tally.accepted.count)), ("rejected_lines", .int(tally.rejectedLines)), ("lines", .array(tally.lines))]))
+    }
+
+    /// `POST /v1/capture/batch`: JSON Lines, each line one record or a JSON array of them (KServe's logger writing
+    /// to storage), answered per record; the row limit is checked after every record.
+    static func decodeLines(body: Data, model: String?, capture: ServingCapture, limits: CaptureLimits, now: Date) -> Decoded {
+        var tally = Tally(limits: limits, now: now)
         func refuse(_ error: Error, line: Int) {
-            let e = (error as? CaptureDecodeError)
-                ?? (error as? ServingCapture.UnknownModel).map { CaptureDecodeError(path: "model", problem: $0.description, reason: .unknownModel) }
-                ?? CaptureDecodeError(path: "line", problem: "\(error)", reason: .malformed)
-            rejectedLines += 1
+            let e = typed(error)
+            tally.rejectedLines += 1
             tally.reject("line \(line)", e)
-            results.append(.object([("line", .int(line)), ("accepted", .int(0)), ("error", .string(e.description)), ("reason", .string(e.reason.rawValue))]))
+            tally.lines.append(.object([("line", .int(line)), ("accepted", .int(0)), ("error", .string(e.description)), ("reason", .string(e.reason.rawValue))]))
         }
         for (n, raw) in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let line = n + 1
             if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             do {
-                // a line holds one record or a JSON array of them (KServe's logger writing to storage): one result each
-                for decoded in try CaptureLineDecoder.records(Data(raw), limits: capture.limits) {
+                for decoded in try CaptureLineDecoder.records(Data(raw), limits: limits) {
                     do {
                         let r = try capture.events(from: decoded.get(), model: model, now: now)
                         let before = tally.rejected.count
@@ -145,26 +189,24 @@ public struct CaptureRoutes: Sendable {
                         if tally.rejected.count > before { fields.append(("rejected", .array(Array(tally.rejected[before...]).map(Self.message)))) }
                         if r.sampledOut > 0 { fields.append(("sampled_out", .int(r.sampledOut))) }
                         if r.duplicate { fields.append(("duplicate", .bool(true))) }
-                        results.append(.object(fields))
+                        tally.lines.append(.object(fields))
                     } catch {
                         refuse(error, line: line)
                     }
+                    if let over = tally.overLimit() { return .refused(over) }
                 }
             } catch {
                 refuse(error, line: line)
             }
-            if let over = tally.overLimit() { return refused(over) }
+            if let over = tally.overLimit() { return .refused(over) }
         }
-        if let over = tally.overDays() { return refused(over) }
-        if let failure = await commit(tally.accepted) { return failure }
-        tally.committed(capture)
-        tally.firstError.map(log)
-        return json(.ok, .object([("accepted", .int(tally.accepted.count)), ("rejected_lines", .int(rejectedLines)), ("lines", .array(results))]))
+        if let over = tally.overDays() { return .refused(over) }
+        return .decoded(tally)
     }
 
     /// What one request brings: the events to commit, the refusals with their reasons, and the counts — checked
     /// against the per-request limits as it grows.
-    struct Tally {
+    struct Tally: Sendable {
         let limits: CaptureLimits
         let now: Date
         var accepted: [CaptureEvent] = []
@@ -174,6 +216,10 @@ public struct CaptureRoutes: Sendable {
         var firstError: CaptureDecodeError?
         var unknown: ServingCapture.UnknownModel?
         var sampledOut = 0, duplicates = 0, otherComponent = 0, rows = 0
+        /// Records seen (`POST /v1/capture`); per-line answers and rejected lines (`/v1/capture/batch`).
+        var records = 0
+        var lines: [JSONValue] = []
+        var rejectedLines = 0
         var perModel: [String: (accepted: Int, format: String)] = [:]
 
         init(limits: CaptureLimits, now: Date) {
@@ -247,7 +293,9 @@ public struct CaptureRoutes: Sendable {
 
     /// Any error of decoding as a typed refusal (the decoders throw only `CaptureDecodeError`; anything else is malformed input).
     static func typed(_ error: Error) -> CaptureDecodeError {
-        error as? CaptureDecodeError ?? CaptureDecodeError(path: "body", problem: "\(error)", reason: .malformed)
+        if let e = error as? CaptureDecodeError { return e }
+        if let e = error as? ServingCapture.UnknownModel { return CaptureDecodeError(path: "model", problem: e.description, reason: .unknownModel) }
+        return CaptureDecodeError(path: "body", problem: "\(error)", reason: .malformed)
     }
 
     func status(_ reason: CaptureDecodeError.Reason) -> HTTPResponse.Status { HTTPResponse.Status(code: reason.status) }

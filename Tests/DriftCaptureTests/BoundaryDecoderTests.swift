@@ -106,4 +106,48 @@ struct BoundaryDecoderTests {
         #expect { try BoundedGunzip.decompress(gz, maxBytes: 1 << 19, maxRatio: 2000) } throws: { ($0 as? CaptureDecodeError)?.reason == .tooLarge }
         #expect { try BoundedGunzip.decompress(gz.prefix(gz.count - 8), maxBytes: 2 << 20, maxRatio: 2000) } throws: { ($0 as? CaptureDecodeError)?.reason == .malformed }
     }
+
+    static func gz(_ data: Data) throws -> Data {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("m-\(UUID().uuidString)")
+        try data.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        p.arguments = ["-c", file.path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let d = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return d
+    }
+
+    /// `cat a.gz b.gz` is one valid gzip file of both: every member is read; junk after a member is refused.
+    @Test func gzipMembersAreAllReadAndJunkIsRefused() throws {
+        let a = Data("line A\n".utf8), b = Data("line B\n".utf8)
+        let both = try Self.gz(a) + Self.gz(b)
+        #expect(try BoundedGunzip.decompress(both, maxBytes: 1 << 20, maxRatio: 200) == a + b)
+        let junk = try Self.gz(a) + Data("JUNKJUNK".utf8) + Data([7, 0, 0, 0])
+        #expect { try BoundedGunzip.decompress(junk, maxBytes: 1 << 20, maxRatio: 200) } throws: { ($0 as? CaptureDecodeError)?.reason == .malformed }
+    }
+
+    /// Triton's binary extension without `Inference-Header-Content-Length`: the first binary byte may be what JSON
+    /// calls white space (0x20 = INT32 32), and it is data.
+    @Test func binaryDataStartingWithWhiteSpaceBytesIsData() throws {
+        let header = #"{"inputs":[{"name":"amount","shape":[2],"datatype":"INT32","parameters":{"binary_data_size":8}}]}"#
+        let body = Data(header.utf8) + Data([0x20, 0, 0, 0, 0x0A, 0, 0, 0])
+        let p = try PayloadDecoder.decode(body)
+        #expect(p.rows.map { $0.fields[0].values } == [[.number(32)], [.number(10)]])
+        // plain JSON may still end with white space; other bytes after it are refused
+        #expect(try PayloadDecoder.decode(Data(#"{"instances": [1]}   \#n"#.utf8)).rows.count == 1)
+        #expect(throws: CaptureDecodeError.self) { try PayloadDecoder.decode(Data(#"{"instances": [1]} x"#.utf8)) }
+    }
+
+    /// A batch-1 tensor is repeated into every row: what the rows will hold counts against the request's elements.
+    @Test func aBroadcastTensorCountsOncePerRow() {
+        let w = 10_000
+        let body = #"{"inputs":[{"name":"amount","shape":[10000],"datatype":"FP64","data":["# + Array(repeating: "1", count: 10_000).joined(separator: ",")
+            + #"]},{"name":"blob","shape":[1,\#(w)],"datatype":"FP64","data":["# + Array(repeating: "0", count: w).joined(separator: ",") + "]}]}"
+        #expect { try PayloadDecoder.decode(Data(body.utf8)) } throws: { ($0 as? CaptureDecodeError)?.reason == .tooLarge }
+    }
 }

@@ -75,7 +75,7 @@ struct OIPProtobufTests {
 
     /// Cut and corrupt every golden body at many places: each variant decodes or throws CaptureDecodeError.
     @Test func mutatedBodiesNeverTrap() {
-        var rng = ProtobufMutationRNG(seed: 20261130)
+        var rng = SplitMix(seed: 20261130)
         var decoded = 0, refused = 0
         for c in ProtobufCase.all {
             guard let body = Data(base64Encoded: c.body), !body.isEmpty, body.count < 4_096 else { continue }
@@ -196,15 +196,3 @@ struct OIPProtobufTests {
     }
 }
 
-/// SplitMix64, a small deterministic generator for the mutation test.
-struct ProtobufMutationRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -139,3 +139,55 @@ struct SeldonCaptureTests {
                 "the KServe pair shares the version and the role")
     }
 }
+
+/// Seldon Core v2 over HTTP: a request on a model's inputs topic and its response on the outputs topic, as a
+/// Knative KafkaSource posts them (protobuf bodies made by Python's protobuf, from the golden fixtures), paired on
+/// Seldon's `x-request-id` although the messages' own ids differ, under one model version and role.
+@Suite("Seldon Core v2 protobuf capture over HTTP", .serialized)
+struct SeldonV2CaptureTests {
+    static let config = """
+    monitors:
+      - name: iris
+        model: iris
+        window: PT1H
+        features:
+          - {name: sepal, kind: numeric, key: features, index: 0}
+          - {name: city, kind: categorical, key: city}
+          - {name: predict, kind: numeric, source: output}
+        reference: {rolling: {offset: P7D}}
+        capture:
+          roles:
+            - {role: challenger, model_version: "1"}
+    """
+
+    @Test func aKafkaSourcePairIsStoredUnderOneRequestIDVersionAndRole() async throws {
+        struct Case: Decodable { var name: String; var body: String }
+        struct File: Decodable { var cases: [Case] }
+        let fixtures = try JSONDecoder().decode(File.self, from: Data(contentsOf: repoRoot.appendingPathComponent("Tests/DriftCaptureTests/Fixtures/protobuf_cases.json")))
+        let request = try #require(fixtures.cases.first { $0.name.hasPrefix("request typed contents") }.flatMap { Data(base64Encoded: $0.body) })
+        let response = try #require(fixtures.cases.first { $0.name.hasPrefix("response typed contents") }.flatMap { Data(base64Encoded: $0.body) })
+        let schema = try WorkerSchema(prefix: "sv2")
+        defer { schema.drop() }
+        #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
+        let s = try Scratch()
+        let server = try RunningServer(["ingest-server", "--config", s.write("monitors.yaml", Self.config)], environment: schema.env)
+        let port = try await server.port()
+        func kafka(_ topic: String, offset: Int) -> [(String, String)] {
+            [("ce-specversion", "1.0"), ("ce-id", "partition:0/offset:\(offset)"), ("ce-type", "dev.knative.kafka.event"),
+             ("ce-source", "/apis/v1/namespaces/seldon-mesh/kafkasources/iris-capture#\(topic)"), ("ce-time", RFC3339.format(Date())),
+             ("ce-kafkaheaderpipeline", "iris"), ("ce-kafkaheaderxrequestid", "d4mq3kq5ah1s73e0bkk0")]
+        }
+        let r1 = try RawHTTP.post(port: port, headers: kafka("seldon.seldon-mesh.model.iris.inputs", offset: 11), body: request)
+        let r2 = try RawHTTP.post(port: port, headers: kafka("seldon.seldon-mesh.model.iris.outputs", offset: 12), body: response)
+        #expect(r1.status == 200 && r1.body.contains(#""accepted":2"#), "\(r1.status) \(r1.body)")
+        #expect(r2.status == 200 && r2.body.contains(#""accepted":2"#), "\(r2.status) \(r2.body)")
+        let rows = try schema.connect().query("SELECT request_id, kind, model_version, role FROM capture_events ORDER BY request_id, kind", name: "t")
+        #expect(rows.count == 4)
+        #expect(Set(try rows.map { try $0.string("request_id") }) == ["d4mq3kq5ah1s73e0bkk0/0", "d4mq3kq5ah1s73e0bkk0/1"], "paired on x-request-id")
+        #expect(Set(try rows.map { try $0.string("model_version") + "/" + $0.string("role") }) == ["1/challenger"],
+                "the response names no version: it inherits its request's, and the role rule holds for both")
+        let bad = try RawHTTP.post(port: port, headers: [("Content-Type", "application/protobuf"), ("ce-time", RFC3339.format(Date()))], body: request)
+        #expect(bad.status == 400 && bad.body.contains("kind"), "no way to tell a request from a response: \(bad.body)")
+        #expect(server.terminate() == 0)
+    }
+}

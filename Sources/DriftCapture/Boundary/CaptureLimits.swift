@@ -21,7 +21,7 @@ public struct CaptureLimits: Sendable, Equatable {
     /// Largest number of elements in one tensor (413 above).
     public var maxElements = 1_000_000
     /// Largest number of tensor elements in one request, all tensors together (413 above).
-    public var maxElementsPerRequest = 4_000_000
+    public var maxElementsPerRequest = 2_000_000
     /// Longest request id, model name, model version, component and other identifier, in UTF-8 bytes (400 above).
     public var maxIDBytes = 256
     /// Longest categorical value or BYTES element that is stored, in UTF-8 bytes (400 above).

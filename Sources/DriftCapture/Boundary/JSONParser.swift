@@ -36,13 +36,12 @@ struct JSONParser {
         return v
     }
 
-    /// The value at the start (and the white space after it); `pos` is then where it ends.
+    /// The value at the start; `pos` is then just after its last byte (white space after it is not taken: in a
+    /// body with binary data after the JSON, those bytes are data).
     mutating func prefix() throws -> JSONNode {
         skipSpace()
         guard pos < bytes.count else { throw fail("is empty", reason: .malformed) }
-        let v = try value()
-        skipSpace()
-        return v
+        return try value()
     }
 
     func fail(_ problem: String, reason: CaptureDecodeError.Reason = .malformed) -> CaptureDecodeError {

@@ -137,7 +137,18 @@ public enum CaptureLineDecoder {
             guard items.count <= limits.maxRowsPerRequest else {
                 throw CaptureDecodeError(path: "line", problem: "holds \(items.count) records; at most \(limits.maxRowsPerRequest) are accepted per line (--max-rows)", reason: .tooLarge)
             }
-            return items.enumerated().map { i, item in one(item, path: "[\(i)]") }
+            // decoded one by one, stopping as soon as the rows exceed the request's limit (not after all of them)
+            var out: [Result<CapturedInference, CaptureDecodeError>] = []
+            var rows = 0
+            for (i, item) in items.enumerated() {
+                let r = one(item, path: "[\(i)]")
+                if case .success(let record) = r { rows += max(record.inputs.count, record.outputs.count) }
+                if rows > limits.maxRowsPerRequest {
+                    throw CaptureDecodeError(path: "line", problem: "holds more than the \(limits.maxRowsPerRequest) rows accepted per request (--max-rows)", reason: .tooLarge)
+                }
+                out.append(r)
+            }
+            return out
         default:
             throw CaptureDecodeError(path: "line", problem: "must be a JSON object (a record) or an array of records, found \(root.typeName)")
         }

@@ -70,14 +70,12 @@ public enum PayloadDecoder {
                               limits: OIPDecoder.Limits = .init()) throws -> DecodedPayload {
         if headerLength != nil { return try oip(OIPDecoder.decode(body, headerLength: headerLength, limits: limits), limits: limits) }
         let (root, end) = try JSONNode.parsePrefix(body, limits: limits)
-        if end < body.count {
-            // bytes after the JSON value: the OIP binary extension without its length header (KServe's logger
-            // forwards only the body), else not JSON
-            guard isOIP(root) else {
-                throw CaptureDecodeError(path: "body", problem: "is not valid JSON (bytes after the JSON value at byte \(end))", reason: .malformed)
-            }
+        if isOIP(root) && OIPDecoder.declaresBinary(root) {
+            // the OIP binary extension without its length header (KServe's logger forwards only the body): the
+            // JSON value's end is where the tensors' bytes start
             return try oip(OIPDecoder.decode(root: root, binary: body.dropFirst(end), limits: limits), limits: limits)
         }
+        _ = try OIPDecoder.binaryTail(root, body.dropFirst(end))  // only white space may follow
         return try decode(root: root, isResponse: isResponse, limits: limits)
     }
 
@@ -102,6 +100,18 @@ public enum PayloadDecoder {
         guard batch <= limits.maxRowsPerRequest else {
             throw CaptureDecodeError(path: m.isResponse ? "outputs" : "inputs",
                                      problem: "hold \(batch) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)", reason: .tooLarge)
+        }
+        // a tensor of batch 1 is repeated into every row: count what the rows will hold, not what was sent
+        var total = 0
+        for t in m.tensors {
+            let (n, o1) = batch.multipliedReportingOverflow(by: t.rowWidth)
+            let (sum, o2) = total.addingReportingOverflow(n)
+            guard !o1, !o2, sum <= limits.maxElementsPerRequest else {
+                throw CaptureDecodeError(path: m.isResponse ? "outputs" : "inputs",
+                                         problem: "hold more than the \(limits.maxElementsPerRequest) elements allowed per request once spread over their \(batch) rows (--max-request-elements)",
+                                         reason: .tooLarge)
+            }
+            total = sum
         }
         var rows = [PayloadRow](repeating: PayloadRow(fields: []), count: batch)
         for (i, t) in m.tensors.enumerated() {

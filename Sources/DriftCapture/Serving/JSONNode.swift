@@ -25,8 +25,8 @@ public enum JSONNode: Equatable, Sendable {
         }
     }
 
-    /// Parses the JSON value at the start of `data` and returns it with the number of bytes it took (trailing
-    /// white space included): for a body whose JSON header is followed by binary data.
+    /// Parses the JSON value at the start of `data` and returns it with the offset just after it (white space after
+    /// the value is not consumed): for a body whose JSON header is followed by binary data.
     public static func parsePrefix(_ data: Data, path: String = "body", limits: CaptureLimits) throws -> (JSONNode, Int) {
         try data.withUnsafeBytes { raw in
             var p = JSONParser(bytes: raw.bindMemory(to: UInt8.self), maxDepth: limits.maxJSONDepth, maxValues: limits.maxJSONNodes, path: path)

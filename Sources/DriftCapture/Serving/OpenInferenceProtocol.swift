@@ -74,7 +74,26 @@ public enum OIPDecoder {
             return try decode(root: JSONNode.parse(body.prefix(headerLength), limits: limits), binary: body.dropFirst(headerLength), limits: limits)
         }
         let (root, end) = try JSONNode.parsePrefix(body, limits: limits)
-        return try decode(root: root, binary: body.dropFirst(end), limits: limits)
+        return try decode(root: root, binary: binaryTail(root, body.dropFirst(end)), limits: limits)
+    }
+
+    /// What follows a JSON header: binary tensor data when a tensor declares `binary_data_size` (every byte of it,
+    /// white space included), else only white space is allowed.
+    static func binaryTail(_ root: JSONNode, _ rest: Data) throws -> Data {
+        if declaresBinary(root) { return rest }
+        guard rest.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
+            throw CaptureDecodeError(path: "body", problem: "is not valid JSON (\(rest.count) bytes after the JSON value, and no tensor declares binary_data_size)",
+                                     reason: .malformed)
+        }
+        return Data()
+    }
+
+    /// Whether a tensor of the message declares binary data (`parameters.binary_data_size`).
+    static func declaresBinary(_ root: JSONNode) -> Bool {
+        for key in ["inputs", "outputs"] {
+            for t in root[key]?.array ?? [] where t["parameters"]?["binary_data_size"] != nil { return true }
+        }
+        return false
     }
 
     /// The same for a JSON header already parsed; `binary` holds the bytes after it (empty without the extension).

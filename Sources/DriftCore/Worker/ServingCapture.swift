@@ -180,8 +180,11 @@ public struct ServingCapture: Sendable {
         let name = explicit ?? record.service.flatMap { modelByService[$0] } ?? record.model
         guard let name, let monitor = monitorsByModel[name], let plan = plans[name] else { throw UnknownModel(model: name, configured: models) }
         // ids are copied into every row's event: refuse an over-long or NUL-laden one before any row is built
-        for (field, value) in [("request id", record.pairingID), ("model version", record.modelVersion ?? "")] {
-            if let p = CaptureEventCheck.textProblem(value, max: limits.maxIDBytes) { throw CaptureDecodeError(path: field, problem: p.0, reason: p.1) }
+        let rowCount = max(record.inputs.count, record.outputs.count)
+        // a batch's request ids get "/<row>" appended: the id must leave room for it
+        let suffix = rowCount > 1 ? 1 + String(rowCount - 1).utf8.count : 0
+        for (field, value, room) in [("request id", record.pairingID, suffix), ("model version", record.modelVersion ?? "", 0)] {
+            if let p = CaptureEventCheck.textProblem(value, max: limits.maxIDBytes - room) { throw CaptureDecodeError(path: field, problem: p.0, reason: p.1) }
         }
         let options = monitor.capture
         let batch = max(record.inputs.count, record.outputs.count)
@@ -223,7 +226,7 @@ public struct ServingCapture: Sendable {
                     }
                     for (j, v) in field.values.enumerated() {
                         switch v {
-                        case .number(let d): numeric[f.slot + j] = d
+                        case .number(let d): numeric[f.slot + j] = d.isFinite ? d : .nan
                         case .bool(let b): numeric[f.slot + j] = b ? 1 : 0
                         case .null: break
                         case .string:
@@ -240,14 +243,15 @@ public struct ServingCapture: Sendable {
                 }
                 if f.numeric {
                     switch value {
-                    case .number(let d)?: numeric[f.slot] = d
+                    // non-finite values are missing, as in file imports (an infinity would break every binning)
+                    case .number(let d)?: numeric[f.slot] = d.isFinite ? d : .nan
                     case .bool(let b)?: numeric[f.slot] = b ? 1 : 0
                     case .string(let s)?:
-                        guard let d = Double(s.trimmingCharacters(in: .whitespaces)) else {
+                        guard let parsed = NumberText.parse(s), !s.lowercased().contains("x") else {
                             rejected.append("row \(k): feature '\(f.name)' is numeric but the payload holds \"\(s.prefix(40))\"")
                             continue rows
                         }
-                        numeric[f.slot] = d
+                        numeric[f.slot] = parsed.isFinite ? parsed : .nan
                     case .null?, nil: break
                     }
                 } else {
