@@ -241,7 +241,7 @@ public struct CaptureRoutes: Sendable {
             }
             var kept = 0
             for e in r.events {
-                if let p = CaptureEventCheck.problem(e, limits: limits, now: now) {
+                if let p = CaptureEventCheck.problem(e, limits: limits, now: now, categoricalNames: r.categoricalNames) {
                     reject(label, p, model: r.model, format: r.format)
                 } else {
                     accepted.append(e)

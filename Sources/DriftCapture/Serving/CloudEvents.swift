@@ -121,11 +121,11 @@ public struct InferenceCloudEvent: Sendable, Equatable {
                                      reason: .unsupported)
         }
         guard let kind = kind(ofType: type) else {
-            throw CaptureDecodeError(path: prefix + "type", problem: "is \"\(type)\", not an inference request or response (e.g. org.kubeflow.serving.inference.request)")
+            throw CaptureDecodeError(path: prefix + "type", problem: "is \"\(type.prefix(80))\", not an inference request or response (e.g. org.kubeflow.serving.inference.request)")
         }
         var time: Date?
         if let t = attrs["time"], !t.isEmpty {
-            guard let parsed = RFC3339.parse(t) else { throw CaptureDecodeError(path: prefix + "time", problem: "is \"\(t)\", not an RFC 3339 time") }
+            guard let parsed = RFC3339.parse(t) else { throw CaptureDecodeError(path: prefix + "time", problem: "is \"\(t.prefix(80))\", not an RFC 3339 time") }
             time = parsed
         }
         var ext = attrs
@@ -141,9 +141,25 @@ public struct InferenceCloudEvent: Sendable, Equatable {
 public enum RFC3339 {
     /// `2026-11-25T17:03:12Z` (whole seconds, UTC), for messages.
     public static func format(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
+        // proleptic Gregorian, as RFC 3339 and PostgreSQL count (Foundation switches to Julian before 1582)
+        let t = d.timeIntervalSince1970
+        guard t.isFinite, abs(t) < 1e14 else { return "\(t) s after 1970-01-01" }
+        let secs = Int(t.rounded(.down))
+        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+        let rem = secs - days * 86_400
+        // H. Hinnant's civil_from_days
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let y = year >= 0 && year < 10_000 ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
+        return "\(y)-\(two(month))-\(two(day))T\(two(rem / 3600)):\(two(rem % 3600 / 60)):\(two(rem % 60))Z"
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (`T`/`t`/space, `Z`/`z`), any number of fraction digits (Go

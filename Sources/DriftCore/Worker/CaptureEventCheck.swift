@@ -10,7 +10,8 @@ import Foundation
 /// to the days around now).
 public enum CaptureEventCheck {
     /// nil when `event` may be written; else why not, with the field named.
-    public static func problem(_ event: CaptureEvent, limits: CaptureLimits, now: Date) -> CaptureDecodeError? {
+    /// `categoricalNames` names the categorical values in messages (else "categorical value i").
+    public static func problem(_ event: CaptureEvent, limits: CaptureLimits, now: Date, categoricalNames: [String] = []) -> CaptureDecodeError? {
         for (name, value) in [("request id", event.requestID), ("model", event.model), ("model version", event.modelVersion)] {
             if let p = textProblem(value, max: limits.maxIDBytes) {
                 return CaptureDecodeError(path: name, problem: p.0, reason: p.1)
@@ -18,7 +19,8 @@ public enum CaptureEventCheck {
         }
         for (i, v) in event.categorical.enumerated() {
             if let v, let p = textProblem(v, max: limits.maxStringBytes) {
-                return CaptureDecodeError(path: "categorical value \(i + 1)", problem: p.0, reason: p.1)
+                let name = i < categoricalNames.count ? "feature '\(categoricalNames[i])'" : "categorical value \(i + 1)"
+                return CaptureDecodeError(path: name, problem: p.0, reason: p.1)
             }
         }
         if let p = limits.timeProblem(event.observedAt, now: now) {

@@ -36,12 +36,14 @@ public struct ServingCapture: Sendable {
     struct Plan {
         var numericCount: Int
         var categoricalCount: Int
+        var categoricalNames: [String]
         var slots: [Slot]
 
         init(_ m: MonitorConfig) {
             let layout = FeatureLayout(m)
             numericCount = layout.numericWidth
             categoricalCount = layout.categorical.count
+            categoricalNames = layout.categorical
             var positions = [false: 0, true: 0]
             slots = m.features.map { f in
                 let (output, key, index): (Bool, String?, Int?)
@@ -101,6 +103,8 @@ public struct ServingCapture: Sendable {
         public var duplicate = false
         /// Pass to `remember` once the events are committed, so a re-sent copy is recognised.
         public var dedupeKey: DedupeKey?
+        /// The names of `events`' categorical values, in order (for messages).
+        public var categoricalNames: [String] = []
         /// The metrics label of the record's format (`kserve-v1`, `azureml`, …).
         public var format = ""
     }
@@ -268,7 +272,9 @@ public struct ServingCapture: Sendable {
                 requestID: batch == 1 ? record.pairingID : "\(record.pairingID)/\(k)", kind: kind,
                 observedAt: record.time ?? now, numeric: numeric, categorical: categorical))
         }
-        return Result(model: name, events: events, rejected: rejected, dedupeKey: key, format: record.formatLabel)
+        var result = Result(model: name, events: events, rejected: rejected, dedupeKey: key, format: record.formatLabel)
+        result.categoricalNames = plan.categoricalNames
+        return result
     }
 
     /// Whether a monitor takes events of the record's component (`capture.component`). Events that name no
