@@ -164,11 +164,19 @@ struct CaptureBoundaryTests {
         let schema = try WorkerSchema(prefix: "bnd2")
         defer { schema.drop() }
         #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
-        let server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--buffer-capacity", "50"], environment: schema.env)
+        let server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--buffer-capacity", "50",
+                                        "--accept-time-from", "2000-01-01T00:00:00Z"], environment: schema.env)
         let port = try await server.port()
         let rows = "[" + (0..<60).map { #"{"amount": \#($0)}"# }.joined(separator: ",") + "]"
         let r = try RawHTTP.post(port: port, headers: Self.ce("big"), body: Data(#"{"instances": \#(rows)}"#.utf8))
         #expect(r.status == 413 && r.body.contains("more than the capture buffer's 50"), "\(r.status) \(r.body)")
+        // a backfill range admits old times, but one request still spans at most --max-days-per-request days (partitions)
+        let days = (0..<20).map { d in
+            #"{"specversion": "1.0", "type": "\#(Self.req)", "id": "d\#(d)", "source": "s", "time": "\#(RFC3339.format(Date(timeIntervalSince1970: 1e9 + Double(d) * 86_400)))", "inferenceservicename": "fraud", "data": {"instances": [{"amount": 1}]}}"#
+        }.joined(separator: ",")
+        let rDays = try RawHTTP.post(port: port, headers: [("Content-Type", "application/cloudevents-batch+json")], body: Data(("[" + days + "]").utf8))
+        #expect(rDays.status == 413 && rDays.body.contains("20 different days; at most 8"), "\(rDays.status) \(rDays.body)")
+        #expect(try schema.count("SELECT count(*) AS n FROM capture_events") == 0)
         #expect(server.terminate() == 0)
 
         let s = try Scratch()

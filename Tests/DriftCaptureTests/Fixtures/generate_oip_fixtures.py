@@ -5,6 +5,12 @@ Inference-Header-Content-Length bytes, BYTES elements with 4-byte little-endian 
 with numpy so that FP16/BF16/INT/UINT bytes and the expected values come from an independent implementation;
 plus malformed bodies with the error path the decoder must name. Fixed seed; writes oip_cases.json.
 
+The layout follows triton-inference-server/server docs/protocol/extension_binary_data.md (the JSON header,
+`parameters.binary_data_size`, tensors in order, BYTES as 4-byte little-endian length + bytes) and KServe's
+Open Inference Protocol REST spec (kserve/kserve docs: inputs/outputs with name, shape, datatype, data). The
+binary cases are also decoded without Inference-Header-Content-Length by the Swift test, as KServe's logger
+(kserve/kserve pkg/logger) forwards only the body.
+
     python3 Tests/DriftCaptureTests/Fixtures/generate_oip_fixtures.py
 """
 import base64
