@@ -90,33 +90,21 @@ struct BoundaryDecoderTests {
 
     @Test func gzipIsBoundedByRatioAndSize() throws {
         let zeros = Data(count: 1 << 20)
-        var buffer = [UInt8]()
-        // a tiny gzip stream written by hand is not needed: the system's gzip makes one
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("z-\(UUID().uuidString)")
-        try zeros.write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        p.arguments = ["-c", "-9", file.path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        buffer = Array(out.fileHandleForReading.readDataToEndOfFile())
-        p.waitUntilExit()
-        let gz = Data(buffer)
+        let gz = try Self.gz(zeros, level: 9)
         #expect(try BoundedGunzip.decompress(gz, maxBytes: 2 << 20, maxRatio: 2000) == zeros)
         #expect { try BoundedGunzip.decompress(gz, maxBytes: 2 << 20, maxRatio: 100) } throws: { ($0 as? CaptureDecodeError)?.reason == .tooLarge }
         #expect { try BoundedGunzip.decompress(gz, maxBytes: 1 << 19, maxRatio: 2000) } throws: { ($0 as? CaptureDecodeError)?.reason == .tooLarge }
         #expect { try BoundedGunzip.decompress(gz.prefix(gz.count - 8), maxBytes: 2 << 20, maxRatio: 2000) } throws: { ($0 as? CaptureDecodeError)?.reason == .malformed }
     }
 
-    static func gz(_ data: Data) throws -> Data {
+    /// gzip through the system's gzip (an independent implementation of the format).
+    static func gz(_ data: Data, level: Int = 6) throws -> Data {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("m-\(UUID().uuidString)")
         try data.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        p.arguments = ["-c", file.path]
+        p.arguments = ["-c", "-\(level)", file.path]
         let out = Pipe()
         p.standardOutput = out
         try p.run()
