@@ -24,8 +24,13 @@ public struct TriggerDispatcher: Sendable {
         public var batch = 16
         /// Where to write each fired run's HTML report (`{{report_path}}`); nil: no report, the variable is empty.
         public var reportDirectory: String?
-        /// Test hook: kill the process (SIGKILL) after this action's request was answered, before recording it.
+        /// Test hook (debug builds only; compiled out of release binaries): kill the process (SIGKILL) after this
+        /// action's request was answered, before recording it.
+        #if DEBUG
         public var crashAfterSend: String? = ProcessInfo.processInfo.environment["DRIFT_TEST_CRASH_AFTER_SEND"]
+        #else
+        public var crashAfterSend: String? = nil
+        #endif
         public init() {}
     }
 

@@ -33,9 +33,13 @@ public struct Backfill: Sendable {
         var results: [WindowResult] = []
         let monitor = self.monitor, references = self.references
         let hash = MonitorsFile.configHash(monitor)
-        // Test hook: DRIFT_TEST_KILL_IN_CHECK=N kills this process (SIGKILL) inside the Nth check's
-        // transaction, after its rows are written and before they commit.
+        // Test hook (debug builds only; compiled out of release binaries): DRIFT_TEST_KILL_IN_CHECK=N kills this
+        // process (SIGKILL) inside the Nth check's transaction, after its rows are written and before they commit.
+        #if DEBUG
         let killAt = ProcessInfo.processInfo.environment["DRIFT_TEST_KILL_IN_CHECK"].flatMap(Int.init)
+        #else
+        let killAt: Int? = nil
+        #endif
         for (i, w) in windows.enumerated() {
             let crash = killAt == i + 1
             let r: WindowResult = try await client.withConnection { c in
