@@ -1,3 +1,4 @@
+import DriftCore
 import DriftStore
 import Foundation
 
@@ -54,9 +55,19 @@ public actor ReadinessProbe {
             let client = self.client, schema = self.schema
             task = Task {
                 do {
-                    let current = try await client.withConnection { c in try Migrator(schema: schema).isCurrent(c) }
-                    return current ? Result(ready: true, reason: "database reachable, migrations current")
-                        : Result(ready: false, reason: "migrations are not applied to schema \"\(schema)\"; run drift-worker migrate")
+                    let (current, failing) = try await client.withConnection { c in
+                        let current = try Migrator(schema: schema).isCurrent(c)
+                        return (current, current ? try MonitorFailures.all(c) : [])
+                    }
+                    guard current else {
+                        return Result(ready: false, reason: "migrations are not applied to schema \"\(schema)\"; run drift-worker migrate")
+                    }
+                    // a failing monitor does not make the process unready (capture and the other monitors still work);
+                    // it is named here and in drift_monitor_failing
+                    let detail = failing.map { f in
+                        "\n  monitor \(f.monitor) failing: \(f.failures) failed task(s) since \(PGTimeText.iso(f.failingSince)), next probe \(f.due ? "due now" : "at \(PGTimeText.iso(f.retryAt))"); last error: \(String(f.lastError.prefix(300)).replacingOccurrences(of: "\n", with: " "))"
+                    }.joined()
+                    return Result(ready: true, reason: "database reachable, migrations current" + detail)
                 } catch {
                     return Result(ready: false, reason: "\(error)")
                 }

@@ -8,6 +8,7 @@ import Prometheus
 ///   only), `drift_feature_drifted{monitor, feature}` (1/0) — from the monitor's newest completed run;
 /// - `drift_monitor_drifted{monitor}` (1/0, newest completed run), `drift_window_lag_seconds{monitor}` (now −
 ///   end of the newest checked window, any status), `drift_last_window_end_timestamp_seconds{monitor}`;
+/// - `drift_monitor_failing{monitor}` (1 while the monitor is paused after failing checks, else 0);
 /// - `drift_queue_tasks{kind, state}` for the states that are not final, plus `discarded`;
 /// - `drift_trigger_outbox_actions{action, state}` (pending, sending, delivered, dead — dead ones need a person).
 ///
@@ -91,6 +92,15 @@ public final class StoredStateMetrics: @unchecked Sendable {
                               help: "Seconds from the end of the monitor's newest checked window to now."))
             out.append(Sample(name: "drift_last_window_end_timestamp_seconds", labels: [("monitor", m)],
                               value: end.timeIntervalSince1970, help: "End of the monitor's newest checked window (Unix time)."))
+        }
+        // every configured monitor has the series (0 when healthy), so an alert sees the change from 0 to 1
+        var failing: [String: Double] = [:]
+        for r in try c.query("SELECT monitor FROM monitor_failures WHERE monitor = ANY($1)", [monitors], name: "metrics.failing") {
+            failing[try r.string("monitor")] = 1
+        }
+        for m in monitors {
+            out.append(Sample(name: "drift_monitor_failing", labels: [("monitor", m)], value: failing[m] ?? 0,
+                              help: "1 while the monitor's checks keep failing (paused with backoff; see /readyz and the logs), else 0."))
         }
         var queue: [String: [String: Double]] = [:]
         for r in try c.query("""

@@ -142,6 +142,74 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         return out + rest
     }
 
+    /// A value that cannot stand where a URL template puts it.
+    public struct URLPartError: Error, CustomStringConvertible, Equatable {
+        public var name: String
+        public var part: String
+        public init(name: String, part: String) { self.name = name; self.part = part }
+        public var description: String {
+            "{{\(name)}} cannot stand in the \(part) of a URL\(part == "host" ? " unless its value is letters, digits and '-' only" : "")"
+        }
+    }
+
+    /// Replaces `{{name}}` in a URL template with the variable's text percent-encoded for where it stands, so a value
+    /// is always data, never URL structure: in the path, one segment (`/` → `%2F`, a value of only dots → `%2E…`);
+    /// in the query or fragment, one value (`&`, `=`, `+`, `#` encoded). Everything but RFC 3986 unreserved
+    /// characters (letters, digits, `-._~`) is encoded, as UTF-8. In the host a value must be letters, digits and
+    /// `-` (a DNS label part); in the scheme no variable may stand. The template's own text is kept as written.
+    public static func substituteURL(_ text: String, _ context: TriggerContext) throws -> String {
+        enum Part { case scheme, host, path, query }
+        var part = Part.scheme
+        var out = ""
+        var rest = Substring(text)
+        func literal(_ s: Substring) {
+            for c in s {
+                out.append(c)
+                switch (part, c) {
+                case (.scheme, "/") where out.hasSuffix("://"): part = .host
+                case (.host, "/"): part = .path
+                case (.host, "?"), (.host, "#"), (.path, "?"), (.path, "#"): part = .query
+                default: break
+                }
+            }
+        }
+        while let open = rest.range(of: "{{") {
+            literal(rest[..<open.lowerBound])
+            guard let close = rest[open.upperBound...].range(of: "}}") else { literal(rest[open.lowerBound...]); return out }
+            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            guard let value = context.text(name) else { throw UnknownVariable(name: name) }
+            switch part {
+            case .scheme: throw URLPartError(name: name, part: "scheme")
+            case .host:
+                guard value.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-") }) else {
+                    throw URLPartError(name: name, part: "host")
+                }
+                out += value
+            case .path:
+                let encoded = percentEncoded(value)
+                out += !encoded.isEmpty && encoded.allSatisfy({ $0 == "." }) ? String(repeating: "%2E", count: encoded.count) : encoded
+            case .query: out += percentEncoded(value)
+            }
+            rest = rest[close.upperBound...]
+        }
+        literal(rest)
+        return out
+    }
+
+    /// UTF-8 percent-encoding of everything but RFC 3986 unreserved characters.
+    public static func percentEncoded(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default: out += String(format: "%%%02X", b)
+            }
+        }
+        return out
+    }
+
     /// The `{{name}}` placeholders in a text, in order.
     public static func placeholders(in text: String) -> [String] {
         var out: [String] = []

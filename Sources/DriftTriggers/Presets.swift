@@ -2,9 +2,9 @@ import Crypto
 import Foundation
 
 /// Where an action goes and the request it sends there. Each preset builds one documented request (README,
-/// *Trigger presets*); where the target names resources, the action's stable id becomes the resource name, and
-/// before any resend the dispatcher first asks whether that resource already exists (`lookup`), so a resend after
-/// a crash never starts a second run.
+/// *Trigger presets*); where the target names resources, the action's stable id becomes the resource name, so a
+/// resend after a crash never starts a second run: create-with-name (409 = already started) for Kubernetes Jobs
+/// and Argo workflows, a look-up before any resend (`lookup`) for Azure ML jobs and Kubeflow runs.
 public enum TriggerTarget: Sendable, Equatable {
     /// Any URL; `body` defaults to every template variable as a JSON object. `runIDField`: a dotted path into the
     /// response naming the external run id.
@@ -85,7 +85,7 @@ public enum TriggerTarget: Sendable, Equatable {
         switch self {
         case let .webhook(url, method, headers, body, _):
             let rendered = try (body ?? context.defaultBody).rendered(context)
-            return HTTPRequest(method: method, url: try JSONTemplate.substitute(url, context),
+            return HTTPRequest(method: method, url: try JSONTemplate.substituteURL(url, context),
                                headers: json.filter { h in !headers.contains { $0.0.lowercased() == h.0.lowercased() } } + (try params(headers)),
                                body: method.uppercased() == "GET" ? nil : rendered.data)
         case let .githubWorkflowDispatch(repository, workflow, ref, inputs, api):
@@ -170,12 +170,13 @@ public enum TriggerTarget: Sendable, Equatable {
         }
     }
 
-    /// Asks whether an earlier attempt already started the run: the named resource (Azure ML job, Argo workflow,
-    /// Kubernetes Job) or a Kubeflow run with the action's display name. Nil for targets that cannot be asked;
-    /// those rely on the `Idempotency-Key` / `webhook-id` headers.
+    /// Asks whether an earlier attempt already started the run: the named Azure ML job (its PUT is create-or-update,
+    /// so the GET only spares a resend's error) or a Kubeflow run with the action's display name (the API names runs
+    /// itself). Nil for Kubernetes Jobs and Argo workflows — their create answers 409 AlreadyExists, no look-up
+    /// needed — and for targets that cannot be asked, which rely on the `Idempotency-Key` / `webhook-id` headers.
     public func lookup(_ context: TriggerContext) -> HTTPRequest? {
         let name = Self.resourceName(actionID: context.actionID)
-        if let url = resourceURL(name) { return HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]) }
+        if case .azureMLJob = self, let url = resourceURL(name) { return HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]) }
         if case let .kubeflowRun(host, _, _, experiment, _) = self {
             let filter = #"{"predicates":[{"key":"display_name","operation":"EQUALS","string_value":"\#(name)"}]}"#
             var url = "\(Self.trim(host))/apis/v2beta1/runs?filter=\(AzureWorkloadIdentity.formEncode(filter))"

@@ -152,3 +152,26 @@ public struct TriggerSender: Sendable {
         return body.count > 2048 ? text + "…" : text
     }
 }
+
+extension TriggerAction {
+    /// Seconds added to every claim on top of the request timeouts: the database round trips around the send
+    /// (the renewal before it, the record after it) and thread scheduling.
+    public static let claimMarginSeconds = 5.0
+
+    /// The HTTP requests one attempt may make, each bounded by `http.connectTimeout` + `http.timeout`: the send;
+    /// before it, on a resend to a target that can be asked, the lookup; and, for Azure workload identity, the
+    /// token exchange (made with the same timeouts; counted even when a cached token makes it unnecessary).
+    public func requestsPerAttempt(_ context: TriggerContext, attempt: Int) -> Int {
+        var n = 1
+        if attempt > 1, target.lookup(context) != nil { n += 1 }
+        if case .azureWorkloadIdentity = credential { n += 1 }
+        return n
+    }
+
+    /// The longest one attempt can take, and so how long a dispatcher must hold the row it sends:
+    /// requests × (connect timeout + total timeout) + `claimMarginSeconds`. libcurl's total timeout already
+    /// includes the connect phase, so this errs long.
+    public func attemptSeconds(_ context: TriggerContext, attempt: Int) -> Double {
+        Double(requestsPerAttempt(context, attempt: attempt)) * (http.connectTimeout + http.timeout) + Self.claimMarginSeconds
+    }
+}

@@ -8,9 +8,17 @@ struct DatabaseOptions: ParsableArguments {
 
     var settings: ConnectionSettings { ConnectionSettings.fromEnvironment(schema: schema, poolSize: 2) }
 
+    /// Settings are checked before anything starts (a server included): a bad schema name or a malformed
+    /// `DATABASE_URL` is exit 2 with a sentence naming the setting, not a process that answers 503.
     func validate() throws {
-        if let schema {
-            do { try ConnectionSettings.validate(schema: schema) } catch let e as PostgresError { throw ValidationError(e.message + ".") }
+        let s = settings
+        do { try ConnectionSettings.validate(schema: s.schema) } catch let e as PostgresError {
+            Terminal.fail("\(schema != nil ? "--schema" : "DRIFT_SCHEMA"): \(e.message).")
+            throw ExitStatus.badInput
+        }
+        do { try ConnectionSettings.validate(conninfo: s.conninfo) } catch let e as PostgresError {
+            Terminal.fail(e.description)
+            throw ExitStatus.badInput
         }
     }
 }

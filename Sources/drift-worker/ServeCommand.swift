@@ -19,8 +19,14 @@ struct SchedulerService: Service {
             while !Task.isCancelled {
                 liveness.beat(Self.loopName)
                 do {
-                    let n = try await tasks.enqueueDue()
+                    let backlog = try await tasks.schedule()
+                    let n = backlog.reduce(0) { $0 + $1.enqueued }
                     if n > 0 { logger.info("enqueued due windows", metadata: ["windows": "\(n)"]) }
+                    for b in backlog where b.pausedUntil != nil && b.unchecked > 0 {
+                        // once per tick at most, and only while windows wait: the failure itself was logged when it happened
+                        logger.debug("monitor paused after failing checks", metadata: [
+                            "monitor": "\(b.monitor)", "backlog.windows": "\(b.unchecked)", "retry_at": "\(PGTimeText.iso(b.pausedUntil!))"])
+                    }
                 } catch {
                     logger.warning("scheduler tick failed", metadata: ["error": "\(error)"])
                 }
@@ -72,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address for /healthz, /readyz and /metrics.") var httpHost = "0.0.0.0"
     @Option(help: "Port for /healthz, /readyz and /metrics (0: any free port, logged).") var httpPort = 8080
     @Option(help: "Seconds between dispatcher passes over the trigger outbox.") var dispatchInterval: Double = 5
+    @OptionGroup var queueOptions: QueueOptions
     @OptionGroup var dispatch: DispatchOptions
     @OptionGroup var ingest: IngestServerOptions
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
@@ -82,6 +89,10 @@ struct ServeCommand: AsyncParsableCommand {
         Observability.bootstrap()
         guard let look = try? ISODuration(parsing: lookback) else { throw ValidationError("--lookback '\(lookback)' is not an ISO 8601 duration such as P1D.") }
         let monitors = try configOptions.load()
+        do { try DriftTasks.validate(lookback: look, monitors: monitors) } catch {
+            Terminal.fail("\(error)")
+            throw ExitStatus.badInput
+        }
         let tls = try ingest.tls()
         var settings = database.settings
         settings.poolSize = max(2, concurrency + 4)
@@ -101,9 +112,11 @@ struct ServeCommand: AsyncParsableCommand {
         let http = try ObservabilityServer.application(
             host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, capture: capture, tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
             onListening: { port in logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"]) })
-        let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look)
+        let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look,
+                               pageSize: queueOptions.pageSize, lockTimeout: queueOptions.lockTimeout, logger: logger)
         var options = QueueConsumer.Options()
         options.concurrency = max(1, concurrency)
+        queueOptions.apply(to: &options)
         options.kinds = [DriftTasks.kind, ShadowEvalTasks.kind]
         let shadow = ShadowEvalTasks(client: client, monitors: monitors, logger: logger)
         let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in

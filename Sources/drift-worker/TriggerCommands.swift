@@ -6,14 +6,22 @@ import Foundation
 
 /// Options of the dispatcher shared by `dispatch`, `run-once` and `serve`.
 struct DispatchOptions: ParsableArguments {
-    @Option(help: "Seconds a claimed action is held before another dispatcher may resend it (longer than any action's timeout).")
-    var claimSeconds: Double = 300
+    @Option(help: ArgumentHelp(
+        "The shortest claim on an outbox row, in seconds (1–3600).",
+        discussion: "A dispatcher holds a row this long while it prepares the request and writes the report; right before sending it extends the claim to what the action's own timeouts need (requests × (connect_timeout + timeout) + 5 s), never less than this."))
+    var claimSeconds: Double = 30
     @Option(help: "Write each fired run's HTML report here and pass its path as {{report_path}} (default: $DRIFT_REPORT_DIR; none).")
     var reportDir: String?
 
+    func validate() throws {
+        guard claimSeconds.isFinite, (1...3600).contains(claimSeconds) else {
+            throw ValidationError("--claim-seconds must be between 1 and 3600 (got \(claimSeconds)); it is the shortest claim, and each send's claim is derived from the action's timeouts anyway.")
+        }
+    }
+
     func options() -> TriggerDispatcher.Options {
         var o = TriggerDispatcher.Options()
-        o.claimSeconds = max(1, claimSeconds)
+        o.claimSeconds = claimSeconds
         o.reportDirectory = reportDir ?? ProcessInfo.processInfo.environment["DRIFT_REPORT_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         return o
     }
@@ -111,7 +119,8 @@ struct TriggerTestCommand: AsyncParsableCommand {
         let hour = m.schedule.window(containing: now.addingTimeInterval(-m.schedule.length.seconds))
         let context = TriggerContext(actionID: "test:\(m.name):\(PGTimeText.iso(now)):\(action)", action: action, monitor: m.name, model: m.model,
                                      windowStart: PGTimeText.iso(hour.start), windowEnd: PGTimeText.iso(hour.end),
-                                     driftedFeatures: Array(m.features.prefix(2).map(\.name)), runID: nil, reportPath: "", test: true)
+                                     driftedFeatures: Array(m.features.prefix(2).map(\.name)), runID: nil, reportPath: "",
+                                     extra: Self.sampleShadowVariables(m, action: action), test: true)
         let sender = TriggerSender()
         let request: HTTPRequest
         do { (request, _) = try sender.prepare(trigger, context, now: now) } catch {
@@ -135,6 +144,17 @@ struct TriggerTestCommand: AsyncParsableCommand {
         case .retry(_, let reason): print("result: a real delivery would retry (\(reason))"); throw ExitStatus.failed
         case .dead(let reason): print("result: a real delivery would give up (\(reason))"); throw ExitStatus.failed
         }
+    }
+
+    /// For an action a shadow evaluation fires (and the policy does not): sample values of the variables the
+    /// evaluation gives, so its templates build as they will ({{challenger}}, {{champion}}, {{verdict}}, …).
+    static func sampleShadowVariables(_ m: MonitorConfig, action: String) -> [String: String] {
+        guard !m.policy.actions.contains(action) else { return [:] }
+        for case .shadowEval(let s) in m.actions.sorted(by: { $0.key < $1.key }).map(\.value) where (s.onPromote + s.onReject).contains(action) {
+            return ["challenger": s.challenger ?? "challenger", "champion": m.versions.first ?? "champion",
+                    "verdict": s.onPromote.contains(action) ? "promote" : "reject", "shadow_evaluation_id": "0"]
+        }
+        return [:]
     }
 
     static func shown(_ name: String, _ value: String) -> String {

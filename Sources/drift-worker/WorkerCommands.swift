@@ -263,20 +263,53 @@ enum WindowTable {
     }
 }
 
+/// Queue timings shared by `serve` and `run-once`.
+struct QueueOptions: ParsableArguments {
+    @Option(help: "Seconds a worker's lease on a task lasts; a worker that stops heartbeating (killed, stalled) loses the task after this long and another worker retries it.")
+    var leaseSeconds: Double = 30
+    @Option(help: "Seconds between lease heartbeats (default: a third of --lease-seconds).")
+    var heartbeatSeconds: Double?
+    @Option(help: "Seconds between rescues of tasks whose lease expired.")
+    var rescueInterval: Double = 10
+    @Option(help: "Tasks enqueued per monitor per scheduler pass at most (the oldest unchecked windows first; the next pass continues).")
+    var pageSize = 1_000
+    @Option(help: "Seconds a check waits for its monitor's ordering lock (held by another worker checking an earlier window) before it fails and is retried.")
+    var lockTimeout: Double = 60
+
+    func validate() throws {
+        guard leaseSeconds.isFinite, leaseSeconds >= 1, leaseSeconds <= 86_400 else { throw ValidationError("--lease-seconds must be from 1 to 86400.") }
+        if let h = heartbeatSeconds, !(h.isFinite && h > 0 && h <= leaseSeconds / 2) {
+            throw ValidationError("--heartbeat-seconds must be above 0 and at most half of --lease-seconds (\(leaseSeconds)).")
+        }
+        guard rescueInterval.isFinite, rescueInterval >= 0.1, rescueInterval <= 86_400 else { throw ValidationError("--rescue-interval must be from 0.1 to 86400 seconds.") }
+        guard (1...100_000).contains(pageSize) else { throw ValidationError("--page-size must be from 1 to 100000.") }
+        guard lockTimeout.isFinite, lockTimeout >= 0.1, lockTimeout <= 86_400 else { throw ValidationError("--lock-timeout must be from 0.1 to 86400 seconds.") }
+    }
+
+    func apply(to o: inout QueueConsumer.Options) {
+        o.lease = leaseSeconds
+        o.heartbeatInterval = heartbeatSeconds
+        o.rescueInterval = rescueInterval
+    }
+}
+
 struct RunOnceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-once",
         abstract: "For a Kubernetes CronJob: check every due window of every monitor, then exit.",
         discussion: """
-        Enqueues each window that is closed, past its lateness and not yet checked (within --lookback), processes \
-        the queue until nothing is due, and exits 0 — or 1 when a task was discarded after its last attempt. Two \
-        run-once processes, or run-once beside serve, never check a window twice.
+        Enqueues each window that is closed, past its lateness and not yet checked (within --lookback), oldest \
+        first and at most --page-size per monitor at a time, processes the queue until nothing is due, and repeats \
+        until every due window is checked; exits 0 — or 1 when a task was discarded after its last attempt or a \
+        monitor is failing (paused with backoff after failed checks; its unchecked windows are named). Two run-once processes, or run-once beside serve, \
+        never check a window twice.
         """)
 
     @Option(help: "How far back to look for unchecked windows (ISO 8601).") var lookback = "P1D"
     @Option(help: "Concurrent checks.") var concurrency = 2
     @Option(help: "Pretend the time is this (ISO 8601), for testing schedules.") var now: String?
     @Flag(help: "Only check windows; leave the outbox to a dispatcher elsewhere.") var noDispatch = false
+    @OptionGroup var queueOptions: QueueOptions
     @OptionGroup var dispatch: DispatchOptions
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
@@ -292,20 +325,42 @@ struct RunOnceCommand: AsyncParsableCommand {
             clock = t
         }
         let monitors = try configOptions.load()
+        do { try DriftTasks.validate(lookback: look, monitors: monitors) } catch {
+            Terminal.fail("\(error)")
+            throw ExitStatus.badInput
+        }
         let client = PostgresClient(settings: database.settings)
-        let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look)
+        let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look,
+                               pageSize: queueOptions.pageSize, lockTimeout: queueOptions.lockTimeout)
         let at = clock
         try await push.around(command: "run-once", client: client, monitors: monitors.map(\.name)) {
-            let (enqueued, counters) = try await withDatabaseErrors { () -> (Int, QueueConsumer.Counters) in
+            let (enqueued, passes, backlog, counters) = try await withDatabaseErrors { () -> (Int, Int, [DriftTasks.Backlog], QueueConsumer.Counters) in
                 if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
-                let n = try await tasks.enqueueDue(now: at)
                 var options = QueueConsumer.Options()
                 options.concurrency = max(1, concurrency)
                 options.kinds = [DriftTasks.kind]
+                queueOptions.apply(to: &options)
                 let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in try await tasks.handle(task) }
-                return (n, await consumer.runUntilIdle())
+                // page after page, oldest windows first, until a pass enqueues nothing new
+                var enqueued = 0, passes = 0
+                while true {
+                    let n = try await tasks.enqueueDue(now: at)
+                    if n == 0 && passes > 0 { break }
+                    enqueued += n
+                    passes += 1
+                    _ = await consumer.runUntilIdle()
+                    if n == 0 { break }
+                }
+                let counters = consumer.counters
+                // the last pass set drift_window_backlog; read what is left (failing monitors, windows whose task failed)
+                return (enqueued, passes, try await tasks.schedule(now: at), counters)
             }
-            print("run-once: enqueued \(enqueued) window(s); completed \(counters.completed) task(s), \(counters.failed) will retry, \(counters.discarded) discarded")
+            print("run-once: enqueued \(enqueued) window(s) in \(passes) pass(es); completed \(counters.completed) task(s), \(counters.failed) will retry, \(counters.discarded) discarded; \(backlog.reduce(0) { $0 + $1.unchecked }) due window(s) left unchecked")
+            for b in backlog where b.unchecked > 0 {
+                let why = b.pausedUntil.map { "the monitor is failing; next probe at \(PGTimeText.iso($0)) (see /readyz, drift_monitor_failing)" }
+                    ?? "tasks waiting to retry or running elsewhere"
+                (b.pausedUntil == nil ? Terminal.info : Terminal.fail)("run-once: monitor \(b.monitor): \(b.unchecked) due window(s) unchecked, oldest \(b.oldest.map(PGTimeText.iso) ?? "?"): \(why)")
+            }
             var dead = 0
             if !noDispatch {
                 let d = try await withDatabaseErrors {
@@ -314,7 +369,7 @@ struct RunOnceCommand: AsyncParsableCommand {
                 dead = d.dead
                 print("run-once: actions \(d.delivered) delivered, \(d.retried) to retry, \(d.dead) dead")
             }
-            if counters.discarded > 0 || dead > 0 { throw ExitStatus.failed }
+            if counters.discarded > 0 || dead > 0 || backlog.contains(where: { $0.pausedUntil != nil }) { throw ExitStatus.failed }
         }
         await client.shutdown()
     }

@@ -78,6 +78,12 @@ struct DriftCheckTests {
                 WHERE feature = 'amount' AND d.window_start >= $1
                 """, [Self.day.addingTimeInterval(6 * 3600)], name: "t")[0].double("s")
             #expect(outOfRange >= 0, "data quality is recorded")
+            // correlation drift of the six numeric inputs against the reference file's matrix, in every compared window
+            let correlated = try conn.query("SELECT count(*) AS n FROM drift_runs WHERE correlation ? 'pair' AND correlation ? 'max_abs_delta'", name: "t")
+            #expect(try correlated[0].int("n") == 12)
+            // every run stores its streak with its decision
+            let streaks = try conn.query("SELECT (decision->>'streak')::int AS s FROM drift_runs ORDER BY window_start", name: "t").map { try $0.int("s") }
+            #expect(streaks == [0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 6])
 
             // Exactly once: checking the same windows again writes nothing.
             for h in 0..<13 { #expect(try check.run(window: window(h), on: conn).written == false) }

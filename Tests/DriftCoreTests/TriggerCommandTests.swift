@@ -47,10 +47,15 @@ struct TriggerCommandTests {
         #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL)
         #expect(receiver.deliveries.count == 1 && receiver.runCount == 1)
         let conn = try schema.connect()
-        let left = try conn.query("SELECT state, attempts, history::text AS h FROM trigger_outbox", name: "t")[0]
+        let left = try conn.query("SELECT state, attempts, history::text AS h, extract(epoch FROM claim_expires_at - now())::float8 AS s FROM trigger_outbox", name: "t")[0]
         #expect(try left.string("state") == "sending" && left.int("attempts") == 1 && left.string("h") == "[]", "sent, not recorded")
+        // the claim of the send came from the action, not --claim-seconds 1: (connect_timeout 5 + timeout 10) s + 5 s
+        let held = try left.double("s")
+        #expect(held > 10 && held <= 20, "claim left: \(held) s")
 
-        // a new dispatcher takes the row once the claim expires and resends it with the same id
+        // a new dispatcher takes the row once the claim expires (the test moves the deadline instead of waiting
+        // 20 s) and resends it with the same id
+        _ = try conn.query("UPDATE trigger_outbox SET claim_expires_at = now() - interval '1 second'", name: "t")
         let again = try await Self.run(["dispatch", "--config", WorkerSchema.config, "--claim-seconds", "1", "--wait", "10"], env)
         #expect(again.status == 0 && again.stdout.contains("dispatch: 1 delivered, 0 to retry, 0 dead"), "\(again.stdout)\(again.stderr)")
         let deliveries = receiver.deliveries

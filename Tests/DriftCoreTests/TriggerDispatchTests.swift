@@ -1,4 +1,4 @@
-import DriftCore
+@testable import DriftCore
 import DriftStore
 import DriftTestSupport
 import DriftTriggers
@@ -8,7 +8,7 @@ import Testing
 /// The dispatcher against real receivers on 127.0.0.1 and a real PostgreSQL: every path of a delivery, each
 /// checked from both sides — what the receiver saw (signatures verified, deliveries counted by webhook-id) and
 /// what the outbox recorded.
-@Suite("Trigger dispatcher: deliveries, retries and exactly-once effect")
+@Suite("Trigger dispatcher: deliveries, retries, claims and exactly-once effect")
 struct TriggerDispatchTests {
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -134,14 +134,14 @@ struct TriggerDispatchTests {
         await server.stop()
     }
 
-    @Test func aConflictOnResendMeansTheRunExists() async throws {
-        // a Kubernetes Job named after the action: the first POST creates it but the answer is lost (503);
-        // the lookup before the resend fails too (500), so the resend POSTs again and gets 409: delivered
+    @Test func aKubernetesJobIsCreatedByNameAndAConflictOnResendMeansItExists() async throws {
+        // a Kubernetes Job named after the action: the first POST creates it but the answer is lost (503); the
+        // resend is the same create-with-name (no look-up first) and gets 409 AlreadyExists: delivered
         let server = RecordingHTTPServer()
         let posts = Counter()
         try await server.start { r in
             if r.method == "GET" { return .init(status: 500) }
-            return posts.next() == 1 ? .init(status: 503) : .init(status: 409, body: #"{"kind":"Status","reason":"AlreadyExists"}"#)
+            return posts.next() == 1 ? .init(status: 503) : .init(status: 409, body: #"{"kind":"Status","reason":"AlreadyExists","code":409}"#)
         }
         let token = FileManager.default.temporaryDirectory.appendingPathComponent("sa-\(UUID().uuidString)")
         try "sa-token".write(to: token, atomically: true, encoding: .utf8)
@@ -160,19 +160,23 @@ struct TriggerDispatchTests {
             let row = try await Self.row(client)
             let name = TriggerTarget.resourceName(actionID: "fraud-scorer:2026-11-25T17:00:00Z:a")
             #expect(row.state == "delivered" && row.lastStatus == 409 && row.runID == name)
-            #expect(server.requests.map(\.method) == ["POST", "GET", "POST"])
-            #expect(server.requests.filter { $0.method == "POST" }.allSatisfy { JSONTemplate.parse($0.body)?.value(at: "metadata.name")?.scalarText == name })
+            #expect(row.history.last?.value(at: "note")?.scalarText?.contains("already started") == true)
+            #expect(server.requests.map(\.method) == ["POST", "POST"], "create-with-name: no look-up before the resend")
+            #expect(server.requests.allSatisfy { JSONTemplate.parse($0.body)?.value(at: "metadata.name")?.scalarText == name })
             #expect(server.requests.allSatisfy { $0.headers["authorization"] == "Bearer sa-token" })
         }
         await server.stop()
     }
 
-    @Test func aResendFindsTheRunAnEarlierAttemptStarted() async throws {
-        // Argo: the submit times out, but the workflow was created; the lookup finds it and nothing is sent again
+    @Test func anArgoSubmitThatTimedOutIsResentAndAlreadyExistsMeansDelivered() async throws {
+        // Argo: the submit times out but created the workflow; the resend submits the same name and Argo's
+        // grpc-gateway answers 409 (codes.AlreadyExists): delivered, the run id is the workflow's name
         let server = RecordingHTTPServer()
+        let posts = Counter()
         try await server.start { r in
-            if r.method == "GET" { return .init(status: 200, body: #"{"metadata":{"name":"found-it"}}"#) }
-            return .init(status: 200, delay: 2)
+            if r.method == "GET" { return .init(status: 500) }
+            return posts.next() == 1 ? .init(status: 200, delay: 2)
+                : .init(status: 409, body: #"{"code":6,"message":"workflows.argoproj.io \"x\" already exists"}"#)
         }
         try await TestDatabase.withSchema { client, _ in
             let m = try Self.monitor("""
@@ -188,11 +192,113 @@ struct TriggerDispatchTests {
             let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
             #expect(c.delivered == 1 && c.retried == 1)
             let row = try await Self.row(client)
+            let name = TriggerTarget.resourceName(actionID: "fraud-scorer:2026-11-25T17:00:00Z:a")
+            #expect(row.state == "delivered" && row.lastStatus == 409 && row.runID == name)
+            #expect(row.history.first?.value(at: "error")?.scalarText?.contains("timed out") == true)
+            #expect(server.requests.map(\.method) == ["POST", "POST"])
+            #expect(server.requests.allSatisfy { JSONTemplate.parse($0.body)?.value(at: "submitOptions.name")?.scalarText == name })
+        }
+        await server.stop()
+    }
+
+    @Test func aKubeflowResendFindsTheRunAnEarlierAttemptStarted() async throws {
+        // Kubeflow names runs itself (run_id is output only): the create times out but the run exists; the resend
+        // first lists runs with the action's display name, finds it and sends nothing
+        let server = RecordingHTTPServer()
+        try await server.start { r in
+            if r.method == "GET" { return .init(status: 200, body: #"{"runs":[{"run_id":"found-it"}],"total_size":1}"#) }
+            return .init(status: 200, delay: 2)
+        }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("""
+                preset: kubeflow_run
+                host: http://127.0.0.1:\(server.port)
+                pipeline_id: p-1
+                timeout: 0.5
+                backoff: 0.01
+                """)
+            try await Self.enqueue(client, preset: "kubeflow_run")
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            #expect(c.delivered == 1 && c.retried == 1)
+            let row = try await Self.row(client)
             #expect(row.state == "delivered" && row.runID == "found-it")
             #expect(row.history.last?.value(at: "found_existing") == .bool(true))
             #expect(server.requests.map(\.method) == ["POST", "GET"])
+            let name = TriggerTarget.resourceName(actionID: "fraud-scorer:2026-11-25T17:00:00Z:a")
+            #expect(server.requests[1].path.removingPercentEncoding?.contains(name) == true, "looked up by display name")
         }
         await server.stop()
+    }
+
+    @Test func aClaimThatLapsedBeforeTheSendIsNeverSentByItsOldOwner() async throws {
+        let server = RecordingHTTPServer()
+        try await server.start { _ in .init(status: 200) }
+        try await TestDatabase.withSchema { client, _ in
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\ntimeout: 2\nconnect_timeout: 1")
+            try await Self.enqueue(client)
+            var o1 = TriggerDispatcher.Options(), o2 = TriggerDispatcher.Options()
+            o1.crashAfterSend = nil; o2.crashAfterSend = nil
+            #expect(o1.owner != o2.owner, "every dispatcher instance has an owner of its own")
+            let d1 = TriggerDispatcher(client: client, monitors: [m], options: o1), d2 = TriggerDispatcher(client: client, monitors: [m], options: o2)
+            let first = try #require(try await d1.claim())
+            let none = try await d2.claim()
+            #expect(first.attempt == 1 && none == nil, "one dispatcher holds the row")
+            // d1 stalls past its claim; d2 takes the row
+            try await client.withConnection { c in _ = try c.query("UPDATE trigger_outbox SET claim_expires_at = now() - interval '1 second'", name: "t") }
+            let second = try #require(try await d2.claim())
+            #expect(second.attempt == 2)
+            // the old owner wakes up: its renewal fails, nothing is sent, and it cannot record either
+            #expect(try await d1.deliver(first) == .lapsed)
+            #expect(server.requests.isEmpty)
+            let oldOwner = o1.owner
+            let recorded = try await client.withConnection { c in
+                try TriggerDispatcher.update(c, first, owner: oldOwner, state: "delivered", after: 0, status: 200, runID: nil, history: "{}")
+            }
+            #expect(!recorded, "recording is fenced on owner and attempt")
+            // the new owner's renewal extends the claim to what the action's timeouts need: (1 + 2) s + 5 s
+            #expect(try await d2.renew(second, seconds: 8))
+            let left = try await client.withConnection { c in
+                try c.query("SELECT extract(epoch FROM claim_expires_at - now())::float8 AS s FROM trigger_outbox", name: "t").first!.double("s")
+            }
+            #expect(left > 7 && left <= 8)
+            #expect(try await d2.deliver(second) == .delivered)
+            #expect(server.requests.count == 1)
+            let row = try await Self.row(client)
+            #expect(row.state == "delivered" && row.attempts == 2 && row.history.count == 1)
+        }
+        await server.stop()
+    }
+
+    @Test func theClaimOfASendCoversEveryRequestTheAttemptMayMake() throws {
+        func action(_ yaml: String) throws -> TriggerAction {
+            guard case .trigger(let t)? = try Self.monitor(yaml).actions["a"] else { throw PresetError("not a trigger") }
+            return t
+        }
+        let context = TriggerContext(actionID: "fraud-scorer:2026-11-25T17:00:00Z:a", action: "a", monitor: "fraud-scorer", model: "fraud",
+                                     windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z", driftedFeatures: [], runID: nil)
+        let webhook = try action("preset: webhook\nurl: http://127.0.0.1:1/x\ntimeout: 7\nconnect_timeout: 2")
+        #expect(webhook.attemptSeconds(context, attempt: 1) == 9 + 5 && webhook.attemptSeconds(context, attempt: 3) == 9 + 5, "one request, no look-up")
+        let kubeflow = try action("preset: kubeflow_run\nhost: http://127.0.0.1:1\npipeline_id: p\ntimeout: 7\nconnect_timeout: 2")
+        #expect(kubeflow.attemptSeconds(context, attempt: 1) == 14 && kubeflow.attemptSeconds(context, attempt: 2) == 2 * 9 + 5, "a resend looks up first")
+        let argo = try action("preset: argo_workflow_template\nserver: http://127.0.0.1:1\nnamespace: ml\ntemplate: t\nauth: {type: none}\ntimeout: 7\nconnect_timeout: 2")
+        #expect(argo.attemptSeconds(context, attempt: 2) == 14, "create-with-name: no look-up")
+        let azure = try action("preset: azureml_job\nsubscription: s\nresource_group: rg\nworkspace: ws\njob: {jobType: Command}\ntimeout: 7\nconnect_timeout: 2")
+        #expect(azure.requestsPerAttempt(context, attempt: 1) == 2 && azure.requestsPerAttempt(context, attempt: 2) == 3,
+                "token exchange + look-up on a resend + the PUT")
+    }
+
+    @Test func aHostileMonitorNameCannotLeaveTheReportDirectory() {
+        let start = ISO8601DateFormatter().date(from: "2026-11-25T17:00:00Z")!
+        func file(_ name: String) -> String { TriggerDispatcher.reportPath(directory: "/reports", monitor: name, windowStart: start).file }
+        #expect(file("fraud-scorer") == "/reports/fraud-scorer/2026-11-25T17:00:00Z.html")
+        #expect(file("../escape") == "/reports/..%2Fescape/2026-11-25T17:00:00Z.html")
+        #expect(file("..") == "/reports/%2E%2E/2026-11-25T17:00:00Z.html")
+        #expect(file("") == "/reports/%00/2026-11-25T17:00:00Z.html")
+        #expect(file("a/b%c d") == "/reports/a%2Fb%25c%20d/2026-11-25T17:00:00Z.html")
+        for name in ["../escape", "..", ".", "/etc/passwd", "a/../../b", "../../..", "x\u{0}y"] {
+            let path = URL(fileURLWithPath: file(name)).standardizedFileURL.path
+            #expect(path.hasPrefix("/reports/") && path.split(separator: "/").count == 3, "\(name) → \(path)")
+        }
     }
 
     @Test func aClientErrorFailsAtOnceWithTheAnswerRecorded() async throws {
@@ -286,7 +392,7 @@ struct TriggerDispatchTests {
             let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x")
             for i in 0..<30 { try await Self.enqueue(client, id: "fraud-scorer:2026-11-25T\(String(format: "%02d", i % 24)):\(i):a") }
             var o1 = TriggerDispatcher.Options(), o2 = TriggerDispatcher.Options()
-            o1.owner = "one"; o2.owner = "two"; o1.batch = 3; o2.batch = 3; o1.crashAfterSend = nil; o2.crashAfterSend = nil
+            o1.crashAfterSend = nil; o2.crashAfterSend = nil
             let d1 = TriggerDispatcher(client: client, monitors: [m], options: o1), d2 = TriggerDispatcher(client: client, monitors: [m], options: o2)
             async let a = d1.dispatchDue()
             async let b = d2.dispatchDue()

@@ -119,7 +119,7 @@ struct RunOnceCommandTests {
 
         let laterArgs = ["run-once", "--config", WorkerSchema.config, "--lookback", "P3DT10M", "--now", "2026-11-27T00:15:00Z"]
         let later = try CLI.run(laterArgs, environment: schema.env)
-        #expect(later.status == 0 && later.stdout.contains("enqueued 1 window(s); completed 1 task(s)"), "\(later.stdout)\(later.stderr)")
+        #expect(later.status == 0 && later.stdout.contains("enqueued 1 window(s) in 1 pass(es); completed 1 task(s)"), "\(later.stdout)\(later.stderr)")
         let again = try CLI.run(laterArgs, environment: schema.env)
         #expect(again.stdout.contains("enqueued 0 window(s)"), "\(again.stdout)")
     }
@@ -131,7 +131,7 @@ struct ServeCommandTests {
     static let advertised = [
         "drift_feature_psi", "drift_feature_ks_statistic", "drift_feature_drifted", "drift_monitor_drifted",
         "drift_window_lag_seconds", "drift_last_window_end_timestamp_seconds", "drift_queue_tasks",
-        "drift_trigger_outbox_actions", "drift_stored_metrics_up", "drift_checks_total", "drift_actions_fired_total",
+        "drift_trigger_outbox_actions", "drift_stored_metrics_up", "drift_monitor_failing", "drift_window_backlog", "drift_checks_total", "drift_actions_fired_total",
         "drift_task_duration_seconds", "drift_trigger_deliveries_total", "drift_trigger_delivery_seconds", "drift_shadow_evaluations_total",
         "process_cpu_seconds_total", "process_resident_memory_bytes",
         "process_virtual_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds",

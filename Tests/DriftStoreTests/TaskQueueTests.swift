@@ -134,6 +134,72 @@ struct TaskQueueTests {
         }
     }
 
+    @Test func aWorkerWhoseLeaseWasTakenStopsItsTaskAndRecordsNothing() async throws {
+        try await TestDatabase.withSchema { client, _ in
+            let queue = TaskQueue(client: client)
+            let id = try #require(try await queue.enqueue(.init(kind: "k")))
+            let stopped = Executions()
+            var options = QueueConsumer.Options()
+            options.lease = 3
+            options.heartbeatInterval = 0.2
+            let consumer = QueueConsumer(queue: queue, owner: "slow", options: options) { t in
+                // a long task with cancellation points (a drift task checks between windows)
+                do {
+                    for _ in 0..<400 {
+                        try Task.checkCancellation()
+                        try await Task.sleep(for: .milliseconds(25))
+                    }
+                } catch is CancellationError {
+                    stopped.record(t.id)
+                    throw CancellationError()
+                }
+            }
+            let run = Task { await consumer.runUntilIdle() }
+            for _ in 0..<100 where try await queue.task(id: id)?.state != .running { try await Task.sleep(for: .milliseconds(20)) }
+            // another worker takes the task over (as the rescuer would after a partition): the next heartbeat is refused
+            _ = try await client.withConnection { c in
+                try c.query("UPDATE tasks SET lease_owner = 'thief', attempt = attempt + 1 WHERE id = $1", [id], name: "t")
+            }
+            let counters = await run.value
+            #expect(stopped.snapshot == [id: 1], "the handler was cancelled at its next cancellation point")
+            #expect(counters.abandoned == 1 && counters.completed == 0 && counters.failed == 0)
+            let row = try #require(try await queue.task(id: id))
+            #expect(row.state == .running && row.leaseOwner == "thief", "nothing recorded over the new owner")
+        }
+    }
+
+    @Test func aPermanentFailureIsDiscardedAtOnce() async throws {
+        try await TestDatabase.withSchema { client, _ in
+            let queue = TaskQueue(client: client)
+            let id = try #require(try await queue.enqueue(.init(kind: "k", maxAttempts: 5)))
+            struct Unfixable: Error {}
+            let counters = await QueueConsumer(queue: queue, options: QueueConsumer.Options()) { _ in throw PermanentTaskFailure(Unfixable()) }
+                .runUntilIdle()
+            #expect(counters.discarded == 1 && counters.failed == 0)
+            let row = try #require(try await queue.task(id: id))
+            #expect(row.state == .discarded && row.attempt == 1 && row.errors.contains("Unfixable"))
+        }
+    }
+
+    @Test func runUntilIdleRescuesExpiredLeasesWhileItDrains() async throws {
+        try await TestDatabase.withSchema { client, _ in
+            let queue = TaskQueue(client: client)
+            let slow = try #require(try await queue.enqueue(.init(kind: "slow")))
+            let orphan = try #require(try await queue.enqueue(.init(kind: "orphan")))
+            // a worker that dies holding the orphan with a 1 s lease
+            #expect(try await queue.fetch(owner: "dead", limit: 1, lease: 1, kinds: ["orphan"]).first?.id == orphan)
+            let runs = Executions()
+            var options = QueueConsumer.Options()
+            options.concurrency = 1
+            options.rescueInterval = 0.2
+            let counters = await QueueConsumer(queue: queue, options: options) { t in
+                runs.record(t.id)
+                if t.id == slow { try await Task.sleep(for: .milliseconds(1_800)) }
+            }.runUntilIdle()
+            #expect(counters.completed == 2 && runs.snapshot == [slow: 1, orphan: 1], "the orphan's lease expired while the slow task ran")
+        }
+    }
+
     @Test func notifyWakesAnIdleConsumer() async throws {
         try await TestDatabase.withSchema { client, _ in
             let queue = TaskQueue(client: client)

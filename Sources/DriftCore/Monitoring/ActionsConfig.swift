@@ -26,6 +26,8 @@ extension Reader {
         var out: [String: MonitorAction] = [:]
         for (k, v) in m {
             guard let name = k.string, !name.isEmpty else { issue(at: k.mark, "an action name must be a non-empty string"); continue }
+            place("/action/\(name)", k.mark)
+            attemptedActions.insert(name)
             guard case .mapping = v else { issue(at: v.mark, "action '\(name)' must be a mapping with a `preset`"); continue }
             guard let preset = string(v, "preset") else { continue }
             if preset == ShadowEvalConfig.preset {
@@ -41,6 +43,7 @@ extension Reader {
             guard case .shadowEval(let s) = action else { continue }
             for fired in s.onPromote + s.onReject {
                 guard let target = out[fired] else {
+                    if attemptedActions.contains(fired) { continue }  // its own problem is reported where it stands
                     issue(at: m.first { $0.key.string == name }?.value.mark, "action '\(name)' fires '\(fired)', which is not defined under `actions:`")
                     continue
                 }
@@ -51,7 +54,8 @@ extension Reader {
     }
 
     mutating func checkActionNames(_ names: [String], defined: [String: MonitorAction], at mark: Mark?, what: String) {
-        for n in names where defined[n] == nil {
+        // an action that is written but has problems is reported where it stands, not again here
+        for n in names where defined[n] == nil && !attemptedActions.contains(n) {
             issue(at: mark, "\(what) '\(n)' is not defined under `actions:`\(defined.isEmpty ? "" : " (defined: \(defined.keys.sorted().joined(separator: ", ")))")")
         }
     }
@@ -83,8 +87,14 @@ extension Reader {
         unknownKeys(v, allowed: Self.commonActionKeys.union(Self.presetKeys[preset]!), in: "\(preset) action '\(name)'")
         let before = issues.count
         let known = TriggerContext.names + Self.shadowVariables
+        // which variables the action uses, and where: `ConfigValidator` checks them against what fires the action
+        func used(_ variables: [String], _ key: String, _ mark: Mark?) {
+            guard !scope.isEmpty else { return }
+            templateUses["\(scope)/\(name)", default: []] += variables.map { .init(variable: $0, key: key, mark: mark) }
+        }
         func checkVariables(_ text: String?, _ key: String) {
             guard let text else { return }
+            used(JSONTemplate.placeholders(in: text), key, v[key]?.mark)
             for n in JSONTemplate.placeholders(in: text) where !known.contains(n) {
                 issue(at: v[key]?.mark, "action '\(name)': unknown template variable {{\(n)}} in `\(key)` (known: \(known.map { "{{\($0)}}" }.joined(separator: ", ")))")
             }
@@ -92,6 +102,7 @@ extension Reader {
         func template(_ key: String) -> JSONTemplate? {
             guard let n = v[key] else { return nil }
             let t = Self.json(n)
+            used(t.variables, key, n.mark)
             for variable in t.variables where !known.contains(variable) {
                 issue(at: n.mark, "action '\(name)': unknown template variable {{\(variable)}} in `\(key)` (known: \(known.map { "{{\($0)}}" }.joined(separator: ", ")))")
             }

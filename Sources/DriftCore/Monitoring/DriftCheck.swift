@@ -2,13 +2,25 @@ import DriftStats
 import DriftStore
 import Foundation
 
-/// One drift check of one monitor and window — the unit of work of `run-once`, `serve` and
-/// `backfill`. In ONE transaction it writes the `drift_runs` row, its `drift_feature_results`, the
-/// policy decision and the actions the policy fires into `trigger_outbox`: a crash leaves either
-/// nothing or everything, and a retried check finds its run (unique per monitor and window) and
-/// writes nothing again.
+/// One drift check of one monitor and window — the unit of work of `run-once`, `serve` and `backfill`.
+///
+/// A check runs in two phases so that no transaction is open while it computes:
+/// 1. with no transaction open: load the window's sample, compute every statistic (incl. tensor PCA and MMD
+///    permutations, and correlation drift), read the policy's stored state (`PolicyState`) and decide;
+/// 2. one short write transaction (`SET LOCAL lock_timeout` `writeLockTimeout`, `statement_timeout`
+///    `writeStatementTimeout`) that only writes: the `drift_runs` row with the decision and its streak
+///    (`ON CONFLICT DO NOTHING`: exactly one run per monitor and window, re-checked at the write), every
+///    `drift_feature_results` row in one statement, and the actions the policy fired into `trigger_outbox`.
+/// A crash leaves either nothing or everything, and a retried check finds its run and writes nothing again.
+/// Callers serialise a monitor's checks with `MonitorLock` so the policy state read in phase 1 is current.
 public struct DriftCheck: Sendable {
     public enum Status: String, Sendable { case completed, insufficientData = "insufficient_data" }
+
+    /// How long the write transaction waits for a row lock (e.g. another worker inserting the same window) before
+    /// it fails and the task is retried.
+    public static let writeLockTimeout: Double = 5
+    /// The longest any statement of the write transaction may run; the writes are a few index inserts.
+    public static let writeStatementTimeout: Double = 30
 
     public struct Outcome: Sendable, Equatable {
         public var runID: Int64?
@@ -32,17 +44,25 @@ public struct DriftCheck: Sendable {
     }
 
     /// Runs the check for `window` on `c` (which must not be inside a transaction). With `recompute`
-    /// an existing run of the window is replaced.
+    /// an existing run of the window is replaced. `extra` runs inside the write transaction after the rows are
+    /// written and before COMMIT (tests use it to fail or kill a check there).
     public func run(window: TimeWindow, on c: PGConnection, recompute: Bool = false,
                     inTransaction extra: ((PGConnection) throws -> Void)? = nil) throws -> Outcome {
         if !recompute, let existing = try existingRun(window, on: c) { return existing }
+        // Phase 1, no transaction open: the sample, the statistics and the policy's state.
         let sample = try WindowSample.load(c, monitor: monitor, window: window)
+        let evaluation = evaluate(window: window, sample: sample)
+        let history = try PolicyState.read(monitor: monitor.name, before: window, on: c)
+        let decision = monitor.policy.decide(evaluation.status, windowEnd: window.end, history: history)
+        // Phase 2: one short transaction that only writes.
         return try c.transaction { c in
+            try c.run("SET LOCAL lock_timeout = '\(Int(Self.writeLockTimeout * 1000))ms'; "
+                      + "SET LOCAL statement_timeout = '\(Int(Self.writeStatementTimeout * 1000))ms'", name: "check.timeouts")
             if recompute {
                 try c.query("DELETE FROM drift_runs WHERE monitor = $1 AND window_start = $2 AND window_end = $3",
                             [monitor.name, window.start, window.end], name: "check.replace")
             }
-            let outcome = try write(window: window, sample: sample, on: c)
+            let outcome = try write(window: window, evaluation: evaluation, decision: decision, on: c)
             try extra?(c)
             return outcome
         }
@@ -59,13 +79,15 @@ public struct DriftCheck: Sendable {
         }
     }
 
-    /// The comparison of a sample with the reference, with per-feature overrides applied.
+    /// The comparison of a sample with the reference, with per-feature overrides applied and correlation drift.
     public func compare(_ sample: WindowSample, seed: UInt64 = 0) -> DatasetDrift { compareAll(sample, seed: seed).dataset }
 
-    /// The comparison, and each tensor feature's result. A tensor counts as one feature in the dataset share; its
-    /// components (`<name>.pc1`, …) follow it in `features` (for storage, the report and the metrics) without
-    /// counting. `seed` fixes the MMD sub-sample and permutations (the window start, so a recheck agrees).
-    public func compareAll(_ sample: WindowSample, seed: UInt64 = 0) -> (dataset: DatasetDrift, tensors: [String: TensorDrift]) {
+    /// The comparison, each tensor feature's result and the correlation drift (or why there is none). A tensor counts
+    /// as one feature in the dataset share; its components (`<name>.pc1`, …) follow it in `features` (for storage, the
+    /// report and the metrics) without counting. `seed` fixes the MMD sub-sample and permutations (the window start,
+    /// so a recheck agrees).
+    func compareAll(_ sample: WindowSample, seed: UInt64 = 0)
+        -> (dataset: DatasetDrift, tensors: [String: TensorDrift], correlation: WindowCorrelation.Result) {
         let layout = FeatureLayout(monitor)
         var inputs: [FeatureInput] = []
         for f in monitor.features {
@@ -86,7 +108,9 @@ public struct DriftCheck: Sendable {
             case let .categorical(_, _, cur): return cur.presentCount > 0
             }
         }
-        var result = DatasetComparison.compare(inputs, settings: monitor.settings)
+        let correlation = WindowCorrelation.compare(monitor, sample: sample, reference: reference)
+        var result = DatasetComparison.compare(inputs, correlation: { if case .figure(let d) = correlation { d } else { nil } }(),
+                                               settings: monitor.settings)
         for i in result.features.indices {
             if let o = monitor.overrides[result.features[i].name] { FeatureComparison.decide(&result.features[i], settings: o) }
         }
@@ -105,37 +129,89 @@ public struct DriftCheck: Sendable {
         result.driftedShare = topLevel.isEmpty ? 0 : Double(result.driftedCount) / Double(topLevel.count)
         result.drifted = !topLevel.isEmpty && result.driftedShare >= monitor.settings.datasetDriftShare
         result.features += components
-        return (result, tensors)
+        return (result, tensors, correlation)
     }
 
+    /// Everything a check writes, computed before its transaction opens.
+    struct Evaluation {
+        var sampleCount: Int
+        var sampleTotal: Int
+        var dataset: DatasetDrift?
+        var status: DriftPolicy.Status
+        /// `drift_runs.correlation`: the figure, `{"unavailable": why}`, or nil for insufficient data.
+        var correlationJSON: String?
+        /// `drift_feature_results`, one array per column (the parameters of one multi-row INSERT).
+        var featureColumns: [PGColumn]
+    }
 
-    private func write(window: TimeWindow, sample: WindowSample, on c: PGConnection) throws -> Outcome {
-        let insufficient = sample.count < monitor.minSample
-        let compared = insufficient ? nil : compareAll(sample, seed: UInt64(max(0, window.start.timeIntervalSince1970)))
-        let result: DatasetDrift? = compared?.dataset
-        let status: DriftPolicy.Verdict.Status = insufficient ? .insufficientData : (result!.drifted ? .drifted : .notDrifted)
-        // The policy looks at this monitor's earlier windows (enough of them to cover the streak and the cooldown).
-        let horizon = window.start.addingTimeInterval(-max(monitor.policy.cooldown.seconds,
-                                                          Double(monitor.policy.consecutive + 1) * monitor.schedule.length.seconds * 4))
-        let history = try c.query("""
-            SELECT window_start, window_end, status, drifted, coalesce((decision->>'fired')::boolean, false) AS fired
-            FROM drift_runs WHERE monitor = $1 AND window_end <= $2 AND window_start >= $3
-            """, [monitor.name, window.start, horizon], name: "check.history").map { r -> DriftPolicy.Verdict in
-            let s = try r.string("status")
-            let st: DriftPolicy.Verdict.Status = s == "insufficient_data" ? .insufficientData : (try r.bool("drifted") ? .drifted : .notDrifted)
-            return DriftPolicy.Verdict(window: TimeWindow(start: try r.date("window_start"), end: try r.date("window_end")),
-                                       status: st, fired: try r.bool("fired"))
+    /// Phase 1 of a check: the statistics and every value the write needs, with no I/O.
+    func evaluate(window: TimeWindow, sample: WindowSample) -> Evaluation {
+        guard sample.count >= monitor.minSample else {
+            return Evaluation(sampleCount: sample.count, sampleTotal: sample.total, dataset: nil, status: .insufficientData,
+                              correlationJSON: nil, featureColumns: Self.featureColumns([]))
         }
-        let decision = monitor.policy.decide(current: DriftPolicy.Verdict(window: window, status: status), history: history)
+        let compared = compareAll(sample, seed: UInt64(max(0, window.start.timeIntervalSince1970)))
+        let result = compared.dataset
+        let correlation: JSONValue
+        switch compared.correlation {
+        case .figure(let c):
+            correlation = .object([("max_abs_delta", .number(c.maxAbsDelta)), ("pair", .array([.string(c.pair.0), .string(c.pair.1)])),
+                                   ("reference", .number(c.referenceCorrelation)), ("current", .number(c.currentCorrelation))])
+        case .unavailable(let why):
+            correlation = .object([("unavailable", .string(why))])
+        }
+        let layout = FeatureLayout(monitor)
+        let rows: [[(any PGEncodable)?]] = result.features.map { f in
+            let outOfRange = f.kind == .numeric ? layout.numeric.firstIndex(of: f.name).flatMap { i in
+                reference.numericFeature(named: f.name).map { Self.outOfRangeShare(sample.numeric[i], $0) }
+            } : nil
+            let detail = (f.kind == .tensor ? compared.tensors[f.name].map { FeatureDetail(tensor: $0, reference: reference.tensors.first { r in r.name == f.name }) } : nil)?.json()
+                ?? FeatureDetail(f).json()
+            return [f.name, f.kind.rawValue, f.referenceCount, f.currentCount, f.referenceMissing, f.currentMissing,
+                    f.ks?.statistic, f.ks?.pvalue, f.ks?.method.rawValue, f.psi, f.jensenShannon, f.wassersteinNormed, f.hellinger,
+                    f.chiSquare?.statistic, f.chiSquare?.pvalue, f.chiSquare?.dof, f.pvalueAdjusted, f.unseenCategories?.count,
+                    outOfRange, f.drifted, f.reasons, detail]
+        }
+        return Evaluation(sampleCount: sample.count, sampleTotal: sample.total, dataset: result,
+                          status: result.drifted ? .drifted : .notDrifted, correlationJSON: correlation.rendered(),
+                          featureColumns: Self.featureColumns(rows))
+    }
+
+    /// The columns of `drift_feature_results` after `run_id`, with the SQL type of each (the order of `featureColumns`).
+    static let featureColumnTypes: [(name: String, type: String)] = [
+        ("feature", "text"), ("kind", "text"), ("reference_count", "int"), ("current_count", "int"), ("reference_missing", "int"),
+        ("current_missing", "int"), ("ks_statistic", "float8"), ("ks_pvalue", "float8"), ("ks_method", "text"), ("psi", "float8"),
+        ("jensen_shannon", "float8"), ("wasserstein_normed", "float8"), ("hellinger", "float8"), ("chi_square", "float8"),
+        ("chi_square_pvalue", "float8"), ("chi_square_dof", "int"), ("pvalue_adjusted", "float8"), ("unseen_categories", "int"),
+        ("out_of_range_share", "float8"), ("drifted", "bool"),
+        // per-row arrays and jsonb travel as their text and are cast per row (unnest cannot unnest an array of arrays)
+        ("reasons", "text"), ("detail", "text"),
+    ]
+
+    static func featureColumns(_ rows: [[(any PGEncodable)?]]) -> [PGColumn] {
+        featureColumnTypes.indices.map { j in PGColumn(rows.map { $0[j]?.pgText }) }
+    }
+
+    /// Every feature result of a run in one statement: one array parameter per column, unnested into rows.
+    static let insertFeaturesSQL: String = {
+        let names = featureColumnTypes.map(\.name)
+        let arrays = featureColumnTypes.enumerated().map { j, c in "$\(j + 2)::\(c.type)[]" }
+        let select = names.map { n in n == "reasons" ? "f.reasons::text[]" : n == "detail" ? "f.detail::jsonb" : "f.\(n)" }
+        return "INSERT INTO drift_feature_results (run_id, \(names.joined(separator: ", ")))\n"
+            + "SELECT $1, \(select.joined(separator: ", "))\n"
+            + "FROM unnest(\(arrays.joined(separator: ", "))) AS f(\(names.joined(separator: ", ")))"
+    }()
+
+    /// Phase 2 of a check, inside its transaction: only writes.
+    private func write(window: TimeWindow, evaluation e: Evaluation, decision: DriftPolicy.Decision, on c: PGConnection) throws -> Outcome {
+        let result = e.dataset
         let fired: [String] = { if case .fired(let a, _) = decision { return a } else { return [] } }()
         let decisionJSON = JSONValue.object([
             ("decision", .string(decision.description)), ("fired", .bool(decision.fired)),
-            ("fired_actions", .array(fired.map { .string($0) })), ("sample_total", .int(sample.total)),
+            ("fired_actions", .array(fired.map { .string($0) })), ("sample_total", .int(e.sampleTotal)),
+            ("streak", .int(decision.streak)),
         ]).rendered()
-        let correlation = result?.correlationDrift.map { c in
-            JSONValue.object([("max_abs_delta", .number(c.maxAbsDelta)), ("pair", .array([.string(c.pair.0), .string(c.pair.1)])),
-                              ("reference", .number(c.referenceCorrelation)), ("current", .number(c.currentCorrelation))]).rendered()
-        }
+        let insufficient = e.status == .insufficientData
         let runRows = try c.query("""
             INSERT INTO drift_runs (monitor, config_hash, window_start, window_end, status, drifted, reference_count, current_count,
                                     feature_count, drifted_count, drifted_share, correlation, decision)
@@ -143,30 +219,16 @@ public struct DriftCheck: Sendable {
             ON CONFLICT (monitor, window_start, window_end) DO NOTHING
             RETURNING id
             """, [monitor.name, configHash, window.start, window.end, insufficient ? "insufficient_data" : "completed",
-                  result.map(\.drifted), reference.rowCount, sample.count, result.map { Self.topLevel($0).count } ?? 0, result?.driftedCount ?? 0,
-                  result?.driftedShare, correlation, decisionJSON], name: "check.insert_run")
+                  result.map(\.drifted), reference.rowCount, e.sampleCount, result.map { Self.topLevel($0).count } ?? 0, result?.driftedCount ?? 0,
+                  result?.driftedShare, e.correlationJSON, decisionJSON], name: "check.insert_run")
         guard let runRow = runRows.first else {
             // Another worker wrote this window first: exactly one run per window.
             return try existingRun(window, on: c) ?? Outcome(runID: nil, status: "completed", drifted: nil, driftedFeatures: [],
                                                               decision: "", firedActions: [], written: false)
         }
         let runID = try runRow.int("id")
-        let layout = FeatureLayout(monitor)
-        for f in result?.features ?? [] {
-            let outOfRange = f.kind == .numeric ? layout.numeric.firstIndex(of: f.name).flatMap { i in
-                reference.numericFeature(named: f.name).map { Self.outOfRangeShare(sample.numeric[i], $0) }
-            } : nil
-            try c.query("""
-                INSERT INTO drift_feature_results (run_id, feature, kind, reference_count, current_count, reference_missing, current_missing,
-                    ks_statistic, ks_pvalue, ks_method, psi, jensen_shannon, wasserstein_normed, hellinger, chi_square, chi_square_pvalue,
-                    chi_square_dof, pvalue_adjusted, unseen_categories, out_of_range_share, drifted, reasons, detail)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23::jsonb)
-                """, [runID, f.name, f.kind.rawValue, f.referenceCount, f.currentCount, f.referenceMissing, f.currentMissing,
-                      f.ks?.statistic, f.ks?.pvalue, f.ks?.method.rawValue, f.psi, f.jensenShannon, f.wassersteinNormed, f.hellinger,
-                      f.chiSquare?.statistic, f.chiSquare?.pvalue, f.chiSquare?.dof, f.pvalueAdjusted, f.unseenCategories?.count,
-                      outOfRange, f.drifted, f.reasons,
-                      (f.kind == .tensor ? compared?.tensors[f.name].map { FeatureDetail(tensor: $0, reference: reference.tensors.first { r in r.name == f.name }) } : nil)?.json()
-                        ?? FeatureDetail(f).json()], name: "check.insert_feature")
+        if let result, !result.features.isEmpty {
+            try c.query(Self.insertFeaturesSQL, [runID] + e.featureColumns, name: "check.insert_features")
         }
         for action in fired {
             let payload = JSONValue.object([
@@ -209,5 +271,17 @@ public struct DriftCheck: Sendable {
     /// The stable id of an action: the same monitor, window and action always give the same id.
     public static func actionID(monitor: String, window: TimeWindow, action: String) -> String {
         "\(monitor):\(PGTimeText.iso(window.start)):\(action)"
+    }
+}
+
+/// A one-dimensional PostgreSQL array parameter whose elements may be NULL (`{"a",NULL}`), in text format.
+struct PGColumn: PGEncodable {
+    var elements: [String?]
+    init(_ elements: [String?]) { self.elements = elements }
+
+    var pgText: String {
+        "{" + elements.map { e in
+            e.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" } ?? "NULL"
+        }.joined(separator: ",") + "}"
     }
 }

@@ -1,9 +1,19 @@
 import Foundation
 
-/// When a monitor fires its actions: after `consecutive` adjacent drifted windows (default 2),
-/// not again within `cooldown` (default P1D) of the last firing, measured on window ends so that
-/// backfills decide exactly as live checks do. A window that is not drifted resets the streak;
-/// a window with insufficient data neither extends nor resets it (it is skipped over).
+/// When a monitor fires its actions: once `consecutive` adjacent windows (default 2) have drifted,
+/// and not again within `cooldown` (default P1D) of the last firing, measured on window ends so that
+/// backfills decide exactly as live checks do.
+///
+/// The streak is stored state, not a look-back: every run stores its streak (drifted windows in a row
+/// up to and including it) and the next window continues from the run of the window just before it:
+/// - drifted: that run's streak + 1;
+/// - not drifted: 0;
+/// - insufficient data: that run's streak, unchanged (the window neither extends nor breaks the streak);
+/// - when the window just before was never checked (a gap, e.g. a backfill that skipped a range), the
+///   streak starts again: 1 for a drifted window, 0 for insufficient data. A drifted window after a gap
+///   is not evidence of a sustained shift, so it must earn its streak again.
+///
+/// Pure: plain values in, a decision out; the reads live in `PolicyState` (DriftCheck).
 public struct DriftPolicy: Sendable, Equatable {
     public var consecutive: Int
     public var cooldown: ISODuration
@@ -16,68 +26,126 @@ public struct DriftPolicy: Sendable, Equatable {
     }
 
     /// A checked window's verdict, as the policy sees it.
-    public struct Verdict: Sendable, Equatable {
-        public enum Status: String, Sendable { case drifted, notDrifted = "not_drifted", insufficientData = "insufficient_data" }
-        public var window: TimeWindow
-        public var status: Status
-        /// Whether the policy fired at this window.
-        public var fired: Bool
+    public enum Status: String, Sendable { case drifted, notDrifted = "not_drifted", insufficientData = "insufficient_data" }
 
-        public init(window: TimeWindow, status: Status, fired: Bool = false) {
-            self.window = window
-            self.status = status
-            self.fired = fired
+    /// What the policy knows before deciding a window: plain values read from the stored runs.
+    public struct History: Sendable, Equatable {
+        public enum Previous: Sendable, Equatable {
+            /// The monitor has no run before this window.
+            case none
+            /// The window just before this one was never checked, though earlier ones were (a gap).
+            case notChecked
+            /// The window just before this one was checked; `streak` is its streak.
+            case checked(streak: Int)
+        }
+
+        public var previous: Previous
+        /// The end of the last window whose check fired, among the windows before this one (nil: never fired).
+        public var lastFiring: Date?
+
+        public init(previous: Previous, lastFiring: Date? = nil) {
+            self.previous = previous
+            self.lastFiring = lastFiring
         }
     }
 
-    /// The decision for one window, recorded with its reason.
+    /// The decision for one window, with its streak (stored with the run) and its reason.
     public enum Decision: Sendable, Equatable, CustomStringConvertible {
         case fired(actions: [String], streak: Int)
         case suppressedByCooldown(streak: Int, until: Date)
-        case streak(Int, of: Int)
-        case notDrifted
-        case insufficientData
+        /// Drifted, but the streak is still shorter than `consecutive`; `afterGap`: the previous window was never checked.
+        case streak(Int, of: Int, afterGap: Bool = false)
+        /// Not drifted; `ended` is the streak this window broke (0: there was none).
+        case notDrifted(ended: Int = 0)
+        /// Too few events to decide; the streak carried on unchanged.
+        case insufficientData(streak: Int = 0)
 
         public var fired: Bool { if case .fired = self { return true } else { return false } }
+
+        /// Drifted windows in a row up to and including this one, as stored in `drift_runs.decision.streak`.
+        public var streak: Int {
+            switch self {
+            case let .fired(_, s), let .suppressedByCooldown(s, _), let .streak(s, _, _), let .insufficientData(s): return s
+            case .notDrifted: return 0
+            }
+        }
 
         public var description: String {
             switch self {
             case let .fired(actions, streak):
-                return actions.isEmpty ? "drift confirmed after \(streak) consecutive drifted windows (no actions configured)"
-                    : "fired \(actions.joined(separator: ", ")) after \(streak) consecutive drifted windows"
-            case let .suppressedByCooldown(streak, until): return "drifted \(streak) windows in a row, suppressed by cooldown until \(PGTimeText.iso(until))"
-            case let .streak(n, k): return "drifted: streak \(n) of \(k)"
-            case .notDrifted: return "not drifted: streak reset"
-            case .insufficientData: return "insufficient data: no decision, streak unchanged"
+                let after = streak == 1 ? "after 1 drifted window" : "after \(streak) consecutive drifted windows"
+                return actions.isEmpty ? "drift confirmed \(after) (no actions configured)" : "fired \(actions.joined(separator: ", ")) \(after)"
+            case let .suppressedByCooldown(streak, until):
+                let what = streak == 1 ? "drifted 1 window" : "drifted \(streak) windows in a row"
+                return "\(what), suppressed by cooldown until \(PGTimeText.iso(until))"
+            case let .streak(n, k, afterGap):
+                return "drifted: streak \(n) of \(k)" + (afterGap ? " (the previous window was not checked)" : "")
+            case let .notDrifted(ended):
+                return ended == 0 ? "not drifted" : "not drifted: streak of \(ended) reset"
+            case let .insufficientData(streak):
+                return streak == 0 ? "insufficient data: no decision" : "insufficient data: no decision, streak stays \(streak)"
             }
         }
     }
 
-    /// Decides for `current`, given the earlier verdicts of the same monitor (any order, any
-    /// number; only adjacent windows count for the streak).
-    public func decide(current: Verdict, history: [Verdict]) -> Decision {
-        switch current.status {
-        case .insufficientData: return .insufficientData
-        case .notDrifted: return .notDrifted
+    /// Decides a window of status `status` that ends at `windowEnd`, given the stored state before it.
+    public func decide(_ status: Status, windowEnd: Date, history: History) -> Decision {
+        let previous: Int
+        switch history.previous {
+        case .checked(let s): previous = max(0, s)
+        case .none, .notChecked: previous = 0
+        }
+        switch status {
+        case .insufficientData: return .insufficientData(streak: previous)
+        case .notDrifted: return .notDrifted(ended: previous)
         case .drifted: break
         }
-        let earlier = history.filter { $0.window.end <= current.window.start }.sorted { $0.window.start > $1.window.start }
-        var streak = 1
-        var expectedEnd = current.window.start
-        for v in earlier {
-            if v.status == .insufficientData {
-                if v.window.end == expectedEnd { expectedEnd = v.window.start }
-                continue
-            }
-            guard v.window.end == expectedEnd, v.status == .drifted else { break }
-            streak += 1
-            expectedEnd = v.window.start
-        }
-        guard streak >= consecutive else { return .streak(streak, of: consecutive) }
-        if let last = history.filter({ $0.fired && $0.window.end <= current.window.end }).map(\.window.end).max() {
+        let streak = previous + 1
+        guard streak >= consecutive else { return .streak(streak, of: consecutive, afterGap: history.previous == .notChecked) }
+        if let last = history.lastFiring {
             let until = last.addingTimeInterval(cooldown.seconds)
-            if current.window.end < until { return .suppressedByCooldown(streak: streak, until: until) }
+            if windowEnd < until { return .suppressedByCooldown(streak: streak, until: until) }
         }
         return .fired(actions: actions, streak: streak)
+    }
+
+    /// One stored run as the policy reads it; `streak` is nil for runs written before streaks were stored.
+    public struct StoredRun: Sendable, Equatable {
+        public var window: TimeWindow
+        public var status: Status
+        public var streak: Int?
+
+        public init(window: TimeWindow, status: Status, streak: Int? = nil) {
+            self.window = window
+            self.status = status
+            self.streak = streak
+        }
+    }
+
+    /// How many stored runs are counted backwards when the run before a window has no stored streak (runs written
+    /// before streaks were stored). It exceeds the largest `consecutive` a configuration accepts (1,000), so the
+    /// decision is exact; only a legacy streak longer than this is reported as this many windows.
+    public static let legacyLookback = 1_001
+
+    /// The state of the window before `window`, from the stored runs that end at or before its start, newest first.
+    /// The run of the adjacent window gives the streak directly when it stored one; runs without a stored streak are
+    /// counted backwards (drifted +1, insufficient data skipped) until a stored streak, a not-drifted run, a gap, or
+    /// the end of `runs` (at most `legacyLookback` of them are needed).
+    public static func previous(before window: TimeWindow, runs newestFirst: [StoredRun]) -> History.Previous {
+        guard let first = newestFirst.first else { return .none }
+        guard first.window.end == window.start else { return .notChecked }
+        var counted = 0
+        var expectedEnd = window.start
+        for run in newestFirst {
+            guard run.window.end == expectedEnd else { break }  // a gap before a legacy run: its streak started there
+            if let stored = run.streak { return .checked(streak: counted + max(0, stored)) }
+            switch run.status {
+            case .drifted: counted += 1
+            case .notDrifted: return .checked(streak: counted)
+            case .insufficientData: break
+            }
+            expectedEnd = run.window.start
+        }
+        return .checked(streak: counted)
     }
 }

@@ -3,26 +3,70 @@ import DriftStore
 import Foundation
 import Yams
 
-/// Loads `monitors.yaml`. `${VAR}` anywhere in the file is replaced by the environment variable
-/// (for secrets), `${VAR:-default}` by the default when it is unset or empty; every problem is reported with its line and column, not only the first.
+/// Loads `monitors.yaml`. The YAML is parsed first; then `${VAR}` inside a value (a mapping value or a list item,
+/// never a key) is replaced by the environment variable (for secrets), `${VAR:-default}` by the default when VAR is
+/// unset or empty, and `$${` stands for a literal `${`. A substituted value is only data: quotes, `#`, `:` and
+/// newlines in it change nothing around it, and a plain value is typed after substitution (`alpha: ${ALPHA}` is a
+/// number when ALPHA=0.01). Every problem is reported with its line and column, not only the first.
+///
+/// Limits (hostile input): the file is at most `maxFileBytes`; a value after substitution at most
+/// `maxSubstitutedValueBytes`; all substituted values together at most `maxSubstitutedTotalBytes`; the document at
+/// most `maxNodes` values (aliases count each time they are used).
 public enum MonitorsFile {
+    /// 1 MiB.
+    public static let maxFileBytes = 1 << 20
+    /// 64 KiB: one value after `${VAR}` substitution.
+    public static let maxSubstitutedValueBytes = 64 << 10
+    /// 8 MiB: every substituted value together.
+    public static let maxSubstitutedTotalBytes = 8 << 20
+    /// Values (scalars, lists, mappings) in the document, aliases expanded.
+    public static let maxNodes = 200_000
+
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [MonitorConfig] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(issues: [ConfigIssue(file: path, line: 1, column: 1, message: "cannot read the file")])
-        }
-        return try parse(String(decoding: data, as: UTF8.self), file: path, environment: environment)
+        try loadDocument(path: path, environment: environment).monitors
+    }
+
+    /// Like `load`, keeping where each monitor, feature, reference and action stands (for `ConfigValidator`).
+    public static func loadDocument(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MonitorsDocument {
+        let text = try read(path)
+        return try parseDocument(text, file: path, environment: environment)
     }
 
     public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> [MonitorConfig] {
+        try parseDocument(text, file: file, environment: environment).monitors
+    }
+
+    /// The file's text, refused when unreadable, larger than `maxFileBytes` or not UTF-8.
+    static func read(_ path: String) throws -> String {
+        func fail(_ m: String) -> ConfigError { ConfigError(issues: [ConfigIssue(file: path, line: 1, column: 1, message: m)]) }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw fail("cannot read the file (no such file)") }
+        guard !isDirectory.boolValue else { throw fail("cannot read the file (it is a directory)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw fail("cannot read the file (permission denied)") }
+        defer { try? handle.close() }
+        let data: Data
+        do { data = try handle.read(upToCount: maxFileBytes + 1) ?? Data() } catch { throw fail("cannot read the file (\(error.localizedDescription))") }
+        guard data.count <= maxFileBytes else { throw fail("the file is larger than \(maxFileBytes) bytes (1 MiB), the most a monitors file may be") }
+        guard let text = String(data: data, encoding: .utf8) else { throw fail("the file is not UTF-8 text") }
+        return text
+    }
+
+    public static func parseDocument(_ text: String, file: String, environment: [String: String] = [:]) throws -> MonitorsDocument {
         var reader = Reader(file: file)
-        let expanded = reader.substitute(text, environment: environment)
-        let root: Node?
+        guard text.utf8.count <= maxFileBytes else {
+            reader.issue(at: nil, "the file is larger than \(maxFileBytes) bytes (1 MiB), the most a monitors file may be")
+            throw ConfigError(issues: reader.issues)
+        }
+        let parsed: Node?
         do {
-            root = try Yams.compose(yaml: expanded)
+            parsed = try Yams.compose(yaml: text)
         } catch let e as YamlError {
             reader.issue(at: Self.mark(of: e), Self.problem(of: e))
             throw ConfigError(issues: reader.issues)
         }
+        var budget = Reader.SubstitutionBudget()
+        let root = parsed.map { reader.substitute($0, environment: environment, budget: &budget) }
+        if budget.exhausted { throw ConfigError(issues: reader.issues) }
         guard let root, let monitors = reader.sequence(root["monitors"], at: root, "monitors") else {
             if reader.issues.isEmpty { reader.issue(at: root?.mark, "expected a top-level `monitors:` list") }
             throw ConfigError(issues: reader.issues)
@@ -36,7 +80,38 @@ public enum MonitorsFile {
             }
         }
         if !reader.issues.isEmpty { throw ConfigError(issues: reader.issues) }
-        return out
+        return MonitorsDocument(file: file, monitors: out, places: reader.places, templateUses: reader.templateUses)
+    }
+
+    /// Monitor names become file names (`--report-dir`), metric labels and URL parts: 1–128 ASCII letters, digits,
+    /// `.`, `_` or `-`, starting with a letter or digit, without `..`.
+    public static func isValidMonitorName(_ name: String) -> Bool {
+        let u = Array(name.unicodeScalars)
+        guard (1...128).contains(u.count), !name.contains("..") else { return false }
+        func alnum(_ c: Unicode.Scalar) -> Bool { c.isASCII && (CharacterSet.alphanumerics.contains(c)) }
+        return alnum(u[0]) && u.allSatisfy { alnum($0) || $0 == "." || $0 == "_" || $0 == "-" }
+    }
+
+    /// Model names come from serving systems (KServe, Triton, Seldon, SageMaker, Azure ML; `org/name` for Hugging
+    /// Face models), so any text is allowed except: empty, more than 256 characters, control or line-separator
+    /// characters, or leading/trailing whitespace. Wherever a model name becomes part of a URL it is percent-encoded.
+    public static func isValidModelName(_ name: String) -> Bool {
+        let u = Array(name.unicodeScalars)
+        guard (1...256).contains(u.count) else { return false }
+        if u.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .lineSeparator
+                               || $0.properties.generalCategory == .paragraphSeparator || $0.properties.generalCategory == .format }) { return false }
+        return !u[0].properties.isWhitespace && !u[u.count - 1].properties.isWhitespace
+    }
+
+    /// A hostile name shown in a message: control characters escaped, at most 80 characters.
+    static func shown(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars.prefix(80) {
+            if u.properties.generalCategory == .control || u.properties.generalCategory == .format { out += "\\u{\(String(u.value, radix: 16))}" } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return s.unicodeScalars.count > 80 ? out + "…" : out
     }
 
     /// A hash of everything in a monitor's configuration that shapes its results (stored with each run).
@@ -60,45 +135,146 @@ public enum MonitorsFile {
     }
 }
 
+/// A loaded monitors file with where its parts stand, for checks made after loading (`ConfigValidator`).
+public struct MonitorsDocument: Sendable {
+    public var file: String
+    public var monitors: [MonitorConfig]
+    /// Positions by key: `MONITOR` (its mapping), `MONITOR/reference`, `MONITOR/feature/NAME`, `MONITOR/action/NAME`.
+    var places: [String: Mark]
+    /// Template variables each trigger action uses, by `MONITOR/ACTION`.
+    var templateUses: [String: [TemplateUse]]
+
+    /// One `{{variable}}` in an action's setting `key`, at `mark`.
+    struct TemplateUse: Sendable {
+        var variable: String
+        var key: String
+        var mark: Mark?
+    }
+
+    /// An issue at the position recorded under `key` (the file's start when unknown).
+    func issue(_ key: String, _ message: String) -> ConfigIssue {
+        let m = places[key]
+        return ConfigIssue(file: file, line: m?.line ?? 1, column: m?.column ?? 1, message: message)
+    }
+}
+
 /// Walks the YAML tree, collecting issues instead of stopping at the first.
 struct Reader {
     let file: String
     var issues: [ConfigIssue] = []
+    /// Values whose substitution failed (a variable unset, the value too large): that issue is the one reported
+    /// there, not "must be non-empty" as well.
+    var substitutionFailedAt: Set<[Int]> = []
+    /// The monitor being read (its name), for `places` keys.
+    var scope = ""
+    var places: [String: Mark] = [:]
+    var templateUses: [String: [MonitorsDocument.TemplateUse]] = [:]
+    /// The action names written under the current monitor's `actions:`, loaded or not.
+    var attemptedActions: Set<String> = []
+
+    init(file: String) { self.file = file }
 
     mutating func issue(at mark: Mark?, _ message: String) {
+        if let mark, substitutionFailedAt.contains([mark.line, mark.column]) { return }
         issues.append(ConfigIssue(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
     }
 
-    /// Replaces ${VAR}; an unset variable is an issue at its position.
-    mutating func substitute(_ text: String, environment: [String: String]) -> String {
-        var out = ""
-        var line = 1
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            var rest = Substring(rawLine)
-            var built = ""
-            while let start = rest.range(of: "${") {
-                built += rest[..<start.lowerBound]
-                guard let end = rest[start.upperBound...].firstIndex(of: "}") else { built += rest[start.lowerBound...]; rest = ""; break }
-                // ${NAME} or ${NAME:-default} (the default when NAME is unset or empty)
-                let spec = String(rest[start.upperBound..<end])
-                let parts = spec.components(separatedBy: ":-")
-                let name = parts[0]
-                let fallback = parts.count > 1 ? parts.dropFirst().joined(separator: ":-") : nil
-                if let value = environment[name], !(value.isEmpty && fallback != nil) {
-                    built += value
-                } else if let fallback {
-                    built += fallback
-                } else {
-                    let column = rawLine.distance(from: rawLine.startIndex, to: start.lowerBound) + 1
-                    issues.append(ConfigIssue(file: file, line: line, column: column, message: "environment variable \(name) is not set"))
-                }
-                rest = rest[rest.index(after: end)...]
-            }
-            built += rest
-            out += built + "\n"
-            line += 1
+    mutating func place(_ key: String, _ mark: Mark?) {
+        if let mark, !scope.isEmpty { places[scope + key] = mark }
+    }
+
+    /// What substitution may still spend (`MonitorsFile` limits).
+    struct SubstitutionBudget {
+        var nodes = 0
+        var bytes = 0
+        var exhausted = false
+    }
+
+    /// The tree with `${VAR}` replaced inside every scalar value (mapping values and list items, not keys). A plain
+    /// scalar stays plain, so its type is resolved from the substituted text; a quoted one stays a string.
+    mutating func substitute(_ node: Node, environment: [String: String], budget: inout SubstitutionBudget) -> Node {
+        guard !budget.exhausted else { return node }
+        budget.nodes += 1
+        if budget.nodes > MonitorsFile.maxNodes {
+            budget.exhausted = true
+            issue(at: node.mark, "the document has more than \(MonitorsFile.maxNodes) values (aliases count each time they are used)")
+            return node
         }
-        return out
+        switch node {
+        case .scalar(let s):
+            guard s.string.contains("${") else { return node }
+            let (text, unset) = Self.expand(s.string, environment: environment)
+            if !unset.isEmpty {
+                for name in unset { issue(at: s.mark, "environment variable \(name) is not set (set it, or write ${\(name):-default})") }
+                if let m = s.mark { substitutionFailedAt.insert([m.line, m.column]) }
+            }
+            let size = text.utf8.count
+            if size > MonitorsFile.maxSubstitutedValueBytes {
+                issue(at: s.mark, "the value is \(size) bytes after substituting environment variables; at most \(MonitorsFile.maxSubstitutedValueBytes) (64 KiB)")
+                if let m = s.mark { substitutionFailedAt.insert([m.line, m.column]) }
+                return .scalar(Node.Scalar("", s.tag, s.style, s.mark))
+            }
+            budget.bytes += size
+            if budget.bytes > MonitorsFile.maxSubstitutedTotalBytes {
+                budget.exhausted = true
+                issue(at: s.mark, "substituted environment variables add up to more than \(MonitorsFile.maxSubstitutedTotalBytes) bytes (8 MiB)")
+                return node
+            }
+            return .scalar(Node.Scalar(text, s.tag, s.style, s.mark))
+        case .mapping(let m):
+            let pairs = m.map { ($0.key, substitute($0.value, environment: environment, budget: &budget)) }
+            return .mapping(Node.Mapping(pairs, m.tag, m.style, m.mark))
+        case .sequence(let seq):
+            return .sequence(Node.Sequence(seq.map { substitute($0, environment: environment, budget: &budget) }, seq.tag, seq.style, seq.mark))
+        case .alias:
+            return node
+        }
+    }
+
+    /// `${NAME}` → the variable, `${NAME:-default}` → the default when NAME is unset or empty, `$${` → `${`.
+    /// NAME is letters, digits and `_`, not starting with a digit; anything else (`${1}`, `${a b}`, no `}`) is kept
+    /// as written. Returns the text and the names that were unset without a default.
+    static func expand(_ text: String, environment: [String: String]) -> (String, unset: [String]) {
+        var out = ""
+        var unset: [String] = []
+        var rest = Substring(text)
+        while let dollar = rest.firstIndex(of: "$") {
+            out += rest[..<dollar]
+            let after = rest[dollar...]
+            if after.hasPrefix("$${") {
+                out += "${"
+                rest = after.dropFirst(3)
+                continue
+            }
+            guard after.hasPrefix("${"), let close = after.firstIndex(of: "}") else {
+                out += "$"
+                rest = after.dropFirst()
+                continue
+            }
+            let spec = after[after.index(after.startIndex, offsetBy: 2)..<close]
+            let name: Substring
+            let fallback: Substring?
+            if let sep = spec.range(of: ":-") { name = spec[..<sep.lowerBound]; fallback = spec[sep.upperBound...] } else { name = spec; fallback = nil }
+            guard isVariableName(name) else {
+                out += "$"
+                rest = after.dropFirst()
+                continue
+            }
+            if let value = environment[String(name)], !(value.isEmpty && fallback != nil) {
+                out += value
+            } else if let fallback {
+                out += fallback
+            } else {
+                unset.append(String(name))
+            }
+            rest = after[after.index(after: close)...]
+        }
+        return (out + rest, unset)
+    }
+
+    static func isVariableName(_ s: Substring) -> Bool {
+        guard let first = s.unicodeScalars.first, !(first.value >= 0x30 && first.value <= 0x39) else { return false }
+        return s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
     }
 
     mutating func sequence(_ node: Node?, at parent: Node, _ key: String) -> [Node]? {
@@ -166,8 +342,20 @@ struct Reader {
                                     "actions"],
                     in: "a monitor")
         let before = issues.count
-        let name = string(node, "name")
-        let model = string(node, "model")
+        var name = string(node, "name")
+        if let n = name, !MonitorsFile.isValidMonitorName(n) {
+            issue(at: node["name"]?.mark, "monitor name '\(MonitorsFile.shown(n))' must be 1–128 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit, without '..' (it becomes part of file names and URLs)")
+            name = nil
+        }
+        scope = name ?? ""
+        attemptedActions = []
+        defer { scope = "" }
+        place("", node.mark)
+        var model = string(node, "model")
+        if let m = model, !MonitorsFile.isValidModelName(m) {
+            issue(at: node["model"]?.mark, "model name '\(MonitorsFile.shown(m))' must be 1–256 characters without control characters or surrounding spaces")
+            model = nil
+        }
         let namespace = string(node, "namespace", required: false)
         let versions = strings(node, "versions", default: [])
         let roles = strings(node, "roles", default: ["champion"])
@@ -283,6 +471,7 @@ struct Reader {
             guard case .mapping = f else { issue(at: f.mark, "each feature must be a mapping with `name` and `kind`"); continue }
             unknownKeys(f, allowed: ["name", "kind", "source", "key", "index", "shape", "tensor"], in: "a feature")
             guard let name = string(f, "name") else { continue }
+            place("/feature/\(name)", f.mark)
             if !seen.insert(name).inserted { issue(at: f["name"]?.mark, "feature '\(name)' is listed twice") }
             let kindText = string(f, "kind") ?? "numeric"
             guard let kind = FeatureKind(rawValue: kindText) else {
@@ -347,6 +536,7 @@ struct Reader {
 
     mutating func referenceSpec(_ node: Node) -> MonitorConfig.Reference? {
         guard let r = node["reference"] else { issue(at: node.mark, "missing `reference` (file, window or rolling)"); return nil }
+        place("/reference", r["file"]?.mark ?? r.mark)
         unknownKeys(r, allowed: ["file", "window", "rolling"], in: "reference")
         let given = ["file", "window", "rolling"].filter { r[$0] != nil }
         guard given.count == 1 else {

@@ -72,6 +72,15 @@ public final class ReferenceStore: Sendable {
         let version = Self.trafficVersion(m, w)
         if var stored = try load(m, version: version, on: c) {
             stored.tensors = try loadTensors(m, version: version, on: c)
+            if stored.correlationNames.isEmpty, WindowCorrelation.names(m).count >= 2 {
+                // stored before worker checks computed correlation drift: derive the matrix once, store it with the profile
+                let sample = try WindowSample.load(c, monitor: m, window: w)
+                if let matrix = WindowCorrelation.matrix(m, sample: sample) {
+                    (stored.correlationNames, stored.correlation) = (WindowCorrelation.names(m), matrix)
+                    try c.query("UPDATE reference_profiles SET profile = $3::bytea WHERE monitor = $1 AND version = $2",
+                                [m.name, version, try ProfileCodec.encode(stored)], name: "reference.add_correlation")
+                }
+            }
             return (stored, version)
         }
         let sample = try WindowSample.load(c, monitor: m, window: w)
@@ -88,6 +97,7 @@ public final class ReferenceStore: Sendable {
         var profile = ReferenceProfile(source: "traffic \(w)", rowCount: sample.count, sampleCap: ReferenceProfile.defaultSampleCap,
                                        seed: ReferenceProfile.defaultSeed, numeric: numeric, categorical: categorical,
                                        correlationNames: [], correlation: [], featureNames: m.features.map(\.name))
+        if let matrix = WindowCorrelation.matrix(m, sample: sample) { (profile.correlationNames, profile.correlation) = (WindowCorrelation.names(m), matrix) }
         // tensors: the projection, component samples, reconstruction band and MMD sample, fitted once
         for (t, slots) in layout.tensors.enumerated() where sample.tensors[t].rows >= 2 {
             let feature = m.features.first { $0.name == slots.name }!

@@ -57,12 +57,19 @@ public struct WindowSchedule: Sendable, Equatable {
         return out
     }
 
-    /// The windows due at `now` that end after `since` (the oldest window to consider), ascending,
-    /// at most `limit` of them (the most recent ones).
-    public func dueWindows(now: Date, since: Date, limit: Int = 1_000) -> [TimeWindow] {
-        let horizon = now.addingTimeInterval(-lateness.seconds)
-        let all = windows(from: since, to: horizon)
-        return Array(all.suffix(limit))
+    /// How many windows `windows(from:to:)` would return, without building them (for limits).
+    public func windowCount(from: Date, to: Date) -> Int {
+        var w = window(containing: from)
+        if w.start < from { w = next(w) }
+        guard w.end <= to else { return 0 }
+        let n = ((to.timeIntervalSince1970 - w.start.timeIntervalSince1970) / length.seconds).rounded(.down)
+        return n >= Double(Int.max) ? Int.max : Int(n)
+    }
+
+    /// Every window due at `now` (closed and past the lateness) that starts at or after `since`, ascending —
+    /// all of them: a backlog is paged by the scheduler, never cut.
+    public func dueWindows(now: Date, since: Date) -> [TimeWindow] {
+        windows(from: since, to: now.addingTimeInterval(-lateness.seconds))
     }
 
     public func next(_ w: TimeWindow) -> TimeWindow {

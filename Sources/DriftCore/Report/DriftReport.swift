@@ -61,6 +61,8 @@ public struct DriftReport: Sendable {
     public var decision: String?
     public var firedActions: [String]
     public var correlation: Correlation?
+    /// Why there is no correlation figure, as a sentence ("fewer than two numeric input features (1)").
+    public var correlationNote: String?
     public var features: [Feature]
     /// Per feature, oldest first; empty for `compare`.
     public var trend: [String: [TrendPoint]]
@@ -85,6 +87,7 @@ public struct DriftReport: Sendable {
         self.decision = decision
         self.firedActions = firedActions
         self.correlation = correlation
+        self.correlationNote = correlation == nil ? "fewer than two numeric features" : nil
         self.features = features.sorted { $0.severity != $1.severity ? $0.severity > $1.severity : $0.name < $1.name }
         self.trend = trend
         self.psiThreshold = psiThreshold

@@ -144,7 +144,7 @@ public enum HTMLReport {
             h += "<p id=\"correlation\" data-max-abs-delta=\"\(c.maxAbsDelta)\">Largest change of a pairwise correlation: <b>\(esc(c.pair.0)) × \(esc(c.pair.1))</b> "
             h += "from \(num(c.reference)) to \(num(c.current)) (|Δ| = \(num(c.maxAbsDelta))).</p>\n"
         } else {
-            h += "<p id=\"correlation\">No correlation drift figure (fewer than two numeric features).</p>\n"
+            h += "<p id=\"correlation\">No correlation drift figure: \(esc(r.correlationNote ?? "fewer than two numeric features")).</p>\n"
         }
         return h + "</section>\n"
     }

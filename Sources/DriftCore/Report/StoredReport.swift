@@ -30,10 +30,17 @@ extension DriftReport {
         let drifted = try run.optionalString("drifted").map { $0 == "t" }
         let decision = try run.optionalString("decision").flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         var correlation: Correlation?
+        // drift_runs.correlation: the figure, {"unavailable": why}, or NULL (insufficient data, or a run checked
+        // before worker checks computed correlation drift)
+        var correlationNote = status == "insufficient_data" ? "insufficient data: the window was not compared"
+            : "not computed for this run (it was checked before worker checks computed correlation drift; recheck it with backfill --recompute)"
         if let text = try run.optionalString("correlation"),
-           let c = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-           let pair = c["pair"] as? [String], pair.count == 2, let delta = c["max_abs_delta"] as? Double {
-            correlation = Correlation(pair: (pair[0], pair[1]), reference: c["reference"] as? Double, current: c["current"] as? Double, maxAbsDelta: delta)
+           let c = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+            if let pair = c["pair"] as? [String], pair.count == 2, let delta = c["max_abs_delta"] as? Double {
+                correlation = Correlation(pair: (pair[0], pair[1]), reference: c["reference"] as? Double, current: c["current"] as? Double, maxAbsDelta: delta)
+            } else if let why = c["unavailable"] as? String {
+                correlationNote = why
+            }
         }
 
         var features: [Feature] = []
@@ -72,12 +79,14 @@ extension DriftReport {
         if let sampleTotal, sampleTotal > (try run.int("current_count")) {
             subtitle += " · sampled \(try run.int("current_count")) of \(sampleTotal) events"
         }
-        return DriftReport(
+        var report = DriftReport(
             title: "\(monitor.name) — drift report", subtitle: subtitle, verdict: verdict, drifted: drifted,
             windowStart: start, windowEnd: end, referenceCount: try run.int("reference_count"), currentCount: try run.int("current_count"),
             featureCount: try run.int("feature_count"), driftedCount: try run.int("drifted_count"),
             driftedShare: try run.optionalDouble("drifted_share"), decision: decision?["decision"] as? String,
             firedActions: decision?["fired_actions"] as? [String] ?? [], correlation: correlation, features: features,
             trend: trend, psiThreshold: monitor.settings.psiThreshold)
+        if correlation == nil { report.correlationNote = correlationNote }
+        return report
     }
 }

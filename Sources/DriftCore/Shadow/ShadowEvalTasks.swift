@@ -75,35 +75,38 @@ public struct ShadowEvalTasks: Sendable {
         let slot = (numeric ? layout.numeric.firstIndex(of: output.name) : layout.categorical.firstIndex(of: output.name))! + 1
         let challengerLabel = config.challenger ?? "challenger"
         let logger = self.logger
-        let stored = try await client.transaction { c -> Stored in
+        // load and evaluate outside any transaction; then one short transaction writes the result and its actions
+        let stored = try await client.withConnection { c -> Stored in
             if let existing = try Self.existing(c, monitor: m.name, challenger: challengerLabel, from: from, to: to) { return existing }
             let (requests, championVersions) = try Self.load(c, model: m.model, from: from, to: to, slot: slot, numeric: numeric, challenger: config.challenger)
             let evaluation = ShadowEvaluation.evaluate(requests, config: config, settings: m.overrides[output.name] ?? m.settings)
             let figures = JSONValue.object(evaluation.figures + [("output", .string(output.name)),
                                                                  ("reasons", .array(evaluation.reasons.map { .string($0) }))]).rendered()
             let champion = championVersions.isEmpty ? "champion" : championVersions.joined(separator: ",")
-            guard let id = try c.query("""
-                INSERT INTO shadow_evaluations (monitor, champion, challenger, window_start, window_end, verdict, figures)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (monitor, challenger, window_start, window_end) DO NOTHING RETURNING id
-                """, [m.name, champion, challengerLabel, from, to, evaluation.verdict.rawValue, figures], name: "shadow.insert").first.map({ try $0.int("id") }) else {
-                return try Self.existing(c, monitor: m.name, challenger: challengerLabel, from: from, to: to)!
+            return try c.transaction { c -> Stored in
+                guard let id = try c.query("""
+                    INSERT INTO shadow_evaluations (monitor, champion, challenger, window_start, window_end, verdict, figures)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (monitor, challenger, window_start, window_end) DO NOTHING RETURNING id
+                    """, [m.name, champion, challengerLabel, from, to, evaluation.verdict.rawValue, figures], name: "shadow.insert").first.map({ try $0.int("id") }) else {
+                    return try Self.existing(c, monitor: m.name, challenger: challengerLabel, from: from, to: to)!
+                }
+                let fired = evaluation.verdict == .promote ? config.onPromote : evaluation.verdict == .reject ? config.onReject : []
+                for action in fired {
+                    let actionID = "\(m.name):shadow:\(challengerLabel):\(PGTimeText.iso(from)):\(PGTimeText.iso(to)):\(action)"
+                    let payload = JSONValue.object([
+                        ("monitor", .string(m.name)), ("model", .string(m.model)), ("window_start", .string(PGTimeText.iso(from))),
+                        ("window_end", .string(PGTimeText.iso(to))), ("drifted_features", .array([])), ("run_id", .null),
+                        ("challenger", .string(challengerLabel)), ("champion", .string(champion)), ("verdict", .string(evaluation.verdict.rawValue)),
+                        ("shadow_evaluation_id", .string(String(id))),
+                    ]).rendered()
+                    try c.query("""
+                        INSERT INTO trigger_outbox (action_id, monitor, action, preset, payload) VALUES ($1, $2, $3, $4, $5::jsonb)
+                        ON CONFLICT (action_id) DO NOTHING
+                        """, [actionID, m.name, action, m.actions[action]?.preset ?? "webhook", payload], name: "shadow.outbox")
+                }
+                return Stored(id: id, monitor: m.name, champion: champion, challenger: challengerLabel, from: from, to: to,
+                              verdict: evaluation.verdict.rawValue, figures: figures, written: true, firedActions: fired)
             }
-            let fired = evaluation.verdict == .promote ? config.onPromote : evaluation.verdict == .reject ? config.onReject : []
-            for action in fired {
-                let actionID = "\(m.name):shadow:\(challengerLabel):\(PGTimeText.iso(from)):\(PGTimeText.iso(to)):\(action)"
-                let payload = JSONValue.object([
-                    ("monitor", .string(m.name)), ("model", .string(m.model)), ("window_start", .string(PGTimeText.iso(from))),
-                    ("window_end", .string(PGTimeText.iso(to))), ("drifted_features", .array([])), ("run_id", .null),
-                    ("challenger", .string(challengerLabel)), ("champion", .string(champion)), ("verdict", .string(evaluation.verdict.rawValue)),
-                    ("shadow_evaluation_id", .string(String(id))),
-                ]).rendered()
-                try c.query("""
-                    INSERT INTO trigger_outbox (action_id, monitor, action, preset, payload) VALUES ($1, $2, $3, $4, $5::jsonb)
-                    ON CONFLICT (action_id) DO NOTHING
-                    """, [actionID, m.name, action, m.actions[action]?.preset ?? "webhook", payload], name: "shadow.outbox")
-            }
-            return Stored(id: id, monitor: m.name, champion: champion, challenger: challengerLabel, from: from, to: to,
-                          verdict: evaluation.verdict.rawValue, figures: figures, written: true, firedActions: fired)
         }
         if stored.written {
             WorkerMetrics.recordShadowEvaluation(monitor: m.name, verdict: stored.verdict)

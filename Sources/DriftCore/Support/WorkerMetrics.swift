@@ -31,6 +31,14 @@ public enum WorkerMetrics {
     public static let triggerDeliverySeconds = "drift_trigger_delivery_seconds"
     /// `drift_shadow_evaluations_total{monitor, verdict}`: shadow evaluations stored, verdict ∈ promote | hold | reject.
     public static let shadowEvaluations = "drift_shadow_evaluations_total"
+    /// `drift_window_backlog{monitor}` (gauge): windows due within the look-back that have no run yet, as of the
+    /// scheduler's last tick or the last check task; 0 when the monitor is caught up.
+    public static let windowBacklog = "drift_window_backlog"
+
+    /// Sets a monitor's window backlog.
+    public static func recordBacklog(monitor: String, windows: Int) {
+        Gauge(label: windowBacklog, dimensions: [("monitor", monitor)]).record(windows)
+    }
 
     /// Records a written check and the actions it fired (a check that wrote nothing — already done — is not counted).
     public static func recordCheck(monitor: String, outcome: DriftCheck.Outcome) {

@@ -5,23 +5,29 @@ import Logging
 
 /// Delivers the actions in `trigger_outbox`, exactly once in effect.
 ///
-/// A dispatcher claims due rows with `FOR UPDATE SKIP LOCKED` (state `pending` and due, or `sending` whose claim
-/// expired — its dispatcher died), marking them `sending` with a claim deadline and counting the attempt; sends
-/// each outside any transaction; then records the attempt in the row's `history` and moves it to `delivered`,
-/// back to `pending` with the next attempt time, or to `dead`. A crash between sending and recording leaves the
-/// row `sending`; when the claim expires another dispatcher resends it with the same action id (`Idempotency-Key`,
-/// `webhook-id`, resource name) after asking the target whether the run exists — the target sees one run.
+/// A dispatcher claims ONE due row at a time with `FOR UPDATE SKIP LOCKED` (state `pending` and due, or `sending`
+/// whose claim expired — its dispatcher died or stalled), marking it `sending` for `claimSeconds` and counting the
+/// attempt. It builds the request's context (and writes the report for `{{report_path}}`), then — right before
+/// sending — extends the claim to what this attempt can take (`TriggerAction.attemptSeconds`: requests ×
+/// (connect + total timeout) + margin) with an UPDATE fenced on id, owner, attempt, state `sending` and a claim
+/// that has not lapsed; it sends only when that UPDATE returned the row, so a row whose claim lapsed is never sent
+/// by its old owner. The answer is recorded at once, fenced on owner and attempt, moving the row to `delivered`,
+/// back to `pending` with the next attempt time, or to `dead`.
+///
+/// What remains: a dispatcher that crashes or stalls past its claim between the target accepting and the record
+/// leaves the row `sending`; once the claim expires another dispatcher resends it with the same action id
+/// (`Idempotency-Key`, `webhook-id`, resource name) — 409 from a create-with-name target, a look-up that finds the
+/// run, or a receiver that dedupes makes that one run; GitHub and Azure DevOps cannot dedupe (README, *Delivery*).
 ///
 /// `shadow_eval` rows are not sent anywhere: the dispatcher enqueues a `shadow_eval` task (unique key from the
 /// action id) and marks the row delivered in the same transaction.
 public struct TriggerDispatcher: Sendable {
     public struct Options: Sendable {
-        /// Who claims (host and pid by default), recorded in `claimed_by`.
-        public var owner = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
-        /// Seconds a claim holds before another dispatcher may resend; longer than any attempt's timeout.
-        public var claimSeconds: Double = 300
-        /// Rows claimed at a time.
-        public var batch = 16
+        /// Who claims, recorded in `claimed_by`: host, pid and a random number, unique per dispatcher instance.
+        public var owner = QueueConsumer.defaultOwner()
+        /// The shortest claim, in seconds: what a row is held for while its request is prepared (and its report
+        /// written), and the floor of every send's claim, which is otherwise derived from the action's timeouts.
+        public var claimSeconds: Double = 30
         /// Where to write each fired run's HTML report (`{{report_path}}`); nil: no report, the variable is empty.
         public var reportDirectory: String?
         /// Test hook (debug builds only; compiled out of release binaries): kill the process (SIGKILL) after this
@@ -68,21 +74,21 @@ public struct TriggerDispatcher: Sendable {
         var attempt: Int
     }
 
-    /// Claims and delivers what is due now, batch after batch, until nothing is due.
+    /// Claims and delivers what is due now, one row at a time, until nothing is due. A row whose claim lapsed
+    /// before its send is left to the next pass (or another dispatcher), not claimed again in this one.
     @discardableResult
     public func dispatchDue() async throws -> Counters {
         var total = Counters()
-        while true {
-            let claimed = try await claim()
-            if claimed.isEmpty { return total }
-            for row in claimed {
-                switch try await deliver(row) {
-                case .delivered: total.delivered += 1
-                case .retry: total.retried += 1
-                case .dead: total.dead += 1
-                }
+        var lapsed: [Int] = []
+        while let row = try await claim(excluding: lapsed) {
+            switch try await deliver(row) {
+            case .delivered: total.delivered += 1
+            case .retry: total.retried += 1
+            case .dead: total.dead += 1
+            case .lapsed: lapsed.append(row.id)
             }
         }
+        return total
     }
 
     /// Dispatches until nothing is pending within `wait` seconds (retries due sooner are waited for), then returns.
@@ -114,25 +120,42 @@ public struct TriggerDispatcher: Sendable {
         }
     }
 
-    func claim() async throws -> [Claimed] {
-        let owner = options.owner, seconds = options.claimSeconds, batch = options.batch
+    /// Claims the oldest due row (not one of `excluding`) for `claimSeconds`, counting the attempt.
+    func claim(excluding: [Int] = []) async throws -> Claimed? {
+        let owner = options.owner, seconds = options.claimSeconds
+        let skip = "{" + excluding.map(String.init).joined(separator: ",") + "}"
         return try await client.withConnection { c in
             try c.query("""
                 UPDATE trigger_outbox o
                    SET state = 'sending', claimed_by = $1, claim_expires_at = now() + make_interval(secs => $2), attempts = o.attempts + 1
                   FROM (SELECT id FROM trigger_outbox
-                         WHERE (state = 'pending' AND next_attempt_at <= now()) OR (state = 'sending' AND claim_expires_at < now())
-                         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) due
+                         WHERE ((state = 'pending' AND next_attempt_at <= now()) OR (state = 'sending' AND claim_expires_at < now()))
+                           AND id <> ALL($3::bigint[])
+                         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) due
                  WHERE o.id = due.id
                 RETURNING o.id, o.action_id, o.monitor, o.action, o.preset, o.payload::text AS payload, o.attempts
-                """, [owner, seconds, batch], name: "dispatch.claim").map { r in
+                """, [owner, seconds, skip], name: "dispatch.claim").first.map { r in
                 Claimed(id: try r.int("id"), actionID: try r.string("action_id"), monitor: try r.string("monitor"), action: try r.string("action"),
                         preset: try r.string("preset"), payload: try r.string("payload"), attempt: try r.int("attempts"))
-            }.sorted { $0.id < $1.id }
+            }
         }
     }
 
-    enum Result { case delivered, retry, dead }
+    /// Extends this dispatcher's claim on the row to `seconds` from now — only if it still holds it: same owner,
+    /// same attempt, still `sending`, claim not lapsed. False: the row must not be sent (another dispatcher may
+    /// have it, or will take it).
+    func renew(_ row: Claimed, seconds: Double) async throws -> Bool {
+        let owner = options.owner
+        return try await client.withConnection { c in
+            try !c.query("""
+                UPDATE trigger_outbox SET claim_expires_at = now() + make_interval(secs => $4)
+                 WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending' AND claim_expires_at > now()
+                RETURNING id
+                """, [row.id, owner, row.attempt, seconds], name: "dispatch.renew").isEmpty
+        }
+    }
+
+    enum Result { case delivered, retry, dead, lapsed }
 
     func deliver(_ row: Claimed) async throws -> Result {
         guard let monitor = monitors.first(where: { $0.name == row.monitor }), let action = monitor.actions[row.action] else {
@@ -142,20 +165,26 @@ public struct TriggerDispatcher: Sendable {
         switch action {
         case .shadowEval(let config): return try await enqueueShadowEvaluation(row, monitor: monitor, config: config, context: context)
         case .trigger(let trigger):
+            let seconds = max(options.claimSeconds, trigger.attemptSeconds(context, attempt: row.attempt))
+            guard try await renew(row, seconds: seconds) else {
+                logger.warning("trigger claim lapsed before sending; not sent (it is claimed again, by this or another dispatcher; if preparing the request or writing its report takes longer than --claim-seconds, raise it)",
+                               metadata: meta(row, ["claim_seconds": "\(options.claimSeconds)"]))
+                return .lapsed
+            }
             let sender = self.sender
             let attempt = try await onOwnThread { sender.attempt(trigger, context, attempt: row.attempt) }
             if let crash = options.crashAfterSend, crash == row.action || crash == "1" {
                 logger.critical("test hook: killed after sending, before recording", metadata: meta(row, [:]))
                 kill(getpid(), SIGKILL)
             }
-            let entry = Self.history(attempt)
+            // recorded at once: nothing slow between the target's answer and the record (the residual window)
             let result: Result, state: String, after: Double
             switch attempt.outcome {
             case .delivered: (result, state, after) = (.delivered, "delivered", 0)
             case .retry(let seconds, _): (result, state, after) = (.retry, "pending", seconds)
             case .dead: (result, state, after) = (.dead, "dead", 0)
             }
-            try await record(row, state: state, after: after, status: attempt.status, runID: attempt.externalRunID, history: entry)
+            try await record(row, state: state, after: after, status: attempt.status, runID: attempt.externalRunID, history: Self.history(attempt))
             WorkerMetrics.recordDelivery(action: row.action, result: attempt.outcomeName, seconds: attempt.seconds)
             var m = meta(row, ["preset": "\(trigger.target.preset)", "method": "\(attempt.method)", "url": "\(attempt.url)",
                                "status": "\(attempt.status.map(String.init) ?? "")", "seconds": "\(attempt.seconds)"])
@@ -182,10 +211,10 @@ public struct TriggerDispatcher: Sendable {
                                      windowStart: text("window_start"), windowEnd: text("window_end"), driftedFeatures: features,
                                      runID: json.value(at: "run_id")?.scalarText.flatMap { Int($0) }, extra: extra)
         if let dir = options.reportDirectory, let start = PGTime.parse(context.windowStart) ?? ISO8601DateFormatter().date(from: context.windowStart) {
-            let path = "\(dir)/\(monitor.name)/\(PGTimeText.iso(start)).html"
+            let (folder, path) = Self.reportPath(directory: dir, monitor: monitor.name, windowStart: start)
             do {
                 let report = try await client.withConnection { c in try DriftReport.stored(c, monitor: monitor, windowStart: start, since: nil) }
-                try FileManager.default.createDirectory(atPath: "\(dir)/\(monitor.name)", withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 try Data(HTMLReport.render(report).utf8).write(to: URL(fileURLWithPath: path))
                 context.reportPath = path
             } catch {
@@ -193,6 +222,23 @@ public struct TriggerDispatcher: Sendable {
             }
         }
         return context
+    }
+
+    /// Where the report of `monitor`'s window starting at `windowStart` goes: `<directory>/<monitor>/<start>.html`,
+    /// the monitor name as one path component — every byte outside `A-Z a-z 0-9 - _ .` percent-encoded (so `/`
+    /// and `%` are), and a name of only dots encoded whole — so no monitor name can leave `directory`.
+    public static func reportPath(directory: String, monitor: String, windowStart: Date) -> (folder: String, file: String) {
+        let folder = "\(directory)/\(pathComponent(monitor))"
+        return (folder, "\(folder)/\(PGTimeText.iso(windowStart)).html")
+    }
+
+    /// `name` as a single, safe file-name component (see `reportPath`).
+    static func pathComponent(_ name: String) -> String {
+        func encode(_ b: UInt8) -> String { String(format: "%%%02X", b) }
+        let safe = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.".utf8)
+        let bytes = Array(name.utf8)
+        if bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) { return bytes.isEmpty ? "%00" : bytes.map(encode).joined() }
+        return bytes.map { safe.contains($0) ? String(UnicodeScalar($0)) : encode($0) }.joined()
     }
 
     func enqueueShadowEvaluation(_ row: Claimed, monitor: MonitorConfig, config: ShadowEvalConfig, context: TriggerContext) async throws -> Result {
@@ -204,13 +250,20 @@ public struct TriggerDispatcher: Sendable {
                                         from: end.addingTimeInterval(-period), to: end, actionID: row.actionID)
         let json = String(decoding: try DriftTasks.encoder.encode(args), as: UTF8.self)
         let owner = options.owner
-        let taskID: Int64? = try await client.transaction { c in
+        let taskID: Int64?
+        do { taskID = try await client.transaction { c in
             let id = try TaskQueue(client: self.client).enqueue(.init(kind: ShadowEvalTasks.kind, uniqueKey: "\(ShadowEvalTasks.kind):\(row.actionID)",
                                                                       args: json, maxAttempts: 5), on: c)
             let entry = self.historyEntry(row, outcome: "delivered", note: "enqueued the shadow evaluation of \(PGTimeText.iso(args.from)) – \(PGTimeText.iso(end))"
                                           + (id.map { " as task \($0)" } ?? " (already enqueued)"))
-            try Self.update(c, row, owner: owner, state: "delivered", after: 0, status: nil, runID: id.map { "task:\($0)" }, history: entry)
+            // fenced like every record; a lost claim rolls the enqueue back (the new owner enqueues, deduped by key)
+            guard try Self.update(c, row, owner: owner, state: "delivered", after: 0, status: nil, runID: id.map { "task:\($0)" }, history: entry) else {
+                throw ClaimLost()
+            }
             return id
+        } } catch is ClaimLost {
+            logger.warning("trigger claim was lost before the shadow evaluation was recorded (it expired and another dispatcher took the row)", metadata: meta(row, [:]))
+            return .lapsed
         }
         WorkerMetrics.recordDelivery(action: row.action, result: "delivered", seconds: 0)
         logger.info("shadow evaluation enqueued", metadata: meta(row, ["task.id": "\(taskID.map(String.init) ?? "existing")"]))
@@ -240,10 +293,12 @@ public struct TriggerDispatcher: Sendable {
                SET state = $3, next_attempt_at = now() + make_interval(secs => $4), last_status = COALESCE($5, last_status),
                    external_run_id = COALESCE($6, external_run_id), history = history || jsonb_build_array($7::jsonb),
                    delivered_at = CASE WHEN $3 = 'delivered' THEN now() END, claimed_by = NULL, claim_expires_at = NULL
-             WHERE id = $1 AND claimed_by = $2 AND state = 'sending'
+             WHERE id = $1 AND claimed_by = $2 AND attempts = $8 AND state = 'sending'
             RETURNING id
-            """, [row.id, owner, state, after, status, runID, history], name: "dispatch.record").isEmpty
+            """, [row.id, owner, state, after, status, runID, history, row.attempt], name: "dispatch.record").isEmpty
     }
+
+    struct ClaimLost: Error {}
 
     func historyEntry(_ row: Claimed, outcome: String, note: String) -> String {
         JSONValue.object([("attempt", .int(row.attempt)), ("at", .string(PGTimeText.iso(Date()))), ("outcome", .string(outcome)), ("note", .string(note))]).rendered()

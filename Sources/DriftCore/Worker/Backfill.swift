@@ -4,7 +4,8 @@ import Foundation
 
 /// Checks every window of a monitor in a time range, in order (the policy needs order), skipping
 /// windows already checked unless `recompute`, which replaces them. Resumable: stop it any time
-/// and run it again.
+/// and run it again. Each window is checked under the monitor's ordering lock (`MonitorLock`), so a
+/// backfill and `serve` never interleave one monitor's windows; `lockTimeout` bounds each wait for it.
 public struct Backfill: Sendable {
     public let client: PostgresClient
     public let monitor: MonitorConfig
@@ -27,12 +28,13 @@ public struct Backfill: Sendable {
         public var skipped: Bool
     }
 
-    public func run(from: Date, to: Date, recompute: Bool = false,
+    public func run(from: Date, to: Date, recompute: Bool = false, lockTimeout: Double = 60,
                     progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) async throws -> [WindowResult] {
         let windows = monitor.schedule.windows(from: from, to: to)
         var results: [WindowResult] = []
         let monitor = self.monitor, references = self.references
         let hash = MonitorsFile.configHash(monitor)
+        let schema = client.settings.schema
         // Test hook (debug builds only; compiled out of release binaries): DRIFT_TEST_KILL_IN_CHECK=N kills this
         // process (SIGKILL) inside the Nth check's transaction, after its rows are written and before they commit.
         #if DEBUG
@@ -43,9 +45,11 @@ public struct Backfill: Sendable {
         for (i, w) in windows.enumerated() {
             let crash = killAt == i + 1
             let r: WindowResult = try await client.withConnection { c in
-                let (profile, _) = try references.profile(for: monitor, window: w, on: c)
-                let outcome = try DriftCheck(monitor: monitor, reference: profile, configHash: hash)
-                    .run(window: w, on: c, recompute: recompute, inTransaction: crash ? { _ in kill(getpid(), SIGKILL) } : nil)
+                let outcome = try MonitorLock.withLock(monitor: monitor.name, schema: schema, timeout: lockTimeout, on: c) {
+                    let (profile, _) = try references.profile(for: monitor, window: w, on: c)
+                    return try DriftCheck(monitor: monitor, reference: profile, configHash: hash)
+                        .run(window: w, on: c, recompute: recompute, inTransaction: crash ? { _ in kill(getpid(), SIGKILL) } : nil)
+                }
                 WorkerMetrics.recordCheck(monitor: monitor.name, outcome: outcome)
                 let stored = try c.query("""
                     SELECT current_count, status, drifted, decision->>'decision' AS decision,

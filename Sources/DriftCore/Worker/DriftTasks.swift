@@ -5,26 +5,50 @@ import Logging
 
 /// Drift checks as queue tasks: the scheduler enqueues one `drift_check` task per due window
 /// (unique key `drift_check:<monitor>:<window start>`), and workers run them. A worker checks a
-/// monitor's windows in order under a per-monitor advisory lock — first any earlier unchecked
-/// window in the look-back, then its own — so the policy always sees the history before a window,
-/// however many workers and replicas run at once.
+/// monitor's windows in order — first any earlier unchecked window since the task's `since`, then its
+/// own — each under the monitor's ordering lock (`MonitorLock`), so the policy always sees the history
+/// before a window, however many workers and replicas run at once.
+///
+/// Every due window within the look-back is checked, however far behind: the scheduler enqueues the
+/// oldest unchecked windows first, at most `pageSize` per monitor per tick (the next tick continues),
+/// and `drift_window_backlog{monitor}` says how many remain. A monitor whose checks keep failing is
+/// paused with exponential backoff (`MonitorFailures`).
 public struct DriftTasks: Sendable {
     public static let kind = "drift_check"
+    /// The most windows one monitor's look-back may span (`lookback / window`); more is a configuration error
+    /// (`validate(lookback:monitors:)`), since every window in the look-back is enumerated each tick.
+    public static let maxLookbackWindows = 100_000
 
     public let client: PostgresClient
     public let monitors: [MonitorConfig]
     public let references: ReferenceStore
     /// How far back the scheduler looks for unchecked windows.
     public let lookback: ISODuration
+    /// Tasks enqueued per monitor per tick at most (the oldest unchecked windows first).
+    public let pageSize: Int
+    /// Seconds a check waits for its monitor's ordering lock before failing (and being retried).
+    public let lockTimeout: Double
     public let logger: Logger
 
     public init(client: PostgresClient, monitors: [MonitorConfig], references: ReferenceStore, lookback: ISODuration,
-                logger: Logger = Logger(label: "drift-worker")) {
+                pageSize: Int = 1_000, lockTimeout: Double = 60, logger: Logger = Logger(label: "drift-worker")) {
         self.client = client
         self.monitors = monitors
         self.references = references
         self.lookback = lookback
+        self.pageSize = max(1, pageSize)
+        self.lockTimeout = lockTimeout
         self.logger = logger
+    }
+
+    /// A look-back that would make a monitor enumerate more than `maxLookbackWindows` windows per tick.
+    public static func validate(lookback: ISODuration, monitors: [MonitorConfig]) throws {
+        for m in monitors {
+            let n = lookback.seconds / m.schedule.length.seconds
+            if !(n <= Double(maxLookbackWindows)) {
+                throw DriftTaskError("--lookback \(lookback) spans \(n.isFinite ? String(Int(n.rounded(.up))) : "too many") windows of monitor '\(m.name)' (window \(m.schedule.length)); at most \(maxLookbackWindows) — use a shorter look-back and `drift-worker backfill` for older windows")
+            }
+        }
     }
 
     struct Args: Codable {
@@ -34,70 +58,164 @@ public struct DriftTasks: Sendable {
         var since: Date
     }
 
-    /// Enqueues every due window (closed and past the lateness) of every monitor that has no run yet.
-    /// Returns how many tasks were new.
-    public func enqueueDue(now: Date = Date()) async throws -> Int {
-        let queue = TaskQueue(client: client)
-        var tasks: [TaskQueue.NewTask] = []
-        let since = now.addingTimeInterval(-lookback.seconds)
-        for m in monitors {
-            let due = m.schedule.dueWindows(now: now, since: since)
-            guard let first = due.first else { continue }
-            let checked = try await client.withConnection { c in
-                Set(try c.query("SELECT window_start FROM drift_runs WHERE monitor = $1 AND window_start >= $2",
-                                [m.name, first.start], name: "schedule.checked").map { try $0.date("window_start") })
-            }
-            for w in due where !checked.contains(w.start) {
-                let args = Args(monitor: m.name, window_start: w.start, window_end: w.end, since: first.start)
-                let json = String(decoding: try Self.encoder.encode(args), as: UTF8.self)
-                tasks.append(.init(kind: Self.kind, uniqueKey: "\(Self.kind):\(m.name):\(PGTimeText.iso(w.start))", args: json, maxAttempts: 5))
-            }
-        }
-        return tasks.isEmpty ? 0 : try await queue.enqueue(tasks)
+    /// One monitor's state after a scheduler tick.
+    public struct Backlog: Sendable, Equatable {
+        public var monitor: String
+        /// Due windows within the look-back without a run (before this tick's tasks ran).
+        public var unchecked: Int
+        /// Tasks newly enqueued by this tick.
+        public var enqueued: Int
+        /// The oldest unchecked window's start.
+        public var oldest: Date?
+        /// Set while the monitor is failing: when its next probe may run.
+        public var pausedUntil: Date?
     }
 
-    /// Runs one task: the task's window and, before it, any unchecked earlier window since `since`.
+    /// Enqueues the oldest unchecked due windows (closed and past the lateness, within the look-back) of every
+    /// monitor, at most `pageSize` per monitor; records `drift_window_backlog`. Returns how many tasks were new.
+    @discardableResult
+    public func enqueueDue(now: Date = Date()) async throws -> Int {
+        try await schedule(now: now).reduce(0) { $0 + $1.enqueued }
+    }
+
+    /// `enqueueDue`, with each monitor's backlog.
+    public func schedule(now: Date = Date()) async throws -> [Backlog] {
+        let queue = TaskQueue(client: client)
+        let since = now.addingTimeInterval(-lookback.seconds)
+        try Self.validate(lookback: lookback, monitors: monitors)
+        let failing = Dictionary(try await client.withConnection { c in try MonitorFailures.all(c) }.map { ($0.monitor, $0) },
+                                 uniquingKeysWith: { a, _ in a })
+        var out: [Backlog] = []
+        for m in monitors {
+            let due = m.schedule.dueWindows(now: now, since: since)
+            let unchecked = try await uncheckedWindows(m, due)
+            WorkerMetrics.recordBacklog(monitor: m.name, windows: unchecked.count)
+            var backlog = Backlog(monitor: m.name, unchecked: unchecked.count, enqueued: 0, oldest: unchecked.first?.start, pausedUntil: nil)
+            var page: [TimeWindow] = Array(unchecked.prefix(pageSize))
+            var attempts = 5
+            if let f = failing[m.name] {
+                if !f.due {
+                    backlog.pausedUntil = f.retryAt
+                    out.append(backlog)
+                    continue
+                }
+                // one probe with one attempt: a still-broken monitor costs one failure per backoff step
+                page = Array(unchecked.prefix(1))
+                attempts = 1
+            }
+            guard let first = page.first else { out.append(backlog); continue }
+            var tasks: [TaskQueue.NewTask] = []
+            for w in page {
+                let args = Args(monitor: m.name, window_start: w.start, window_end: w.end, since: first.start)
+                let json = String(decoding: try Self.encoder.encode(args), as: UTF8.self)
+                tasks.append(.init(kind: Self.kind, uniqueKey: Self.uniqueKey(monitor: m.name, window: w), args: json, maxAttempts: attempts))
+            }
+            backlog.enqueued = try await queue.enqueue(tasks)
+            if unchecked.count > 1 {
+                logger.info("window backlog", metadata: [
+                    "monitor": "\(m.name)", "backlog.windows": "\(unchecked.count)", "backlog.oldest": "\(PGTimeText.iso(first.start))",
+                    "enqueued": "\(backlog.enqueued)", "probe": "\(attempts == 1)"])
+            }
+            out.append(backlog)
+        }
+        return out
+    }
+
+    static func uniqueKey(monitor: String, window: TimeWindow) -> String { "\(kind):\(monitor):\(PGTimeText.iso(window.start))" }
+
+    /// The windows of `due` (ascending) that have no run.
+    func uncheckedWindows(_ m: MonitorConfig, _ due: [TimeWindow]) async throws -> [TimeWindow] {
+        guard let first = due.first, let last = due.last else { return [] }
+        let checked = try await client.withConnection { c in
+            Set(try c.query("SELECT window_start FROM drift_runs WHERE monitor = $1 AND window_start >= $2 AND window_start <= $3",
+                            [m.name, first.start, last.start], name: "schedule.checked").map { try $0.date("window_start") })
+        }
+        return due.filter { !checked.contains($0.start) }
+    }
+
+    /// Runs one task: the task's window and, before it, any unchecked earlier window since `since`. A check that
+    /// used its last attempt marks the monitor failing (`MonitorFailures`); a successful one clears that.
     public func handle(_ task: QueueTask) async throws {
+        let monitor = (try? Self.decoder.decode(Args.self, from: Data(task.args.utf8)))?.monitor
         do {
             try await WorkerMetrics.timeTask(kind: task.kind) { try await check(task) }
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             let final = task.attempt >= task.maxAttempts
-            logger.log(level: final ? .error : .warning, final ? "drift check failed; no attempts left, task discarded" : "drift check failed; will retry",
-                       metadata: ["task.id": "\(task.id)", "task.attempt": "\(task.attempt)", "task.max_attempts": "\(task.maxAttempts)",
-                                  "task.key": "\(task.uniqueKey ?? "")", "error": "\(error)"])
-            throw error
+            var meta: Logger.Metadata = ["task.id": "\(task.id)", "task.attempt": "\(task.attempt)", "task.max_attempts": "\(task.maxAttempts)",
+                                         "task.key": "\(task.uniqueKey ?? "")", "error": "\(error)"]
+            // A task out of attempts, or an error no retry can fix (an unusable reference, a monitor no longer
+            // configured), marks the monitor failing at once: its other waiting tasks are cancelled and it is
+            // paused with backoff instead of every task failing five times.
+            let permanent = Self.isPermanent(error)
+            if final || permanent, let monitor {
+                let what = final ? "drift check failed; no attempts left, task discarded" : "drift check failed with an error retries cannot fix; task discarded"
+                do {
+                    let state = try await client.withConnection { c in try MonitorFailures.recordFailure(monitor: monitor, error: "\(error)", on: c) }
+                    meta["monitor"] = "\(monitor)"
+                    meta["monitor.failures"] = "\(state.failures)"
+                    meta["monitor.retry_at"] = "\(PGTimeText.iso(state.retryAt))"
+                    logger.error("\(what); the monitor is failing and paused until \(PGTimeText.iso(state.retryAt))", metadata: meta)
+                } catch let recordError {
+                    meta["record_error"] = "\(recordError)"
+                    logger.error("\(what) (the monitor's failing state could not be recorded)", metadata: meta)
+                }
+            } else {
+                logger.log(level: final ? .error : .warning, final ? "drift check failed; no attempts left, task discarded" : "drift check failed; will retry",
+                           metadata: meta)
+            }
+            throw permanent ? PermanentTaskFailure(error) : error
+        }
+        if let monitor, let m = monitors.first(where: { $0.name == monitor }) {
+            // best effort: the figures are refreshed by the next tick anyway
+            if let recovered = try? await client.withConnection({ c in try MonitorFailures.clear(monitor: monitor, on: c) }), recovered {
+                logger.info("monitor recovered: its check succeeded", metadata: ["monitor": "\(monitor)"])
+            }
+            let since = Date().addingTimeInterval(-lookback.seconds)
+            if let n = try? await uncheckedWindows(m, m.schedule.dueWindows(now: Date(), since: since)).count {
+                WorkerMetrics.recordBacklog(monitor: monitor, windows: n)
+            }
         }
     }
+
+    /// Errors that fail every attempt the same way.
+    static func isPermanent(_ error: Error) -> Bool { error is ReferenceStore.Failure || error is DriftTaskError }
 
     private func check(_ task: QueueTask) async throws {
         let args = try Self.decoder.decode(Args.self, from: Data(task.args.utf8))
         guard let m = monitors.first(where: { $0.name == args.monitor }) else {
             throw DriftTaskError("monitor '\(args.monitor)' is no longer configured")
         }
-        let references = self.references, logger = self.logger
-        try await client.withConnection { c in
-            let key = StableHash.lockKey("drift-check:\(m.name)")
-            try c.query("SELECT pg_advisory_lock($1)", [key], name: "check.lock")
-            defer { _ = try? c.query("SELECT pg_advisory_unlock($1)", [key], name: "check.unlock") }
-            let hash = MonitorsFile.configHash(m)
-            let checked = Set(try c.query("SELECT window_start FROM drift_runs WHERE monitor = $1 AND window_start >= $2 AND window_start < $3",
-                                          [m.name, args.since, args.window_end], name: "check.done").map { try $0.date("window_start") })
-            for w in m.schedule.windows(from: args.since, to: args.window_end) where !checked.contains(w.start) {
-                do {
-                    let (profile, _) = try references.profile(for: m, window: w, on: c)
-                    let outcome = try DriftCheck(monitor: m, reference: profile, configHash: hash).run(window: w, on: c)
-                    WorkerMetrics.recordCheck(monitor: m.name, outcome: outcome)
-                    if outcome.written {
-                        logger.info("checked window", metadata: [
-                            "monitor": "\(m.name)", "window.start": "\(PGTimeText.iso(w.start))", "window.end": "\(PGTimeText.iso(w.end))",
-                            "status": "\(outcome.status)", "drifted": "\(outcome.drifted.map(String.init) ?? "")",
-                            "drifted_features": .array(outcome.driftedFeatures.map { .string($0) }),
-                            "decision": "\(outcome.decision)", "fired": .array(outcome.firedActions.map { .string($0) }), "task.id": "\(task.id)"])
+        let references = self.references, logger = self.logger, schema = client.settings.schema, lockTimeout = self.lockTimeout
+        let hash = MonitorsFile.configHash(m)
+        let checked = try await client.withConnection { c in
+            Set(try c.query("SELECT window_start FROM drift_runs WHERE monitor = $1 AND window_start >= $2 AND window_start < $3",
+                            [m.name, args.since, args.window_end], name: "check.done").map { try $0.date("window_start") })
+        }
+        // One window per lock and connection: other tasks of the monitor interleave in order, and a cancelled
+        // task (shutdown, or a lost lease) stops between windows. A window another worker checked meanwhile is
+        // found by DriftCheck and not written again.
+        for w in m.schedule.windows(from: args.since, to: args.window_end) where !checked.contains(w.start) {
+            try Task.checkCancellation()
+            do {
+                let outcome = try await client.withConnection { c in
+                    try MonitorLock.withLock(monitor: m.name, schema: schema, timeout: lockTimeout, on: c) {
+                        let (profile, _) = try references.profile(for: m, window: w, on: c)
+                        return try DriftCheck(monitor: m, reference: profile, configHash: hash).run(window: w, on: c)
                     }
-                } catch {
-                    WorkerMetrics.recordCheckError(monitor: m.name)
-                    throw error
                 }
+                WorkerMetrics.recordCheck(monitor: m.name, outcome: outcome)
+                if outcome.written {
+                    logger.info("checked window", metadata: [
+                        "monitor": "\(m.name)", "window.start": "\(PGTimeText.iso(w.start))", "window.end": "\(PGTimeText.iso(w.end))",
+                        "status": "\(outcome.status)", "drifted": "\(outcome.drifted.map(String.init) ?? "")",
+                        "drifted_features": .array(outcome.driftedFeatures.map { .string($0) }),
+                        "decision": "\(outcome.decision)", "fired": .array(outcome.firedActions.map { .string($0) }), "task.id": "\(task.id)"])
+                }
+            } catch {
+                WorkerMetrics.recordCheckError(monitor: m.name)
+                throw error
             }
         }
     }

@@ -9,6 +9,14 @@ public struct ConnectionSettings: Sendable, Equatable {
     public var schema: String
     /// Connections in the pool.
     public var poolSize: Int
+    /// `statement_timeout` of every session, in seconds (0: none): no statement of ours runs longer (the biggest
+    /// are COPY batches; migrations lift it while they run).
+    public var statementTimeout: Double = 300
+    /// `idle_in_transaction_session_timeout`, in seconds: a session that holds a transaction open without work
+    /// (a stalled process) is ended by the server and its locks released.
+    public var idleInTransactionTimeout: Double = 60
+    /// `application_name` unless the connection string sets one (seen in `pg_stat_activity`).
+    public var applicationName = "drift-worker"
 
     public static let defaultSchema = "drift"
 
@@ -41,16 +49,68 @@ public struct ConnectionSettings: Sendable, Equatable {
     /// The schema as a quoted SQL identifier.
     public var quotedSchema: String { "\"\(schema)\"" }
 
-    /// Removes passwords from text that may contain a connection string (URIs and key=value form).
+    /// Removes passwords from text that may contain a connection string (URIs and key=value form), also when the
+    /// URI is malformed: everything between the user name's `:` and the last `@` of the URI is hidden (an unencoded
+    /// `@`, `/` or `:` in the password included), and a key=value `password` hides its whole value (quoted with
+    /// `\'` escapes, or unquoted with `\ ` escapes).
     public static func redact(_ text: String) -> String {
         var s = text
-        // postgresql://user:secret@host → postgresql://user:***@host
-        if let re = try? NSRegularExpression(pattern: "(postgres(?:ql)?://[^:/@\\s]*:)[^@\\s]*@") {
+        // postgresql://user:secret@host → postgresql://user:***@host; greedy to the URI's last '@'
+        if let re = try? NSRegularExpression(pattern: #"(postgres(?:ql)?://[^:/@\s]*:)\S*@"#, options: [.caseInsensitive]) {
             s = re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "$1***@")
         }
-        if let re = try? NSRegularExpression(pattern: "(password\\s*=\\s*)('[^']*'|\\S+)", options: [.caseInsensitive]) {
+        if let re = try? NSRegularExpression(pattern: #"(password\s*=\s*)('(?:\\.|[^'\\])*'?|(?:\\.|\S)+)"#, options: [.caseInsensitive]) {
             s = re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "$1***")
         }
         return s
+    }
+
+    /// The settings checked before any connection: the schema name and, for a `postgresql://` URI, a shape libpq
+    /// reads the way it is meant. libpq splits a URI at its first `@` or `/`, so an unencoded `@` or `/` in a password
+    /// (or a password written without a user) would reach its error messages as a host or a port; such a URI is
+    /// refused here, naming `setting` and never showing the URI.
+    public func validate(setting: String = "DATABASE_URL") throws {
+        try Self.validate(schema: schema)
+        try Self.validate(conninfo: conninfo, setting: setting)
+    }
+
+    public static func validate(conninfo: String, setting: String = "DATABASE_URL") throws {
+        let lower = conninfo.lowercased()
+        guard let prefix = ["postgresql://", "postgres://"].first(where: { lower.hasPrefix($0) }) else { return }
+        func refuse(_ why: String) -> PostgresError { PostgresError(.invalidSettings, "\(setting) is not a usable postgresql:// URI: \(why)") }
+        if !conninfo.hasPrefix(prefix) { throw refuse("write the scheme in lowercase (\(prefix)); libpq reads anything else as key=value settings") }
+        if conninfo.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) {
+            throw refuse("it contains a space or a control character; percent-encode it (a space is %20)")
+        }
+        let rest = Substring(conninfo.dropFirst(prefix.count))
+        let badUserInfo = refuse("the user or password holds an unencoded '@' or '/'; percent-encode them in the password (@ is %40, / is %2F, : is %3A)")
+        // as libpq reads it: user info up to the first '@' when no '/' comes before it, then hosts up to '/' or '?'
+        let firstStop = rest.firstIndex { $0 == "@" || $0 == "/" }
+        var hosts = rest
+        if let at = firstStop, rest[at] == "@" {
+            let userinfo = rest[..<at]
+            var i = userinfo.startIndex
+            while let pct = userinfo[i...].firstIndex(of: "%") {
+                let hex = userinfo[userinfo.index(after: pct)...].prefix(2)
+                guard hex.count == 2, hex.allSatisfy(\.isHexDigit), hex != "00" else {
+                    throw refuse("the user or password holds a '%' that does not start a percent-encoded byte; write % itself as %25")
+                }
+                i = userinfo.index(pct, offsetBy: 3)
+            }
+            hosts = rest[rest.index(after: at)...]
+        }
+        let path = hosts[(hosts.firstIndex { $0 == "/" || $0 == "?" } ?? hosts.endIndex)...]
+        hosts = hosts[..<path.startIndex]
+        // a second '@' in the hosts, or one in the database name, is a password's unencoded '@' or '/'
+        if hosts.contains("@") || path.prefix(while: { $0 != "?" }).contains("@") { throw badUserInfo }
+        for host in hosts.split(separator: ",") {
+            // [v6]:port or name:port; the port must be digits (a password without a user would land here)
+            let afterBracket = host.lastIndex(of: "]").map { host[host.index(after: $0)...] } ?? host
+            guard let colon = afterBracket.lastIndex(of: ":") else { continue }
+            let port = afterBracket[afterBracket.index(after: colon)...]
+            guard !port.isEmpty, port.allSatisfy(\.isASCII), port.allSatisfy(\.isNumber) else {
+                throw refuse("a port after a host's ':' must be a number; a password goes after the user name: postgresql://user:password@host:5432/db")
+            }
+        }
     }
 }

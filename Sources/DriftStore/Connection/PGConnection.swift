@@ -13,8 +13,18 @@ public final class PGConnection: @unchecked Sendable {
     /// Connects with a libpq conninfo string ("" applies the PG* environment variables), sets the
     /// session to UTC/ISO with full float precision, and `search_path` to the schema.
     public static func connect(_ settings: ConnectionSettings, requireSchema: Bool = false) throws -> PGConnection {
-        try ConnectionSettings.validate(schema: settings.schema)
-        guard let raw = PQconnectdb(settings.conninfo) else {
+        // the schema name and a URI shape libpq cannot misread (a password's stray '@' would reach its errors)
+        try settings.validate()
+        // conninfo (URI or key=value) expanded as libpq's dbname; fallback_application_name applies only when the
+        // connection string (or PGAPPNAME) names no application
+        let keywords = ["dbname", "fallback_application_name"], values = [settings.conninfo, settings.applicationName]
+        let connected: OpaquePointer? = withCStrings(keywords.map { Optional($0) }) { k in
+            withCStrings(values.map { Optional($0) }) { v in
+                var k = k + [nil], v = v + [nil]
+                return PQconnectdbParams(&k, &v, 1)
+            }
+        }
+        guard let raw = connected else {
             throw PostgresError(.unreachable, "libpq could not allocate a connection")
         }
         let c = PGConnection(raw)
@@ -22,7 +32,9 @@ public final class PGConnection: @unchecked Sendable {
             throw PostgresError.connectFailure(String(cString: PQerrorMessage(raw)))
         }
         drift_pq_silence_notices(raw)
-        try c.run("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3; SET search_path TO \(settings.quotedSchema), public",
+        func ms(_ seconds: Double) -> Int { seconds.isFinite && seconds > 0 ? Int(min(seconds, 2_000_000) * 1000) : 0 }
+        try c.run("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3; SET search_path TO \(settings.quotedSchema), public; "
+                  + "SET statement_timeout = \(ms(settings.statementTimeout)); SET idle_in_transaction_session_timeout = \(ms(settings.idleInTransactionTimeout))",
                   name: "session.setup")
         if requireSchema {
             let exists = try c.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [settings.schema], name: "session.schema").count == 1
@@ -188,7 +200,7 @@ public final class PGConnection: @unchecked Sendable {
 
 /// Calls `body` with a C array of C strings (NULL for nil) valid for the call.
 func withCStrings<R>(_ values: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-    var owned: [UnsafeMutablePointer<CChar>?] = values.map { $0.map { strdup($0) } }
+    let owned: [UnsafeMutablePointer<CChar>?] = values.map { $0.map { strdup($0) } }
     defer { for p in owned { free(p) } }
     return body(owned.map { $0.map { UnsafePointer($0) } })
 }

@@ -184,5 +184,21 @@ public enum Migrations {
         ALTER TABLE {{schema}}.drift_feature_results ADD CONSTRAINT drift_feature_results_kind_check
             CHECK (kind IN ('numeric', 'categorical', 'tensor'));
         """),
+        Migration(version: 8, name: "monitor_failures", sql: """
+        -- Monitors whose checks keep failing (a drift_check task used its last attempt): the scheduler pauses them
+        -- until retry_at (exponential backoff, at most an hour), then sends one probe; a check that succeeds
+        -- deletes the row. Serves drift_monitor_failing{monitor} and the /readyz detail.
+        CREATE TABLE {{schema}}.monitor_failures (
+            monitor       text        PRIMARY KEY,
+            failures      int         NOT NULL CHECK (failures > 0),
+            last_error    text        NOT NULL,
+            failing_since timestamptz NOT NULL DEFAULT now(),
+            retry_at      timestamptz NOT NULL,
+            updated_at    timestamptz NOT NULL DEFAULT now()
+        );
+        -- Serves the policy's last firing (no horizon): WHERE monitor = $1 AND window_start < $2 AND decision->>'fired' = 'true'
+        -- ORDER BY window_start DESC LIMIT 1 — without it, a monitor that never fired walks all its runs on every check.
+        CREATE INDEX drift_runs_fired ON {{schema}}.drift_runs (monitor, window_start DESC) WHERE decision->>'fired' = 'true';
+        """),
     ]
 }

@@ -32,6 +32,11 @@ public struct Migrator: Sendable {
 
     public func migrate(_ conn: PGConnection) throws -> Outcome {
         try ConnectionSettings.validate(schema: schema)
+        // a migration may build an index on a large table, and waiting for another replica's migration is normal:
+        // no statement timeout while migrating (the session's own is restored after)
+        let previous = try conn.query("SELECT current_setting('statement_timeout') AS v, set_config('statement_timeout', '0', false)",
+                                      name: "migrate.no_timeout")[0].string("v")
+        defer { _ = try? conn.query("SELECT set_config('statement_timeout', $1, false)", [previous], name: "migrate.restore_timeout") }
         try conn.query("SELECT pg_advisory_lock($1)", [lockKey], name: "migrate.lock")
         defer { _ = try? conn.query("SELECT pg_advisory_unlock($1)", [lockKey], name: "migrate.unlock") }
         try conn.run("""

@@ -9,11 +9,14 @@ public final class QueueConsumer: Sendable {
 
     public struct Options: Sendable {
         public var concurrency = 2
-        /// Lease length in seconds; heartbeats go out every third of it.
+        /// Lease length in seconds: a worker that stops heartbeating loses its task after this long.
         public var lease: Double = 30
+        /// Seconds between heartbeats (nil: a third of the lease). Must be well under the lease.
+        public var heartbeatInterval: Double? = nil
         /// Longest idle wait between polls when no NOTIFY arrives (jittered ±20%).
         public var pollInterval: Double = 5
         public var kinds: [String]? = nil
+        /// Seconds between rescues of tasks whose lease expired (jittered ±20%).
         public var rescueInterval: Double = 10
         /// Finalised tasks older than this many seconds are deleted (checked every 60 rescues).
         public var pruneRetention: Double = 7 * 86_400
@@ -83,13 +86,19 @@ public final class QueueConsumer: Sendable {
         await listener.stop()
     }
 
-    /// For `run-once`: processes due tasks until none is left, then returns the counters.
+    /// For `run-once`: processes due tasks until none is left, then returns the counters. Expired leases are
+    /// rescued at the start and every `rescueInterval` while the workers drain (a task whose worker died
+    /// meanwhile is picked up by this run, not left to the next).
     public func runUntilIdle() async -> Counters {
         _ = try? await queue.rescueExpired()
-        await withTaskGroup(of: Void.self) { group in
-            for i in 0..<max(1, options.concurrency) {
-                group.addTask { await self.workerLoop(index: i, untilIdle: true) }
+        await withTaskGroup(of: Void.self) { outer in
+            outer.addTask { await self.rescuerLoop() }
+            await withTaskGroup(of: Void.self) { group in
+                for i in 0..<max(1, options.concurrency) {
+                    group.addTask { await self.workerLoop(index: i, untilIdle: true) }
+                }
             }
+            outer.cancelAll()
         }
         return counters
     }
@@ -133,7 +142,7 @@ public final class QueueConsumer: Sendable {
     private func process(_ task: QueueTask, owner: String) async {
         let start = Date().timeIntervalSinceReferenceDate
         // The lease is tracked on the local clock from the moment of the fetch (conservative).
-        var lease = TaskLease(now: start, expiresAt: start + options.lease, heartbeatInterval: options.lease / 3)
+        var lease = TaskLease(now: start, expiresAt: start + options.lease, heartbeatInterval: options.heartbeatInterval ?? options.lease / 3)
         let leaseBox = LeaseBox(lease)
         let result: TaskLease.WorkResult = await withTaskGroup(of: TaskLease.WorkResult?.self) { group in
             group.addTask {
@@ -142,6 +151,8 @@ public final class QueueConsumer: Sendable {
                     return .succeeded
                 } catch is CancellationError {
                     return .cancelled
+                } catch let e as PermanentTaskFailure {
+                    return .failedPermanently(e.description)
                 } catch {
                     return .failed(String(describing: error))
                 }
@@ -149,7 +160,7 @@ public final class QueueConsumer: Sendable {
             group.addTask {
                 // Heartbeats; ends when the work ends (cancelled) or the lease is lost.
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(min(1, self.options.lease / 6)))
+                    try? await Task.sleep(for: .seconds(min(1, self.options.lease / 6, (self.options.heartbeatInterval ?? self.options.lease) / 2)))
                     if Task.isCancelled { return nil }
                     let action = leaseBox.mutate { $0.tick(now: Date().timeIntervalSinceReferenceDate) }
                     switch action {
@@ -185,8 +196,9 @@ public final class QueueConsumer: Sendable {
                 switch action {
                 case .complete:
                     if try await queue.complete(task, owner: owner) { stats.update { $0.completed += 1 } } else { stats.update { $0.abandoned += 1 } }
-                case .fail(let message):
-                    switch try await queue.fail(task, owner: owner, error: message) {
+                case .fail(let message), .discard(let message):
+                    let discard: Bool = if case .discard = action { true } else { false }
+                    switch try await queue.fail(task, owner: owner, error: message, discard: discard) {
                     case .discarded: stats.update { $0.discarded += 1 }
                     case .willRetry: stats.update { $0.failed += 1 }
                     case .notOwner: stats.update { $0.abandoned += 1 }

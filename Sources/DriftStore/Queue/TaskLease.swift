@@ -14,6 +14,8 @@ public struct TaskLease: Sendable, Equatable {
         case cancelWork
         case complete
         case fail(String)
+        /// Record the failure and discard the task now, whatever attempts it has left.
+        case discard(String)
         /// The work ended after the lease was lost: record nothing (another worker owns the task).
         case abandon
         /// The work was cancelled by shutdown while the lease was held: hand the task back.
@@ -58,6 +60,8 @@ public struct TaskLease: Sendable, Equatable {
     public enum WorkResult: Sendable, Equatable {
         case succeeded
         case failed(String)
+        /// The work failed in a way no retry can fix (`PermanentTaskFailure`).
+        case failedPermanently(String)
         case cancelled
     }
 
@@ -70,6 +74,7 @@ public struct TaskLease: Sendable, Equatable {
         switch result {
         case .succeeded: return .complete
         case .failed(let message): return .fail(message)
+        case .failedPermanently(let message): return .discard(message)
         case .cancelled: return .release
         }
     }

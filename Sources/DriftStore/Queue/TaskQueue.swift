@@ -125,10 +125,10 @@ public struct TaskQueue: Sendable {
         case notOwner
     }
 
-    /// Records a failed attempt: retry after the policy's backoff, or discard after max attempts.
-    public func fail(_ task: QueueTask, owner: String, error: String, random: Double = Double.random(in: 0..<1),
+    /// Records a failed attempt: retry after the policy's backoff, or discard after max attempts (or at once with `discard`).
+    public func fail(_ task: QueueTask, owner: String, error: String, discard: Bool = false, random: Double = Double.random(in: 0..<1),
                      now: Date? = nil) async throws -> FailureResult {
-        let outcome = policy.afterFailure(attempt: task.attempt, maxAttempts: task.maxAttempts, random: random)
+        let outcome = discard ? .discard : policy.afterFailure(attempt: task.attempt, maxAttempts: task.maxAttempts, random: random)
         let delay: Double?
         switch outcome {
         case .retry(let after): delay = after

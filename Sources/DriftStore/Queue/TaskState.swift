@@ -25,6 +25,14 @@ public struct QueueTask: Sendable, Equatable {
     public var errors: String
 }
 
+/// Thrown by a task handler when retrying cannot help: the consumer discards the task at once (the error is
+/// recorded like any other) instead of spending its remaining attempts.
+public struct PermanentTaskFailure: Error, CustomStringConvertible {
+    public var underlying: Error
+    public init(_ underlying: Error) { self.underlying = underlying }
+    public var description: String { String(describing: underlying) }
+}
+
 /// What happens after a failed attempt: retry after a delay, or discard (errors kept).
 public struct RetryPolicy: Sendable, Equatable {
     /// Delay scale in seconds: attempt k waits U(0,1)·min(cap, base·2^(k−1)).
