@@ -353,7 +353,7 @@ struct RunOnceCommand: AsyncParsableCommand {
                 }
                 let counters = consumer.counters
                 // the last pass set drift_window_backlog; read what is left (failing monitors, windows whose task failed)
-                return (enqueued, passes, try await tasks.schedule(now: at), counters)
+                return (enqueued, passes, try await tasks.schedule(now: at, enqueue: false), counters)
             }
             print("run-once: enqueued \(enqueued) window(s) in \(passes) pass(es); completed \(counters.completed) task(s), \(counters.failed) will retry, \(counters.discarded) discarded; \(backlog.reduce(0) { $0 + $1.unchecked }) due window(s) left unchecked")
             for b in backlog where b.unchecked > 0 {

@@ -79,7 +79,7 @@ struct SchedulerTests {
             SELECT count(*) AS n FROM (SELECT window_start < lag(window_start) OVER (ORDER BY id) AS back FROM drift_runs) r WHERE back
             """, name: "t")[0].int("n")
         #expect(outOfOrder == 0)
-        let metrics = try PrometheusText(String(decoding: try #require(gateway.requests.last).body, as: UTF8.self))
+        let metrics = try PrometheusText(String(decoding: try #require(gateway.requests.last, "no push: \(run.stderr.suffix(2_000))").body, as: UTF8.self))
         #expect(metrics.value("drift_window_backlog", ["monitor": "good"]) == 0)
         #expect(metrics.value("drift_monitor_failing", ["monitor": "good"]) == 0)
 
@@ -182,6 +182,23 @@ struct SchedulerTests {
         }
     }
 
+    /// Workers that were already running the monitor's tasks when it was marked failing do not count again: one
+    /// backoff step per failure event, however many workers hit it (concurrency 8 must not mean a 2-hour pause).
+    @Test func failuresWhileAlreadyPausedDoNotExtendTheBackoff() async throws {
+        try await TestDatabase.withSchema { client, _ in
+            let first = try await client.withConnection { c in try MonitorFailures.recordFailure(monitor: "m", error: "a", on: c) }
+            #expect(first.failures == 1)
+            for i in 0..<7 {
+                let again = try await client.withConnection { c in try MonitorFailures.recordFailure(monitor: "m", error: "b\(i)", on: c) }
+                #expect(again.failures == 1 && again.retryAt == first.retryAt && again.lastError == "b\(i)")
+            }
+            // the probe after the wait fails: now it counts, and the wait doubles
+            _ = try await client.withConnection { c in try c.query("UPDATE monitor_failures SET retry_at = now() - interval '1 second'", name: "t") }
+            let probe = try await client.withConnection { c in try MonitorFailures.recordFailure(monitor: "m", error: "c", on: c) }
+            #expect(probe.failures == 2 && probe.retryAt.timeIntervalSince(first.retryAt) > 50)
+        }
+    }
+
     @Test func backoffDoublesUpToAnHour() {
         #expect((1...8).map { MonitorBackoff.seconds(afterFailures: $0) } == [60, 120, 240, 480, 960, 1_920, 3_600, 3_600])
         #expect(MonitorBackoff.seconds(afterFailures: 0) == 0 && MonitorBackoff.seconds(afterFailures: Int.max) == 3_600)
@@ -194,6 +211,8 @@ struct SchedulerTests {
             """, file: "monitors.yaml")
         try DriftTasks.validate(lookback: try ISODuration(parsing: "P30D"), monitors: m)
         #expect(throws: DriftTaskError.self) { try DriftTasks.validate(lookback: try ISODuration(parsing: "P100D"), monitors: m) }
+        // a look-back beyond Int's range is refused with a message, not a trap
+        #expect(throws: DriftTaskError.self) { try DriftTasks.validate(lookback: try ISODuration(parsing: "P1000000000000000000000D"), monitors: m) }
         let s = m[0].schedule
         let from = Date(timeIntervalSince1970: 1_800_000_000), to = from.addingTimeInterval(86_400)
         #expect(s.windowCount(from: from, to: to) == s.windows(from: from, to: to).count)

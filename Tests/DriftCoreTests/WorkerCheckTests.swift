@@ -168,6 +168,8 @@ struct WorkerCheckTests {
             #expect(other == 1)
             try a.query("SELECT pg_advisory_unlock($1)", [key], name: "t")
             #expect(try b.query("SELECT current_setting('lock_timeout') AS v", name: "t")[0].string("v") == before, "the session's lock_timeout is restored")
+            #expect(try b.query("SELECT current_setting('statement_timeout') AS v", name: "t")[0].string("v") == "5min",
+                    "the session's statement_timeout (300 s) is restored after the lock's wait, which it does not bound")
             #expect(MonitorLock.Timeout(monitor: "m", schema: "drift", seconds: 60).description.hasPrefix(
                 "another worker has held monitor m's lock (schema drift) for more than 60 s; "))
             // released when the body throws

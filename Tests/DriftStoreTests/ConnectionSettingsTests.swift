@@ -15,6 +15,7 @@ struct ConnectionSettingsTests {
         ("host=db password=a\\ b user=x", "host=db password=*** user=x"),           // neither does an escaped space
         ("host=db password='unterminated and more", "host=db password=***"),
         ("host=db PASSWORD = abc", "host=db PASSWORD = ***"),
+        ("connection settings are invalid: invalid percent-encoded token: \"Sup3r%Secret!\"", "connection settings are invalid: invalid percent-encoded token: \"***\""),
     ])
     func redactsPasswords(text: String, expected: String) {
         #expect(ConnectionSettings.redact(text) == expected)
@@ -28,6 +29,8 @@ struct ConnectionSettingsTests {
         ("postgresql://user:pa%00x@127.0.0.1/db", "%00x"),
         ("postgresql://user:pa zz@127.0.0.1/db", "pa zz"),
         ("POSTGRESQL://user:passw0rd@127.0.0.1/db", "passw0rd"), // not a URI to libpq: it would echo it as a key
+        ("postgresql://u@127.0.0.1:5432/app?password=Sup3r%Secret!", "Sup3r"),   // a bad escape in a ?parameter, quoted whole by libpq
+        ("postgresql://u@127.0.0.1/app?sslmode=require&password=100%25ok%", "100%25ok"),
     ])
     func malformedURIsAreRefusedWithoutShowingThem(uri: String, secret: String) {
         do {

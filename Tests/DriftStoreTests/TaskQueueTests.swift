@@ -158,7 +158,8 @@ struct TaskQueueTests {
             for _ in 0..<100 where try await queue.task(id: id)?.state != .running { try await Task.sleep(for: .milliseconds(20)) }
             // another worker takes the task over (as the rescuer would after a partition): the next heartbeat is refused
             _ = try await client.withConnection { c in
-                try c.query("UPDATE tasks SET lease_owner = 'thief', attempt = attempt + 1 WHERE id = $1", [id], name: "t")
+                try c.query("UPDATE tasks SET lease_owner = 'thief', attempt = attempt + 1, lease_expires_at = now() + interval '1 hour' WHERE id = $1",
+                            [id], name: "t")
             }
             let counters = await run.value
             #expect(stopped.snapshot == [id: 1], "the handler was cancelled at its next cancellation point")

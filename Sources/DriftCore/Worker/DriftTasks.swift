@@ -46,7 +46,8 @@ public struct DriftTasks: Sendable {
         for m in monitors {
             let n = lookback.seconds / m.schedule.length.seconds
             if !(n <= Double(maxLookbackWindows)) {
-                throw DriftTaskError("--lookback \(lookback) spans \(n.isFinite ? String(Int(n.rounded(.up))) : "too many") windows of monitor '\(m.name)' (window \(m.schedule.length)); at most \(maxLookbackWindows) — use a shorter look-back and `drift-worker backfill` for older windows")
+                let count = n < 1e15 ? String(Int(n.rounded(.up))) : String(format: "%.3g", n)
+                throw DriftTaskError("--lookback \(lookback) spans \(count) windows of monitor '\(m.name)' (window \(m.schedule.length)); at most \(maxLookbackWindows) — use a shorter look-back and `drift-worker backfill` for older windows")
             }
         }
     }
@@ -78,13 +79,17 @@ public struct DriftTasks: Sendable {
         try await schedule(now: now).reduce(0) { $0 + $1.enqueued }
     }
 
-    /// `enqueueDue`, with each monitor's backlog.
-    public func schedule(now: Date = Date()) async throws -> [Backlog] {
+    /// `enqueueDue`, with each monitor's backlog. With `enqueue: false` it only reads (and sets the gauge).
+    public func schedule(now: Date = Date(), enqueue: Bool = true) async throws -> [Backlog] {
         let queue = TaskQueue(client: client)
         let since = now.addingTimeInterval(-lookback.seconds)
         try Self.validate(lookback: lookback, monitors: monitors)
-        let failing = Dictionary(try await client.withConnection { c in try MonitorFailures.all(c) }.map { ($0.monitor, $0) },
-                                 uniquingKeysWith: { a, _ in a })
+        let schema = client.settings.schema
+        let failing = Dictionary(try await client.withConnection { c in
+            do { return try MonitorFailures.all(c) } catch let e as PostgresError where e.sqlState == "42P01" {  // undefined_table
+                throw PostgresError(.schemaMissing, "the tables of schema \"\(schema)\" are missing or out of date; run `drift-worker migrate` (or start with --migrate)")
+            }
+        }.map { ($0.monitor, $0) }, uniquingKeysWith: { a, _ in a })
         var out: [Backlog] = []
         for m in monitors {
             let due = m.schedule.dueWindows(now: now, since: since)
@@ -103,7 +108,7 @@ public struct DriftTasks: Sendable {
                 page = Array(unchecked.prefix(1))
                 attempts = 1
             }
-            guard let first = page.first else { out.append(backlog); continue }
+            guard enqueue, let first = page.first else { out.append(backlog); continue }
             var tasks: [TaskQueue.NewTask] = []
             for w in page {
                 let args = Args(monitor: m.name, window_start: w.start, window_end: w.end, since: first.start)

@@ -40,22 +40,26 @@ public enum MonitorFailures {
         }
     }
 
-    /// Records one more exhausted task of `monitor` and cancels its other waiting drift_check tasks, in one
-    /// transaction. Returns the new state.
+    /// Records a failed task of `monitor` and cancels its other waiting drift_check tasks, in one transaction.
+    /// One backoff step counts once: a failure while the monitor is already paused (tasks that were running or
+    /// fetched when it was marked, on other workers) updates the last error but neither counts nor extends the
+    /// wait; the first failure and each failed probe (after `retry_at`) count. Returns the new state.
     @discardableResult
     public static func recordFailure(monitor: String, error: String, on c: PGConnection) throws -> State {
         try c.transaction { c in
-            let previous = try c.query("SELECT failures FROM monitor_failures WHERE monitor = $1 FOR UPDATE", [monitor],
-                                       name: "failures.previous").first.map { try $0.int("failures") } ?? 0
-            let failures = previous == Int(Int32.max) ? previous : previous + 1
+            let previous = try c.query("SELECT failures, retry_at > now() AS paused FROM monitor_failures WHERE monitor = $1 FOR UPDATE",
+                                       [monitor], name: "failures.previous").first
+            let paused = try previous?.bool("paused") ?? false
+            let count = try previous?.int("failures") ?? 0
+            let failures = paused || count == Int(Int32.max) ? count : count + 1
             let wait = MonitorBackoff.seconds(afterFailures: failures)
             let r = try c.query("""
                 INSERT INTO monitor_failures (monitor, failures, last_error, retry_at)
                 VALUES ($1, $2, $3, now() + make_interval(secs => $4))
                 ON CONFLICT (monitor) DO UPDATE SET failures = EXCLUDED.failures, last_error = EXCLUDED.last_error,
-                    retry_at = EXCLUDED.retry_at, updated_at = now()
+                    retry_at = CASE WHEN $5 THEN monitor_failures.retry_at ELSE EXCLUDED.retry_at END, updated_at = now()
                 RETURNING monitor, failures, last_error, failing_since, retry_at, retry_at <= now() AS due
-                """, [monitor, failures, String(error.prefix(2_000)), wait], name: "failures.record")[0]
+                """, [monitor, failures, String(error.prefix(2_000)), wait, paused], name: "failures.record")[0]
             try c.query("""
                 UPDATE tasks SET state = 'cancelled', finalized_at = now(),
                     errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(),

@@ -40,11 +40,18 @@ public enum MonitorLock {
                                    _ body: () throws -> T) throws -> T {
         let key = key(monitor: monitor, schema: schema)
         let milliseconds = max(1, Int((timeout * 1000).rounded(.up)))
-        // lock_timeout for this one statement: set it, take the lock, put the session's value back on every path
-        let previous = try c.query("SELECT current_setting('lock_timeout') AS v", name: "monitor_lock.setting")[0].string("v")
-        try c.query("SELECT set_config('lock_timeout', $1, false)", ["\(milliseconds)ms"], name: "monitor_lock.timeout")
+        // lock_timeout for this one statement, and no statement_timeout (the session's would otherwise cut a longer
+        // wait short with another error): set them, take the lock, put the session's values back on every path
+        let previous = try c.query("SELECT current_setting('lock_timeout') AS l, current_setting('statement_timeout') AS s",
+                                   name: "monitor_lock.setting")[0]
+        let (lockSetting, statementSetting) = (try previous.string("l"), try previous.string("s"))
+        try c.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', '0', false)", ["\(milliseconds)ms"],
+                    name: "monitor_lock.timeout")
         do {
-            defer { _ = try? c.query("SELECT set_config('lock_timeout', $1, false)", [previous], name: "monitor_lock.restore") }
+            defer {
+                _ = try? c.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+                                 [lockSetting, statementSetting], name: "monitor_lock.restore")
+            }
             try c.query("SELECT pg_advisory_lock($1)", [key], name: "monitor_lock.lock")
         } catch let e as PostgresError where e.sqlState == "55P03" {  // lock_not_available
             throw Timeout(monitor: monitor, schema: schema, seconds: timeout)

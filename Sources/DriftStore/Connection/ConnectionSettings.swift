@@ -59,6 +59,10 @@ public struct ConnectionSettings: Sendable, Equatable {
         if let re = try? NSRegularExpression(pattern: #"(postgres(?:ql)?://[^:/@\s]*:)\S*@"#, options: [.caseInsensitive]) {
             s = re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "$1***@")
         }
+        // libpq quotes a URI token it cannot decode whole ("invalid percent-encoded token: \"…\""): it may be a password
+        if let re = try? NSRegularExpression(pattern: #"(invalid percent-encoded token: )"[^"]*"?"#) {
+            s = re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "$1\"***\"")
+        }
         if let re = try? NSRegularExpression(pattern: #"(password\s*=\s*)('(?:\\.|[^'\\])*'?|(?:\\.|\S)+)"#, options: [.caseInsensitive]) {
             s = re.stringByReplacingMatches(in: s, range: NSRange(s.startIndex..., in: s), withTemplate: "$1***")
         }
@@ -87,16 +91,17 @@ public struct ConnectionSettings: Sendable, Equatable {
         // as libpq reads it: user info up to the first '@' when no '/' comes before it, then hosts up to '/' or '?'
         let firstStop = rest.firstIndex { $0 == "@" || $0 == "/" }
         var hosts = rest
-        if let at = firstStop, rest[at] == "@" {
-            let userinfo = rest[..<at]
-            var i = userinfo.startIndex
-            while let pct = userinfo[i...].firstIndex(of: "%") {
-                let hex = userinfo[userinfo.index(after: pct)...].prefix(2)
-                guard hex.count == 2, hex.allSatisfy(\.isHexDigit), hex != "00" else {
-                    throw refuse("the user or password holds a '%' that does not start a percent-encoded byte; write % itself as %25")
-                }
-                i = userinfo.index(pct, offsetBy: 3)
+        // libpq decodes every part (user, password, hosts, database, parameters such as ?password=) and quotes a bad
+        // escape whole in its error: any '%' must start a percent-encoded byte
+        var i = rest.startIndex
+        while let pct = rest[i...].firstIndex(of: "%") {
+            let hex = rest[rest.index(after: pct)...].prefix(2)
+            guard hex.count == 2, hex.allSatisfy(\.isHexDigit), hex != "00" else {
+                throw refuse("it holds a '%' that does not start a percent-encoded byte (in the user, password, host, database or a ?parameter); write % itself as %25")
             }
+            i = rest.index(pct, offsetBy: 3)
+        }
+        if let at = firstStop, rest[at] == "@" {
             hosts = rest[rest.index(after: at)...]
         }
         let path = hosts[(hosts.firstIndex { $0 == "/" || $0 == "?" } ?? hosts.endIndex)...]
