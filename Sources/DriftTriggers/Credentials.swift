@@ -11,7 +11,8 @@ public enum Credential: Sendable, Equatable {
     /// with an empty user name.
     case basic(username: String, password: SecretSource)
     /// The pod's Kubernetes service-account token (`/var/run/secrets/kubernetes.io/serviceaccount/token`) as a
-    /// bearer token; its CA (`…/ca.crt`) verifies the API server.
+    /// bearer token; its CA (`…/ca.crt`) verifies the Kubernetes API server only (`KubernetesServiceAccount.isAPIServer`):
+    /// any other host (an argo-server) is verified with the system's trust store or the action's `ca_bundle`.
     case kubernetesServiceAccount(tokenFile: String = KubernetesServiceAccount.tokenFile)
     /// Azure workload identity: the federated token file exchanged for an Entra access token for `scope`.
     case azureWorkloadIdentity(scope: String)
@@ -79,6 +80,17 @@ public enum KubernetesServiceAccount {
             return "https://\(h):\(environment["KUBERNETES_SERVICE_PORT"] ?? "443")"
         }
         return "https://kubernetes.default.svc"
+    }
+
+    /// Whether `url` goes to the in-cluster Kubernetes API server — the only host the service-account CA
+    /// (`ca.crt`) is for: `kubernetes`, `kubernetes.default`, `kubernetes.default.svc`, `kubernetes.default.svc.<cluster
+    /// domain>`, or `$KUBERNETES_SERVICE_HOST` (any port). Every other host keeps the system's trust store.
+    public static func isAPIServer(_ url: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard var host = URLComponents(string: url)?.host?.lowercased(), !host.isEmpty else { return false }
+        host = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if ["kubernetes", "kubernetes.default", "kubernetes.default.svc"].contains(host) || host.hasPrefix("kubernetes.default.svc.") { return true }
+        let service = (environment["KUBERNETES_SERVICE_HOST"] ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+        return !service.isEmpty && host == service
     }
 
     /// The pod's namespace, from the service-account mount.
@@ -173,10 +185,12 @@ public final class AzureWorkloadIdentity: @unchecked Sendable {
 }
 
 extension Credential {
-    /// The headers this credential adds (and a CA bundle to verify the server with, for the service account),
-    /// reading secrets now.
+    /// The headers this credential adds, reading secrets now, and a CA bundle to verify the server with: the
+    /// service account's `ca.crt`, only when `url` is the Kubernetes API server (`KubernetesServiceAccount.isAPIServer`;
+    /// nil `url`: no CA).
     public func apply(client: HTTPClient, environment: [String: String] = ProcessInfo.processInfo.environment,
-                      azure: AzureWorkloadIdentity = .shared) throws -> (headers: [(String, String)], caBundle: String?) {
+                      azure: AzureWorkloadIdentity = .shared, for url: String? = nil,
+                      caFile: String = KubernetesServiceAccount.caFile) throws -> (headers: [(String, String)], caBundle: String?) {
         switch self {
         case .none: return ([], nil)
         case let .token(source, header, scheme):
@@ -187,8 +201,8 @@ extension Credential {
             return ([("Authorization", "Basic " + Data("\(user):\(p)".utf8).base64EncodedString())], nil)
         case .kubernetesServiceAccount(let file):
             let t = try SecretSource.file(file).read()
-            let ca = KubernetesServiceAccount.caFile
-            return ([("Authorization", "Bearer \(t)")], FileManager.default.fileExists(atPath: ca) ? ca : nil)
+            let scoped = url.map { KubernetesServiceAccount.isAPIServer($0, environment: environment) } ?? false
+            return ([("Authorization", "Bearer \(t)")], scoped && FileManager.default.fileExists(atPath: caFile) ? caFile : nil)
         case .azureWorkloadIdentity(let scope):
             let settings = try AzureWorkloadIdentity.Settings.fromEnvironment(environment)
             return ([("Authorization", "Bearer " + (try azure.token(scope: scope, settings: settings, client: client)))], nil)

@@ -7,6 +7,8 @@ import Foundation
 /// delivered. Network errors, timeouts, 408, 429 and 5xx: retry after exponential backoff with full jitter
 /// (`base · 2^(attempt−1)`, capped), or after `Retry-After` when the target sends it (capped too). Any other
 /// 4xx: failed at once (the request itself is wrong; resending cannot help). After `maxAttempts`: dead.
+/// What a 2xx means per target, GitHub's rate-limit 403/429 and unfollowed redirects are decided before this, by
+/// `TriggerTarget.outcome(of:…)` (PresetOutcomes.swift); `decide` is the generic rest.
 public struct DeliveryPolicy: Sendable, Equatable {
     public enum Outcome: Sendable, Equatable {
         case delivered(note: String)
@@ -46,6 +48,40 @@ public struct DeliveryPolicy: Sendable, Equatable {
         }
         let ceiling = min(capSeconds, baseSeconds * pow(2, Double(attempt - 1)))
         return .retry(afterSeconds: ceiling * random, reason: reason)
+    }
+
+    /// The longest wait for a rate limit to lift: GitHub's primary limit is counted per hour, so its
+    /// `x-ratelimit-reset` is never more than an hour away; a later (or bogus) reset waits this long.
+    public static let rateLimitCapSeconds = 3600.0
+
+    /// GitHub's rate-limit answer, as its REST docs ("Rate limits for the REST API", "Best practices") say to
+    /// handle it: a 403 or 429 with `retry-after` waits that many seconds (or until that HTTP date); else with
+    /// `x-ratelimit-remaining: 0` until `x-ratelimit-reset` (UTC epoch seconds); else, when the body says
+    /// "secondary rate limit", one minute. Each wait is capped at `rateLimitCapSeconds`. Nil: not a rate limit
+    /// (any other 403 is a refusal).
+    public static func rateLimitWait(status: Int, header: (String) -> String?, body: Data, now: Date) -> (seconds: Double, reason: String)? {
+        guard status == 403 || status == 429 else { return nil }
+        if let h = header("retry-after"), let s = retryAfterSeconds(h, now: now) {
+            return (min(max(s, 0), rateLimitCapSeconds), "HTTP \(status): rate limited, retry-after \(h)")
+        }
+        if header("x-ratelimit-remaining")?.trimmingCharacters(in: .whitespaces) == "0" {
+            if let reset = header("x-ratelimit-reset").flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), reset.isFinite {
+                return (min(max(reset - now.timeIntervalSince1970, 0), rateLimitCapSeconds),
+                        "HTTP \(status): rate limit exhausted (x-ratelimit-remaining 0) until x-ratelimit-reset \(Int(reset))")
+            }
+            return (60, "HTTP \(status): rate limit exhausted (x-ratelimit-remaining 0, no x-ratelimit-reset)")
+        }
+        if String(decoding: body.prefix(4096), as: UTF8.self).lowercased().contains("secondary rate limit") {
+            return (60, "HTTP \(status): secondary rate limit")
+        }
+        return nil
+    }
+
+    /// A retry after a rate limit's wait — not the backoff, not capped by `capSeconds` (the target said when) —
+    /// unless this was the last attempt.
+    public func afterRateLimit(seconds: Double, reason: String, attempt: Int) -> Outcome {
+        guard attempt < maxAttempts else { return .dead(reason: "\(reason); gave up after \(attempt) attempts") }
+        return .retry(afterSeconds: min(max(seconds, 0), Self.rateLimitCapSeconds), reason: reason)
     }
 
     /// `Retry-After` as delta-seconds or an HTTP date (IMF-fixdate), in seconds from `now`.

@@ -22,8 +22,25 @@ public struct HTTPResponse: Sendable {
     /// Header names lowercased, in arrival order (repeated headers kept).
     public var headers: [(String, String)]
     public var body: Data
-    /// Total time of the exchange in seconds (libcurl's CURLINFO_TOTAL_TIME).
+    /// Total time of the exchange in seconds (libcurl's CURLINFO_TOTAL_TIME), summed over followed redirects.
     public var seconds: Double
+    /// The URL that gave this answer: the request's, or where followed redirects led.
+    public var url = ""
+    /// How many redirects were followed to get here.
+    public var redirects = 0
+    /// True when the body was cut at `Options.maxBodyBytes`.
+    public var truncated = false
+
+    public init(status: Int, headers: [(String, String)] = [], body: Data = Data(), seconds: Double = 0, url: String = "",
+                redirects: Int = 0, truncated: Bool = false) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.seconds = seconds
+        self.url = url
+        self.redirects = redirects
+        self.truncated = truncated
+    }
 
     public func header(_ name: String) -> String? {
         let n = name.lowercased()
@@ -69,6 +86,15 @@ public struct HTTPClient: Sendable {
         public var clientKey: String?
         /// Largest response body kept, in bytes; the rest is read and dropped.
         public var maxBodyBytes = 1 << 20
+        /// Redirects (301, 302, 307, 308 with a `Location`) followed per request, at most 10; 0 (the default):
+        /// none, the 3xx is the answer. A followed redirect repeats the request verbatim — same method, body and
+        /// headers (GitHub's "Follow redirects"; RFC 9110 for 307/308) — to the same origin (scheme, host, port);
+        /// never from https to http. 303 and redirects elsewhere are not followed: the 3xx is the answer.
+        public var maxRedirects = 0
+        /// Other origins (`https://host[:port]`) a redirect may lead to; there the `sensitiveHeaders` are dropped.
+        public var redirectOrigins: [String] = []
+        /// Header names (any case) never sent to an origin other than the request's: credentials.
+        public var sensitiveHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie"]
         public init() {}
     }
 
@@ -86,8 +112,49 @@ public struct HTTPClient: Sendable {
         try await onOwnThread { try self.sendBlocking(request) }
     }
 
-    /// Sends on the calling thread, blocking it until the exchange ends.
+    /// Sends on the calling thread, blocking it until the exchange ends, following redirects as `options` allow
+    /// (done here rather than by libcurl's CURLOPT_FOLLOWLOCATION, whose CURLOPT_UNRESTRICTED_AUTH=0 drops only
+    /// `Authorization` and `Cookie` on another host — not e.g. an `X-Api-Key` — and which cannot limit the hosts).
     public func sendBlocking(_ request: HTTPRequest) throws -> HTTPResponse {
+        var current = request
+        var total = 0.0
+        var hops = 0
+        while true {
+            var response = try sendOnce(current)
+            total += response.seconds
+            response.seconds = total
+            response.url = current.url
+            response.redirects = hops
+            guard hops < min(options.maxRedirects, 10), let next = redirect(from: current, response) else { return response }
+            current = next
+            hops += 1
+        }
+    }
+
+    /// The request a redirect answer leads to, when `options` allow following it; nil otherwise.
+    func redirect(from request: HTTPRequest, _ response: HTTPResponse) -> HTTPRequest? {
+        guard [301, 302, 307, 308].contains(response.status), let location = response.header("location"),
+              let base = URL(string: request.url), let target = URL(string: location, relativeTo: base)?.absoluteURL,
+              let from = Self.origin(base.absoluteString), let to = Self.origin(target.absoluteString) else { return nil }
+        if from.hasPrefix("https:") && !to.hasPrefix("https:") { return nil }
+        var next = request
+        next.url = target.absoluteString
+        if to != from {
+            guard options.redirectOrigins.compactMap(Self.origin).contains(to) else { return nil }
+            let sensitive = Set(options.sensitiveHeaders.map { $0.lowercased() })
+            next.headers.removeAll { sensitive.contains($0.0.lowercased()) }
+        }
+        return next
+    }
+
+    /// `scheme://host:port` of an http(s) URL, lowercased, the port explicit (80/443 by default); nil for others.
+    public static func origin(_ url: String) -> String? {
+        guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = c.host?.lowercased(), !host.isEmpty else { return nil }
+        return "\(scheme)://\(host):\(c.port ?? (scheme == "https" ? 443 : 80))"
+    }
+
+    func sendOnce(_ request: HTTPRequest) throws -> HTTPResponse {
         guard let h = curl_easy_init() else {
             throw HTTPClientError(kind: .other, url: request.url, message: "libcurl could not create a handle", curlCode: -1)
         }
@@ -157,7 +224,7 @@ public struct HTTPClient: Sendable {
         _ = drift_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         var seconds = 0.0
         _ = drift_curl_getinfo_double(h, CURLINFO_TOTAL_TIME, &seconds)
-        return HTTPResponse(status: status, headers: sink.headers, body: sink.body, seconds: seconds)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body, seconds: seconds, truncated: sink.truncated)
     }
 
     static func kind(_ code: CURLcode) -> HTTPClientError.Kind {
@@ -186,12 +253,14 @@ final class ResponseSink: @unchecked Sendable {
     let limit: Int
     var body = Data()
     var headers: [(String, String)] = []
+    var truncated = false
 
     init(limit: Int) { self.limit = limit }
 
     func append(body chunk: UnsafeRawBufferPointer) {
         let room = limit - body.count
         if room > 0 { body.append(contentsOf: chunk.prefix(room)) }
+        if chunk.count > max(room, 0) { truncated = true }
     }
 
     func append(headerLine chunk: UnsafeRawBufferPointer) {

@@ -79,9 +79,35 @@ public struct TriggerContext: Sendable, Equatable {
     }
 }
 
-/// A JSON document whose strings may hold `{{variable}}` placeholders. A string that is exactly one placeholder
-/// becomes the variable's JSON value (`"{{drifted_features}}"` → `["amount","score"]`); placeholders inside a
-/// longer string are replaced by their text. Object keys keep their order.
+/// Where a target's schema takes only strings (Kubernetes `env[].value`, `args`, labels; …): dotted path patterns
+/// in which `*` stands for any one object key or array index and `**` for any number of them
+/// (`**.env.*.value`). A preset states its own (`TriggerTarget.stringFields`).
+public struct StringFields: Sendable, Equatable {
+    public var patterns: [[String]]
+    public init(_ patterns: [String]) { self.patterns = patterns.map { $0.split(separator: ".").map(String.init) } }
+    public static let none = StringFields([])
+
+    /// Whether the value at `path` (keys and array indexes, from the template's root) must be a string.
+    public func contains(_ path: [String]) -> Bool { patterns.contains { Self.match($0[...], path[...]) } }
+
+    static func match(_ pattern: ArraySlice<String>, _ path: ArraySlice<String>) -> Bool {
+        guard let head = pattern.first else { return path.isEmpty }
+        if head == "**" {
+            // `**` takes zero or more segments
+            return path.indices.contains { match(pattern.dropFirst(), path[$0...]) } || match(pattern.dropFirst(), path[path.endIndex...])
+        }
+        guard let first = path.first, head == "*" || head == first else { return false }
+        return match(pattern.dropFirst(), path.dropFirst())
+    }
+}
+
+/// A JSON document whose strings may hold `{{variable}}` placeholders; its scalars keep their YAML type (an
+/// unquoted `10` is a number, `true` a bool, a quoted `"10"` a string). A string that is exactly one placeholder
+/// becomes the variable's JSON value (`"{{drifted_features}}"` → `["amount","score"]`, `"{{run_id}}"` → `41`) —
+/// except where the target takes only strings (`StringFields`): there every placeholder renders as its text
+/// (`drifted_features` comma-joined: `"amount,score"`, `run_id` as digits, empty when unknown) and a number or
+/// bool as its text (`10` → `"10"`). Placeholders inside a longer string are replaced by their text. Object keys
+/// keep their order.
 public indirect enum JSONTemplate: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -111,19 +137,41 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         }
     }
 
-    /// The template with every placeholder replaced.
-    public func rendered(_ context: TriggerContext) throws -> JSONTemplate {
+    /// The template with every placeholder replaced; values at `strings` paths render as strings (see the type).
+    public func rendered(_ context: TriggerContext, strings: StringFields = .none) throws -> JSONTemplate {
+        try rendered(context, strings, path: [])
+    }
+
+    private func rendered(_ context: TriggerContext, _ strings: StringFields, path: [String]) throws -> JSONTemplate {
+        let textOnly = !strings.patterns.isEmpty && strings.contains(path)
         switch self {
         case .string(let s):
             let names = Self.placeholders(in: s)
-            if names.count == 1, s.trimmingCharacters(in: .whitespaces) == "{{\(names[0])}}" {
+            if !textOnly, names.count == 1, s.trimmingCharacters(in: .whitespaces) == "{{\(names[0])}}" {
                 guard let v = context.json(names[0]) else { throw UnknownVariable(name: names[0]) }
                 return v
             }
             return .string(try Self.substitute(s, context))
-        case .array(let items): return .array(try items.map { try $0.rendered(context) })
-        case .object(let pairs): return .object(try pairs.map { (try Self.substitute($0.0, context), try $0.1.rendered(context)) })
-        default: return self
+        case .number, .bool: return textOnly ? .string(scalarText!) : self
+        case .array(let items):
+            return .array(try items.enumerated().map { try $0.element.rendered(context, strings, path: path + [String($0.offset)]) })
+        case .object(let pairs):
+            return .object(try pairs.map { (try Self.substitute($0.0, context), try $0.1.rendered(context, strings, path: path + [$0.0])) })
+        case .null: return self
+        }
+    }
+
+    /// The dotted paths of values at `strings` paths that cannot become strings (lists and mappings), for
+    /// `validate-config`: a target that takes only strings there would refuse the request.
+    public func nonStrings(_ strings: StringFields, path: [String] = []) -> [String] {
+        switch self {
+        case .array(let items):
+            if !path.isEmpty, strings.contains(path) { return [path.joined(separator: ".")] }
+            return items.enumerated().flatMap { $0.element.nonStrings(strings, path: path + [String($0.offset)]) }
+        case .object(let pairs):
+            if !path.isEmpty, strings.contains(path) { return [path.joined(separator: ".")] }
+            return pairs.flatMap { $0.1.nonStrings(strings, path: path + [$0.0]) }
+        default: return []
         }
     }
 

@@ -10,20 +10,29 @@ public enum TriggerTarget: Sendable, Equatable {
     /// response naming the external run id.
     case webhook(url: String, method: String = "POST", headers: [(String, String)] = [], body: JSONTemplate? = nil, runIDField: String? = nil)
     /// GitHub Actions `workflow_dispatch` (POST /repos/{repository}/actions/workflows/{workflow}/dispatches).
+    /// `sendActionID`: add the input `action_id` (the workflow must declare it — GitHub answers 422 "Unexpected
+    /// inputs provided" to an undeclared input). `returnRunDetails`: ask for the run id (200 with `workflow_run_id`
+    /// instead of 204); off for GitHub Enterprise Server versions that refuse the parameter.
     case githubWorkflowDispatch(repository: String, workflow: String, ref: String = "main", inputs: [(String, String)] = [],
-                                apiURL: String = "https://api.github.com")
+                                apiURL: String = "https://api.github.com", sendActionID: Bool = false, returnRunDetails: Bool = true)
     /// Azure DevOps: run a pipeline (POST {organization}/{project}/_apis/pipelines/{pipelineID}/runs).
     case azureDevOpsPipeline(organization: String, project: String, pipelineID: Int, ref: String = "refs/heads/main",
                              parameters: [(String, String)] = [], baseURL: String = "https://dev.azure.com")
-    /// Azure ML batch endpoint: POST {endpoint}/jobs with `InputData`.
-    case azureMLBatchEndpoint(endpoint: String, inputs: JSONTemplate)
+    /// Azure ML batch endpoint: POST to the scoring URI (which ends in `/jobs`; added when missing) with
+    /// `InputData`, optional `OutputData` and experiment name; `deployment` → header `azureml-model-deployment`.
+    case azureMLBatchEndpoint(endpoint: String, inputs: JSONTemplate, outputs: JSONTemplate? = nil, deployment: String? = nil,
+                              experimentName: String? = nil)
     /// Azure ML job by ARM PUT, the job named after the action: PUT …/workspaces/{workspace}/jobs/{name}.
     case azureMLJob(subscription: String, resourceGroup: String, workspace: String, job: JSONTemplate,
                     apiVersion: String = "2024-04-01", managementURL: String = "https://management.azure.com")
     /// Argo Workflows: submit a WorkflowTemplate with `submitOptions.name` = the action's name.
     case argoWorkflowTemplate(server: String, namespace: String, template: String, parameters: [(String, String)] = [])
-    /// Kubeflow Pipelines v2: create a run whose display name is the action's name.
-    case kubeflowRun(host: String, pipelineID: String, pipelineVersionID: String?, experimentID: String?, parameters: [(String, String)] = [])
+    /// Kubeflow Pipelines v2: create a run whose display name is the action's name. `parameters` (a mapping) keep
+    /// their JSON types — KFP checks them against the pipeline's declared types. `namespace`: a multi-user
+    /// deployment's profile namespace — the run's namespace comes from its experiment (so `experimentID` is
+    /// required with it), and the look-up lists runs in it.
+    case kubeflowRun(host: String, pipelineID: String, pipelineVersionID: String?, experimentID: String?, parameters: JSONTemplate = .object([]),
+                     namespace: String? = nil)
     /// A Kubernetes Job from a template, `metadata.name` = the action's name.
     case kubernetesJob(apiServer: String, namespace: String, job: JSONTemplate)
 
@@ -75,6 +84,22 @@ public enum TriggerTarget: Sendable, Equatable {
         return "drift-" + (slug.isEmpty ? "" : slug + "-") + hash
     }
 
+    /// Where the preset's template (`job` of kubernetes_job and azureml_job, `body` of a webhook, `parameters` of
+    /// kubeflow_run, `inputs`/`outputs` of azureml_batch_endpoint) must hold strings because the target's schema
+    /// says so; everywhere else a template keeps its JSON types. GitHub `inputs`, Azure DevOps
+    /// `templateParameters` and Argo `parameters` are string mappings by construction.
+    public var stringFields: StringFields {
+        switch self {
+        // core/v1 EnvVar.value, Container.args/command, ObjectMeta labels/annotations, PodSpec.nodeSelector: strings
+        case .kubernetesJob: Self.kubernetesStrings
+        // LiteralJobInput.value, environmentVariables, tags, properties: strings in the ARM job schema
+        case .azureMLJob: StringFields(["environmentVariables.*", "tags.*", "properties.*", "inputs.*.value", "**.environmentVariables.*"])
+        default: .none
+        }
+    }
+
+    static let kubernetesStrings = StringFields(["**.env.*.value", "**.args.*", "**.command.*", "**.labels.*", "**.annotations.*", "**.nodeSelector.*"])
+
     /// The request that starts the run.
     public func request(_ context: TriggerContext) throws -> HTTPRequest {
         let name = Self.resourceName(actionID: context.actionID)
@@ -84,15 +109,17 @@ public enum TriggerTarget: Sendable, Equatable {
         }
         switch self {
         case let .webhook(url, method, headers, body, _):
-            let rendered = try (body ?? context.defaultBody).rendered(context)
+            let rendered = try (body ?? context.defaultBody).rendered(context, strings: stringFields)
             return HTTPRequest(method: method, url: try JSONTemplate.substituteURL(url, context),
                                headers: json.filter { h in !headers.contains { $0.0.lowercased() == h.0.lowercased() } } + (try params(headers)),
                                body: method.uppercased() == "GET" ? nil : rendered.data)
-        case let .githubWorkflowDispatch(repository, workflow, ref, inputs, api):
-            // GitHub inputs are strings; action_id lets the workflow (and its concurrency group) tell runs apart
+        case let .githubWorkflowDispatch(repository, workflow, ref, inputs, api, sendActionID, returnRunDetails):
+            // GitHub inputs are strings; action_id (opt-in: the workflow must declare it) lets a concurrency group tell runs apart
             var ins: [(String, JSONTemplate)] = try params(inputs).map { ($0.0, .string($0.1)) }
-            if !ins.contains(where: { $0.0 == "action_id" }) { ins.append(("action_id", .string(context.actionID))) }
-            let body = JSONTemplate.object([("ref", .string(try JSONTemplate.substitute(ref, context))), ("inputs", .object(ins))])
+            if sendActionID, !ins.contains(where: { $0.0 == "action_id" }) { ins.append(("action_id", .string(context.actionID))) }
+            var pairs: [(String, JSONTemplate)] = [("ref", .string(try JSONTemplate.substitute(ref, context))), ("inputs", .object(ins))]
+            if returnRunDetails { pairs.append(("return_run_details", .bool(true))) }
+            let body = JSONTemplate.object(pairs)
             return HTTPRequest(method: "POST", url: "\(Self.trim(api))/repos/\(repository)/actions/workflows/\(workflow)/dispatches",
                                headers: [("Content-Type", "application/json"), ("Accept", "application/vnd.github+json"),
                                          ("X-GitHub-Api-Version", "2022-11-28")], body: body.data)
@@ -105,11 +132,16 @@ public enum TriggerTarget: Sendable, Equatable {
             ])
             return HTTPRequest(method: "POST", url: "\(Self.trim(base))/\(Self.path(org))/\(Self.path(project))/_apis/pipelines/\(id)/runs?api-version=7.1",
                                headers: json, body: body.data)
-        case let .azureMLBatchEndpoint(endpoint, inputs):
-            let body = JSONTemplate.object([("properties", .object([("InputData", try inputs.rendered(context))]))])
-            return HTTPRequest(method: "POST", url: "\(Self.trim(endpoint))/jobs", headers: json, body: body.data)
+        case let .azureMLBatchEndpoint(endpoint, inputs, outputs, deployment, experiment):
+            var properties: [(String, JSONTemplate)] = [("InputData", try inputs.rendered(context))]
+            if let outputs { properties.append(("OutputData", try outputs.rendered(context))) }
+            if let experiment { properties.append(("properties", .object([("experimentName", .string(try JSONTemplate.substitute(experiment, context)))]))) }
+            let body = JSONTemplate.object([("properties", .object(properties))])
+            // the scoring URI already ends in /jobs; an endpoint base URI without it still works
+            let url = Self.trim(endpoint).hasSuffix("/jobs") ? Self.trim(endpoint) : "\(Self.trim(endpoint))/jobs"
+            return HTTPRequest(method: "POST", url: url, headers: json + (deployment.map { [("azureml-model-deployment", $0)] } ?? []), body: body.data)
         case let .azureMLJob(_, _, _, job, _, _):
-            var properties = try job.rendered(context)
+            var properties = try job.rendered(context, strings: stringFields)
             if case .object(var pairs) = properties {
                 // the job's display name and tags say where it came from
                 if !pairs.contains(where: { $0.0 == "displayName" }) { pairs.append(("displayName", .string(name))) }
@@ -128,17 +160,17 @@ public enum TriggerTarget: Sendable, Equatable {
                                            ("labels", .string("drift-worker/action=\(name)"))])),
             ])
             return HTTPRequest(method: "POST", url: "\(Self.trim(server))/api/v1/workflows/\(namespace)/submit", headers: json, body: body.data)
-        case let .kubeflowRun(host, pipeline, version, experiment, parameters):
+        case let .kubeflowRun(host, pipeline, version, experiment, parameters, _):
             var reference: [(String, JSONTemplate)] = [("pipeline_id", .string(pipeline))]
             if let version { reference.append(("pipeline_version_id", .string(version))) }
             var pairs: [(String, JSONTemplate)] = [("display_name", .string(name)),
                                                    ("description", .string("drift-worker action \(context.actionID)")),
                                                    ("pipeline_version_reference", .object(reference)),
-                                                   ("runtime_config", .object([("parameters", .object(try params(parameters).map { ($0.0, .string($0.1)) }))]))]
+                                                   ("runtime_config", .object([("parameters", try parameters.rendered(context))]))]
             if let experiment { pairs.append(("experiment_id", .string(experiment))) }
             return HTTPRequest(method: "POST", url: "\(Self.trim(host))/apis/v2beta1/runs", headers: json, body: JSONTemplate.object(pairs).data)
         case let .kubernetesJob(api, namespace, job):
-            var manifest = try job.rendered(context)
+            var manifest = try job.rendered(context, strings: stringFields)
             guard case .object(var pairs) = manifest else { throw PresetError("the kubernetes_job template must be a Job object") }
             var metadata: [(String, JSONTemplate)] = []
             if let i = pairs.firstIndex(where: { $0.0 == "metadata" }), case .object(let m) = pairs[i].1 { metadata = m; pairs.remove(at: i) }
@@ -177,9 +209,11 @@ public enum TriggerTarget: Sendable, Equatable {
     public func lookup(_ context: TriggerContext) -> HTTPRequest? {
         let name = Self.resourceName(actionID: context.actionID)
         if case .azureMLJob = self, let url = resourceURL(name) { return HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]) }
-        if case let .kubeflowRun(host, _, _, experiment, _) = self {
+        if case let .kubeflowRun(host, _, _, experiment, _, namespace) = self {
             let filter = #"{"predicates":[{"key":"display_name","operation":"EQUALS","string_value":"\#(name)"}]}"#
             var url = "\(Self.trim(host))/apis/v2beta1/runs?filter=\(AzureWorkloadIdentity.formEncode(filter))"
+            // multi-user KFP refuses a list without the namespace (and single-user one with it)
+            if let namespace { url += "&namespace=\(AzureWorkloadIdentity.formEncode(namespace))" }
             if let experiment { url += "&experiment_id=\(AzureWorkloadIdentity.formEncode(experiment))" }
             return HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")])
         }
@@ -191,9 +225,13 @@ public enum TriggerTarget: Sendable, Equatable {
 
     public func interpretLookup(_ response: HTTPResponse) -> LookupResult? {
         if case .kubeflowRun = self {
-            guard response.status == 200 else { return nil }
-            guard let runs = JSONTemplate.parse(response.body)?.value(at: "runs"), case .array(let items) = runs, !items.isEmpty else { return .absent }
-            return .found(runID: items[0].value(at: "run_id")?.scalarText)
+            // only a well-formed list answer may say "absent" (proto3 JSON omits an empty `runs`): anything else asks again
+            guard response.status == 200, let json = JSONTemplate.parse(response.body), case .object = json else { return nil }
+            switch json.value(at: "runs") {
+            case nil, .null?: return .absent
+            case .array(let items)?: return items.isEmpty ? .absent : .found(runID: items[0].value(at: "run_id")?.scalarText)
+            default: return nil
+            }
         }
         if response.status == 404 { return .absent }
         guard (200..<300).contains(response.status) else { return nil }

@@ -34,7 +34,8 @@ public struct TriggerAction: Sendable, Equatable {
 extension HTTPClient.Options: Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.connectTimeout == b.connectTimeout && a.timeout == b.timeout && a.caBundle == b.caBundle && a.clientCertificate == b.clientCertificate
-            && a.clientKey == b.clientKey && a.maxBodyBytes == b.maxBodyBytes
+            && a.clientKey == b.clientKey && a.maxBodyBytes == b.maxBodyBytes && a.maxRedirects == b.maxRedirects
+            && a.redirectOrigins == b.redirectOrigins && a.sensitiveHeaders == b.sensitiveHeaders
     }
 }
 
@@ -43,7 +44,7 @@ public struct DeliveryAttempt: Sendable, Equatable {
     public var attempt: Int
     public var at: Date
     public var method: String
-    /// The URL without credentials or query.
+    /// The URL that answered, without credentials or query: where followed redirects led (see `redirectedFrom`).
     public var url: String
     public var status: Int?
     public var seconds: Double
@@ -55,6 +56,8 @@ public struct DeliveryAttempt: Sendable, Equatable {
     public var outcome: DeliveryPolicy.Outcome
     /// True when a lookup found the run an earlier attempt started (nothing was sent).
     public var foundExisting: Bool
+    /// The URL the request was sent to (redacted) when redirects were followed to `url`; nil otherwise.
+    public var redirectedFrom: String? = nil
 
     public var outcomeName: String {
         switch outcome {
@@ -82,8 +85,10 @@ public struct TriggerSender: Sendable {
     public func prepare(_ action: TriggerAction, _ context: TriggerContext, now: Date = Date()) throws -> (HTTPRequest, HTTPClient) {
         var request = try action.target.request(context)
         var options = action.http
-        let (auth, ca) = try action.credential.apply(client: HTTPClient(options: options), environment: environment)
+        let (auth, ca) = try action.credential.apply(client: HTTPClient(options: options), environment: environment, for: request.url)
         if options.caBundle == nil, let ca { options.caBundle = ca }
+        options.maxRedirects = action.target.maxRedirects
+        options.sensitiveHeaders.formUnion(auth.map { $0.0.lowercased() })
         let body = request.body ?? Data()
         var headers = request.headers + auth
         headers.append(("User-Agent", userAgent))
@@ -116,13 +121,28 @@ public struct TriggerSender: Sendable {
         record.url = HTTPClient.redact(request.url)
         if attempt > 1, var lookup = action.target.lookup(context) {
             lookup.headers += request.headers.filter { ["authorization", "user-agent"].contains($0.0.lowercased()) }
-            if let answer = try? client.sendBlocking(lookup), let found = action.target.interpretLookup(answer), case .found(let runID) = found {
-                record.status = answer.status
-                record.seconds = answer.seconds
+            let answer = try? client.sendBlocking(lookup)
+            switch answer.flatMap({ action.target.interpretLookup($0) }) {
+            case .found(let runID)?:
+                record.status = answer?.status
+                record.seconds = answer?.seconds ?? 0
                 record.externalRunID = runID ?? TriggerTarget.resourceName(actionID: context.actionID)
-                record.responseExcerpt = Self.excerpt(answer.body)
+                record.responseExcerpt = Self.excerpt(answer?.body ?? Data())
                 record.foundExisting = true
                 record.outcome = .delivered(note: "an earlier attempt already started it (found by \(lookup.method) \(HTTPClient.redact(lookup.url)))")
+                return record
+            case .absent?:
+                break  // nothing was started: send
+            case nil:
+                // the look-up failed or its answer cannot be read: sending now could start a second run, so wait and ask again
+                record.status = answer?.status
+                record.seconds = answer?.seconds ?? 0
+                record.responseExcerpt = Self.excerpt(answer?.body ?? Data())
+                let what = answer.map { "answered HTTP \($0.status)" } ?? "did not answer"
+                record.error = "the look-up \(lookup.method) \(HTTPClient.redact(lookup.url)) \(what)"
+                record.outcome = action.policy.again("could not tell whether an earlier attempt already started the run (the look-up \(what)); "
+                                                     + "not sending again until it can be asked, so that no second run starts",
+                                                     retryAfter: nil, attempt: attempt, now: now, random: random)
                 return record
             }
         }
@@ -131,9 +151,15 @@ public struct TriggerSender: Sendable {
             record.status = response.status
             record.seconds = response.seconds
             record.responseExcerpt = Self.excerpt(response.body)
-            if (200..<300).contains(response.status) { record.externalRunID = action.target.externalRunID(response) }
-            record.outcome = action.policy.decide(status: response.status, error: nil, retryAfter: response.header("retry-after"), attempt: attempt,
-                                                  nameIsIdempotencyKey: action.target.nameIsIdempotencyKey, now: now, random: random)
+            record.outcome = action.target.outcome(of: response, policy: action.policy, attempt: attempt, now: now, random: random)
+            if response.redirects > 0 {
+                record.redirectedFrom = record.url
+                record.url = HTTPClient.redact(response.url)
+                if case .delivered(let note) = record.outcome {
+                    record.outcome = .delivered(note: "\(note) from \(record.url), after \(response.redirects) redirect(s) from \(record.redirectedFrom!) (update the action's URL)")
+                }
+            }
+            if case .delivered = record.outcome { record.externalRunID = action.target.externalRunID(response) }
             if response.status == 409, action.target.nameIsIdempotencyKey { record.externalRunID = TriggerTarget.resourceName(actionID: context.actionID) }
         } catch let e as HTTPClientError {
             record.error = e.message

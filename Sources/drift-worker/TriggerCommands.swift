@@ -91,15 +91,24 @@ struct TriggerCommand: AsyncParsableCommand {
 struct TriggerTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
-        abstract: "Send one marked test request of an action and print the exchange.",
+        abstract: "Check an action without starting anything: its target's dry run, or one marked test request of a webhook.",
         discussion: """
-        The request is built exactly as a real delivery (preset, credentials, signatures) from a sample context, with \
-        `X-Drift-Test: true`, `"test": true` in a webhook's default body and an action id starting with `test:`. \
-        Secrets are shown as ***. Nothing is written to the database. Exit 0 on a 2xx answer, 1 otherwise.
+        The request is built exactly as a real delivery (preset, credentials, signatures, typed templates) from a sample \
+        context — a sample run id (\(TriggerTestCommand.sampleRunID)), `X-Drift-Test: true`, `"test": true` in a webhook's \
+        default body and an action id starting with `test:` — and printed with secrets as ***. Then, instead of sending \
+        it, each target's dry run or read-only check: Kubernetes `?dryRun=All`, Argo `serverDryRun`, Azure DevOps \
+        `previewRun`, GitHub the workflow and its declared inputs, Kubeflow the pipeline/version/experiment, Azure ML the \
+        workspace or batch endpoint. A webhook has no dry run: the marked request is sent (receivers must honour \
+        X-Drift-Test). --really sends the real request to any target. Nothing is written to the database. Exit 0 when \
+        every check passed (or, when sending, on a 2xx answer), 1 otherwise.
         """)
+
+    /// The drift run id the sample context carries: an integer like a real one, so templates render as they will.
+    static let sampleRunID = 41
 
     @Option(help: "The monitor.") var monitor: String
     @Option(help: "The action (a name under the monitor's `actions:`).") var action: String
+    @Flag(help: "Send the real request (starts a real run on every target) instead of the dry run.") var really = false
     @OptionGroup var configOptions: ConfigOptions
 
     func run() async throws {
@@ -119,17 +128,19 @@ struct TriggerTestCommand: AsyncParsableCommand {
         let hour = m.schedule.window(containing: now.addingTimeInterval(-m.schedule.length.seconds))
         let context = TriggerContext(actionID: "test:\(m.name):\(PGTimeText.iso(now)):\(action)", action: action, monitor: m.name, model: m.model,
                                      windowStart: PGTimeText.iso(hour.start), windowEnd: PGTimeText.iso(hour.end),
-                                     driftedFeatures: Array(m.features.prefix(2).map(\.name)), runID: nil, reportPath: "",
+                                     driftedFeatures: Array(m.features.prefix(2).map(\.name)), runID: Self.sampleRunID, reportPath: "",
                                      extra: Self.sampleShadowVariables(m, action: action), test: true)
         let sender = TriggerSender()
-        let request: HTTPRequest
-        do { (request, _) = try sender.prepare(trigger, context, now: now) } catch {
+        let request: HTTPRequest, client: HTTPClient
+        do { (request, client) = try sender.prepare(trigger, context, now: now) } catch {
             Terminal.fail("cannot build the request of action '\(action)': \(error)")
             throw ExitStatus.badInput
         }
-        print("> \(request.method.uppercased()) \(HTTPClient.redact(request.url))")
-        for (k, v) in request.headers { print("> \(k): \(Self.shown(k, v))") }
-        if let body = request.body, !body.isEmpty { print(">\n" + String(decoding: body, as: UTF8.self)) }
+        Self.printRequest(request, url: HTTPClient.redact(request.url))
+        if case .webhook = trigger.target {} else if !really {
+            try await dryRun(trigger, request: request, client: client)
+            return
+        }
         let attempt = try await onOwnThread { sender.attempt(trigger, context, attempt: 1, now: now) }
         print("")
         if let status = attempt.status {
@@ -144,6 +155,40 @@ struct TriggerTestCommand: AsyncParsableCommand {
         case .retry(_, let reason): print("result: a real delivery would retry (\(reason))"); throw ExitStatus.failed
         case .dead(let reason): print("result: a real delivery would give up (\(reason))"); throw ExitStatus.failed
         }
+    }
+
+    /// The target's dry run: each check's request and answer, one verdict line per check, and the summary.
+    func dryRun(_ trigger: TriggerAction, request: HTTPRequest, client: HTTPClient) async throws {
+        let steps: [DryRunStep]
+        do { steps = try trigger.target.dryRun(request) } catch {
+            Terminal.fail("cannot build the dry run of action '\(action)': \(error)")
+            throw ExitStatus.badInput
+        }
+        print("\nnot sent (a real delivery would start a run; --really sends it). Dry run of \(trigger.target.preset):")
+        var passed = 0
+        for step in steps {
+            print("\n> \(step.request.method.uppercased()) \(step.shownURL)")
+            let sent = step.request
+            let outcome = try await onOwnThread { () -> Result<HTTPResponse, Error> in Result { try client.sendBlocking(sent) } }
+            switch outcome {
+            case .success(let response):
+                print("< HTTP \(response.status) in \(String(format: "%.3f", response.seconds)) s")
+                let (ok, text) = step.verdict(response)
+                print("\(ok ? "ok" : "FAILED"): \(text)")
+                if ok { passed += 1 }
+            case .failure(let error):
+                print("< no answer: \((error as? HTTPClientError)?.message ?? "\(error)")")
+                print("FAILED: the target could not be reached")
+            }
+        }
+        print("\nresult: \(passed) of \(steps.count) check\(steps.count == 1 ? "" : "s") passed; nothing was started")
+        if passed < steps.count { throw ExitStatus.failed }
+    }
+
+    static func printRequest(_ request: HTTPRequest, url: String) {
+        print("> \(request.method.uppercased()) \(url)")
+        for (k, v) in request.headers { print("> \(k): \(Self.shown(k, v))") }
+        if let body = request.body, !body.isEmpty { print(">\n" + String(decoding: body, as: UTF8.self)) }
     }
 
     /// For an action a shadow evaluation fires (and the policy does not): sample values of the variables the

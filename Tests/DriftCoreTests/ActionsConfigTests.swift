@@ -67,6 +67,45 @@ struct ActionsConfigTests {
         #expect(p.allSatisfy { $0.hasPrefix("monitors.yaml:") })
     }
 
+    @Test func presetKeysOfIssue15LoadWithTheirYAMLTypes() throws {
+        let m = try Self.monitor("""
+            retrain: {preset: github_workflow_dispatch, repository: acme/m, workflow: r.yml, inputs: {epochs: 10}}
+            gh: {preset: github_workflow_dispatch, repository: acme/m, workflow: r.yml, send_action_id: true, return_run_details: false}
+            batch: {preset: azureml_batch_endpoint, endpoint: "https://ep.westeurope.inference.ml.azure.com/jobs", deployment: blue,
+                    experiment_name: "drift-{{monitor}}", inputs: {w: {JobInputType: UriFolder, Uri: "azureml://x/"}}, outputs: {score: {JobOutputType: UriFile, Uri: "azureml://y"}}}
+            kfp: {preset: kubeflow_run, host: "https://kfp", pipeline_id: p, experiment_id: e, namespace: team-a,
+                  parameters: {epochs: 10, tag: "10", lr: 0.5, full: true, since: "{{window_start}}"}}
+            """)
+        func target(_ name: String) -> TriggerTarget? { if case .trigger(let t)? = m.actions[name] { t.target } else { nil } }
+        #expect(target("retrain") == .githubWorkflowDispatch(repository: "acme/m", workflow: "r.yml", inputs: [("epochs", "10")]),
+                "defaults: no action_id input, run details asked for")
+        #expect(target("gh") == .githubWorkflowDispatch(repository: "acme/m", workflow: "r.yml", sendActionID: true, returnRunDetails: false))
+        #expect(target("batch") == .azureMLBatchEndpoint(endpoint: "https://ep.westeurope.inference.ml.azure.com/jobs",
+                                                         inputs: .object([("w", .object([("JobInputType", .string("UriFolder")), ("Uri", .string("azureml://x/"))]))]),
+                                                         outputs: .object([("score", .object([("JobOutputType", .string("UriFile")), ("Uri", .string("azureml://y"))]))]),
+                                                         deployment: "blue", experimentName: "drift-{{monitor}}"))
+        #expect(target("kfp") == .kubeflowRun(host: "https://kfp", pipelineID: "p", pipelineVersionID: nil, experimentID: "e",
+                                              parameters: .object([("epochs", .number(10)), ("tag", .string("10")), ("lr", .number(0.5)), ("full", .bool(true)),
+                                                                   ("since", .string("{{window_start}}"))]), namespace: "team-a"))
+    }
+
+    @Test func issue15KeysAreChecked() {
+        let p = Self.problems("""
+            retrain: {preset: github_workflow_dispatch, repository: acme/m, workflow: r.yml, send_action_id: "yes"}
+            batch: {preset: azureml_batch_endpoint, endpoint: "https://ep/jobs", outputs: [a], experiment_name: "{{nope}}"}
+            kfp: {preset: kubeflow_run, host: "https://kfp", pipeline_id: p, namespace: team-a, parameters: [epochs]}
+            k8s: {preset: kubernetes_job, job: {spec: {template: {metadata: {labels: {a: {b: c}}}}}}}
+            b2: {preset: azureml_batch_endpoint, endpoint: "https://ep/jobs", deployment: "blue\\r\\nX-Evil: 1"}
+            k2: {preset: kubeflow_run, host: "https://kfp", pipeline_id: p, experiment_id: e, namespace: "Team A"}
+            """)
+        let expected = ["action 'retrain': `send_action_id` must be true or false", "action 'batch': `outputs` must be a mapping",
+                        "action 'batch': unknown template variable {{nope}} in `experiment_name`",
+                        "action 'kfp': a multi-user Kubeflow (`namespace`) needs `experiment_id`", "action 'kfp': `parameters` must be a mapping",
+                        "action 'k8s': `job.spec.template.metadata.labels.a` must be a string, not a list or mapping",
+                        "action 'b2': `deployment` must be an Azure ML deployment name", "action 'k2': `namespace` must be a Kubernetes namespace"]
+        for e in expected { #expect(p.contains { $0.contains(e) }, "\(e) in \(p)") }
+    }
+
     @Test func aMonitorWithoutAPolicyFiresNothing() throws {
         let yaml = """
         monitors:

@@ -25,6 +25,26 @@ struct ConnectionTests {
         }
     }
 
+    /// Every session is named and bounded: our sessions are found in pg_stat_activity, a statement cannot run for
+    /// ever, a stalled transaction is ended by the server, and the connection string's own application_name wins.
+    @Test func sessionsAreNamedAndBounded() async throws {
+        try await TestDatabase.withSchema(migrate: false) { client, settings in
+            let row = try await client.withConnection { c in
+                try c.query("""
+                    SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS st,
+                           current_setting('idle_in_transaction_session_timeout') AS idle,
+                           (SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid() AND application_name = 'drift-worker') AS seen
+                    """, name: "t")[0]
+            }
+            #expect(try row.string("app") == "drift-worker" && row.string("st") == "5min" && row.string("idle") == "1min")
+            #expect(try row.int("seen") == 1)
+            var named = settings
+            named.conninfo += " application_name=nightly-backfill"
+            let own = try PGConnection.connect(named).query("SELECT current_setting('application_name') AS app", name: "t")[0]
+            #expect(try own.string("app") == "nightly-backfill")
+        }
+    }
+
     @Test func transactionsCommitOrRollBack() async throws {
         try await TestDatabase.withSchema(migrate: false) { client, settings in
             try await client.withConnection { c in

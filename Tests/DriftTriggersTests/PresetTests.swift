@@ -1,5 +1,5 @@
 import DriftTestSupport
-import DriftTriggers
+@testable import DriftTriggers
 import Foundation
 import Testing
 
@@ -16,7 +16,7 @@ struct PresetTests {
     func arrival(_ make: (String) -> TriggerTarget, credential: Credential = .none, secrets: [String] = [],
                  environment: [String: String] = [:]) async throws -> (RecordingHTTPServer.Recorded, DeliveryAttempt) {
         let server = RecordingHTTPServer()
-        try await server.start { r in .init(status: 201, body: #"{"id": 7, "name": "job-1", "run_id": "kfp-9", "metadata": {"name": "wf-1"}, "workflow_run_id": 123}"#) }
+        try await server.start { r in .init(status: 200, body: #"{"id": 7, "name": "job-1", "run_id": "kfp-9", "metadata": {"name": "wf-1"}, "workflow_run_id": 123}"#) }
         let action = TriggerAction(name: "retrain", target: make("http://127.0.0.1:\(server.port)"), credential: credential,
                                    signingSecrets: try secrets.map(StandardWebhooks.Secret.init))
         let sender = TriggerSender(environment: environment)
@@ -61,7 +61,7 @@ struct PresetTests {
             #expect(StandardWebhooks.verify(id: r.headers["webhook-id"]!, timestamp: ts, signatureHeader: r.headers["webhook-signature"]!,
                                             body: r.body, secrets: [try StandardWebhooks.Secret(s)]))
         }
-        #expect(attempt.externalRunID == "kfp-9" && attempt.outcome == .delivered(note: "HTTP 201"))
+        #expect(attempt.externalRunID == "kfp-9" && attempt.outcome == .delivered(note: "HTTP 200"))
     }
 
     @Test func webhookTemplatesRenderValuesAndText() throws {
@@ -78,8 +78,14 @@ struct PresetTests {
         #expect(r.method == "POST" && r.path == "/repos/acme/fraud-model/actions/workflows/retrain.yml/dispatches")
         #expect(r.headers["accept"] == "application/vnd.github+json" && r.headers["x-github-api-version"] == "2022-11-28")
         #expect(r.headers["authorization"] == "Bearer ghp_secret")
-        expectJSON(r.body, #"{"ref":"main","inputs":{"window_start":"2026-11-25T17:00:00Z","features":"amount,score","action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain"}}"#)
+        expectJSON(r.body, #"{"ref":"main","inputs":{"window_start":"2026-11-25T17:00:00Z","features":"amount,score"},"return_run_details":true}"#)
         #expect(attempt.externalRunID == "123")
+    }
+
+    @Test func githubSendsActionIDOnlyWhenAskedAndCanSkipRunDetails() async throws {
+        let (r, _) = try await arrival({ .githubWorkflowDispatch(repository: "acme/fraud-model", workflow: "retrain.yml", inputs: [], apiURL: $0,
+                                                                 sendActionID: true, returnRunDetails: false) })
+        expectJSON(r.body, #"{"ref":"main","inputs":{"action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain"}}"#)
     }
 
     @Test func azureDevOpsPipeline() async throws {
@@ -96,9 +102,20 @@ struct PresetTests {
                                                               ("Uri", .string("azureml://datastores/capture/paths/fraud/{{window_start}}/"))]))])
         let (r, attempt) = try await arrival({ .azureMLBatchEndpoint(endpoint: "\($0)/retrain-ep", inputs: inputs) },
                                              credential: .token(source: .env("T")), environment: ["T": "entra"])
-        #expect(r.method == "POST" && r.path == "/retrain-ep/jobs")
+        #expect(r.method == "POST" && r.path == "/retrain-ep/jobs", "an endpoint base URI gets /jobs")
+        #expect(r.headers["azureml-model-deployment"] == nil)
         expectJSON(r.body, #"{"properties":{"InputData":{"window":{"JobInputType":"UriFolder","Uri":"azureml://datastores/capture/paths/fraud/2026-11-25T17:00:00Z/"}}}}"#)
         #expect(attempt.externalRunID == "job-1")
+        // the scoring URI as shown by Azure ML (ending in /jobs) is used as given, with deployment, outputs and experiment
+        let outputs = JSONTemplate.object([("score", .object([("JobOutputType", .string("UriFolder")), ("Uri", .string("azureml://datastores/out/paths/{{monitor}}/"))]))])
+        let (r2, _) = try await arrival({ .azureMLBatchEndpoint(endpoint: "\($0)/jobs", inputs: inputs, outputs: outputs, deployment: "blue",
+                                                                experimentName: "drift-{{monitor}}") })
+        #expect(r2.path == "/jobs" && r2.headers["azureml-model-deployment"] == "blue")
+        expectJSON(r2.body, """
+            {"properties":{"InputData":{"window":{"JobInputType":"UriFolder","Uri":"azureml://datastores/capture/paths/fraud/2026-11-25T17:00:00Z/"}},
+             "OutputData":{"score":{"JobOutputType":"UriFolder","Uri":"azureml://datastores/out/paths/fraud-scorer/"}},
+             "properties":{"experimentName":"drift-fraud-scorer"}}}
+            """)
     }
 
     @Test func azureMLJobIsAnARMPutNamedAfterTheAction() async throws {
@@ -124,11 +141,14 @@ struct PresetTests {
     }
 
     @Test func kubeflowRun() async throws {
-        let (r, attempt) = try await arrival({ .kubeflowRun(host: $0, pipelineID: "p-1", pipelineVersionID: "v-2", experimentID: "e-3", parameters: [("since", "{{window_start}}")]) })
+        let parameters = JSONTemplate.object([("since", .string("{{window_start}}")), ("epochs", .number(10)), ("tag", .string("10")),
+                                              ("features", .string("{{drifted_features}}")), ("drift_run", .string("{{run_id}}")), ("full", .bool(true))])
+        let (r, attempt) = try await arrival({ .kubeflowRun(host: $0, pipelineID: "p-1", pipelineVersionID: "v-2", experimentID: "e-3", parameters: parameters) })
         #expect(r.method == "POST" && r.path == "/apis/v2beta1/runs")
         expectJSON(r.body, """
             {"display_name":"\(Self.name)","description":"drift-worker action fraud-scorer:2026-11-25T17:00:00Z:retrain",
-             "pipeline_version_reference":{"pipeline_id":"p-1","pipeline_version_id":"v-2"},"runtime_config":{"parameters":{"since":"2026-11-25T17:00:00Z"}},
+             "pipeline_version_reference":{"pipeline_id":"p-1","pipeline_version_id":"v-2"},
+             "runtime_config":{"parameters":{"since":"2026-11-25T17:00:00Z","epochs":10,"tag":"10","features":["amount","score"],"drift_run":41,"full":true}},
              "experiment_id":"e-3"}
             """)
         #expect(attempt.externalRunID == "kfp-9")
@@ -139,11 +159,13 @@ struct PresetTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "k8s-sa-token\n".write(to: dir.appendingPathComponent("token"), atomically: true, encoding: .utf8)
         let job = JSONTemplate.object([
-            ("metadata", .object([("generateName", .string("ignored-")), ("labels", .object([("team", .string("fraud"))]))])),
+            ("metadata", .object([("generateName", .string("ignored-")), ("labels", .object([("team", .string("fraud")), ("run", .string("{{run_id}}"))]))])),
             ("spec", .object([("backoffLimit", .number(0)), ("template", .object([("spec", .object([
                 ("restartPolicy", .string("Never")),
                 ("containers", .array([.object([("name", .string("train")), ("image", .string("acme/train:1")),
-                                                ("args", .array([.string("--since"), .string("{{window_start}}")]))])])),
+                                                ("args", .array([.string("--since"), .string("{{window_start}}"), .string("{{drifted_features}}")])),
+                                                ("env", .array([.object([("name", .string("DRIFT_RUN_ID")), ("value", .string("{{run_id}}"))]),
+                                                                .object([("name", .string("EPOCHS")), ("value", .number(10))])]))])])),
             ]))]))])),
         ])
         let (r, attempt) = try await arrival({ .kubernetesJob(apiServer: $0, namespace: "ml", job: job) },
@@ -152,11 +174,42 @@ struct PresetTests {
         #expect(r.headers["authorization"] == "Bearer k8s-sa-token")
         expectJSON(r.body, """
             {"apiVersion":"batch/v1","kind":"Job",
-             "metadata":{"name":"\(Self.name)","namespace":"ml","labels":{"team":"fraud","app.kubernetes.io/managed-by":"drift-worker"},
+             "metadata":{"name":"\(Self.name)","namespace":"ml","labels":{"team":"fraud","run":"41","app.kubernetes.io/managed-by":"drift-worker"},
                          "annotations":{"drift-worker/action-id":"fraud-scorer:2026-11-25T17:00:00Z:retrain","drift-worker/monitor":"fraud-scorer"}},
-             "spec":{"backoffLimit":0,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"train","image":"acme/train:1","args":["--since","2026-11-25T17:00:00Z"]}]}}}}
+             "spec":{"backoffLimit":0,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"train","image":"acme/train:1","args":["--since","2026-11-25T17:00:00Z","amount,score"],
+                "env":[{"name":"DRIFT_RUN_ID","value":"41"},{"name":"EPOCHS","value":"10"}]}]}}}}
             """)
         #expect(attempt.externalRunID == "wf-1")
+    }
+
+    @Test func stringFieldsRenderTextWhereTheSchemaSaysString() throws {
+        let fields = StringFields(["**.env.*.value", "**.args.*", "metadata.labels.*"])
+        #expect(fields.contains(["spec", "template", "spec", "initContainers", "0", "env", "3", "value"]))
+        #expect(fields.contains(["env", "0", "value"]), "** matches zero segments")
+        #expect(!fields.contains(["spec", "env", "0", "name", "value"]) && !fields.contains(["metadata", "annotations", "a"]))
+        let t = JSONTemplate.object([("env", .array([.object([("value", .string("{{drifted_features}}"))]), .object([("value", .bool(true))]),
+                                                     .object([("value", .null)])])),
+                                     ("args", .array([.string("{{run_id}}"), .number(0.5)])), ("body", .string("{{run_id}}"))])
+        #expect(try t.rendered(Self.context, strings: fields).serialized()
+                == #"{"env":[{"value":"amount,score"},{"value":"true"},{"value":null}],"args":["41","0.5"],"body":41}"#)
+        var unknown = Self.context
+        unknown.runID = nil
+        #expect(try t.rendered(unknown, strings: fields).value(at: "args.0") == .string(""), "an unknown run id is the empty string in a string field")
+        let bad = JSONTemplate.object([("env", .array([.object([("value", .array([.string("a")]))])])), ("args", .array([.object([])]))])
+        #expect(bad.nonStrings(fields) == ["env.0.value", "args.0"])
+    }
+
+    @Test func kubeflowLookupOnlySaysAbsentForAWellFormedAnswer() {
+        let t = TriggerTarget.kubeflowRun(host: "http://kfp", pipelineID: "p", pipelineVersionID: nil, experimentID: "e", namespace: "team-a")
+        let url = t.lookup(Self.context)!.url
+        #expect(url.contains("&experiment_id=e") && url.contains("&namespace=team-a"))
+        func answer(_ status: Int, _ body: String) -> TriggerTarget.LookupResult? {
+            t.interpretLookup(HTTPResponse(status: status, headers: [], body: Data(body.utf8), seconds: 0))
+        }
+        #expect(answer(200, "{}") == .absent && answer(200, #"{"runs":[]}"#) == .absent)
+        #expect(answer(200, #"{"runs":[{"run_id":"r-1"}]}"#) == .found(runID: "r-1"))
+        #expect(answer(200, "<html>sign in</html>") == nil && answer(200, "") == nil && answer(200, #"{"runs":"x"}"#) == nil)
+        #expect(answer(400, #"{"error":"Invalid ListRuns request. No namespace provided in multi-user mode."}"#) == nil)
     }
 
     @Test func resourceNamesAreStableDNSLabels() {

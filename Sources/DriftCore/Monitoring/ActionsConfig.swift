@@ -8,12 +8,12 @@ extension Reader {
                                                 "client_cert", "client_key", "max_attempts", "backoff", "backoff_cap"]
     static let presetKeys: [String: Set<String>] = [
         "webhook": ["url", "method", "headers", "body", "run_id_field"],
-        "github_workflow_dispatch": ["repository", "workflow", "ref", "inputs", "api_url"],
+        "github_workflow_dispatch": ["repository", "workflow", "ref", "inputs", "api_url", "send_action_id", "return_run_details"],
         "azure_devops_pipeline": ["organization", "project", "pipeline_id", "ref", "parameters", "base_url"],
-        "azureml_batch_endpoint": ["endpoint", "inputs"],
+        "azureml_batch_endpoint": ["endpoint", "inputs", "outputs", "deployment", "experiment_name"],
         "azureml_job": ["subscription", "resource_group", "workspace", "job", "api_version", "management_url"],
         "argo_workflow_template": ["server", "namespace", "template", "parameters"],
-        "kubeflow_run": ["host", "pipeline_id", "pipeline_version_id", "experiment_id", "parameters"],
+        "kubeflow_run": ["host", "pipeline_id", "pipeline_version_id", "experiment_id", "parameters", "namespace"],
         "kubernetes_job": ["api_server", "namespace", "job"],
     ]
     static let shadowKeys: Set<String> = ["preset", "challenger", "period", "output", "tolerance", "class_threshold", "min_pairs", "min_agreement",
@@ -115,6 +115,16 @@ extension Reader {
             for (_, value) in out { checkVariables(value, key) }
             return out
         }
+        func flag(_ key: String, default value: Bool) -> Bool {
+            guard let n = v[key] else { return value }
+            guard case .scalar(let s) = n, s.style == .plain, let b = n.bool else { issue(at: n.mark, "action '\(name)': `\(key)` must be true or false"); return value }
+            return b
+        }
+        func mapping(_ key: String) -> JSONTemplate? {
+            guard let t = template(key) else { return nil }
+            guard case .object = t else { issue(at: v[key]?.mark, "action '\(name)': `\(key)` must be a mapping of names to values"); return nil }
+            return t
+        }
         func required(_ key: String) -> String? {
             let s = string(v, key)
             checkVariables(s, key)
@@ -132,7 +142,9 @@ extension Reader {
             let repo = required("repository"), workflow = required("workflow")
             if let r = repo, r.split(separator: "/").count != 2 { issue(at: v["repository"]?.mark, "action '\(name)': `repository` must be owner/name") }
             target = (repo != nil && workflow != nil) ? .githubWorkflowDispatch(repository: repo!, workflow: workflow!, ref: string(v, "ref", required: false) ?? "main",
-                                                                                inputs: pairs("inputs"), apiURL: string(v, "api_url", required: false) ?? "https://api.github.com") : nil
+                                                                                inputs: pairs("inputs"), apiURL: string(v, "api_url", required: false) ?? "https://api.github.com",
+                                                                                sendActionID: flag("send_action_id", default: false),
+                                                                                returnRunDetails: flag("return_run_details", default: true)) : nil
         case "azure_devops_pipeline":
             let org = required("organization"), project = required("project")
             let id = int(v, "pipeline_id", default: 0, range: 1...Int.max)
@@ -142,7 +154,14 @@ extension Reader {
                                                                            baseURL: string(v, "base_url", required: false) ?? "https://dev.azure.com") : nil
         case "azureml_batch_endpoint":
             let endpoint = required("endpoint")
-            target = endpoint.map { .azureMLBatchEndpoint(endpoint: $0, inputs: template("inputs") ?? .object([])) }
+            let inputs = mapping("inputs"), outputs = mapping("outputs")
+            let deployment = string(v, "deployment", required: false), experiment = string(v, "experiment_name", required: false)
+            checkVariables(experiment, "experiment_name")
+            // it becomes a header value: Azure ML deployment names are a letter, then letters, digits and '-' (≤ 32)
+            if let d = deployment, !(d.count <= 32 && d.first!.isASCII && d.first!.isLetter && d.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })) {
+                issue(at: v["deployment"]?.mark, "action '\(name)': `deployment` must be an Azure ML deployment name (a letter, then letters, digits and '-', at most 32)")
+            }
+            target = endpoint.map { .azureMLBatchEndpoint(endpoint: $0, inputs: inputs ?? .object([]), outputs: outputs, deployment: deployment, experimentName: experiment) }
         case "azureml_job":
             let sub = required("subscription"), rg = required("resource_group"), ws = required("workspace")
             let job = template("job")
@@ -155,8 +174,15 @@ extension Reader {
             target = (server != nil && ns != nil && t != nil) ? .argoWorkflowTemplate(server: server!, namespace: ns!, template: t!, parameters: pairs("parameters")) : nil
         case "kubeflow_run":
             let host = required("host"), pipeline = required("pipeline_id")
+            let experiment = string(v, "experiment_id", required: false), namespace = string(v, "namespace", required: false)
+            if let ns = namespace, !(ns.count <= 63 && ns.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })) {
+                issue(at: v["namespace"]?.mark, "action '\(name)': `namespace` must be a Kubernetes namespace (lowercase letters, digits and '-', at most 63)")
+            }
+            if namespace != nil, experiment == nil {
+                issue(at: v["namespace"]?.mark, "action '\(name)': a multi-user Kubeflow (`namespace`) needs `experiment_id` — the run's namespace is its experiment's")
+            }
             target = (host != nil && pipeline != nil) ? .kubeflowRun(host: host!, pipelineID: pipeline!, pipelineVersionID: string(v, "pipeline_version_id", required: false),
-                                                                     experimentID: string(v, "experiment_id", required: false), parameters: pairs("parameters")) : nil
+                                                                     experimentID: experiment, parameters: mapping("parameters") ?? .object([]), namespace: namespace) : nil
         case "kubernetes_job":
             let job = template("job")
             if job == nil { issue(at: v.mark, "action '\(name)': missing `job` (a Job manifest; metadata.name is set from the action id)") }
@@ -164,6 +190,12 @@ extension Reader {
             let ns = string(v, "namespace", required: false) ?? KubernetesServiceAccount.namespace ?? "default"
             target = job.map { .kubernetesJob(apiServer: string(v, "api_server", required: false) ?? KubernetesServiceAccount.apiServer(), namespace: ns, job: $0) }
         default: target = nil
+        }
+        // values the target takes only as strings must not be lists or mappings
+        if let target, let job = v["job"].map(Self.json) {
+            for path in job.nonStrings(target.stringFields) {
+                issue(at: v["job"]?.mark, "action '\(name)': `job.\(path)` must be a string, not a list or mapping (the \(preset) target takes only strings there)")
+            }
         }
         let credential = v["auth"].map { auth($0, name: name, scope: target?.azureScope) } ?? Self.defaultCredential(preset: preset, scope: target?.azureScope)
         var secrets: [StandardWebhooks.Secret] = []
@@ -179,6 +211,7 @@ extension Reader {
         let policy = DeliveryPolicy(maxAttempts: int(v, "max_attempts", default: 8, range: 1...100),
                                     baseSeconds: double(v, "backoff", default: 2, range: 0...3600),
                                     capSeconds: double(v, "backoff_cap", default: 600, range: 0...86_400))
+        if let target, let credential, let problem = target.credentialProblem(credential) { issue(at: v["auth"]?.mark ?? v.mark, "action '\(name)': \(problem)") }
         guard issues.count == before, let target, let credential else { return nil }
         return TriggerAction(name: name, target: target, credential: credential, signingSecrets: secrets,
                              hubSecret: string(v, "hub_secret", required: false), http: http, policy: policy)

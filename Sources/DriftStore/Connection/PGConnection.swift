@@ -34,7 +34,10 @@ public final class PGConnection: @unchecked Sendable {
         drift_pq_silence_notices(raw)
         func ms(_ seconds: Double) -> Int { seconds.isFinite && seconds > 0 ? Int(min(seconds, 2_000_000) * 1000) : 0 }
         try c.run("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3; SET search_path TO \(settings.quotedSchema), public; "
-                  + "SET statement_timeout = \(ms(settings.statementTimeout)); SET idle_in_transaction_session_timeout = \(ms(settings.idleInTransactionTimeout))",
+                  + "SET statement_timeout = \(ms(settings.statementTimeout)); SET idle_in_transaction_session_timeout = \(ms(settings.idleInTransactionTimeout)); "
+                  // the server notices a vanished client (node lost, network partition) within ~1 minute instead of the
+                  // OS default of hours, ending its session and releasing its advisory locks (ignored on Unix sockets)
+                  + "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3",
                   name: "session.setup")
         if requireSchema {
             let exists = try c.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [settings.schema], name: "session.schema").count == 1
