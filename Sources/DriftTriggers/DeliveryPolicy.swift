@@ -67,7 +67,7 @@ public struct DeliveryPolicy: Sendable, Equatable {
         if header("x-ratelimit-remaining")?.trimmingCharacters(in: .whitespaces) == "0" {
             if let reset = header("x-ratelimit-reset").flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), reset.isFinite {
                 return (min(max(reset - now.timeIntervalSince1970, 0), rateLimitCapSeconds),
-                        "HTTP \(status): rate limit exhausted (x-ratelimit-remaining 0) until x-ratelimit-reset \(Int(reset))")
+                        "HTTP \(status): rate limit exhausted (x-ratelimit-remaining 0) until x-ratelimit-reset \(abs(reset) < 1e15 ? String(Int(reset)) : String(reset))")
             }
             return (60, "HTTP \(status): rate limit exhausted (x-ratelimit-remaining 0, no x-ratelimit-reset)")
         }

@@ -182,15 +182,32 @@ extension TriggerTarget {
             r.url += (r.url.contains("?") ? "&" : "?") + "dryRun=All"
             return [DryRunStep(request: r, check: .kubernetesAdmitted)]
         case .argoWorkflowTemplate:
-            var pairs = try body()
-            guard let i = pairs.firstIndex(where: { $0.0 == "submitOptions" }), case .object(var options) = pairs[i].1 else {
-                throw PresetError("the argo_workflow_template request has no submitOptions")
+            // Not the submit endpoint: before argo-workflows PR #13183 (2024) SubmitWorkflow ignored serverDryRun and
+            // always created the workflow. CreateWorkflow has honoured `serverDryRun` since v2.5, so the dry run creates
+            // the same workflow (a workflowTemplateRef with the same name and parameters) through it, in dry-run mode.
+            let pairs = try body()
+            guard case .object(let options)? = pairs.first(where: { $0.0 == "submitOptions" })?.1,
+                  let template = pairs.first(where: { $0.0 == "resourceName" })?.1.scalarText else {
+                throw PresetError("the argo_workflow_template request has no submitOptions or resourceName")
             }
-            options.removeAll { $0.0 == "serverDryRun" }
-            options.append(("serverDryRun", .bool(true)))
-            pairs[i].1 = .object(options)
+            let namespace = pairs.first { $0.0 == "namespace" }?.1.scalarText ?? ""
+            var parameters: [JSONTemplate] = []
+            if case .array(let items)? = options.first(where: { $0.0 == "parameters" })?.1 {
+                for item in items {
+                    guard let text = item.scalarText, let eq = text.firstIndex(of: "=") else { continue }
+                    parameters.append(.object([("name", .string(String(text[..<eq]))), ("value", .string(String(text[text.index(after: eq)...])))]))
+                }
+            }
+            var metadata: [(String, JSONTemplate)] = []
+            if let name = options.first(where: { $0.0 == "name" })?.1.scalarText { metadata.append(("name", .string(name))) }
+            let workflow = JSONTemplate.object([
+                ("metadata", .object(metadata)),
+                ("spec", .object([("workflowTemplateRef", .object([("name", .string(template))])),
+                                  ("arguments", .object([("parameters", .array(parameters))]))])),
+            ])
             var r = request
-            r.body = JSONTemplate.object(pairs).data
+            r.url = try replacing(request.url, suffix: "/submit", with: "")
+            r.body = JSONTemplate.object([("namespace", .string(namespace)), ("serverDryRun", .bool(true)), ("workflow", workflow)]).data
             return [DryRunStep(request: r, check: .argoServerDryRun)]
         case .azureDevOpsPipeline:
             var pairs = try body()

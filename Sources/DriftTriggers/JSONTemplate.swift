@@ -138,25 +138,28 @@ public indirect enum JSONTemplate: Sendable, Equatable {
     }
 
     /// The template with every placeholder replaced; values at `strings` paths render as strings (see the type).
-    public func rendered(_ context: TriggerContext, strings: StringFields = .none) throws -> JSONTemplate {
-        try rendered(context, strings, path: [])
+    /// With `placeholdersAsText`, every placeholder renders as its text while literal numbers and bools keep their
+    /// type (Kubeflow parameters: `epochs: 10` stays 10, `"{{run_id}}"` becomes `"41"` — a pipeline input fed from
+    /// the drift context is declared `str`, and a typed literal is what the pipeline author wrote).
+    public func rendered(_ context: TriggerContext, strings: StringFields = .none, placeholdersAsText: Bool = false) throws -> JSONTemplate {
+        try rendered(context, strings, placeholdersAsText, path: [])
     }
 
-    private func rendered(_ context: TriggerContext, _ strings: StringFields, path: [String]) throws -> JSONTemplate {
+    private func rendered(_ context: TriggerContext, _ strings: StringFields, _ placeholdersAsText: Bool, path: [String]) throws -> JSONTemplate {
         let textOnly = !strings.patterns.isEmpty && strings.contains(path)
         switch self {
         case .string(let s):
             let names = Self.placeholders(in: s)
-            if !textOnly, names.count == 1, s.trimmingCharacters(in: .whitespaces) == "{{\(names[0])}}" {
+            if !textOnly, !placeholdersAsText, names.count == 1, s.trimmingCharacters(in: .whitespaces) == "{{\(names[0])}}" {
                 guard let v = context.json(names[0]) else { throw UnknownVariable(name: names[0]) }
                 return v
             }
             return .string(try Self.substitute(s, context))
         case .number, .bool: return textOnly ? .string(scalarText!) : self
         case .array(let items):
-            return .array(try items.enumerated().map { try $0.element.rendered(context, strings, path: path + [String($0.offset)]) })
+            return .array(try items.enumerated().map { try $0.element.rendered(context, strings, placeholdersAsText, path: path + [String($0.offset)]) })
         case .object(let pairs):
-            return .object(try pairs.map { (try Self.substitute($0.0, context), try $0.1.rendered(context, strings, path: path + [$0.0])) })
+            return .object(try pairs.map { (try Self.substitute($0.0, context), try $0.1.rendered(context, strings, placeholdersAsText, path: path + [$0.0])) })
         case .null: return self
         }
     }

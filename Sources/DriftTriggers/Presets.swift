@@ -166,7 +166,7 @@ public enum TriggerTarget: Sendable, Equatable {
             var pairs: [(String, JSONTemplate)] = [("display_name", .string(name)),
                                                    ("description", .string("drift-worker action \(context.actionID)")),
                                                    ("pipeline_version_reference", .object(reference)),
-                                                   ("runtime_config", .object([("parameters", try parameters.rendered(context))]))]
+                                                   ("runtime_config", .object([("parameters", try parameters.rendered(context, placeholdersAsText: true))]))]
             if let experiment { pairs.append(("experiment_id", .string(experiment))) }
             return HTTPRequest(method: "POST", url: "\(Self.trim(host))/apis/v2beta1/runs", headers: json, body: JSONTemplate.object(pairs).data)
         case let .kubernetesJob(api, namespace, job):

@@ -85,7 +85,14 @@ public struct TriggerSender: Sendable {
     public func prepare(_ action: TriggerAction, _ context: TriggerContext, now: Date = Date()) throws -> (HTTPRequest, HTTPClient) {
         var request = try action.target.request(context)
         var options = action.http
-        let (auth, ca) = try action.credential.apply(client: HTTPClient(options: options), environment: environment, for: request.url)
+        let (auth, scopedCA) = try action.credential.apply(client: HTTPClient(options: options), environment: environment, for: request.url)
+        var ca = scopedCA
+        // a kubernetes_job always talks to a Kubernetes API server, whatever its name (a private EKS/AKS endpoint, an
+        // internal DNS name): the service-account CA applies there; other presets get it only for the in-cluster name
+        if ca == nil, case .kubernetesJob = action.target, case .kubernetesServiceAccount = action.credential,
+           FileManager.default.fileExists(atPath: KubernetesServiceAccount.caFile) {
+            ca = KubernetesServiceAccount.caFile
+        }
         if options.caBundle == nil, let ca { options.caBundle = ca }
         options.maxRedirects = action.target.maxRedirects
         options.sensitiveHeaders.formUnion(auth.map { $0.0.lowercased() })
@@ -120,7 +127,9 @@ public struct TriggerSender: Sendable {
         record.method = request.method.uppercased()
         record.url = HTTPClient.redact(request.url)
         if attempt > 1, var lookup = action.target.lookup(context) {
-            lookup.headers += request.headers.filter { ["authorization", "user-agent"].contains($0.0.lowercased()) }
+            // the credential travels with the look-up, whatever header carries it (Authorization, kubeflow-userid, a cookie…)
+            let carried = client.options.sensitiveHeaders.union(["authorization", "user-agent"])
+            lookup.headers += request.headers.filter { carried.contains($0.0.lowercased()) }
             let answer = try? client.sendBlocking(lookup)
             switch answer.flatMap({ action.target.interpretLookup($0) }) {
             case .found(let runID)?:
@@ -133,6 +142,8 @@ public struct TriggerSender: Sendable {
                 return record
             case .absent?:
                 break  // nothing was started: send
+            case nil where action.target.nameIsIdempotencyKey:
+                break  // the create is keyed by the action's name (a second one cannot start a second run): send
             case nil:
                 // the look-up failed or its answer cannot be read: sending now could start a second run, so wait and ask again
                 record.status = answer?.status
@@ -188,7 +199,8 @@ extension TriggerAction {
     /// before it, on a resend to a target that can be asked, the lookup; and, for Azure workload identity, the
     /// token exchange (made with the same timeouts; counted even when a cached token makes it unnecessary).
     public func requestsPerAttempt(_ context: TriggerContext, attempt: Int) -> Int {
-        var n = 1
+        // the send and each redirect hop it may follow (every hop has the full timeout)
+        var n = 1 + target.maxRedirects
         if attempt > 1, target.lookup(context) != nil { n += 1 }
         if case .azureWorkloadIdentity = credential { n += 1 }
         return n

@@ -136,7 +136,7 @@ struct TriggerTestCommand: AsyncParsableCommand {
             Terminal.fail("cannot build the request of action '\(action)': \(error)")
             throw ExitStatus.badInput
         }
-        Self.printRequest(request, url: HTTPClient.redact(request.url))
+        Self.printRequest(request, url: HTTPClient.redact(request.url), secret: client.options.sensitiveHeaders)
         if case .webhook = trigger.target {} else if !really {
             try await dryRun(trigger, request: request, client: client)
             return
@@ -185,9 +185,10 @@ struct TriggerTestCommand: AsyncParsableCommand {
         if passed < steps.count { throw ExitStatus.failed }
     }
 
-    static func printRequest(_ request: HTTPRequest, url: String) {
+    /// The request as sent, with every header the credential added (`secret`, whatever its name) masked.
+    static func printRequest(_ request: HTTPRequest, url: String, secret: Set<String> = []) {
         print("> \(request.method.uppercased()) \(url)")
-        for (k, v) in request.headers { print("> \(k): \(Self.shown(k, v))") }
+        for (k, v) in request.headers { print("> \(k): \(secret.contains(k.lowercased()) && k.lowercased() != "authorization" ? "***" : Self.shown(k, v))") }
         if let body = request.body, !body.isEmpty { print(">\n" + String(decoding: body, as: UTF8.self)) }
     }
 

@@ -216,7 +216,7 @@ struct PresetDeliveryTests {
         let lock = NSLock()
         var runs: [String] = []
         var loseNextAnswer = true
-        static let types = ["epochs": "NUMBER_INTEGER", "lr": "NUMBER_DOUBLE", "since": "STRING", "tag": "STRING", "features": "LIST", "full": "BOOLEAN"]
+        static let types = ["epochs": "NUMBER_INTEGER", "lr": "NUMBER_DOUBLE", "since": "STRING", "tag": "STRING", "features": "STRING", "full": "BOOLEAN"]
 
         func reply(_ r: RecordingHTTPServer.Recorded) -> RecordingHTTPServer.Reply {
             func invalid(_ m: String) -> RecordingHTTPServer.Reply { .init(status: 400, body: #"{"error":"\#(m)","code":3,"message":"\#(m)"}"#) }
@@ -272,7 +272,8 @@ struct PresetDeliveryTests {
             #expect(server.requests.map(\.method) == ["POST", "GET"], "the resend looked the run up in the namespace and sent nothing")
             let body = try #require(server.requests.first.flatMap { Self.json($0.body) })
             #expect(Self.canonical(body.value(at: "runtime_config.parameters"))
-                    == Self.canonical(#"{"epochs":10,"lr":0.01,"since":"2026-11-25T17:00:00Z","tag":"10","features":["amount"],"full":true}"#))
+                    == Self.canonical(#"{"epochs":10,"lr":0.01,"since":"2026-11-25T17:00:00Z","tag":"10","features":"amount","full":true}"#),
+                    "literals keep their YAML type; placeholders render as text (pipeline inputs fed from the drift context are str)")
         }
         await server.stop()
     }

@@ -30,6 +30,10 @@ struct TriggerDryRunTests {
             return .init(status: 201, body: #"{"kind":"Job","metadata":{"name":"x"}}"#)
         case ("POST", "/api/v1/workflows/ml/submit"):
             return .init(status: 200, body: #"{"metadata":{"name":"x"}}"#)
+        case ("POST", "/api/v1/workflows/ml"):
+            // CreateWorkflow (WorkflowCreateRequest): a workflow referencing the template, in server dry-run mode
+            guard body?.value(at: "workflow.spec.workflowTemplateRef.name") != nil else { return .init(status: 400, body: #"{"message":"no workflow"}"#) }
+            return .init(status: 200, body: #"{"metadata":{"name":"x"}}"#)
         case ("POST", let p) where p.hasPrefix("/acme/ml%20ops/_apis/pipelines/12/runs"):
             return body?.value(at: "previewRun") == .bool(true)
                 ? .init(status: 200, body: #"{"finalYaml":"trigger: none\nsteps:\n- script: train\n"}"#) : .init(status: 200, body: #"{"id":7}"#)
@@ -53,7 +57,9 @@ struct TriggerDryRunTests {
         guard r.method != "GET" else { return false }
         let body = JSONTemplate.parse(r.body)
         if r.path.hasPrefix("/apis/batch/v1/") { return !r.path.contains("dryRun=All") }
-        if r.path.hasSuffix("/submit") { return body?.value(at: "submitOptions.serverDryRun") != .bool(true) }
+        // argo-server before PR #13183 (2024) ignored serverDryRun on /submit: a submit always counts as a create
+        if r.path.hasSuffix("/submit") { return true }
+        if r.path.hasPrefix("/api/v1/workflows/") { return body?.value(at: "serverDryRun") != .bool(true) }
         if r.path.contains("/_apis/pipelines/") { return body?.value(at: "previewRun") != .bool(true) }
         return true  // dispatches, KFP runs, Azure ML PUTs, batch jobs
     }

@@ -96,6 +96,11 @@ struct DeliveryOutcomeTests {
         // pure: capped at an hour; the last attempt gives up; other targets do not read GitHub's headers
         let far = DeliveryPolicy.rateLimitWait(status: 429, header: { ["x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999"][$0] }, body: Data(), now: Self.now)
         #expect(far?.seconds == DeliveryPolicy.rateLimitCapSeconds)
+        // hostile resets beyond Int's range are waited on (capped) and named, never a trap
+        for hostile in ["1e300", "-1e300", "9223372036854775808", "-9223372036854775809"] {
+            let w = DeliveryPolicy.rateLimitWait(status: 403, header: { ["x-ratelimit-remaining": "0", "x-ratelimit-reset": hostile][$0] }, body: Data(), now: Self.now)
+            #expect(w != nil && w!.seconds >= 0 && w!.seconds <= DeliveryPolicy.rateLimitCapSeconds, "\(hostile)")
+        }
         #expect(DeliveryPolicy(maxAttempts: 3).afterRateLimit(seconds: 5, reason: "r", attempt: 3) == .dead(reason: "r; gave up after 3 attempts"))
         let limited = HTTPResponse(status: 403, headers: [("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "\(reset)")], body: Data(), seconds: 0)
         #expect(TriggerTarget.webhook(url: "https://h/").outcome(of: limited, policy: DeliveryPolicy(), attempt: 1, now: Self.now, random: 0)

@@ -148,7 +148,7 @@ struct PresetTests {
         expectJSON(r.body, """
             {"display_name":"\(Self.name)","description":"drift-worker action fraud-scorer:2026-11-25T17:00:00Z:retrain",
              "pipeline_version_reference":{"pipeline_id":"p-1","pipeline_version_id":"v-2"},
-             "runtime_config":{"parameters":{"since":"2026-11-25T17:00:00Z","epochs":10,"tag":"10","features":["amount","score"],"drift_run":41,"full":true}},
+             "runtime_config":{"parameters":{"since":"2026-11-25T17:00:00Z","epochs":10,"tag":"10","features":"amount,score","drift_run":"41","full":true}},
              "experiment_id":"e-3"}
             """)
         #expect(attempt.externalRunID == "kfp-9")
