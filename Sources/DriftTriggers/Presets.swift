@@ -16,8 +16,10 @@ public enum TriggerTarget: Sendable, Equatable {
     case githubWorkflowDispatch(repository: String, workflow: String, ref: String = "main", inputs: [(String, String)] = [],
                                 apiURL: String = "https://api.github.com", sendActionID: Bool = false, returnRunDetails: Bool = true)
     /// Azure DevOps: run a pipeline (POST {organization}/{project}/_apis/pipelines/{pipelineID}/runs).
+    /// `action_id` is added to `templateParameters` only with `sendActionID` (a YAML pipeline refuses a parameter
+    /// it does not declare: "Unexpected parameter").
     case azureDevOpsPipeline(organization: String, project: String, pipelineID: Int, ref: String = "refs/heads/main",
-                             parameters: [(String, String)] = [], baseURL: String = "https://dev.azure.com")
+                             parameters: [(String, String)] = [], baseURL: String = "https://dev.azure.com", sendActionID: Bool = false)
     /// Azure ML batch endpoint: POST to the scoring URI (which ends in `/jobs`; added when missing) with
     /// `InputData`, optional `OutputData` and experiment name; `deployment` → header `azureml-model-deployment`.
     case azureMLBatchEndpoint(endpoint: String, inputs: JSONTemplate, outputs: JSONTemplate? = nil, deployment: String? = nil,
@@ -93,7 +95,7 @@ public enum TriggerTarget: Sendable, Equatable {
         // core/v1 EnvVar.value, Container.args/command, ObjectMeta labels/annotations, PodSpec.nodeSelector: strings
         case .kubernetesJob: Self.kubernetesStrings
         // LiteralJobInput.value, environmentVariables, tags, properties: strings in the ARM job schema
-        case .azureMLJob: StringFields(["environmentVariables.*", "tags.*", "properties.*", "inputs.*.value", "**.environmentVariables.*"])
+        case .azureMLJob: StringFields(["environmentVariables.*", "tags.*", "properties.*", "**.inputs.*.value", "**.environmentVariables.*"])
         default: .none
         }
     }
@@ -123,9 +125,9 @@ public enum TriggerTarget: Sendable, Equatable {
             return HTTPRequest(method: "POST", url: "\(Self.trim(api))/repos/\(repository)/actions/workflows/\(workflow)/dispatches",
                                headers: [("Content-Type", "application/json"), ("Accept", "application/vnd.github+json"),
                                          ("X-GitHub-Api-Version", "2022-11-28")], body: body.data)
-        case let .azureDevOpsPipeline(org, project, id, ref, parameters, base):
+        case let .azureDevOpsPipeline(org, project, id, ref, parameters, base, sendActionID):
             var ps = try params(parameters)
-            if !ps.contains(where: { $0.0 == "action_id" }) { ps.append(("action_id", context.actionID)) }
+            if sendActionID, !ps.contains(where: { $0.0 == "action_id" }) { ps.append(("action_id", context.actionID)) }
             let body = JSONTemplate.object([
                 ("resources", .object([("repositories", .object([("self", .object([("refName", .string(ref))]))]))])),
                 ("templateParameters", .object(ps.map { ($0.0, .string($0.1)) })),

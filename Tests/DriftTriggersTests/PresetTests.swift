@@ -93,8 +93,12 @@ struct PresetTests {
                                              credential: .basic(username: "", password: .env("ADO_PAT")), environment: ["ADO_PAT": "pat123"])
         #expect(r.method == "POST" && r.path == "/acme/ml%20ops/_apis/pipelines/12/runs?api-version=7.1")
         #expect(r.headers["authorization"] == "Basic " + Data(":pat123".utf8).base64EncodedString())
-        expectJSON(r.body, #"{"resources":{"repositories":{"self":{"refName":"refs/heads/main"}}},"templateParameters":{"monitor":"fraud-scorer","action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain"}}"#)
+        expectJSON(r.body, #"{"resources":{"repositories":{"self":{"refName":"refs/heads/main"}}},"templateParameters":{"monitor":"fraud-scorer"}}"#)
         #expect(attempt.externalRunID == "7")
+        // opted in: the pipeline declares an `action_id` parameter
+        let (opted, _) = try await arrival({ .azureDevOpsPipeline(organization: "acme", project: "ml", pipelineID: 12, baseURL: $0, sendActionID: true) },
+                                           credential: .basic(username: "", password: .env("ADO_PAT")), environment: ["ADO_PAT": "pat123"])
+        expectJSON(opted.body, #"{"resources":{"repositories":{"self":{"refName":"refs/heads/main"}}},"templateParameters":{"action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain"}}"#)
     }
 
     @Test func azureMLBatchEndpoint() async throws {

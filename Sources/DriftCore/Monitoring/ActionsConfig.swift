@@ -9,7 +9,7 @@ extension Reader {
     static let presetKeys: [String: Set<String>] = [
         "webhook": ["url", "method", "headers", "body", "run_id_field"],
         "github_workflow_dispatch": ["repository", "workflow", "ref", "inputs", "api_url", "send_action_id", "return_run_details"],
-        "azure_devops_pipeline": ["organization", "project", "pipeline_id", "ref", "parameters", "base_url"],
+        "azure_devops_pipeline": ["organization", "project", "pipeline_id", "ref", "parameters", "base_url", "send_action_id"],
         "azureml_batch_endpoint": ["endpoint", "inputs", "outputs", "deployment", "experiment_name"],
         "azureml_job": ["subscription", "resource_group", "workspace", "job", "api_version", "management_url"],
         "argo_workflow_template": ["server", "namespace", "template", "parameters"],
@@ -151,15 +151,18 @@ extension Reader {
             if v["pipeline_id"] == nil { issue(at: v.mark, "action '\(name)': missing `pipeline_id`") }
             target = (org != nil && project != nil) ? .azureDevOpsPipeline(organization: org!, project: project!, pipelineID: id,
                                                                            ref: string(v, "ref", required: false) ?? "refs/heads/main", parameters: pairs("parameters"),
-                                                                           baseURL: string(v, "base_url", required: false) ?? "https://dev.azure.com") : nil
+                                                                           baseURL: string(v, "base_url", required: false) ?? "https://dev.azure.com",
+                                                                           sendActionID: flag("send_action_id", default: false)) : nil
         case "azureml_batch_endpoint":
             let endpoint = required("endpoint")
             let inputs = mapping("inputs"), outputs = mapping("outputs")
             let deployment = string(v, "deployment", required: false), experiment = string(v, "experiment_name", required: false)
             checkVariables(experiment, "experiment_name")
-            // it becomes a header value: Azure ML deployment names are a letter, then letters, digits and '-' (≤ 32)
-            if let d = deployment, !(d.count <= 32 && d.first!.isASCII && d.first!.isLetter && d.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })) {
-                issue(at: v["deployment"]?.mark, "action '\(name)': `deployment` must be an Azure ML deployment name (a letter, then letters, digits and '-', at most 32)")
+            // it becomes a header value: Azure ML deployment names are 3–32 characters, a letter first, then letters, digits
+            // and '-', not ending in '-' (^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$)
+            if let d = deployment, !((3...32).contains(d.count) && d.first!.isASCII && d.first!.isLetter && d.last != "-"
+                                    && d.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })) {
+                issue(at: v["deployment"]?.mark, "action '\(name)': `deployment` must be an Azure ML deployment name (3 to 32 characters: a letter, then letters, digits and '-', not ending in '-')")
             }
             target = endpoint.map { .azureMLBatchEndpoint(endpoint: $0, inputs: inputs ?? .object([]), outputs: outputs, deployment: deployment, experimentName: experiment) }
         case "azureml_job":
