@@ -355,21 +355,7 @@ public struct CaptureRoutes: Sendable {
         let max = limits.maxBodyBytes
         let timeout = options.readTimeout
         let collected: Data?
-        do {
-            collected = try await withThrowingTaskGroup(of: Data?.self) { group in
-                group.addTask {
-                    let buffer = try await request.body.collect(upTo: max)
-                    return Data(buffer.readableBytesView)
-                }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(timeout))
-                    return nil
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                return first
-            }
-        } catch {
+        do { collected = try await Self.collect(request, upTo: max, within: timeout) } catch {
             return .failure(tooLarge())
         }
         guard var body = collected else {
@@ -420,5 +406,22 @@ public struct CaptureRoutes: Sendable {
         var h = headers
         h[.contentType] = "application/json"
         return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(string: value.rendered() + "\n")))
+    }
+}
+
+extension CaptureRoutes {
+    /// The request body, at most `max` bytes (more throws), or nil when it has not all arrived within `timeout`
+    /// seconds: a slow client holds nothing longer than that.
+    static func collect(_ request: Request, upTo max: Int, within timeout: Double) async throws -> Data? {
+        try await withThrowingTaskGroup(of: Data?.self) { group in
+            group.addTask { Data(try await request.body.collect(upTo: max).readableBytesView) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(timeout))
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 }

@@ -12,12 +12,13 @@ import NIOCore
 /// - `GET /readyz` — 200 when the database answers and the migrations are current, else 503 with the reason
 ///   (the readiness probe: do not count me);
 /// - `GET /metrics` — the Prometheus text exposition format;
-/// - with `capture`, `POST /v1/capture` and `POST /v1/capture/batch` (see `CaptureRoutes`).
+/// - with `capture`, `POST /v1/capture` and `POST /v1/capture/batch` (see `CaptureRoutes`);
+/// - with `runs`, `POST /v1/runs/{action id}/status`: webhook receivers' reports on their runs (see `RunCallbackRoutes`).
 ///
 /// With `tls`, every endpoint is served over HTTPS only (see `ServerTLS`).
 public enum ObservabilityServer {
     public static func application(host: String, port: Int, liveness: Liveness, readiness: ReadinessProbe,
-                                   metrics: MetricsExporter, capture: CaptureRoutes? = nil, tls: ServerTLS? = nil, idleTimeout: Double = 60, logger: Logger,
+                                   metrics: MetricsExporter, capture: CaptureRoutes? = nil, runs: RunCallbackRoutes? = nil, tls: ServerTLS? = nil, idleTimeout: Double = 60, logger: Logger,
                                    onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let router = Router()
         // labels by route pattern, never the raw path (a capture token may ride in it); no request logging
@@ -36,6 +37,7 @@ public enum ObservabilityServer {
             text(await metrics.scrape(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         capture?.add(to: router)
+        runs?.add(to: router)
         let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(idleTimeout * 1000)))
         return Application(
             router: router,

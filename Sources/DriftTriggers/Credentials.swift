@@ -16,6 +16,17 @@ public enum Credential: Sendable, Equatable {
     case kubernetesServiceAccount(tokenFile: String = KubernetesServiceAccount.tokenFile)
     /// Azure workload identity: the federated token file exchanged for an Entra access token for `scope`.
     case azureWorkloadIdentity(scope: String)
+    /// A GitHub App installation: a JWT signed with the app's private key (`privateKey`, PEM) is exchanged for an
+    /// installation token (`GitHubAppInstallations`), sent as `Authorization: Bearer ghs_…`. `appID`: the numeric
+    /// app ID or the client ID (`Iv…`). The API root comes from the request URL (before `/repos/`).
+    case githubApp(appID: String, installationID: Int, privateKey: SecretSource)
+    /// Kubeflow Pipelines in multi-user mode: a projected service-account token with audience
+    /// `pipelines.kubeflow.org`, re-read on every use, as `Authorization: Bearer …`. Nil `tokenFile`:
+    /// `$KF_PIPELINES_SA_TOKEN_PATH` when set (as the KFP SDK reads it), else `KubeflowPipelines.tokenFile`.
+    case kubeflowServiceAccount(tokenFile: String? = nil)
+    /// `<header>: <prefix><user>` — the identity header ml-pipeline trusts when called directly inside the mesh
+    /// (KFP's `KUBEFLOW_USERID_HEADER`, default `kubeflow-userid`, and `KUBEFLOW_USERID_PREFIX`).
+    case kubeflowUserID(user: String, header: String = "kubeflow-userid", prefix: String = "")
 
     /// A name for people (never the secret).
     public var kind: String {
@@ -25,6 +36,46 @@ public enum Credential: Sendable, Equatable {
         case .basic: "basic"
         case .kubernetesServiceAccount: "kubernetes_service_account"
         case .azureWorkloadIdentity: "azure_workload_identity"
+        case .githubApp: "github_app"
+        case .kubeflowServiceAccount: "kubeflow_service_account"
+        case .kubeflowUserID: "kubeflow_userid"
+        }
+    }
+
+    /// Whether getting the header takes an HTTP exchange of its own (Azure workload identity, GitHub App): one more
+    /// request an attempt may make, even when a cached token spares it.
+    public var exchangesToken: Bool {
+        switch self {
+        case .azureWorkloadIdentity, .githubApp: true
+        default: false
+        }
+    }
+}
+
+/// Kubeflow Pipelines' multi-user authentication (README, *Triggers*, Credentials).
+public enum KubeflowPipelines {
+    /// Where the KFP SDK looks for the projected token (`ServiceAccountTokenVolumeCredentials`).
+    public static let tokenFile = "/var/run/secrets/kubeflow/pipelines/token"
+    /// The variable that moves it, as the SDK reads it.
+    public static let tokenPathVariable = "KF_PIPELINES_SA_TOKEN_PATH"
+
+    /// The token file to read: `configured`, else `$KF_PIPELINES_SA_TOKEN_PATH`, else `tokenFile`.
+    public static func tokenPath(_ configured: String?, environment: [String: String]) -> String {
+        configured ?? environment[tokenPathVariable].flatMap { $0.isEmpty ? nil : $0 } ?? tokenFile
+    }
+
+    /// Why `value` cannot go into a header (a user or a prefix), or nil: at most 512 characters, no control
+    /// characters (CR/LF would split the request).
+    public static func headerValueProblem(_ value: String) -> String? {
+        if value.count > 512 { return "is longer than 512 characters" }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{7F}" }) { return "contains a control character (CR, LF, tab, …)" }
+        return nil
+    }
+
+    /// Whether `name` is an HTTP header name (RFC 9110 token).
+    public static func isHeaderName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 128 && name.unicodeScalars.allSatisfy { c in
+            c.isASCII && (CharacterSet.alphanumerics.contains(c) || "!#$%&'*+-.^_`|~".unicodeScalars.contains(c))
         }
     }
 }
@@ -189,7 +240,7 @@ extension Credential {
     /// service account's `ca.crt`, only when `url` is the Kubernetes API server (`KubernetesServiceAccount.isAPIServer`;
     /// nil `url`: no CA).
     public func apply(client: HTTPClient, environment: [String: String] = ProcessInfo.processInfo.environment,
-                      azure: AzureWorkloadIdentity = .shared, for url: String? = nil,
+                      azure: AzureWorkloadIdentity = .shared, github: GitHubAppInstallations = .shared, for url: String? = nil,
                       caFile: String = KubernetesServiceAccount.caFile) throws -> (headers: [(String, String)], caBundle: String?) {
         switch self {
         case .none: return ([], nil)
@@ -206,6 +257,23 @@ extension Credential {
         case .azureWorkloadIdentity(let scope):
             let settings = try AzureWorkloadIdentity.Settings.fromEnvironment(environment)
             return ([("Authorization", "Bearer " + (try azure.token(scope: scope, settings: settings, client: client)))], nil)
+        case let .githubApp(appID, installationID, key):
+            guard let url, let api = GitHubAppInstallations.apiURL(ofRequest: url) else {
+                throw CredentialError("a github_app credential needs a GitHub API request URL (…/repos/OWNER/NAME/…) to find the API it exchanges its token at")
+            }
+            let t = try github.token(apiURL: api, appID: appID, installationID: installationID, privateKey: key, client: client, environment: environment)
+            return ([("Authorization", "Bearer \(t)")], nil)
+        case .kubeflowServiceAccount(let configured):
+            let path = KubeflowPipelines.tokenPath(configured, environment: environment)
+            do { return ([("Authorization", "Bearer \(try SecretSource.file(path).read())")], nil) } catch let e as CredentialError {
+                throw CredentialError("\(e.description): kubeflow_service_account reads a projected service-account token with audience "
+                    + "pipelines.kubeflow.org (a serviceAccountToken volume mounted at /var/run/secrets/kubeflow/pipelines, or set token_file)")
+            }
+        case let .kubeflowUserID(user, header, prefix):
+            guard KubeflowPipelines.isHeaderName(header), KubeflowPipelines.headerValueProblem(prefix + user) == nil, !user.isEmpty else {
+                throw CredentialError("the kubeflow_userid header or user is not valid in an HTTP header")
+            }
+            return ([(header, prefix + user)], nil)
         }
     }
 }

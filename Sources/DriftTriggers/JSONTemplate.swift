@@ -181,16 +181,43 @@ public indirect enum JSONTemplate: Sendable, Equatable {
     /// Replaces `{{name}}` in text with the variable's text.
     public static func substitute(_ text: String, _ context: TriggerContext) throws -> String {
         var out = ""
+        for segment in segments(text) {
+            switch segment {
+            case .text(let t): out += t
+            case .placeholder(let name):
+                guard let value = context.text(name) else { throw UnknownVariable(name: name) }
+                out += value
+            }
+        }
+        return out
+    }
+
+    /// A template text cut into literal text and `{{name}}` placeholders. `${{ … }}` is not a placeholder but
+    /// literal text — the expression syntax of Azure ML jobs (`${{inputs.since}}`) and GitHub Actions, which the
+    /// target evaluates — and so is a `{{` without a closing `}}`.
+    enum Segment: Equatable { case text(Substring), placeholder(String) }
+
+    static func segments(_ text: String) -> [Segment] {
+        var out: [Segment] = []
         var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else { out += rest[open.lowerBound...]; return out }
-            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            guard let value = context.text(name) else { throw UnknownVariable(name: name) }
-            out += value
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            if open.lowerBound > rest.startIndex, rest[rest.index(before: open.lowerBound)] == "$" {
+                // `${{ … }}` ends at the first `}}`; a `{{` before it means the `${{` is not closed: it is text, and the
+                // placeholder after it is one
+                if rest[open.upperBound..<close.lowerBound].contains("{{") {
+                    out.append(.text(rest[..<open.upperBound]))
+                    rest = rest[open.upperBound...]
+                    continue
+                }
+                out.append(.text(rest[..<close.upperBound]))
+            } else {
+                out.append(.text(rest[..<open.lowerBound]))
+                out.append(.placeholder(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)))
+            }
             rest = rest[close.upperBound...]
         }
-        return out + rest
+        out.append(.text(rest))
+        return out
     }
 
     /// A value that cannot stand where a URL template puts it.
@@ -212,7 +239,6 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         enum Part { case scheme, host, path, query }
         var part = Part.scheme
         var out = ""
-        var rest = Substring(text)
         func literal(_ s: Substring) {
             for c in s {
                 out.append(c)
@@ -224,10 +250,11 @@ public indirect enum JSONTemplate: Sendable, Equatable {
                 }
             }
         }
-        while let open = rest.range(of: "{{") {
-            literal(rest[..<open.lowerBound])
-            guard let close = rest[open.upperBound...].range(of: "}}") else { literal(rest[open.lowerBound...]); return out }
-            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+        for segment in segments(text) {
+            guard case .placeholder(let name) = segment else {
+                if case .text(let t) = segment { literal(t) }
+                continue
+            }
             guard let value = context.text(name) else { throw UnknownVariable(name: name) }
             switch part {
             case .scheme: throw URLPartError(name: name, part: "scheme")
@@ -241,9 +268,7 @@ public indirect enum JSONTemplate: Sendable, Equatable {
                 out += !encoded.isEmpty && encoded.allSatisfy({ $0 == "." }) ? String(repeating: "%2E", count: encoded.count) : encoded
             case .query: out += percentEncoded(value)
             }
-            rest = rest[close.upperBound...]
         }
-        literal(rest)
         return out
     }
 
@@ -261,15 +286,9 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         return out
     }
 
-    /// The `{{name}}` placeholders in a text, in order.
+    /// The `{{name}}` placeholders in a text, in order (not `${{ … }}`: see `segments`).
     public static func placeholders(in text: String) -> [String] {
-        var out: [String] = []
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
-            out.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
-            rest = rest[close.upperBound...]
-        }
-        return out
+        segments(text).compactMap { if case .placeholder(let n) = $0 { n } else { nil } }
     }
 
     /// The value at a dotted path (`metadata.name`, `runs.0.run_id`), for reading ids out of responses.

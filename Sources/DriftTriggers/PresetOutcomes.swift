@@ -57,12 +57,25 @@ extension TriggerTarget {
 
     /// Why `credential` cannot work for this target, or nil. Azure DevOps answers a request without valid
     /// credentials with 203 and a sign-in page, never a 401, so `auth: none` (or none given) is refused when the
-    /// configuration is read. Call it from the action parser after the credential is known.
+    /// configuration is read; so is `auth: none` for a multi-user Kubeflow (`namespace`), and a credential made for
+    /// another preset's API. Call it from the action parser after the credential is known.
     public func credentialProblem(_ credential: Credential) -> String? {
         if case .azureDevOpsPipeline = self, credential == .none {
             return "azure_devops_pipeline needs credentials (Azure DevOps answers a request without them with 203 and a sign-in page): "
                 + "set `auth: {type: basic, username: \"\", password_env: AZURE_DEVOPS_PAT}` (a personal access token with Build: Read & execute) "
                 + "or `auth: {type: azure_workload_identity}`"
+        }
+        // credentials that speak one API's protocol
+        switch credential {
+        case .githubApp where preset != "github_workflow_dispatch":
+            return "auth type github_app is for github_workflow_dispatch only (it authenticates to the GitHub API)"
+        case .kubeflowServiceAccount where preset != "kubeflow_run", .kubeflowUserID where preset != "kubeflow_run":
+            return "auth type \(credential.kind) is for kubeflow_run only (it authenticates to the Kubeflow Pipelines API)"
+        default: break
+        }
+        if case .kubeflowRun(_, _, _, _, _, let namespace?) = self, credential == .none {
+            return "a multi-user Kubeflow Pipelines (`namespace: \(namespace)`) refuses calls without an identity, so `auth: none` cannot work: leave `auth` out "
+                + "(kubeflow_service_account, a projected token with audience pipelines.kubeflow.org) or set `auth: {type: kubeflow_userid, user: …}`"
         }
         return nil
     }

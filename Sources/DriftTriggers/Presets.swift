@@ -22,8 +22,9 @@ public enum TriggerTarget: Sendable, Equatable {
                              parameters: [(String, String)] = [], baseURL: String = "https://dev.azure.com", sendActionID: Bool = false)
     /// Azure ML batch endpoint: POST to the scoring URI (which ends in `/jobs`; added when missing) with
     /// `InputData`, optional `OutputData` and experiment name; `deployment` → header `azureml-model-deployment`.
+    /// `managementURL`: where the job's status is read (Azure Resource Manager; another cloud's, e.g. Azure Government).
     case azureMLBatchEndpoint(endpoint: String, inputs: JSONTemplate, outputs: JSONTemplate? = nil, deployment: String? = nil,
-                              experimentName: String? = nil)
+                              experimentName: String? = nil, managementURL: String = "https://management.azure.com")
     /// Azure ML job by ARM PUT, the job named after the action: PUT …/workspaces/{workspace}/jobs/{name}.
     case azureMLJob(subscription: String, resourceGroup: String, workspace: String, job: JSONTemplate,
                     apiVersion: String = "2024-04-01", managementURL: String = "https://management.azure.com")
@@ -134,7 +135,7 @@ public enum TriggerTarget: Sendable, Equatable {
             ])
             return HTTPRequest(method: "POST", url: "\(Self.trim(base))/\(Self.path(org))/\(Self.path(project))/_apis/pipelines/\(id)/runs?api-version=7.1",
                                headers: json, body: body.data)
-        case let .azureMLBatchEndpoint(endpoint, inputs, outputs, deployment, experiment):
+        case let .azureMLBatchEndpoint(endpoint, inputs, outputs, deployment, experiment, _):
             var properties: [(String, JSONTemplate)] = [("InputData", try inputs.rendered(context))]
             if let outputs { properties.append(("OutputData", try outputs.rendered(context))) }
             if let experiment { properties.append(("properties", .object([("experimentName", .string(try JSONTemplate.substitute(experiment, context)))]))) }
@@ -245,6 +246,8 @@ public enum TriggerTarget: Sendable, Equatable {
     /// Kubeflow `run_id`, a webhook's `runIDField`).
     public func externalRunID(_ response: HTTPResponse) -> String? {
         guard let json = JSONTemplate.parse(response.body) else { return nil }
+        // a batch job is followed through Azure Resource Manager: its ARM id (`/subscriptions/…/jobs/<name>`) addresses it
+        if case .azureMLBatchEndpoint = self, let id = json.value(at: "id")?.scalarText, id.hasPrefix("/subscriptions/") { return id }
         let path: String?
         switch self {
         case .webhook(_, _, _, _, let field): path = field

@@ -12,9 +12,13 @@ public struct TriggerAction: Sendable, Equatable {
     public var hubSecret: String?
     public var http: HTTPClient.Options
     public var policy: DeliveryPolicy
+    /// How the run it starts is followed to its end, and what fires then.
+    public var follow: FollowSettings
 
     public init(name: String, target: TriggerTarget, credential: Credential = .none, signingSecrets: [StandardWebhooks.Secret] = [],
-                hubSecret: String? = nil, http: HTTPClient.Options = HTTPClient.Options(), policy: DeliveryPolicy = DeliveryPolicy()) {
+                hubSecret: String? = nil, http: HTTPClient.Options = HTTPClient.Options(), policy: DeliveryPolicy = DeliveryPolicy(),
+                follow: FollowSettings? = nil) {
+        self.follow = follow ?? FollowSettings(enabled: target.canBePolled)
         self.name = name
         self.target = target
         self.credential = credential
@@ -26,7 +30,7 @@ public struct TriggerAction: Sendable, Equatable {
 
     public static func == (a: TriggerAction, b: TriggerAction) -> Bool {
         a.name == b.name && a.target == b.target && a.credential == b.credential && a.signingSecrets == b.signingSecrets
-            && a.hubSecret == b.hubSecret && a.policy == b.policy && a.http.timeout == b.http.timeout
+            && a.hubSecret == b.hubSecret && a.policy == b.policy && a.follow == b.follow && a.http.timeout == b.http.timeout
             && a.http.connectTimeout == b.http.connectTimeout && a.http.caBundle == b.http.caBundle
     }
 }
@@ -58,6 +62,10 @@ public struct DeliveryAttempt: Sendable, Equatable {
     public var foundExisting: Bool
     /// The URL the request was sent to (redacted) when redirects were followed to `url`; nil otherwise.
     public var redirectedFrom: String? = nil
+    /// Where a person sees the started run, when the answer names it (GitHub `html_url`, Azure DevOps, Azure ML Studio).
+    public var runURL: String? = nil
+    /// Set when the request had to be repeated in another form within the attempt (GitHub without `return_run_details`).
+    public var fallback: String? = nil
 
     public var outcomeName: String {
         switch outcome {
@@ -135,7 +143,7 @@ public struct TriggerSender: Sendable {
             case .found(let runID)?:
                 record.status = answer?.status
                 record.seconds = answer?.seconds ?? 0
-                record.externalRunID = runID ?? TriggerTarget.resourceName(actionID: context.actionID)
+                record.externalRunID = runID.map(Self.cleanRunID) ?? TriggerTarget.resourceName(actionID: context.actionID)
                 record.responseExcerpt = Self.excerpt(answer?.body ?? Data())
                 record.foundExisting = true
                 record.outcome = .delivered(note: "an earlier attempt already started it (found by \(lookup.method) \(HTTPClient.redact(lookup.url)))")
@@ -158,7 +166,19 @@ public struct TriggerSender: Sendable {
             }
         }
         do {
-            let response = try client.sendBlocking(request)
+            var response = try client.sendBlocking(request)
+            // GitHub Enterprise Server without return_run_details (before it shipped there) refuses the key with 422
+            // '"return_run_details" is not a permitted key.': the dispatch was not made — make it without the key
+            if case let .githubWorkflowDispatch(repo, workflow, ref, inputs, api, sendActionID, true) = action.target, response.status == 422,
+               String(decoding: response.body.prefix(4096), as: UTF8.self).contains(#""return_run_details\" is not a permitted key"#) {
+                var plain = action
+                plain.target = .githubWorkflowDispatch(repository: repo, workflow: workflow, ref: ref, inputs: inputs, apiURL: api,
+                                                       sendActionID: sendActionID, returnRunDetails: false)
+                let (again, againClient) = try prepare(plain, context, now: now)
+                response = try againClient.sendBlocking(again)
+                record.fallback = "GitHub refused return_run_details (a GitHub Enterprise Server without it); dispatched without it, so the run id is unknown "
+                    + "and the run is not followed — set return_run_details: false on this action"
+            }
             record.status = response.status
             record.seconds = response.seconds
             record.responseExcerpt = Self.excerpt(response.body)
@@ -170,7 +190,11 @@ public struct TriggerSender: Sendable {
                     record.outcome = .delivered(note: "\(note) from \(record.url), after \(response.redirects) redirect(s) from \(record.redirectedFrom!) (update the action's URL)")
                 }
             }
-            if case .delivered = record.outcome { record.externalRunID = action.target.externalRunID(response) }
+            if case .delivered(let note) = record.outcome {
+                record.externalRunID = action.target.externalRunID(response).map(Self.cleanRunID)
+                record.runURL = action.target.runURL(fromDelivery: response)
+                if let f = record.fallback { record.outcome = .delivered(note: "\(note); \(f)") }
+            }
             if response.status == 409, action.target.nameIsIdempotencyKey { record.externalRunID = TriggerTarget.resourceName(actionID: context.actionID) }
         } catch let e as HTTPClientError {
             record.error = e.message
@@ -183,9 +207,14 @@ public struct TriggerSender: Sendable {
         return record
     }
 
+    /// A run id read from a target's answer, as stored: control characters (NUL: `jsonb` and `text` refuse it)
+    /// become spaces, at most 256 bytes. A run id that needed cleaning matches no status URL (`isValidRunID`).
+    static func cleanRunID(_ id: String) -> String { SafeText.clean(id, maxBytes: 256) }
+
     /// The first 2 KB of a body as text (cut at a character boundary).
+    /// Control characters (NUL included: `jsonb` refuses it) become spaces, newlines kept (`SafeText.clean`).
     public static func excerpt(_ body: Data) -> String {
-        let text = String(decoding: body.prefix(2048), as: UTF8.self)
+        let text = SafeText.clean(String(decoding: body.prefix(2048), as: UTF8.self), maxBytes: 4096, keepNewlines: true)
         return body.count > 2048 ? text + "…" : text
     }
 }
@@ -196,13 +225,15 @@ extension TriggerAction {
     public static let claimMarginSeconds = 5.0
 
     /// The HTTP requests one attempt may make, each bounded by `http.connectTimeout` + `http.timeout`: the send;
-    /// before it, on a resend to a target that can be asked, the lookup; and, for Azure workload identity, the
-    /// token exchange (made with the same timeouts; counted even when a cached token makes it unnecessary).
+    /// before it, on a resend to a target that can be asked, the lookup; and, for Azure workload identity or a
+    /// GitHub App, the token exchange (made with the same timeouts; counted even when a cached token makes it unnecessary).
     public func requestsPerAttempt(_ context: TriggerContext, attempt: Int) -> Int {
         // the send and each redirect hop it may follow (every hop has the full timeout)
         var n = 1 + target.maxRedirects
         if attempt > 1, target.lookup(context) != nil { n += 1 }
-        if case .azureWorkloadIdentity = credential { n += 1 }
+        // GitHub: the dispatch again without return_run_details when the server refuses the key
+        if case .githubWorkflowDispatch(_, _, _, _, _, _, true) = target { n += 1 + target.maxRedirects }
+        if credential.exchangesToken { n += 1 }
         return n
     }
 

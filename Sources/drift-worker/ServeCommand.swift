@@ -110,7 +110,9 @@ struct ServeCommand: AsyncParsableCommand {
         let buffer = CaptureBuffer(client: client, options: ingest.limits.buffer, logger: logger)
         let capture = try ingest.routes(monitors: monitors, buffer: buffer)
         let http = try ObservabilityServer.application(
-            host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, capture: capture, tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
+            host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, capture: capture,
+            runs: RunCallbackRoutes(callback: RunCallback(client: client, monitors: monitors, logger: logger), readTimeout: ingest.limits.readTimeout),
+            tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
             onListening: { port in logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"]) })
         let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look,
                                pageSize: queueOptions.pageSize, lockTimeout: queueOptions.lockTimeout, logger: logger)

@@ -53,7 +53,7 @@ struct DispatchCommand: AsyncParsableCommand {
             return try await TriggerSteps(client: client, monitors: monitors, options: dispatch.options()).run(wait: wait)
         }
         await client.shutdown()
-        print("dispatch: \(counters.delivered) delivered, \(counters.retried) to retry, \(counters.dead) dead")
+        print("dispatch: \(counters.delivered) delivered, \(counters.retried) to retry, \(counters.dead) dead; \(counters.runsChecked) run status checks, \(counters.runsEnded) runs ended")
         if counters.dead > 0 { throw ExitStatus.failed }
     }
 }
@@ -74,6 +74,8 @@ struct TriggerSteps {
             total.delivered += c.delivered
             total.retried += c.retried
             total.dead += c.dead
+            total.runsChecked += c.runsChecked
+            total.runsEnded += c.runsEnded
             var o = QueueConsumer.Options()
             o.kinds = [ShadowEvalTasks.kind]
             let consumer = QueueConsumer(queue: TaskQueue(client: client), options: o) { task in try await shadow.handle(task) }
@@ -85,7 +87,7 @@ struct TriggerSteps {
 
 struct TriggerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "trigger", abstract: "Work with configured trigger actions.", subcommands: [TriggerTestCommand.self])
+        commandName: "trigger", abstract: "Work with configured trigger actions.", subcommands: [TriggerTestCommand.self, TriggerStatusCommand.self])
 }
 
 struct TriggerTestCommand: AsyncParsableCommand {
@@ -199,6 +201,13 @@ struct TriggerTestCommand: AsyncParsableCommand {
         for case .shadowEval(let s) in m.actions.sorted(by: { $0.key < $1.key }).map(\.value) where (s.onPromote + s.onReject).contains(action) {
             return ["challenger": s.challenger ?? "challenger", "champion": m.versions.first ?? "champion",
                     "verdict": s.onPromote.contains(action) ? "promote" : "reject", "shadow_evaluation_id": "0"]
+        }
+        // an action a followed run's end fires: what that run would give it
+        for (name, a) in m.actions.sorted(by: { $0.key < $1.key }) {
+            guard case .trigger(let t) = a, (t.follow.onSuccess + t.follow.onFailure).contains(action) else { continue }
+            return ["parent_action": name, "parent_action_id": "test:\(m.name):\(name)", "parent_run_id": "1234",
+                    "parent_run_state": t.follow.onSuccess.contains(action) ? "succeeded" : "failed",
+                    "parent_run_url": t.target.runURL(runID: "1234") ?? ""]
         }
         return [:]
     }

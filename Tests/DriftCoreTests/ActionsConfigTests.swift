@@ -114,4 +114,19 @@ struct ActionsConfigTests {
         let m = try MonitorsFile.parse(yaml, file: "monitors.yaml")[0]
         #expect(m.policy.actions.isEmpty && m.actions.isEmpty)
     }
+
+    @Test func kubernetesLabelValuesThatCannotBeLabelsAreNamed() {
+        let p = Self.problems("""
+            retrain:
+              preset: kubernetes_job
+              job:
+                metadata: {labels: {action: "{{action_id}}", run: "{{run_id}}", team: "ml ops", ok: v1.2_x}}
+                spec: {template: {metadata: {labels: {features: "{{drifted_features}}"}}, spec: {containers: [{name: t, image: i}]}}}
+            """)
+        #expect(p.contains { $0.contains("`job.metadata.labels.action` uses {{action_id}}, which cannot be a Kubernetes label value") }, "\(p)")
+        #expect(p.contains { $0.contains("`job.spec.template.metadata.labels.features` uses {{drifted_features}}") }, "\(p)")
+        #expect(p.contains { $0.contains("`job.metadata.labels.team` is not a valid Kubernetes label value") }, "\(p)")
+        #expect(p.count == 3, "{{run_id}} and v1.2_x are fine: \(p)")
+    }
 }
+

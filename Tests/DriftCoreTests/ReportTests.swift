@@ -84,6 +84,28 @@ struct ReportTests {
         let trend = try #require(sections["amount"]?.body)
         #expect(trend.contains("over the last 42 windows"))
 
+        // the actions this window fired, not delivered yet
+        #expect(html.contains("<section id=\"actions\">"))
+        #expect(html.contains("data-action-id=\"fraud-scorer:2026-11-25T17:00:00Z:retrain\" data-run-state=\"\"><td>retrain</td><td>pending</td>"), "\(html)")
+        // …and once the retraining run was followed to its end and fired its on_success: the run state links to the
+        // run, the fired action is listed under it, and what the target said is escaped
+        _ = try conn.query("""
+            UPDATE trigger_outbox SET state = 'delivered', attempts = 1, external_run_id = '5551', run_state = 'succeeded',
+                   run_url = 'https://github.com/acme/fraud/actions/runs/5551', run_detail = 'completed/<b>success</b>'
+             WHERE action_id = 'fraud-scorer:2026-11-25T17:00:00Z:retrain'
+            """, name: "t")
+        _ = try conn.query("""
+            INSERT INTO trigger_outbox (action_id, monitor, run_id, action, preset, parent_action_id)
+            SELECT action_id || ':on_success:notify', monitor, run_id, 'notify', 'webhook', action_id FROM trigger_outbox
+             WHERE action_id = 'fraud-scorer:2026-11-25T17:00:00Z:retrain'
+            """, name: "t")
+        let again = try CLI.run(["report", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
+                                 "--window", "2026-11-25T17:00:00Z", "--out", out], environment: schema.env)
+        #expect(again.status == 0, "\(again.stderr)")
+        let followed = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(followed.contains("data-run-state=\"succeeded\"><td>retrain</td><td>delivered</td><td>1</td><td><a href=\"https://github.com/acme/fraud/actions/runs/5551\" rel=\"noopener noreferrer\">succeeded</a></td><td>5551</td><td>completed/&lt;b&gt;success&lt;/b&gt;</td>"), "\(followed)")
+        #expect(followed.contains("<td>↳ notify</td><td>pending</td>"))
+
         let missing = try CLI.run(["report", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
                                    "--window", "2027-01-01T00:00:00Z", "--out", s.path("none.html")], environment: schema.env)
         #expect(missing.status == 2 && missing.stderr.contains("has no checked run for a window starting at 2027-01-01T00:00:00Z"))

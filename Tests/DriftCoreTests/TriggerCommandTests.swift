@@ -64,6 +64,13 @@ struct TriggerCommandTests {
         #expect(receiver.runCount == 1 && deliveries[1].duplicate, "the receiver started one run")
         let row = try conn.query("SELECT state, attempts, external_run_id, jsonb_array_length(history) AS n FROM trigger_outbox", name: "t")[0]
         #expect(try row.string("state") == "delivered" && row.int("attempts") == 2 && row.string("external_run_id") == "run-1" && row.int("n") == 1)
+        // `trigger status` shows it: delivered after 2 attempts, the run id, not followed (a webhook without follow: true)
+        let status = try await Self.run(["trigger", "status"], env)
+        let line = status.stdout.split(separator: "\n").first { $0.hasPrefix("fraud-scorer:2026-11-25T17:00:00Z:retrain") }.map(String.init) ?? ""
+        #expect(status.status == 0 && line.split(separator: " ").map(String.init) == ["fraud-scorer:2026-11-25T17:00:00Z:retrain", "retrain", "delivered", "2", "-", "run-1"],
+                "\(status.stdout)\(status.stderr)")
+        let json = try await Self.run(["trigger", "status", "--json", "--monitor", "fraud-scorer"], env)
+        #expect(json.stdout.contains(#""state":"delivered","attempts":2,"run_state":null,"external_run_id":"run-1""#), "\(json.stdout)")
         await receiver.stop()
     }
 

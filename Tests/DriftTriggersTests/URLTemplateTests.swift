@@ -45,4 +45,15 @@ struct URLTemplateTests {
         #expect(r.path == "/hooks/%2Fetc%2Fpasswd?model=a%20b%26c", "\(r.path)")
         #expect(attempt.status == 200)
     }
+
+    @Test func targetExpressionsAreKeptAndNeverHideAPlaceholder() throws {
+        let c = TriggerContext(actionID: "m:t:a", action: "a", monitor: "m", model: "fraud", windowStart: "s", windowEnd: "e")
+        #expect(try JSONTemplate.substitute("--since ${{inputs.since}} --model {{model}}", c) == "--since ${{inputs.since}} --model fraud")
+        #expect(JSONTemplate.placeholders(in: "--since ${{inputs.since}} --model {{model}}") == ["model"])
+        // an unclosed `${{` is text; the placeholder after it is still one (and still checked)
+        #expect(try JSONTemplate.substitute("cost ${{ {{model}}", c) == "cost ${{ fraud")
+        #expect(JSONTemplate.placeholders(in: "cost ${{ {{nope}}") == ["nope"])
+        #expect(try JSONTemplate.substitute("$${{x}} and ${{", c) == "$${{x}} and ${{")
+    }
 }
+

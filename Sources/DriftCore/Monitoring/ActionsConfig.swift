@@ -5,12 +5,13 @@ import Yams
 /// `actions:` of a monitor: each name maps to a preset and its settings (README, *Triggers*).
 extension Reader {
     static let commonActionKeys: Set<String> = ["preset", "auth", "secrets", "hub_secret", "timeout", "connect_timeout", "ca_bundle",
-                                                "client_cert", "client_key", "max_attempts", "backoff", "backoff_cap"]
+                                                "client_cert", "client_key", "max_attempts", "backoff", "backoff_cap",
+                                                "follow", "follow_interval", "follow_interval_cap", "follow_deadline", "on_success", "on_failure"]
     static let presetKeys: [String: Set<String>] = [
         "webhook": ["url", "method", "headers", "body", "run_id_field"],
         "github_workflow_dispatch": ["repository", "workflow", "ref", "inputs", "api_url", "send_action_id", "return_run_details"],
         "azure_devops_pipeline": ["organization", "project", "pipeline_id", "ref", "parameters", "base_url", "send_action_id"],
-        "azureml_batch_endpoint": ["endpoint", "inputs", "outputs", "deployment", "experiment_name"],
+        "azureml_batch_endpoint": ["endpoint", "inputs", "outputs", "deployment", "experiment_name", "management_url"],
         "azureml_job": ["subscription", "resource_group", "workspace", "job", "api_version", "management_url"],
         "argo_workflow_template": ["server", "namespace", "template", "parameters"],
         "kubeflow_run": ["host", "pipeline_id", "pipeline_version_id", "experiment_id", "parameters", "namespace"],
@@ -20,6 +21,8 @@ extension Reader {
                                           "max_output_psi", "max_latency_regression", "max_error_rate", "on_promote", "on_reject"]
     /// Variables a shadow evaluation adds for the actions it fires.
     static let shadowVariables = ["challenger", "champion", "verdict", "shadow_evaluation_id"]
+    /// Variables a followed run adds for the actions its end fires (`on_success` / `on_failure`).
+    static let followVariables = ["parent_action", "parent_action_id", "parent_run_id", "parent_run_state", "parent_run_url"]
 
     mutating func actionDefinitions(_ node: Node, features: [MonitorConfig.Feature]) -> [String: MonitorAction] {
         guard case .mapping(let m) = node else { issue(at: node.mark, "`actions` must map action names to their settings"); return [:] }
@@ -36,6 +39,31 @@ extension Reader {
                 if let t = trigger(v, name: name, preset: preset) { out[name] = .trigger(t) }
             } else {
                 issue(at: v["preset"]?.mark, "action '\(name)': unknown preset '\(preset)' (expected one of: \((TriggerTarget.presets + [ShadowEvalConfig.preset]).joined(separator: ", ")))")
+            }
+        }
+        // a run's on_success / on_failure may fire triggers and shadow evaluations, not itself
+        for (name, action) in out {
+            guard case .trigger(let t) = action else { continue }
+            for fired in t.follow.onSuccess + t.follow.onFailure where out[fired] == nil && !attemptedActions.contains(fired) {
+                issue(at: m.first { $0.key.string == name }?.value.mark, "action '\(name)' fires '\(fired)' when its run ends, which is not defined under `actions:`")
+            }
+        }
+        // …and no chain of them may come back to where it started (each would start the next forever)
+        func next(_ n: String) -> [String] {
+            switch out[n] {
+            case .trigger(let t)?: return t.follow.onSuccess + t.follow.onFailure
+            case .shadowEval(let e)?: return e.onPromote + e.onReject
+            case nil: return []
+            }
+        }
+        for start in out.keys.sorted() {
+            var seen: Set<String> = [], frontier = next(start)
+            while let n = frontier.popLast() {
+                if n == start {
+                    issue(at: m.first { $0.key.string == start }?.value.mark, "action '\(start)' fires itself again through `on_success` / `on_failure` (a chain that never ends)")
+                    break
+                }
+                if seen.insert(n).inserted { frontier += next(n) }
             }
         }
         // shadow evaluations may only fire defined triggers (not another evaluation)
@@ -86,7 +114,7 @@ extension Reader {
     mutating func trigger(_ v: Node, name: String, preset: String) -> TriggerAction? {
         unknownKeys(v, allowed: Self.commonActionKeys.union(Self.presetKeys[preset]!), in: "\(preset) action '\(name)'")
         let before = issues.count
-        let known = TriggerContext.names + Self.shadowVariables
+        let known = TriggerContext.names + Self.shadowVariables + Self.followVariables
         // which variables the action uses, and where: `ConfigValidator` checks them against what fires the action
         func used(_ variables: [String], _ key: String, _ mark: Mark?) {
             guard !scope.isEmpty else { return }
@@ -164,7 +192,8 @@ extension Reader {
                                     && d.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })) {
                 issue(at: v["deployment"]?.mark, "action '\(name)': `deployment` must be an Azure ML deployment name (3 to 32 characters: a letter, then letters, digits and '-', not ending in '-')")
             }
-            target = endpoint.map { .azureMLBatchEndpoint(endpoint: $0, inputs: inputs ?? .object([]), outputs: outputs, deployment: deployment, experimentName: experiment) }
+            target = endpoint.map { .azureMLBatchEndpoint(endpoint: $0, inputs: inputs ?? .object([]), outputs: outputs, deployment: deployment, experimentName: experiment,
+                                                           managementURL: string(v, "management_url", required: false) ?? "https://management.azure.com") }
         case "azureml_job":
             let sub = required("subscription"), rg = required("resource_group"), ws = required("workspace")
             let job = template("job")
@@ -194,13 +223,30 @@ extension Reader {
             target = job.map { .kubernetesJob(apiServer: string(v, "api_server", required: false) ?? KubernetesServiceAccount.apiServer(), namespace: ns, job: $0) }
         default: target = nil
         }
+        // Kubernetes label values: at most 63 characters, alphanumeric at both ends, '-', '_', '.' inside
+        // (apimachinery IsValidLabelValue). A variable whose values cannot be one is refused there; ones that may be
+        // (monitor, model, action names) are checked when the request is made.
+        if case .kubernetesJob? = target, let job = v["job"].map(Self.json) {
+            for path in ["metadata.labels", "spec.template.metadata.labels"] {
+                guard case .object(let labels)? = job.value(at: path) else { continue }
+                for (key, value) in labels {
+                    guard case .string(let text) = value else { continue }
+                    let unfit = JSONTemplate.placeholders(in: text).filter { ["action_id", "window_start", "window_end", "drifted_features", "report_path"].contains($0) }
+                    if let bad = unfit.first {
+                        issue(at: v["job"]?.mark, "action '\(name)': `job.\(path).\(key)` uses {{\(bad)}}, which cannot be a Kubernetes label value (at most 63 letters, digits, '-', '_' or '.'; it has ':' or ','); put it in an annotation or an env value")
+                    } else if JSONTemplate.placeholders(in: text).isEmpty, !Self.isLabelValue(text) {
+                        issue(at: v["job"]?.mark, "action '\(name)': `job.\(path).\(key)` is not a valid Kubernetes label value (at most 63 characters: letters, digits, '-', '_', '.', beginning and ending with a letter or digit)")
+                    }
+                }
+            }
+        }
         // values the target takes only as strings must not be lists or mappings
         if let target, let job = v["job"].map(Self.json) {
             for path in job.nonStrings(target.stringFields) {
                 issue(at: v["job"]?.mark, "action '\(name)': `job.\(path)` must be a string, not a list or mapping (the \(preset) target takes only strings there)")
             }
         }
-        let credential = v["auth"].map { auth($0, name: name, scope: target?.azureScope) } ?? Self.defaultCredential(preset: preset, scope: target?.azureScope)
+        let credential = v["auth"].map { auth($0, name: name, scope: target?.azureScope) } ?? Self.defaultCredential(preset: preset, scope: target?.azureScope, target: target)
         var secrets: [StandardWebhooks.Secret] = []
         for s in strings(v, "secrets", default: []) {
             do { secrets.append(try StandardWebhooks.Secret(s)) } catch { issue(at: v["secrets"]?.mark, "action '\(name)': \(error)") }
@@ -215,22 +261,72 @@ extension Reader {
                                     baseSeconds: double(v, "backoff", default: 2, range: 0...3600),
                                     capSeconds: double(v, "backoff_cap", default: 600, range: 0...86_400))
         if let target, let credential, let problem = target.credentialProblem(credential) { issue(at: v["auth"]?.mark ?? v.mark, "action '\(name)': \(problem)") }
+        let follow = followSettings(v, name: name, target: target, signed: !secrets.isEmpty, credential: credential)
         guard issues.count == before, let target, let credential else { return nil }
         return TriggerAction(name: name, target: target, credential: credential, signingSecrets: secrets,
-                             hubSecret: string(v, "hub_secret", required: false), http: http, policy: policy)
+                             hubSecret: string(v, "hub_secret", required: false), http: http, policy: policy, follow: follow)
     }
 
-    static func defaultCredential(preset: String, scope: String?) -> Credential {
+    /// `follow`, `follow_interval`, `follow_interval_cap`, `follow_deadline`, `on_success`, `on_failure`.
+    mutating func followSettings(_ v: Node, name: String, target: TriggerTarget?, signed: Bool, credential: Credential?) -> FollowSettings {
+        let polled = target?.canBePolled ?? true
+        // a batch job's status is read from Azure Resource Manager: only workload identity can get a token for it
+        var byDefault = polled
+        if case .azureMLBatchEndpoint? = target, let credential {
+            if case .azureWorkloadIdentity = credential {} else {
+                byDefault = false
+                if v["follow"]?.bool == true {
+                    issue(at: v["follow"]?.mark, "action '\(name)': an Azure ML batch job is followed through Azure Resource Manager, which needs auth azure_workload_identity (a token for the endpoint is refused there)")
+                }
+            }
+        }
+        var f = FollowSettings(enabled: flag(v, "follow", default: byDefault))
+        f.interval = double(v, "follow_interval", default: 30, range: 1...3600)
+        f.intervalCap = double(v, "follow_interval_cap", default: 600, range: 1...86_400)
+        if f.intervalCap < f.interval { issue(at: v["follow_interval_cap"]?.mark, "action '\(name)': `follow_interval_cap` must be at least `follow_interval`") }
+        if let d = duration(v, "follow_deadline", default: "P1D") {
+            if d.seconds < 1 || d.seconds > 90 * 86_400 { issue(at: v["follow_deadline"]?.mark, "action '\(name)': `follow_deadline` must be between 1 second and 90 days") }
+            f.deadline = d.seconds
+        }
+        f.onSuccess = strings(v, "on_success", default: [])
+        f.onFailure = strings(v, "on_failure", default: [])
+        if !f.enabled, !(f.onSuccess + f.onFailure).isEmpty {
+            issue(at: v["follow"]?.mark ?? v.mark, "action '\(name)': `on_success` / `on_failure` need the run followed (`follow: true`)")
+        }
+        if f.enabled, !polled, !signed {
+            issue(at: v["follow"]?.mark ?? v.mark, "action '\(name)': a webhook is followed by its receiver's signed callback (POST /v1/runs/{action id}/status), so `follow: true` needs `secrets` to verify it")
+        }
+        return f
+    }
+
+    mutating func flag(_ v: Node, _ key: String, default value: Bool) -> Bool {
+        guard let n = v[key] else { return value }
+        guard case .scalar(let s) = n, s.style == .plain, let b = n.bool else { issue(at: n.mark, "`\(key)` must be true or false"); return value }
+        return b
+    }
+
+    /// The credential when `auth` is left out: the pod's identity where the target always needs one — including a
+    /// multi-user Kubeflow (`target` has a `namespace`), which refuses unauthenticated calls.
+    /// Kubernetes `IsValidLabelValue`: empty, or ≤ 63 characters of `[A-Za-z0-9_.-]` beginning and ending alphanumeric.
+    static func isLabelValue(_ s: String) -> Bool {
+        if s.isEmpty { return true }
+        func alnum(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber) }
+        return s.count <= 63 && alnum(s.first!) && alnum(s.last!) && s.allSatisfy { alnum($0) || "-_.".contains($0) }
+    }
+
+    static func defaultCredential(preset: String, scope: String?, target: TriggerTarget? = nil) -> Credential {
+        if case .kubeflowRun(_, _, _, _, _, _?)? = target { return .kubeflowServiceAccount() }
         switch preset {
-        case "kubernetes_job", "argo_workflow_template": .kubernetesServiceAccount()
-        case "azureml_job", "azureml_batch_endpoint": .azureWorkloadIdentity(scope: scope!)
-        default: .none
+        case "kubernetes_job", "argo_workflow_template": return .kubernetesServiceAccount()
+        case "azureml_job", "azureml_batch_endpoint": return .azureWorkloadIdentity(scope: scope!)
+        default: return .none
         }
     }
 
     mutating func auth(_ n: Node, name: String, scope: String?) -> Credential? {
         guard case .mapping = n else { issue(at: n.mark, "action '\(name)': `auth` must be a mapping with a `type`"); return nil }
-        unknownKeys(n, allowed: ["type", "env", "file", "header", "scheme", "username", "password_env", "password_file", "token_file", "scope"], in: "auth of action '\(name)'")
+        unknownKeys(n, allowed: ["type", "env", "file", "header", "scheme", "username", "password_env", "password_file", "token_file", "scope",
+                                 "app_id", "installation_id", "private_key_file", "private_key_env", "user", "prefix"], in: "auth of action '\(name)'")
         let type = string(n, "type") ?? ""
         func source(_ envKey: String, _ fileKey: String) -> SecretSource? {
             if let e = string(n, envKey, required: false) { return .env(e) }
@@ -253,8 +349,35 @@ extension Reader {
                 return nil
             }
             return .azureWorkloadIdentity(scope: s)
+        case "github_app":
+            let before = issues.count
+            // iss of the app's JWT: the numeric app ID or the client ID (Iv1.…, Iv23…); it goes into JSON unescaped-safe
+            let app = string(n, "app_id")
+            if let a = app, !((1...15).contains(a.count) && a.allSatisfy({ $0.isASCII && $0.isNumber }) && a.first != "0")
+                && !(a.hasPrefix("Iv") && (3...100).contains(a.count) && a.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })) {
+                issue(at: n["app_id"]?.mark, "action '\(name)': `app_id` must be the GitHub App's numeric app ID or its client ID (Iv…), from the app's settings page")
+            }
+            if n["installation_id"] == nil { issue(at: n.mark, "action '\(name)': github_app needs `installation_id` (the number at the end of the installation's settings URL, or GET /repos/OWNER/NAME/installation)") }
+            let installation = int(n, "installation_id", default: 0, range: 1...Int(Int64.max))
+            let keyFile = string(n, "private_key_file", required: false), keyEnv = string(n, "private_key_env", required: false)
+            if (keyFile == nil) == (keyEnv == nil) {
+                issue(at: n.mark, "action '\(name)': github_app needs exactly one of `private_key_file` (the app's .pem, re-read on every token exchange) or `private_key_env` (a variable holding the PEM)")
+            }
+            guard issues.count == before, let app, let key = keyEnv.map(SecretSource.env) ?? keyFile.map(SecretSource.file) else { return nil }
+            return .githubApp(appID: app, installationID: installation, privateKey: key)
+        case "kubeflow_service_account":
+            return .kubeflowServiceAccount(tokenFile: string(n, "token_file", required: false))
+        case "kubeflow_userid":
+            let before = issues.count
+            let user = string(n, "user"), header = string(n, "header", required: false) ?? "kubeflow-userid", prefix = n["prefix"]?.string ?? ""
+            if let u = user, let p = KubeflowPipelines.headerValueProblem(u) { issue(at: n["user"]?.mark, "action '\(name)': kubeflow_userid `user` \(p)") }
+            if let p = KubeflowPipelines.headerValueProblem(prefix) { issue(at: n["prefix"]?.mark, "action '\(name)': kubeflow_userid `prefix` \(p)") }
+            if !KubeflowPipelines.isHeaderName(header) { issue(at: n["header"]?.mark, "action '\(name)': kubeflow_userid `header` must be an HTTP header name (letters, digits, '-', …)") }
+            guard issues.count == before, let user else { return nil }
+            return .kubeflowUserID(user: user, header: header, prefix: prefix)
         default:
-            issue(at: n["type"]?.mark ?? n.mark, "action '\(name)': auth `type` must be none, token, basic, kubernetes_service_account or azure_workload_identity")
+            issue(at: n["type"]?.mark ?? n.mark, "action '\(name)': auth `type` must be none, token, basic, kubernetes_service_account, azure_workload_identity, "
+                  + "github_app, kubeflow_service_account or kubeflow_userid")
             return nil
         }
     }

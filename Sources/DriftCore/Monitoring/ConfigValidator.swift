@@ -94,6 +94,8 @@ public enum ConfigValidator {
                 let shadow = Reader.shadowVariables.contains(use.variable)
                 let why = shadow
                     ? "the policy fires it, and {{\(use.variable)}} is given only to actions a shadow evaluation fires (on_promote / on_reject)"
+                    : Reader.followVariables.contains(use.variable)
+                    ? "the policy fires it, and {{\(use.variable)}} is given only to actions a followed run fires when it ends (on_success / on_failure)"
                     : "nothing that fires it gives {{\(use.variable)}}"
                 let also = shadowFires[name].map { " (it is also fired by \($0.sorted().map { "'\($0)'" }.joined(separator: ", "))); give the policy its own action" } ?? ""
                 out.append(ConfigIssue(file: doc.file, line: use.mark?.line ?? doc.places["\(m.name)/action/\(name)"]?.line ?? 1,

@@ -60,6 +60,8 @@ public struct DriftReport: Sendable {
     public var driftedShare: Double?
     public var decision: String?
     public var firedActions: [String]
+    /// What became of the fired actions (stored reports): delivery, the runs they started, what those runs' ends fired.
+    public var actions: [TriggerStatus.Row] = []
     public var correlation: Correlation?
     /// Why there is no correlation figure, as a sentence ("fewer than two numeric input features (1)").
     public var correlationNote: String?

@@ -22,6 +22,7 @@ public enum HTMLReport {
 
         """
         h += header(r)
+        h += actions(r)
         h += overview(r)
         for f in r.features { h += feature(f, r) }
         h += quality(r)
@@ -45,6 +46,23 @@ public enum HTMLReport {
         h += fact("actions fired", r.firedActions.isEmpty ? "none" : r.firedActions.joined(separator: ", "))
         h += "</dl>\n</header>\n"
         return h
+    }
+
+    /// The fired actions, their delivery and their runs (stored reports; nothing when none fired).
+    static func actions(_ r: DriftReport) -> String {
+        guard !r.actions.isEmpty else { return "" }
+        var h = "<section id=\"actions\"><h2>Actions and their runs</h2><table class=\"overview\"><thead><tr>"
+        h += "<th>action</th><th>delivery</th><th>attempts</th><th>run</th><th>run id</th><th>detail</th></tr></thead><tbody>\n"
+        for a in r.actions {
+            let name = a.parentActionID == nil ? a.action : "↳ \(a.action)"
+            let run: String
+            if let u = a.runURL, u.hasPrefix("https://") || u.hasPrefix("http://") {
+                run = "<a href=\"\(esc(u))\" rel=\"noopener noreferrer\">\(esc(a.runState ?? "not followed"))</a>"
+            } else { run = esc(a.runState ?? "not followed") }
+            h += "<tr data-action-id=\"\(esc(a.actionID))\" data-run-state=\"\(esc(a.runState ?? ""))\"><td>\(esc(name))</td><td>\(esc(a.state))</td>"
+            h += "<td>\(a.attempts)</td><td>\(run)</td><td>\(esc(a.externalRunID ?? "–"))</td><td>\(esc(String((a.detail ?? "").prefix(300))))</td></tr>\n"
+        }
+        return h + "</tbody></table></section>\n"
     }
 
     static func fact(_ k: String, _ v: String) -> String { "<div><dt>\(esc(k))</dt><dd>\(esc(v))</dd></div>" }

@@ -87,6 +87,7 @@ extension DriftReport {
             firedActions: decision?["fired_actions"] as? [String] ?? [], correlation: correlation, features: features,
             trend: trend, psiThreshold: monitor.settings.psiThreshold)
         if correlation == nil { report.correlationNote = correlationNote }
+        report.actions = try TriggerStatus.forDriftRun(c, runID: runID)
         return report
     }
 }

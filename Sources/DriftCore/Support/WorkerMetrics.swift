@@ -29,6 +29,9 @@ public enum WorkerMetrics {
     public static let triggerDeliveries = "drift_trigger_deliveries_total"
     /// `drift_trigger_delivery_seconds{action}`: time of each delivery attempt's HTTP exchange.
     public static let triggerDeliverySeconds = "drift_trigger_delivery_seconds"
+    /// `drift_trigger_runs_total{action, result}`: followed runs that ended, result ∈ succeeded | failed | timed_out
+    /// (counted once, by whoever recorded the end: a status check or the receiver's callback).
+    public static let triggerRuns = "drift_trigger_runs_total"
     /// `drift_shadow_evaluations_total{monitor, verdict}`: shadow evaluations stored, verdict ∈ promote | hold | reject.
     public static let shadowEvaluations = "drift_shadow_evaluations_total"
     /// `drift_window_backlog{monitor}` (gauge): windows due within the look-back that have no run yet, as of the
@@ -102,6 +105,10 @@ public enum WorkerMetrics {
     public static func recordDelivery(action: String, result: String, seconds: Double) {
         Counter(label: triggerDeliveries, dimensions: [("action", action), ("result", result)]).increment()
         if seconds > 0 { Timer(label: triggerDeliverySeconds, dimensions: [("action", action)]).recordNanoseconds(Int64(seconds * 1e9)) }
+    }
+
+    public static func recordRunEnd(action: String, result: String) {
+        Counter(label: triggerRuns, dimensions: [("action", action), ("result", result)]).increment()
     }
 
     public static func recordShadowEvaluation(monitor: String, verdict: String) {

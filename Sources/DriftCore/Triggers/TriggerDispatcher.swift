@@ -45,6 +45,9 @@ public struct TriggerDispatcher: Sendable {
         public var delivered = 0
         public var retried = 0
         public var dead = 0
+        /// Status checks of followed runs, and how many of those runs ended (succeeded, failed, timed out).
+        public var runsChecked = 0
+        public var runsEnded = 0
         public init() {}
         public var attempts: Int { delivered + retried + dead }
     }
@@ -81,13 +84,23 @@ public struct TriggerDispatcher: Sendable {
         var total = Counters()
         var lapsed: [Int] = []
         while let row = try await claim(excluding: lapsed) {
-            switch try await deliver(row) {
-            case .delivered: total.delivered += 1
-            case .retry: total.retried += 1
-            case .dead: total.dead += 1
-            case .lapsed: lapsed.append(row.id)
+            do {
+                switch try await deliver(row) {
+                case .delivered: total.delivered += 1
+                case .retry: total.retried += 1
+                case .dead: total.dead += 1
+                case .lapsed: lapsed.append(row.id)
+                }
+            } catch {
+                // one row that cannot be recorded does not stop the others (nor the run checks); its claim lapses
+                logger.error("a trigger attempt could not be recorded; the row is left to its claim's expiry",
+                             metadata: meta(row, ["error": "\(SafeText.clean("\(error)", maxBytes: 500))"]))
+                lapsed.append(row.id)
             }
         }
+        let followed = try await followDue()
+        total.runsChecked += followed.checked
+        total.runsEnded += followed.ended
         return total
     }
 
@@ -100,6 +113,8 @@ public struct TriggerDispatcher: Sendable {
             total.delivered += c.delivered
             total.retried += c.retried
             total.dead += c.dead
+            total.runsChecked += c.runsChecked
+            total.runsEnded += c.runsEnded
             // seconds by the database's clock, so a skewed local clock cannot make this spin or stop early
             guard let next = try await secondsUntilNextAttempt() else { return total }
             let remaining = deadline.timeIntervalSinceNow
@@ -115,7 +130,8 @@ public struct TriggerDispatcher: Sendable {
             try c.query("""
                 SELECT extract(epoch FROM min(t) - now())::float8 AS s FROM (
                     SELECT min(next_attempt_at) AS t FROM trigger_outbox WHERE state = 'pending'
-                    UNION ALL SELECT min(claim_expires_at) FROM trigger_outbox WHERE state = 'sending') n
+                    UNION ALL SELECT min(claim_expires_at) FROM trigger_outbox WHERE state = 'sending'
+                    UNION ALL SELECT min(GREATEST(run_next_check_at, COALESCE(claim_expires_at, run_next_check_at))) FROM trigger_outbox WHERE run_state = 'running') n
                 """, name: "dispatch.next").first.flatMap { try $0.optionalDouble("s") }
         }
     }
@@ -184,7 +200,20 @@ public struct TriggerDispatcher: Sendable {
             case .retry(let seconds, _): (result, state, after) = (.retry, "pending", seconds)
             case .dead: (result, state, after) = (.dead, "dead", 0)
             }
-            try await record(row, state: state, after: after, status: attempt.status, runID: attempt.externalRunID, history: Self.history(attempt))
+            var follow: Follow?
+            if case .delivered = attempt.outcome, trigger.follow.enabled {
+                if !trigger.target.canBePolled {
+                    // a receiver's callback ends it; the only check is the deadline
+                    follow = Follow(url: nil, firstCheck: trigger.follow.deadline, deadline: trigger.follow.deadline)
+                } else if let id = attempt.externalRunID, trigger.target.statusRequest(runID: id) != nil {
+                    follow = Follow(url: attempt.runURL ?? trigger.target.runURL(runID: id), firstCheck: min(trigger.follow.interval, trigger.follow.deadline),
+                                    deadline: trigger.follow.deadline)
+                } else {
+                    logger.notice("trigger delivered, but its run is not followed: the target's answer named no run it can be asked about",
+                                  metadata: meta(row, ["preset": "\(trigger.target.preset)", "external_run_id": "\(SafeText.clean(attempt.externalRunID ?? "", maxBytes: 200))"]))
+                }
+            }
+            try await record(row, state: state, after: after, status: attempt.status, runID: attempt.externalRunID, history: Self.history(attempt), follow: follow)
             WorkerMetrics.recordDelivery(action: row.action, result: attempt.outcomeName, seconds: attempt.seconds)
             var m = meta(row, ["preset": "\(trigger.target.preset)", "method": "\(attempt.method)", "url": "\(attempt.url)",
                                "status": "\(attempt.status.map(String.init) ?? "")", "seconds": "\(attempt.seconds)"])
@@ -206,7 +235,7 @@ public struct TriggerDispatcher: Sendable {
         var features: [String] = []
         if case .array(let items)? = json.value(at: "drifted_features") { features = items.compactMap(\.scalarText) }
         var extra: [String: String] = [:]
-        for k in Reader.shadowVariables { if let v = json.value(at: k)?.scalarText { extra[k] = v } }
+        for k in Reader.shadowVariables + Reader.followVariables { if let v = json.value(at: k)?.scalarText { extra[k] = v } }
         var context = TriggerContext(actionID: row.actionID, action: row.action, monitor: row.monitor, model: text("model").isEmpty ? monitor.model : text("model"),
                                      windowStart: text("window_start"), windowEnd: text("window_end"), driftedFeatures: features,
                                      runID: json.value(at: "run_id")?.scalarText.flatMap { Int($0) }, extra: extra)
@@ -278,24 +307,34 @@ public struct TriggerDispatcher: Sendable {
         return .dead
     }
 
-    func record(_ row: Claimed, state: String, after: Double, status: Int?, runID: String?, history: String) async throws {
+    /// How a delivered row starts being followed: its run's URL, seconds to the first check and to the deadline.
+    struct Follow: Sendable { var url: String?; var firstCheck: Double; var deadline: Double }
+
+    func record(_ row: Claimed, state: String, after: Double, status: Int?, runID: String?, history: String, follow: Follow? = nil) async throws {
         let owner = options.owner
-        let updated = try await client.withConnection { c in try Self.update(c, row, owner: owner, state: state, after: after, status: status, runID: runID, history: history) }
+        let updated = try await client.withConnection { c in
+            try Self.update(c, row, owner: owner, state: state, after: after, status: status, runID: runID, history: history, follow: follow)
+        }
         if !updated {
             logger.warning("trigger claim was lost before the attempt was recorded (it expired and another dispatcher took the row)", metadata: meta(row, [:]))
         }
     }
 
     @discardableResult
-    static func update(_ c: PGConnection, _ row: Claimed, owner: String, state: String, after: Double, status: Int?, runID: String?, history: String) throws -> Bool {
+    static func update(_ c: PGConnection, _ row: Claimed, owner: String, state: String, after: Double, status: Int?, runID: String?, history: String,
+                       follow: Follow? = nil) throws -> Bool {
         try !c.query("""
             UPDATE trigger_outbox
                SET state = $3, next_attempt_at = now() + make_interval(secs => $4), last_status = COALESCE($5, last_status),
                    external_run_id = COALESCE($6, external_run_id), history = history || jsonb_build_array($7::jsonb),
-                   delivered_at = CASE WHEN $3 = 'delivered' THEN now() END, claimed_by = NULL, claim_expires_at = NULL
+                   delivered_at = CASE WHEN $3 = 'delivered' THEN now() END, claimed_by = NULL, claim_expires_at = NULL,
+                   run_state = CASE WHEN $9 THEN 'running' END, run_url = $10, run_polls = 0,
+                   run_next_check_at = CASE WHEN $9 THEN now() + make_interval(secs => $11) END,
+                   run_deadline = CASE WHEN $9 THEN now() + make_interval(secs => $12) END
              WHERE id = $1 AND claimed_by = $2 AND attempts = $8 AND state = 'sending'
             RETURNING id
-            """, [row.id, owner, state, after, status, runID, history, row.attempt], name: "dispatch.record").isEmpty
+            """, [row.id, owner, state, after, status, runID, history, row.attempt, follow != nil, follow?.url,
+                  follow?.firstCheck ?? 0, follow?.deadline ?? 0], name: "dispatch.record").isEmpty
     }
 
     struct ClaimLost: Error {}
@@ -314,9 +353,9 @@ public struct TriggerDispatcher: Sendable {
         }
         return JSONValue.object([
             ("attempt", .int(a.attempt)), ("at", .string(PGTimeText.iso(a.at))), ("method", .string(a.method)), ("url", .string(a.url)),
-            ("status", a.status.map { .int($0) } ?? .null), ("seconds", .number(a.seconds)), ("error", a.error.map { .string($0) } ?? .null),
-            ("response", .string(a.responseExcerpt)), ("external_run_id", a.externalRunID.map { .string($0) } ?? .null),
-            ("outcome", .string(a.outcomeName)), ("found_existing", .bool(a.foundExisting)), ("note", .string(note)),
+            ("status", a.status.map { .int($0) } ?? .null), ("seconds", .number(a.seconds)), ("error", a.error.map { .string(SafeText.clean($0, maxBytes: 2048)) } ?? .null),
+            ("response", .string(a.responseExcerpt)), ("external_run_id", a.externalRunID.map { .string(SafeText.clean($0, maxBytes: 256)) } ?? .null),
+            ("outcome", .string(a.outcomeName)), ("found_existing", .bool(a.foundExisting)), ("note", .string(SafeText.clean(note, maxBytes: 4096, keepNewlines: true))),
         ]).rendered()
     }
 

@@ -200,5 +200,22 @@ public enum Migrations {
         -- ORDER BY window_start DESC LIMIT 1 — without it, a monitor that never fired walks all its runs on every check.
         CREATE INDEX drift_runs_fired ON {{schema}}.drift_runs (monitor, window_start DESC) WHERE decision->>'fired' = 'true';
         """),
+        Migration(version: 9, name: "trigger_run_following", sql: """
+        -- The run a delivered action started, followed to its end: NULL run_state = not followed (the action does not
+        -- follow, or the target named no run); 'running' rows are checked at run_next_check_at (claimed like sends,
+        -- with claimed_by / claim_expires_at) until a final state or run_deadline ('timed_out'). parent_action_id: the
+        -- action whose run's end fired this one (on_success / on_failure).
+        ALTER TABLE {{schema}}.trigger_outbox
+            ADD COLUMN run_state         text CHECK (run_state IN ('running', 'succeeded', 'failed', 'timed_out')),
+            ADD COLUMN run_url           text,
+            ADD COLUMN run_detail        text,
+            ADD COLUMN run_polls         int  NOT NULL DEFAULT 0,
+            ADD COLUMN run_next_check_at timestamptz,
+            ADD COLUMN run_deadline      timestamptz,
+            ADD COLUMN run_finished_at   timestamptz,
+            ADD COLUMN parent_action_id  text;
+        -- Serves the follower's claim: run_state = 'running' AND run_next_check_at <= now() ORDER BY run_next_check_at
+        CREATE INDEX trigger_outbox_following ON {{schema}}.trigger_outbox (run_next_check_at, id) WHERE run_state = 'running';
+        """),
     ]
 }
