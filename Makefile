@@ -1,7 +1,7 @@
 # drift-worker — the README's commands. Each target first installs missing system packages.
 SWIFT ?= swift
 
-.PHONY: deps build demo test bench report-screenshot fixtures sample-data clean
+.PHONY: deps build demo test sanitize bench report-screenshot fixtures sample-data clean
 
 deps:
 	@scripts/install-deps.sh
@@ -14,10 +14,22 @@ demo: build
 
 test: deps
 	@scripts/validate-manifests.sh
-	$(SWIFT) build --build-tests
+	@scripts/build-checked.sh --build-tests
 	# One test at a time: many tests run real processes and HTTP servers whose async handlers need Swift's
 	# cooperative threads (two on this machine), which CPU-bound suites running beside them would starve.
 	$(SWIFT) test --skip-build --no-parallel
+
+# ThreadSanitizer over the statistics tests (the code that runs on several threads: ParallelMap, FastSort, the
+# Smirnov sums) and AddressSanitizer over the decoders' tests (every byte of a hostile input is read by them), each in
+# its own build folder so the inner loop's .build stays warm. OpenBLAS runs single-threaded under TSan: its own
+# pthreads are not instrumented. LeakSanitizer is off: it cannot see the pointers Swift keeps in enum payloads' spare
+# bits (indirect enums, Foundation's Data), so it reports live objects as leaked; ASan's memory errors
+# (out-of-bounds, use-after-free) are what this run is for.
+sanitize: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	OPENBLAS_NUM_THREADS=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --parallel --filter DriftStatsTests
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --parallel --filter "DriftCaptureTests|CaptureFuzzTests|BoundaryDecoder"
 
 bench: deps
 	@scripts/install-deps.sh --bench

@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // HTTPField / HTTPRequest types, which Hummingbird's API speaks (already in the graph through Hummingbird)
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // C wrappers: the only targets that touch C headers.
@@ -38,6 +40,7 @@ let package = Package(
         .target(name: "DriftCapture", dependencies: [.product(name: "CompressNIO", package: "compress-nio"),
                                                      .product(name: "NIOCore", package: "swift-nio"),
                                                     .product(name: "NIOPosix", package: "swift-nio"),
+                                                    .product(name: "HTTPTypes", package: "swift-http-types"),
                                                      .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["Protobuf/v2_dataplane.proto"]),
         .target(name: "DriftStore", dependencies: ["CLibPQ"]),
@@ -54,6 +57,8 @@ let package = Package(
                                                     .product(name: "HummingbirdCore", package: "hummingbird"),
                                                     .product(name: "HummingbirdTLS", package: "hummingbird"),
                                                     .product(name: "NIOCore", package: "swift-nio"),
+                                                    .product(name: "NIOPosix", package: "swift-nio"),
+                                                    .product(name: "HTTPTypes", package: "swift-http-types"),
                                                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                                     .product(name: "Prometheus", package: "swift-prometheus"),
                                                     .product(name: "Metrics", package: "swift-metrics"),
@@ -61,19 +66,25 @@ let package = Package(
                                                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .executableTarget(
             name: "drift-worker",
-            dependencies: ["DriftCore", "DriftStore", "DriftServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["DriftCore", "DriftStore", "DriftServer", "DriftCapture", "DriftStats", "DriftTriggers",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .executableTarget(
             name: "drift-bench", dependencies: ["DriftStats", "DriftStore", "DriftCore", "DriftCapture"], path: "Benchmarks/drift-bench"),
 
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"], exclude: ["Fixtures"]),
+        // Fuzz/corpus: hostile inputs the fuzz tests read by path
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftStore", "DriftServer", "DriftTestSupport", "drift-worker",
-                                                           .product(name: "Hummingbird", package: "hummingbird")]),
+                                                           "DriftCapture", "DriftStats", "DriftTriggers",
+                                                           .product(name: "Hummingbird", package: "hummingbird")],
+                    exclude: ["Fuzz/corpus"]),
         .target(name: "DriftTestSupport", dependencies: ["DriftStore", "DriftServer", .product(name: "Hummingbird", package: "hummingbird"),
+                                                        .product(name: "HTTPTypes", package: "swift-http-types"),
                                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Tests/DriftTestSupport"),
-        .testTarget(name: "DriftTriggersTests", dependencies: ["DriftTriggers", "DriftTestSupport"]),
+        .testTarget(name: "DriftTriggersTests", dependencies: ["DriftTriggers", "DriftTestSupport", .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftTestSupport"]),
         .testTarget(name: "DriftServerTests", dependencies: ["DriftServer", "DriftCore", "DriftStore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"]),

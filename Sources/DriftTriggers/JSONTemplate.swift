@@ -239,21 +239,22 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         enum Part { case scheme, host, path, query }
         var part = Part.scheme
         var out = ""
-        func literal(_ s: Substring) {
-            for c in s {
-                out.append(c)
-                switch (part, c) {
-                case (.scheme, "/") where out.hasSuffix("://"): part = .host
-                case (.host, "/"): part = .path
-                case (.host, "?"), (.host, "#"), (.path, "?"), (.path, "#"): part = .query
-                default: break
-                }
-            }
-        }
         for segment in segments(text) {
-            guard case .placeholder(let name) = segment else {
-                if case .text(let t) = segment { literal(t) }
+            let name: String
+            switch segment {
+            case .text(let t):
+                // the template's own text: copied, and it says where the next variable stands
+                for c in t {
+                    out.append(c)
+                    switch (part, c) {
+                    case (.scheme, "/") where out.hasSuffix("://"): part = .host
+                    case (.host, "/"): part = .path
+                    case (.host, "?"), (.host, "#"), (.path, "?"), (.path, "#"): part = .query
+                    default: break
+                    }
+                }
                 continue
+            case .placeholder(let n): name = n
             }
             guard let value = context.text(name) else { throw UnknownVariable(name: name) }
             switch part {

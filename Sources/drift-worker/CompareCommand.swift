@@ -9,7 +9,7 @@ struct CompareCommand: ParsableCommand {
         discussion: """
         Inputs are CSV (header row) or JSON Lines files; --reference may also be a profile built by \
         `drift-worker profile`. Exit status: 0 whether or not drift is found (3 with --fail-on-drift \
-        when it is), 2 for bad input.
+        when it is); 2 bad input (an unreadable or malformed file, a usage error).
         """)
 
     enum OutputFormat: String, ExpressibleByArgument { case table, json }
@@ -47,7 +47,8 @@ struct CompareCommand: ParsableCommand {
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
-        abstract: "Precompute a reference profile (sorted samples, bins, category counts, correlations) into a binary file.")
+        abstract: "Precompute a reference profile (sorted samples, bins, category counts, correlations) into a binary file.",
+        discussion: "Exit status: 0 the profile was written; 2 bad input (an unreadable or malformed file, a usage error).")
 
     @Option(help: "Reference data: CSV or JSON Lines.") var reference: String
     @Option(help: "Where to write the profile.") var out: String
@@ -73,6 +74,8 @@ struct ProfileCommand: ParsableCommand {
 }
 
 struct VersionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print versions of drift-worker and its native libraries.")
+    static let configuration = CommandConfiguration(
+        commandName: "version", abstract: "Print versions of drift-worker and its native libraries.",
+        discussion: "drift-worker --version prints only drift-worker's version. Exit status: 0; 2 on a usage error.")
     func run() throws { print(BuildInfo.describe()) }
 }

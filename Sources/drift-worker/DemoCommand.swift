@@ -14,7 +14,8 @@ struct DemoCommand: AsyncParsableCommand {
         Without DATABASE_URL it starts a throwaway local PostgreSQL (deleted at exit); with it, it uses schema \
         drift_demo there. Reads sample-data/ from the current directory (or --data). Starts a webhook receiver on \
         127.0.0.1 (any free port) that stands in for the retraining pipeline and the model registry: it verifies \
-        every signature and starts one run per action id.
+        every signature and starts one run per action id. Exit status: 0 the story ran to its end; 1 when PostgreSQL \
+        cannot be started or reached; 2 bad input (a usage error, sample data missing or invalid).
         """)
 
     @Option(help: "The sample-data directory.") var data = "sample-data"

@@ -53,7 +53,12 @@ struct IngestServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest-server",
         abstract: "Only the HTTP capture endpoints (POST /v1/capture, /v1/capture/batch) with /healthz, /readyz and /metrics.",
-        discussion: "serve includes the same endpoints; run this to scale capture apart from the checks. SIGTERM stops accepting, commits what was acknowledged and exits 0.")
+        discussion: """
+        serve includes the same endpoints; run this to scale capture apart from the checks. SIGTERM stops accepting, \
+        commits what was acknowledged and exits 0. Exit status 2 before starting on bad input (a usage error, a \
+        missing or invalid monitors file, bad TLS files or database settings); 1 when it cannot start (the port is \
+        taken, PostgreSQL refuses a migration).
+        """)
 
     @Option(help: "Address to listen on.") var httpHost = "0.0.0.0"
     @Option(help: "Port (0: any free port, logged).") var httpPort = 8080

@@ -3,17 +3,18 @@ import DriftStore
 
 /// Database options shared by every command that talks to PostgreSQL.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "Schema that holds drift-worker's tables (default: $DRIFT_SCHEMA or drift).")
-    var schema: String?
+    @Option(help: "Schema that holds drift-worker's tables (default: $DRIFT_SCHEMA or drift).", transform: SchemaName.parse)
+    var schema: SchemaName?
 
-    var settings: ConnectionSettings { ConnectionSettings.fromEnvironment(schema: schema, poolSize: 2) }
+    var settings: ConnectionSettings { ConnectionSettings.fromEnvironment(schema: schema?.name, poolSize: 2) }
 
     /// Settings are checked before anything starts (a server included): a bad schema name or a malformed
     /// `DATABASE_URL` is exit 2 with a sentence naming the setting, not a process that answers 503.
+    /// (`--schema` itself is checked while parsing, by `SchemaName`.)
     func validate() throws {
         let s = settings
         do { try ConnectionSettings.validate(schema: s.schema) } catch let e as PostgresError {
-            Terminal.fail("\(schema != nil ? "--schema" : "DRIFT_SCHEMA"): \(e.message).")
+            Terminal.fail("DRIFT_SCHEMA: \(e.message).")
             throw ExitStatus.badInput
         }
         do { try ConnectionSettings.validate(conninfo: s.conninfo) } catch let e as PostgresError {
@@ -30,7 +31,9 @@ struct MigrateCommand: AsyncParsableCommand {
         discussion: """
         Connects with DATABASE_URL, or libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD, PGPASSFILE, PGSSLMODE, \
         PGSERVICE… when it is not set. Safe to run from many replicas at once: an advisory lock serialises \
-        migrators and each migration is applied once.
+        migrators and each migration is applied once. Exit status: 0 applied or already up to date; 1 PostgreSQL \
+        cannot be reached or refused a migration; 2 bad input (a usage error, a bad --schema, DRIFT_SCHEMA or \
+        DATABASE_URL).
         """)
 
     @Flag(help: "Print the SQL that would run, without connecting.") var dryRun = false

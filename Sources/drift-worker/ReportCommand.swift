@@ -11,12 +11,16 @@ struct ReportCommand: AsyncParsableCommand {
         The window is --window START, or the newest checked window within --last (e.g. 24h, 7d, PT6H). The report \
         shows the verdict, the policy decision and actions, every feature's charts (distributions on the PSI bins, \
         ECDFs with the KS distance, PSI per bin, category shares with unseen categories marked), the trend of PSI \
-        and KS over the recent windows, data quality and correlation drift — all from the stored results.
+        and KS over the recent windows, data quality and correlation drift — all from the stored results. Exit \
+        status: 0 the report was written; 2 bad input (a usage error, an unknown monitor, no checked window in the \
+        range, a missing or invalid monitors file, a report file that cannot be written); 1 when PostgreSQL cannot be \
+        reached.
         """)
 
     @Option(help: "The monitor's name.") var monitor: String
-    @Option(help: "Start of the window to report (ISO 8601).") var window: String?
-    @Option(help: "Report the newest window checked within this long (24h, 7d, 90m or ISO 8601 like PT24H).") var last: String?
+    @Option(help: "Start of the window to report (ISO 8601).", transform: Timestamp.parse) var window: Timestamp?
+    @Option(help: "Report the newest window checked within this long (24h, 7d, 90m or ISO 8601 like PT24H).", transform: RecentSpan.parse)
+    var last: RecentSpan?
     @Option(help: "Where to write the HTML file.") var out: String
     @Option(help: "How many windows the trend charts cover.") var trendWindows = 48
     @OptionGroup var configOptions: ConfigOptions
@@ -25,19 +29,7 @@ struct ReportCommand: AsyncParsableCommand {
     func validate() throws {
         if window != nil && last != nil { throw ValidationError("give --window or --last, not both.") }
         if window == nil && last == nil { throw ValidationError("give --window START or --last DURATION (e.g. --last 24h).") }
-        if let last, Self.seconds(last) == nil { throw ValidationError("--last '\(last)' is not a duration such as 24h, 7d or PT24H.") }
-        if let window, ISO8601DateFormatter().date(from: window) == nil {
-            throw ValidationError("--window '\(window)' is not an ISO 8601 time such as 2026-11-25T17:00:00Z.")
-        }
         guard trendWindows >= 1 && trendWindows <= 2000 else { throw ValidationError("--trend-windows must be between 1 and 2000.") }
-    }
-
-    /// 24h, 7d, 90m, 3600s, or an ISO 8601 duration.
-    static func seconds(_ text: String) -> Double? {
-        if let d = try? ISODuration(parsing: text) { return d.seconds }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-        guard let u = text.last.flatMap({ units[$0] }), let n = Double(text.dropLast()), n > 0 else { return nil }
-        return n * u
     }
 
     func run() async throws {
@@ -45,8 +37,8 @@ struct ReportCommand: AsyncParsableCommand {
             Terminal.fail("no monitor named '\(monitor)' in \(configOptions.path)")
             throw ExitStatus.badInput
         }
-        let start = window.flatMap { ISO8601DateFormatter().date(from: $0) }
-        let since = last.flatMap(Self.seconds).map { Date().addingTimeInterval(-$0) }
+        let start = window?.date
+        let since = last.map { Date().addingTimeInterval(-$0.seconds) }
         let client = PostgresClient(settings: database.settings)
         let windows = trendWindows
         let report: DriftReport

@@ -69,11 +69,16 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "The queue consumer service: a scheduler tick enqueues due windows, N workers check them.",
-        discussion: "SIGTERM or SIGINT stops taking work and drains within --grace seconds, then exits 0.")
+        discussion: """
+        SIGTERM or SIGINT stops taking work and drains within --grace seconds, then exits 0. Exit status 2 before \
+        starting on bad input (a usage error such as --lookback P1M, a missing or invalid monitors file, bad TLS files \
+        or database settings); 1 when it cannot start (the port is taken, PostgreSQL refuses a migration).
+        """)
 
     @Option(help: "Concurrent checks.") var concurrency = 2
     @Option(help: "Seconds between scheduler ticks.") var tick: Double = 60
-    @Option(help: "How far back the scheduler looks for unchecked windows (ISO 8601).") var lookback = "P1D"
+    @Option(help: "How far back the scheduler looks for unchecked windows: an ISO 8601 duration in weeks, days, hours… (default: P1D).", transform: ISODuration.parse)
+    var lookback = ISODuration(seconds: 86_400)
     @Option(help: "Seconds to drain on SIGTERM before cancelling.") var grace: Double = 25
     @Option(help: "Address for /healthz, /readyz and /metrics.") var httpHost = "0.0.0.0"
     @Option(help: "Port for /healthz, /readyz and /metrics (0: any free port, logged).") var httpPort = 8080
@@ -87,7 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         Observability.bootstrap()
-        guard let look = try? ISODuration(parsing: lookback) else { throw ValidationError("--lookback '\(lookback)' is not an ISO 8601 duration such as P1D.") }
+        let look = lookback
         let monitors = try configOptions.load()
         do { try DriftTasks.validate(lookback: look, monitors: monitors) } catch {
             Terminal.fail("\(error)")

@@ -34,8 +34,9 @@ struct DispatchCommand: AsyncParsableCommand {
         discussion: """
         Claims due actions with SKIP LOCKED (several dispatchers never send one action at once), sends each with its \
         preset, records every attempt, and retries failures with backoff. With --wait N it keeps going while a retry \
-        falls due within N seconds, and runs the shadow evaluations it enqueued. Exit 0 when nothing died, 1 when an \
-        action was given up (dead).
+        falls due within N seconds, and runs the shadow evaluations it enqueued. Exit status: 0 when nothing died; 1 \
+        when an action was given up (dead) or PostgreSQL cannot be reached; 2 bad input (a usage error, a missing or \
+        invalid monitors file).
         """)
 
     @Option(help: "Keep dispatching while a retry is due within this many seconds.") var wait: Double = 0
@@ -101,8 +102,9 @@ struct TriggerTestCommand: AsyncParsableCommand {
         it, each target's dry run or read-only check: Kubernetes `?dryRun=All`, Argo `serverDryRun`, Azure DevOps \
         `previewRun`, GitHub the workflow and its declared inputs, Kubeflow the pipeline/version/experiment, Azure ML the \
         workspace or batch endpoint. A webhook has no dry run: the marked request is sent (receivers must honour \
-        X-Drift-Test). --really sends the real request to any target. Nothing is written to the database. Exit 0 when \
-        every check passed (or, when sending, on a 2xx answer), 1 otherwise.
+        X-Drift-Test). --really sends the real request to any target. Nothing is written to the database. Exit status: \
+        0 when every check passed (or, when sending, on a 2xx answer); 1 when a check failed; 2 bad input (a usage \
+        error, an unknown monitor or action, a missing or invalid monitors file).
         """)
 
     /// The drift run id the sample context carries: an integer like a real one, so templates render as they will.
@@ -228,24 +230,27 @@ struct ShadowEvalCommand: AsyncParsableCommand {
         Uses the thresholds of the monitor's shadow_eval action (--action, default: its first one; built-in defaults \
         when it has none), stores the result in shadow_evaluations and fires the action's on_promote / on_reject \
         actions into the outbox (deliver them with drift-worker dispatch). A period evaluated before is shown, not \
-        evaluated again. Exit 0 for promote, 3 for reject, 4 for hold.
+        evaluated again. Exit status: 0 promote; 3 reject; 4 hold; 2 bad input (a usage error, an unknown monitor or \
+        action, a missing or invalid monitors file); 1 when PostgreSQL cannot be reached or refuses a statement.
         """)
 
     @Option(help: "The monitor.") var monitor: String
     @Option(help: "The challenger's model version (default: the action's, else every challenger-role event).") var challenger: String?
-    @Option(help: "Start of the period (ISO 8601).") var from: String
-    @Option(help: "End of the period (exclusive).") var to: String
+    @Option(help: "Start of the period (ISO 8601).", transform: Timestamp.parse) var from: Timestamp
+    @Option(help: "End of the period (exclusive).", transform: Timestamp.parse) var to: Timestamp
     @Option(help: "The shadow_eval action whose thresholds and follow-up actions apply.") var action: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
 
+    func validate() throws {
+        guard to.date > from.date else { throw ValidationError("--to \(to) must be after --from \(from).") }
+    }
+
     func run() async throws {
         Observability.bootstrap()
-        let iso = ISO8601DateFormatter()
-        guard let start = iso.date(from: from) else { throw ValidationError("--from '\(from)' is not an ISO 8601 time such as 2026-11-25T16:00:00Z.") }
-        guard let end = iso.date(from: to), end > start else { throw ValidationError("--to '\(to)' must be an ISO 8601 time after --from.") }
+        let start = from.date, end = to.date
         let monitors = try configOptions.load()
         guard let m = monitors.first(where: { $0.name == monitor }) else {
             Terminal.fail("no monitor named '\(monitor)' in \(configOptions.path)")

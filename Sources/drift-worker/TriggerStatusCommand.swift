@@ -14,7 +14,8 @@ struct TriggerStatusCommand: AsyncParsableCommand {
         attempts, run state (running, succeeded, failed, timed_out; '-' when the run is not followed), the target's \
         run id and the run's URL, then the last thing the target said. Actions fired by a run's end \
         (on_success / on_failure) name the action that fired them. --json prints one JSON object per line instead. \
-        Exit 0; 1 when any listed action is dead or its run failed or timed out.
+        Exit status: 0; 1 when any listed action is dead or its run failed or timed out, or PostgreSQL cannot be \
+        reached; 2 on a usage error or bad database settings.
         """)
 
     @Option(help: "Only this monitor's actions.") var monitor: String?

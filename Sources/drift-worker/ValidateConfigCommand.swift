@@ -12,14 +12,25 @@ struct ValidateConfigCommand: AsyncParsableCommand {
         would fail at run time: reference files exist, are readable and hold every configured feature with a compatible \
         kind (relative paths resolve against the current directory), and action templates use only the variables their \
         trigger gives. With --check-db it also connects and checks that the schema exists with every migration applied. \
-        Exit status 0 with "no problems", 2 when there are problems, 1 when the database cannot be reached.
+        The file is FILE, else --config, else $DRIFT_CONFIG, else monitors.yaml, as for every other command. \
+        Exit status: 0 with "no problems"; 2 when there are problems (a missing file included) or on a usage error; \
+        1 when the database cannot be reached.
         """)
 
-    @Argument(help: "The monitors file.") var file: String
+    @Argument(help: "The monitors file (default: --config, $DRIFT_CONFIG or monitors.yaml).") var file: String?
     @Flag(help: "Also connect to PostgreSQL and check that the schema exists and every migration is applied.") var checkDb = false
+    @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
 
+    func validate() throws {
+        if let file, let config = configOptions.config, file != config {
+            throw ValidationError("give the monitors file once: FILE '\(file)' or --config '\(config)', not both.")
+        }
+    }
+
     func run() async throws {
+        let file = self.file ?? configOptions.path
+        try ConfigOptions.requireFile(file)
         let document: MonitorsDocument
         do { document = try MonitorsFile.loadDocument(path: file) } catch let e as ConfigError {
             for issue in e.issues { Terminal.fail(issue.description) }

@@ -11,8 +11,20 @@ struct ConfigOptions: ParsableArguments {
 
     var path: String { config ?? ProcessInfo.processInfo.environment["DRIFT_CONFIG"] ?? "monitors.yaml" }
 
-    /// Loads the monitors, printing every configuration problem (exit 2).
-    func load() throws -> [MonitorConfig] { try loadMonitors(path: path) }
+    /// Loads the monitors, printing every configuration problem (exit 2); a file that does not exist is
+    /// "no such file: PATH (set --config or DRIFT_CONFIG)", since the path is often the default nobody chose.
+    func load() throws -> [MonitorConfig] {
+        try Self.requireFile(path)
+        return try loadMonitors(path: path)
+    }
+
+    /// Exit 2 with one line naming the path and how to choose another when the monitors file does not exist.
+    static func requireFile(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            Terminal.fail("no such file: \(path) (set --config or DRIFT_CONFIG)")
+            throw ExitStatus.badInput
+        }
+    }
 
     /// Relative reference files are resolved against the current directory.
     var references: ReferenceStore { ReferenceStore(baseDirectory: FileManager.default.currentDirectoryPath) }
@@ -50,7 +62,8 @@ struct IngestCommand: AsyncParsableCommand {
         KServe's logger writes to storage; azureml: Azure ML data collector records (model_inputs / model_outputs, \
         payload logging request / response); sagemaker: SageMaker data capture records (CSV, JSON, JSON Lines). Files may \
         be gzip-compressed. Bad rows or lines are reported with their line and skipped; good ones are written. Exit \
-        status 2 when any was rejected.
+        status: 0 every row was written; 2 when any was rejected, a file could not be read, the monitors file is \
+        missing or invalid, or on a usage error; 1 when PostgreSQL cannot be reached or refuses a write.
         """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -179,22 +192,29 @@ struct BackfillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backfill",
         abstract: "Check every window of a monitor in a time range; resumable.",
-        discussion: "Windows already checked are skipped unless --recompute, which replaces them. Times are ISO 8601 (UTC).")
+        discussion: """
+        Windows already checked are skipped unless --recompute, which replaces them. Times are ISO 8601 with a zone \
+        (2026-11-24T00:00:00Z). Exit status: 0 every window in the range was handled; 2 bad input (a usage error, an \
+        unknown monitor, a missing or invalid monitors file or reference); 1 when PostgreSQL cannot be reached or \
+        refuses a statement.
+        """)
 
+    @Option(help: "Start of the range, e.g. 2026-11-24T00:00:00Z.", transform: Timestamp.parse) var from: Timestamp
+    @Option(help: "End of the range (exclusive).", transform: Timestamp.parse) var to: Timestamp
     @Option(help: "The monitor's name.") var monitor: String
-    @Option(help: "Start of the range, e.g. 2026-11-24T00:00:00Z.") var from: String
-    @Option(help: "End of the range (exclusive).") var to: String
     @Flag(help: "Replace windows already checked.") var recompute = false
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var push: PushOptions
 
+    func validate() throws {
+        guard to.date > from.date else { throw ValidationError("--to \(to) must be after --from \(from).") }
+    }
+
     func run() async throws {
         Observability.bootstrap()
-        let iso = ISO8601DateFormatter()
-        guard let start = iso.date(from: from) else { throw ValidationError("--from '\(from)' is not an ISO 8601 time such as 2026-11-24T00:00:00Z.") }
-        guard let end = iso.date(from: to), end > start else { throw ValidationError("--to '\(to)' must be an ISO 8601 time after --from.") }
+        let start = from.date, end = to.date
         guard let m = try configOptions.load().first(where: { $0.name == monitor }) else {
             Terminal.fail("no monitor named '\(monitor)' in \(configOptions.path)")
             throw ExitStatus.badInput
@@ -300,14 +320,17 @@ struct RunOnceCommand: AsyncParsableCommand {
         discussion: """
         Enqueues each window that is closed, past its lateness and not yet checked (within --lookback), oldest \
         first and at most --page-size per monitor at a time, processes the queue until nothing is due, and repeats \
-        until every due window is checked; exits 0 — or 1 when a task was discarded after its last attempt or a \
-        monitor is failing (paused with backoff after failed checks; its unchecked windows are named). Two run-once processes, or run-once beside serve, \
-        never check a window twice.
+        until every due window is checked. Two run-once processes, or run-once beside serve, never check a window \
+        twice. Exit status: 0 every due window checked and no action dead; 1 when a task was discarded after its last \
+        attempt, a monitor is failing (paused with backoff after failed checks; its unchecked windows are named), an \
+        action died or PostgreSQL cannot be reached; 2 bad input (a usage error such as --lookback P1M, a missing or \
+        invalid monitors file).
         """)
 
-    @Option(help: "How far back to look for unchecked windows (ISO 8601).") var lookback = "P1D"
+    @Option(help: "How far back to look for unchecked windows: an ISO 8601 duration in weeks, days, hours… (default: P1D).", transform: ISODuration.parse)
+    var lookback = ISODuration(seconds: 86_400)
     @Option(help: "Concurrent checks.") var concurrency = 2
-    @Option(help: "Pretend the time is this (ISO 8601), for testing schedules.") var now: String?
+    @Option(help: "Pretend the time is this (ISO 8601), for testing schedules.", transform: Timestamp.parse) var now: Timestamp?
     @Flag(help: "Only check windows; leave the outbox to a dispatcher elsewhere.") var noDispatch = false
     @OptionGroup var queueOptions: QueueOptions
     @OptionGroup var dispatch: DispatchOptions
@@ -318,12 +341,8 @@ struct RunOnceCommand: AsyncParsableCommand {
 
     func run() async throws {
         Observability.bootstrap()
-        guard let look = try? ISODuration(parsing: lookback) else { throw ValidationError("--lookback '\(lookback)' is not an ISO 8601 duration such as P1D.") }
-        var clock = Date()
-        if let now {
-            guard let t = ISO8601DateFormatter().date(from: now) else { throw ValidationError("--now '\(now)' is not an ISO 8601 time.") }
-            clock = t
-        }
+        let look = lookback
+        let clock = now?.date ?? Date()
         let monitors = try configOptions.load()
         do { try DriftTasks.validate(lookback: look, monitors: monitors) } catch {
             Terminal.fail("\(error)")

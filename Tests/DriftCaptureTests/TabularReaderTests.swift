@@ -75,7 +75,7 @@ struct TabularReaderTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let empty = dir.appendingPathComponent("e.csv").path
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         #expect(throws: TableError.empty(file: empty)) { try TabularFile.read(path: empty) }
     }
 
@@ -96,9 +96,9 @@ struct TabularReaderTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         // a gzip header followed by garbage, and a truncated real file
         let bad = dir.appendingPathComponent("bad.csv.gz").path
-        FileManager.default.createFile(atPath: bad, contents: Data([0x1f, 0x8b, 0x08, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9]))
+        _ = FileManager.default.createFile(atPath: bad, contents: Data([0x1f, 0x8b, 0x08, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9]))
         let cut = dir.appendingPathComponent("cut.csv.gz").path
-        FileManager.default.createFile(atPath: cut, contents: try Data(contentsOf: URL(fileURLWithPath: traffic)).prefix(5000))
+        _ = FileManager.default.createFile(atPath: cut, contents: try Data(contentsOf: URL(fileURLWithPath: traffic)).prefix(5000))
         for path in [bad, cut] {
             do {
                 _ = try TabularFile.read(path: path)

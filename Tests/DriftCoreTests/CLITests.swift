@@ -95,5 +95,6 @@ struct CLITests {
     @Test func versionNamesTheNativeLibraries() throws {
         let v = try CLI.run(["version"])
         #expect(v.status == 0 && v.stdout.contains("libpq") && v.stdout.contains("libcurl") && v.stdout.contains("OpenBLAS"))
+        #expect(v.stdout.components(separatedBy: "OpenBLAS").count == 2, "OpenBLAS named once: \(v.stdout)")
     }
 }

@@ -133,13 +133,13 @@ struct CaptureBoundaryTests {
 
         // 5. slow clients: a body that stalls and a chunked body that never ends get 408 after --read-timeout
         let slow = try RawHTTP(port: port, timeout: 20)
-        slow.send("POST /v1/capture HTTP/1.1\r\nHost: x\r\nce-specversion: 1.0\r\nContent-Length: 100\r\n\r\n{\"in")
+        _ = slow.send("POST /v1/capture HTTP/1.1\r\nHost: x\r\nce-specversion: 1.0\r\nContent-Length: 100\r\n\r\n{\"in")
         let started = Date()
         let rSlow = try slow.receive()
         #expect((rSlow.status == 408 || rSlow.closed) && Date().timeIntervalSince(started) < 15, "\(rSlow.status) after \(Date().timeIntervalSince(started)) s")
         slow.close()
         let endless = try RawHTTP(port: port, timeout: 20)
-        endless.send("POST /v1/capture HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        _ = endless.send("POST /v1/capture HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
         let chunkStart = Date()
         var answered: RawHTTP.Reply?
         for _ in 0..<40 where answered == nil {

@@ -14,7 +14,7 @@ final class Scratch {
     deinit { try? FileManager.default.removeItem(at: dir) }
     func write(_ name: String, _ text: String) -> String {
         let p = dir.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
         return p
     }
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }

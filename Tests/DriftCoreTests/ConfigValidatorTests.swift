@@ -143,7 +143,7 @@ struct ConfigValidatorTests {
             _ = try await client.withConnection { c in try Migrator(schema: settings.schema).migrate(c) }
             #expect(try await client.withConnection { c in try ConfigValidator.checkDatabase(c, schema: settings.schema) } == [])
             let last = try #require(Migrations.all.last)
-            try await client.withConnection { c in
+            _ = try await client.withConnection { c in
                 try c.query("DELETE FROM \(settings.quotedSchema).schema_migrations WHERE version = $1", [last.version], name: "test.unapply")
             }
             let missing = try await client.withConnection { c in try ConfigValidator.checkDatabase(c, schema: settings.schema) }
@@ -169,7 +169,7 @@ struct ConfigValidatorTests {
         #expect(r.status == 2)
         #expect(r.stderr.hasPrefix("drift-worker: error: DRIFT_SCHEMA: schema name 'Bad-Schema' must be"), "\(r.stderr)")
         let flag = try CLI.run(["migrate", "--schema", "pg_mine"])
-        #expect(flag.status == 2 && flag.stderr.hasPrefix("drift-worker: error: --schema: schema name 'pg_mine' starts with pg_"), "\(flag.stderr)")
+        #expect(flag.status == 2 && flag.stderr.contains("The value 'pg_mine' is invalid for '--schema <schema>': schema name 'pg_mine' starts with pg_"), "\(flag.stderr)")
         // a password with an unencoded '@' never reaches libpq, and no part of it is shown
         let url = try CLI.run(["migrate"], environment: ["DATABASE_URL": "postgresql://drift:hunter@2secret@127.0.0.1:1/db"])
         #expect(url.status == 2 && url.stderr.contains("DATABASE_URL is not a usable postgresql:// URI"), "\(url.stderr)")

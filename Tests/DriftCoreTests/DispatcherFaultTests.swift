@@ -94,7 +94,7 @@ struct DispatcherFaultTests {
 
         init(config: String, wait: Double, env: [String: String], dir: URL, name: String) throws {
             log = dir.appendingPathComponent("\(name).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process = CLI.process(["dispatch", "--config", config, "--claim-seconds", "1", "--wait", "\(wait)"], environment: env)
             process.standardOutput = try FileHandle(forWritingTo: log)
             process.standardError = process.standardOutput

@@ -8,7 +8,7 @@ struct StatisticsPropertyTests {
         var g = SplitMix64(seed: 42)
         for n in [0, 1, 2, 511, 512, 513, 10_000, 100_003] {
             var xs = (0..<n).map { _ in Double(Int64(bitPattern: g.next())) / 1e15 }
-            if n > 10 { xs[3] = -0.0; xs[4] = 0.0; xs[5] = .infinity; xs[6] = -.infinity; xs[7] = 1e-310; xs[8] = -1e-310 }
+            if n > 10 { xs[3] = -0.0; xs[4] = 0.0; xs[5] = .infinity; xs[6] = -.infinity; xs[7] = Double.leastNormalMagnitude / 4; xs[8] = -Double.leastNormalMagnitude / 4 }
             let sorted = FastSort.sorted(xs)
             #expect(sorted.elementsEqual(xs.sorted(), by: { $0 == $1 }), "n = \(n)")
         }

@@ -51,7 +51,7 @@ struct ConnectionTests {
                 try c.run("CREATE SCHEMA \(settings.quotedSchema); CREATE TABLE \(settings.quotedSchema).t (x int PRIMARY KEY)", name: "test.ddl")
             }
             struct Boom: Error {}
-            try await client.transaction { c in try c.query("INSERT INTO t VALUES (1)", name: "t.ins") }
+            _ = try await client.transaction { c in try c.query("INSERT INTO t VALUES (1)", name: "t.ins") }
             await #expect(throws: Boom.self) {
                 try await client.transaction { c in
                     try c.query("INSERT INTO t VALUES (2)", name: "t.ins")

@@ -26,31 +26,43 @@ public enum FastSort {
 
     private static func sortInHalvesAndMerge(_ values: inout [Double]) {
         let n = values.count, mid = n / 2
-        let halves = HalfBox([Array(values[..<mid]), Array(values[mid...])])
-        DispatchQueue.concurrentPerform(iterations: 2) { i in radixSort(&halves.parts[i]) }
-        let a = halves.parts[0], b = halves.parts[1]
+        // each half in its own buffer, sorted by its own iteration: disjoint memory, no shared array mutated
+        let halves = Halves(values, mid: mid)
+        defer { halves.release() }
+        DispatchQueue.concurrentPerform(iterations: 2) { i in radixSort(i == 0 ? halves.a : halves.b) }
+        let a = UnsafeBufferPointer(halves.a), b = UnsafeBufferPointer(halves.b)
         values.withUnsafeMutableBufferPointer { out in
-            a.withUnsafeBufferPointer { a in
-                b.withUnsafeBufferPointer { b in
-                    var i = 0, j = 0, k = 0
-                    while i < a.count && j < b.count {
-                        if b[j] < a[i] { out[k] = b[j]; j += 1 } else { out[k] = a[i]; i += 1 }
-                        k += 1
-                    }
-                    while i < a.count { out[k] = a[i]; i += 1; k += 1 }
-                    while j < b.count { out[k] = b[j]; j += 1; k += 1 }
-                }
+            var i = 0, j = 0, k = 0
+            while i < a.count && j < b.count {
+                if b[j] < a[i] { out[k] = b[j]; j += 1 } else { out[k] = a[i]; i += 1 }
+                k += 1
             }
+            while i < a.count { out[k] = a[i]; i += 1; k += 1 }
+            while j < b.count { out[k] = b[j]; j += 1; k += 1 }
         }
     }
 
-    /// Two arrays sorted concurrently, each written only by its own iteration.
-    private final class HalfBox: @unchecked Sendable {
-        var parts: [[Double]]
-        init(_ parts: [[Double]]) { self.parts = parts }
+    /// Copies of the two halves, in separate allocations.
+    private struct Halves: @unchecked Sendable {
+        let a: UnsafeMutableBufferPointer<Double>
+        let b: UnsafeMutableBufferPointer<Double>
+        init(_ values: [Double], mid: Int) {
+            a = .allocate(capacity: mid)
+            b = .allocate(capacity: values.count - mid)
+            _ = a.initialize(from: values[..<mid])
+            _ = b.initialize(from: values[mid...])
+        }
+        func release() {
+            a.deallocate()
+            b.deallocate()
+        }
     }
 
     public static func radixSort(_ values: inout [Double]) {
+        values.withUnsafeMutableBufferPointer { radixSort($0) }
+    }
+
+    static func radixSort(_ values: UnsafeMutableBufferPointer<Double>) {
         let n = values.count
         let bits = 8
         let radix = 1 << bits
@@ -62,7 +74,8 @@ public enum FastSort {
         defer { keys.deallocate(); scratch.deallocate(); counts.deallocate() }
         counts.initialize(repeating: 0, count: passes * radix)
 
-        values.withUnsafeBufferPointer { v in
+        do {
+            let v = values
             for i in 0..<n {
                 let b = v[i].bitPattern
                 let key = (b >> 63) != 0 ? ~b : b | (1 << 63)
@@ -95,11 +108,9 @@ public enum FastSort {
             }
             swap(&src, &dst)
         }
-        values.withUnsafeMutableBufferPointer { v in
-            for i in 0..<n {
-                let key = src[i]
-                v[i] = Double(bitPattern: (key >> 63) != 0 ? key & ~(1 << 63) : ~key)
-            }
+        for i in 0..<n {
+            let key = src[i]
+            values[i] = Double(bitPattern: (key >> 63) != 0 ? key & ~(1 << 63) : ~key)
         }
     }
 }

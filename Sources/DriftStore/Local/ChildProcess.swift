@@ -9,7 +9,7 @@ enum ChildProcess {
         var template = Array("/tmp/drift-out-XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw POSIXError(.EIO) }
-        let outPath = String(cString: template)
+        let outPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { close(fd); unlink(outPath) }
 
         // cd into the directory first (the postgres user may not be allowed into ours).
