@@ -1,7 +1,7 @@
 # drift-worker — the README's commands. Each target first installs missing system packages.
 SWIFT ?= swift
 
-.PHONY: deps build demo test sanitize bench report-screenshot fixtures sample-data clean
+.PHONY: deps build demo test sanitize lint format bench report-screenshot fixtures sample-data clean
 
 deps:
 	@scripts/install-deps.sh
@@ -18,6 +18,15 @@ test: deps
 	# One test at a time: many tests run real processes and HTTP servers whose async handlers need Swift's
 	# cooperative threads (two on this machine), which CPU-bound suites running beside them would starve.
 	$(SWIFT) test --skip-build --no-parallel
+
+# The Swift sources as swift-format (part of the Swift 6 toolchain) with the committed .swift-format formats them;
+# generated protobuf code is left as protoc-gen-swift writes it. `make format` rewrites them so.
+SWIFT_SOURCES = $(shell find Sources Tests Benchmarks -name '*.swift' ! -name '*.pb.swift' | sort) Package.swift
+lint:
+	$(SWIFT) format lint --strict --parallel $(SWIFT_SOURCES)
+
+format:
+	$(SWIFT) format format -i --parallel $(SWIFT_SOURCES)
 
 # ThreadSanitizer over the statistics tests (the code that runs on several threads: ParallelMap, FastSort, the
 # Smirnov sums) and AddressSanitizer over the decoders' tests (every byte of a hostile input is read by them), each in

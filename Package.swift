@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "drift-worker", targets: ["drift-worker"]),
-        .library(name: "DriftStats", targets: ["DriftStats"]),
+        .library(name: "DriftStats", targets: ["DriftStats"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,7 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // HTTPField / HTTPRequest types, which Hummingbird's API speaks (already in the graph through Hummingbird)
-        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0")
     ],
     targets: [
         // C wrappers: the only targets that touch C headers.
@@ -37,56 +37,84 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "DriftStats", dependencies: ["COpenBLAS"]),
-        .target(name: "DriftCapture", dependencies: [.product(name: "CompressNIO", package: "compress-nio"),
-                                                     .product(name: "NIOCore", package: "swift-nio"),
-                                                    .product(name: "NIOPosix", package: "swift-nio"),
-                                                    .product(name: "HTTPTypes", package: "swift-http-types"),
-                                                     .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-                exclude: ["Protobuf/v2_dataplane.proto"]),
+        .target(
+            name: "DriftCapture",
+            dependencies: [
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf")
+            ],
+            exclude: ["Protobuf/v2_dataplane.proto"]),
         .target(name: "DriftStore", dependencies: ["CLibPQ"]),
-        .target(name: "DriftTriggers", dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto"),
-                                                     .product(name: "_CryptoExtras", package: "swift-crypto")]),
-        .target(name: "DriftCore", dependencies: ["DriftStats", "DriftCapture", "DriftStore", "DriftTriggers", "Yams",
-                                                  .product(name: "Crypto", package: "swift-crypto"),
-                                                  .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                                                  .product(name: "Logging", package: "swift-log"),
-                                                  .product(name: "Metrics", package: "swift-metrics")]),
-        .target(name: "DriftServer", dependencies: ["DriftCore", "DriftStore", "DriftTriggers", "DriftCapture",
-                                                    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                                                    .product(name: "Hummingbird", package: "hummingbird"),
-                                                    .product(name: "HummingbirdCore", package: "hummingbird"),
-                                                    .product(name: "HummingbirdTLS", package: "hummingbird"),
-                                                    .product(name: "NIOCore", package: "swift-nio"),
-                                                    .product(name: "NIOPosix", package: "swift-nio"),
-                                                    .product(name: "HTTPTypes", package: "swift-http-types"),
-                                                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                                                    .product(name: "Prometheus", package: "swift-prometheus"),
-                                                    .product(name: "Metrics", package: "swift-metrics"),
-                                                    .product(name: "Logging", package: "swift-log"),
-                                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .target(
+            name: "DriftTriggers",
+            dependencies: [
+                "CCurl", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto")
+            ]),
+        .target(
+            name: "DriftCore",
+            dependencies: [
+                "DriftStats", "DriftCapture", "DriftStore", "DriftTriggers", "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics")
+            ]),
+        .target(
+            name: "DriftServer",
+            dependencies: [
+                "DriftCore", "DriftStore", "DriftTriggers", "DriftCapture",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+            ]),
         .executableTarget(
             name: "drift-worker",
-            dependencies: ["DriftCore", "DriftStore", "DriftServer", "DriftCapture", "DriftStats", "DriftTriggers",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+            dependencies: [
+                "DriftCore", "DriftStore", "DriftServer", "DriftCapture", "DriftStats", "DriftTriggers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+            ]),
         .executableTarget(
             name: "drift-bench", dependencies: ["DriftStats", "DriftStore", "DriftCore", "DriftCapture"], path: "Benchmarks/drift-bench"),
 
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"], exclude: ["Fixtures"]),
         // Fuzz/corpus: hostile inputs the fuzz tests read by path
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftStore", "DriftServer", "DriftTestSupport", "drift-worker",
-                                                           "DriftCapture", "DriftStats", "DriftTriggers",
-                                                           .product(name: "Hummingbird", package: "hummingbird")],
-                    exclude: ["Fuzz/corpus"]),
-        .target(name: "DriftTestSupport", dependencies: ["DriftStore", "DriftServer", .product(name: "Hummingbird", package: "hummingbird"),
-                                                        .product(name: "HTTPTypes", package: "swift-http-types"),
-                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-                path: "Tests/DriftTestSupport"),
-        .testTarget(name: "DriftTriggersTests", dependencies: ["DriftTriggers", "DriftTestSupport", .product(name: "_CryptoExtras", package: "swift-crypto")]),
+        .testTarget(
+            name: "DriftCoreTests",
+            dependencies: [
+                "DriftCore", "DriftStore", "DriftServer", "DriftTestSupport", "drift-worker",
+                "DriftCapture", "DriftStats", "DriftTriggers",
+                .product(name: "Hummingbird", package: "hummingbird")
+            ],
+            exclude: ["Fuzz/corpus"]),
+        .target(
+            name: "DriftTestSupport",
+            dependencies: [
+                "DriftStore", "DriftServer", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+            ],
+            path: "Tests/DriftTestSupport"),
+        .testTarget(
+            name: "DriftTriggersTests", dependencies: ["DriftTriggers", "DriftTestSupport", .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftTestSupport"]),
-        .testTarget(name: "DriftServerTests", dependencies: ["DriftServer", "DriftCore", "DriftStore", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"]),
+        .testTarget(
+            name: "DriftServerTests", dependencies: ["DriftServer", "DriftCore", "DriftStore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"])
     ]
 )

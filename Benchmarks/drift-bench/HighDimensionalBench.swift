@@ -54,12 +54,15 @@ struct MMDBenchResult: Codable {
 
 /// KS statistic and quantile PSI of every component.
 func componentStats(_ zr: Matrix, _ zc: Matrix) -> ([Double], [Double]) {
-    var ks: [Double] = [], psi: [Double] = []
+    var ks: [Double] = []
+    var psi: [Double] = []
     for j in 0..<zr.cols {
-        let r = FastSort.sorted(zr.column(j)), c = FastSort.sorted(zc.column(j))
+        let r = FastSort.sorted(zr.column(j))
+        let c = FastSort.sorted(zc.column(j))
         ks.append(TwoSampleKS.test(sorted1: r, sorted2: c).statistic)
         let bins = Bins.quantile(sortedReference: r, bins: 10)
-        let p = bins.counts(sorted: r).map { Double($0) / Double(r.count) }, q = bins.counts(sorted: c).map { Double($0) / Double(c.count) }
+        let p = bins.counts(sorted: r).map { Double($0) / Double(r.count) }
+        let q = bins.counts(sorted: c).map { Double($0) / Double(c.count) }
         psi.append(Distances.psi(reference: p, current: q, epsilon: 1e-4))
     }
     return (ks, psi)
@@ -67,12 +70,15 @@ func componentStats(_ zr: Matrix, _ zc: Matrix) -> ([Double], [Double]) {
 
 /// KS and PSI of every component of the window against the stored, sorted reference components.
 func componentStatsWarm(_ sortedRef: [[Double]], _ zc: Matrix) -> ([Double], [Double]) {
-    var ks: [Double] = [], psi: [Double] = []
+    var ks: [Double] = []
+    var psi: [Double] = []
     for j in 0..<zc.cols {
-        let r = sortedRef[j], c = FastSort.sorted(zc.column(j))
+        let r = sortedRef[j]
+        let c = FastSort.sorted(zc.column(j))
         ks.append(TwoSampleKS.test(sorted1: r, sorted2: c).statistic)
         let bins = Bins.quantile(sortedReference: r, bins: 10)
-        let p = bins.counts(sorted: r).map { Double($0) / Double(r.count) }, q = bins.counts(sorted: c).map { Double($0) / Double(c.count) }
+        let p = bins.counts(sorted: r).map { Double($0) / Double(r.count) }
+        let q = bins.counts(sorted: c).map { Double($0) / Double(c.count) }
         psi.append(Distances.psi(reference: p, current: q, epsilon: 1e-4))
     }
     return (ks, psi)
@@ -95,7 +101,8 @@ func hdOurs(_ ref: Matrix, _ cur: Matrix) -> HDResult {
 /// H1 with plain Swift loops (eigendecomposition still dsyevd).
 func hdPlain(_ ref: Matrix, _ cur: Matrix) -> HDResult {
     let t0 = DispatchTime.now().uptimeNanoseconds
-    let n = ref.rows, d = ref.cols
+    let n = ref.rows
+    let d = ref.cols
     var mean = [Double](repeating: 0, count: d)
     for i in 0..<n { for j in 0..<d { mean[j] += ref.values[i * d + j] } }
     for j in 0..<d { mean[j] /= Double(n) }
@@ -108,7 +115,12 @@ func hdPlain(_ ref: Matrix, _ cur: Matrix) -> HDResult {
             for b in a..<d { cov[a * d + b] += xa * row[b] }
         }
     }
-    for a in 0..<d { for b in a..<d { cov[a * d + b] /= Double(n - 1); cov[b * d + a] = cov[a * d + b] } }
+    for a in 0..<d {
+        for b in a..<d {
+            cov[a * d + b] /= Double(n - 1)
+            cov[b * d + a] = cov[a * d + b]
+        }
+    }
     // the eigendecomposition is the same LAPACK dsyevd call: only the loops differ
     let (w, vectors) = LinearAlgebra.symmetricEigen(cov, n: d)!
     let count = Projection.componentCount(ascending: w, varianceShare: 0.9, maxComponents: 32).count
@@ -144,13 +156,19 @@ func mmdOurs(_ x: Matrix, _ y: Matrix) -> MMDBenchResult {
 /// MMD with loops: pairwise distances, the kernel, the estimator and each permutation's sums.
 func mmdPlain(_ x: Matrix, _ y: Matrix) -> MMDBenchResult {
     let t0 = DispatchTime.now().uptimeNanoseconds
-    let m = x.rows, n = y.rows, total = m + n, d = x.cols
+    let m = x.rows
+    let n = y.rows
+    let total = m + n
+    let d = x.cols
     let pooled = x.values + y.values
     var dist = [Double](repeating: 0, count: total * total)
     for i in 0..<total {
         for j in (i + 1)..<total {
             var s = 0.0
-            for k in 0..<d { let t = pooled[i * d + k] - pooled[j * d + k]; s += t * t }
+            for k in 0..<d {
+                let t = pooled[i * d + k] - pooled[j * d + k]
+                s += t * t
+            }
             dist[i * total + j] = s
             dist[j * total + i] = s
         }
@@ -165,14 +183,17 @@ func mmdPlain(_ x: Matrix, _ y: Matrix) -> MMDBenchResult {
     var k = dist
     for i in k.indices { k[i] = exp(k[i] * g) }
     func stat(_ inX: [Bool]) -> Double {
-        var sxx = 0.0, syy = 0.0, sxy = 0.0
+        var sxx = 0.0
+        var syy = 0.0
+        var sxy = 0.0
         for i in 0..<total {
             for j in 0..<total where i != j {
                 let v = k[i * total + j]
                 if inX[i] && inX[j] { sxx += v } else if !inX[i] && !inX[j] { syy += v } else if inX[i] { sxy += v }
             }
         }
-        let md = Double(m), nd = Double(n)
+        let md = Double(m)
+        let nd = Double(n)
         return sxx / (md * (md - 1)) + syy / (nd * (nd - 1)) - 2 * sxy / (md * nd)
     }
     let observed = stat((0..<total).map { $0 < m })
@@ -184,8 +205,9 @@ func mmdPlain(_ x: Matrix, _ y: Matrix) -> MMDBenchResult {
         for i in perm[0..<m] { inX[i] = true }
         if stat(inX) >= observed { atLeast += 1 }
     }
-    return MMDBenchResult(seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, sigma: sigma, mmd2: observed,
-                          pvalue: Double(1 + atLeast) / 101)
+    return MMDBenchResult(
+        seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, sigma: sigma, mmd2: observed,
+        pvalue: Double(1 + atLeast) / 101)
 }
 
 /// Writes the data (in a child, so that the parent stays small).
@@ -214,7 +236,8 @@ func hdChild(_ variant: String, _ dir: String) {
         last!.windowSeconds = median(windows)
         print(String(decoding: try! enc.encode(last!), as: UTF8.self))
     default:
-        let x = ref.prefix(rows: 2000), y = cur.prefix(rows: 2000)
+        let x = ref.prefix(rows: 2000)
+        let y = cur.prefix(rows: 2000)
         var last: MMDBenchResult?
         for _ in 0..<(variant == "mmd" ? 3 : 1) {
             let r = variant == "mmd" ? mmdOurs(x, y) : mmdPlain(x, y)
@@ -248,14 +271,17 @@ func highDimensionalBenchmark(_ dir: String) {
         .appendingPathComponent("reference_highdim.py").path
     let ref = try! JSONDecoder().decode(HDReference.self, from: runProcess("/usr/bin/env", ["python3", script, dir]))
     func run<T: Decodable>(_ v: String, _ t: T.Type) -> T { try! JSONDecoder().decode(T.self, from: runProcess(me, ["--hd-child", v, dir])) }
-    let pca = run("pca", HDResult.self), plain = run("pca-plain", HDResult.self)
-    let mmd = run("mmd", MMDBenchResult.self), mmdLoops = run("mmd-plain", MMDBenchResult.self)
+    let pca = run("pca", HDResult.self)
+    let plain = run("pca-plain", HDResult.self)
+    let mmd = run("mmd", MMDBenchResult.self)
+    let mmdLoops = run("mmd-plain", MMDBenchResult.self)
     print("\nHigh-dimensional inputs — 768 dimensions; ours: median of 3, plain Swift and numpy/scipy: see each line")
     func line(_ label: String, _ ours: Double, _ numpy: Double, _ plain: Double, target: Double?) -> String {
         let ratio = numpy / ours
         let verdict = target.map { ratio >= $0 ? "meets ≥\(Int($0))×" : "BELOW ≥\(Int($0))× target" } ?? "(informational)"
-        return String(format: "%-44@ ours %7.3f s  numpy/scipy %7.3f s  ratio %5.1f× %@  |  plain Swift loops %7.3f s (BLAS buys %5.1f×)",
-                      label as NSString, ours, numpy, ratio, verdict as NSString, plain, plain / ours)
+        return String(
+            format: "%-44@ ours %7.3f s  numpy/scipy %7.3f s  ratio %5.1f× %@  |  plain Swift loops %7.3f s (BLAS buys %5.1f×)",
+            label as NSString, ours, numpy, ratio, verdict as NSString, plain, plain / ours)
     }
     print(line("H1 window: project 5,000 + KS+PSI per component", pca.windowSeconds, ref.window_seconds, plain.windowSeconds, target: 2))
     print(line("H1 whole: PCA fit on 20,000 + the window", pca.seconds, ref.pca_seconds, plain.seconds, target: nil))
@@ -263,12 +289,19 @@ func highDimensionalBenchmark(_ dir: String) {
     let eig = zip(pca.eigenvalues, ref.eigenvalues).map { abs($0 - $1) / $1 }.max() ?? .nan
     let ks = zip(pca.ks, ref.ks).map { abs($0 - $1) }.max() ?? .nan
     let psi = zip(pca.psi, ref.psi).map { abs($0 - $1) / max($1, 1e-12) }.max() ?? .nan
-    print(String(format: "   %d components (numpy %d); max rel. diff eigenvalues %.1e, max |ΔKS D| %.1e, max rel. diff PSI %.1e (component signs may differ: PSI bins mirror)",
-                 pca.components, ref.components, eig, ks, psi))
+    print(
+        String(
+            format:
+                "   %d components (numpy %d); max rel. diff eigenvalues %.1e, max |ΔKS D| %.1e, max rel. diff PSI %.1e (component signs may differ: PSI bins mirror)",
+            pca.components, ref.components, eig, ks, psi))
     print(line("H2 MMD² 2,000 vs 2,000, 100 permutations", mmd.seconds, ref.mmd_seconds, mmdLoops.seconds, target: 2))
-    print(String(format: "   numpy with drift-worker's algorithm (one K·A for all permutations): %.3f s — ratio %.1f× (same OpenBLAS work on both sides)",
-                 ref.mmd_batched_seconds, ref.mmd_batched_seconds / mmd.seconds))
-    print(String(format: "   σ ours %.6f numpy %.6f; MMD² ours %.8f numpy %.8f (rel. diff %.1e); p ours %.4f, numpy %.4f (different permutation streams), loops %.4f",
-                 mmd.sigma, ref.sigma, mmd.mmd2, ref.mmd2, abs(mmd.mmd2 - ref.mmd2) / abs(ref.mmd2), mmd.pvalue, ref.pvalue, mmdLoops.pvalue))
+    print(
+        String(
+            format: "   numpy with drift-worker's algorithm (one K·A for all permutations): %.3f s — ratio %.1f× (same OpenBLAS work on both sides)",
+            ref.mmd_batched_seconds, ref.mmd_batched_seconds / mmd.seconds))
+    print(
+        String(
+            format:
+                "   σ ours %.6f numpy %.6f; MMD² ours %.8f numpy %.8f (rel. diff %.1e); p ours %.4f, numpy %.4f (different permutation streams), loops %.4f",
+            mmd.sigma, ref.sigma, mmd.mmd2, ref.mmd2, abs(mmd.mmd2 - ref.mmd2) / abs(ref.mmd2), mmd.pvalue, ref.pvalue, mmdLoops.pvalue))
 }
-

@@ -23,8 +23,9 @@ func median(_ xs: [Double]) -> Double {
 /// parent as getrusage's ru_maxrss is across exec).
 func peakRSSMegabytes() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return .nan }
     return kb / 1024.0
 }
 
@@ -49,7 +50,8 @@ func readRaw(_ path: String) -> [Double] {
 
 /// KS with p-value + quantile PSI for one feature from raw arrays (sorts both sides).
 func coldFeature(_ ref: [Double], _ cur: [Double]) -> (Double, Double, Double) {
-    let r = NumericSample(values: ref), c = NumericSample(values: cur)
+    let r = NumericSample(values: ref)
+    let c = NumericSample(values: cur)
     return warmFeature(r.sorted, Bins.quantile(sortedReference: r.sorted, bins: 10), c.sorted)
 }
 
@@ -92,7 +94,8 @@ func child(_ name: String, _ dir: String, _ reps: Int) {
     }
     switch name {
     case "w1":
-        let ref = readRaw("\(dir)/w1_ref.f64"), cur = readRaw("\(dir)/w1_cur.f64")
+        let ref = readRaw("\(dir)/w1_ref.f64")
+        let cur = readRaw("\(dir)/w1_cur.f64")
         time { [coldFeature(ref, cur)] }
     case "w2-cold", "w2-cold-1core", "w2-warm", "w2-warm-1core":
         func split(_ path: String, _ size: Int) -> [[Double]] {
@@ -166,14 +169,17 @@ func reference(_ name: String, _ dir: String) -> ReferenceResult {
 
 /// Our results must be scipy's: statistic equal, p-value within 1e-9 relative, PSI within 1e-12.
 func crossCheck(_ a: [[Double]], _ b: [[Double]]) -> String {
-    var worstP = 0.0, worstPSI = 0.0, statsEqual = true
+    var worstP = 0.0
+    var worstPSI = 0.0
+    var statsEqual = true
     for (x, y) in zip(a, b) {
         statsEqual = statsEqual && x[0] == y[0]
         if x[1] != y[1] { worstP = max(worstP, abs(x[1] - y[1]) / max(abs(y[1]), 1e-300)) }
         if x[2] != y[2] { worstPSI = max(worstPSI, abs(x[2] - y[2]) / abs(y[2])) }
     }
     let ok = statsEqual && (worstP <= 1e-9) && worstPSI <= 1e-12
-    return "\(ok ? "results match scipy/numpy" : "RESULTS DIFFER") (KS statistics \(statsEqual ? "identical" : "differ"), max rel. diff p-value \(String(format: "%.1e", worstP)), PSI \(String(format: "%.1e", worstPSI)))"
+    return
+        "\(ok ? "results match scipy/numpy" : "RESULTS DIFFER") (KS statistics \(statsEqual ? "identical" : "differ"), max rel. diff p-value \(String(format: "%.1e", worstP)), PSI \(String(format: "%.1e", worstPSI)))"
 }
 
 if CommandLine.arguments.count >= 5 && CommandLine.arguments[1] == "--child" {
@@ -195,7 +201,10 @@ if CommandLine.arguments.count >= 3 && CommandLine.arguments[1] == "--generate" 
 }
 
 if CommandLine.arguments.count >= 3 && CommandLine.arguments[1] == "--check-window" {
-    do { try await checkWindowChild(conninfo: CommandLine.arguments[2]) } catch { print("{\"error\":\"\(error)\"}"); exit(1) }
+    do { try await checkWindowChild(conninfo: CommandLine.arguments[2]) } catch {
+        print("{\"error\":\"\(error)\"}")
+        exit(1)
+    }
     exit(0)
 }
 
@@ -223,7 +232,10 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "capture" {
 }
 
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "store" {
-    do { try await storeBenchmarks() } catch { print("store benchmark failed: \(error)"); exit(1) }
+    do { try await storeBenchmarks() } catch {
+        print("store benchmark failed: \(error)")
+        exit(1)
+    }
     exit(0)
 }
 
@@ -238,9 +250,10 @@ _ = runProcess(URL(fileURLWithPath: CommandLine.arguments[0]).path, ["--generate
 func row(_ label: String, _ us: ChildResult, _ ref: ReferenceResult, target: Double?) -> String {
     let ratio = ref.total_median / us.median
     let verdict = target.map { ratio >= $0 ? "meets ≥\(Int($0))×" : "BELOW ≥\(Int($0))× target" } ?? "(informational)"
-    return String(format: "%-34@ ours %8.4f s  scipy+numpy %8.4f s (KS %.4f + PSI %.4f)  ratio %6.1f×  %@  | peak RSS ours %6.1f MB, python %6.1f MB",
-                  label as NSString, us.median, ref.total_median, ref.ks_median, ref.psi_median, ratio, verdict as NSString,
-                  us.peak_rss_mb, ref.peak_rss_mb)
+    return String(
+        format: "%-34@ ours %8.4f s  scipy+numpy %8.4f s (KS %.4f + PSI %.4f)  ratio %6.1f×  %@  | peak RSS ours %6.1f MB, python %6.1f MB",
+        label as NSString, us.median, ref.total_median, ref.ks_median, ref.psi_median, ratio, verdict as NSString,
+        us.peak_rss_mb, ref.peak_rss_mb)
 }
 
 let w1Ref = reference("w1", dir)
@@ -251,7 +264,7 @@ print("   " + crossCheck(w1.results, w1Ref.results))
 let w2Ref = reference("w2", dir)
 let w2Rows: [(String, String, Double?)] = [
     ("w2-cold", "W2 100×(1e5 vs 1e4) cold", 4.0), ("w2-cold-1core", "W2 cold, on 1 core", nil),
-    ("w2-warm", "W2 100×(1e5 vs 1e4) warm (profile)", 20.0), ("w2-warm-1core", "W2 warm, on 1 core", nil),
+    ("w2-warm", "W2 100×(1e5 vs 1e4) warm (profile)", 20.0), ("w2-warm-1core", "W2 warm, on 1 core", nil)
 ]
 for (name, label, target) in w2Rows {
     let r = ours(name, dir)
@@ -271,14 +284,16 @@ func storeBenchmarks() async throws {
     _ = try Migrator(schema: "bench").migrate(PGConnection.connect(settings))
     let client = PostgresClient(settings: settings)
     let writer = CaptureWriter(client: client)
-    let rows = 200_000, batch = 10_000
+    let rows = 200_000
+    let batch = 10_000
     var g = SplitMix64(seed: 7)
     let start = Date(timeIntervalSince1970: 1_800_000_000)
     let events = (0..<rows).map { i in
-        CaptureEvent(model: "fraud", modelVersion: "v3", requestID: "req-\(i)", kind: .paired,
-                     observedAt: start.addingTimeInterval(Double(i) * 0.4),
-                     sampleKey: Double(g.next() >> 11) * 0x1p-53,
-                     numeric: (0..<20).map { _ in Double(g.next() >> 11) * 0x1p-53 * 100 })
+        CaptureEvent(
+            model: "fraud", modelVersion: "v3", requestID: "req-\(i)", kind: .paired,
+            observedAt: start.addingTimeInterval(Double(i) * 0.4),
+            sampleKey: Double(g.next() >> 11) * 0x1p-53,
+            numeric: (0..<20).map { _ in Double(g.next() >> 11) * 0x1p-53 * 100 })
     }
     let conn = try PGConnection.connect(settings)
     try writer.partitions.ensure(covering: events.map(\.observedAt), on: conn)
@@ -287,7 +302,10 @@ func storeBenchmarks() async throws {
         let t0 = DispatchTime.now().uptimeNanoseconds
         var bytes = 0
         var i = 0
-        while i < rows { bytes += CaptureWriter.encode(Array(events[i..<min(i + batch, rows)])).count; i += batch }
+        while i < rows {
+            bytes += CaptureWriter.encode(Array(events[i..<min(i + batch, rows)])).count
+            i += batch
+        }
         print("encode only:", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, "s", bytes, "bytes")
     }
     var oursTimes: [Double] = []
@@ -316,15 +334,23 @@ func storeBenchmarks() async throws {
     for _ in 0..<3 {
         try conn.run("TRUNCATE capture_events", name: "bench.truncate")
         let t0 = DispatchTime.now().uptimeNanoseconds
-        _ = runProcess("/usr/bin/env", ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", pg.conninfo, "-c",
-            "\\copy bench.capture_events (model, model_version, role, request_id, kind, observed_at, sample_key, numeric, categorical) FROM '\(csvPath)' WITH (FORMAT csv)"])
+        _ = runProcess(
+            "/usr/bin/env",
+            [
+                "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", pg.conninfo, "-c",
+                "\\copy bench.capture_events (model, model_version, role, request_id, kind, observed_at, sample_key, numeric, categorical) FROM '\(csvPath)' WITH (FORMAT csv)"
+            ])
         psqlTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
     let count = try conn.query("SELECT count(*) AS n FROM capture_events", name: "bench.count")[0].int("n")
     precondition(count == rows, "psql loaded \(count) rows")
-    let ours = Double(rows) / median(oursTimes), psql = Double(rows) / median(psqlTimes)
-    print(String(format: "COPY 200,000 events × 20 features  CaptureWriter (binary COPY, batches of 10,000, each committed) %9.0f rows/s  |  psql \\copy CSV %9.0f rows/s  |  ratio %.2f×  %@",
-                 ours, psql, ours / psql, (ours >= 100_000 && ours / psql >= 0.5 ? "meets ≥100,000 rows/s and ≥0.5×" : "BELOW target") as NSString))
+    let ours = Double(rows) / median(oursTimes)
+    let psql = Double(rows) / median(psqlTimes)
+    print(
+        String(
+            format:
+                "COPY 200,000 events × 20 features  CaptureWriter (binary COPY, batches of 10,000, each committed) %9.0f rows/s  |  psql \\copy CSV %9.0f rows/s  |  ratio %.2f×  %@",
+            ours, psql, ours / psql, (ours >= 100_000 && ours / psql >= 0.5 ? "meets ≥100,000 rows/s and ≥0.5×" : "BELOW target") as NSString))
 
     // NOTIFY wake-up latency: an idle consumer (poll interval 10 min) and one task enqueued at a time.
     let queue = TaskQueue(client: client)
@@ -346,45 +372,49 @@ func storeBenchmarks() async throws {
     loop.cancel()
     await loop.value
     let sorted = latencies.sorted()
-    print(String(format: "NOTIFY wake-up: enqueue commit → idle consumer's handler start, 50 tasks: median %.2f ms, p95 %.2f ms, max %.2f ms (target < 100 ms)",
-                 median(latencies), sorted[Int(Double(sorted.count) * 0.95) - 1], sorted.last!))
+    print(
+        String(
+            format:
+                "NOTIFY wake-up: enqueue commit → idle consumer's handler start, 50 tasks: median %.2f ms, p95 %.2f ms, max %.2f ms (target < 100 ms)",
+            median(latencies), sorted[Int(Double(sorted.count) * 0.95) - 1], sorted.last!))
     try await bigWindowBenchmark(pg: pg, client: client)
     await client.shutdown()
 }
-
 
 /// Runs in a child process so that its peak RSS is the check's own.
 func checkWindowChild(conninfo: String) async throws {
     // The worker's memory bound: one window holding 2,000,000 events, checked with sample size 10,000.
     // (A local constant: main.swift's globals are initialised in file order, after this is dispatched.)
     let yaml = """
-monitors:
-  - name: big
-    model: big
-    window: PT1H
-    sample_size: 10000
-    min_sample: 1000
-    features:
-      - {name: a, kind: numeric}
-      - {name: b, kind: numeric}
-      - {name: c, kind: numeric}
-      - {name: d, kind: numeric}
-      - {name: e, kind: numeric}
-      - {name: f, kind: numeric}
-      - {name: g, kind: numeric}
-      - {name: k1, kind: categorical}
-      - {name: k2, kind: categorical}
-      - {name: k3, kind: categorical}
-    reference: {window: {start: "2030-01-01T00:00:00Z", end: "2030-01-01T01:00:00Z"}}
-"""
+        monitors:
+          - name: big
+            model: big
+            window: PT1H
+            sample_size: 10000
+            min_sample: 1000
+            features:
+              - {name: a, kind: numeric}
+              - {name: b, kind: numeric}
+              - {name: c, kind: numeric}
+              - {name: d, kind: numeric}
+              - {name: e, kind: numeric}
+              - {name: f, kind: numeric}
+              - {name: g, kind: numeric}
+              - {name: k1, kind: categorical}
+              - {name: k2, kind: categorical}
+              - {name: k3, kind: categorical}
+            reference: {window: {start: "2030-01-01T00:00:00Z", end: "2030-01-01T01:00:00Z"}}
+        """
     let m = try MonitorsFile.parse(yaml, file: "bench")[0]
     let settings = ConnectionSettings(conninfo: conninfo, schema: "bench", poolSize: 1)
     let client = PostgresClient(settings: settings)
     let window = TimeWindow(start: Date(timeIntervalSince1970: 1_893_459_600), end: Date(timeIntervalSince1970: 1_893_463_200))
     if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil {
         try await client.withConnection { c in
-            for q in ["EXPLAIN ANALYZE SELECT count(*) FROM capture_events WHERE model = 'big' AND observed_at >= '2030-01-01 01:00:00+00' AND observed_at < '2030-01-01 02:00:00+00'",
-                      "EXPLAIN ANALYZE SELECT numeric, categorical FROM capture_events WHERE model = 'big' AND observed_at >= '2030-01-01 01:00:00+00' AND observed_at < '2030-01-01 02:00:00+00' AND role = ANY ('{champion}') ORDER BY sample_key LIMIT 10000"] {
+            for q in [
+                "EXPLAIN ANALYZE SELECT count(*) FROM capture_events WHERE model = 'big' AND observed_at >= '2030-01-01 01:00:00+00' AND observed_at < '2030-01-01 02:00:00+00'",
+                "EXPLAIN ANALYZE SELECT numeric, categorical FROM capture_events WHERE model = 'big' AND observed_at >= '2030-01-01 01:00:00+00' AND observed_at < '2030-01-01 02:00:00+00' AND role = ANY ('{champion}') ORDER BY sample_key LIMIT 10000"
+            ] {
                 for r in try c.query(q, name: "explain") { FileHandle.standardError.write(Data((try r.string("QUERY PLAN") + "\n").utf8)) }
             }
         }
@@ -402,12 +432,14 @@ monitors:
 func bigWindowBenchmark(pg: LocalPostgres, client: PostgresClient) async throws {
     let writer = CaptureWriter(client: client)
     var g = SplitMix64(seed: 99)
-    let refStart = Date(timeIntervalSince1970: 1_893_456_000), curStart = Date(timeIntervalSince1970: 1_893_459_600)
+    let refStart = Date(timeIntervalSince1970: 1_893_456_000)
+    let curStart = Date(timeIntervalSince1970: 1_893_459_600)
     func batch(_ n: Int, _ start: Date, shift: Double) -> [CaptureEvent] {
         (0..<n).map { i in
-            CaptureEvent(model: "big", kind: .paired, observedAt: start.addingTimeInterval(Double(g.next() % 3_600_000) / 1000),
-                         numeric: (0..<7).map { _ in Double(g.next() >> 11) * 0x1p-53 * 10 + shift },
-                         categorical: (0..<3).map { _ in "c\(g.next() % 12)" })
+            CaptureEvent(
+                model: "big", kind: .paired, observedAt: start.addingTimeInterval(Double(g.next() % 3_600_000) / 1000),
+                numeric: (0..<7).map { _ in Double(g.next() >> 11) * 0x1p-53 * 10 + shift },
+                categorical: (0..<3).map { _ in "c\(g.next() % 12)" })
         }
     }
     try await writer.write(batch(50_000, refStart, shift: 0))
@@ -416,14 +448,21 @@ func bigWindowBenchmark(pg: LocalPostgres, client: PostgresClient) async throws 
     let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     // What autovacuum does after a load (statistics and the visibility map); run here so the check is not timed on a cold, unanalysed table.
     try PGConnection.connect(client.settings).run("VACUUM ANALYZE capture_events", name: "bench.vacuum")
-    struct Check: Decodable { var seconds: Double; var peak_rss_mb: Double; var status: String }
+    struct Check: Decodable {
+        var seconds: Double
+        var peak_rss_mb: Double
+        var status: String
+    }
     // Two runs: the first also builds and stores the reference profile.
     let me = URL(fileURLWithPath: CommandLine.arguments[0]).path
     var checks: [Check] = []
     for _ in 0..<3 { checks.append(try JSONDecoder().decode(Check.self, from: runProcess(me, ["--check-window", pg.conninfo]))) }
-    let seconds = median(checks.map(\.seconds)), rss = checks.map(\.peak_rss_mb).max()!
-    print(String(format: "Window of 2,000,000 events (loaded in %.1f s), sample 10,000, 10 features: check %.2f s (median of 3), peak RSS %.0f MB  %@",
-                 loadSeconds, seconds, rss, (seconds < 2 && rss < 300 ? "meets < 2 s and < 300 MB" : "BELOW target") as NSString))
+    let seconds = median(checks.map(\.seconds))
+    let rss = checks.map(\.peak_rss_mb).max()!
+    print(
+        String(
+            format: "Window of 2,000,000 events (loaded in %.1f s), sample 10,000, 10 features: check %.2f s (median of 3), peak RSS %.0f MB  %@",
+            loadSeconds, seconds, rss, (seconds < 2 && rss < 300 ? "meets < 2 s and < 300 MB" : "BELOW target") as NSString))
 }
 
 final class LatencyLog: @unchecked Sendable {

@@ -74,7 +74,8 @@ public struct CaptureAuth: Sendable, Equatable {
         let value = trim(header)
         let scheme = "bearer"
         guard value.utf8.count > scheme.utf8.count,
-              value.utf8.prefix(scheme.utf8.count).map({ $0 | 0x20 }).elementsEqual(scheme.utf8) else { return nil }
+            value.utf8.prefix(scheme.utf8.count).map({ $0 | 0x20 }).elementsEqual(scheme.utf8)
+        else { return nil }
         let rest = value.utf8.dropFirst(scheme.utf8.count)
         guard let first = rest.first, first == 0x20 || first == 0x09 else { return nil }
         return trim(String(decoding: rest, as: UTF8.self))
@@ -92,7 +93,8 @@ public struct CaptureAuth: Sendable, Equatable {
 
     /// Equal contents, compared in a time that depends on `expected`'s length only.
     static func constantTimeEquals(_ given: String, _ expected: String) -> Bool {
-        let a = Array(given.utf8), b = Array(expected.utf8)
+        let a = Array(given.utf8)
+        let b = Array(expected.utf8)
         var diff = UInt64(truncatingIfNeeded: a.count ^ b.count)
         for i in b.indices {
             let x = a.isEmpty ? 0 : a[i % a.count]

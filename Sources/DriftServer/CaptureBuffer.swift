@@ -23,7 +23,9 @@ public actor CaptureBuffer: Service {
     public struct TooLarge: Error, CustomStringConvertible {
         public var events: Int
         public var capacity: Int
-        public var description: String { "holds \(events) events, more than the capture buffer's \(capacity) (--buffer-capacity); send smaller requests" }
+        public var description: String {
+            "holds \(events) events, more than the capture buffer's \(capacity) (--buffer-capacity); send smaller requests"
+        }
     }
 
     public struct Full: Error, CustomStringConvertible {
@@ -61,7 +63,10 @@ public actor CaptureBuffer: Service {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
             waiting.append(Waiter(events: events, continuation: c))
             waitingEvents += events.count
-            if let k = kick { kick = nil; k.resume() }
+            if let k = kick {
+                kick = nil
+                k.resume()
+            }
         }
     }
 
@@ -79,7 +84,10 @@ public actor CaptureBuffer: Service {
 
     private func stop() {
         stopped = true
-        if let k = kick { kick = nil; k.resume() }
+        if let k = kick {
+            kick = nil
+            k.resume()
+        }
     }
 
     /// Returns when events wait (at once if they already do) or the service stops.
@@ -91,7 +99,8 @@ public actor CaptureBuffer: Service {
     private func flush() async {
         guard !waiting.isEmpty else { return }
         // up to batchSize events per transaction (whole requests; at least one)
-        var take = 0, n = 0
+        var take = 0
+        var n = 0
         while take < waiting.count && (take == 0 || n + waiting[take].events.count <= options.batchSize) {
             n += waiting[take].events.count
             take += 1
@@ -114,8 +123,9 @@ public actor CaptureBuffer: Service {
             commits += 1
             for w in batch { w.continuation.resume() }
         } catch let e as PostgresError where batch.count > 1 && !e.isTransient && e.kind == .server {
-            logger.warning("capture batch refused for its data; retrying its requests in halves",
-                           metadata: ["events": "\(events.count)", "requests": "\(batch.count)", "error": "\(e)"])
+            logger.warning(
+                "capture batch refused for its data; retrying its requests in halves",
+                metadata: ["events": "\(events.count)", "requests": "\(batch.count)", "error": "\(e)"])
             let half = batch.count / 2
             await write(Array(batch[..<half]))
             await write(Array(batch[half...]))

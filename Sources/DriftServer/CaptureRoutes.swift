@@ -58,8 +58,13 @@ public struct CaptureRoutes: Sendable {
         if let denied = authorize(request) { return refused(denied, reason: .unauthorized) }
         let now = Date()
         let body: Data
-        switch await read(request) { case .success(let b): body = b; case .failure(let r): return r }
-        let query = (model: request.uri.queryParameters.get("model").map { String($0) }, kind: request.uri.queryParameters.get("kind").map { String($0) })
+        switch await read(request) {
+        case .success(let b): body = b
+        case .failure(let r): return r
+        }
+        let query = (
+            model: request.uri.queryParameters.get("model").map { String($0) }, kind: request.uri.queryParameters.get("kind").map { String($0) }
+        )
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         let headerPairs = request.headers.map { ($0.name.rawName, $0.value) }
         let (capture, limits) = (self.capture, options.limits)
@@ -77,15 +82,23 @@ public struct CaptureRoutes: Sendable {
             if let unknown = tally.unknown, tally.records == 1 {
                 return json(.notFound, .object([("error", .string(unknown.description)), ("models", .array(unknown.configured.map { .string($0) }))]))
             }
-            return json(status(first.reason), .object([("accepted", .int(0)), ("error", tally.rejected.count == 1 ? .string(first.description) : .string("no event was accepted")),
-                                                        ("reason", .string(first.reason.rawValue)), ("rejected", .array(tally.rejected))]))
+            return json(
+                status(first.reason),
+                .object([
+                    ("accepted", .int(0)), ("error", tally.rejected.count == 1 ? .string(first.description) : .string("no event was accepted")),
+                    ("reason", .string(first.reason.rawValue)), ("rejected", .array(tally.rejected))
+                ]))
         }
         if let failure = await commit(tally.accepted) { return failure }
         tally.committed(capture)
         tally.firstError.map(log)
-        return json(.ok, .object([("accepted", .int(tally.accepted.count)), ("rejected", .array(tally.rejected)),
-                                  ("sampled_out", .int(tally.sampledOut)), ("duplicates", .int(tally.duplicates)),
-                                  ("other_component", .int(tally.otherComponent))]))
+        return json(
+            .ok,
+            .object([
+                ("accepted", .int(tally.accepted.count)), ("rejected", .array(tally.rejected)),
+                ("sampled_out", .int(tally.sampledOut)), ("duplicates", .int(tally.duplicates)),
+                ("other_component", .int(tally.otherComponent))
+            ]))
     }
 
     /// A request decoded (or refused whole).
@@ -101,8 +114,10 @@ public struct CaptureRoutes: Sendable {
 
     /// `POST /v1/capture`: one or more records — CloudEvents (binary, structured, batch) or an OIP protobuf message
     /// (Seldon Core v2) — decoded one at a time, so a request over the row limit is refused as soon as it is.
-    static func decodeSingle(body: Data, contentType: String, headers: [(String, String)], query: (model: String?, kind: String?),
-                             capture: ServingCapture, limits: CaptureLimits, now: Date) -> Decoded {
+    static func decodeSingle(
+        body: Data, contentType: String, headers: [(String, String)], query: (model: String?, kind: String?),
+        capture: ServingCapture, limits: CaptureLimits, now: Date
+    ) -> Decoded {
         var pending: [Result<InferenceCloudEvent, CaptureDecodeError>] = []
         var tally = Tally(limits: limits, now: now)
         func take(_ record: () throws -> CapturedInference, label: String?) {
@@ -151,7 +166,10 @@ public struct CaptureRoutes: Sendable {
         if let denied = authorize(request) { return refused(denied, reason: .unauthorized) }
         let now = Date()
         let body: Data
-        switch await read(request) { case .success(let b): body = b; case .failure(let r): return r }
+        switch await read(request) {
+        case .success(let b): body = b
+        case .failure(let r): return r
+        }
         let model = request.uri.queryParameters.get("model").map { String($0) }
         let (capture, limits) = (self.capture, options.limits)
         let decoded = await Self.offload { Self.decodeLines(body: body, model: model, capture: capture, limits: limits, now: now) }
@@ -163,7 +181,8 @@ public struct CaptureRoutes: Sendable {
         if let failure = await commit(tally.accepted) { return failure }
         tally.committed(capture)
         tally.firstError.map(log)
-        return json(.ok, .object([("accepted", .int(tally.accepted.count)), ("rejected_lines", .int(tally.rejectedLines)), ("lines", .array(tally.lines))]))
+        return json(
+            .ok, .object([("accepted", .int(tally.accepted.count)), ("rejected_lines", .int(tally.rejectedLines)), ("lines", .array(tally.lines))]))
     }
 
     /// `POST /v1/capture/batch`: JSON Lines, each line one record or a JSON array of them (KServe's logger writing
@@ -174,7 +193,8 @@ public struct CaptureRoutes: Sendable {
             let e = typed(error)
             tally.rejectedLines += 1
             tally.reject("line \(line)", e)
-            tally.lines.append(.object([("line", .int(line)), ("accepted", .int(0)), ("error", .string(e.description)), ("reason", .string(e.reason.rawValue))]))
+            tally.lines.append(
+                .object([("line", .int(line)), ("accepted", .int(0)), ("error", .string(e.description)), ("reason", .string(e.reason.rawValue))]))
         }
         for (n, raw) in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             let line = n + 1
@@ -234,7 +254,8 @@ public struct CaptureRoutes: Sendable {
             if let k = r.dedupeKey { keys.append(k) }
             sampledOut += r.sampledOut
             if r.duplicate { duplicates += 1 }
-            WorkerMetrics.recordCaptureDropped(model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0, otherComponent: r.otherComponent)
+            WorkerMetrics.recordCaptureDropped(
+                model: r.model, sampled: r.sampledOut, duplicates: r.duplicate ? 1 : 0, otherComponent: r.otherComponent)
             otherComponent += r.otherComponent
             for reason in r.rejected {
                 reject(label, CaptureDecodeError(path: "row", problem: reason, reason: .invalidValue), model: r.model, format: r.format)
@@ -256,14 +277,19 @@ public struct CaptureRoutes: Sendable {
             rows += 1
             if firstError == nil { firstError = e }
             reasons.append((model, format, e.reason))
-            rejected.append(.object([("event", .string(String(label.prefix(64)))), ("error", .string(e.description)), ("path", .string(e.path)),
-                                     ("reason", .string(e.reason.rawValue))]))
+            rejected.append(
+                .object([
+                    ("event", .string(String(label.prefix(64)))), ("error", .string(e.description)), ("path", .string(e.path)),
+                    ("reason", .string(e.reason.rawValue))
+                ]))
         }
 
         /// A request with more rows than allowed is refused whole (413), before more is decoded.
         func overLimit() -> CaptureDecodeError? {
             rows > limits.maxRowsPerRequest
-                ? CaptureDecodeError(path: "body", problem: "holds more than the \(limits.maxRowsPerRequest) rows accepted per request (--max-rows)", reason: .tooLarge)
+                ? CaptureDecodeError(
+                    path: "body", problem: "holds more than the \(limits.maxRowsPerRequest) rows accepted per request (--max-rows)", reason: .tooLarge
+                )
                 : nil
         }
 
@@ -271,8 +297,11 @@ public struct CaptureRoutes: Sendable {
         func overDays() -> CaptureDecodeError? {
             let days = CaptureEventCheck.days(accepted).count
             return days > limits.maxDaysPerRequest
-                ? CaptureDecodeError(path: "body", problem: "has events on \(days) different days; at most \(limits.maxDaysPerRequest) are accepted per request (--max-days-per-request)",
-                                     reason: .tooLarge)
+                ? CaptureDecodeError(
+                    path: "body",
+                    problem:
+                        "has events on \(days) different days; at most \(limits.maxDaysPerRequest) are accepted per request (--max-days-per-request)",
+                    reason: .tooLarge)
                 : nil
         }
 
@@ -305,8 +334,9 @@ public struct CaptureRoutes: Sendable {
     func refused(_ e: CaptureDecodeError) -> Response {
         WorkerMetrics.recordCaptureRejected(model: "unknown", format: "unknown", reason: e.reason.rawValue)
         log(e)
-        return json(status(e.reason), .object([("error", .string(e.description)), ("path", .string(e.path)), ("reason", .string(e.reason.rawValue))]),
-                    headers: e.reason == .unavailable ? [.retryAfter: "1"] : [:])
+        return json(
+            status(e.reason), .object([("error", .string(e.description)), ("path", .string(e.path)), ("reason", .string(e.reason.rawValue))]),
+            headers: e.reason == .unavailable ? [.retryAfter: "1"] : [:])
     }
 
     func refused(_ response: Response, reason: CaptureDecodeError.Reason) -> Response {
@@ -324,12 +354,16 @@ public struct CaptureRoutes: Sendable {
         } catch let e as CaptureBuffer.TooLarge {
             return refused(CaptureDecodeError(path: "body", problem: e.description, reason: .tooLarge))
         } catch let e as CaptureBuffer.Full {
-            WorkerMetrics.recordCaptureRejected(model: "unknown", format: "unknown", reason: CaptureDecodeError.Reason.unavailable.rawValue, count: events.count)
-            return json(.serviceUnavailable, .object([("error", .string(e.description)), ("reason", .string("unavailable"))]), headers: [.retryAfter: "1"])
+            WorkerMetrics.recordCaptureRejected(
+                model: "unknown", format: "unknown", reason: CaptureDecodeError.Reason.unavailable.rawValue, count: events.count)
+            return json(
+                .serviceUnavailable, .object([("error", .string(e.description)), ("reason", .string("unavailable"))]), headers: [.retryAfter: "1"])
         } catch {
-            WorkerMetrics.recordCaptureRejected(model: "unknown", format: "unknown", reason: CaptureDecodeError.Reason.unavailable.rawValue, count: events.count)
-            return json(.serviceUnavailable, .object([("error", .string("the events could not be stored: \(error)")), ("reason", .string("unavailable"))]),
-                        headers: [.retryAfter: "5"])
+            WorkerMetrics.recordCaptureRejected(
+                model: "unknown", format: "unknown", reason: CaptureDecodeError.Reason.unavailable.rawValue, count: events.count)
+            return json(
+                .serviceUnavailable, .object([("error", .string("the events could not be stored: \(error)")), ("reason", .string("unavailable"))]),
+                headers: [.retryAfter: "5"])
         }
     }
 
@@ -343,8 +377,12 @@ public struct CaptureRoutes: Sendable {
         var headerBytes = 0
         for f in request.headers { headerBytes += f.name.rawName.utf8.count + f.value.utf8.count + 4 }
         if headerBytes > limits.maxHeaderBytes {
-            return .failure(refused(CaptureDecodeError(path: "headers", problem: "take \(headerBytes) bytes; at most \(limits.maxHeaderBytes) are accepted (--max-header-bytes)",
-                                                       reason: .tooLarge)).with(status: .requestHeaderFieldsTooLarge))
+            return .failure(
+                refused(
+                    CaptureDecodeError(
+                        path: "headers", problem: "take \(headerBytes) bytes; at most \(limits.maxHeaderBytes) are accepted (--max-header-bytes)",
+                        reason: .tooLarge)
+                ).with(status: .requestHeaderFieldsTooLarge))
         }
         if let text = request.headers[.contentLength] {
             guard let length = Int(text.trimmingCharacters(in: .whitespaces)), length >= 0 else {
@@ -359,8 +397,9 @@ public struct CaptureRoutes: Sendable {
             return .failure(tooLarge())
         }
         guard var body = collected else {
-            return .failure(refused(CaptureDecodeError(path: "body", problem: "did not arrive within \(Int(timeout)) s (--read-timeout)", reason: .malformed))
-                .with(status: .requestTimeout))
+            return .failure(
+                refused(CaptureDecodeError(path: "body", problem: "did not arrive within \(Int(timeout)) s (--read-timeout)", reason: .malformed))
+                    .with(status: .requestTimeout))
         }
         switch request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces) {
         case nil, "", "identity": break
@@ -373,28 +412,37 @@ public struct CaptureRoutes: Sendable {
                 return .failure(refused(CaptureDecodeError(path: "body", problem: "is not a valid gzip stream", reason: .malformed)))
             }
         case let other?:
-            return .failure(refused(CaptureDecodeError(path: "Content-Encoding", problem: "is \"\(other.prefix(40))\"; gzip and identity are accepted", reason: .unsupported))
+            return .failure(
+                refused(
+                    CaptureDecodeError(
+                        path: "Content-Encoding", problem: "is \"\(other.prefix(40))\"; gzip and identity are accepted", reason: .unsupported)
+                )
                 .with(status: .unsupportedMediaType))
         }
         return .success(body)
     }
 
     func tooLarge() -> Response {
-        refused(CaptureDecodeError(path: "body", problem: "is larger than the \(options.limits.maxBodyBytes) bytes allowed (--max-body-bytes)", reason: .tooLarge))
+        refused(
+            CaptureDecodeError(
+                path: "body", problem: "is larger than the \(options.limits.maxBodyBytes) bytes allowed (--max-body-bytes)", reason: .tooLarge))
     }
 
     func authorize(_ request: Request) -> Response? {
-        let credentials = CaptureAuth.Credentials(authorization: request.headers[.authorization],
-                                                  query: request.uri.queryParameters.get("token"),
-                                                  path: CaptureAuth.pathToken(request.uri.path))
+        let credentials = CaptureAuth.Credentials(
+            authorization: request.headers[.authorization],
+            query: request.uri.queryParameters.get("token"),
+            path: CaptureAuth.pathToken(request.uri.path))
         let problem: String
         switch CaptureAuth(token: options.token).decide(credentials) {
         case .allowed: return nil
         case .missing: problem = "no token was given"
         case .wrong: problem = "the token given is not the one configured"
         }
-        return json(.unauthorized, .object([("error", .string("a valid bearer token is required (Authorization: Bearer T, ?token=T or /v1/capture/t/T): \(problem)"))]),
-                    headers: [.wwwAuthenticate: "Bearer"])
+        return json(
+            .unauthorized,
+            .object([("error", .string("a valid bearer token is required (Authorization: Bearer T, ?token=T or /v1/capture/t/T): \(problem)"))]),
+            headers: [.wwwAuthenticate: "Bearer"])
     }
 
     static func message(_ v: JSONValue) -> JSONValue {

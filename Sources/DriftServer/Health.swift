@@ -52,7 +52,8 @@ public actor ReadinessProbe {
         if let running = inFlight {
             task = running
         } else {
-            let client = self.client, schema = self.schema
+            let client = self.client
+            let schema = self.schema
             task = Task {
                 do {
                     let (current, failing) = try await client.withConnection { c in
@@ -73,11 +74,15 @@ public actor ReadinessProbe {
                 }
             }
             inFlight = task
-            Task { _ = await task.value; self.finished(task) }
+            Task {
+                _ = await task.value
+                self.finished(task)
+            }
         }
         let limit = timeout
-        return await firstOf(task, orAfter: limit,
-                             Result(ready: false, reason: "the database did not answer within \(limit) s"))
+        return await firstOf(
+            task, orAfter: limit,
+            Result(ready: false, reason: "the database did not answer within \(limit) s"))
     }
 
     private func finished(_ task: Task<Result, Never>) { if inFlight == task { inFlight = nil } }
@@ -103,7 +108,10 @@ private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
     private var continuation: CheckedContinuation<T, Never>?
     func set(_ c: CheckedContinuation<T, Never>) { lock.withLock { continuation = c } }
     func resume(_ v: T) {
-        let c: CheckedContinuation<T, Never>? = lock.withLock { defer { continuation = nil }; return continuation }
+        let c: CheckedContinuation<T, Never>? = lock.withLock {
+            defer { continuation = nil }
+            return continuation
+        }
         c?.resume(returning: v)
     }
 }

@@ -17,12 +17,16 @@ public final class LocalHTTPServer: @unchecked Sendable {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: label)
         logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         self.group = group
         runner = Task { try await group.run() }
-        for await p in stream { port = p; break }
+        for await p in stream {
+            port = p
+            break
+        }
     }
 
     public func stop() async {

@@ -17,9 +17,11 @@ public final class MetricsExporter: Sendable {
     public static func bootstrapMetricsSystem() {
         var factory = PrometheusMetricsFactory(registry: shared)
         // Task durations: 10 ms … 5 min; HTTP requests use the same buckets.
-        factory.defaultDurationHistogramBuckets = [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250),
-                                                   .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
-                                                   .seconds(30), .seconds(60), .seconds(300)]
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
+            .seconds(30), .seconds(60), .seconds(300)
+        ]
         MetricsSystem.bootstrap(factory)
     }
 

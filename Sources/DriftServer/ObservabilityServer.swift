@@ -17,16 +17,20 @@ import NIOCore
 ///
 /// With `tls`, every endpoint is served over HTTPS only (see `ServerTLS`).
 public enum ObservabilityServer {
-    public static func application(host: String, port: Int, liveness: Liveness, readiness: ReadinessProbe,
-                                   metrics: MetricsExporter, capture: CaptureRoutes? = nil, runs: RunCallbackRoutes? = nil, tls: ServerTLS? = nil, idleTimeout: Double = 60, logger: Logger,
-                                   onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    public static func application(
+        host: String, port: Int, liveness: Liveness, readiness: ReadinessProbe,
+        metrics: MetricsExporter, capture: CaptureRoutes? = nil, runs: RunCallbackRoutes? = nil, tls: ServerTLS? = nil, idleTimeout: Double = 60,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
         let router = Router()
         // labels by route pattern, never the raw path (a capture token may ride in it); no request logging
         // middleware for the same reason
         router.add(middleware: MetricsMiddleware())
         router.get("/healthz") { _, _ -> Response in
             let stale = liveness.stale()
-            return stale.isEmpty ? text("ok\n")
+            return stale.isEmpty
+                ? text("ok\n")
                 : text("not alive: no heartbeat from \(stale.joined(separator: ", "))\n", status: .serviceUnavailable)
         }
         router.get("/readyz") { _, _ -> Response in

@@ -22,7 +22,8 @@ public final class ProcessMetrics: @unchecked Sendable {
     /// Fields of /proc/self/stat after the command name: index 0 is field 3 (state).
     static func statFields() -> [Substring]? {
         guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+            let close = text.lastIndex(of: ")")
+        else { return nil }
         return text[text.index(after: close)...].split(separator: " ")
     }
 
@@ -33,7 +34,10 @@ public final class ProcessMetrics: @unchecked Sendable {
         // field 14 utime, 15 stime, 22 starttime, 23 vsize, 24 rss  (index = field − 3)
         let cpuNow = ((Double(f[11]) ?? 0) + (Double(f[12]) ?? 0)) / ticks
         lock.withLock {
-            if cpuNow > cpuReported { cpu.increment(by: cpuNow - cpuReported); cpuReported = cpuNow }
+            if cpuNow > cpuReported {
+                cpu.increment(by: cpuNow - cpuReported)
+                cpuReported = cpuNow
+            }
         }
         vsize.set(Double(f[20]) ?? 0)
         rss.set((Double(f[21]) ?? 0) * page)

@@ -35,10 +35,13 @@ public struct Pushgateway: Sendable {
 
     /// Records the job's outcome in `registry`, then pushes `text` (the exposition to send, read after this call
     /// records the outcome: pass a closure).
-    public func push(registry: PrometheusCollectorRegistry, duration: Double, exitCode: Int32,
-                     exposition: () async -> String) async throws {
+    public func push(
+        registry: PrometheusCollectorRegistry, duration: Double, exitCode: Int32,
+        exposition: () async -> String
+    ) async throws {
         registry.makeGauge(descriptor: .named("drift_job_duration_seconds", help: "Wall time of the batch job's last run.")).set(duration)
-        registry.makeGauge(descriptor: .named("drift_job_exit_code", help: "Exit status of the batch job's last run (0: success).")).set(Double(exitCode))
+        registry.makeGauge(descriptor: .named("drift_job_exit_code", help: "Exit status of the batch job's last run (0: success).")).set(
+            Double(exitCode))
         if exitCode == 0 {
             registry.makeGauge(descriptor: .named("drift_job_last_success_timestamp_seconds", help: "When the batch job last succeeded (Unix time)."))
                 .set(Date().timeIntervalSince1970)
@@ -53,7 +56,8 @@ public struct Pushgateway: Sendable {
             throw Failure(description: "cannot push metrics to the Pushgateway: \(e.description)")
         }
         guard (200..<300).contains(response.status) else {
-            throw Failure(description: "the Pushgateway at \(HTTPClient.redact(url)) refused the metrics: HTTP \(response.status) \(response.text.prefix(300))")
+            throw Failure(
+                description: "the Pushgateway at \(HTTPClient.redact(url)) refused the metrics: HTTP \(response.status) \(response.text.prefix(300))")
         }
     }
 }

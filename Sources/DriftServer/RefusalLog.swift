@@ -8,7 +8,10 @@ import NIOConcurrencyHelpers
 /// flood the log), with how many were refused for that reason since the last line. Messages name the field
 /// and the problem; they never carry a token (tokens are checked before decoding and never echoed).
 public final class RefusalLog: Sendable {
-    struct Entry { var lastLogged: Double; var suppressed: Int }
+    struct Entry {
+        var lastLogged: Double
+        var suppressed: Int
+    }
     let logger: Logger
     let interval: Double
     let entries = NIOLockedValueBox<[CaptureDecodeError.Reason: Entry]>([:])
@@ -29,8 +32,12 @@ public final class RefusalLog: Sendable {
             return n
         }
         guard let suppressed else { return }
-        logger.warning(message, metadata: ["capture.reason": "\(reason.rawValue)", "capture.problem": "\(detail.prefix(300))",
-                                           "capture.refused_since_last_log": "\(suppressed)"])
+        logger.warning(
+            message,
+            metadata: [
+                "capture.reason": "\(reason.rawValue)", "capture.problem": "\(detail.prefix(300))",
+                "capture.refused_since_last_log": "\(suppressed)"
+            ])
     }
 }
 

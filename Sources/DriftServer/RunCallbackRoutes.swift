@@ -39,8 +39,9 @@ public struct RunCallbackRoutes: Sendable {
         }
         guard let body else { return Self.answer(.init(408, "the body did not arrive within \(Int(timeout)) s")) }
         func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
-        let answer = await callback.handle(actionID: actionID, body: body, webhookID: header("webhook-id"), timestamp: header("webhook-timestamp"),
-                                           signature: header("webhook-signature"))
+        let answer = await callback.handle(
+            actionID: actionID, body: body, webhookID: header("webhook-id"), timestamp: header("webhook-timestamp"),
+            signature: header("webhook-signature"))
         return Self.answer(answer)
     }
 

@@ -33,8 +33,9 @@ public struct ServerTLS: Sendable {
         var configuration: TLSConfiguration
         if let clientCA {
             let roots = try certificates(flag: "--tls-client-ca", path: clientCA)
-            configuration = .makeServerConfigurationWithMTLS(certificateChain: chain.map { .certificate($0) },
-                                                             privateKey: .privateKey(privateKey), trustRoots: .certificates(roots))
+            configuration = .makeServerConfigurationWithMTLS(
+                certificateChain: chain.map { .certificate($0) },
+                privateKey: .privateKey(privateKey), trustRoots: .certificates(roots))
         } else {
             configuration = .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
         }

@@ -32,10 +32,16 @@ public final class StoredStateMetrics: @unchecked Sendable {
         self.client = client
         self.monitors = monitors
         self.minInterval = minInterval
-        self.up = registry.makeGauge(descriptor: .named("drift_stored_metrics_up", help: "1 when the last read of stored drift results and queue state succeeded, else 0."))
+        self.up = registry.makeGauge(
+            descriptor: .named("drift_stored_metrics_up", help: "1 when the last read of stored drift results and queue state succeeded, else 0."))
     }
 
-    struct Sample { var name: String; var labels: [(String, String)]; var value: Double; var help: String }
+    struct Sample {
+        var name: String
+        var labels: [(String, String)]
+        var value: Double
+        var help: String
+    }
 
     /// Reads the stored state and updates the gauges (unless refreshed less than `minInterval` ago).
     public func refresh(now: Date = Date()) async {
@@ -56,7 +62,8 @@ public final class StoredStateMetrics: @unchecked Sendable {
 
     static func read(_ c: PGConnection, monitors: [String], now: Date) throws -> [Sample] {
         var out: [Sample] = []
-        let features = try c.query("""
+        let features = try c.query(
+            """
             WITH latest AS (
                 SELECT DISTINCT ON (monitor) id, monitor, drifted FROM drift_runs
                 WHERE monitor = ANY($1) AND status = 'completed' ORDER BY monitor, window_start DESC)
@@ -65,33 +72,48 @@ public final class StoredStateMetrics: @unchecked Sendable {
             """, [monitors], name: "metrics.features")
         var seenMonitor = Set<String>()
         for r in features {
-            let m = try r.string("monitor"), f = try r.string("feature")
+            let m = try r.string("monitor")
+            let f = try r.string("feature")
             let labels = [("monitor", m), ("feature", f)]
             if let psi = try r.optionalDouble("psi"), psi.isFinite {
-                out.append(Sample(name: "drift_feature_psi", labels: labels, value: psi,
-                                  help: "PSI of the feature in the monitor's newest completed window."))
+                out.append(
+                    Sample(
+                        name: "drift_feature_psi", labels: labels, value: psi,
+                        help: "PSI of the feature in the monitor's newest completed window."))
             }
             if let ks = try r.optionalDouble("ks_statistic"), ks.isFinite {
-                out.append(Sample(name: "drift_feature_ks_statistic", labels: labels, value: ks,
-                                  help: "Two-sample KS statistic of the feature in the newest completed window."))
+                out.append(
+                    Sample(
+                        name: "drift_feature_ks_statistic", labels: labels, value: ks,
+                        help: "Two-sample KS statistic of the feature in the newest completed window."))
             }
-            out.append(Sample(name: "drift_feature_drifted", labels: labels, value: try r.bool("drifted") ? 1 : 0,
-                              help: "1 if the feature drifted in the monitor's newest completed window."))
+            out.append(
+                Sample(
+                    name: "drift_feature_drifted", labels: labels, value: try r.bool("drifted") ? 1 : 0,
+                    help: "1 if the feature drifted in the monitor's newest completed window."))
             if seenMonitor.insert(m).inserted, let d = try r.optionalString("run_drifted") {
-                out.append(Sample(name: "drift_monitor_drifted", labels: [("monitor", m)], value: d == "t" ? 1 : 0,
-                                  help: "1 if the monitor's newest completed window drifted (dataset verdict)."))
+                out.append(
+                    Sample(
+                        name: "drift_monitor_drifted", labels: [("monitor", m)], value: d == "t" ? 1 : 0,
+                        help: "1 if the monitor's newest completed window drifted (dataset verdict)."))
             }
         }
-        let newest = try c.query("""
+        let newest = try c.query(
+            """
             SELECT DISTINCT ON (monitor) monitor, window_end FROM drift_runs
             WHERE monitor = ANY($1) ORDER BY monitor, window_start DESC
             """, [monitors], name: "metrics.lag")
         for r in newest {
-            let m = try r.string("monitor"), end = try r.date("window_end")
-            out.append(Sample(name: "drift_window_lag_seconds", labels: [("monitor", m)], value: now.timeIntervalSince(end),
-                              help: "Seconds from the end of the monitor's newest checked window to now."))
-            out.append(Sample(name: "drift_last_window_end_timestamp_seconds", labels: [("monitor", m)],
-                              value: end.timeIntervalSince1970, help: "End of the monitor's newest checked window (Unix time)."))
+            let m = try r.string("monitor")
+            let end = try r.date("window_end")
+            out.append(
+                Sample(
+                    name: "drift_window_lag_seconds", labels: [("monitor", m)], value: now.timeIntervalSince(end),
+                    help: "Seconds from the end of the monitor's newest checked window to now."))
+            out.append(
+                Sample(
+                    name: "drift_last_window_end_timestamp_seconds", labels: [("monitor", m)],
+                    value: end.timeIntervalSince1970, help: "End of the monitor's newest checked window (Unix time)."))
         }
         // every configured monitor has the series (0 when healthy), so an alert sees the change from 0 to 1
         var failing: [String: Double] = [:]
@@ -99,20 +121,26 @@ public final class StoredStateMetrics: @unchecked Sendable {
             failing[try r.string("monitor")] = 1
         }
         for m in monitors {
-            out.append(Sample(name: "drift_monitor_failing", labels: [("monitor", m)], value: failing[m] ?? 0,
-                              help: "1 while the monitor's checks keep failing (paused with backoff; see /readyz and the logs), else 0."))
+            out.append(
+                Sample(
+                    name: "drift_monitor_failing", labels: [("monitor", m)], value: failing[m] ?? 0,
+                    help: "1 while the monitor's checks keep failing (paused with backoff; see /readyz and the logs), else 0."))
         }
         var queue: [String: [String: Double]] = [:]
-        for r in try c.query("""
+        for r in try c.query(
+            """
             SELECT kind, state, count(*) AS n FROM tasks WHERE state = ANY($1) GROUP BY kind, state
-            """, [queueStates], name: "metrics.queue") {
+            """, [queueStates], name: "metrics.queue")
+        {
             queue[try r.string("kind"), default: [:]][try r.string("state")] = Double(try r.int("n"))
         }
         if queue["drift_check"] == nil { queue["drift_check"] = [:] }  // always report the worker's own kind
         for (kind, states) in queue {
             for s in queueStates {
-                out.append(Sample(name: "drift_queue_tasks", labels: [("kind", kind), ("state", s)], value: states[s] ?? 0,
-                                  help: "Queue tasks by kind and state (final states other than discarded are not counted)."))
+                out.append(
+                    Sample(
+                        name: "drift_queue_tasks", labels: [("kind", kind), ("state", s)], value: states[s] ?? 0,
+                        help: "Queue tasks by kind and state (final states other than discarded are not counted)."))
             }
         }
         var outbox: [String: [String: Double]] = [:]
@@ -121,8 +149,10 @@ public final class StoredStateMetrics: @unchecked Sendable {
         }
         for (action, states) in outbox {
             for s in outboxStates {
-                out.append(Sample(name: "drift_trigger_outbox_actions", labels: [("action", action), ("state", s)], value: states[s] ?? 0,
-                                  help: "Fired actions in the trigger outbox by action and delivery state."))
+                out.append(
+                    Sample(
+                        name: "drift_trigger_outbox_actions", labels: [("action", action), ("state", s)], value: states[s] ?? 0,
+                        help: "Fired actions in the trigger outbox by action and delivery state."))
             }
         }
         return out

@@ -47,8 +47,10 @@ public final class WebhookReceiver: @unchecked Sendable {
                 return (.accepted, run, false)
             }
             lock.withLock {
-                recorded.append(Delivery(path: request.uri.path, webhookID: id, verified: verified, runID: runID, duplicate: duplicate,
-                                         body: String(decoding: body, as: UTF8.self)))
+                recorded.append(
+                    Delivery(
+                        path: request.uri.path, webhookID: id, verified: verified, runID: runID, duplicate: duplicate,
+                        body: String(decoding: body, as: UTF8.self)))
             }
             let answer = runID.map { #"{"run_id":"\#($0)","duplicate":\#(duplicate)}"# } ?? #"{"error":"invalid or missing webhook signature"}"#
             return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))

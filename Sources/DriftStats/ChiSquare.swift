@@ -10,14 +10,17 @@ public struct ChiSquareResult: Sendable, Equatable {
 
     public static func homogeneity(reference: [Int], current: [Int]) -> ChiSquareResult {
         let k = reference.count
-        let r0 = Double(reference.reduce(0, +)), r1 = Double(current.reduce(0, +))
+        let r0 = Double(reference.reduce(0, +))
+        let r1 = Double(current.reduce(0, +))
         let total = r0 + r1
         if k <= 1 { return ChiSquareResult(statistic: 0, pvalue: 1, dof: 0) }
         var stat = 0.0
         for i in 0..<k {
             let col = Double(reference[i] + current[i])
-            let e0 = r0 * col / total, e1 = r1 * col / total
-            let d0 = Double(reference[i]) - e0, d1 = Double(current[i]) - e1
+            let e0 = r0 * col / total
+            let e1 = r1 * col / total
+            let d0 = Double(reference[i]) - e0
+            let d1 = Double(current[i]) - e1
             stat += d0 * d0 / e0 + d1 * d1 / e1
         }
         let dof = k - 1

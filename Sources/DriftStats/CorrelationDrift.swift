@@ -21,8 +21,9 @@ public enum Correlation {
         x.withUnsafeBufferPointer { xp in
             c.withUnsafeMutableBufferPointer { cp in
                 // C (upper, column-major p×p) = Xᵀ X with X column-major n×p, lda = n.
-                cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, Int32(p), Int32(n), 1.0,
-                            xp.baseAddress, Int32(max(n, 1)), 0.0, cp.baseAddress, Int32(p))
+                cblas_dsyrk(
+                    CblasColMajor, CblasUpper, CblasTrans, Int32(p), Int32(n), 1.0,
+                    xp.baseAddress, Int32(max(n, 1)), 0.0, cp.baseAddress, Int32(p))
             }
         }
         var r = [Double](repeating: 0, count: p * p)
@@ -42,7 +43,8 @@ public enum Correlation {
 
     /// The largest |r_ref − r_cur| over feature pairs i < j (pairs with NaN are skipped).
     public static func maxAbsoluteChange(reference: [Double], current: [Double], dimension p: Int)
-        -> (delta: Double, i: Int, j: Int)? {
+        -> (delta: Double, i: Int, j: Int)?
+    {
         var best: (Double, Int, Int)? = nil
         for i in 0..<p {
             for j in (i + 1)..<max(p, i + 1) {

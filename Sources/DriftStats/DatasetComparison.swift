@@ -29,25 +29,28 @@ public struct CorrelationDrift: Sendable, Equatable {
     /// From two correlation matrices (row-major, same feature order).
     public static func between(reference: [Double], current: [Double], names: [String]) -> CorrelationDrift? {
         guard names.count >= 2,
-              let m = Correlation.maxAbsoluteChange(reference: reference, current: current, dimension: names.count)
+            let m = Correlation.maxAbsoluteChange(reference: reference, current: current, dimension: names.count)
         else { return nil }
         let p = names.count
-        return CorrelationDrift(maxAbsDelta: m.delta, pair: (names[m.i], names[m.j]),
-                                referenceCorrelation: reference[m.i * p + m.j],
-                                currentCorrelation: current[m.i * p + m.j])
+        return CorrelationDrift(
+            maxAbsDelta: m.delta, pair: (names[m.i], names[m.j]),
+            referenceCorrelation: reference[m.i * p + m.j],
+            currentCorrelation: current[m.i * p + m.j])
     }
 }
 
 public enum DatasetComparison {
     /// Compares every feature, adjusts the p-values across features, decides per feature and for
     /// the dataset. Features are computed concurrently; the result keeps the input order.
-    public static func compare(_ inputs: [FeatureInput], correlation: CorrelationDrift? = nil,
-                               settings: DriftSettings) -> DatasetDrift {
+    public static func compare(
+        _ inputs: [FeatureInput], correlation: CorrelationDrift? = nil,
+        settings: DriftSettings
+    ) -> DatasetDrift {
         var features = ParallelMap.map(inputs) { input -> FeatureDrift in
             switch input {
-            case let .numeric(name, r, c):
+            case .numeric(let name, let r, let c):
                 return FeatureComparison.numeric(name: name, reference: r, current: c, settings: settings)
-            case let .categorical(name, r, c):
+            case .categorical(let name, let r, let c):
                 return FeatureComparison.categorical(name: name, reference: r, current: c, settings: settings)
             }
         }
@@ -58,8 +61,9 @@ public enum DatasetComparison {
         }
         let drifted = features.filter(\.drifted).count
         let share = features.isEmpty ? 0 : Double(drifted) / Double(features.count)
-        return DatasetDrift(features: features, driftedCount: drifted, driftedShare: share,
-                            drifted: !features.isEmpty && share >= settings.datasetDriftShare,
-                            correlationDrift: correlation)
+        return DatasetDrift(
+            features: features, driftedCount: drifted, driftedShare: share,
+            drifted: !features.isEmpty && share >= settings.datasetDriftShare,
+            correlationDrift: correlation)
     }
 }

@@ -14,14 +14,16 @@ public enum Distances {
     /// The per-bin terms of `psi` (its sum, in this order), for reports.
     public static func psiTerms(reference p: [Double], current q: [Double], epsilon: Double) -> [Double] {
         p.indices.map { i in
-            let a = max(p[i], epsilon), b = max(q[i], epsilon)
+            let a = max(p[i], epsilon)
+            let b = max(q[i], epsilon)
             return (b - a) * log(b / a)
         }
     }
 
     /// The per-bin terms of `evidentlyPSI` (its sum, in this order), for reports.
     public static func evidentlyPSITerms(reference p: [Double], current q: [Double]) -> [Double] {
-        let pf = evidentlyFillZeroes(p), qf = evidentlyFillZeroes(q)
+        let pf = evidentlyFillZeroes(p)
+        let qf = evidentlyFillZeroes(q)
         return pf.indices.map { (pf[$0] - qf[$0]) * log(pf[$0] / qf[$0]) }
     }
 
@@ -43,10 +45,13 @@ public enum Distances {
     /// √(½·KL(p‖m) + ½·KL(q‖m)) / √ln 2 with m = (p + q)/2 and 0·log 0 = 0; inputs are normalised
     /// to sum 1 first, as scipy does. In [0, 1].
     public static func jensenShannon(_ p: [Double], _ q: [Double]) -> Double {
-        let sp = p.reduce(0, +), sq = q.reduce(0, +)
-        var left = 0.0, right = 0.0
+        let sp = p.reduce(0, +)
+        let sq = q.reduce(0, +)
+        var left = 0.0
+        var right = 0.0
         for i in p.indices {
-            let a = p[i] / sp, b = q[i] / sq
+            let a = p[i] / sp
+            let b = q[i] / sq
             let m = (a + b) / 2.0
             if a > 0 && m > 0 { left += a * log(a / m) }
             if b > 0 && m > 0 { right += b * log(b / m) }
@@ -68,8 +73,10 @@ public enum Distances {
     /// `scipy.stats.wasserstein_distance(u, v)` for ascending samples: ∫|F_u − F_v| dx, summed
     /// over the gaps between consecutive pooled values.
     public static func wasserstein(sorted u: [Double], sorted v: [Double]) -> Double {
-        let nu = Double(u.count), nv = Double(v.count)
-        var i = 0, j = 0
+        let nu = Double(u.count)
+        let nv = Double(v.count)
+        var i = 0
+        var j = 0
         var sum = 0.0
         var prev = 0.0
         var started = false

@@ -70,7 +70,8 @@ public struct ECDFCurves: Sendable, Equatable, Codable {
     /// Share of `sorted` that is ≤ v (upper bound by binary search).
     static func cdf(_ sorted: [Double], _ v: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
-        var lo = 0, hi = sorted.count
+        var lo = 0
+        var hi = sorted.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if sorted[mid] <= v { lo = mid + 1 } else { hi = mid }
@@ -82,11 +83,14 @@ public struct ECDFCurves: Sendable, Equatable, Codable {
 /// Computes per-feature statistics. Pure functions; no decision is made here except through
 /// `decide`, which needs the adjusted p-value.
 public enum FeatureComparison {
-    public static func numeric(name: String, reference: NumericSample, current: NumericSample,
-                               settings: DriftSettings) -> FeatureDrift {
+    public static func numeric(
+        name: String, reference: NumericSample, current: NumericSample,
+        settings: DriftSettings
+    ) -> FeatureDrift {
         precondition(!reference.sorted.isEmpty && !current.sorted.isEmpty)
-        let ks = TwoSampleKS.test(sorted1: reference.sorted, sorted2: current.sorted,
-                                  alternative: settings.alternative, method: settings.ksMethod)
+        let ks = TwoSampleKS.test(
+            sorted1: reference.sorted, sorted2: current.sorted,
+            alternative: settings.alternative, method: settings.ksMethod)
         let bins: Bins
         switch settings.binning {
         case .quantile: bins = .quantile(sortedReference: reference.sorted, bins: settings.bins)
@@ -95,7 +99,8 @@ public enum FeatureComparison {
         let p = proportions(bins.counts(sorted: reference.sorted), reference.sorted.count)
         let q = proportions(bins.counts(sorted: current.sorted), current.sorted.count)
         let terms = psiTerms(p, q, settings)
-        let psi = settings.binning == .quantile
+        let psi =
+            settings.binning == .quantile
             ? Distances.psi(reference: p, current: q, epsilon: settings.epsilon)
             : Distances.evidentlyPSI(reference: p, current: q)
         let w = Distances.wasserstein(sorted: reference.sorted, sorted: current.sorted)
@@ -111,8 +116,10 @@ public enum FeatureComparison {
             pvalue: ks.pvalue, pvalueAdjusted: nil, drifted: false, reasons: [])
     }
 
-    public static func categorical(name: String, reference: CategoricalSample, current: CategoricalSample,
-                                   settings: DriftSettings) -> FeatureDrift {
+    public static func categorical(
+        name: String, reference: CategoricalSample, current: CategoricalSample,
+        settings: DriftSettings
+    ) -> FeatureDrift {
         let categories = Set(reference.counts.keys).union(current.counts.keys).sorted()
         let rc = categories.map { reference.counts[$0] ?? 0 }
         let cc = categories.map { current.counts[$0] ?? 0 }
@@ -120,7 +127,8 @@ public enum FeatureComparison {
         let q = proportions(cc, current.presentCount)
         let chi = ChiSquareResult.homogeneity(reference: rc, current: cc)
         let terms = psiTerms(p, q, settings)
-        let psi = settings.binning == .quantile
+        let psi =
+            settings.binning == .quantile
             ? Distances.psi(reference: p, current: q, epsilon: settings.epsilon)
             : Distances.evidentlyPSI(reference: p, current: q)
         let unseen = categories.filter { reference.counts[$0] == nil }
@@ -135,7 +143,8 @@ public enum FeatureComparison {
     }
 
     static func psiTerms(_ p: [Double], _ q: [Double], _ s: DriftSettings) -> [Double] {
-        s.binning == .quantile ? Distances.psiTerms(reference: p, current: q, epsilon: s.epsilon)
+        s.binning == .quantile
+            ? Distances.psiTerms(reference: p, current: q, epsilon: s.epsilon)
             : Distances.evidentlyPSITerms(reference: p, current: q)
     }
 

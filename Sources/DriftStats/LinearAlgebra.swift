@@ -18,8 +18,9 @@ public enum LinearAlgebra {
         var w = [Double](repeating: 0, count: n)
         let info = m.withUnsafeMutableBufferPointer { mp in
             w.withUnsafeMutableBufferPointer { wp in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: vectors ? "V" : "N")), Int8(UInt8(ascii: "U")),
-                               Int32(n), mp.baseAddress, Int32(n), wp.baseAddress)
+                LAPACKE_dsyevd(
+                    LAPACK_ROW_MAJOR, Int8(UInt8(ascii: vectors ? "V" : "N")), Int8(UInt8(ascii: "U")),
+                    Int32(n), mp.baseAddress, Int32(n), wp.baseAddress)
             }
         }
         return info == 0 ? (w, m) : nil

@@ -68,15 +68,18 @@ public enum KubeflowPipelines {
     /// characters (CR/LF would split the request).
     public static func headerValueProblem(_ value: String) -> String? {
         if value.count > 512 { return "is longer than 512 characters" }
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{7F}" }) { return "contains a control character (CR, LF, tab, …)" }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{7F}" }) {
+            return "contains a control character (CR, LF, tab, …)"
+        }
         return nil
     }
 
     /// Whether `name` is an HTTP header name (RFC 9110 token).
     public static func isHeaderName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 128 && name.unicodeScalars.allSatisfy { c in
-            c.isASCII && (CharacterSet.alphanumerics.contains(c) || "!#$%&'*+-.^_`|~".unicodeScalars.contains(c))
-        }
+        !name.isEmpty && name.count <= 128
+            && name.unicodeScalars.allSatisfy { c in
+                c.isASCII && (CharacterSet.alphanumerics.contains(c) || "!#$%&'*+-.^_`|~".unicodeScalars.contains(c))
+            }
     }
 }
 
@@ -146,7 +149,9 @@ public enum KubernetesServiceAccount {
 
     /// The pod's namespace, from the service-account mount.
     public static var namespace: String? {
-        FileManager.default.contents(atPath: namespaceFile).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        FileManager.default.contents(atPath: namespaceFile).map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
     }
 }
 
@@ -174,11 +179,14 @@ public final class AzureWorkloadIdentity: @unchecked Sendable {
         public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
             let missing = ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"].filter { (env[$0] ?? "").isEmpty }
             guard missing.isEmpty else {
-                throw CredentialError("Azure workload identity needs \(missing.joined(separator: ", ")) (set by the AKS workload identity webhook when the pod's service account is annotated with azure.workload.identity/client-id and the pod is labelled azure.workload.identity/use=true)")
+                throw CredentialError(
+                    "Azure workload identity needs \(missing.joined(separator: ", ")) (set by the AKS workload identity webhook when the pod's service account is annotated with azure.workload.identity/client-id and the pod is labelled azure.workload.identity/use=true)"
+                )
             }
-            return Settings(clientID: env["AZURE_CLIENT_ID"]!, tenantID: env["AZURE_TENANT_ID"]!,
-                            authorityHost: env["AZURE_AUTHORITY_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://login.microsoftonline.com/",
-                            tokenFile: env["AZURE_FEDERATED_TOKEN_FILE"]!)
+            return Settings(
+                clientID: env["AZURE_CLIENT_ID"]!, tenantID: env["AZURE_TENANT_ID"]!,
+                authorityHost: env["AZURE_AUTHORITY_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://login.microsoftonline.com/",
+                tokenFile: env["AZURE_FEDERATED_TOKEN_FILE"]!)
         }
 
         public var tokenURL: String {
@@ -189,7 +197,10 @@ public final class AzureWorkloadIdentity: @unchecked Sendable {
     /// One cache for the process.
     public static let shared = AzureWorkloadIdentity()
 
-    private struct Cached { var token: String; var refreshAt: Date }
+    private struct Cached {
+        var token: String
+        var refreshAt: Date
+    }
     private let lock = NSLock()
     private var cache: [String: Cached] = [:]
     /// How many exchanges were made (for tests and logs).
@@ -202,14 +213,18 @@ public final class AzureWorkloadIdentity: @unchecked Sendable {
         let key = "\(settings.tenantID)|\(settings.clientID)|\(scope)"
         if let c = lock.withLock({ cache[key] }), now < c.refreshAt { return c.token }
         let assertion = try SecretSource.file(settings.tokenFile).read()
-        let form = [("grant_type", "client_credentials"), ("client_id", settings.clientID), ("scope", scope),
-                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), ("client_assertion", assertion)]
+        let form = [
+            ("grant_type", "client_credentials"), ("client_id", settings.clientID), ("scope", scope),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), ("client_assertion", assertion)
+        ]
         let body = form.map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&")
         let response: HTTPResponse
         do {
-            response = try client.sendBlocking(HTTPRequest(method: "POST", url: settings.tokenURL,
-                                                           headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-                                                           body: Data(body.utf8)))
+            response = try client.sendBlocking(
+                HTTPRequest(
+                    method: "POST", url: settings.tokenURL,
+                    headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+                    body: Data(body.utf8)))
         } catch let e as HTTPClientError {
             throw CredentialError("the Azure token exchange at \(HTTPClient.redact(settings.tokenURL)) failed: \(e.message)")
         }
@@ -217,7 +232,9 @@ public final class AzureWorkloadIdentity: @unchecked Sendable {
         guard response.status == 200, let token = json?.value(at: "access_token")?.scalarText, !token.isEmpty else {
             let reason = [json?.value(at: "error")?.scalarText, json?.value(at: "error_description")?.scalarText.map { String($0.prefix(300)) }]
                 .compactMap { $0 }.joined(separator: ": ")
-            throw CredentialError("the Azure token exchange at \(HTTPClient.redact(settings.tokenURL)) answered HTTP \(response.status)\(reason.isEmpty ? "" : ": \(reason)")")
+            throw CredentialError(
+                "the Azure token exchange at \(HTTPClient.redact(settings.tokenURL)) answered HTTP \(response.status)\(reason.isEmpty ? "" : ": \(reason)")"
+            )
         }
         let lifetime = json?.value(at: "expires_in")?.scalarText.flatMap(Double.init) ?? 3600
         let refreshAt = now.addingTimeInterval(lifetime > 600 ? lifetime - 300 : lifetime / 2)
@@ -239,15 +256,17 @@ extension Credential {
     /// The headers this credential adds, reading secrets now, and a CA bundle to verify the server with: the
     /// service account's `ca.crt`, only when `url` is the Kubernetes API server (`KubernetesServiceAccount.isAPIServer`;
     /// nil `url`: no CA).
-    public func apply(client: HTTPClient, environment: [String: String] = ProcessInfo.processInfo.environment,
-                      azure: AzureWorkloadIdentity = .shared, github: GitHubAppInstallations = .shared, for url: String? = nil,
-                      caFile: String = KubernetesServiceAccount.caFile) throws -> (headers: [(String, String)], caBundle: String?) {
+    public func apply(
+        client: HTTPClient, environment: [String: String] = ProcessInfo.processInfo.environment,
+        azure: AzureWorkloadIdentity = .shared, github: GitHubAppInstallations = .shared, for url: String? = nil,
+        caFile: String = KubernetesServiceAccount.caFile
+    ) throws -> (headers: [(String, String)], caBundle: String?) {
         switch self {
         case .none: return ([], nil)
-        case let .token(source, header, scheme):
+        case .token(let source, let header, let scheme):
             let t = try source.read(environment: environment)
             return ([(header, scheme.isEmpty ? t : "\(scheme) \(t)")], nil)
-        case let .basic(user, password):
+        case .basic(let user, let password):
             let p = try password.read(environment: environment)
             return ([("Authorization", "Basic " + Data("\(user):\(p)".utf8).base64EncodedString())], nil)
         case .kubernetesServiceAccount(let file):
@@ -257,19 +276,22 @@ extension Credential {
         case .azureWorkloadIdentity(let scope):
             let settings = try AzureWorkloadIdentity.Settings.fromEnvironment(environment)
             return ([("Authorization", "Bearer " + (try azure.token(scope: scope, settings: settings, client: client)))], nil)
-        case let .githubApp(appID, installationID, key):
+        case .githubApp(let appID, let installationID, let key):
             guard let url, let api = GitHubAppInstallations.apiURL(ofRequest: url) else {
-                throw CredentialError("a github_app credential needs a GitHub API request URL (…/repos/OWNER/NAME/…) to find the API it exchanges its token at")
+                throw CredentialError(
+                    "a github_app credential needs a GitHub API request URL (…/repos/OWNER/NAME/…) to find the API it exchanges its token at")
             }
-            let t = try github.token(apiURL: api, appID: appID, installationID: installationID, privateKey: key, client: client, environment: environment)
+            let t = try github.token(
+                apiURL: api, appID: appID, installationID: installationID, privateKey: key, client: client, environment: environment)
             return ([("Authorization", "Bearer \(t)")], nil)
         case .kubeflowServiceAccount(let configured):
             let path = KubeflowPipelines.tokenPath(configured, environment: environment)
             do { return ([("Authorization", "Bearer \(try SecretSource.file(path).read())")], nil) } catch let e as CredentialError {
-                throw CredentialError("\(e.description): kubeflow_service_account reads a projected service-account token with audience "
-                    + "pipelines.kubeflow.org (a serviceAccountToken volume mounted at /var/run/secrets/kubeflow/pipelines, or set token_file)")
+                throw CredentialError(
+                    "\(e.description): kubeflow_service_account reads a projected service-account token with audience "
+                        + "pipelines.kubeflow.org (a serviceAccountToken volume mounted at /var/run/secrets/kubeflow/pipelines, or set token_file)")
             }
-        case let .kubeflowUserID(user, header, prefix):
+        case .kubeflowUserID(let user, let header, let prefix):
             guard KubeflowPipelines.isHeaderName(header), KubeflowPipelines.headerValueProblem(prefix + user) == nil, !user.isEmpty else {
                 throw CredentialError("the kubeflow_userid header or user is not valid in an HTTP header")
             }

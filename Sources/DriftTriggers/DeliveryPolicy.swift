@@ -27,8 +27,10 @@ public struct DeliveryPolicy: Sendable, Equatable {
     }
 
     /// `attempt`: the 1-based number of the attempt just made. `random`: uniform in [0, 1) (full jitter).
-    public func decide(status: Int?, error: HTTPClientError?, retryAfter: String?, attempt: Int,
-                       nameIsIdempotencyKey: Bool, now: Date = Date(), random: Double) -> Outcome {
+    public func decide(
+        status: Int?, error: HTTPClientError?, retryAfter: String?, attempt: Int,
+        nameIsIdempotencyKey: Bool, now: Date = Date(), random: Double
+    ) -> Outcome {
         if let status {
             if (200..<300).contains(status) { return .delivered(note: "HTTP \(status)") }
             if status == 409 && nameIsIdempotencyKey { return .delivered(note: "HTTP 409: already started by an earlier attempt") }
@@ -66,8 +68,10 @@ public struct DeliveryPolicy: Sendable, Equatable {
         }
         if header("x-ratelimit-remaining")?.trimmingCharacters(in: .whitespaces) == "0" {
             if let reset = header("x-ratelimit-reset").flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), reset.isFinite {
-                return (min(max(reset - now.timeIntervalSince1970, 0), rateLimitCapSeconds),
-                        "HTTP \(status): rate limit exhausted (x-ratelimit-remaining 0) until x-ratelimit-reset \(abs(reset) < 1e15 ? String(Int(reset)) : String(reset))")
+                return (
+                    min(max(reset - now.timeIntervalSince1970, 0), rateLimitCapSeconds),
+                    "HTTP \(status): rate limit exhausted (x-ratelimit-remaining 0) until x-ratelimit-reset \(abs(reset) < 1e15 ? String(Int(reset)) : String(reset))"
+                )
             }
             return (60, "HTTP \(status): rate limit exhausted (x-ratelimit-remaining 0, no x-ratelimit-reset)")
         }

@@ -58,10 +58,12 @@ public struct DryRunStep: Sendable {
         let good = (200..<300).contains(status)
         switch check {
         case .kubernetesAdmitted:
-            return good ? (true, "Kubernetes admitted the Job (dry run, nothing created)")
+            return good
+                ? (true, "Kubernetes admitted the Job (dry run, nothing created)")
                 : (false, "Kubernetes refused the Job: HTTP \(status) \(Self.reason(json, response))")
         case .argoServerDryRun:
-            return good ? (true, "Argo validated the submission of the WorkflowTemplate (server dry run, nothing created)")
+            return good
+                ? (true, "Argo validated the submission of the WorkflowTemplate (server dry run, nothing created)")
                 : (false, "Argo refused the submission: HTTP \(status) \(Self.reason(json, response))")
         case .azureDevOpsPreview:
             guard good else { return (false, "Azure DevOps refused the preview run: HTTP \(status) \(Self.reason(json, response))") }
@@ -72,35 +74,51 @@ public struct DryRunStep: Sendable {
             return (true, "Azure DevOps previewed the run with these parameters (final YAML: \(lines) lines; nothing queued)")
         case .githubWorkflow:
             guard good, let path = json?.value(at: "path")?.scalarText else {
-                return (false, status == 404 ? "GitHub: no such workflow, or the token cannot see the repository (HTTP 404)"
-                                             : "GitHub: HTTP \(status) \(Self.reason(json, response))")
+                return (
+                    false,
+                    status == 404
+                        ? "GitHub: no such workflow, or the token cannot see the repository (HTTP 404)"
+                        : "GitHub: HTTP \(status) \(Self.reason(json, response))"
+                )
             }
             let state = json?.value(at: "state")?.scalarText ?? "unknown"
             guard state == "active" else { return (false, "GitHub: workflow \(path) exists but is \(state); a dispatch would be refused") }
-            return (true, "GitHub: workflow \(path) exists and is active; the token can read it (dispatch itself needs `actions: write`, not checked)")
+            return (
+                true, "GitHub: workflow \(path) exists and is active; the token can read it (dispatch itself needs `actions: write`, not checked)"
+            )
         case .githubInputs(let inputs):
             guard good else { return (false, "GitHub: cannot read the workflow file: HTTP \(status) \(Self.reason(json, response))") }
             let text = String(decoding: response.body.prefix(1 << 20), as: UTF8.self)
-            guard text.contains("workflow_dispatch") else { return (false, "GitHub: the workflow file does not declare `workflow_dispatch`; a dispatch gets 422") }
+            guard text.contains("workflow_dispatch") else {
+                return (false, "GitHub: the workflow file does not declare `workflow_dispatch`; a dispatch gets 422")
+            }
             let declared = Self.declaredInputs(text)
             let missing = inputs.filter { !declared.contains($0) }
             if !missing.isEmpty {
-                return (false, "GitHub: inputs not declared under workflow_dispatch.inputs: \(missing.joined(separator: ", ")) (a dispatch gets 422 \"Unexpected inputs provided\")")
+                return (
+                    false,
+                    "GitHub: inputs not declared under workflow_dispatch.inputs: \(missing.joined(separator: ", ")) (a dispatch gets 422 \"Unexpected inputs provided\")"
+                )
             }
             return (true, "GitHub: workflow_dispatch declared; inputs declared: \(inputs.isEmpty ? "(none sent)" : inputs.joined(separator: ", "))")
         case .kubeflowResource(let what):
-            return good ? (true, "Kubeflow: the \(what) exists and is readable (no run created)")
+            return good
+                ? (true, "Kubeflow: the \(what) exists and is readable (no run created)")
                 : (false, "Kubeflow: cannot read the \(what): HTTP \(status) \(Self.reason(json, response))")
         case .azureMLWorkspace:
-            return good ? (true, "Azure ML: the workspace is readable with this credential (the job PUT was not sent)")
+            return good
+                ? (true, "Azure ML: the workspace is readable with this credential (the job PUT was not sent)")
                 : (false, "Azure ML: cannot read the workspace: HTTP \(status) \(Self.reason(json, response))")
         case .azureMLBatchEndpoint:
             // the scoring URI takes POST; any answer but 401/403/404 shows it exists and took the token
-            return status == 404 ? (false, "Azure ML batch endpoint: HTTP 404, no endpoint at this URI")
-                : status >= 500 ? (false, "Azure ML batch endpoint: HTTP \(status) \(Self.reason(json, response))")
-                : (true, "Azure ML batch endpoint: the endpoint answered HTTP \(status) and took the token (no job created)")
+            return status == 404
+                ? (false, "Azure ML batch endpoint: HTTP 404, no endpoint at this URI")
+                : status >= 500
+                    ? (false, "Azure ML batch endpoint: HTTP \(status) \(Self.reason(json, response))")
+                    : (true, "Azure ML batch endpoint: the endpoint answered HTTP \(status) and took the token (no job created)")
         case .sent:
-            return good ? (true, "the target accepted the marked test request (HTTP \(status))")
+            return good
+                ? (true, "the target accepted the marked test request (HTTP \(status))")
                 : (false, "the target answered HTTP \(status) \(Self.reason(json, response))")
         }
     }
@@ -121,7 +139,8 @@ public struct DryRunStep: Sendable {
         let dispatchIndent = indent(lines[dispatch])
         var i = dispatch + 1
         while i < lines.count {
-            let l = lines[i], t = l.trimmingCharacters(in: .whitespaces)
+            let l = lines[i]
+            let t = l.trimmingCharacters(in: .whitespaces)
             if !t.isEmpty, !t.hasPrefix("#"), indent(l) <= dispatchIndent { return [] }
             if t == "inputs:" { break }
             i += 1
@@ -187,7 +206,8 @@ extension TriggerTarget {
             // the same workflow (a workflowTemplateRef with the same name and parameters) through it, in dry-run mode.
             let pairs = try body()
             guard case .object(let options)? = pairs.first(where: { $0.0 == "submitOptions" })?.1,
-                  let template = pairs.first(where: { $0.0 == "resourceName" })?.1.scalarText else {
+                let template = pairs.first(where: { $0.0 == "resourceName" })?.1.scalarText
+            else {
                 throw PresetError("the argo_workflow_template request has no submitOptions or resourceName")
             }
             let namespace = pairs.first { $0.0 == "namespace" }?.1.scalarText ?? ""
@@ -202,8 +222,13 @@ extension TriggerTarget {
             if let name = options.first(where: { $0.0 == "name" })?.1.scalarText { metadata.append(("name", .string(name))) }
             let workflow = JSONTemplate.object([
                 ("metadata", .object(metadata)),
-                ("spec", .object([("workflowTemplateRef", .object([("name", .string(template))])),
-                                  ("arguments", .object([("parameters", .array(parameters))]))])),
+                (
+                    "spec",
+                    .object([
+                        ("workflowTemplateRef", .object([("name", .string(template))])),
+                        ("arguments", .object([("parameters", .array(parameters))]))
+                    ])
+                )
             ])
             var r = request
             r.url = try replacing(request.url, suffix: "/submit", with: "")
@@ -231,9 +256,13 @@ extension TriggerTarget {
             // the workflow as a file name (retrain.yml) gives its path; an id is looked up by the first step only
             var steps = [DryRunStep(request: get(workflowURL), check: .githubWorkflow)]
             if workflow.hasSuffix(".yml") || workflow.hasSuffix(".yaml") {
-                let encodedRef = ref.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#"))) ?? ref
-                steps.append(DryRunStep(request: get("\(repoURL)/contents/.github/workflows/\(workflow)?ref=\(encodedRef)", accept: "application/vnd.github.raw+json"),
-                                        check: .githubInputs(inputs)))
+                let encodedRef =
+                    ref.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#"))) ?? ref
+                steps.append(
+                    DryRunStep(
+                        request: get(
+                            "\(repoURL)/contents/.github/workflows/\(workflow)?ref=\(encodedRef)", accept: "application/vnd.github.raw+json"),
+                        check: .githubInputs(inputs)))
             }
             return steps
         case .kubeflowRun:
@@ -242,14 +271,21 @@ extension TriggerTarget {
             let reference = pairs.first { $0.0 == "pipeline_version_reference" }?.1
             var steps: [DryRunStep] = []
             if let pipeline = reference?.value(at: "pipeline_id")?.scalarText {
-                steps.append(DryRunStep(request: get("\(host)/apis/v2beta1/pipelines/\(Self.path(pipeline))"), check: .kubeflowResource("pipeline \(pipeline)")))
+                steps.append(
+                    DryRunStep(
+                        request: get("\(host)/apis/v2beta1/pipelines/\(Self.path(pipeline))"), check: .kubeflowResource("pipeline \(pipeline)")))
                 if let version = reference?.value(at: "pipeline_version_id")?.scalarText {
-                    steps.append(DryRunStep(request: get("\(host)/apis/v2beta1/pipelines/\(Self.path(pipeline))/versions/\(Self.path(version))"),
-                                            check: .kubeflowResource("pipeline version \(version)")))
+                    steps.append(
+                        DryRunStep(
+                            request: get("\(host)/apis/v2beta1/pipelines/\(Self.path(pipeline))/versions/\(Self.path(version))"),
+                            check: .kubeflowResource("pipeline version \(version)")))
                 }
             }
             if let experiment = pairs.first(where: { $0.0 == "experiment_id" })?.1.scalarText {
-                steps.append(DryRunStep(request: get("\(host)/apis/v2beta1/experiments/\(Self.path(experiment))"), check: .kubeflowResource("experiment \(experiment)")))
+                steps.append(
+                    DryRunStep(
+                        request: get("\(host)/apis/v2beta1/experiments/\(Self.path(experiment))"),
+                        check: .kubeflowResource("experiment \(experiment)")))
             }
             guard !steps.isEmpty else { throw PresetError("the kubeflow_run request names no pipeline") }
             return steps

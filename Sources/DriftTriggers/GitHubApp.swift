@@ -1,6 +1,6 @@
-import _CryptoExtras
 import Crypto
 import Foundation
+import _CryptoExtras
 
 /// GitHub App authentication ("Authenticating as a GitHub App installation"): a JSON Web Token signed with the
 /// app's private key (RS256) is exchanged at `POST {api}/app/installations/{id}/access_tokens` for an installation
@@ -11,7 +11,10 @@ public final class GitHubAppInstallations: @unchecked Sendable {
     /// One cache for the process.
     public static let shared = GitHubAppInstallations()
 
-    private struct Cached { var token: String; var refreshAt: Date }
+    private struct Cached {
+        var token: String
+        var refreshAt: Date
+    }
     private let lock = NSLock()
     private var cache: [String: Cached] = [:]
     private var made = 0
@@ -23,8 +26,10 @@ public final class GitHubAppInstallations: @unchecked Sendable {
     /// An installation access token for `installationID` of app `appID` (the numeric app ID or the client ID
     /// `Iv…`), from the cache or a new exchange at `apiURL` (`https://api.github.com`, or `https://HOST/api/v3`
     /// for GitHub Enterprise Server). Errors name the key's source or the exchange URL and status, never a secret.
-    public func token(apiURL: String, appID: String, installationID: Int, privateKey: SecretSource, client: HTTPClient,
-                      environment: [String: String] = ProcessInfo.processInfo.environment, now: Date = Date()) throws -> String {
+    public func token(
+        apiURL: String, appID: String, installationID: Int, privateKey: SecretSource, client: HTTPClient,
+        environment: [String: String] = ProcessInfo.processInfo.environment, now: Date = Date()
+    ) throws -> String {
         let api = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
         let key = "\(api)|\(appID)|\(installationID)"
         if let c = lock.withLock({ cache[key] }), now < c.refreshAt { return c.token }
@@ -32,17 +37,23 @@ public final class GitHubAppInstallations: @unchecked Sendable {
         let url = "\(api)/app/installations/\(installationID)/access_tokens"
         let response: HTTPResponse
         do {
-            response = try client.sendBlocking(HTTPRequest(method: "POST", url: url,
-                                                           headers: [("Authorization", "Bearer \(jwt)"), ("Accept", "application/vnd.github+json"),
-                                                                     ("X-GitHub-Api-Version", "2022-11-28")]))
+            response = try client.sendBlocking(
+                HTTPRequest(
+                    method: "POST", url: url,
+                    headers: [
+                        ("Authorization", "Bearer \(jwt)"), ("Accept", "application/vnd.github+json"),
+                        ("X-GitHub-Api-Version", "2022-11-28")
+                    ]))
         } catch let e as HTTPClientError {
             throw CredentialError("the GitHub App token exchange at \(HTTPClient.redact(url)) failed: \(e.message)")
         }
         let json = JSONTemplate.parse(response.body)
         guard response.status == 201 || response.status == 200,
-              let token = json?.value(at: "token")?.scalarText, Self.isHeaderSafe(token) else {
+            let token = json?.value(at: "token")?.scalarText, Self.isHeaderSafe(token)
+        else {
             let said = json?.value(at: "message")?.scalarText.map { ": " + String($0.prefix(300)) } ?? ""
-            let hint = [401, 403, 404].contains(response.status)
+            let hint =
+                [401, 403, 404].contains(response.status)
                 ? " (check app_id, installation_id — the installation must be of this app, on the repository's owner — and that the private key is one of the app's)"
                 : ""
             throw CredentialError("the GitHub App token exchange at \(HTTPClient.redact(url)) answered HTTP \(response.status)\(said)\(hint)")
@@ -81,13 +92,16 @@ public final class GitHubAppInstallations: @unchecked Sendable {
 /// signed with RSASSA-PKCS1-v1_5 over SHA-256 with the app's private key (PKCS#1 `BEGIN RSA PRIVATE KEY`, as GitHub
 /// downloads it, or PKCS#8 `BEGIN PRIVATE KEY`).
 public enum GitHubAppJWT {
-    public static func make(appID: String, privateKey: SecretSource, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            now: Date = Date()) throws -> String {
+    public static func make(
+        appID: String, privateKey: SecretSource, environment: [String: String] = ProcessInfo.processInfo.environment,
+        now: Date = Date()
+    ) throws -> String {
         let pem = try privateKey.read(environment: environment)
         let key: _RSA.Signing.PrivateKey
         do { key = try _RSA.Signing.PrivateKey(pemRepresentation: pem) } catch {
-            throw CredentialError("the GitHub App private key from \(privateKey) is not an RSA private key of at least 2048 bits in PEM "
-                + "(-----BEGIN RSA PRIVATE KEY----- as GitHub downloads it, or -----BEGIN PRIVATE KEY-----)")
+            throw CredentialError(
+                "the GitHub App private key from \(privateKey) is not an RSA private key of at least 2048 bits in PEM "
+                    + "(-----BEGIN RSA PRIVATE KEY----- as GitHub downloads it, or -----BEGIN PRIVATE KEY-----)")
         }
         let t = Int(now.timeIntervalSince1970)
         let iss: JSONTemplate = !appID.isEmpty && appID.allSatisfy({ $0.isASCII && $0.isNumber }) ? .number(Double(appID) ?? 0) : .string(appID)

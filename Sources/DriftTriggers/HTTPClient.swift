@@ -31,8 +31,10 @@ public struct HTTPResponse: Sendable {
     /// True when the body was cut at `Options.maxBodyBytes`.
     public var truncated = false
 
-    public init(status: Int, headers: [(String, String)] = [], body: Data = Data(), seconds: Double = 0, url: String = "",
-                redirects: Int = 0, truncated: Bool = false) {
+    public init(
+        status: Int, headers: [(String, String)] = [], body: Data = Data(), seconds: Double = 0, url: String = "",
+        redirects: Int = 0, truncated: Bool = false
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -134,8 +136,9 @@ public struct HTTPClient: Sendable {
     /// The request a redirect answer leads to, when `options` allow following it; nil otherwise.
     func redirect(from request: HTTPRequest, _ response: HTTPResponse) -> HTTPRequest? {
         guard [301, 302, 307, 308].contains(response.status), let location = response.header("location"),
-              let base = URL(string: request.url), let target = URL(string: location, relativeTo: base)?.absoluteURL,
-              let from = Self.origin(base.absoluteString), let to = Self.origin(target.absoluteString) else { return nil }
+            let base = URL(string: request.url), let target = URL(string: location, relativeTo: base)?.absoluteURL,
+            let from = Self.origin(base.absoluteString), let to = Self.origin(target.absoluteString)
+        else { return nil }
         if from.hasPrefix("https:") && !to.hasPrefix("https:") { return nil }
         var next = request
         next.url = target.absoluteString
@@ -150,7 +153,8 @@ public struct HTTPClient: Sendable {
     /// `scheme://host:port` of an http(s) URL, lowercased, the port explicit (80/443 by default); nil for others.
     public static func origin(_ url: String) -> String? {
         guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = c.host?.lowercased(), !host.isEmpty else { return nil }
+            let host = c.host?.lowercased(), !host.isEmpty
+        else { return nil }
         return "\(scheme)://\(host):\(c.port ?? (scheme == "https" ? 443 : 80))"
     }
 
@@ -265,7 +269,10 @@ final class ResponseSink: @unchecked Sendable {
 
     func append(headerLine chunk: UnsafeRawBufferPointer) {
         let line = String(decoding: chunk, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if line.hasPrefix("HTTP/") { headers.removeAll(); return }  // a new response (after 1xx or a redirect)
+        if line.hasPrefix("HTTP/") {
+            headers.removeAll()
+            return
+        }  // a new response (after 1xx or a redirect)
         guard let colon = line.firstIndex(of: ":") else { return }
         headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
     }

@@ -18,8 +18,10 @@ public struct TriggerContext: Sendable, Equatable {
     /// A request sent by `drift-worker trigger test`: marked so receivers can tell it from a real one.
     public var test: Bool
 
-    public init(actionID: String, action: String, monitor: String, model: String, windowStart: String, windowEnd: String,
-                driftedFeatures: [String] = [], runID: Int? = nil, reportPath: String = "", extra: [String: String] = [:], test: Bool = false) {
+    public init(
+        actionID: String, action: String, monitor: String, model: String, windowStart: String, windowEnd: String,
+        driftedFeatures: [String] = [], runID: Int? = nil, reportPath: String = "", extra: [String: String] = [:], test: Bool = false
+    ) {
         self.actionID = actionID
         self.action = action
         self.monitor = monitor
@@ -63,10 +65,12 @@ public struct TriggerContext: Sendable, Equatable {
 
     /// The default webhook body: every variable, plus `test: true` for a test request.
     public var defaultBody: JSONTemplate {
-        var pairs: [(String, JSONTemplate)] = [("action_id", .string(actionID)), ("action", .string(action)), ("monitor", .string(monitor)),
-                                               ("model", .string(model)), ("window_start", .string(windowStart)), ("window_end", .string(windowEnd)),
-                                               ("drifted_features", json("drifted_features")!), ("run_id", json("run_id")!),
-                                               ("report_path", .string(reportPath))]
+        var pairs: [(String, JSONTemplate)] = [
+            ("action_id", .string(actionID)), ("action", .string(action)), ("monitor", .string(monitor)),
+            ("model", .string(model)), ("window_start", .string(windowStart)), ("window_end", .string(windowEnd)),
+            ("drifted_features", json("drifted_features")!), ("run_id", json("run_id")!),
+            ("report_path", .string(reportPath))
+        ]
         for k in extra.keys.sorted() { pairs.append((k, .string(extra[k]!))) }
         if test { pairs.append(("test", .bool(true))) }
         return .object(pairs)
@@ -157,9 +161,11 @@ public indirect enum JSONTemplate: Sendable, Equatable {
             return .string(try Self.substitute(s, context))
         case .number, .bool: return textOnly ? .string(scalarText!) : self
         case .array(let items):
-            return .array(try items.enumerated().map { try $0.element.rendered(context, strings, placeholdersAsText, path: path + [String($0.offset)]) })
+            return .array(
+                try items.enumerated().map { try $0.element.rendered(context, strings, placeholdersAsText, path: path + [String($0.offset)]) })
         case .object(let pairs):
-            return .object(try pairs.map { (try Self.substitute($0.0, context), try $0.1.rendered(context, strings, placeholdersAsText, path: path + [$0.0])) })
+            return .object(
+                try pairs.map { (try Self.substitute($0.0, context), try $0.1.rendered(context, strings, placeholdersAsText, path: path + [$0.0])) })
         case .null: return self
         }
     }
@@ -224,7 +230,10 @@ public indirect enum JSONTemplate: Sendable, Equatable {
     public struct URLPartError: Error, CustomStringConvertible, Equatable {
         public var name: String
         public var part: String
-        public init(name: String, part: String) { self.name = name; self.part = part }
+        public init(name: String, part: String) {
+            self.name = name
+            self.part = part
+        }
         public var description: String {
             "{{\(name)}} cannot stand in the \(part) of a URL\(part == "host" ? " unless its value is letters, digits and '-' only" : "")"
         }
@@ -279,7 +288,7 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(b))
             default: out += String(format: "%%%02X", b)
             }
@@ -397,8 +406,14 @@ extension JSONTemplate: Decodable {
             return
         }
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let d = try? c.decode(Double.self) {
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let d = try? c.decode(Double.self) {
             self = .number(d)
-        } else { self = .string(try c.decode(String.self)) }
+        } else {
+            self = .string(try c.decode(String.self))
+        }
     }
 }

@@ -74,7 +74,8 @@ extension TriggerTarget {
         default: break
         }
         if case .kubeflowRun(_, _, _, _, _, let namespace?) = self, credential == .none {
-            return "a multi-user Kubeflow Pipelines (`namespace: \(namespace)`) refuses calls without an identity, so `auth: none` cannot work: leave `auth` out "
+            return
+                "a multi-user Kubeflow Pipelines (`namespace: \(namespace)`) refuses calls without an identity, so `auth: none` cannot work: leave `auth` out "
                 + "(kubeflow_service_account, a projected token with audience pipelines.kubeflow.org) or set `auth: {type: kubeflow_userid, user: …}`"
         }
         return nil
@@ -85,39 +86,48 @@ extension TriggerTarget {
     /// and, where `success.jsonBody` says, a body that parses as JSON (unless it was cut at the body cap) —
     /// anything else in 2xx is dead at once: the request reached a sign-in page or a proxy, not the API, and
     /// only the operator can fix the URL or the credentials. Everything else: `policy.decide`.
-    public func outcome(of response: HTTPResponse, policy: DeliveryPolicy, attempt: Int, now: Date = Date(), random: Double) -> DeliveryPolicy.Outcome {
+    public func outcome(of response: HTTPResponse, policy: DeliveryPolicy, attempt: Int, now: Date = Date(), random: Double) -> DeliveryPolicy.Outcome
+    {
         let status = response.status
         if hasGitHubRateLimits,
-           let wait = DeliveryPolicy.rateLimitWait(status: status, header: response.header, body: response.body, now: now) {
+            let wait = DeliveryPolicy.rateLimitWait(status: status, header: response.header, body: response.body, now: now)
+        {
             return policy.afterRateLimit(seconds: wait.seconds, reason: wait.reason, attempt: attempt)
         }
         if (300..<400).contains(status) {
             let location = response.header("location").map { HTTPClient.redact($0) } ?? "(no Location)"
-            let why = maxRedirects == 0 ? "\(apiName) is not expected to redirect"
-                : response.redirects >= maxRedirects ? "more than \(maxRedirects) redirects"
-                : "only redirects to the same scheme, host and port are followed, so credentials never go elsewhere"
+            let why =
+                maxRedirects == 0
+                ? "\(apiName) is not expected to redirect"
+                : response.redirects >= maxRedirects
+                    ? "more than \(maxRedirects) redirects"
+                    : "only redirects to the same scheme, host and port are followed, so credentials never go elsewhere"
             return .dead(reason: "HTTP \(status): redirected to \(location), not followed (\(why)); set the action's URL to where it should go")
         }
         guard (200..<300).contains(status) else {
-            return policy.decide(status: status, error: nil, retryAfter: response.header("retry-after"), attempt: attempt,
-                                 nameIsIdempotencyKey: nameIsIdempotencyKey, now: now, random: random)
+            return policy.decide(
+                status: status, error: nil, retryAfter: response.header("retry-after"), attempt: attempt,
+                nameIsIdempotencyKey: nameIsIdempotencyKey, now: now, random: random)
         }
         let page = Self.looksLikeHTML(response)
         if case .azureDevOpsPipeline = self, status == 203 || page {
-            return .dead(reason: "Azure DevOps answered \(status) with a sign-in page: the credentials are missing or invalid; "
-                + "set auth {type: basic, username: \"\", password_env: …} with a personal access token allowed Build: Read & execute, "
-                + "or azure_workload_identity; resending cannot help")
+            return .dead(
+                reason: "Azure DevOps answered \(status) with a sign-in page: the credentials are missing or invalid; "
+                    + "set auth {type: basic, username: \"\", password_env: …} with a personal access token allowed Build: Read & execute, "
+                    + "or azure_workload_identity; resending cannot help")
         }
         let expected = success.statuses.sorted().map(String.init).joined(separator: ", ")
         guard success.statuses.contains(status) else {
-            return .dead(reason: "HTTP \(status): not a status \(apiName) reports success with (expected \(expected)); "
-                + "something else answered (a proxy?) — check the URL and auth; resending cannot help")
+            return .dead(
+                reason: "HTTP \(status): not a status \(apiName) reports success with (expected \(expected)); "
+                    + "something else answered (a proxy?) — check the URL and auth; resending cannot help")
         }
         if success.jsonBody.contains(status), !response.truncated, JSONTemplate.parse(response.body) == nil {
             let kind = response.header("content-type").map { " (\($0))" } ?? ""
-            return .dead(reason: "HTTP \(status) with a body that is not JSON\(kind)\(page ? ", an HTML page" : ""): "
-                + "\(apiName) answers with JSON, so the request did not reach it (a sign-in page or a proxy in front of it?) — "
-                + "check the URL and auth; resending cannot help")
+            return .dead(
+                reason: "HTTP \(status) with a body that is not JSON\(kind)\(page ? ", an HTML page" : ""): "
+                    + "\(apiName) answers with JSON, so the request did not reach it (a sign-in page or a proxy in front of it?) — "
+                    + "check the URL and auth; resending cannot help")
         }
         return .delivered(note: "HTTP \(status)")
     }

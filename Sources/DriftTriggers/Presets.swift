@@ -13,29 +13,34 @@ public enum TriggerTarget: Sendable, Equatable {
     /// `sendActionID`: add the input `action_id` (the workflow must declare it — GitHub answers 422 "Unexpected
     /// inputs provided" to an undeclared input). `returnRunDetails`: ask for the run id (200 with `workflow_run_id`
     /// instead of 204); off for GitHub Enterprise Server versions that refuse the parameter.
-    case githubWorkflowDispatch(repository: String, workflow: String, ref: String = "main", inputs: [(String, String)] = [],
-                                apiURL: String = "https://api.github.com", sendActionID: Bool = false, returnRunDetails: Bool = true)
+    case githubWorkflowDispatch(
+        repository: String, workflow: String, ref: String = "main", inputs: [(String, String)] = [],
+        apiURL: String = "https://api.github.com", sendActionID: Bool = false, returnRunDetails: Bool = true)
     /// Azure DevOps: run a pipeline (POST {organization}/{project}/_apis/pipelines/{pipelineID}/runs).
     /// `action_id` is added to `templateParameters` only with `sendActionID` (a YAML pipeline refuses a parameter
     /// it does not declare: "Unexpected parameter").
-    case azureDevOpsPipeline(organization: String, project: String, pipelineID: Int, ref: String = "refs/heads/main",
-                             parameters: [(String, String)] = [], baseURL: String = "https://dev.azure.com", sendActionID: Bool = false)
+    case azureDevOpsPipeline(
+        organization: String, project: String, pipelineID: Int, ref: String = "refs/heads/main",
+        parameters: [(String, String)] = [], baseURL: String = "https://dev.azure.com", sendActionID: Bool = false)
     /// Azure ML batch endpoint: POST to the scoring URI (which ends in `/jobs`; added when missing) with
     /// `InputData`, optional `OutputData` and experiment name; `deployment` → header `azureml-model-deployment`.
     /// `managementURL`: where the job's status is read (Azure Resource Manager; another cloud's, e.g. Azure Government).
-    case azureMLBatchEndpoint(endpoint: String, inputs: JSONTemplate, outputs: JSONTemplate? = nil, deployment: String? = nil,
-                              experimentName: String? = nil, managementURL: String = "https://management.azure.com")
+    case azureMLBatchEndpoint(
+        endpoint: String, inputs: JSONTemplate, outputs: JSONTemplate? = nil, deployment: String? = nil,
+        experimentName: String? = nil, managementURL: String = "https://management.azure.com")
     /// Azure ML job by ARM PUT, the job named after the action: PUT …/workspaces/{workspace}/jobs/{name}.
-    case azureMLJob(subscription: String, resourceGroup: String, workspace: String, job: JSONTemplate,
-                    apiVersion: String = "2024-04-01", managementURL: String = "https://management.azure.com")
+    case azureMLJob(
+        subscription: String, resourceGroup: String, workspace: String, job: JSONTemplate,
+        apiVersion: String = "2024-04-01", managementURL: String = "https://management.azure.com")
     /// Argo Workflows: submit a WorkflowTemplate with `submitOptions.name` = the action's name.
     case argoWorkflowTemplate(server: String, namespace: String, template: String, parameters: [(String, String)] = [])
     /// Kubeflow Pipelines v2: create a run whose display name is the action's name. `parameters` (a mapping) keep
     /// their JSON types — KFP checks them against the pipeline's declared types. `namespace`: a multi-user
     /// deployment's profile namespace — the run's namespace comes from its experiment (so `experimentID` is
     /// required with it), and the look-up lists runs in it.
-    case kubeflowRun(host: String, pipelineID: String, pipelineVersionID: String?, experimentID: String?, parameters: JSONTemplate = .object([]),
-                     namespace: String? = nil)
+    case kubeflowRun(
+        host: String, pipelineID: String, pipelineVersionID: String?, experimentID: String?, parameters: JSONTemplate = .object([]),
+        namespace: String? = nil)
     /// A Kubernetes Job from a template, `metadata.name` = the action's name.
     case kubernetesJob(apiServer: String, namespace: String, job: JSONTemplate)
 
@@ -54,8 +59,10 @@ public enum TriggerTarget: Sendable, Equatable {
         }
     }
 
-    public static let presets = ["webhook", "github_workflow_dispatch", "azure_devops_pipeline", "azureml_batch_endpoint", "azureml_job",
-                                 "argo_workflow_template", "kubeflow_run", "kubernetes_job"]
+    public static let presets = [
+        "webhook", "github_workflow_dispatch", "azure_devops_pipeline", "azureml_batch_endpoint", "azureml_job",
+        "argo_workflow_template", "kubeflow_run", "kubernetes_job"
+    ]
 
     /// Whether the target takes the action's name as the resource name — a 409 then means "already started".
     public var nameIsIdempotencyKey: Bool {
@@ -101,7 +108,9 @@ public enum TriggerTarget: Sendable, Equatable {
         }
     }
 
-    static let kubernetesStrings = StringFields(["**.env.*.value", "**.args.*", "**.command.*", "**.labels.*", "**.annotations.*", "**.nodeSelector.*"])
+    static let kubernetesStrings = StringFields([
+        "**.env.*.value", "**.args.*", "**.command.*", "**.labels.*", "**.annotations.*", "**.nodeSelector.*"
+    ])
 
     /// The request that starts the run.
     public func request(_ context: TriggerContext) throws -> HTTPRequest {
@@ -111,96 +120,122 @@ public enum TriggerTarget: Sendable, Equatable {
             try list.map { ($0.0, try JSONTemplate.substitute($0.1, context)) }
         }
         switch self {
-        case let .webhook(url, method, headers, body, _):
+        case .webhook(let url, let method, let headers, let body, _):
             let rendered = try (body ?? context.defaultBody).rendered(context, strings: stringFields)
-            return HTTPRequest(method: method, url: try JSONTemplate.substituteURL(url, context),
-                               headers: json.filter { h in !headers.contains { $0.0.lowercased() == h.0.lowercased() } } + (try params(headers)),
-                               body: method.uppercased() == "GET" ? nil : rendered.data)
-        case let .githubWorkflowDispatch(repository, workflow, ref, inputs, api, sendActionID, returnRunDetails):
+            return HTTPRequest(
+                method: method, url: try JSONTemplate.substituteURL(url, context),
+                headers: json.filter { h in !headers.contains { $0.0.lowercased() == h.0.lowercased() } } + (try params(headers)),
+                body: method.uppercased() == "GET" ? nil : rendered.data)
+        case .githubWorkflowDispatch(let repository, let workflow, let ref, let inputs, let api, let sendActionID, let returnRunDetails):
             // GitHub inputs are strings; action_id (opt-in: the workflow must declare it) lets a concurrency group tell runs apart
             var ins: [(String, JSONTemplate)] = try params(inputs).map { ($0.0, .string($0.1)) }
             if sendActionID, !ins.contains(where: { $0.0 == "action_id" }) { ins.append(("action_id", .string(context.actionID))) }
             var pairs: [(String, JSONTemplate)] = [("ref", .string(try JSONTemplate.substitute(ref, context))), ("inputs", .object(ins))]
             if returnRunDetails { pairs.append(("return_run_details", .bool(true))) }
             let body = JSONTemplate.object(pairs)
-            return HTTPRequest(method: "POST", url: "\(Self.trim(api))/repos/\(repository)/actions/workflows/\(workflow)/dispatches",
-                               headers: [("Content-Type", "application/json"), ("Accept", "application/vnd.github+json"),
-                                         ("X-GitHub-Api-Version", "2022-11-28")], body: body.data)
-        case let .azureDevOpsPipeline(org, project, id, ref, parameters, base, sendActionID):
+            return HTTPRequest(
+                method: "POST", url: "\(Self.trim(api))/repos/\(repository)/actions/workflows/\(workflow)/dispatches",
+                headers: [
+                    ("Content-Type", "application/json"), ("Accept", "application/vnd.github+json"),
+                    ("X-GitHub-Api-Version", "2022-11-28")
+                ], body: body.data)
+        case .azureDevOpsPipeline(let org, let project, let id, let ref, let parameters, let base, let sendActionID):
             var ps = try params(parameters)
             if sendActionID, !ps.contains(where: { $0.0 == "action_id" }) { ps.append(("action_id", context.actionID)) }
             let body = JSONTemplate.object([
                 ("resources", .object([("repositories", .object([("self", .object([("refName", .string(ref))]))]))])),
-                ("templateParameters", .object(ps.map { ($0.0, .string($0.1)) })),
+                ("templateParameters", .object(ps.map { ($0.0, .string($0.1)) }))
             ])
-            return HTTPRequest(method: "POST", url: "\(Self.trim(base))/\(Self.path(org))/\(Self.path(project))/_apis/pipelines/\(id)/runs?api-version=7.1",
-                               headers: json, body: body.data)
-        case let .azureMLBatchEndpoint(endpoint, inputs, outputs, deployment, experiment, _):
+            return HTTPRequest(
+                method: "POST", url: "\(Self.trim(base))/\(Self.path(org))/\(Self.path(project))/_apis/pipelines/\(id)/runs?api-version=7.1",
+                headers: json, body: body.data)
+        case .azureMLBatchEndpoint(let endpoint, let inputs, let outputs, let deployment, let experiment, _):
             var properties: [(String, JSONTemplate)] = [("InputData", try inputs.rendered(context))]
             if let outputs { properties.append(("OutputData", try outputs.rendered(context))) }
-            if let experiment { properties.append(("properties", .object([("experimentName", .string(try JSONTemplate.substitute(experiment, context)))]))) }
+            if let experiment {
+                properties.append(("properties", .object([("experimentName", .string(try JSONTemplate.substitute(experiment, context)))])))
+            }
             let body = JSONTemplate.object([("properties", .object(properties))])
             // the scoring URI already ends in /jobs; an endpoint base URI without it still works
             let url = Self.trim(endpoint).hasSuffix("/jobs") ? Self.trim(endpoint) : "\(Self.trim(endpoint))/jobs"
-            return HTTPRequest(method: "POST", url: url, headers: json + (deployment.map { [("azureml-model-deployment", $0)] } ?? []), body: body.data)
-        case let .azureMLJob(_, _, _, job, _, _):
+            return HTTPRequest(
+                method: "POST", url: url, headers: json + (deployment.map { [("azureml-model-deployment", $0)] } ?? []), body: body.data)
+        case .azureMLJob(_, _, _, let job, _, _):
             var properties = try job.rendered(context, strings: stringFields)
             if case .object(var pairs) = properties {
                 // the job's display name and tags say where it came from
                 if !pairs.contains(where: { $0.0 == "displayName" }) { pairs.append(("displayName", .string(name))) }
-                let tags: JSONTemplate = .object([("drift-worker/action-id", .string(context.actionID)), ("drift-worker/monitor", .string(context.monitor))])
+                let tags: JSONTemplate = .object([
+                    ("drift-worker/action-id", .string(context.actionID)), ("drift-worker/monitor", .string(context.monitor))
+                ])
                 if let i = pairs.firstIndex(where: { $0.0 == "tags" }), case .object(let given) = pairs[i].1, case .object(let ours) = tags {
                     pairs[i].1 = .object(given + ours.filter { o in !given.contains { $0.0 == o.0 } })
-                } else { pairs.append(("tags", tags)) }
+                } else {
+                    pairs.append(("tags", tags))
+                }
                 properties = .object(pairs)
             }
             return HTTPRequest(method: "PUT", url: resourceURL(name)!, headers: json, body: JSONTemplate.object([("properties", properties)]).data)
-        case let .argoWorkflowTemplate(server, namespace, template, parameters):
+        case .argoWorkflowTemplate(let server, let namespace, let template, let parameters):
             let body = JSONTemplate.object([
                 ("namespace", .string(namespace)), ("resourceKind", .string("WorkflowTemplate")), ("resourceName", .string(template)),
-                ("submitOptions", .object([("name", .string(name)),
-                                           ("parameters", .array(try params(parameters).map { .string("\($0.0)=\($0.1)") })),
-                                           ("labels", .string("drift-worker/action=\(name)"))])),
+                (
+                    "submitOptions",
+                    .object([
+                        ("name", .string(name)),
+                        ("parameters", .array(try params(parameters).map { .string("\($0.0)=\($0.1)") })),
+                        ("labels", .string("drift-worker/action=\(name)"))
+                    ])
+                )
             ])
             return HTTPRequest(method: "POST", url: "\(Self.trim(server))/api/v1/workflows/\(namespace)/submit", headers: json, body: body.data)
-        case let .kubeflowRun(host, pipeline, version, experiment, parameters, _):
+        case .kubeflowRun(let host, let pipeline, let version, let experiment, let parameters, _):
             var reference: [(String, JSONTemplate)] = [("pipeline_id", .string(pipeline))]
             if let version { reference.append(("pipeline_version_id", .string(version))) }
-            var pairs: [(String, JSONTemplate)] = [("display_name", .string(name)),
-                                                   ("description", .string("drift-worker action \(context.actionID)")),
-                                                   ("pipeline_version_reference", .object(reference)),
-                                                   ("runtime_config", .object([("parameters", try parameters.rendered(context, placeholdersAsText: true))]))]
+            var pairs: [(String, JSONTemplate)] = [
+                ("display_name", .string(name)),
+                ("description", .string("drift-worker action \(context.actionID)")),
+                ("pipeline_version_reference", .object(reference)),
+                ("runtime_config", .object([("parameters", try parameters.rendered(context, placeholdersAsText: true))]))
+            ]
             if let experiment { pairs.append(("experiment_id", .string(experiment))) }
             return HTTPRequest(method: "POST", url: "\(Self.trim(host))/apis/v2beta1/runs", headers: json, body: JSONTemplate.object(pairs).data)
-        case let .kubernetesJob(api, namespace, job):
+        case .kubernetesJob(let api, let namespace, let job):
             var manifest = try job.rendered(context, strings: stringFields)
             guard case .object(var pairs) = manifest else { throw PresetError("the kubernetes_job template must be a Job object") }
             var metadata: [(String, JSONTemplate)] = []
-            if let i = pairs.firstIndex(where: { $0.0 == "metadata" }), case .object(let m) = pairs[i].1 { metadata = m; pairs.remove(at: i) }
+            if let i = pairs.firstIndex(where: { $0.0 == "metadata" }), case .object(let m) = pairs[i].1 {
+                metadata = m
+                pairs.remove(at: i)
+            }
             metadata.removeAll { ["name", "generateName", "namespace"].contains($0.0) }
             metadata.insert(("name", .string(name)), at: 0)
             metadata.insert(("namespace", .string(namespace)), at: 1)
             func merge(_ key: String, _ extra: [(String, JSONTemplate)]) {
                 if let i = metadata.firstIndex(where: { $0.0 == key }), case .object(let m) = metadata[i].1 {
                     metadata[i].1 = .object(m + extra.filter { e in !m.contains { $0.0 == e.0 } })
-                } else { metadata.append((key, .object(extra))) }
+                } else {
+                    metadata.append((key, .object(extra)))
+                }
             }
             merge("labels", [("app.kubernetes.io/managed-by", .string("drift-worker"))])
             merge("annotations", [("drift-worker/action-id", .string(context.actionID)), ("drift-worker/monitor", .string(context.monitor))])
             let head: [(String, JSONTemplate)] = [("apiVersion", .string("batch/v1")), ("kind", .string("Job")), ("metadata", .object(metadata))]
             pairs.removeAll { ["apiVersion", "kind"].contains($0.0) }
             manifest = .object(head + pairs)
-            return HTTPRequest(method: "POST", url: "\(Self.trim(api))/apis/batch/v1/namespaces/\(namespace)/jobs", headers: json, body: manifest.data)
+            return HTTPRequest(
+                method: "POST", url: "\(Self.trim(api))/apis/batch/v1/namespaces/\(namespace)/jobs", headers: json, body: manifest.data)
         }
     }
 
     /// The URL of the resource the action creates, for targets that name it.
     func resourceURL(_ name: String) -> String? {
         switch self {
-        case let .azureMLJob(sub, rg, ws, _, version, management):
-            return "\(Self.trim(management))/subscriptions/\(sub)/resourceGroups/\(rg)/providers/Microsoft.MachineLearningServices/workspaces/\(ws)/jobs/\(name)?api-version=\(version)"
-        case let .argoWorkflowTemplate(server, namespace, _, _): return "\(Self.trim(server))/api/v1/workflows/\(namespace)/\(name)"
-        case let .kubernetesJob(api, namespace, _): return "\(Self.trim(api))/apis/batch/v1/namespaces/\(namespace)/jobs/\(name)"
+        case .azureMLJob(let sub, let rg, let ws, _, let version, let management):
+            return
+                "\(Self.trim(management))/subscriptions/\(sub)/resourceGroups/\(rg)/providers/Microsoft.MachineLearningServices/workspaces/\(ws)/jobs/\(name)?api-version=\(version)"
+        case .argoWorkflowTemplate(let server, let namespace, _, _): return "\(Self.trim(server))/api/v1/workflows/\(namespace)/\(name)"
+        case .kubernetesJob(let api, let namespace, _): return "\(Self.trim(api))/apis/batch/v1/namespaces/\(namespace)/jobs/\(name)"
         default: return nil
         }
     }
@@ -211,8 +246,10 @@ public enum TriggerTarget: Sendable, Equatable {
     /// needed — and for targets that cannot be asked, which rely on the `Idempotency-Key` / `webhook-id` headers.
     public func lookup(_ context: TriggerContext) -> HTTPRequest? {
         let name = Self.resourceName(actionID: context.actionID)
-        if case .azureMLJob = self, let url = resourceURL(name) { return HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")]) }
-        if case let .kubeflowRun(host, _, _, experiment, _, namespace) = self {
+        if case .azureMLJob = self, let url = resourceURL(name) {
+            return HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")])
+        }
+        if case .kubeflowRun(let host, _, _, let experiment, _, let namespace) = self {
             let filter = #"{"predicates":[{"key":"display_name","operation":"EQUALS","string_value":"\#(name)"}]}"#
             var url = "\(Self.trim(host))/apis/v2beta1/runs?filter=\(AzureWorkloadIdentity.formEncode(filter))"
             // multi-user KFP refuses a list without the namespace (and single-user one with it)

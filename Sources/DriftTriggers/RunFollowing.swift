@@ -83,21 +83,24 @@ extension TriggerTarget {
         let id = runID
         switch self {
         case .webhook: return nil
-        case let .githubWorkflowDispatch(repository, _, _, _, api, _, _):
-            return HTTPRequest(method: "GET", url: "\(Self.trim(api))/repos/\(repository)/actions/runs/\(runID)",
-                               headers: [("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28")])
-        case let .azureDevOpsPipeline(org, project, pipeline, _, _, base, _):
-            return HTTPRequest(method: "GET", url: "\(Self.trim(base))/\(Self.path(org))/\(Self.path(project))/_apis/pipelines/\(pipeline)/runs/\(id)?api-version=7.1",
-                               headers: accept)
+        case .githubWorkflowDispatch(let repository, _, _, _, let api, _, _):
+            return HTTPRequest(
+                method: "GET", url: "\(Self.trim(api))/repos/\(repository)/actions/runs/\(runID)",
+                headers: [("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28")])
+        case .azureDevOpsPipeline(let org, let project, let pipeline, _, _, let base, _):
+            return HTTPRequest(
+                method: "GET",
+                url: "\(Self.trim(base))/\(Self.path(org))/\(Self.path(project))/_apis/pipelines/\(pipeline)/runs/\(id)?api-version=7.1",
+                headers: accept)
         case .azureMLJob:
             return resourceURL(runID).map { HTTPRequest(method: "GET", url: $0, headers: accept) }
-        case let .azureMLBatchEndpoint(_, _, _, _, _, management):
+        case .azureMLBatchEndpoint(_, _, _, _, _, let management):
             return HTTPRequest(method: "GET", url: "\(Self.trim(management))\(runID)?api-version=2024-04-01", headers: accept)
-        case let .argoWorkflowTemplate(server, namespace, _, _):
+        case .argoWorkflowTemplate(let server, let namespace, _, _):
             return HTTPRequest(method: "GET", url: "\(Self.trim(server))/api/v1/workflows/\(namespace)/\(id)", headers: accept)
-        case let .kubeflowRun(host, _, _, _, _, _):
+        case .kubeflowRun(let host, _, _, _, _, _):
             return HTTPRequest(method: "GET", url: "\(Self.trim(host))/apis/v2beta1/runs/\(id)", headers: accept)
-        case let .kubernetesJob(api, namespace, _):
+        case .kubernetesJob(let api, let namespace, _):
             return HTTPRequest(method: "GET", url: "\(Self.trim(api))/apis/batch/v1/namespaces/\(namespace)/jobs/\(id)", headers: accept)
         }
     }
@@ -105,7 +108,7 @@ extension TriggerTarget {
     /// The Entra scope the status check needs when it differs from the delivery's: a batch job is read from Azure
     /// Resource Manager, the invoke went to the endpoint (`https://ml.azure.com`).
     public var statusScope: String? {
-        if case let .azureMLBatchEndpoint(_, _, _, _, _, management) = self { return "\(Self.trim(management))/.default" }
+        if case .azureMLBatchEndpoint(_, _, _, _, _, let management) = self { return "\(Self.trim(management))/.default" }
         return nil
     }
 
@@ -117,9 +120,10 @@ extension TriggerTarget {
     /// `[A-Za-z0-9-]{1,64}` (UUIDs).
     public func isValidRunID(_ runID: String) -> Bool {
         func chars(_ s: Substring, _ extra: String, max: Int, lowercaseOnly: Bool = false) -> Bool {
-            !s.isEmpty && s.utf8.count <= max && s.allSatisfy { c in
-                c.isASCII && ((lowercaseOnly ? c.isLowercase : c.isLetter) || c.isNumber || extra.contains(c))
-            }
+            !s.isEmpty && s.utf8.count <= max
+                && s.allSatisfy { c in
+                    c.isASCII && ((lowercaseOnly ? c.isLowercase : c.isLetter) || c.isNumber || extra.contains(c))
+                }
         }
         let whole = Substring(runID)
         switch self {
@@ -129,9 +133,12 @@ extension TriggerTarget {
         case .azureMLBatchEndpoint:
             let p = runID.split(separator: "/", omittingEmptySubsequences: false)
             // "", subscriptions, s, resourceGroups, rg, providers, Microsoft.MachineLearningServices, workspaces, ws, jobs, name
-            guard p.count == 11, p[0].isEmpty, p[1].lowercased() == "subscriptions", p[3].lowercased() == "resourcegroups", p[5].lowercased() == "providers",
-                  p[6].lowercased() == "microsoft.machinelearningservices", p[7].lowercased() == "workspaces", p[9].lowercased() == "jobs" else { return false }
-            return chars(p[2], "-", max: 64) && chars(p[4], "-_.()", max: 90) && !p[4].hasSuffix(".") && chars(p[8], "-_", max: 64) && chars(p[10], "_-", max: 255)
+            guard p.count == 11, p[0].isEmpty, p[1].lowercased() == "subscriptions", p[3].lowercased() == "resourcegroups",
+                p[5].lowercased() == "providers",
+                p[6].lowercased() == "microsoft.machinelearningservices", p[7].lowercased() == "workspaces", p[9].lowercased() == "jobs"
+            else { return false }
+            return chars(p[2], "-", max: 64) && chars(p[4], "-_.()", max: 90) && !p[4].hasSuffix(".") && chars(p[8], "-_", max: 64)
+                && chars(p[10], "_-", max: 255)
         case .argoWorkflowTemplate, .kubernetesJob:
             return chars(whole, "-.", max: 253, lowercaseOnly: true) && !runID.hasPrefix(".") && !runID.hasPrefix("-") && !runID.contains("..")
         case .kubeflowRun: return chars(whole, "-", max: 64)
@@ -142,11 +149,11 @@ extension TriggerTarget {
     public func runURL(runID: String) -> String? {
         guard isValidRunID(runID) else { return nil }
         switch self {
-        case let .argoWorkflowTemplate(server, namespace, _, _): return "\(Self.trim(server))/workflows/\(namespace)/\(Self.path(runID))"
-        case let .kubeflowRun(host, _, _, _, _, _): return "\(Self.trim(host))/#/runs/details/\(Self.path(runID))"
+        case .argoWorkflowTemplate(let server, let namespace, _, _): return "\(Self.trim(server))/workflows/\(namespace)/\(Self.path(runID))"
+        case .kubeflowRun(let host, _, _, _, _, _): return "\(Self.trim(host))/#/runs/details/\(Self.path(runID))"
         // the Job's API URL (`kubectl get job <name> -n <namespace>` shows the same)
-        case let .kubernetesJob(api, namespace, _): return "\(Self.trim(api))/apis/batch/v1/namespaces/\(namespace)/jobs/\(Self.path(runID))"
-        case let .githubWorkflowDispatch(repository, _, _, _, api, _, _) where Self.trim(api) == "https://api.github.com":
+        case .kubernetesJob(let api, let namespace, _): return "\(Self.trim(api))/apis/batch/v1/namespaces/\(namespace)/jobs/\(Self.path(runID))"
+        case .githubWorkflowDispatch(let repository, _, _, _, let api, _, _) where Self.trim(api) == "https://api.github.com":
             return "https://github.com/\(repository)/actions/runs/\(Self.path(runID))"
         default: return nil
         }
@@ -183,7 +190,8 @@ extension TriggerTarget {
             guard let status = text("status") else { return nil }
             guard status == "completed" else { return RunObservation(state: .running, detail: status, url: url) }
             let conclusion = text("conclusion") ?? ""
-            return RunObservation(state: ["success", "neutral"].contains(conclusion) ? .succeeded : .failed, detail: "completed/\(conclusion)", url: url)
+            return RunObservation(
+                state: ["success", "neutral"].contains(conclusion) ? .succeeded : .failed, detail: "completed/\(conclusion)", url: url)
         case .azureDevOpsPipeline:
             // RunState: unknown, inProgress, canceling, completed; RunResult: unknown, succeeded, failed, canceled
             guard let state = text("state") else { return nil }
@@ -214,7 +222,8 @@ extension TriggerTarget {
             let state = text("state") ?? "RUNTIME_STATE_UNSPECIFIED"
             switch state {
             case "SUCCEEDED", "SKIPPED": return RunObservation(state: .succeeded, detail: state, url: url)
-            case "FAILED", "CANCELED": return RunObservation(state: .failed, detail: state + (text("error.message").map { ": \($0)" } ?? ""), url: url)
+            case "FAILED", "CANCELED":
+                return RunObservation(state: .failed, detail: state + (text("error.message").map { ": \($0)" } ?? ""), url: url)
             default: return RunObservation(state: .running, detail: state, url: url)
             }
         case .kubernetesJob:
@@ -225,7 +234,9 @@ extension TriggerTarget {
                 for c in conditions where c.value(at: "status")?.scalarText == "True" {
                     switch c.value(at: "type")?.scalarText {
                     case "Complete": return RunObservation(state: .succeeded, detail: "Complete", url: url)
-                    case "Failed": return RunObservation(state: .failed, detail: "Failed" + (c.value(at: "reason")?.scalarText.map { ": \($0)" } ?? ""), url: url)
+                    case "Failed":
+                        return RunObservation(
+                            state: .failed, detail: "Failed" + (c.value(at: "reason")?.scalarText.map { ": \($0)" } ?? ""), url: url)
                     default: continue
                     }
                 }
@@ -254,7 +265,9 @@ extension TriggerSender {
     /// Azure ML batch job, a token for Azure Resource Manager from the same identity). Blocking; call off the pool.
     public func checkRun(_ action: TriggerAction, runID: String, now: Date = Date()) -> RunCheck {
         guard var request = action.target.statusRequest(runID: runID) else {
-            return RunCheck(method: "", url: "", status: nil, observation: nil, problem: "the \(action.target.preset) target cannot be asked about run '\(runID)'")
+            return RunCheck(
+                method: "", url: "", status: nil, observation: nil, problem: "the \(action.target.preset) target cannot be asked about run '\(runID)'"
+            )
         }
         var check = RunCheck(method: request.method, url: HTTPClient.redact(request.url), status: nil, observation: nil, problem: nil)
         do {
@@ -265,7 +278,8 @@ extension TriggerSender {
             let (auth, scopedCA) = try credential.apply(client: HTTPClient(options: options), environment: environment, for: request.url)
             var ca = scopedCA
             if ca == nil, case .kubernetesJob = action.target, case .kubernetesServiceAccount = credential,
-               FileManager.default.fileExists(atPath: KubernetesServiceAccount.caFile) {
+                FileManager.default.fileExists(atPath: KubernetesServiceAccount.caFile)
+            {
                 ca = KubernetesServiceAccount.caFile
             }
             if options.caBundle == nil, let ca { options.caBundle = ca }
@@ -279,7 +293,8 @@ extension TriggerSender {
                 let excerpt = SafeText.clean(String(decoding: response.body.prefix(200), as: UTF8.self), maxBytes: 400)
                 check.problem = "HTTP \(response.status) from the status check" + (excerpt.isEmpty ? "" : ": \(excerpt)")
                 if action.target.hasGitHubRateLimits,
-                   let wait = DeliveryPolicy.rateLimitWait(status: response.status, header: response.header, body: response.body, now: now) {
+                    let wait = DeliveryPolicy.rateLimitWait(status: response.status, header: response.header, body: response.body, now: now)
+                {
                     check.retryAfter = wait.seconds
                 } else if let h = response.header("retry-after") {
                     check.retryAfter = DeliveryPolicy.retryAfterSeconds(h, now: now).map { min(max($0, 0), DeliveryPolicy.rateLimitCapSeconds) }

@@ -11,7 +11,8 @@ public enum SafeText {
         var bytes = 0
         for s in text.unicodeScalars {
             let v = s.value
-            let unsafe = (v < 0x20 && v != 0x09 && !(keepNewlines && (v == 0x0A || v == 0x0D))) || (0x7F...0x9F).contains(v)
+            let unsafe =
+                (v < 0x20 && v != 0x09 && !(keepNewlines && (v == 0x0A || v == 0x0D))) || (0x7F...0x9F).contains(v)
                 || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
             let scalar: Unicode.Scalar = unsafe ? " " : s
             let n = String(scalar).utf8.count
@@ -26,8 +27,9 @@ public enum SafeText {
     /// control characters, a host, at most 2048 bytes. Nil otherwise.
     public static func url(_ text: String) -> String? {
         guard text.utf8.count <= 2048, text.hasPrefix("https://") || text.hasPrefix("http://"),
-              text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }),
-              let host = URLComponents(string: text)?.host, !host.isEmpty else { return nil }
+            text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }),
+            let host = URLComponents(string: text)?.host, !host.isEmpty
+        else { return nil }
         return text
     }
 }

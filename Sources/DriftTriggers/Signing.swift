@@ -34,14 +34,18 @@ public enum StandardWebhooks {
 
     /// The three headers for a delivery, signed with every secret (rotation).
     public static func headers(id: String, timestamp: Int, body: Data, secrets: [Secret]) -> [(String, String)] {
-        [("webhook-id", id), ("webhook-timestamp", String(timestamp)),
-         ("webhook-signature", secrets.map { signature(id: id, timestamp: timestamp, body: body, secret: $0) }.joined(separator: " "))]
+        [
+            ("webhook-id", id), ("webhook-timestamp", String(timestamp)),
+            ("webhook-signature", secrets.map { signature(id: id, timestamp: timestamp, body: body, secret: $0) }.joined(separator: " "))
+        ]
     }
 
     /// What a receiver checks: one listed signature matches one of its secrets, and the timestamp is within
     /// `tolerance` seconds of `now` (replay protection). Comparison in constant time.
-    public static func verify(id: String, timestamp: Int, signatureHeader: String, body: Data, secrets: [Secret],
-                              now: Date = Date(), tolerance: Double = 300) -> Bool {
+    public static func verify(
+        id: String, timestamp: Int, signatureHeader: String, body: Data, secrets: [Secret],
+        now: Date = Date(), tolerance: Double = 300
+    ) -> Bool {
         guard abs(now.timeIntervalSince1970 - Double(timestamp)) <= tolerance else { return false }
         let given = signatureHeader.split(separator: " ").map(String.init)
         for secret in secrets {
@@ -52,7 +56,8 @@ public enum StandardWebhooks {
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var diff: UInt8 = 0
         for i in x.indices { diff |= x[i] ^ y[i] }

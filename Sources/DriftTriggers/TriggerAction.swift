@@ -15,9 +15,11 @@ public struct TriggerAction: Sendable, Equatable {
     /// How the run it starts is followed to its end, and what fires then.
     public var follow: FollowSettings
 
-    public init(name: String, target: TriggerTarget, credential: Credential = .none, signingSecrets: [StandardWebhooks.Secret] = [],
-                hubSecret: String? = nil, http: HTTPClient.Options = HTTPClient.Options(), policy: DeliveryPolicy = DeliveryPolicy(),
-                follow: FollowSettings? = nil) {
+    public init(
+        name: String, target: TriggerTarget, credential: Credential = .none, signingSecrets: [StandardWebhooks.Secret] = [],
+        hubSecret: String? = nil, http: HTTPClient.Options = HTTPClient.Options(), policy: DeliveryPolicy = DeliveryPolicy(),
+        follow: FollowSettings? = nil
+    ) {
         self.follow = follow ?? FollowSettings(enabled: target.canBePolled)
         self.name = name
         self.target = target
@@ -98,7 +100,8 @@ public struct TriggerSender: Sendable {
         // a kubernetes_job always talks to a Kubernetes API server, whatever its name (a private EKS/AKS endpoint, an
         // internal DNS name): the service-account CA applies there; other presets get it only for the in-cluster name
         if ca == nil, case .kubernetesJob = action.target, case .kubernetesServiceAccount = action.credential,
-           FileManager.default.fileExists(atPath: KubernetesServiceAccount.caFile) {
+            FileManager.default.fileExists(atPath: KubernetesServiceAccount.caFile)
+        {
             ca = KubernetesServiceAccount.caFile
         }
         if options.caBundle == nil, let ca { options.caBundle = ca }
@@ -113,7 +116,8 @@ public struct TriggerSender: Sendable {
             headers.append(("webhook-id", context.actionID))
             headers.append(("webhook-timestamp", String(Int(now.timeIntervalSince1970))))
         } else {
-            headers += StandardWebhooks.headers(id: context.actionID, timestamp: Int(now.timeIntervalSince1970), body: body, secrets: action.signingSecrets)
+            headers += StandardWebhooks.headers(
+                id: context.actionID, timestamp: Int(now.timeIntervalSince1970), body: body, secrets: action.signingSecrets)
         }
         if let hub = action.hubSecret { headers.append(("X-Hub-Signature-256", HubSignature.header(body: body, secret: hub))) }
         request.headers = headers
@@ -121,11 +125,15 @@ public struct TriggerSender: Sendable {
     }
 
     /// One attempt. `attempt` is 1-based; from the second on, targets that can be asked are asked first.
-    public func attempt(_ action: TriggerAction, _ context: TriggerContext, attempt: Int, now: Date = Date(),
-                        random: Double = Double.random(in: 0..<1)) -> DeliveryAttempt {
-        var record = DeliveryAttempt(attempt: attempt, at: now, method: "", url: "", status: nil, seconds: 0, error: nil, responseExcerpt: "",
-                                     externalRunID: nil, outcome: .dead(reason: ""), foundExisting: false)
-        let request: HTTPRequest, client: HTTPClient
+    public func attempt(
+        _ action: TriggerAction, _ context: TriggerContext, attempt: Int, now: Date = Date(),
+        random: Double = Double.random(in: 0..<1)
+    ) -> DeliveryAttempt {
+        var record = DeliveryAttempt(
+            attempt: attempt, at: now, method: "", url: "", status: nil, seconds: 0, error: nil, responseExcerpt: "",
+            externalRunID: nil, outcome: .dead(reason: ""), foundExisting: false)
+        let request: HTTPRequest
+        let client: HTTPClient
         do { (request, client) = try prepare(action, context, now: now) } catch {
             // a missing secret or a template problem: the operator must fix something; counted as an attempt
             record.error = "\(error)"
@@ -146,7 +154,8 @@ public struct TriggerSender: Sendable {
                 record.externalRunID = runID.map(Self.cleanRunID) ?? TriggerTarget.resourceName(actionID: context.actionID)
                 record.responseExcerpt = Self.excerpt(answer?.body ?? Data())
                 record.foundExisting = true
-                record.outcome = .delivered(note: "an earlier attempt already started it (found by \(lookup.method) \(HTTPClient.redact(lookup.url)))")
+                record.outcome = .delivered(
+                    note: "an earlier attempt already started it (found by \(lookup.method) \(HTTPClient.redact(lookup.url)))")
                 return record
             case .absent?:
                 break  // nothing was started: send
@@ -159,9 +168,10 @@ public struct TriggerSender: Sendable {
                 record.responseExcerpt = Self.excerpt(answer?.body ?? Data())
                 let what = answer.map { "answered HTTP \($0.status)" } ?? "did not answer"
                 record.error = "the look-up \(lookup.method) \(HTTPClient.redact(lookup.url)) \(what)"
-                record.outcome = action.policy.again("could not tell whether an earlier attempt already started the run (the look-up \(what)); "
-                                                     + "not sending again until it can be asked, so that no second run starts",
-                                                     retryAfter: nil, attempt: attempt, now: now, random: random)
+                record.outcome = action.policy.again(
+                    "could not tell whether an earlier attempt already started the run (the look-up \(what)); "
+                        + "not sending again until it can be asked, so that no second run starts",
+                    retryAfter: nil, attempt: attempt, now: now, random: random)
                 return record
             }
         }
@@ -169,14 +179,18 @@ public struct TriggerSender: Sendable {
             var response = try client.sendBlocking(request)
             // GitHub Enterprise Server without return_run_details (before it shipped there) refuses the key with 422
             // '"return_run_details" is not a permitted key.': the dispatch was not made — make it without the key
-            if case let .githubWorkflowDispatch(repo, workflow, ref, inputs, api, sendActionID, true) = action.target, response.status == 422,
-               String(decoding: response.body.prefix(4096), as: UTF8.self).contains(#""return_run_details\" is not a permitted key"#) {
+            if case .githubWorkflowDispatch(let repo, let workflow, let ref, let inputs, let api, let sendActionID, true) = action.target,
+                response.status == 422,
+                String(decoding: response.body.prefix(4096), as: UTF8.self).contains(#""return_run_details\" is not a permitted key"#)
+            {
                 var plain = action
-                plain.target = .githubWorkflowDispatch(repository: repo, workflow: workflow, ref: ref, inputs: inputs, apiURL: api,
-                                                       sendActionID: sendActionID, returnRunDetails: false)
+                plain.target = .githubWorkflowDispatch(
+                    repository: repo, workflow: workflow, ref: ref, inputs: inputs, apiURL: api,
+                    sendActionID: sendActionID, returnRunDetails: false)
                 let (again, againClient) = try prepare(plain, context, now: now)
                 response = try againClient.sendBlocking(again)
-                record.fallback = "GitHub refused return_run_details (a GitHub Enterprise Server without it); dispatched without it, so the run id is unknown "
+                record.fallback =
+                    "GitHub refused return_run_details (a GitHub Enterprise Server without it); dispatched without it, so the run id is unknown "
                     + "and the run is not followed — set return_run_details: false on this action"
             }
             record.status = response.status
@@ -187,7 +201,10 @@ public struct TriggerSender: Sendable {
                 record.redirectedFrom = record.url
                 record.url = HTTPClient.redact(response.url)
                 if case .delivered(let note) = record.outcome {
-                    record.outcome = .delivered(note: "\(note) from \(record.url), after \(response.redirects) redirect(s) from \(record.redirectedFrom!) (update the action's URL)")
+                    record.outcome = .delivered(
+                        note:
+                            "\(note) from \(record.url), after \(response.redirects) redirect(s) from \(record.redirectedFrom!) (update the action's URL)"
+                    )
                 }
             }
             if case .delivered(let note) = record.outcome {
@@ -195,11 +212,14 @@ public struct TriggerSender: Sendable {
                 record.runURL = action.target.runURL(fromDelivery: response)
                 if let f = record.fallback { record.outcome = .delivered(note: "\(note); \(f)") }
             }
-            if response.status == 409, action.target.nameIsIdempotencyKey { record.externalRunID = TriggerTarget.resourceName(actionID: context.actionID) }
+            if response.status == 409, action.target.nameIsIdempotencyKey {
+                record.externalRunID = TriggerTarget.resourceName(actionID: context.actionID)
+            }
         } catch let e as HTTPClientError {
             record.error = e.message
-            record.outcome = action.policy.decide(status: nil, error: e, retryAfter: nil, attempt: attempt,
-                                                  nameIsIdempotencyKey: action.target.nameIsIdempotencyKey, now: now, random: random)
+            record.outcome = action.policy.decide(
+                status: nil, error: e, retryAfter: nil, attempt: attempt,
+                nameIsIdempotencyKey: action.target.nameIsIdempotencyKey, now: now, random: random)
         } catch {
             record.error = "\(error)"
             record.outcome = action.policy.again("\(error)", retryAfter: nil, attempt: attempt, now: now, random: random)

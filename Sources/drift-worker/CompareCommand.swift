@@ -7,10 +7,10 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare a current dataset with a reference, feature by feature.",
         discussion: """
-        Inputs are CSV (header row) or JSON Lines files; --reference may also be a profile built by \
-        `drift-worker profile`. Exit status: 0 whether or not drift is found (3 with --fail-on-drift \
-        when it is); 2 bad input (an unreadable or malformed file, a usage error).
-        """)
+            Inputs are CSV (header row) or JSON Lines files; --reference may also be a profile built by \
+            `drift-worker profile`. Exit status: 0 whether or not drift is found (3 with --fail-on-drift \
+            when it is); 2 bad input (an unreadable or malformed file, a usage error).
+            """)
 
     enum OutputFormat: String, ExpressibleByArgument { case table, json }
 
@@ -25,8 +25,9 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let report: CompareReport
         do {
-            report = try Comparison.run(referencePath: reference, currentPath: current, format: featureOptions.inputFormat,
-                                        selection: featureOptions.selection, settings: statistics.settings)
+            report = try Comparison.run(
+                referencePath: reference, currentPath: current, format: featureOptions.inputFormat,
+                selection: featureOptions.selection, settings: statistics.settings)
         } catch let error as CompareError {
             Terminal.fail(error.description)
             throw ExitStatus.badInput
@@ -65,7 +66,8 @@ struct ProfileCommand: ParsableCommand {
             let table = try ReferenceSourceLoader.table(path: reference, format: featureOptions.inputFormat)
             let profile = try ProfileBuilder.build(table: table, selection: featureOptions.selection, sampleCap: sampleCap, seed: seed)
             try ProfileFile.write(profile, to: out)
-            Terminal.info("wrote \(out): \(profile.numeric.count) numeric and \(profile.categorical.count) categorical features from \(profile.rowCount) rows")
+            Terminal.info(
+                "wrote \(out): \(profile.numeric.count) numeric and \(profile.categorical.count) categorical features from \(profile.rowCount) rows")
         } catch let error as CompareError {
             Terminal.fail(error.description)
             throw ExitStatus.badInput

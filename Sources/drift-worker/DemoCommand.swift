@@ -11,12 +11,12 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "The whole story on the sample fraud model: capture → hourly checks → drift → actions.",
         discussion: """
-        Without DATABASE_URL it starts a throwaway local PostgreSQL (deleted at exit); with it, it uses schema \
-        drift_demo there. Reads sample-data/ from the current directory (or --data). Starts a webhook receiver on \
-        127.0.0.1 (any free port) that stands in for the retraining pipeline and the model registry: it verifies \
-        every signature and starts one run per action id. Exit status: 0 the story ran to its end; 1 when PostgreSQL \
-        cannot be started or reached; 2 bad input (a usage error, sample data missing or invalid).
-        """)
+            Without DATABASE_URL it starts a throwaway local PostgreSQL (deleted at exit); with it, it uses schema \
+            drift_demo there. Reads sample-data/ from the current directory (or --data). Starts a webhook receiver on \
+            127.0.0.1 (any free port) that stands in for the retraining pipeline and the model registry: it verifies \
+            every signature and starts one run per action id. Exit status: 0 the story ran to its end; 1 when PostgreSQL \
+            cannot be started or reached; 2 bad input (a usage error, sample data missing or invalid).
+            """)
 
     @Option(help: "The sample-data directory.") var data = "sample-data"
     @Flag(help: "Print a JSON summary instead of the tables.") var json = false
@@ -26,7 +26,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     private func story(client: PostgresClient, monitor: MonitorConfig, local: LocalPostgres?) async throws -> [Backfill.WindowResult] {
         let settings = client.settings
-        if let local { say("== PostgreSQL: throwaway cluster in \(local.directory)") } else { say("== PostgreSQL: DATABASE_URL, schema \(settings.schema)") }
+        if let local {
+            say("== PostgreSQL: throwaway cluster in \(local.directory)")
+        } else {
+            say("== PostgreSQL: DATABASE_URL, schema \(settings.schema)")
+        }
         let migrated = try await client.withConnection { c in try Migrator(schema: settings.schema).migrate(c) }
         say("== migrated: \(migrated.applied.isEmpty ? "up to date" : "applied \(migrated.applied.count) migrations")")
         let table: Table
@@ -48,8 +52,10 @@ struct DemoCommand: AsyncParsableCommand {
         let reporter = ProgressReporter(label: "checking")
         let quiet = json
         let progress: @Sendable (Int, Int) -> Void = { done, total in if !quiet { reporter.report(done, total) } }
-        return try await Backfill(client: client, monitor: monitor, references: ReferenceStore(baseDirectory: FileManager.default.currentDirectoryPath))
-            .run(from: from, to: to, progress: progress)
+        return try await Backfill(
+            client: client, monitor: monitor, references: ReferenceStore(baseDirectory: FileManager.default.currentDirectoryPath)
+        )
+        .run(from: from, to: to, progress: progress)
     }
 
     func run() async throws {
@@ -98,27 +104,60 @@ struct DemoCommand: AsyncParsableCommand {
         let fired = results.flatMap(\.firedActions)
         if json {
             let firstDrift = results.first { $0.drifted == true }.map { JSONValue.string(PGTimeText.iso($0.window.start)) } ?? .null
-            print(JSONValue.object([
-                ("windows_checked", .int(results.count)),
-                ("windows_drifted", .int(results.filter { $0.drifted == true }.count)),
-                ("windows_insufficient_data", .int(results.filter { $0.status == "insufficient_data" }.count)),
-                ("first_drifted_window", firstDrift),
-                ("actions_fired", .int(fired.count)),
-                ("actions", .array(results.filter { !$0.firedActions.isEmpty }.flatMap { r in
-                    r.firedActions.map { .string(DriftCheck.actionID(monitor: monitor.name, window: r.window, action: $0)) }
-                })),
-                ("deliveries", .array(triggers.outbox.map { .object([("action_id", .string($0.actionID)), ("state", .string($0.state)),
-                                                                     ("attempts", .int($0.attempts)), ("external_run_id", $0.runID.map { .string($0) } ?? .null)]) })),
-                ("receiver", .object([("requests", .int(triggers.received)), ("verified", .int(triggers.verified)), ("runs", .int(triggers.runs))])),
-                ("embeddings", .object([
-                    ("windows_checked", .int(embeddings.results.count)),
-                    ("windows_drifted", .int(embeddings.results.filter { $0.drifted == true }.count)),
-                    ("first_drifted_window", embeddings.results.first { $0.drifted == true }.map { .string(PGTimeText.iso($0.window.start)) } ?? .null),
-                    ("false_alarms_before_the_shift", .int(embeddings.results.filter { $0.drifted == true && $0.window.start < Self.embeddingShift }.count)),
-                ])),
-                ("shadow_evaluations", .array(triggers.evaluations.map { .object([("challenger", .string($0.challenger)), ("verdict", .string($0.verdict)),
-                                                                                    ("window_start", .string(PGTimeText.iso($0.from)))]) })),
-            ]).rendered())
+            print(
+                JSONValue.object([
+                    ("windows_checked", .int(results.count)),
+                    ("windows_drifted", .int(results.filter { $0.drifted == true }.count)),
+                    ("windows_insufficient_data", .int(results.filter { $0.status == "insufficient_data" }.count)),
+                    ("first_drifted_window", firstDrift),
+                    ("actions_fired", .int(fired.count)),
+                    (
+                        "actions",
+                        .array(
+                            results.filter { !$0.firedActions.isEmpty }.flatMap { r in
+                                r.firedActions.map { .string(DriftCheck.actionID(monitor: monitor.name, window: r.window, action: $0)) }
+                            })
+                    ),
+                    (
+                        "deliveries",
+                        .array(
+                            triggers.outbox.map {
+                                .object([
+                                    ("action_id", .string($0.actionID)), ("state", .string($0.state)),
+                                    ("attempts", .int($0.attempts)), ("external_run_id", $0.runID.map { .string($0) } ?? .null)
+                                ])
+                            })
+                    ),
+                    (
+                        "receiver",
+                        .object([("requests", .int(triggers.received)), ("verified", .int(triggers.verified)), ("runs", .int(triggers.runs))])
+                    ),
+                    (
+                        "embeddings",
+                        .object([
+                            ("windows_checked", .int(embeddings.results.count)),
+                            ("windows_drifted", .int(embeddings.results.filter { $0.drifted == true }.count)),
+                            (
+                                "first_drifted_window",
+                                embeddings.results.first { $0.drifted == true }.map { .string(PGTimeText.iso($0.window.start)) } ?? .null
+                            ),
+                            (
+                                "false_alarms_before_the_shift",
+                                .int(embeddings.results.filter { $0.drifted == true && $0.window.start < Self.embeddingShift }.count)
+                            )
+                        ])
+                    ),
+                    (
+                        "shadow_evaluations",
+                        .array(
+                            triggers.evaluations.map {
+                                .object([
+                                    ("challenger", .string($0.challenger)), ("verdict", .string($0.verdict)),
+                                    ("window_start", .string(PGTimeText.iso($0.from)))
+                                ])
+                            })
+                    )
+                ]).rendered())
         } else {
             print(WindowTable.render(results))
             print(triggers.text)
@@ -152,26 +191,37 @@ struct DemoCommand: AsyncParsableCommand {
         let captured = try await captureSample(file, monitors: monitors, model: monitor.model, client: client)
         var out = "\n== embeddings: \(captured) captured events of model \(monitor.model) (a 128-dimensional input tensor), \(file)\n"
         out += "== reference: \(monitor.reference.description); checking 06:00–18:00 (the billing topic moves at 12:00)\n"
-        let from = ISO8601DateFormatter().date(from: "2026-11-20T06:00:00Z")!, to = ISO8601DateFormatter().date(from: "2026-11-20T18:00:00Z")!
-        let results = try await Backfill(client: client, monitor: monitor, references: ReferenceStore(baseDirectory: FileManager.default.currentDirectoryPath))
-            .run(from: from, to: to)
+        let from = ISO8601DateFormatter().date(from: "2026-11-20T06:00:00Z")!
+        let to = ISO8601DateFormatter().date(from: "2026-11-20T18:00:00Z")!
+        let results = try await Backfill(
+            client: client, monitor: monitor, references: ReferenceStore(baseDirectory: FileManager.default.currentDirectoryPath)
+        )
+        .run(from: from, to: to)
         out += WindowTable.render(results)
         if let first = results.first(where: { $0.drifted == true }) {
             let rows = try await client.withConnection { c in
-                try c.query("""
+                try c.query(
+                    """
                     SELECT f.reasons, f.detail::text AS detail FROM drift_feature_results f JOIN drift_runs r ON r.id = f.run_id
                      WHERE r.monitor = $1 AND r.window_start = $2 AND f.kind = 'tensor'
-                    """, [monitor.name, first.window.start], name: "demo.tensor").map { (try $0.strings("reasons").compactMap { $0 }, try $0.string("detail")) }
+                    """, [monitor.name, first.window.start], name: "demo.tensor"
+                ).map { (try $0.strings("reasons").compactMap { $0 }, try $0.string("detail")) }
             }
             for (reasons, detail) in rows {
                 guard let t = FeatureDetail.parse(detail)?.tensor else { continue }
                 out += "\n\nembedding at \(PGTimeText.iso(first.window.start)): PCA on the reference keeps \(t.components.count) components"
                 out += (t.explainedShare.map { String(format: " (%.1f%% of the variance)", $0 * 100) } ?? "") + "\n"
-                out += "  component PSI: " + zip(t.components, t.componentPSI).map { String(format: "%@ %.3f", ($0.0.split(separator: ".").last.map(String.init) ?? $0.0) as NSString, $0.1) }.joined(separator: ", ") + "\n"
+                out +=
+                    "  component PSI: "
+                    + zip(t.components, t.componentPSI).map {
+                        String(format: "%@ %.3f", ($0.0.split(separator: ".").last.map(String.init) ?? $0.0) as NSString, $0.1)
+                    }.joined(separator: ", ") + "\n"
                 if let e = t.reconstructionError, let lo = t.reconstructionLower, let hi = t.reconstructionUpper {
                     out += String(format: "  reconstruction error %.4f (reference band %.4f – %.4f)\n", e, lo, hi)
                 }
-                if let m = t.mmd2, let p = t.mmdPValue { out += String(format: "  MMD² %.5f, permutation p = %.4f (%d permutations)\n", m, p, t.mmdPermutations ?? 0) }
+                if let m = t.mmd2, let p = t.mmdPValue {
+                    out += String(format: "  MMD² %.5f, permutation p = %.4f (%d permutations)\n", m, p, t.mmdPermutations ?? 0)
+                }
                 out += "  why: " + reasons.joined(separator: "; ")
             }
         }
@@ -181,7 +231,12 @@ struct DemoCommand: AsyncParsableCommand {
     static let demoSecret = "whsec_ZHJpZnQtd29ya2VyIGRlbW8gc2VjcmV0IQ=="
 
     struct TriggerStory {
-        struct Row { var actionID: String; var state: String; var attempts: Int; var runID: String? }
+        struct Row {
+            var actionID: String
+            var state: String
+            var attempts: Int
+            var runID: String?
+        }
         var outbox: [Row] = []
         var received = 0, verified = 0, runs = 0
         var evaluations: [ShadowEvalTasks.Stored] = []
@@ -190,8 +245,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// Part 1b: the shadow traffic arrives, the dispatcher delivers the fired actions to the local receiver, runs the
     /// shadow evaluations they enqueue and delivers what those fire; then a bad candidate is judged on the same hours.
-    private func deliver(client: PostgresClient, monitors: [MonitorConfig], monitor: MonitorConfig, receiver: WebhookReceiver,
-                         results: [Backfill.WindowResult]) async throws -> TriggerStory {
+    private func deliver(
+        client: PostgresClient, monitors: [MonitorConfig], monitor: MonitorConfig, receiver: WebhookReceiver,
+        results: [Backfill.WindowResult]
+    ) async throws -> TriggerStory {
         var story = TriggerStory()
         var out = ""
         let file = "\(data)/shadow/shadow-traffic.jsonl.gz"
@@ -206,38 +263,49 @@ struct DemoCommand: AsyncParsableCommand {
         if case .shadowEval(var config)? = monitor.actions["shadow_eval"], let first = results.first(where: { !$0.firedActions.isEmpty }) {
             config.challenger = "v5"
             let period = config.period?.seconds ?? monitor.schedule.length.seconds
-            _ = try await ShadowEvalTasks(client: client, monitors: monitors).evaluate(monitor: monitor, config: config,
-                                                                                       from: first.window.end.addingTimeInterval(-period), to: first.window.end)
+            _ = try await ShadowEvalTasks(client: client, monitors: monitors).evaluate(
+                monitor: monitor, config: config,
+                from: first.window.end.addingTimeInterval(-period), to: first.window.end)
             let more = try await steps.run(wait: 10)
             counters.delivered += more.delivered
             counters.dead += more.dead
         }
         let (rows, evaluations) = try await client.withConnection { c in
-            (try c.query("SELECT action_id, state, attempts, external_run_id FROM trigger_outbox ORDER BY id", name: "demo.outbox").map {
-                TriggerStory.Row(actionID: try $0.string("action_id"), state: try $0.string("state"), attempts: try $0.int("attempts"),
-                                 runID: try $0.optionalString("external_run_id"))
-            },
-             try c.query("SELECT challenger, window_start, window_end FROM shadow_evaluations ORDER BY window_start, challenger", name: "demo.shadow").map {
-                 (try $0.string("challenger"), try $0.date("window_start"), try $0.date("window_end"))
-             })
+            (
+                try c.query("SELECT action_id, state, attempts, external_run_id FROM trigger_outbox ORDER BY id", name: "demo.outbox").map {
+                    TriggerStory.Row(
+                        actionID: try $0.string("action_id"), state: try $0.string("state"), attempts: try $0.int("attempts"),
+                        runID: try $0.optionalString("external_run_id"))
+                },
+                try c.query(
+                    "SELECT challenger, window_start, window_end FROM shadow_evaluations ORDER BY window_start, challenger", name: "demo.shadow"
+                ).map {
+                    (try $0.string("challenger"), try $0.date("window_start"), try $0.date("window_end"))
+                }
+            )
         }
         story.outbox = rows
         for (challenger, from, to) in evaluations {
-            if let e = try await client.withConnection({ c in try ShadowEvalTasks.existing(c, monitor: monitor.name, challenger: challenger, from: from, to: to) }) {
+            if let e = try await client.withConnection({ c in
+                try ShadowEvalTasks.existing(c, monitor: monitor.name, challenger: challenger, from: from, to: to)
+            }) {
                 story.evaluations.append(e)
             }
         }
         out += "\naction id".padding(toLength: 85, withPad: " ", startingAt: 0) + "  state      attempts  run started\n"
         for r in rows {
-            out += "\(r.actionID.padding(toLength: 84, withPad: " ", startingAt: 0))  \(r.state.padding(toLength: 9, withPad: " ", startingAt: 0))  \(String(format: "%8d", r.attempts))  \(r.runID ?? "–")\n"
+            out +=
+                "\(r.actionID.padding(toLength: 84, withPad: " ", startingAt: 0))  \(r.state.padding(toLength: 9, withPad: " ", startingAt: 0))  \(String(format: "%8d", r.attempts))  \(r.runID ?? "–")\n"
         }
         let deliveries = receiver.deliveries
         story.received = deliveries.count
         story.verified = deliveries.filter(\.verified).count
         story.runs = receiver.runCount
-        out += "\nreceiver: \(deliveries.count) requests, \(story.verified) with a valid signature, \(receiver.runCount) runs started (one per action id)\n"
+        out +=
+            "\nreceiver: \(deliveries.count) requests, \(story.verified) with a valid signature, \(receiver.runCount) runs started (one per action id)\n"
         for e in story.evaluations { out += "\n" + ShadowReport.render(e, showStored: false) }
-        out += "\n\(counters.delivered) actions delivered, \(counters.dead) dead. Each was written to trigger_outbox in the same transaction as the drift run (or shadow evaluation) that fired it."
+        out +=
+            "\n\(counters.delivered) actions delivered, \(counters.dead) dead. Each was written to trigger_outbox in the same transaction as the drift run (or shadow evaluation) that fired it."
         story.text = out
         return story
     }

@@ -8,13 +8,17 @@ struct DriftWorker: AsyncParsableCommand {
         commandName: "drift-worker",
         abstract: "Measure data and prediction drift of served models against a reference.",
         discussion: """
-        Exit status of every command: 0 success; 1 an operation failed (database unreachable, a statement refused; \
-        retrying later may help); 2 bad input (a usage error such as an unknown option or a bad value, a missing or \
-        invalid monitors file, an unreadable data file); 3 drift found where a command was asked to fail on it. Each \
-        command's --help lists its own.
-        """,
+            Exit status of every command: 0 success; 1 an operation failed (database unreachable, a statement refused; \
+            retrying later may help); 2 bad input (a usage error such as an unknown option or a bad value, a missing or \
+            invalid monitors file, an unreadable data file); 3 drift found where a command was asked to fail on it. Each \
+            command's --help lists its own.
+            """,
         version: BuildInfo.version,
-        subcommands: [DemoCommand.self, CompareCommand.self, ProfileCommand.self, ValidateConfigCommand.self, IngestCommand.self, RunOnceCommand.self, ServeCommand.self, BackfillCommand.self, DispatchCommand.self, TriggerCommand.self, ShadowEvalCommand.self, ReportCommand.self, IngestServerCommand.self, MigrateCommand.self, LocalPostgresCommand.self, VersionCommand.self])
+        subcommands: [
+            DemoCommand.self, CompareCommand.self, ProfileCommand.self, ValidateConfigCommand.self, IngestCommand.self, RunOnceCommand.self,
+            ServeCommand.self, BackfillCommand.self, DispatchCommand.self, TriggerCommand.self, ShadowEvalCommand.self, ReportCommand.self,
+            IngestServerCommand.self, MigrateCommand.self, LocalPostgresCommand.self, VersionCommand.self
+        ])
 
     /// ArgumentParser's entry point, except that its usage errors (unknown option, missing or bad value, a
     /// `ValidationError`) exit 2 — bad input, as everywhere else — instead of EX_USAGE (64). `--help` and

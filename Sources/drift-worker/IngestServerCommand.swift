@@ -17,7 +17,9 @@ struct IngestServerOptions: ParsableArguments {
     var tlsClientCa: String?
 
     func validate() throws {
-        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together: give both, or neither for plain HTTP.") }
+        if (tlsCert == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-cert and --tls-key go together: give both, or neither for plain HTTP.")
+        }
         if tlsClientCa != nil && tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first.") }
     }
 
@@ -44,8 +46,9 @@ struct IngestServerOptions: ParsableArguments {
         } else if let env = ProcessInfo.processInfo.environment["DRIFT_INGEST_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !env.isEmpty {
             options.token = env
         }
-        return CaptureRoutes(capture: ServingCapture(monitors: monitors, limits: options.limits), buffer: buffer, options: options,
-                             logger: Logger(label: "drift-worker"))
+        return CaptureRoutes(
+            capture: ServingCapture(monitors: monitors, limits: options.limits), buffer: buffer, options: options,
+            logger: Logger(label: "drift-worker"))
     }
 }
 
@@ -54,11 +57,11 @@ struct IngestServerCommand: AsyncParsableCommand {
         commandName: "ingest-server",
         abstract: "Only the HTTP capture endpoints (POST /v1/capture, /v1/capture/batch) with /healthz, /readyz and /metrics.",
         discussion: """
-        serve includes the same endpoints; run this to scale capture apart from the checks. SIGTERM stops accepting, \
-        commits what was acknowledged and exits 0. Exit status 2 before starting on bad input (a usage error, a \
-        missing or invalid monitors file, bad TLS files or database settings); 1 when it cannot start (the port is \
-        taken, PostgreSQL refuses a migration).
-        """)
+            serve includes the same endpoints; run this to scale capture apart from the checks. SIGTERM stops accepting, \
+            commits what was acknowledged and exits 0. Exit status 2 before starting on bad input (a usage error, a \
+            missing or invalid monitors file, bad TLS files or database settings); 1 when it cannot start (the port is \
+            taken, PostgreSQL refuses a migration).
+            """)
 
     @Option(help: "Address to listen on.") var httpHost = "0.0.0.0"
     @Option(help: "Port (0: any free port, logged).") var httpPort = 8080
@@ -85,9 +88,13 @@ struct IngestServerCommand: AsyncParsableCommand {
             host: httpHost, port: httpPort, liveness: Liveness(), readiness: readiness,
             metrics: MetricsExporter(client: client, monitors: monitors.map(\.name)),
             capture: try ingest.routes(monitors: monitors, buffer: buffer), tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
-            onListening: { port in logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"]) })
-        let group = ServiceGroup(configuration: .init(services: [.init(service: buffer), .init(service: app)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            onListening: { port in
+                logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"])
+            })
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: buffer), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         let committed = await buffer.committedEvents
         logger.info("stopped", metadata: ["committed_events": "\(committed)"])

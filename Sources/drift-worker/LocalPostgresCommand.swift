@@ -7,11 +7,11 @@ struct LocalPostgresCommand: AsyncParsableCommand {
         commandName: "local-postgres",
         abstract: "Run a throwaway PostgreSQL for trying drift-worker locally; Ctrl-C stops and deletes it.",
         discussion: """
-        Prints a DATABASE_URL to use from another terminal. The server listens only on a Unix socket in a \
-        private temporary directory, runs with fsync off, and is deleted when this command ends. Exit status: 130 after \
-        Ctrl-C and 143 after SIGTERM (128 + the signal, once the cluster is deleted); 1 when PostgreSQL cannot be \
-        started (initdb/postgres missing); 2 on a usage error.
-        """)
+            Prints a DATABASE_URL to use from another terminal. The server listens only on a Unix socket in a \
+            private temporary directory, runs with fsync off, and is deleted when this command ends. Exit status: 130 after \
+            Ctrl-C and 143 after SIGTERM (128 + the signal, once the cluster is deleted); 1 when PostgreSQL cannot be \
+            started (initdb/postgres missing); 2 on a usage error.
+            """)
 
     @Flag(help: "Also create drift-worker's tables in the default schema.") var migrate = false
 

@@ -29,12 +29,12 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Create or upgrade drift-worker's tables in PostgreSQL.",
         discussion: """
-        Connects with DATABASE_URL, or libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD, PGPASSFILE, PGSSLMODE, \
-        PGSERVICE… when it is not set. Safe to run from many replicas at once: an advisory lock serialises \
-        migrators and each migration is applied once. Exit status: 0 applied or already up to date; 1 PostgreSQL \
-        cannot be reached or refused a migration; 2 bad input (a usage error, a bad --schema, DRIFT_SCHEMA or \
-        DATABASE_URL).
-        """)
+            Connects with DATABASE_URL, or libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD, PGPASSFILE, PGSSLMODE, \
+            PGSERVICE… when it is not set. Safe to run from many replicas at once: an advisory lock serialises \
+            migrators and each migration is applied once. Exit status: 0 applied or already up to date; 1 PostgreSQL \
+            cannot be reached or refused a migration; 2 bad input (a usage error, a bad --schema, DRIFT_SCHEMA or \
+            DATABASE_URL).
+            """)
 
     @Flag(help: "Print the SQL that would run, without connecting.") var dryRun = false
     @OptionGroup var database: DatabaseOptions

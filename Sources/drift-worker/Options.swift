@@ -24,8 +24,9 @@ struct FeatureOptions: ParsableArguments {
     var inputFormat: TabularFormat?
 
     var selection: FeatureSelection {
-        FeatureSelection(features: features.map(Self.list), categorical: Set(categorical.map(Self.list) ?? []),
-                         numeric: Set(numeric.map(Self.list) ?? []))
+        FeatureSelection(
+            features: features.map(Self.list), categorical: Set(categorical.map(Self.list) ?? []),
+            numeric: Set(numeric.map(Self.list) ?? []))
     }
 
     static func list(_ s: String) -> [String] {
@@ -55,9 +56,16 @@ struct StatisticsOptions: ParsableArguments {
 
     var settings: DriftSettings {
         var s = DriftSettings()
-        s.bins = bins; s.epsilon = epsilon; s.binning = psiBinning; s.ksMethod = ksMethod
-        s.alternative = alternative; s.alpha = alpha; s.correction = correction
-        s.ksMinStatistic = ksThreshold; s.psiThreshold = psiThreshold; s.jensenShannonMin = jsThreshold
+        s.bins = bins
+        s.epsilon = epsilon
+        s.binning = psiBinning
+        s.ksMethod = ksMethod
+        s.alternative = alternative
+        s.alpha = alpha
+        s.correction = correction
+        s.ksMinStatistic = ksThreshold
+        s.psiThreshold = psiThreshold
+        s.jensenShannonMin = jsThreshold
         s.datasetDriftShare = datasetShare
         s.missingRateIncrease = missingRateIncrease
         return s

@@ -8,14 +8,14 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Write the visual drift report of a checked window: one self-contained HTML file.",
         discussion: """
-        The window is --window START, or the newest checked window within --last (e.g. 24h, 7d, PT6H). The report \
-        shows the verdict, the policy decision and actions, every feature's charts (distributions on the PSI bins, \
-        ECDFs with the KS distance, PSI per bin, category shares with unseen categories marked), the trend of PSI \
-        and KS over the recent windows, data quality and correlation drift — all from the stored results. Exit \
-        status: 0 the report was written; 2 bad input (a usage error, an unknown monitor, no checked window in the \
-        range, a missing or invalid monitors file, a report file that cannot be written); 1 when PostgreSQL cannot be \
-        reached.
-        """)
+            The window is --window START, or the newest checked window within --last (e.g. 24h, 7d, PT6H). The report \
+            shows the verdict, the policy decision and actions, every feature's charts (distributions on the PSI bins, \
+            ECDFs with the KS distance, PSI per bin, category shares with unseen categories marked), the trend of PSI \
+            and KS over the recent windows, data quality and correlation drift — all from the stored results. Exit \
+            status: 0 the report was written; 2 bad input (a usage error, an unknown monitor, no checked window in the \
+            range, a missing or invalid monitors file, a report file that cannot be written); 1 when PostgreSQL cannot be \
+            reached.
+            """)
 
     @Option(help: "The monitor's name.") var monitor: String
     @Option(help: "Start of the window to report (ISO 8601).", transform: Timestamp.parse) var window: Timestamp?
@@ -44,7 +44,8 @@ struct ReportCommand: AsyncParsableCommand {
         let report: DriftReport
         do {
             report = try await withDatabaseErrors {
-                try await client.withConnection { c in try DriftReport.stored(c, monitor: m, windowStart: start, since: since, trendWindows: windows) }
+                try await client.withConnection { c in try DriftReport.stored(c, monitor: m, windowStart: start, since: since, trendWindows: windows)
+                }
             }
         } catch let e as DriftReport.NotFound {
             await client.shutdown()
@@ -53,7 +54,9 @@ struct ReportCommand: AsyncParsableCommand {
         }
         await client.shutdown()
         try Self.write(report, to: out)
-        print("wrote \(out): \(m.name), window \(report.windowStart.map(PGTimeText.iso) ?? "?"), \(report.verdict) — \(report.driftedCount) of \(report.featureCount) features drifted")
+        print(
+            "wrote \(out): \(m.name), window \(report.windowStart.map(PGTimeText.iso) ?? "?"), \(report.verdict) — \(report.driftedCount) of \(report.featureCount) features drifted"
+        )
     }
 
     /// Renders `report` to `path`; a file that cannot be written is one line on stderr and exit status 2.

@@ -24,8 +24,11 @@ struct SchedulerService: Service {
                     if n > 0 { logger.info("enqueued due windows", metadata: ["windows": "\(n)"]) }
                     for b in backlog where b.pausedUntil != nil && b.unchecked > 0 {
                         // once per tick at most, and only while windows wait: the failure itself was logged when it happened
-                        logger.debug("monitor paused after failing checks", metadata: [
-                            "monitor": "\(b.monitor)", "backlog.windows": "\(b.unchecked)", "retry_at": "\(PGTimeText.iso(b.pausedUntil!))"])
+                        logger.debug(
+                            "monitor paused after failing checks",
+                            metadata: [
+                                "monitor": "\(b.monitor)", "backlog.windows": "\(b.unchecked)", "retry_at": "\(PGTimeText.iso(b.pausedUntil!))"
+                            ])
                     }
                 } catch {
                     logger.warning("scheduler tick failed", metadata: ["error": "\(error)"])
@@ -70,14 +73,16 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "The queue consumer service: a scheduler tick enqueues due windows, N workers check them.",
         discussion: """
-        SIGTERM or SIGINT stops taking work and drains within --grace seconds, then exits 0. Exit status 2 before \
-        starting on bad input (a usage error such as --lookback P1M, a missing or invalid monitors file, bad TLS files \
-        or database settings); 1 when it cannot start (the port is taken, PostgreSQL refuses a migration).
-        """)
+            SIGTERM or SIGINT stops taking work and drains within --grace seconds, then exits 0. Exit status 2 before \
+            starting on bad input (a usage error such as --lookback P1M, a missing or invalid monitors file, bad TLS files \
+            or database settings); 1 when it cannot start (the port is taken, PostgreSQL refuses a migration).
+            """)
 
     @Option(help: "Concurrent checks.") var concurrency = 2
     @Option(help: "Seconds between scheduler ticks.") var tick: Double = 60
-    @Option(help: "How far back the scheduler looks for unchecked windows: an ISO 8601 duration in weeks, days, hours… (default: P1D).", transform: ISODuration.parse)
+    @Option(
+        help: "How far back the scheduler looks for unchecked windows: an ISO 8601 duration in weeks, days, hours… (default: P1D).",
+        transform: ISODuration.parse)
     var lookback = ISODuration(seconds: 86_400)
     @Option(help: "Seconds to drain on SIGTERM before cancelling.") var grace: Double = 25
     @Option(help: "Address for /healthz, /readyz and /metrics.") var httpHost = "0.0.0.0"
@@ -116,11 +121,15 @@ struct ServeCommand: AsyncParsableCommand {
         let capture = try ingest.routes(monitors: monitors, buffer: buffer)
         let http = try ObservabilityServer.application(
             host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, capture: capture,
-            runs: RunCallbackRoutes(callback: RunCallback(client: client, monitors: monitors, logger: logger), readTimeout: ingest.limits.readTimeout),
+            runs: RunCallbackRoutes(
+                callback: RunCallback(client: client, monitors: monitors, logger: logger), readTimeout: ingest.limits.readTimeout),
             tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
-            onListening: { port in logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"]) })
-        let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look,
-                               pageSize: queueOptions.pageSize, lockTimeout: queueOptions.lockTimeout, logger: logger)
+            onListening: { port in
+                logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"])
+            })
+        let tasks = DriftTasks(
+            client: client, monitors: monitors, references: configOptions.references, lookback: look,
+            pageSize: queueOptions.pageSize, lockTimeout: queueOptions.lockTimeout, logger: logger)
         var options = QueueConsumer.Options()
         options.concurrency = max(1, concurrency)
         queueOptions.apply(to: &options)
@@ -131,13 +140,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let dispatcher = TriggerDispatcher(client: client, monitors: monitors, options: dispatch.options(), logger: logger)
         var config = ServiceGroupConfiguration(
-            services: [.init(service: SchedulerService(tasks: tasks, interval: tick, liveness: liveness, logger: logger)),
-                       .init(service: DispatcherService(dispatcher: dispatcher, interval: dispatchInterval, logger: logger)),
-                       .init(service: ConsumerService(consumer: consumer)),
-                       // shut down in reverse order: HTTP stops accepting and answers what it holds, then the
-                       // capture buffer commits the rest, then the workers drain
-                       .init(service: buffer),
-                       .init(service: http)],
+            services: [
+                .init(service: SchedulerService(tasks: tasks, interval: tick, liveness: liveness, logger: logger)),
+                .init(service: DispatcherService(dispatcher: dispatcher, interval: dispatchInterval, logger: logger)),
+                .init(service: ConsumerService(consumer: consumer)),
+                // shut down in reverse order: HTTP stops accepting and answers what it holds, then the
+                // capture buffer commits the rest, then the workers drain
+                .init(service: buffer),
+                .init(service: http)
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         config.maximumGracefulShutdownDuration = .milliseconds(Int64(grace * 1000))

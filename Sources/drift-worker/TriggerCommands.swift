@@ -6,16 +6,21 @@ import Foundation
 
 /// Options of the dispatcher shared by `dispatch`, `run-once` and `serve`.
 struct DispatchOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "The shortest claim on an outbox row, in seconds (1–3600).",
-        discussion: "A dispatcher holds a row this long while it prepares the request and writes the report; right before sending it extends the claim to what the action's own timeouts need (requests × (connect_timeout + timeout) + 5 s), never less than this."))
+    @Option(
+        help: ArgumentHelp(
+            "The shortest claim on an outbox row, in seconds (1–3600).",
+            discussion:
+                "A dispatcher holds a row this long while it prepares the request and writes the report; right before sending it extends the claim to what the action's own timeouts need (requests × (connect_timeout + timeout) + 5 s), never less than this."
+        ))
     var claimSeconds: Double = 30
     @Option(help: "Write each fired run's HTML report here and pass its path as {{report_path}} (default: $DRIFT_REPORT_DIR; none).")
     var reportDir: String?
 
     func validate() throws {
         guard claimSeconds.isFinite, (1...3600).contains(claimSeconds) else {
-            throw ValidationError("--claim-seconds must be between 1 and 3600 (got \(claimSeconds)); it is the shortest claim, and each send's claim is derived from the action's timeouts anyway.")
+            throw ValidationError(
+                "--claim-seconds must be between 1 and 3600 (got \(claimSeconds)); it is the shortest claim, and each send's claim is derived from the action's timeouts anyway."
+            )
         }
     }
 
@@ -32,12 +37,12 @@ struct DispatchCommand: AsyncParsableCommand {
         commandName: "dispatch",
         abstract: "Deliver the actions waiting in trigger_outbox (retraining pipelines, webhooks, shadow evaluations), then exit.",
         discussion: """
-        Claims due actions with SKIP LOCKED (several dispatchers never send one action at once), sends each with its \
-        preset, records every attempt, and retries failures with backoff. With --wait N it keeps going while a retry \
-        falls due within N seconds, and runs the shadow evaluations it enqueued. Exit status: 0 when nothing died; 1 \
-        when an action was given up (dead) or PostgreSQL cannot be reached; 2 bad input (a usage error, a missing or \
-        invalid monitors file).
-        """)
+            Claims due actions with SKIP LOCKED (several dispatchers never send one action at once), sends each with its \
+            preset, records every attempt, and retries failures with backoff. With --wait N it keeps going while a retry \
+            falls due within N seconds, and runs the shadow evaluations it enqueued. Exit status: 0 when nothing died; 1 \
+            when an action was given up (dead) or PostgreSQL cannot be reached; 2 bad input (a usage error, a missing or \
+            invalid monitors file).
+            """)
 
     @Option(help: "Keep dispatching while a retry is due within this many seconds.") var wait: Double = 0
     @OptionGroup var dispatch: DispatchOptions
@@ -54,7 +59,9 @@ struct DispatchCommand: AsyncParsableCommand {
             return try await TriggerSteps(client: client, monitors: monitors, options: dispatch.options()).run(wait: wait)
         }
         await client.shutdown()
-        print("dispatch: \(counters.delivered) delivered, \(counters.retried) to retry, \(counters.dead) dead; \(counters.runsChecked) run status checks, \(counters.runsEnded) runs ended")
+        print(
+            "dispatch: \(counters.delivered) delivered, \(counters.retried) to retry, \(counters.dead) dead; \(counters.runsChecked) run status checks, \(counters.runsEnded) runs ended"
+        )
         if counters.dead > 0 { throw ExitStatus.failed }
     }
 }
@@ -96,16 +103,16 @@ struct TriggerTestCommand: AsyncParsableCommand {
         commandName: "test",
         abstract: "Check an action without starting anything: its target's dry run, or one marked test request of a webhook.",
         discussion: """
-        The request is built exactly as a real delivery (preset, credentials, signatures, typed templates) from a sample \
-        context — a sample run id (\(TriggerTestCommand.sampleRunID)), `X-Drift-Test: true`, `"test": true` in a webhook's \
-        default body and an action id starting with `test:` — and printed with secrets as ***. Then, instead of sending \
-        it, each target's dry run or read-only check: Kubernetes `?dryRun=All`, Argo `serverDryRun`, Azure DevOps \
-        `previewRun`, GitHub the workflow and its declared inputs, Kubeflow the pipeline/version/experiment, Azure ML the \
-        workspace or batch endpoint. A webhook has no dry run: the marked request is sent (receivers must honour \
-        X-Drift-Test). --really sends the real request to any target. Nothing is written to the database. Exit status: \
-        0 when every check passed (or, when sending, on a 2xx answer); 1 when a check failed; 2 bad input (a usage \
-        error, an unknown monitor or action, a missing or invalid monitors file).
-        """)
+            The request is built exactly as a real delivery (preset, credentials, signatures, typed templates) from a sample \
+            context — a sample run id (\(TriggerTestCommand.sampleRunID)), `X-Drift-Test: true`, `"test": true` in a webhook's \
+            default body and an action id starting with `test:` — and printed with secrets as ***. Then, instead of sending \
+            it, each target's dry run or read-only check: Kubernetes `?dryRun=All`, Argo `serverDryRun`, Azure DevOps \
+            `previewRun`, GitHub the workflow and its declared inputs, Kubeflow the pipeline/version/experiment, Azure ML the \
+            workspace or batch endpoint. A webhook has no dry run: the marked request is sent (receivers must honour \
+            X-Drift-Test). --really sends the real request to any target. Nothing is written to the database. Exit status: \
+            0 when every check passed (or, when sending, on a 2xx answer); 1 when a check failed; 2 bad input (a usage \
+            error, an unknown monitor or action, a missing or invalid monitors file).
+            """)
 
     /// The drift run id the sample context carries: an integer like a real one, so templates render as they will.
     static let sampleRunID = 41
@@ -123,25 +130,29 @@ struct TriggerTestCommand: AsyncParsableCommand {
         }
         guard case .trigger(let trigger)? = m.actions[action] else {
             let triggers = m.actions.filter { if case .trigger = $0.value { return true } else { return false } }.keys.sorted()
-            Terminal.fail(m.actions[action] == nil
-                          ? "monitor '\(monitor)' has no action '\(action)'; actions that send requests: \(triggers.joined(separator: ", "))"
-                          : "action '\(action)' is a shadow evaluation; it sends no request (try drift-worker shadow-eval)")
+            Terminal.fail(
+                m.actions[action] == nil
+                    ? "monitor '\(monitor)' has no action '\(action)'; actions that send requests: \(triggers.joined(separator: ", "))"
+                    : "action '\(action)' is a shadow evaluation; it sends no request (try drift-worker shadow-eval)")
             throw ExitStatus.badInput
         }
         let now = Date()
         let hour = m.schedule.window(containing: now.addingTimeInterval(-m.schedule.length.seconds))
-        let context = TriggerContext(actionID: "test:\(m.name):\(PGTimeText.iso(now)):\(action)", action: action, monitor: m.name, model: m.model,
-                                     windowStart: PGTimeText.iso(hour.start), windowEnd: PGTimeText.iso(hour.end),
-                                     driftedFeatures: Array(m.features.prefix(2).map(\.name)), runID: Self.sampleRunID, reportPath: "",
-                                     extra: Self.sampleShadowVariables(m, action: action), test: true)
+        let context = TriggerContext(
+            actionID: "test:\(m.name):\(PGTimeText.iso(now)):\(action)", action: action, monitor: m.name, model: m.model,
+            windowStart: PGTimeText.iso(hour.start), windowEnd: PGTimeText.iso(hour.end),
+            driftedFeatures: Array(m.features.prefix(2).map(\.name)), runID: Self.sampleRunID, reportPath: "",
+            extra: Self.sampleShadowVariables(m, action: action), test: true)
         let sender = TriggerSender()
-        let request: HTTPRequest, client: HTTPClient
+        let request: HTTPRequest
+        let client: HTTPClient
         do { (request, client) = try sender.prepare(trigger, context, now: now) } catch {
             Terminal.fail("cannot build the request of action '\(action)': \(error)")
             throw ExitStatus.badInput
         }
         Self.printRequest(request, url: HTTPClient.redact(request.url), secret: client.options.sensitiveHeaders)
-        if case .webhook = trigger.target {} else if !really {
+        if case .webhook = trigger.target {
+        } else if !really {
             try await dryRun(trigger, request: request, client: client)
             return
         }
@@ -156,8 +167,12 @@ struct TriggerTestCommand: AsyncParsableCommand {
         }
         switch attempt.outcome {
         case .delivered(let note): print("result: delivered (\(note))")
-        case .retry(_, let reason): print("result: a real delivery would retry (\(reason))"); throw ExitStatus.failed
-        case .dead(let reason): print("result: a real delivery would give up (\(reason))"); throw ExitStatus.failed
+        case .retry(_, let reason):
+            print("result: a real delivery would retry (\(reason))")
+            throw ExitStatus.failed
+        case .dead(let reason):
+            print("result: a real delivery would give up (\(reason))")
+            throw ExitStatus.failed
         }
     }
 
@@ -192,7 +207,9 @@ struct TriggerTestCommand: AsyncParsableCommand {
     /// The request as sent, with every header the credential added (`secret`, whatever its name) masked.
     static func printRequest(_ request: HTTPRequest, url: String, secret: Set<String> = []) {
         print("> \(request.method.uppercased()) \(url)")
-        for (k, v) in request.headers { print("> \(k): \(secret.contains(k.lowercased()) && k.lowercased() != "authorization" ? "***" : Self.shown(k, v))") }
+        for (k, v) in request.headers {
+            print("> \(k): \(secret.contains(k.lowercased()) && k.lowercased() != "authorization" ? "***" : Self.shown(k, v))")
+        }
         if let body = request.body, !body.isEmpty { print(">\n" + String(decoding: body, as: UTF8.self)) }
     }
 
@@ -201,15 +218,19 @@ struct TriggerTestCommand: AsyncParsableCommand {
     static func sampleShadowVariables(_ m: MonitorConfig, action: String) -> [String: String] {
         guard !m.policy.actions.contains(action) else { return [:] }
         for case .shadowEval(let s) in m.actions.sorted(by: { $0.key < $1.key }).map(\.value) where (s.onPromote + s.onReject).contains(action) {
-            return ["challenger": s.challenger ?? "challenger", "champion": m.versions.first ?? "champion",
-                    "verdict": s.onPromote.contains(action) ? "promote" : "reject", "shadow_evaluation_id": "0"]
+            return [
+                "challenger": s.challenger ?? "challenger", "champion": m.versions.first ?? "champion",
+                "verdict": s.onPromote.contains(action) ? "promote" : "reject", "shadow_evaluation_id": "0"
+            ]
         }
         // an action a followed run's end fires: what that run would give it
         for (name, a) in m.actions.sorted(by: { $0.key < $1.key }) {
             guard case .trigger(let t) = a, (t.follow.onSuccess + t.follow.onFailure).contains(action) else { continue }
-            return ["parent_action": name, "parent_action_id": "test:\(m.name):\(name)", "parent_run_id": "1234",
-                    "parent_run_state": t.follow.onSuccess.contains(action) ? "succeeded" : "failed",
-                    "parent_run_url": t.target.runURL(runID: "1234") ?? ""]
+            return [
+                "parent_action": name, "parent_action_id": "test:\(m.name):\(name)", "parent_run_id": "1234",
+                "parent_run_state": t.follow.onSuccess.contains(action) ? "succeeded" : "failed",
+                "parent_run_url": t.target.runURL(runID: "1234") ?? ""
+            ]
         }
         return [:]
     }
@@ -227,12 +248,12 @@ struct ShadowEvalCommand: AsyncParsableCommand {
         commandName: "shadow-eval",
         abstract: "Compare a challenger with the champion on the requests both served, decide promote / hold / reject.",
         discussion: """
-        Uses the thresholds of the monitor's shadow_eval action (--action, default: its first one; built-in defaults \
-        when it has none), stores the result in shadow_evaluations and fires the action's on_promote / on_reject \
-        actions into the outbox (deliver them with drift-worker dispatch). A period evaluated before is shown, not \
-        evaluated again. Exit status: 0 promote; 3 reject; 4 hold; 2 bad input (a usage error, an unknown monitor or \
-        action, a missing or invalid monitors file); 1 when PostgreSQL cannot be reached or refuses a statement.
-        """)
+            Uses the thresholds of the monitor's shadow_eval action (--action, default: its first one; built-in defaults \
+            when it has none), stores the result in shadow_evaluations and fires the action's on_promote / on_reject \
+            actions into the outbox (deliver them with drift-worker dispatch). A period evaluated before is shown, not \
+            evaluated again. Exit status: 0 promote; 3 reject; 4 hold; 2 bad input (a usage error, an unknown monitor or \
+            action, a missing or invalid monitors file); 1 when PostgreSQL cannot be reached or refuses a statement.
+            """)
 
     @Option(help: "The monitor.") var monitor: String
     @Option(help: "The challenger's model version (default: the action's, else every challenger-role event).") var challenger: String?
@@ -250,7 +271,8 @@ struct ShadowEvalCommand: AsyncParsableCommand {
 
     func run() async throws {
         Observability.bootstrap()
-        let start = from.date, end = to.date
+        let start = from.date
+        let end = to.date
         let monitors = try configOptions.load()
         guard let m = monitors.first(where: { $0.name == monitor }) else {
             Terminal.fail("no monitor named '\(monitor)' in \(configOptions.path)")
@@ -281,7 +303,9 @@ struct ShadowEvalCommand: AsyncParsableCommand {
         }
         await client.shutdown()
         if json {
-            print(stored.figures.dropLast() + ",\"verdict\":\"\(stored.verdict)\",\"champion\":\"\(stored.champion)\",\"challenger\":\"\(stored.challenger)\"}")
+            print(
+                stored.figures.dropLast()
+                    + ",\"verdict\":\"\(stored.verdict)\",\"champion\":\"\(stored.champion)\",\"challenger\":\"\(stored.challenger)\"}")
         } else {
             print(ShadowReport.render(stored))
         }
@@ -296,13 +320,16 @@ struct ShadowEvalCommand: AsyncParsableCommand {
 /// A shadow evaluation for people.
 enum ShadowReport {
     static func render(_ s: ShadowEvalTasks.Stored, showStored: Bool = true) -> String {
-        var out = "shadow evaluation of \(s.monitor): challenger \(s.challenger) vs champion \(s.champion), \(PGTimeText.iso(s.from)) – \(PGTimeText.iso(s.to))"
+        var out =
+            "shadow evaluation of \(s.monitor): challenger \(s.challenger) vs champion \(s.champion), \(PGTimeText.iso(s.from)) – \(PGTimeText.iso(s.to))"
         if !s.written && showStored { out += " (evaluated before; stored result)" }
         out += "\n"
         let json = JSONTemplate.parse(Data(s.figures.utf8))
-        let order = ["requests", "pairs", "pair_coverage", "agreement", "correlation", "champion_mean", "challenger_mean", "output_psi", "output_ks",
-                     "output_ks_pvalue", "output_js", "champion_latency_p50_ms", "champion_latency_p95_ms", "champion_latency_p99_ms",
-                     "challenger_latency_p50_ms", "challenger_latency_p95_ms", "challenger_latency_p99_ms", "latency_regression", "error_rate", "orphan_rate"]
+        let order = [
+            "requests", "pairs", "pair_coverage", "agreement", "correlation", "champion_mean", "challenger_mean", "output_psi", "output_ks",
+            "output_ks_pvalue", "output_js", "champion_latency_p50_ms", "champion_latency_p95_ms", "champion_latency_p99_ms",
+            "challenger_latency_p50_ms", "challenger_latency_p95_ms", "challenger_latency_p99_ms", "latency_regression", "error_rate", "orphan_rate"
+        ]
         for k in order {
             guard let v = json?.value(at: k), case .number(let d) = v else { continue }
             let text = d == d.rounded() && abs(d) < 1e12 ? String(Int64(d)) : String(format: "%.4f", d)

@@ -10,13 +10,13 @@ struct TriggerStatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "List the latest outbox actions: delivery state, attempts, the run each started and how it ended.",
         discussion: """
-        One line per action, newest first: action id, action, delivery state (pending, sending, delivered, dead), \
-        attempts, run state (running, succeeded, failed, timed_out; '-' when the run is not followed), the target's \
-        run id and the run's URL, then the last thing the target said. Actions fired by a run's end \
-        (on_success / on_failure) name the action that fired them. --json prints one JSON object per line instead. \
-        Exit status: 0; 1 when any listed action is dead or its run failed or timed out, or PostgreSQL cannot be \
-        reached; 2 on a usage error or bad database settings.
-        """)
+            One line per action, newest first: action id, action, delivery state (pending, sending, delivered, dead), \
+            attempts, run state (running, succeeded, failed, timed_out; '-' when the run is not followed), the target's \
+            run id and the run's URL, then the last thing the target said. Actions fired by a run's end \
+            (on_success / on_failure) name the action that fired them. --json prints one JSON object per line instead. \
+            Exit status: 0; 1 when any listed action is dead or its run failed or timed out, or PostgreSQL cannot be \
+            reached; 2 on a usage error or bad database settings.
+            """)
 
     @Option(help: "Only this monitor's actions.") var monitor: String?
     @Option(help: "Only this action id (and the actions its run's end fired).") var actionId: String?

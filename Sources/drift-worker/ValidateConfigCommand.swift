@@ -8,14 +8,14 @@ struct ValidateConfigCommand: AsyncParsableCommand {
         commandName: "validate-config",
         abstract: "Check a monitors.yaml file and what it refers to; report every problem with its line and column.",
         discussion: """
-        Loads the file as the worker does (${VAR} in values replaced by the environment variable VAR), then checks what \
-        would fail at run time: reference files exist, are readable and hold every configured feature with a compatible \
-        kind (relative paths resolve against the current directory), and action templates use only the variables their \
-        trigger gives. With --check-db it also connects and checks that the schema exists with every migration applied. \
-        The file is FILE, else --config, else $DRIFT_CONFIG, else monitors.yaml, as for every other command. \
-        Exit status: 0 with "no problems"; 2 when there are problems (a missing file included) or on a usage error; \
-        1 when the database cannot be reached.
-        """)
+            Loads the file as the worker does (${VAR} in values replaced by the environment variable VAR), then checks what \
+            would fail at run time: reference files exist, are readable and hold every configured feature with a compatible \
+            kind (relative paths resolve against the current directory), and action templates use only the variables their \
+            trigger gives. With --check-db it also connects and checks that the schema exists with every migration applied. \
+            The file is FILE, else --config, else $DRIFT_CONFIG, else monitors.yaml, as for every other command. \
+            Exit status: 0 with "no problems"; 2 when there are problems (a missing file included) or on a usage error; \
+            1 when the database cannot be reached.
+            """)
 
     @Argument(help: "The monitors file (default: --config, $DRIFT_CONFIG or monitors.yaml).") var file: String?
     @Flag(help: "Also connect to PostgreSQL and check that the schema exists and every migration is applied.") var checkDb = false
@@ -57,10 +57,15 @@ struct ValidateConfigCommand: AsyncParsableCommand {
         }
         if problems > 0 { throw ExitStatus.badInput }
         for m in document.monitors {
-            print("\(m.name): model \(m.model), \(m.features.count) features, windows \(m.schedule.length) (lateness \(m.schedule.lateness)), sample \(m.sampleSize) (min \(m.minSample)), policy \(m.policy.consecutive) windows / cooldown \(m.policy.cooldown)")
+            print(
+                "\(m.name): model \(m.model), \(m.features.count) features, windows \(m.schedule.length) (lateness \(m.schedule.lateness)), sample \(m.sampleSize) (min \(m.minSample)), policy \(m.policy.consecutive) windows / cooldown \(m.policy.cooldown)"
+            )
             if !m.actions.isEmpty {
                 let fired = Set(m.policy.actions)
-                print("  actions: " + m.actions.keys.sorted().map { "\($0) (\(m.actions[$0]!.preset)\(fired.contains($0) ? ", fired by the policy" : ""))" }.joined(separator: ", "))
+                print(
+                    "  actions: "
+                        + m.actions.keys.sorted().map { "\($0) (\(m.actions[$0]!.preset)\(fired.contains($0) ? ", fired by the policy" : ""))" }
+                        .joined(separator: ", "))
             }
         }
         print("\(file): \(document.monitors.count) monitor(s)\(checkDb ? " and the database schema" : ""), no problems")

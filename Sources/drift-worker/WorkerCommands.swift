@@ -56,15 +56,15 @@ struct IngestCommand: AsyncParsableCommand {
         commandName: "ingest",
         abstract: "Load captured events from files (CSV, JSON Lines, or serving-path captures) into capture_events.",
         discussion: """
-        csv / jsonl: each row needs a `timestamp` (ISO 8601 or epoch seconds); `request_id`, `model_version` and \
-        `role` are optional; the model's monitor names the feature columns. kserve (alias oip): JSON Lines of \
-        structured KServe/Seldon inference CloudEvents (V1 or Open Inference Protocol payloads), or the JSON batches \
-        KServe's logger writes to storage; azureml: Azure ML data collector records (model_inputs / model_outputs, \
-        payload logging request / response); sagemaker: SageMaker data capture records (CSV, JSON, JSON Lines). Files may \
-        be gzip-compressed. Bad rows or lines are reported with their line and skipped; good ones are written. Exit \
-        status: 0 every row was written; 2 when any was rejected, a file could not be read, the monitors file is \
-        missing or invalid, or on a usage error; 1 when PostgreSQL cannot be reached or refuses a write.
-        """)
+            csv / jsonl: each row needs a `timestamp` (ISO 8601 or epoch seconds); `request_id`, `model_version` and \
+            `role` are optional; the model's monitor names the feature columns. kserve (alias oip): JSON Lines of \
+            structured KServe/Seldon inference CloudEvents (V1 or Open Inference Protocol payloads), or the JSON batches \
+            KServe's logger writes to storage; azureml: Azure ML data collector records (model_inputs / model_outputs, \
+            payload logging request / response); sagemaker: SageMaker data capture records (CSV, JSON, JSON Lines). Files may \
+            be gzip-compressed. Bad rows or lines are reported with their line and skipped; good ones are written. Exit \
+            status: 0 every row was written; 2 when any was rejected, a file could not be read, the monitors file is \
+            missing or invalid, or on a usage error; 1 when PostgreSQL cannot be reached or refuses a write.
+            """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case csv, jsonl, kserve, oip, azureml, sagemaker
@@ -104,7 +104,9 @@ struct IngestCommand: AsyncParsableCommand {
                     continue
                 }
                 let table: Table
-                do { table = try TabularFile.read(path: file, format: format.flatMap { TabularFormat(rawValue: $0.rawValue) }) } catch let e as TableError {
+                do { table = try TabularFile.read(path: file, format: format.flatMap { TabularFormat(rawValue: $0.rawValue) }) } catch let e
+                    as TableError
+                {
                     Terminal.fail(e.description)
                     anyRejected = true
                     continue
@@ -119,7 +121,9 @@ struct IngestCommand: AsyncParsableCommand {
                 }
                 let fileFormat = format.flatMap { TabularFormat(rawValue: $0.rawValue) } ?? TabularFormat.infer(path: file) ?? .csv
                 WorkerMetrics.recordCapture(model: model, format: fileFormat.rawValue, accepted: written, rejected: result.rejected.count)
-                print("\(file): ingested \(written) events for model \(model)\(result.rejected.isEmpty ? "" : ", rejected \(result.rejected.count) rows")")
+                print(
+                    "\(file): ingested \(written) events for model \(model)\(result.rejected.isEmpty ? "" : ", rejected \(result.rejected.count) rows")"
+                )
             }
         }
         if anyRejected { throw ExitStatus.badInput }
@@ -141,10 +145,16 @@ extension IngestCommand {
         let progress = ProgressReporter(label: "ingest \(file)", unit: "lines")
         var pending: [CaptureEvent] = []
         var keys: [ServingCapture.DedupeKey] = []
-        var written = 0, rejected = 0, shown = 0, sampledOut = 0
+        var written = 0
+        var rejected = 0
+        var shown = 0
+        var sampledOut = 0
         func reject(_ message: String) {
             rejected += 1
-            if shown < 20 { Terminal.fail(message); shown += 1 }
+            if shown < 20 {
+                Terminal.fail(message)
+                shown += 1
+            }
         }
         for (i, raw) in lines.enumerated() {
             if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
@@ -155,7 +165,11 @@ extension IngestCommand {
                         let r = try capture.events(from: decoded.get(), model: model, now: now)
                         for e in r.events {
                             // what PostgreSQL cannot store (NUL, ids over the limit, times it cannot hold) is refused per event
-                            if let p = CaptureEventCheck.problem(e, limits: .fileImport, now: now) { reject("\(file):\(i + 1): \(p.description)") } else { pending.append(e) }
+                            if let p = CaptureEventCheck.problem(e, limits: .fileImport, now: now) {
+                                reject("\(file):\(i + 1): \(p.description)")
+                            } else {
+                                pending.append(e)
+                            }
                         }
                         if let k = r.dedupeKey { keys.append(k) }
                         sampledOut += r.sampledOut
@@ -183,7 +197,9 @@ extension IngestCommand {
         progress.report(lines.count, lines.count)
         if rejected > shown { Terminal.fail("… and \(rejected - shown) more rejected lines in \(file)") }
         WorkerMetrics.recordCapture(model: model, format: lineFormat.rawValue, accepted: written, rejected: rejected)
-        print("\(file): ingested \(written) events for model \(model)\(rejected == 0 ? "" : ", rejected \(rejected) lines or rows")\(sampledOut == 0 ? "" : ", \(sampledOut) sampled out (capture.keep / max_events_per_second)")")
+        print(
+            "\(file): ingested \(written) events for model \(model)\(rejected == 0 ? "" : ", rejected \(rejected) lines or rows")\(sampledOut == 0 ? "" : ", \(sampledOut) sampled out (capture.keep / max_events_per_second)")"
+        )
         return rejected > 0
     }
 }
@@ -193,11 +209,11 @@ struct BackfillCommand: AsyncParsableCommand {
         commandName: "backfill",
         abstract: "Check every window of a monitor in a time range; resumable.",
         discussion: """
-        Windows already checked are skipped unless --recompute, which replaces them. Times are ISO 8601 with a zone \
-        (2026-11-24T00:00:00Z). Exit status: 0 every window in the range was handled; 2 bad input (a usage error, an \
-        unknown monitor, a missing or invalid monitors file or reference); 1 when PostgreSQL cannot be reached or \
-        refuses a statement.
-        """)
+            Windows already checked are skipped unless --recompute, which replaces them. Times are ISO 8601 with a zone \
+            (2026-11-24T00:00:00Z). Exit status: 0 every window in the range was handled; 2 bad input (a usage error, an \
+            unknown monitor, a missing or invalid monitors file or reference); 1 when PostgreSQL cannot be reached or \
+            refuses a statement.
+            """)
 
     @Option(help: "Start of the range, e.g. 2026-11-24T00:00:00Z.", transform: Timestamp.parse) var from: Timestamp
     @Option(help: "End of the range (exclusive).", transform: Timestamp.parse) var to: Timestamp
@@ -214,7 +230,8 @@ struct BackfillCommand: AsyncParsableCommand {
 
     func run() async throws {
         Observability.bootstrap()
-        let start = from.date, end = to.date
+        let start = from.date
+        let end = to.date
         guard let m = try configOptions.load().first(where: { $0.name == monitor }) else {
             Terminal.fail("no monitor named '\(monitor)' in \(configOptions.path)")
             throw ExitStatus.badInput
@@ -251,12 +268,16 @@ final class ProgressReporter: @unchecked Sendable {
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let text = String(format: "%@: %d/%d %@, %.1f/s, ETA %.0fs", label as NSString, done, total, unit as NSString, rate, eta)
         if tty {
-            let width = 30, filled = total == 0 ? width : width * done / total
+            let width = 30
+            let filled = total == 0 ? width : width * done / total
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             FileHandle.standardError.write(Data("\r\(bar) \(text)\(done == total ? "\n" : "")".utf8))
         } else {
             let decile = total == 0 ? 10 : done * 10 / total
-            if decile != lastDecile { lastDecile = decile; FileHandle.standardError.write(Data("\(text)\n".utf8)) }
+            if decile != lastDecile {
+                lastDecile = decile
+                FileHandle.standardError.write(Data("\(text)\n".utf8))
+            }
         }
     }
 }
@@ -268,14 +289,16 @@ enum WindowTable {
         for r in results {
             let verdict = r.status == "insufficient_data" ? "insufficient data" : (r.drifted == true ? "DRIFT" : "ok")
             let features = r.driftedFeatures.joined(separator: ", ")
-            out += String(format: "%@  %6d  %@  %@  %@\n",
-                          (PGTimeText.iso(r.window.start).prefix(16) + "Z") as NSString, r.events,
-                          verdict.padding(toLength: 17, withPad: " ", startingAt: 0) as NSString,
-                          String(features.count > 48 ? features.prefix(47) + "…" : features).padding(toLength: 48, withPad: " ", startingAt: 0) as NSString,
-                          r.decision as NSString)
+            out += String(
+                format: "%@  %6d  %@  %@  %@\n",
+                (PGTimeText.iso(r.window.start).prefix(16) + "Z") as NSString, r.events,
+                verdict.padding(toLength: 17, withPad: " ", startingAt: 0) as NSString,
+                String(features.count > 48 ? features.prefix(47) + "…" : features).padding(toLength: 48, withPad: " ", startingAt: 0) as NSString,
+                r.decision as NSString)
         }
         let checked = results.filter { $0.status == "completed" }
-        out += "\n\(results.count) windows: \(checked.filter { $0.drifted == true }.count) drifted, \(checked.filter { $0.drifted == false }.count) without drift, \(results.filter { $0.status == "insufficient_data" }.count) with insufficient data"
+        out +=
+            "\n\(results.count) windows: \(checked.filter { $0.drifted == true }.count) drifted, \(checked.filter { $0.drifted == false }.count) without drift, \(results.filter { $0.status == "insufficient_data" }.count) with insufficient data"
         if results.contains(where: \.skipped) { out += " (\(results.filter(\.skipped).count) already checked, skipped)" }
         let fired = results.filter { !$0.firedActions.isEmpty }
         for r in fired { out += "\nactions fired at \(PGTimeText.iso(r.window.start)): \(r.firedActions.joined(separator: ", "))" }
@@ -285,7 +308,10 @@ enum WindowTable {
 
 /// Queue timings shared by `serve` and `run-once`.
 struct QueueOptions: ParsableArguments {
-    @Option(help: "Seconds a worker's lease on a task lasts; a worker that stops heartbeating (killed, stalled) loses the task after this long and another worker retries it.")
+    @Option(
+        help:
+            "Seconds a worker's lease on a task lasts; a worker that stops heartbeating (killed, stalled) loses the task after this long and another worker retries it."
+    )
     var leaseSeconds: Double = 30
     @Option(help: "Seconds between lease heartbeats (default: a third of --lease-seconds).")
     var heartbeatSeconds: Double?
@@ -293,17 +319,26 @@ struct QueueOptions: ParsableArguments {
     var rescueInterval: Double = 10
     @Option(help: "Tasks enqueued per monitor per scheduler pass at most (the oldest unchecked windows first; the next pass continues).")
     var pageSize = 1_000
-    @Option(help: "Seconds a check waits for its monitor's ordering lock (held by another worker checking an earlier window) before it fails and is retried.")
+    @Option(
+        help:
+            "Seconds a check waits for its monitor's ordering lock (held by another worker checking an earlier window) before it fails and is retried."
+    )
     var lockTimeout: Double = 60
 
     func validate() throws {
-        guard leaseSeconds.isFinite, leaseSeconds >= 1, leaseSeconds <= 86_400 else { throw ValidationError("--lease-seconds must be from 1 to 86400.") }
+        guard leaseSeconds.isFinite, leaseSeconds >= 1, leaseSeconds <= 86_400 else {
+            throw ValidationError("--lease-seconds must be from 1 to 86400.")
+        }
         if let h = heartbeatSeconds, !(h.isFinite && h > 0 && h <= leaseSeconds / 2) {
             throw ValidationError("--heartbeat-seconds must be above 0 and at most half of --lease-seconds (\(leaseSeconds)).")
         }
-        guard rescueInterval.isFinite, rescueInterval >= 0.1, rescueInterval <= 86_400 else { throw ValidationError("--rescue-interval must be from 0.1 to 86400 seconds.") }
+        guard rescueInterval.isFinite, rescueInterval >= 0.1, rescueInterval <= 86_400 else {
+            throw ValidationError("--rescue-interval must be from 0.1 to 86400 seconds.")
+        }
         guard (1...100_000).contains(pageSize) else { throw ValidationError("--page-size must be from 1 to 100000.") }
-        guard lockTimeout.isFinite, lockTimeout >= 0.1, lockTimeout <= 86_400 else { throw ValidationError("--lock-timeout must be from 0.1 to 86400 seconds.") }
+        guard lockTimeout.isFinite, lockTimeout >= 0.1, lockTimeout <= 86_400 else {
+            throw ValidationError("--lock-timeout must be from 0.1 to 86400 seconds.")
+        }
     }
 
     func apply(to o: inout QueueConsumer.Options) {
@@ -318,16 +353,17 @@ struct RunOnceCommand: AsyncParsableCommand {
         commandName: "run-once",
         abstract: "For a Kubernetes CronJob: check every due window of every monitor, then exit.",
         discussion: """
-        Enqueues each window that is closed, past its lateness and not yet checked (within --lookback), oldest \
-        first and at most --page-size per monitor at a time, processes the queue until nothing is due, and repeats \
-        until every due window is checked. Two run-once processes, or run-once beside serve, never check a window \
-        twice. Exit status: 0 every due window checked and no action dead; 1 when a task was discarded after its last \
-        attempt, a monitor is failing (paused with backoff after failed checks; its unchecked windows are named), an \
-        action died or PostgreSQL cannot be reached; 2 bad input (a usage error such as --lookback P1M, a missing or \
-        invalid monitors file).
-        """)
+            Enqueues each window that is closed, past its lateness and not yet checked (within --lookback), oldest \
+            first and at most --page-size per monitor at a time, processes the queue until nothing is due, and repeats \
+            until every due window is checked. Two run-once processes, or run-once beside serve, never check a window \
+            twice. Exit status: 0 every due window checked and no action dead; 1 when a task was discarded after its last \
+            attempt, a monitor is failing (paused with backoff after failed checks; its unchecked windows are named), an \
+            action died or PostgreSQL cannot be reached; 2 bad input (a usage error such as --lookback P1M, a missing or \
+            invalid monitors file).
+            """)
 
-    @Option(help: "How far back to look for unchecked windows: an ISO 8601 duration in weeks, days, hours… (default: P1D).", transform: ISODuration.parse)
+    @Option(
+        help: "How far back to look for unchecked windows: an ISO 8601 duration in weeks, days, hours… (default: P1D).", transform: ISODuration.parse)
     var lookback = ISODuration(seconds: 86_400)
     @Option(help: "Concurrent checks.") var concurrency = 2
     @Option(help: "Pretend the time is this (ISO 8601), for testing schedules.", transform: Timestamp.parse) var now: Timestamp?
@@ -349,11 +385,13 @@ struct RunOnceCommand: AsyncParsableCommand {
             throw ExitStatus.badInput
         }
         let client = PostgresClient(settings: database.settings)
-        let tasks = DriftTasks(client: client, monitors: monitors, references: configOptions.references, lookback: look,
-                               pageSize: queueOptions.pageSize, lockTimeout: queueOptions.lockTimeout)
+        let tasks = DriftTasks(
+            client: client, monitors: monitors, references: configOptions.references, lookback: look,
+            pageSize: queueOptions.pageSize, lockTimeout: queueOptions.lockTimeout)
         let at = clock
         try await push.around(command: "run-once", client: client, monitors: monitors.map(\.name)) {
-            let (enqueued, passes, backlog, counters) = try await withDatabaseErrors { () -> (Int, Int, [DriftTasks.Backlog], QueueConsumer.Counters) in
+            let (enqueued, passes, backlog, counters) = try await withDatabaseErrors {
+                () -> (Int, Int, [DriftTasks.Backlog], QueueConsumer.Counters) in
                 if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
                 var options = QueueConsumer.Options()
                 options.concurrency = max(1, concurrency)
@@ -361,7 +399,8 @@ struct RunOnceCommand: AsyncParsableCommand {
                 queueOptions.apply(to: &options)
                 let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in try await tasks.handle(task) }
                 // page after page, oldest windows first, until a pass enqueues nothing new
-                var enqueued = 0, passes = 0
+                var enqueued = 0
+                var passes = 0
                 while true {
                     let n = try await tasks.enqueueDue(now: at)
                     if n == 0 && passes > 0 { break }
@@ -374,11 +413,15 @@ struct RunOnceCommand: AsyncParsableCommand {
                 // the last pass set drift_window_backlog; read what is left (failing monitors, windows whose task failed)
                 return (enqueued, passes, try await tasks.schedule(now: at, enqueue: false), counters)
             }
-            print("run-once: enqueued \(enqueued) window(s) in \(passes) pass(es); completed \(counters.completed) task(s), \(counters.failed) will retry, \(counters.discarded) discarded; \(backlog.reduce(0) { $0 + $1.unchecked }) due window(s) left unchecked")
+            print(
+                "run-once: enqueued \(enqueued) window(s) in \(passes) pass(es); completed \(counters.completed) task(s), \(counters.failed) will retry, \(counters.discarded) discarded; \(backlog.reduce(0) { $0 + $1.unchecked }) due window(s) left unchecked"
+            )
             for b in backlog where b.unchecked > 0 {
-                let why = b.pausedUntil.map { "the monitor is failing; next probe at \(PGTimeText.iso($0)) (see /readyz, drift_monitor_failing)" }
+                let why =
+                    b.pausedUntil.map { "the monitor is failing; next probe at \(PGTimeText.iso($0)) (see /readyz, drift_monitor_failing)" }
                     ?? "tasks waiting to retry or running elsewhere"
-                (b.pausedUntil == nil ? Terminal.info : Terminal.fail)("run-once: monitor \(b.monitor): \(b.unchecked) due window(s) unchecked, oldest \(b.oldest.map(PGTimeText.iso) ?? "?"): \(why)")
+                (b.pausedUntil == nil ? Terminal.info : Terminal.fail)(
+                    "run-once: monitor \(b.monitor): \(b.unchecked) due window(s) unchecked, oldest \(b.oldest.map(PGTimeText.iso) ?? "?"): \(why)")
             }
             var dead = 0
             if !noDispatch {

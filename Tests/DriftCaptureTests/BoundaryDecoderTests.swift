@@ -6,9 +6,11 @@ import Testing
 struct BoundaryDecoderTests {
     /// The parser agrees with Foundation on valid JSON (values, escapes, numbers correctly rounded).
     @Test func theParserAgreesWithFoundationOnValidJSON() throws {
-        let docs = [#"{"a": [1, 2.5, -3e-2, 1E+2, 0.1, 123456789012345678, 1.7976931348623157e308, 5e-324], "b": {"c": null, "d": true, "e": false}}"#,
-                    #"["\u00e9\ud83d\ude00", "tab\there", "q\"uote", "back\\slash", "\/", ""]"#,
-                    #"  {"nested": [[[[]]], {}]}  "#, "0", "-0.0", #""x""#]
+        let docs = [
+            #"{"a": [1, 2.5, -3e-2, 1E+2, 0.1, 123456789012345678, 1.7976931348623157e308, 5e-324], "b": {"c": null, "d": true, "e": false}}"#,
+            #"["\u00e9\ud83d\ude00", "tab\there", "q\"uote", "back\\slash", "\/", ""]"#,
+            #"  {"nested": [[[[]]], {}]}  "#, "0", "-0.0", #""x""#
+        ]
         for doc in docs {
             let ours = try JSONNode.parse(Data(doc.utf8))
             let theirs = try JSONSerialization.jsonObject(with: Data(doc.utf8), options: [.fragmentsAllowed])
@@ -21,7 +23,8 @@ struct BoundaryDecoderTests {
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<20_000 {
             let mantissa = String(UInt64.random(in: 0...UInt64.max, using: &rng) >> UInt64.random(in: 0...63, using: &rng))
-            let text = (Bool.random() ? "-" : "") + mantissa + (Bool.random() ? "." + String(UInt32.random(in: 0...UInt32.max)) : "")
+            let text =
+                (Bool.random() ? "-" : "") + mantissa + (Bool.random() ? "." + String(UInt32.random(in: 0...UInt32.max)) : "")
                 + (Bool.random() ? "e" + String(Int.random(in: -330...310)) : "")
             guard let expected = Double(text), expected.isFinite else { continue }
             let node = try JSONNode.parse(Data(text.utf8))
@@ -35,7 +38,9 @@ struct BoundaryDecoderTests {
         case .bool(let x): return (b as? Bool) == x
         case .number(let x): return (b as? NSNumber).map { $0.doubleValue == x } ?? false
         case .string(let x): return (b as? String) == x
-        case .array(let xs): guard let ys = b as? [Any], ys.count == xs.count else { return false }; return zip(xs, ys).allSatisfy { same($0, $1) }
+        case .array(let xs):
+            guard let ys = b as? [Any], ys.count == xs.count else { return false }
+            return zip(xs, ys).allSatisfy { same($0, $1) }
         case .object(let xs):
             guard let ys = b as? [String: Any], ys.count == xs.count else { return false }
             return xs.allSatisfy { k, v in ys[k].map { same(v, $0) } ?? false }
@@ -53,7 +58,7 @@ struct BoundaryDecoderTests {
             ("01", "leading zero", .malformed),
             ("1e400", "outside the range of a double", .invalidValue),
             ("[1] x", "after the JSON value", .malformed),
-            ("", "is empty", .malformed),
+            ("", "is empty", .malformed)
         ]
         for (doc, message, reason) in cases {
             do {
@@ -82,8 +87,10 @@ struct BoundaryDecoderTests {
         for text in ["0001-01-01T00:00:00Z", "1582-10-04T12:00:00Z", "1969-12-31T23:59:59Z", "2026-11-25T17:03:12Z", "9999-12-31T23:59:59Z"] {
             #expect(RFC3339.format(RFC3339.parse(text)!) == text)
         }
-        for bad in ["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T17:03:12", "yesterday", "",
-                    "2026-11-25T17:03:12.Z", "2026-11-25T17:03:12+1:00", "２０２６-11-25T17:03:12Z", "2026-11-25T17:03:12Zjunk"] {
+        for bad in [
+            "2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T17:03:12", "yesterday", "",
+            "2026-11-25T17:03:12.Z", "2026-11-25T17:03:12+1:00", "２０２６-11-25T17:03:12Z", "2026-11-25T17:03:12Zjunk"
+        ] {
             #expect(RFC3339.parse(bad) == nil, "\(bad)")
         }
     }
@@ -94,7 +101,9 @@ struct BoundaryDecoderTests {
         #expect(try BoundedGunzip.decompress(gz, maxBytes: 2 << 20, maxRatio: 2000) == zeros)
         #expect { try BoundedGunzip.decompress(gz, maxBytes: 2 << 20, maxRatio: 100) } throws: { ($0 as? CaptureDecodeError)?.reason == .tooLarge }
         #expect { try BoundedGunzip.decompress(gz, maxBytes: 1 << 19, maxRatio: 2000) } throws: { ($0 as? CaptureDecodeError)?.reason == .tooLarge }
-        #expect { try BoundedGunzip.decompress(gz.prefix(gz.count - 8), maxBytes: 2 << 20, maxRatio: 2000) } throws: { ($0 as? CaptureDecodeError)?.reason == .malformed }
+        #expect { try BoundedGunzip.decompress(gz.prefix(gz.count - 8), maxBytes: 2 << 20, maxRatio: 2000) } throws: {
+            ($0 as? CaptureDecodeError)?.reason == .malformed
+        }
     }
 
     /// gzip through the system's gzip (an independent implementation of the format).
@@ -115,7 +124,8 @@ struct BoundaryDecoderTests {
 
     /// `cat a.gz b.gz` is one valid gzip file of both: every member is read; junk after a member is refused.
     @Test func gzipMembersAreAllReadAndJunkIsRefused() throws {
-        let a = Data("line A\n".utf8), b = Data("line B\n".utf8)
+        let a = Data("line A\n".utf8)
+        let b = Data("line B\n".utf8)
         let both = try Self.gz(a) + Self.gz(b)
         #expect(try BoundedGunzip.decompress(both, maxBytes: 1 << 20, maxRatio: 200) == a + b)
         let junk = try Self.gz(a) + Data("JUNKJUNK".utf8) + Data([7, 0, 0, 0])
@@ -137,7 +147,8 @@ struct BoundaryDecoderTests {
     /// A batch-1 tensor is repeated into every row: what the rows will hold counts against the request's elements.
     @Test func aBroadcastTensorCountsOncePerRow() {
         let w = 10_000
-        let body = #"{"inputs":[{"name":"amount","shape":[10000],"datatype":"FP64","data":["# + Array(repeating: "1", count: 10_000).joined(separator: ",")
+        let body =
+            #"{"inputs":[{"name":"amount","shape":[10000],"datatype":"FP64","data":["# + Array(repeating: "1", count: 10_000).joined(separator: ",")
             + #"]},{"name":"blob","shape":[1,\#(w)],"datatype":"FP64","data":["# + Array(repeating: "0", count: w).joined(separator: ",") + "]}]}"
         #expect { try PayloadDecoder.decode(Data(body.utf8)) } throws: { ($0 as? CaptureDecodeError)?.reason == .tooLarge }
     }

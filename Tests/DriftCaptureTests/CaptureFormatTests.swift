@@ -1,6 +1,7 @@
-@testable import DriftCapture
 import Foundation
 import Testing
+
+@testable import DriftCapture
 
 @Suite("Capture formats: KServe/Seldon CloudEvents, Azure ML data collector, SageMaker data capture")
 struct CaptureFormatTests {
@@ -15,7 +16,8 @@ struct CaptureFormatTests {
         for name in ["kserve-v1.jsonl", "kserve-oip.jsonl"] {
             let records = try lines(name).map { try CaptureLineDecoder.decode($0) }
             #expect(records.count == 40 && records.allSatisfy { $0.source == .kserve && $0.model == "fraud" })
-            let requests = records.filter { $0.kind == .request }, responses = records.filter { $0.kind == .response }
+            let requests = records.filter { $0.kind == .request }
+            let responses = records.filter { $0.kind == .response }
             #expect(requests.count == 20 && responses.count == 20)
             #expect(Set(requests.map(\.pairingID)) == Set(responses.map(\.pairingID)), "request and response share the ce-id")
             #expect(requests[0].inputs[0].value(key: "amount", index: nil) == .number(56.39))
@@ -35,18 +37,24 @@ struct CaptureFormatTests {
 
     @Test func otherShapesOfTheSameFormats() throws {
         // Azure ML: pandas split shape; SageMaker: BASE64-encoded JSON and multi-line CSV input
-        let split = #"{"specversion":"1.0","id":"1","source":"/x/onlineEndpoints/churn/deployments/b","type":"azureml.inference.model_inputs","time":"2026-11-25T16:00:00.123456Z","correlationid":"c1","data":{"columns":["a","b"],"index":[0,1],"data":[[1,"x"],[2,"y"]]}}"#
+        let split =
+            #"{"specversion":"1.0","id":"1","source":"/x/onlineEndpoints/churn/deployments/b","type":"azureml.inference.model_inputs","time":"2026-11-25T16:00:00.123456Z","correlationid":"c1","data":{"columns":["a","b"],"index":[0,1],"data":[[1,"x"],[2,"y"]]}}"#
         let a = try CaptureLineDecoder.decode(Data(split.utf8))
         #expect(a.model == "churn" && a.inputs.count == 2 && a.inputs[1].value(key: "b", index: nil) == .string("y"))
         let body = Data(#"{"instances": [[1.5, 2.5]]}"#.utf8).base64EncodedString()
-        let b64 = #"{"captureData":{"endpointInput":{"observedContentType":"application/json","mode":"INPUT","data":"\#(body)","encoding":"BASE64"},"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"0.1\n0.9","encoding":"CSV"}},"eventMetadata":{"eventId":"e1","inferenceTime":"2026-11-25T16:00:00Z"},"eventVersion":"0"}"#
+        let b64 =
+            #"{"captureData":{"endpointInput":{"observedContentType":"application/json","mode":"INPUT","data":"\#(body)","encoding":"BASE64"},"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"0.1\n0.9","encoding":"CSV"}},"eventMetadata":{"eventId":"e1","inferenceTime":"2026-11-25T16:00:00Z"},"eventVersion":"0"}"#
         let s = try CaptureLineDecoder.decode(Data(b64.utf8))
         #expect(s.inputs.count == 1 && s.inputs[0].value(key: nil, index: 1) == .number(2.5) && s.outputs.count == 2 && s.pairingID == "e1")
-        let csvIn = #"{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"1,a,\n2,b,3","encoding":"CSV"}},"eventMetadata":{"eventId":"e2"},"eventVersion":"0"}"#
+        let csvIn =
+            #"{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"1,a,\n2,b,3","encoding":"CSV"}},"eventMetadata":{"eventId":"e2"},"eventVersion":"0"}"#
         let c = try CaptureLineDecoder.decode(Data(csvIn.utf8))
-        #expect(c.kind == .request && c.inputs.count == 2 && c.inputs[0].value(key: nil, index: 2) == .null && c.inputs[1].value(key: nil, index: 1) == .string("b"))
+        #expect(
+            c.kind == .request && c.inputs.count == 2 && c.inputs[0].value(key: nil, index: 2) == .null
+                && c.inputs[1].value(key: nil, index: 1) == .string("b"))
         // Seldon Core v1 types
-        let seldon = #"{"specversion":"1.0","type":"io.seldon.serving.inference.response","id":"s1","source":"seldon","inferenceservicename":"fraud","data":{"predictions":[0.3]}}"#
+        let seldon =
+            #"{"specversion":"1.0","type":"io.seldon.serving.inference.response","id":"s1","source":"seldon","inferenceservicename":"fraud","data":{"predictions":[0.3]}}"#
         let d = try CaptureLineDecoder.decode(Data(seldon.utf8))
         #expect(d.source == .seldon && d.kind == .response && d.formatLabel == "seldon-v1")
     }
@@ -58,8 +66,11 @@ struct CaptureFormatTests {
             (#"{"type":"azureml.inference.labels","correlationid":"c","data":[]}"#, "reads the model_inputs and model_outputs collections"),
             (#"{"captureData":{"endpointInput":{"data":"x","encoding":"BASE64"}},"eventMetadata":{"eventId":"e"}}"#, "is not base64"),
             (#"{"captureData":{},"eventMetadata":{}}"#, "eventMetadata.eventId is missing"),
-            (#"{"specversion":"1.0","type":"org.kubeflow.serving.inference.request","id":"1","source":"s","time":"yesterday","data":{"instances":[]}}"#, "time is \"yesterday\", not an RFC 3339 time"),
-            ("[1, 2", "line is not valid JSON"),
+            (
+                #"{"specversion":"1.0","type":"org.kubeflow.serving.inference.request","id":"1","source":"s","time":"yesterday","data":{"instances":[]}}"#,
+                "time is \"yesterday\", not an RFC 3339 time"
+            ),
+            ("[1, 2", "line is not valid JSON")
         ]
         for (line, message) in cases {
             do {
@@ -83,8 +94,9 @@ struct CaptureFuzzTests {
             let data = try Data(contentsOf: CaptureFormatTests.dir.appendingPathComponent(name))
             seeds += data.split(separator: UInt8(ascii: "\n")).prefix(6).map { Data($0) }
         }
-        var rng = SplitMix(seed: 20261129)
-        var decoded = 0, rejected = 0
+        var rng = SplitMix(seed: 20_261_129)
+        var decoded = 0
+        var rejected = 0
         let headers = [("ce-specversion", "1.0"), ("ce-type", "org.kubeflow.serving.inference.request"), ("ce-id", "x"), ("ce-source", "s")]
         for i in 0..<100_000 {
             var bytes = [UInt8](seeds[i % seeds.count])

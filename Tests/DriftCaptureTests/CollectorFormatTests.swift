@@ -1,6 +1,7 @@
-@testable import DriftCapture
 import Foundation
 import Testing
+
+@testable import DriftCapture
 
 /// One golden case of Fixtures/collector_cases.json (written by generate_collector_fixtures.py).
 struct CollectorCase: CustomTestStringConvertible, Sendable {
@@ -24,30 +25,37 @@ struct CollectorCase: CustomTestStringConvertible, Sendable {
     static let all: [CollectorCase] = {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/collector_cases.json")
         guard let data = try? Data(contentsOf: url), let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let cases = root["cases"] as? [[String: Any]] else { return [] }
+            let cases = root["cases"] as? [[String: Any]]
+        else { return [] }
         return cases.map { c in
-            CollectorCase(name: c["name"] as? String ?? "", line: c["line"] as? String ?? "",
-                          format: (c["format"] as? String).flatMap(CaptureLineFormat.init(rawValue:)),
-                          records: (c["records"] as? [[String: Any]] ?? []).map(expected))
+            CollectorCase(
+                name: c["name"] as? String ?? "", line: c["line"] as? String ?? "",
+                format: (c["format"] as? String).flatMap(CaptureLineFormat.init(rawValue:)),
+                records: (c["records"] as? [[String: Any]] ?? []).map(expected))
         }
     }()
 
     static func expected(_ r: [String: Any]) -> Expected {
-        Expected(kind: r["kind"] as? String, pairingID: r["pairing_id"] as? String, model: r["model"] as? String,
-                 source: r["source"] as? String, modelVersion: r["model_version"] as? String,
-                 inputs: rows(r["inputs"]), outputs: rows(r["outputs"]),
-                 errorPath: r["error_path"] as? String, errorContains: r["error_contains"] as? String)
+        Expected(
+            kind: r["kind"] as? String, pairingID: r["pairing_id"] as? String, model: r["model"] as? String,
+            source: r["source"] as? String, modelVersion: r["model_version"] as? String,
+            inputs: rows(r["inputs"]), outputs: rows(r["outputs"]),
+            errorPath: r["error_path"] as? String, errorContains: r["error_contains"] as? String)
     }
 
     static func rows(_ v: Any?) -> [PayloadRow] {
         (v as? [[[Any]]] ?? []).map { fields in
-            PayloadRow(fields: fields.map { f in
-                (f[0] as? String ?? "", (f[1] as? [Any] ?? []).map { x -> Scalar in
-                    if let s = x as? String { return .string(s) }
-                    if let n = x as? NSNumber { return .number(n.doubleValue) }
-                    return .null
+            PayloadRow(
+                fields: fields.map { f in
+                    (
+                        f[0] as? String ?? "",
+                        (f[1] as? [Any] ?? []).map { x -> Scalar in
+                            if let s = x as? String { return .string(s) }
+                            if let n = x as? NSNumber { return .number(n.doubleValue) }
+                            return .null
+                        }
+                    )
                 })
-            })
         }
     }
 }
@@ -87,7 +95,10 @@ struct CollectorFormatTests {
     }
 
     @Test func malformedCSVNamesThePath() {
-        #expect(throws: CaptureDecodeError(path: "body", problem: "is not valid CSV: line 2 opens a quoted field that is never closed (RFC 4180)", reason: .malformed)) {
+        #expect(
+            throws: CaptureDecodeError(
+                path: "body", problem: "is not valid CSV: line 2 opens a quoted field that is never closed (RFC 4180)", reason: .malformed)
+        ) {
             try CSVPayload.rows(Data("1,2\n3,\"open\n4".utf8), path: "body", limits: .init())
         }
     }

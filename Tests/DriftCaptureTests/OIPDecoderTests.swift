@@ -87,7 +87,8 @@ struct OIPDecoderTests {
     @Test func mutatedPayloadsNeverCrash() throws {
         let seeds = OIPCase.all.filter { $0.error_path == nil }.compactMap { c in Data(base64Encoded: c.body).map { ($0, c.header_length) } }
         var rng = SystemRandomNumberGenerator()
-        var decoded = 0, rejected = 0
+        var decoded = 0
+        var rejected = 0
         for i in 0..<20_000 {
             var (body, header) = seeds[i % seeds.count]
             var bytes = [UInt8](body)
@@ -102,7 +103,10 @@ struct OIPDecoderTests {
             }
             body = Data(bytes)
             if header != nil && Bool.random(using: &rng) { header = Int.random(in: -5...(bytes.count + 5), using: &rng) }
-            do { _ = try OIPDecoder.decode(body, headerLength: header); decoded += 1 } catch is CaptureDecodeError { rejected += 1 }
+            do {
+                _ = try OIPDecoder.decode(body, headerLength: header)
+                decoded += 1
+            } catch is CaptureDecodeError { rejected += 1 }
         }
         #expect(decoded + rejected == 20_000 && rejected > 0)
     }

@@ -1,6 +1,7 @@
-@testable import DriftCapture
 import Foundation
 import Testing
+
+@testable import DriftCapture
 
 struct ProtobufCase: Decodable, CustomTestStringConvertible, Sendable {
     struct Tensor: Decodable, Sendable {
@@ -75,8 +76,9 @@ struct OIPProtobufTests {
 
     /// Cut and corrupt every golden body at many places: each variant decodes or throws CaptureDecodeError.
     @Test func mutatedBodiesNeverTrap() {
-        var rng = SplitMix(seed: 20261130)
-        var decoded = 0, refused = 0
+        var rng = SplitMix(seed: 20_261_130)
+        var decoded = 0
+        var refused = 0
         for c in ProtobufCase.all {
             guard let body = Data(base64Encoded: c.body), !body.isEmpty, body.count < 4_096 else { continue }
             for k in 0..<150 {
@@ -102,8 +104,12 @@ struct OIPProtobufTests {
     @Test func bodyOverTheLimitIsRefusedBeforeDecoding() {
         var limits = CaptureLimits()
         limits.maxBodyBytes = 16
-        #expect(throws: CaptureDecodeError.self) { try OIPProtobufDecoder.decode(Data(repeating: 0x0A, count: 17), isResponse: false, limits: limits) }
-        do { _ = try OIPProtobufDecoder.decode(Data(repeating: 0x0A, count: 17), isResponse: false, limits: limits) } catch let e as CaptureDecodeError {
+        #expect(throws: CaptureDecodeError.self) {
+            try OIPProtobufDecoder.decode(Data(repeating: 0x0A, count: 17), isResponse: false, limits: limits)
+        }
+        do { _ = try OIPProtobufDecoder.decode(Data(repeating: 0x0A, count: 17), isResponse: false, limits: limits) } catch let e
+            as CaptureDecodeError
+        {
             #expect(e.reason == .tooLarge && e.path == "body")
         } catch { Issue.record("\(error)") }
     }
@@ -113,14 +119,19 @@ struct OIPProtobufTests {
     @Test func tensorAtTheElementLimit() throws {
         var req = Inference_ModelInferRequest()
         var input = Inference_ModelInferRequest.InferInputTensor()
-        input.name = "x"; input.datatype = "FP32"; input.shape = [1_000, 1_000]
+        input.name = "x"
+        input.datatype = "FP32"
+        input.shape = [1_000, 1_000]
         input.contents.fp32Contents = [Float](repeating: 0.25, count: 1_000_000)
         req.inputs = [input]
         let m = try OIPProtobufDecoder.decode(try req.serializedBytes(), isResponse: false)
         #expect(m.tensors.first?.values.count == 1_000_000)
         req.inputs[0].contents.fp32Contents.append(1)
-        #expect(throws: CaptureDecodeError(path: "inputs[0].contents", problem: "has more than the 1000000 elements allowed per tensor (--max-tensor-elements)",
-                                           reason: .tooLarge)) {
+        #expect(
+            throws: CaptureDecodeError(
+                path: "inputs[0].contents", problem: "has more than the 1000000 elements allowed per tensor (--max-tensor-elements)",
+                reason: .tooLarge)
+        ) {
             try OIPProtobufDecoder.decode(try req.serializedBytes(), isResponse: false)
         }
     }
@@ -128,15 +139,19 @@ struct OIPProtobufTests {
     // MARK: detection and the Kafka envelope
 
     @Test func protobufIsDeclaredOrDetected() {
-        let proto = ProtobufCase.body("request typed contents FP32 INT64 BYTES BOOL"), json = Data(#"  {"inputs":[]}"#.utf8)
+        let proto = ProtobufCase.body("request typed contents FP32 INT64 BYTES BOOL")
+        let json = Data(#"  {"inputs":[]}"#.utf8)
         #expect(OIPProtobufDecoder.isProtobuf(headers: [("Content-Type", "application/x-protobuf")], body: proto))
-        #expect(OIPProtobufDecoder.isProtobuf(headers: [("content-type", "application/protobuf; messageType=inference.ModelInferRequest")], body: proto))
+        #expect(
+            OIPProtobufDecoder.isProtobuf(headers: [("content-type", "application/protobuf; messageType=inference.ModelInferRequest")], body: proto))
         #expect(OIPProtobufDecoder.isProtobuf(headers: [("Content-Type", "application/octet-stream")], body: proto))
         #expect(!OIPProtobufDecoder.isProtobuf(headers: [("Content-Type", "application/octet-stream")], body: json), "JSON sent as octet-stream")
         #expect(OIPProtobufDecoder.isProtobuf(headers: [("ce-type", "dev.knative.kafka.event")], body: proto), "KafkaSource, no content type")
         #expect(!OIPProtobufDecoder.isProtobuf(headers: [("ce-type", "dev.knative.kafka.event")], body: json))
         #expect(OIPProtobufDecoder.isProtobuf(headers: [("Ce-Kafkaheaderseldoninfertype", "proto/InferModelRequest")], body: proto))
-        #expect(!OIPProtobufDecoder.isProtobuf(headers: [("Content-Type", "application/json"), ("ce-type", "org.kubeflow.serving.inference.request")], body: proto))
+        #expect(
+            !OIPProtobufDecoder.isProtobuf(
+                headers: [("Content-Type", "application/json"), ("ce-type", "org.kubeflow.serving.inference.request")], body: proto))
     }
 
     /// A request on a model's inputs topic and its response on the outputs topic, as a KafkaSource delivers them:
@@ -145,17 +160,26 @@ struct OIPProtobufTests {
     @Test func kafkaSourcePairOfSeldonTopics() throws {
         var req = Inference_ModelInferRequest()
         var input = Inference_ModelInferRequest.InferInputTensor()
-        input.name = "predict"; input.datatype = "FP32"; input.shape = [1, 2]; input.contents.fp32Contents = [1.5, 2.5]
+        input.name = "predict"
+        input.datatype = "FP32"
+        input.shape = [1, 2]
+        input.contents.fp32Contents = [1.5, 2.5]
         req.inputs = [input]
         var res = Inference_ModelInferResponse()
-        res.modelName = "iris_1"; res.id = "0b5c7f3e-generated-by-the-server"
+        res.modelName = "iris_1"
+        res.id = "0b5c7f3e-generated-by-the-server"
         var output = Inference_ModelInferResponse.InferOutputTensor()
-        output.name = "predict"; output.datatype = "INT64"; output.shape = [1, 1]; output.contents.int64Contents = [2]
+        output.name = "predict"
+        output.datatype = "INT64"
+        output.shape = [1, 1]
+        output.contents.int64Contents = [2]
         res.outputs = [output]
         func headers(_ topic: String, offset: Int) -> [(String, String)] {
-            [("ce-specversion", "1.0"), ("ce-id", "partition:0/offset:\(offset)"), ("ce-type", "dev.knative.kafka.event"),
-             ("ce-source", "/apis/v1/namespaces/seldon-mesh/kafkasources/iris-capture#\(topic)"), ("ce-subject", "partition:0#\(offset)"),
-             ("ce-time", "2026-11-30T10:00:00.123Z"), ("ce-kafkaheaderpipeline", "iris"), ("ce-kafkaheaderxrequestid", "d4mq3kq5ah1s73e0bkk0")]
+            [
+                ("ce-specversion", "1.0"), ("ce-id", "partition:0/offset:\(offset)"), ("ce-type", "dev.knative.kafka.event"),
+                ("ce-source", "/apis/v1/namespaces/seldon-mesh/kafkasources/iris-capture#\(topic)"), ("ce-subject", "partition:0#\(offset)"),
+                ("ce-time", "2026-11-30T10:00:00.123Z"), ("ce-kafkaheaderpipeline", "iris"), ("ce-kafkaheaderxrequestid", "d4mq3kq5ah1s73e0bkk0")
+            ]
         }
         let a = try CapturedInference(protobuf: try req.serializedBytes(), headers: headers("seldon.seldon-mesh.model.iris.inputs", offset: 41))
         let b = try CapturedInference(protobuf: try res.serializedBytes(), headers: headers("seldon.seldon-mesh.model.iris.outputs", offset: 17))
@@ -177,9 +201,14 @@ struct OIPProtobufTests {
         #expect(try CapturedInference(protobuf: body, headers: [("ce-kafkaheaderseldoninfertype", "proto/InferModelRequest")]).kind == .request)
         let response = ProtobufCase.body("response typed contents FP64 INT32 UINT8 UINT64")
         #expect(try CapturedInference(protobuf: response, headers: [("seldon-infer-type", "proto/InferModelResponse")]).kind == .response)
-        #expect(try CapturedInference(protobuf: response, headers: [("ce-source", "/apis/v1/namespaces/n/kafkasources/s#seldon.n.pipeline.my.pipe.outputs")]).model == "my.pipe")
-        for (headers, kind, path, reason) in [(noKind, nil, "kind", CaptureDecodeError.Reason.invalidValue), (noKind, "both", "kind", .invalidValue),
-                                              ([("ce-source", "/apis/v1/namespaces/n/kafkasources/s#seldon.n.errors.errors")], nil, "ce-source", .unsupported)] {
+        #expect(
+            try CapturedInference(
+                protobuf: response, headers: [("ce-source", "/apis/v1/namespaces/n/kafkasources/s#seldon.n.pipeline.my.pipe.outputs")]
+            ).model == "my.pipe")
+        for (headers, kind, path, reason) in [
+            (noKind, nil, "kind", CaptureDecodeError.Reason.invalidValue), (noKind, "both", "kind", .invalidValue),
+            ([("ce-source", "/apis/v1/namespaces/n/kafkasources/s#seldon.n.errors.errors")], nil, "ce-source", .unsupported)
+        ] {
             do {
                 _ = try CapturedInference(protobuf: body, headers: headers, kind: kind)
                 Issue.record("accepted without a kind")
@@ -189,10 +218,14 @@ struct OIPProtobufTests {
         }
         // no id anywhere: refused, naming the field
         let anonymous = ProtobufCase.body("request with an empty tensor and no id")
-        #expect(throws: CaptureDecodeError(path: "id", problem: "is empty and no x-request-id Kafka header (ce-kafkaheaderxrequestid) names the request, "
-                                           + "so the request and its response cannot be paired; set the message id")) {
-            try CapturedInference(protobuf: anonymous, headers: [("ce-type", "dev.knative.kafka.event"), ("ce-id", "partition:0/offset:1")], kind: "request")
+        #expect(
+            throws: CaptureDecodeError(
+                path: "id",
+                problem: "is empty and no x-request-id Kafka header (ce-kafkaheaderxrequestid) names the request, "
+                    + "so the request and its response cannot be paired; set the message id")
+        ) {
+            try CapturedInference(
+                protobuf: anonymous, headers: [("ce-type", "dev.knative.kafka.event"), ("ce-id", "partition:0/offset:1")], kind: "request")
         }
     }
 }
-

@@ -1,6 +1,7 @@
-@testable import DriftCapture
 import Foundation
 import Testing
+
+@testable import DriftCapture
 
 /// One golden case of `Fixtures/seldon_cases.json` (written by `generate_seldon_fixtures.py`).
 struct SeldonCase: Decodable, CustomTestStringConvertible, Sendable {
@@ -68,11 +69,13 @@ func sameRows(_ a: [PayloadRow], _ b: [PayloadRow]) -> Bool {
         if case .number(let p) = x, case .number(let q) = y { return p == q || (p.isNaN && q.isNaN) }
         return x == y
     }
-    return a.count == b.count && zip(a, b).allSatisfy { r, s in
-        r.fields.count == s.fields.count && zip(r.fields, s.fields).allSatisfy { f, g in
-            f.name == g.name && f.values.count == g.values.count && zip(f.values, g.values).allSatisfy(same)
+    return a.count == b.count
+        && zip(a, b).allSatisfy { r, s in
+            r.fields.count == s.fields.count
+                && zip(r.fields, s.fields).allSatisfy { f, g in
+                    f.name == g.name && f.values.count == g.values.count && zip(f.values, g.values).allSatisfy(same)
+                }
         }
-    }
 }
 
 @Suite("SeldonMessage decoder and Seldon request-logger events against golden cases built like seldon-core's wrapper")
@@ -115,16 +118,25 @@ struct SeldonMessageTests {
         let rows = Data(#"{"data":{"ndarray":[[1],[2],[3]]}}"#.utf8)
         #expect(throws: CaptureDecodeError.self) { try PayloadDecoder.decode(rows, limits: limits) }
         let elements = Data(#"{"data":{"ndarray":[[1,2,3],[4,5,6]]}}"#.utf8)
-        do { _ = try PayloadDecoder.decode(elements, limits: limits); Issue.record("accepted") } catch let e as CaptureDecodeError {
+        do {
+            _ = try PayloadDecoder.decode(elements, limits: limits)
+            Issue.record("accepted")
+        } catch let e as CaptureDecodeError {
             #expect(e.reason == .tooLarge && e.description.contains("--max-request-elements"))
         }
         limits.maxElements = 10
         let shape = Data(#"{"data":{"tensor":{"shape":[1,4611686018427387904,4],"values":[]}}}"#.utf8)
-        do { _ = try PayloadDecoder.decode(shape, limits: limits); Issue.record("accepted") } catch let e as CaptureDecodeError {
+        do {
+            _ = try PayloadDecoder.decode(shape, limits: limits)
+            Issue.record("accepted")
+        } catch let e as CaptureDecodeError {
             #expect(e.reason == .tooLarge)
         }
         let fill = Data(#"{"data":{"tftensor":{"dtype":"DT_FLOAT","tensorShape":{"dim":[{"size":"2"},{"size":"6"}]},"floatVal":[1]}}}"#.utf8)
-        do { _ = try PayloadDecoder.decode(fill, limits: limits); Issue.record("accepted") } catch let e as CaptureDecodeError {
+        do {
+            _ = try PayloadDecoder.decode(fill, limits: limits)
+            Issue.record("accepted")
+        } catch let e as CaptureDecodeError {
             #expect(e.reason == .tooLarge, "one value filling a shape is bounded by the shape check")
         }
     }
@@ -159,12 +171,15 @@ struct SeldonMessageTests {
     /// Without `Ce-Requestid` a Seldon event pairs on its `ce-id`; KServe's `ce-component` is its component.
     @Test func fallbacksAndKServeComponent() throws {
         let base = [("ce-specversion", "1.0"), ("ce-id", "e-1"), ("ce-source", "s")]
-        let seldon = try CapturedInference(InferenceCloudEvent.binary(headers: base + [("ce-type", "io.seldon.serving.inference.request")],
-                                                                      body: Data(#"{"data":{"ndarray":[[1]]}}"#.utf8)))
+        let seldon = try CapturedInference(
+            InferenceCloudEvent.binary(
+                headers: base + [("ce-type", "io.seldon.serving.inference.request")],
+                body: Data(#"{"data":{"ndarray":[[1]]}}"#.utf8)))
         #expect(seldon.pairingID == "e-1" && seldon.component == nil)
-        let kserve = try CapturedInference(InferenceCloudEvent.binary(
-            headers: base + [("ce-type", "org.kubeflow.serving.inference.request"), ("ce-component", "transformer"), ("ce-requestid", "ignored")],
-            body: Data(#"{"instances":[[1]]}"#.utf8)))
+        let kserve = try CapturedInference(
+            InferenceCloudEvent.binary(
+                headers: base + [("ce-type", "org.kubeflow.serving.inference.request"), ("ce-component", "transformer"), ("ce-requestid", "ignored")],
+                body: Data(#"{"instances":[[1]]}"#.utf8)))
         #expect(kserve.pairingID == "e-1" && kserve.component == "transformer")
     }
 }

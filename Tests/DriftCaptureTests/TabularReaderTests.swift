@@ -43,7 +43,9 @@ struct TabularReaderTests {
     @Test func jsonLines() throws {
         let t = try jsonl("{\"a\": 1, \"b\": \"x\", \"c\": true}\n\n{\"a\": null, \"d\": 2.5}\n{\"b\": \"y\"}\n")
         #expect(t.rowCount == 3 && t.lines == [1, 3, 4])
-        let a = try #require(t.columnIndex("a")), d = try #require(t.columnIndex("d")), c = try #require(t.columnIndex("c"))
+        let a = try #require(t.columnIndex("a"))
+        let d = try #require(t.columnIndex("d"))
+        let c = try #require(t.columnIndex("c"))
         #expect(t.cells[a] == [.number(1), .missing, .missing])
         #expect(t.cells[d] == [.missing, .number(2.5), .missing])
         #expect(t.cells[c] == [.text("true"), .missing, .missing])
@@ -58,7 +60,10 @@ struct TabularReaderTests {
             _ = try jsonl("{\"a\": 1}\n{\"a\": 2\n")
             Issue.record("a truncated line must be rejected")
         } catch let e as TableError {
-            guard case let .invalidJSON(file, line, _) = e else { Issue.record("\(e)"); return }
+            guard case .invalidJSON(let file, let line, _) = e else {
+                Issue.record("\(e)")
+                return
+            }
             #expect(file == "t.jsonl" && line == 2)
             #expect(e.description.hasPrefix("t.jsonl:2: not a JSON object"))
         } catch { Issue.record("\(error)") }

@@ -15,7 +15,8 @@ struct CLIConventionsTests {
     }
 
     @Test func openBLASIsNamedOnce() {
-        #expect(BuildInfo.openBLAS(config: "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Prescott MAX_THREADS=64")
+        #expect(
+            BuildInfo.openBLAS(config: "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Prescott MAX_THREADS=64")
                 == "OpenBLAS 0.3.21 (NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Prescott MAX_THREADS=64)")
         #expect(BuildInfo.openBLAS(config: "0.3.26") == "OpenBLAS 0.3.26")
         #expect(BuildInfo.openBLAS(config: "") == "OpenBLAS (version unknown)")
@@ -24,13 +25,15 @@ struct CLIConventionsTests {
 
     @Test func usageErrorsExitTwoWithArgumentParsersMessage() throws {
         let unknown = try CLI.run(["version", "--bogus"])
-        #expect(unknown.status == 2 && unknown.stderr.contains("Unknown option '--bogus'") && unknown.stdout.isEmpty,
-                "\(unknown.status) \(unknown.stderr)")
+        #expect(
+            unknown.status == 2 && unknown.stderr.contains("Unknown option '--bogus'") && unknown.stdout.isEmpty,
+            "\(unknown.status) \(unknown.stderr)")
         // the duration parser's own sentence, not a generic "invalid value"
         let months = try CLI.run(["run-once", "--lookback", "P1M"])
-        #expect(months.status == 2 && months.stderr.contains("--lookback")
+        #expect(
+            months.status == 2 && months.stderr.contains("--lookback")
                 && months.stderr.contains("'P1M' uses years or months, whose length varies; use days or weeks"),
-                "\(months.status) \(months.stderr)")
+            "\(months.status) \(months.stderr)")
         let dateOnly = try CLI.run(["backfill", "--monitor", "m", "--from", "2026-11-24", "--to", "2026-11-25T00:00:00Z"])
         #expect(dateOnly.status == 2 && dateOnly.stderr.contains("'2026-11-24' is a date without a time"), "\(dateOnly.status) \(dateOnly.stderr)")
     }
@@ -38,8 +41,9 @@ struct CLIConventionsTests {
     @Test func aMissingMonitorsFileNamesTheFileAndHowToChooseAnother() throws {
         let missing = "/nonexistent/drift/monitors.yaml"
         let r = try CLI.run(["dispatch"], environment: ["DRIFT_CONFIG": missing])
-        #expect(r.status == 2 && r.stderr == "drift-worker: error: no such file: \(missing) (set --config or DRIFT_CONFIG)\n",
-                "\(r.status) \(r.stderr)")
+        #expect(
+            r.status == 2 && r.stderr == "drift-worker: error: no such file: \(missing) (set --config or DRIFT_CONFIG)\n",
+            "\(r.status) \(r.stderr)")
     }
 
     @Test func validateConfigTakesConfigLikeEveryOtherCommand() throws {

@@ -31,7 +31,8 @@ enum CLI {
     /// Runs to completion and returns the exit status and both outputs.
     static func run(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = process(args, environment: environment)
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()

@@ -14,13 +14,18 @@ struct TestPKI {
     init() throws {
         scratch = try Scratch()
         let ecKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        try openssl(["req", "-x509"] + ecKey + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=drift-test-ca",
-                                                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        try openssl(
+            ["req", "-x509"] + ecKey + [
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=drift-test-ca",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"
+            ])
         for (name, ext) in [("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"), ("client", "extendedKeyUsage=clientAuth\n")] {
             _ = scratch.write("\(name).ext", ext)
             try openssl(["req"] + ecKey + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=drift-test-\(name)"])
-            try openssl(["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", name == "server" ? "2" : "3",
-                         "-days", "2", "-out", "\(name).pem", "-extfile", "\(name).ext"])
+            try openssl([
+                "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", name == "server" ? "2" : "3",
+                "-days", "2", "-out", "\(name).pem", "-extfile", "\(name).ext"
+            ])
         }
     }
 
@@ -71,19 +76,25 @@ struct CaptureTLSTests {
         #expect(try CLI.run(["migrate"], environment: schema.env).status == 0)
         var env = schema.env
         env["DRIFT_INGEST_TOKEN"] = "  \(Self.token)\n"  // trimmed like the token file
-        let server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey,
-                                        "--tls-client-ca", pki.ca], environment: env)
+        let server = try RunningServer(
+            [
+                "ingest-server", "--config", WorkerSchema.config, "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey,
+                "--tls-client-ca", pki.ca
+            ], environment: env)
         let port = try await server.port()
         let base = "https://127.0.0.1:\(port)"
         let mtls = ["--cacert", pki.ca, "--cert", pki.clientCert, "--key", pki.clientKey]
         // event times near now: the capture window refuses events older than a few days
         let now = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-600))
         func event(_ id: String) -> [String] {
-            ["-H", "ce-specversion: 1.0", "-H", "ce-type: org.kubeflow.serving.inference.request", "-H", "ce-id: \(id)",
-             "-H", "ce-source: http://localhost:9081/", "-H", "ce-inferenceservicename: fraud", "-H", "ce-time: \(now)",
-             "-H", "Content-Type: application/json", "--data-binary", #"{"instances": [{"amount": 12.5, "merchant_category": "grocery"}]}"#]
+            [
+                "-H", "ce-specversion: 1.0", "-H", "ce-type: org.kubeflow.serving.inference.request", "-H", "ce-id: \(id)",
+                "-H", "ce-source: http://localhost:9081/", "-H", "ce-inferenceservicename: fraud", "-H", "ce-time: \(now)",
+                "-H", "Content-Type: application/json", "--data-binary", #"{"instances": [{"amount": 12.5, "merchant_category": "grocery"}]}"#
+            ]
         }
-        let line = #"{"specversion": "1.0", "type": "org.kubeflow.serving.inference.request", "id": "ID", "source": "s", "time": "\#(now)", "inferenceservicename": "fraud", "data": {"instances": [{"amount": 3}]}}"#
+        let line =
+            #"{"specversion": "1.0", "type": "org.kubeflow.serving.inference.request", "id": "ID", "source": "s", "time": "\#(now)", "inferenceservicename": "fraud", "data": {"instances": [{"amount": 3}]}}"#
 
         // every URL form of the token
         let query = try curl(mtls + event("q-1") + ["\(base)/v1/capture?token=\(Self.token)"])
@@ -92,9 +103,11 @@ struct CaptureTLSTests {
         #expect(path.exit == 0 && path.status == "200", "\(path)")
         let header = try curl(mtls + event("h-1") + ["-H", "Authorization: bearer \(Self.token)", "\(base)/v1/capture"])
         #expect(header.exit == 0 && header.status == "200", "\(header)")
-        let batchQuery = try curl(mtls + ["--data-binary", line.replacingOccurrences(of: "\"ID\"", with: "\"bq-1\""), "\(base)/v1/capture/batch?token=\(Self.token)"])
+        let batchQuery = try curl(
+            mtls + ["--data-binary", line.replacingOccurrences(of: "\"ID\"", with: "\"bq-1\""), "\(base)/v1/capture/batch?token=\(Self.token)"])
         #expect(batchQuery.status == "200" && batchQuery.body.contains("\"accepted\":1"), "\(batchQuery)")
-        let batchPath = try curl(mtls + ["--data-binary", line.replacingOccurrences(of: "\"ID\"", with: "\"bp-1\""), "\(base)/v1/capture/t/\(Self.token)/batch"])
+        let batchPath = try curl(
+            mtls + ["--data-binary", line.replacingOccurrences(of: "\"ID\"", with: "\"bp-1\""), "\(base)/v1/capture/t/\(Self.token)/batch"])
         #expect(batchPath.status == "200" && batchPath.body.contains("\"accepted\":1"), "\(batchPath)")
         // a wrong or missing token is still refused
         let wrongPath = try curl(mtls + event("w-1") + ["\(base)/v1/capture/t/not-\(Self.token)"])
@@ -116,8 +129,9 @@ struct CaptureTLSTests {
         // the metrics label routes by pattern: the token is nowhere in them
         let metrics = try curl(mtls + ["\(base)/metrics"])
         #expect(metrics.status == "200" && metrics.body.contains("drift_"), "\(metrics.status)")
-        #expect(metrics.body.contains(#"http_route="/v1/capture/t/{token}""#) && metrics.body.contains(#"http_route="/v1/capture/t/{token}/batch""#),
-                "the path forms are labelled by their pattern")
+        #expect(
+            metrics.body.contains(#"http_route="/v1/capture/t/{token}""#) && metrics.body.contains(#"http_route="/v1/capture/t/{token}/batch""#),
+            "the path forms are labelled by their pattern")
         #expect(!metrics.body.contains(Self.token), "the token leaked into /metrics")
         #expect(try curl(mtls + ["\(base)/healthz"]).status == "200", "still serving")
 
@@ -134,12 +148,18 @@ struct CaptureTLSTests {
         // exits before any database is needed: the URL points nowhere
         let env = ["DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"]
         let cases: [([String], Int32, String)] = [
-            (["--tls-cert", pki.scratch.path("missing.pem"), "--tls-key", pki.serverKey], 2, "--tls-cert \(pki.scratch.path("missing.pem")) cannot be read"),
+            (
+                ["--tls-cert", pki.scratch.path("missing.pem"), "--tls-key", pki.serverKey], 2,
+                "--tls-cert \(pki.scratch.path("missing.pem")) cannot be read"
+            ),
             (["--tls-cert", garbage, "--tls-key", pki.serverKey], 2, "--tls-cert \(garbage) is not a PEM certificate file"),
             (["--tls-cert", pki.serverCert, "--tls-key", garbage], 2, "--tls-key \(garbage) is not an unencrypted PEM private key"),
             (["--tls-cert", pki.serverCert, "--tls-key", pki.clientKey], 2, "--tls-key \(pki.clientKey) does not belong to the certificate"),
-            (["--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-client-ca", garbage], 2, "--tls-client-ca \(garbage) is not a PEM certificate file"),
-            (["--tls-cert", pki.serverCert], 2, "--tls-cert and --tls-key go together"),
+            (
+                ["--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-client-ca", garbage], 2,
+                "--tls-client-ca \(garbage) is not a PEM certificate file"
+            ),
+            (["--tls-cert", pki.serverCert], 2, "--tls-cert and --tls-key go together")
         ]
         for (extra, status, message) in cases {
             let r = try CLI.run(args + extra, environment: env)

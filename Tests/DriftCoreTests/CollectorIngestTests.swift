@@ -12,7 +12,10 @@ struct CollectorIngestTests {
             .appendingPathComponent("DriftCaptureTests/Fixtures/collector_cases.json")
         let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
         let cases = root?["cases"] as? [[String: Any]] ?? []
-        guard let line = cases.first(where: { ($0["name"] as? String)?.hasPrefix("kserve storage logger: a JSON array batch") == true })?["line"] as? String else {
+        guard
+            let line = cases.first(where: { ($0["name"] as? String)?.hasPrefix("kserve storage logger: a JSON array batch") == true })?["line"]
+                as? String
+        else {
             throw CocoaError(.fileReadCorruptFile)
         }
         return line
@@ -40,8 +43,9 @@ struct CollectorIngestTests {
         let token = s.write("token", "s3cret-token\n")
         let server = try RunningServer(["ingest-server", "--config", WorkerSchema.config, "--ingest-token-file", token], environment: schema.env)
         let port = try await server.port()
-        let (status, body) = try await postCloudEvent(port: port, type: "-", id: "-", time: nil, body: Data(try Self.storageBatch().utf8),
-                                                      headers: ["Authorization": "Bearer s3cret-token"], path: "/v1/capture/batch")
+        let (status, body) = try await postCloudEvent(
+            port: port, type: "-", id: "-", time: nil, body: Data(try Self.storageBatch().utf8),
+            headers: ["Authorization": "Bearer s3cret-token"], path: "/v1/capture/batch")
         #expect(status == 200 && body.contains("\"accepted\":4") && body.contains("[2].Bytes is not base64"), "\(body)")
         #expect(try schema.count("SELECT count(*) AS n FROM capture_events") == 4)
         #expect(server.terminate() == 0)

@@ -30,7 +30,10 @@ struct CompareTests {
     }
 
     func message(_ body: () throws -> Void) -> String {
-        do { try body(); return "" } catch { return "\(error)" }
+        do {
+            try body()
+            return ""
+        } catch { return "\(error)" }
     }
 
     @Test func sampleDataDriftIsFoundInTheInjectedFeatures() throws {
@@ -52,10 +55,12 @@ struct CompareTests {
         let profile = try ProfileBuilder.build(table: table, selection: .init())
         try ProfileFile.write(profile, to: s.path("ref.profile"))
         let cur = fraud.appendingPathComponent("current_drift.csv").path
-        let raw = try run(refPath, cur), fromProfile = try run(s.path("ref.profile"), cur)
+        let raw = try run(refPath, cur)
+        let fromProfile = try run(s.path("ref.profile"), cur)
         #expect(raw.result.features == fromProfile.result.features)
         #expect(raw.result.correlationDrift == fromProfile.result.correlationDrift)
-        var a = raw.json().rendered(), b = fromProfile.json().rendered()
+        var a = raw.json().rendered()
+        var b = fromProfile.json().rendered()
         a = a.replacingOccurrences(of: refPath, with: "REF")
         b = b.replacingOccurrences(of: s.path("ref.profile"), with: "REF")
         #expect(a == b)
@@ -66,8 +71,10 @@ struct CompareTests {
         let text = r.json().rendered()
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let features = try #require(obj["features"] as? [[String: Any]])
-        for key in ["name", "kind", "reference_count", "current_count", "reference_missing", "current_missing", "ks", "psi",
-                    "jensen_shannon", "wasserstein_normed", "hellinger", "chi_square", "pvalue_adjusted", "drifted", "reasons"] {
+        for key in [
+            "name", "kind", "reference_count", "current_count", "reference_missing", "current_missing", "ks", "psi",
+            "jensen_shannon", "wasserstein_normed", "hellinger", "chi_square", "pvalue_adjusted", "drifted", "reasons"
+        ] {
             #expect(features.allSatisfy { $0.keys.contains(key) }, "missing key \(key)")
         }
         let dataset = try #require(obj["dataset"] as? [String: Any])
@@ -104,8 +111,9 @@ struct CompareTests {
 
         #expect(message { _ = try run(s.path("missing.csv"), good) } == "\(s.path("missing.csv")): cannot read the file (no such file).")
         #expect(message { _ = try run(good, ragged) } == "\(ragged):3: the row has 1 fields but the header has 2.")
-        #expect(message { _ = try run(good, letters, FeatureSelection(numeric: ["a"])) }
-            == "\(letters):4: column 'a' is numeric but holds 'abc'; expected a number, an empty cell, NaN or Inf.")
+        #expect(
+            message { _ = try run(good, letters, FeatureSelection(numeric: ["a"])) }
+                == "\(letters):4: column 'a' is numeric but holds 'abc'; expected a number, an empty cell, NaN or Inf.")
         #expect(message { _ = try run(good, noValues) }.hasPrefix("\(noValues): column 'a' has no values (all 2 rows"))
         #expect(message { _ = try run(good, empty) }.hasPrefix("\(empty): the file is empty"))
         #expect(message { _ = try run(good, headerOnly) } == "\(headerOnly): the file has a header but no data rows.")
@@ -115,7 +123,8 @@ struct CompareTests {
 
     @Test func jsonLinesInputWorksLikeCSV() throws {
         let s = try Scratch()
-        var ref = "", cur = ""
+        var ref = ""
+        var cur = ""
         for i in 0..<300 { ref += "{\"x\": \(Double(i % 50)), \"c\": \"k\(i % 3)\"}\n" }
         for i in 0..<300 { cur += "{\"x\": \(Double(i % 50) + 25), \"c\": \"k\(i % 4)\"}\n" }
         let r = try run(s.write("r.jsonl", ref), s.write("c.jsonl", cur))

@@ -11,17 +11,19 @@ struct ConfigValidatorTests {
     static let csv = "amount,country,card_present,ratio,score\n10.5,NL,1,0.25,0.1\n12.0,FR,0,0.5,0.2\n9.75,NL,1,0.75,0.3\n"
 
     /// A monitor with these features (line 5 on: one per line), reference `reference` (line 4) and actions.
-    static func check(features: [String], reference: String = "ref.csv", policy: String = "[]", actions: String = "", in s: Scratch) throws -> [String] {
+    static func check(features: [String], reference: String = "ref.csv", policy: String = "[]", actions: String = "", in s: Scratch) throws
+        -> [String]
+    {
         let yaml = """
-        monitors:
-          - name: m
-            model: fraud
-            reference: {file: "\(reference)"}
-            features:
-        \(features.map { "      - \($0)" }.joined(separator: "\n"))
-            policy: {actions: \(policy)}
-        \(actions.isEmpty ? "" : "    actions:\n" + actions.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"))
-        """
+            monitors:
+              - name: m
+                model: fraud
+                reference: {file: "\(reference)"}
+                features:
+            \(features.map { "      - \($0)" }.joined(separator: "\n"))
+                policy: {actions: \(policy)}
+            \(actions.isEmpty ? "" : "    actions:\n" + actions.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"))
+            """
         let doc = try MonitorsFile.parseDocument(yaml, file: "monitors.yaml", environment: [:])
         return ConfigValidator.check(doc, baseDirectory: s.dir.path).map(\.description)
     }
@@ -29,7 +31,10 @@ struct ConfigValidatorTests {
     @Test func aGoodReferenceHasNoProblems() throws {
         let s = try Scratch()
         _ = s.write("ref.csv", Self.csv)
-        #expect(try Self.check(features: ["{name: amount, kind: numeric}", "{name: country, kind: categorical}", "{name: card_present, kind: categorical}"], in: s) == [])
+        #expect(
+            try Self.check(
+                features: ["{name: amount, kind: numeric}", "{name: country, kind: categorical}", "{name: card_present, kind: categorical}"], in: s)
+                == [])
         // an absolute path, and the sample file the README uses
         let sample = try MonitorsFile.loadDocument(path: repoRoot.appendingPathComponent("sample-data/monitors.yaml").path, environment: [:])
         #expect(ConfigValidator.check(sample, baseDirectory: repoRoot.path).isEmpty)
@@ -47,14 +52,18 @@ struct ConfigValidatorTests {
         #expect(try Self.check(features: ["{name: amount, kind: numeric}"], reference: "dir.csv", in: s).first?.hasSuffix("is a directory") == true)
         _ = s.write("ref.parquet", "PAR1")
         let unknown = try Self.check(features: ["{name: amount, kind: numeric}"], reference: "ref.parquet", in: s)
-        #expect(unknown.count == 1 && unknown[0].contains("the reference file cannot be used") && unknown[0].contains("cannot tell the format"), "\(unknown)")
+        #expect(
+            unknown.count == 1 && unknown[0].contains("the reference file cannot be used") && unknown[0].contains("cannot tell the format"),
+            "\(unknown)")
         _ = s.write("broken.csv", "amount,country\n1,\"NL\n")
         let broken = try Self.check(features: ["{name: amount, kind: numeric}"], reference: "broken.csv", in: s)
         #expect(broken.count == 1 && broken[0].contains("never closed"), "\(broken)")
         if getuid() != 0 {  // root reads any file
             let locked = s.write("locked.csv", Self.csv)
             try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: locked)
-            #expect(try Self.check(features: ["{name: amount, kind: numeric}"], reference: "locked.csv", in: s).first?.contains("permission denied") == true)
+            #expect(
+                try Self.check(features: ["{name: amount, kind: numeric}"], reference: "locked.csv", in: s).first?.contains("permission denied")
+                    == true)
         }
     }
 
@@ -62,17 +71,26 @@ struct ConfigValidatorTests {
         let s = try Scratch()
         _ = s.write("ref.csv", Self.csv)
         let p = try Self.check(features: ["{name: amount, kind: numeric}", "{name: merchant, kind: categorical}"], in: s)
-        #expect(p == ["monitors.yaml:7:9: monitor 'm': feature 'merchant' is not a column of the reference file ref.csv (its columns: amount, country, card_present, ratio, score)"], "\(p)")
+        #expect(
+            p == [
+                "monitors.yaml:7:9: monitor 'm': feature 'merchant' is not a column of the reference file ref.csv (its columns: amount, country, card_present, ratio, score)"
+            ], "\(p)")
     }
 
     @Test func kindMismatchesAreNamed() throws {
         let s = try Scratch()
         _ = s.write("ref.csv", Self.csv)
         let numeric = try Self.check(features: ["{name: country, kind: numeric}"], in: s)
-        #expect(numeric.count == 1 && numeric[0].hasPrefix("monitors.yaml:6:9: monitor 'm': feature 'country' is numeric, but the reference file does not hold numbers there")
+        #expect(
+            numeric.count == 1
+                && numeric[0].hasPrefix(
+                    "monitors.yaml:6:9: monitor 'm': feature 'country' is numeric, but the reference file does not hold numbers there")
                 && numeric[0].contains("'NL'"), "\(numeric)")
         let categorical = try Self.check(features: ["{name: ratio, kind: categorical}"], in: s)
-        #expect(categorical == ["monitors.yaml:6:9: monitor 'm': feature 'ratio' is categorical, but the reference file holds fractional numbers there (e.g. 0.25); use kind: numeric"], "\(categorical)")
+        #expect(
+            categorical == [
+                "monitors.yaml:6:9: monitor 'm': feature 'ratio' is categorical, but the reference file holds fractional numbers there (e.g. 0.25); use kind: numeric"
+            ], "\(categorical)")
         _ = s.write("empty-col.csv", "amount,country\n,NL\n,FR\n")
         let empty = try Self.check(features: ["{name: amount, kind: numeric}"], reference: "empty-col.csv", in: s)
         #expect(empty == ["monitors.yaml:6:9: monitor 'm': feature 'amount' has no values in the reference file empty-col.csv"], "\(empty)")
@@ -81,14 +99,14 @@ struct ConfigValidatorTests {
     static let withOutput = ["{name: amount, kind: numeric}", "{name: score, kind: numeric, source: output}"]
 
     static let shadowActions = """
-    shadow: {preset: shadow_eval, challenger: v4, on_promote: [promote], on_reject: [reject]}
-    promote:
-      preset: webhook
-      url: "https://registry.example.com/promote/{{challenger}}"
-      body: {model: "{{model}}", verdict: "{{verdict}}", evaluation: "{{shadow_evaluation_id}}"}
-    reject: {preset: webhook, url: "https://registry.example.com/reject"}
-    retrain: {preset: webhook, url: "https://ci.example.com/retrain/{{monitor}}", body: {features: "{{drifted_features}}"}}
-    """
+        shadow: {preset: shadow_eval, challenger: v4, on_promote: [promote], on_reject: [reject]}
+        promote:
+          preset: webhook
+          url: "https://registry.example.com/promote/{{challenger}}"
+          body: {model: "{{model}}", verdict: "{{verdict}}", evaluation: "{{shadow_evaluation_id}}"}
+        reject: {preset: webhook, url: "https://registry.example.com/reject"}
+        retrain: {preset: webhook, url: "https://ci.example.com/retrain/{{monitor}}", body: {features: "{{drifted_features}}"}}
+        """
 
     @Test func shadowActionsMayUseTheShadowVariables() throws {
         let s = try Scratch()
@@ -101,7 +119,10 @@ struct ConfigValidatorTests {
         _ = s.write("ref.csv", Self.csv)
         let p = try Self.check(features: Self.withOutput, policy: "[promote, shadow]", actions: Self.shadowActions, in: s)
         #expect(p.count == 3, "\(p)")
-        #expect(p.first == "monitors.yaml:13:14: monitor 'm': action 'promote' uses {{challenger}} in `url`, but the policy fires it, and {{challenger}} is given only to actions a shadow evaluation fires (on_promote / on_reject) (it is also fired by 'shadow'); give the policy its own action; the policy's actions can use {{monitor}}, {{model}}, {{window_start}}, {{window_end}}, {{drifted_features}}, {{run_id}}, {{action_id}}, {{action}}, {{report_path}}", "\(p)")
+        #expect(
+            p.first
+                == "monitors.yaml:13:14: monitor 'm': action 'promote' uses {{challenger}} in `url`, but the policy fires it, and {{challenger}} is given only to actions a shadow evaluation fires (on_promote / on_reject) (it is also fired by 'shadow'); give the policy its own action; the policy's actions can use {{monitor}}, {{model}}, {{window_start}}, {{window_end}}, {{drifted_features}}, {{run_id}}, {{action_id}}, {{action}}, {{report_path}}",
+            "\(p)")
         #expect(p.contains { $0.hasPrefix("monitors.yaml:14:") && $0.contains("{{verdict}} in `body`") }, "\(p)")
         #expect(p.contains { $0.hasPrefix("monitors.yaml:14:") && $0.contains("{{shadow_evaluation_id}} in `body`") }, "\(p)")
     }
@@ -111,8 +132,9 @@ struct ConfigValidatorTests {
         try await server.start { _ in .init(status: 200, body: "{}") }
         let sample = repoRoot.appendingPathComponent("sample-data/monitors.yaml").path
         let r = try await onOwnThread {
-            try CLI.run(["trigger", "test", "--monitor", "fraud-scorer", "--action", "promote", "--config", sample],
-                        environment: ["DRIFT_PROMOTE_URL": "http://127.0.0.1:\(server.port)/hooks/promote"])
+            try CLI.run(
+                ["trigger", "test", "--monitor", "fraud-scorer", "--action", "promote", "--config", sample],
+                environment: ["DRIFT_PROMOTE_URL": "http://127.0.0.1:\(server.port)/hooks/promote"])
         }
         await server.stop()
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -123,16 +145,20 @@ struct ConfigValidatorTests {
 
     @Test func validateConfigCommandNamesAMissingReference() throws {
         let s = try Scratch()
-        let file = s.write("monitors.yaml", """
-        monitors:
-          - name: m
-            model: fraud
-            features: [{name: amount, kind: numeric}]
-            reference: {file: /nonexistent/reference.csv}
-        """)
+        let file = s.write(
+            "monitors.yaml",
+            """
+            monitors:
+              - name: m
+                model: fraud
+                features: [{name: amount, kind: numeric}]
+                reference: {file: /nonexistent/reference.csv}
+            """)
         let r = try CLI.run(["validate-config", file])
         #expect(r.status == 2)
-        #expect(r.stderr == "drift-worker: error: \(file):5:23: monitor 'm': the reference file /nonexistent/reference.csv does not exist\n", "\(r.stderr)")
+        #expect(
+            r.stderr == "drift-worker: error: \(file):5:23: monitor 'm': the reference file /nonexistent/reference.csv does not exist\n",
+            "\(r.stderr)")
         #expect(!r.stdout.contains("no problems"))
     }
 
@@ -164,12 +190,15 @@ struct ConfigValidatorTests {
     @Test func badSettingsStopEveryDatabaseCommandAtStart() throws {
         let config = repoRoot.appendingPathComponent("sample-data/monitors.yaml").path
         // ingest-server would otherwise start and answer every capture with 503
-        let r = try CLI.run(["ingest-server", "--http-port", "0", "--config", config],
-                            environment: ["DRIFT_SCHEMA": "Bad-Schema", "DATABASE_URL": "postgresql://127.0.0.1:1/none"])
+        let r = try CLI.run(
+            ["ingest-server", "--http-port", "0", "--config", config],
+            environment: ["DRIFT_SCHEMA": "Bad-Schema", "DATABASE_URL": "postgresql://127.0.0.1:1/none"])
         #expect(r.status == 2)
         #expect(r.stderr.hasPrefix("drift-worker: error: DRIFT_SCHEMA: schema name 'Bad-Schema' must be"), "\(r.stderr)")
         let flag = try CLI.run(["migrate", "--schema", "pg_mine"])
-        #expect(flag.status == 2 && flag.stderr.contains("The value 'pg_mine' is invalid for '--schema <schema>': schema name 'pg_mine' starts with pg_"), "\(flag.stderr)")
+        #expect(
+            flag.status == 2 && flag.stderr.contains("The value 'pg_mine' is invalid for '--schema <schema>': schema name 'pg_mine' starts with pg_"),
+            "\(flag.stderr)")
         // a password with an unencoded '@' never reaches libpq, and no part of it is shown
         let url = try CLI.run(["migrate"], environment: ["DATABASE_URL": "postgresql://drift:hunter@2secret@127.0.0.1:1/db"])
         #expect(url.status == 2 && url.stderr.contains("DATABASE_URL is not a usable postgresql:// URI"), "\(url.stderr)")

@@ -26,10 +26,14 @@ struct DispatcherFaultTests {
             let secrets = [try StandardWebhooks.Secret(DispatcherFaultTests.secret)]
             try await server.start { [self] r in
                 let id = r.headers["webhook-id"] ?? ""
-                let ok = StandardWebhooks.verify(id: id, timestamp: Int(r.headers["webhook-timestamp"] ?? "") ?? 0,
-                                                 signatureHeader: r.headers["webhook-signature"] ?? "", body: r.body, secrets: secrets)
+                let ok = StandardWebhooks.verify(
+                    id: id, timestamp: Int(r.headers["webhook-timestamp"] ?? "") ?? 0,
+                    signatureHeader: r.headers["webhook-signature"] ?? "", body: r.body, secrets: secrets)
                 let status: Int = lock.withLock {
-                    guard ok, !id.isEmpty else { unverified += 1; return 401 }
+                    guard ok, !id.isEmpty else {
+                        unverified += 1
+                        return 401
+                    }
                     runs[id, default: 0] += 1
                     return runs[id] == 1 ? 202 : 200
                 }
@@ -80,9 +84,14 @@ struct DispatcherFaultTests {
         let conn = try schema.connect()
         for i in 0..<rows {
             let start = String(format: "2026-11-25T%02d:00:00Z", i)
-            _ = try conn.query("""
+            _ = try conn.query(
+                """
                 INSERT INTO trigger_outbox (action_id, monitor, action, preset, payload) VALUES ($1, 'fault', 'hook', 'webhook', $2::jsonb)
-                """, ["fault:\(start):hook", #"{"monitor":"fault","model":"fraud","window_start":"\#(start)","window_end":"","drifted_features":["amount"],"run_id":\#(i + 1)}"#],
+                """,
+                [
+                    "fault:\(start):hook",
+                    #"{"monitor":"fault","model":"fraud","window_start":"\#(start)","window_end":"","drifted_features":["amount"],"run_id":\#(i + 1)}"#
+                ],
                 name: "t")
         }
     }
@@ -132,12 +141,17 @@ struct DispatcherFaultTests {
         return true
     }
 
-    struct Outbox { var delivered: Int; var total: Int; var attempts: [Int] }
+    struct Outbox {
+        var delivered: Int
+        var total: Int
+        var attempts: [Int]
+    }
 
     static func outbox(_ schema: WorkerSchema) throws -> Outbox {
         let rows = try schema.connect().query("SELECT state, attempts FROM trigger_outbox ORDER BY id", name: "t")
-        return Outbox(delivered: try rows.filter { try $0.string("state") == "delivered" }.count, total: rows.count,
-                      attempts: try rows.map { try $0.int("attempts") })
+        return Outbox(
+            delivered: try rows.filter { try $0.string("state") == "delivered" }.count, total: rows.count,
+            attempts: try rows.map { try $0.int("attempts") })
     }
 
     @Test func threeDispatchersAndASlowReceiverSendEveryActionOnce() async throws {
@@ -158,8 +172,9 @@ struct DispatcherFaultTests {
             #expect(status == 0, "\(d.output)")
         }
         let outbox = try Self.outbox(schema)
-        print("dispatcher fault test, no kill: rows \(rows), raw requests \(receiver.raw), distinct ids \(receiver.distinct), "
-              + "most held at once \(receiver.server.maxInFlight), attempts \(outbox.attempts)")
+        print(
+            "dispatcher fault test, no kill: rows \(rows), raw requests \(receiver.raw), distinct ids \(receiver.distinct), "
+                + "most held at once \(receiver.server.maxInFlight), attempts \(outbox.attempts)")
         #expect(receiver.raw == rows && receiver.distinct == rows, "every action id got a 2xx exactly once; repeated: \(receiver.repeated)")
         #expect(receiver.rejected == 0, "every request was signed")
         #expect(outbox.delivered == rows && outbox.total == rows)
@@ -196,8 +211,9 @@ struct DispatcherFaultTests {
         #expect(drained == 0, "\(fresh.output)")
 
         let outbox = try Self.outbox(schema)
-        print("dispatcher fault test, 2 of 3 killed mid-send: rows \(rows), raw requests \(receiver.raw) (\(rawAtKill) at the kill), "
-              + "distinct ids \(receiver.distinct), resent ids \(receiver.repeated), attempts \(outbox.attempts)")
+        print(
+            "dispatcher fault test, 2 of 3 killed mid-send: rows \(rows), raw requests \(receiver.raw) (\(rawAtKill) at the kill), "
+                + "distinct ids \(receiver.distinct), resent ids \(receiver.repeated), attempts \(outbox.attempts)")
         #expect(receiver.distinct == rows, "the receiver saw one run per id")
         #expect(receiver.raw <= rows + killed.count, "only rows the killed dispatchers held are resent (one row per claim)")
         #expect(receiver.repeated.count == receiver.raw - rows)

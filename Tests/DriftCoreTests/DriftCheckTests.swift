@@ -26,9 +26,11 @@ struct DriftCheckTests {
         for h in 0..<hours {
             for k in 0..<perHour {
                 let row = (h * perHour + k) % table.rowCount
-                out.append(CaptureEvent(model: m.model, requestID: "r\(firstHour + h)-\(k)", kind: .paired,
-                                        observedAt: day.addingTimeInterval(Double(firstHour + h) * 3600 + Double(k) * 3600 / Double(perHour)),
-                                        numeric: numeric.map { $0[row] }, categorical: categorical.map { $0[row] }))
+                out.append(
+                    CaptureEvent(
+                        model: m.model, requestID: "r\(firstHour + h)-\(k)", kind: .paired,
+                        observedAt: day.addingTimeInterval(Double(firstHour + h) * 3600 + Double(k) * 3600 / Double(perHour)),
+                        numeric: numeric.map { $0[row] }, categorical: categorical.map { $0[row] }))
             }
         }
         return out
@@ -37,7 +39,8 @@ struct DriftCheckTests {
     /// One hour of drifted sample traffic in the window at hour 0, a connection, and a check of the sample monitor.
     func oneDriftedHour(_ client: PostgresClient, _ settings: ConnectionSettings, perHour: Int) async throws -> (PGConnection, DriftCheck) {
         let m = try Self.monitor()
-        try await CaptureWriter(client: client).write(try Self.events(from: "current_drift.csv", firstHour: 0, hours: 1, perHour: perHour, monitor: m))
+        try await CaptureWriter(client: client).write(
+            try Self.events(from: "current_drift.csv", firstHour: 0, hours: 1, perHour: perHour, monitor: m))
         let conn = try PGConnection.connect(settings)
         let (profile, _) = try ReferenceStore(baseDirectory: repoRoot.path).profile(for: m, window: window(0), on: conn)
         return (conn, DriftCheck(monitor: m, reference: profile, configHash: "test"))
@@ -62,7 +65,9 @@ struct DriftCheckTests {
             for h in 0..<6 { #expect(outcomes[h].drifted == false, "hour \(h): \(outcomes[h].driftedFeatures)") }
             for h in 6..<12 {
                 #expect(outcomes[h].drifted == true, "hour \(h)")
-                #expect(Set(outcomes[h].driftedFeatures).isSuperset(of: ["amount", "merchant_category", "score"]), "hour \(h): \(outcomes[h].driftedFeatures)")
+                #expect(
+                    Set(outcomes[h].driftedFeatures).isSuperset(of: ["amount", "merchant_category", "score"]),
+                    "hour \(h): \(outcomes[h].driftedFeatures)")
                 #expect(!outcomes[h].driftedFeatures.contains("country"))
             }
             #expect(outcomes[6].decision == "drifted: streak 1 of 2")
@@ -73,16 +78,20 @@ struct DriftCheckTests {
             #expect(outbox == ["fraud-scorer:2026-11-24T07:00:00Z:retrain", "fraud-scorer:2026-11-24T07:00:00Z:shadow_eval"])
             let features = try conn.query("SELECT count(*) AS n FROM drift_feature_results", name: "t")[0].int("n")
             #expect(features == 12 * 11)
-            let outOfRange = try conn.query("""
+            let outOfRange = try conn.query(
+                """
                 SELECT max(out_of_range_share) AS s FROM drift_feature_results r JOIN drift_runs d ON d.id = r.run_id
                 WHERE feature = 'amount' AND d.window_start >= $1
                 """, [Self.day.addingTimeInterval(6 * 3600)], name: "t")[0].double("s")
             #expect(outOfRange >= 0, "data quality is recorded")
             // correlation drift of the six numeric inputs against the reference file's matrix, in every compared window
-            let correlated = try conn.query("SELECT count(*) AS n FROM drift_runs WHERE correlation ? 'pair' AND correlation ? 'max_abs_delta'", name: "t")
+            let correlated = try conn.query(
+                "SELECT count(*) AS n FROM drift_runs WHERE correlation ? 'pair' AND correlation ? 'max_abs_delta'", name: "t")
             #expect(try correlated[0].int("n") == 12)
             // every run stores its streak with its decision
-            let streaks = try conn.query("SELECT (decision->>'streak')::int AS s FROM drift_runs ORDER BY window_start", name: "t").map { try $0.int("s") }
+            let streaks = try conn.query("SELECT (decision->>'streak')::int AS s FROM drift_runs ORDER BY window_start", name: "t").map {
+                try $0.int("s")
+            }
             #expect(streaks == [0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 6])
 
             // Exactly once: checking the same windows again writes nothing.
@@ -130,8 +139,9 @@ struct DriftCheckTests {
             #expect(throws: ReferenceStore.Failure.unreadable(monitor: "fraud-scorer", path: "/data/nope/ref.csv", reason: "no such file")) {
                 _ = try ReferenceStore(baseDirectory: "/data").profile(for: m, window: window(0), on: conn)
             }
-            #expect(ReferenceStore.Failure.unreadable(monitor: "fraud-scorer", path: "/data/nope/ref.csv", reason: "no such file").description
-                == "monitor fraud-scorer: the reference file /data/nope/ref.csv cannot be used (no such file).")
+            #expect(
+                ReferenceStore.Failure.unreadable(monitor: "fraud-scorer", path: "/data/nope/ref.csv", reason: "no such file").description
+                    == "monitor fraud-scorer: the reference file /data/nope/ref.csv cannot be used (no such file).")
         }
     }
 }

@@ -8,7 +8,8 @@ import Testing
 @Suite("monitors.yaml: following runs")
 struct FollowConfigTests {
     @Test func followingIsOnForPolledTargetsAndOptInForWebhooks() throws {
-        let m = try ActionsConfigTests.monitor("""
+        let m = try ActionsConfigTests.monitor(
+            """
             retrain:
               preset: kubernetes_job
               job: {spec: {template: {spec: {containers: [{name: t, image: i}]}}}}
@@ -21,7 +22,8 @@ struct FollowConfigTests {
             page: {preset: webhook, url: "https://pager.example.com/x"}
             hook: {preset: webhook, url: "https://h.example.com/x", secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], follow: true}
             """, policy: "[retrain, hook]")
-        guard case .trigger(let t)? = m.actions["retrain"], case .trigger(let page)? = m.actions["page"], case .trigger(let hook)? = m.actions["hook"] else {
+        guard case .trigger(let t)? = m.actions["retrain"], case .trigger(let page)? = m.actions["page"], case .trigger(let hook)? = m.actions["hook"]
+        else {
             Issue.record("not triggers")
             return
         }
@@ -32,7 +34,8 @@ struct FollowConfigTests {
     }
 
     @Test func followMistakesAreNamed() {
-        let p = ActionsConfigTests.problems("""
+        let p = ActionsConfigTests.problems(
+            """
             a: {preset: argo_workflow_template, server: "https://argo", namespace: ml, template: t, on_success: [nope]}
             b: {preset: argo_workflow_template, server: "https://argo", namespace: ml, template: t, follow: false, on_failure: [a]}
             c: {preset: webhook, url: "https://h", follow: true}
@@ -43,7 +46,9 @@ struct FollowConfigTests {
             """, policy: "[a, b, c, d, e, g]")
         #expect(p.contains { $0.contains("action 'a' fires 'nope' when its run ends, which is not defined") }, "\(p)")
         #expect(p.contains { $0.contains("action 'b': `on_success` / `on_failure` need the run followed") }, "\(p)")
-        #expect(p.contains { $0.contains("action 'c': a webhook is followed by its receiver's signed callback") && $0.contains("needs `secrets`") }, "\(p)")
+        #expect(
+            p.contains { $0.contains("action 'c': a webhook is followed by its receiver's signed callback") && $0.contains("needs `secrets`") },
+            "\(p)")
         #expect(p.contains { $0.contains("`follow_interval` must be a number from 1.0 to 3600.0") }, "\(p)")
         #expect(p.contains { $0.contains("action 'd': `follow_deadline` must be between 1 second and 90 days") }, "\(p)")
         #expect(p.contains { $0.contains("action 'e' fires itself again") } && p.contains { $0.contains("action 'f' fires itself again") }, "\(p)")
@@ -54,7 +59,8 @@ struct FollowConfigTests {
 
     @Test func onlyActionsARunsEndFiresMayUseTheParentVariables() throws {
         // fired by a run's end: fine
-        _ = try ActionsConfigTests.monitor("""
+        _ = try ActionsConfigTests.monitor(
+            """
             retrain: {preset: kubeflow_run, host: "http://kfp", pipeline_id: p, on_success: [notify]}
             notify: {preset: webhook, url: "https://h", body: {run: "{{parent_run_id}}", url: "{{parent_run_url}}", state: "{{parent_run_state}}"}}
             """)

@@ -37,8 +37,9 @@ struct MonitoringLogicTests {
         #expect(due.map(\.start) == [midnight, midnight.addingTimeInterval(3600)])
         let later = s.dueWindows(now: midnight.addingTimeInterval(3 * 3600 + 600), since: midnight)
         #expect(later.count == 3)
-        #expect(s.windows(from: midnight.addingTimeInterval(1800), to: midnight.addingTimeInterval(4 * 3600)).count == 3,
-                "a backfill starts at the first whole window")
+        #expect(
+            s.windows(from: midnight.addingTimeInterval(1800), to: midnight.addingTimeInterval(4 * 3600)).count == 3,
+            "a backfill starts at the first whole window")
     }
 
     func window(_ i: Int) -> TimeWindow {
@@ -52,7 +53,10 @@ struct MonitoringLogicTests {
         var lastFiring: Date?
         var out: [DriftPolicy.Decision?] = []
         for (i, c) in pattern.enumerated() {
-            guard c != "_" else { out.append(nil); continue }
+            guard c != "_" else {
+                out.append(nil)
+                continue
+            }
             let status: DriftPolicy.Status = c == "D" ? .drifted : c == "." ? .notDrifted : .insufficientData
             let history = DriftPolicy.History(previous: DriftPolicy.previous(before: window(i), runs: stored.reversed()), lastFiring: lastFiring)
             let d = policy.decide(status, windowEnd: window(i).end, history: history)
@@ -87,10 +91,16 @@ struct MonitoringLogicTests {
         #expect(d.indices.filter { d[$0].fired } == [1, 9, 17, 25])
         #expect(d[0].description == "drifted: streak 1 of 2")
         #expect(d[1].description == "fired retrain after 2 consecutive drifted windows")
-        #expect(d[24].description == "drifted 25 windows in a row, suppressed by cooldown until \(PGTimeText.iso(window(17).end.addingTimeInterval(8 * 3600)))")
+        #expect(
+            d[24].description
+                == "drifted 25 windows in a row, suppressed by cooldown until \(PGTimeText.iso(window(17).end.addingTimeInterval(8 * 3600)))")
         #expect(d[25].description == "fired retrain after 26 consecutive drifted windows")
-        #expect(d[26].description == "drifted 27 windows in a row, suppressed by cooldown until \(PGTimeText.iso(window(25).end.addingTimeInterval(8 * 3600)))")
-        #expect(d[29].description == "drifted 30 windows in a row, suppressed by cooldown until \(PGTimeText.iso(window(25).end.addingTimeInterval(8 * 3600)))")
+        #expect(
+            d[26].description
+                == "drifted 27 windows in a row, suppressed by cooldown until \(PGTimeText.iso(window(25).end.addingTimeInterval(8 * 3600)))")
+        #expect(
+            d[29].description
+                == "drifted 30 windows in a row, suppressed by cooldown until \(PGTimeText.iso(window(25).end.addingTimeInterval(8 * 3600)))")
         #expect(Set(d.map(\.description)).count == 30, "no text repeats")
     }
 
@@ -139,16 +149,20 @@ struct MonitoringLogicTests {
 
     @Test func runsWithoutAStoredStreakAreCountedBackwards() {
         let w = window(40)
-        func run(_ i: Int, _ s: DriftPolicy.Status, _ streak: Int? = nil) -> DriftPolicy.StoredRun { .init(window: window(i), status: s, streak: streak) }
+        func run(_ i: Int, _ s: DriftPolicy.Status, _ streak: Int? = nil) -> DriftPolicy.StoredRun {
+            .init(window: window(i), status: s, streak: streak)
+        }
         #expect(DriftPolicy.previous(before: w, runs: []) == .none)
         #expect(DriftPolicy.previous(before: w, runs: [run(38, .drifted, 4)]) == .notChecked)
-        #expect(DriftPolicy.previous(before: w, runs: [run(39, .drifted, 7), run(38, .drifted)]) == .checked(streak: 7), "a stored streak is used as is")
+        #expect(
+            DriftPolicy.previous(before: w, runs: [run(39, .drifted, 7), run(38, .drifted)]) == .checked(streak: 7), "a stored streak is used as is")
         // legacy runs (no streak): 30 drifted windows in a row count as 30, past any old look-back horizon
         let legacy = (10..<40).reversed().map { run($0, .drifted) } + [run(9, .notDrifted)]
         #expect(DriftPolicy.previous(before: w, runs: legacy) == .checked(streak: 30))
         // insufficient data is skipped, a stored streak ends the count, a gap ends it too
-        #expect(DriftPolicy.previous(before: w, runs: [run(39, .drifted), run(38, .insufficientData), run(37, .drifted), run(36, .drifted, 5)])
-            == .checked(streak: 7))
+        #expect(
+            DriftPolicy.previous(before: w, runs: [run(39, .drifted), run(38, .insufficientData), run(37, .drifted), run(36, .drifted, 5)])
+                == .checked(streak: 7))
         #expect(DriftPolicy.previous(before: w, runs: [run(39, .drifted), run(38, .drifted), run(35, .drifted)]) == .checked(streak: 2))
         #expect(DriftPolicy.previous(before: w, runs: [run(39, .insufficientData), run(38, .drifted, 3)]) == .checked(streak: 3))
         #expect(DriftPolicy.previous(before: w, runs: [run(39, .notDrifted), run(38, .drifted, 3)]) == .checked(streak: 0))
@@ -156,9 +170,11 @@ struct MonitoringLogicTests {
 
     @Test func decisionsReadWell() {
         #expect(DriftPolicy.Decision.streak(1, of: 2).description == "drifted: streak 1 of 2")
-        #expect(DriftPolicy.Decision.fired(actions: ["retrain", "shadow_eval"], streak: 2).description
-            == "fired retrain, shadow_eval after 2 consecutive drifted windows")
-        #expect(DriftPolicy.Decision.fired(actions: [], streak: 3).description
-            == "drift confirmed after 3 consecutive drifted windows (no actions configured)")
+        #expect(
+            DriftPolicy.Decision.fired(actions: ["retrain", "shadow_eval"], streak: 2).description
+                == "fired retrain, shadow_eval after 2 consecutive drifted windows")
+        #expect(
+            DriftPolicy.Decision.fired(actions: [], streak: 3).description
+                == "drift confirmed after 3 consecutive drifted windows (no actions configured)")
     }
 }

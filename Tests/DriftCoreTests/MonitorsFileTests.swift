@@ -19,32 +19,39 @@ struct MonitorsFileTests {
 
     @Test func everyProblemIsReportedWithLineAndColumn() {
         let yaml = """
-        monitors:
-          - name: a
-            model: m
-            window: P1M
-            sample_size: 50
-            features:
-              - {name: x, kind: numerical}
-              - {name: y, kind: numeric, colour: red}
-            reference: {rolling: {offset: P7D}}
-            policy: {consecutive: 0}
-          - name: b
-            model: m
-            features: [{name: z, kind: categorical}]
-            reference: {file: "${REFERENCE_DIR}/ref.csv", window: {start: x, end: y}}
-        """
+            monitors:
+              - name: a
+                model: m
+                window: P1M
+                sample_size: 50
+                features:
+                  - {name: x, kind: numerical}
+                  - {name: y, kind: numeric, colour: red}
+                reference: {rolling: {offset: P7D}}
+                policy: {consecutive: 0}
+              - name: b
+                model: m
+                features: [{name: z, kind: categorical}]
+                reference: {file: "${REFERENCE_DIR}/ref.csv", window: {start: x, end: y}}
+            """
         do {
             _ = try MonitorsFile.parse(yaml, file: "monitors.yaml", environment: [:])
             Issue.record("the file has problems")
         } catch let e as ConfigError {
             let text = e.issues.map(\.description)
-            #expect(text.contains("monitors.yaml:4:13: `window`: 'P1M' uses years or months, whose length varies; use days or weeks (e.g. P30D)"), "\(text)")
+            #expect(
+                text.contains("monitors.yaml:4:13: `window`: 'P1M' uses years or months, whose length varies; use days or weeks (e.g. P30D)"),
+                "\(text)")
             #expect(text.contains("monitors.yaml:5:18: `sample_size` must be a whole number from 100 to 5000000"), "\(text)")
-            #expect(text.contains { $0.hasPrefix("monitors.yaml:7:") && $0.contains("feature kind must be numeric, categorical or tensor, not 'numerical'") }, "\(text)")
+            #expect(
+                text.contains {
+                    $0.hasPrefix("monitors.yaml:7:") && $0.contains("feature kind must be numeric, categorical or tensor, not 'numerical'")
+                }, "\(text)")
             #expect(text.contains { $0.hasPrefix("monitors.yaml:8:") && $0.contains("unknown key `colour`") }, "\(text)")
             #expect(text.contains { $0.hasPrefix("monitors.yaml:10:") && $0.contains("`consecutive` must be a whole number") }, "\(text)")
-            #expect(text.contains("monitors.yaml:14:23: environment variable REFERENCE_DIR is not set (set it, or write ${REFERENCE_DIR:-default})"), "\(text)")
+            #expect(
+                text.contains("monitors.yaml:14:23: environment variable REFERENCE_DIR is not set (set it, or write ${REFERENCE_DIR:-default})"),
+                "\(text)")
             #expect(text.contains { $0.hasPrefix("monitors.yaml:14:") && $0.contains("exactly one of file, window or rolling") }, "\(text)")
         } catch {
             Issue.record("\(error)")
@@ -53,9 +60,9 @@ struct MonitorsFileTests {
 
     @Test func environmentVariablesAreSubstituted() throws {
         let yaml = """
-        monitors:
-          - {name: a, model: m, features: [{name: x, kind: numeric}], reference: {file: "${DATA}/ref.csv"}}
-        """
+            monitors:
+              - {name: a, model: m, features: [{name: x, kind: numeric}], reference: {file: "${DATA}/ref.csv"}}
+            """
         let m = try MonitorsFile.parse(yaml, file: "f.yaml", environment: ["DATA": "/mnt/data"])
         #expect(m[0].reference == .file("/mnt/data/ref.csv"))
     }
@@ -80,12 +87,15 @@ struct MonitorsFileTests {
             #expect(m.contains("name: DRIFT_WEBHOOK_SECRET") && m.contains("serviceAccountName: drift-worker"), "\(manifest)")
         }
         #expect(throws: ConfigError.self) { try MonitorsFile.parse(embedded, file: "jobs/configmap-monitors.yaml") }
-        let monitors = try MonitorsFile.parse(embedded, file: "jobs/configmap-monitors.yaml",
-                                              environment: ["DRIFT_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+        let monitors = try MonitorsFile.parse(
+            embedded, file: "jobs/configmap-monitors.yaml",
+            environment: ["DRIFT_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
         #expect(monitors.map(\.name) == ["fraud-scorer"])
         #expect(monitors[0].reference == .file("/data/fraud/reference.csv"))
         #expect(monitors[0].actions["retrain"]?.preset == "kubernetes_job" && monitors[0].actions["promote"]?.preset == "webhook")
-        if case .shadowEval(let s)? = monitors[0].actions["shadow_eval"] { #expect(s.challenger == "v4" && s.onPromote == ["promote"]) } else {
+        if case .shadowEval(let s)? = monitors[0].actions["shadow_eval"] {
+            #expect(s.challenger == "v4" && s.onPromote == ["promote"])
+        } else {
             Issue.record("shadow_eval is not a shadow evaluation")
         }
     }

@@ -1,9 +1,10 @@
-@testable import DriftCore
 import DriftStore
 import DriftTestSupport
 import DriftTriggers
 import Foundation
 import Testing
+
+@testable import DriftCore
 
 /// Real outbox deliveries (a seeded `trigger_outbox` row, the dispatcher, PostgreSQL) to local servers that check
 /// each request the way the real API does: the Kubernetes API server's typed decoding, GitHub's declared
@@ -35,12 +36,15 @@ struct PresetDeliveryTests {
     static func canonical(_ text: String) -> String? { canonical(JSONTemplate.parse(Data(text.utf8))) }
 
     /// POSTs `body` to a server answering with `respond`: what a validator says to a request.
-    static func send(_ body: String, path: String, headers: [(String, String)] = [],
-                     to respond: @escaping @Sendable (RecordingHTTPServer.Recorded) -> RecordingHTTPServer.Reply) async throws -> HTTPResponse {
+    static func send(
+        _ body: String, path: String, headers: [(String, String)] = [],
+        to respond: @escaping @Sendable (RecordingHTTPServer.Recorded) -> RecordingHTTPServer.Reply
+    ) async throws -> HTTPResponse {
         let server = RecordingHTTPServer()
         try await server.start(respond)
-        let request = HTTPRequest(method: "POST", url: "http://127.0.0.1:\(server.port)\(path)", headers: [("Content-Type", "application/json")] + headers,
-                                  body: Data(body.utf8))
+        let request = HTTPRequest(
+            method: "POST", url: "http://127.0.0.1:\(server.port)\(path)", headers: [("Content-Type", "application/json")] + headers,
+            body: Data(body.utf8))
         let response = try await onOwnThread { try HTTPClient().sendBlocking(request) }
         await server.stop()
         return response
@@ -51,7 +55,9 @@ struct PresetDeliveryTests {
     /// The API server decodes a Job into typed Go structs: a number where core/v1 says string is a 400 Status.
     static func kubernetesAPIServer(_ r: RecordingHTTPServer.Recorded) -> RecordingHTTPServer.Reply {
         func status(_ message: String) -> RecordingHTTPServer.Reply {
-            .init(status: 400, body: #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"\#(message)","reason":"BadRequest","code":400}"#)
+            .init(
+                status: 400, body: #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"\#(message)","reason":"BadRequest","code":400}"#
+            )
         }
         guard r.method == "POST", r.path == "/apis/batch/v1/namespaces/ml/jobs", let job = json(r.body) else { return .init(status: 404) }
         func strings(_ node: JSONTemplate?, _ field: String) -> String? {
@@ -67,22 +73,27 @@ struct PresetDeliveryTests {
             guard let node, case .array(let items) = node else { return nil }
             return items.allSatisfy { if case .string = $0 { true } else { false } } ? nil : field
         }
-        var bad = [strings(job.value(at: "metadata.labels"), "ObjectMeta.metadata.labels"),
-                   strings(job.value(at: "metadata.annotations"), "ObjectMeta.metadata.annotations"),
-                   strings(job.value(at: "spec.template.metadata.labels"), "ObjectMeta.spec.template.metadata.labels")]
+        var bad = [
+            strings(job.value(at: "metadata.labels"), "ObjectMeta.metadata.labels"),
+            strings(job.value(at: "metadata.annotations"), "ObjectMeta.metadata.annotations"),
+            strings(job.value(at: "spec.template.metadata.labels"), "ObjectMeta.spec.template.metadata.labels")
+        ]
         if case .array(let containers)? = job.value(at: "spec.template.spec.containers") {
             for c in containers {
                 bad.append(list(c.value(at: "args"), "Container.spec.template.spec.containers.args"))
                 bad.append(list(c.value(at: "command"), "Container.spec.template.spec.containers.command"))
                 if case .array(let env)? = c.value(at: "env") {
                     for e in env {
-                        if let v = e.value(at: "value"), v != .null, v.serialized().first != "\"" { bad.append("EnvVar.spec.template.spec.containers.env.value") }
+                        if let v = e.value(at: "value"), v != .null, v.serialized().first != "\"" {
+                            bad.append("EnvVar.spec.template.spec.containers.env.value")
+                        }
                     }
                 }
             }
         }
         if let field = bad.compactMap({ $0 }).first {
-            return status(#"Job in version \"v1\" cannot be handled as a Job: json: cannot unmarshal number into Go struct field \#(field) of type string"#)
+            return status(
+                #"Job in version \"v1\" cannot be handled as a Job: json: cannot unmarshal number into Go struct field \#(field) of type string"#)
         }
         let name = job.value(at: "metadata.name")?.scalarText ?? ""
         return .init(status: 201, body: #"{"kind":"Job","apiVersion":"batch/v1","metadata":{"name":"\#(name)","namespace":"ml"}}"#)
@@ -94,7 +105,8 @@ struct PresetDeliveryTests {
         let token = FileManager.default.temporaryDirectory.appendingPathComponent("sa-\(UUID().uuidString)")
         try "sa-token".write(to: token, atomically: true, encoding: .utf8)
         try await TestDatabase.withSchema { client, _ in
-            let m = try TriggerDispatchTests.monitor("""
+            let m = try TriggerDispatchTests.monitor(
+                """
                 preset: kubernetes_job
                 api_server: http://127.0.0.1:\(server.port)
                 namespace: ml
@@ -124,8 +136,11 @@ struct PresetDeliveryTests {
             #expect(row.state == "delivered" && row.lastStatus == 201 && row.runID == TriggerTarget.resourceName(actionID: Self.actionID))
             let body = try #require(server.requests.first.flatMap { Self.json($0.body) })
             #expect(body.value(at: "spec.template.spec.containers.0.args")?.serialized() == #"["--features","amount","--run","1","--epochs","10"]"#)
-            #expect(Self.canonical(body.value(at: "spec.template.spec.containers.0.env"))
-                    == Self.canonical(#"[{"name":"DRIFT_RUN_ID","value":"1"},{"name":"DRIFTED","value":"amount"},{"name":"EPOCHS","value":"10"},{"name":"FULL","value":"true"}]"#))
+            #expect(
+                Self.canonical(body.value(at: "spec.template.spec.containers.0.env"))
+                    == Self.canonical(
+                        #"[{"name":"DRIFT_RUN_ID","value":"1"},{"name":"DRIFTED","value":"amount"},{"name":"EPOCHS","value":"10"},{"name":"FULL","value":"true"}]"#
+                    ))
             #expect(body.value(at: "metadata.labels.drift-run") == .string("1") && body.value(at: "metadata.labels.tier") == .string("2"))
             #expect(body.value(at: "spec.backoffLimit") == .number(0), "fields the schema types as numbers keep their type")
         }
@@ -134,13 +149,15 @@ struct PresetDeliveryTests {
 
     @Test func theValidatingServerRefusesWhatTheOldRenderingSent() async throws {
         // the request issue 15 recorded: "value":4 and an array inside args → 400 from the API server
-        let old = #"{"metadata":{"name":"x"},"spec":{"template":{"spec":{"containers":[{"name":"t","env":[{"name":"DRIFT_RUN_ID","value":4}],"args":["--f",["amount","score"]]}]}}}}"#
+        let old =
+            #"{"metadata":{"name":"x"},"spec":{"template":{"spec":{"containers":[{"name":"t","env":[{"name":"DRIFT_RUN_ID","value":4}],"args":["--f",["amount","score"]]}]}}}}"#
         let reply = try await Self.send(old, path: "/apis/batch/v1/namespaces/ml/jobs", to: Self.kubernetesAPIServer)
         #expect(reply.status == 400 && reply.text.contains("of type string"))
     }
 
     @Test func aJobTemplateWithAListWhereKubernetesTakesAStringIsAConfigError() {
-        let p = ActionsConfigTests.problems("""
+        let p = ActionsConfigTests.problems(
+            """
             retrain: {preset: kubernetes_job, namespace: ml, job: {spec: {template: {spec: {containers: [{name: t, env: [{name: A, value: [1, 2]}]}]}}}}}
             """)
         #expect(p.contains { $0.contains("`job.spec.template.spec.containers.0.env.0.value` must be a string, not a list or mapping") }, "\(p)")
@@ -153,28 +170,45 @@ struct PresetDeliveryTests {
     /// false) ignores the parameter and answers 204.
     /// `knowsRunDetails: false`: a GitHub Enterprise Server before `return_run_details` (3.19: the request schema
     /// refuses unknown keys — benc-uk/workflow-dispatch#86).
-    static func github(declared: Set<String>, runDetails: Bool = true, knowsRunDetails: Bool = true) -> @Sendable (RecordingHTTPServer.Recorded) -> RecordingHTTPServer.Reply {
+    static func github(declared: Set<String>, runDetails: Bool = true, knowsRunDetails: Bool = true)
+        -> @Sendable (RecordingHTTPServer.Recorded) -> RecordingHTTPServer.Reply
+    {
         { r in
             guard r.method == "POST", r.path == "/repos/acme/fraud-model/actions/workflows/retrain.yml/dispatches", let body = json(r.body),
-                  case .string? = body.value(at: "ref") else { return .init(status: 404, body: #"{"message":"Not Found"}"#) }
+                case .string? = body.value(at: "ref")
+            else { return .init(status: 404, body: #"{"message":"Not Found"}"#) }
             if !knowsRunDetails, body.value(at: "return_run_details") != nil {
-                return .init(status: 422, body: #"{"message":"Invalid request.\n\n\"return_run_details\" is not a permitted key.","documentation_url":"https://docs.github.com/enterprise-server@3.19/rest/actions/workflows#create-a-workflow-dispatch-event","status":"422"}"#)
+                return .init(
+                    status: 422,
+                    body:
+                        #"{"message":"Invalid request.\n\n\"return_run_details\" is not a permitted key.","documentation_url":"https://docs.github.com/enterprise-server@3.19/rest/actions/workflows#create-a-workflow-dispatch-event","status":"422"}"#
+                )
             }
             var inputs: [(String, JSONTemplate)] = []
             if case .object(let pairs)? = body.value(at: "inputs") { inputs = pairs }
             let unexpected = inputs.map(\.0).filter { !declared.contains($0) }
             if !unexpected.isEmpty {
-                return .init(status: 422, body: #"{"message":"Unexpected inputs provided: [\#(unexpected.map { #"\"\#($0)\""# }.joined(separator: ", "))]","status":"422"}"#)
+                return .init(
+                    status: 422,
+                    body: #"{"message":"Unexpected inputs provided: [\#(unexpected.map { #"\"\#($0)\""# }.joined(separator: ", "))]","status":"422"}"#
+                )
             }
-            if inputs.contains(where: { if case .string = $0.1 { false } else { true } }) { return .init(status: 422, body: #"{"message":"Invalid value for input"}"#) }
+            if inputs.contains(where: { if case .string = $0.1 { false } else { true } }) {
+                return .init(status: 422, body: #"{"message":"Invalid value for input"}"#)
+            }
             if runDetails, body.value(at: "return_run_details") == .bool(true) {
-                return .init(status: 200, body: #"{"workflow_run_id":22000001,"run_url":"https://api.github.com/repos/acme/fraud-model/actions/runs/22000001","html_url":"https://github.com/acme/fraud-model/actions/runs/22000001"}"#)
+                return .init(
+                    status: 200,
+                    body:
+                        #"{"workflow_run_id":22000001,"run_url":"https://api.github.com/repos/acme/fraud-model/actions/runs/22000001","html_url":"https://github.com/acme/fraud-model/actions/runs/22000001"}"#
+                )
             }
             return .init(status: 204)
         }
     }
 
-    static let githubAction = "preset: github_workflow_dispatch\nrepository: acme/fraud-model\nworkflow: retrain.yml\nmax_attempts: 1\n"
+    static let githubAction =
+        "preset: github_workflow_dispatch\nrepository: acme/fraud-model\nworkflow: retrain.yml\nmax_attempts: 1\n"
         + "inputs: {since: \"{{window_start}}\", features: \"{{drifted_features}}\", epochs: 10}\n"
 
     @Test func aGitHubDispatchSendsOnlyDeclaredInputsAndRecordsTheRun() async throws {
@@ -188,7 +222,8 @@ struct PresetDeliveryTests {
             let row = try await TriggerDispatchTests.row(client)
             #expect(row.state == "delivered" && row.lastStatus == 200 && row.runID == "22000001")
             let body = try #require(server.requests.first.flatMap { Self.json($0.body) })
-            #expect(Self.canonical(body.value(at: "inputs")) == Self.canonical(#"{"since":"2026-11-25T17:00:00Z","features":"amount","epochs":"10"}"#))
+            #expect(
+                Self.canonical(body.value(at: "inputs")) == Self.canonical(#"{"since":"2026-11-25T17:00:00Z","features":"amount","epochs":"10"}"#))
         }
         await server.stop()
     }
@@ -205,7 +240,9 @@ struct PresetDeliveryTests {
             let sent = server.requests.map { Self.json($0.body)?.value(at: "return_run_details") }
             #expect(sent == [.bool(true), nil], "refused with the key, dispatched once without it")
             #expect(row.history.last?.value(at: "note")?.scalarText?.contains("set return_run_details: false") == true, "\(row.history)")
-            let follow = try await client.withConnection { c in try c.query("SELECT run_state FROM trigger_outbox", name: "t")[0].optionalString("run_state") }
+            let follow = try await client.withConnection { c in
+                try c.query("SELECT run_state FROM trigger_outbox", name: "t")[0].optionalString("run_state")
+            }
             #expect(follow == nil, "no run id: not followed")
         }
         await server.stop()
@@ -220,8 +257,9 @@ struct PresetDeliveryTests {
             #expect(try await dispatcher(client, m).runUntilIdle(wait: 5).delivered == 1)
             let row = try await TriggerDispatchTests.row(client)
             #expect(row.state == "delivered" && row.lastStatus == 204 && row.runID == nil)
-            #expect(server.requests.first.flatMap { Self.json($0.body)?.value(at: "inputs.action_id") } == .string(Self.actionID),
-                    "send_action_id: the workflow declares action_id and receives it")
+            #expect(
+                server.requests.first.flatMap { Self.json($0.body)?.value(at: "inputs.action_id") } == .string(Self.actionID),
+                "send_action_id: the workflow declares action_id and receives it")
         }
         await server.stop()
     }
@@ -229,7 +267,8 @@ struct PresetDeliveryTests {
     @Test func theGitHubServerRefusesAnUndeclaredActionID() async throws {
         // what every dispatch sent before: action_id injected into a workflow that does not declare it
         let old = #"{"ref":"main","inputs":{"since":"x","action_id":"m:t:a"}}"#
-        let reply = try await Self.send(old, path: "/repos/acme/fraud-model/actions/workflows/retrain.yml/dispatches", to: Self.github(declared: ["since"]))
+        let reply = try await Self.send(
+            old, path: "/repos/acme/fraud-model/actions/workflows/retrain.yml/dispatches", to: Self.github(declared: ["since"]))
         #expect(reply.status == 422 && Self.json(reply.body)?.value(at: "message") == .string(#"Unexpected inputs provided: ["action_id"]"#))
     }
 
@@ -242,7 +281,9 @@ struct PresetDeliveryTests {
         let lock = NSLock()
         var runs: [String] = []
         var loseNextAnswer = true
-        static let types = ["epochs": "NUMBER_INTEGER", "lr": "NUMBER_DOUBLE", "since": "STRING", "tag": "STRING", "features": "STRING", "full": "BOOLEAN"]
+        static let types = [
+            "epochs": "NUMBER_INTEGER", "lr": "NUMBER_DOUBLE", "since": "STRING", "tag": "STRING", "features": "STRING", "full": "BOOLEAN"
+        ]
 
         func reply(_ r: RecordingHTTPServer.Recorded) -> RecordingHTTPServer.Reply {
             func invalid(_ m: String) -> RecordingHTTPServer.Reply { .init(status: 400, body: #"{"error":"\#(m)","code":3,"message":"\#(m)"}"#) }
@@ -260,7 +301,9 @@ struct PresetDeliveryTests {
                 return .init(status: 200, body: found.isEmpty ? "{}" : #"{"runs":[{"run_id":"\#(found[0])","display_name":"x"}],"total_size":1}"#)
             }
             guard r.method == "POST", r.path == "/apis/v2beta1/runs", let run = json(r.body) else { return .init(status: 404) }
-            guard run.value(at: "experiment_id")?.scalarText == "e-3" else { return invalid("Validate create run request failed.: Run experiment ID is empty.") }
+            guard run.value(at: "experiment_id")?.scalarText == "e-3" else {
+                return invalid("Validate create run request failed.: Run experiment ID is empty.")
+            }
             guard case .object(let parameters)? = run.value(at: "runtime_config.parameters") else { return invalid("missing parameters") }
             for (name, value) in parameters {
                 guard let type = Self.types[name] else { return invalid("parameter \(name) is not declared by the pipeline") }
@@ -271,10 +314,17 @@ struct PresetDeliveryTests {
                 case ("STRING", .string), ("LIST", .array), ("BOOLEAN", .bool): ok = true
                 default: ok = false
                 }
-                if !ok { return invalid("input parameter \(name) requires type \(type) but got \(value.serialized().replacingOccurrences(of: "\"", with: "'"))") }
+                if !ok {
+                    return invalid(
+                        "input parameter \(name) requires type \(type) but got \(value.serialized().replacingOccurrences(of: "\"", with: "'"))")
+                }
             }
             let id = "kfp-\(UUID().uuidString.prefix(8).lowercased())"
-            let lose = lock.withLock { runs.append(id); defer { loseNextAnswer = false }; return loseNextAnswer }
+            let lose = lock.withLock {
+                runs.append(id)
+                defer { loseNextAnswer = false }
+                return loseNextAnswer
+            }
             return lose ? .init(status: 503, body: "upstream connect error") : .init(status: 200, body: #"{"run_id":"\#(id)","state":"PENDING"}"#)
         }
     }
@@ -284,7 +334,8 @@ struct PresetDeliveryTests {
         let server = RecordingHTTPServer()
         try await server.start { kfp.reply($0) }
         try await TestDatabase.withSchema { client, _ in
-            let m = try TriggerDispatchTests.monitor("""
+            let m = try TriggerDispatchTests.monitor(
+                """
                 preset: kubeflow_run
                 host: http://127.0.0.1:\(server.port)
                 pipeline_id: p-1
@@ -303,9 +354,10 @@ struct PresetDeliveryTests {
             #expect(row.state == "delivered" && row.runID == created.first)
             #expect(server.requests.map(\.method) == ["POST", "GET"], "the resend looked the run up in the namespace and sent nothing")
             let body = try #require(server.requests.first.flatMap { Self.json($0.body) })
-            #expect(Self.canonical(body.value(at: "runtime_config.parameters"))
+            #expect(
+                Self.canonical(body.value(at: "runtime_config.parameters"))
                     == Self.canonical(#"{"epochs":10,"lr":0.01,"since":"2026-11-25T17:00:00Z","tag":"10","features":"amount","full":true}"#),
-                    "literals keep their YAML type; placeholders render as text (pipeline inputs fed from the drift context are str)")
+                "literals keep their YAML type; placeholders render as text (pipeline inputs fed from the drift context are str)")
         }
         await server.stop()
     }
@@ -347,7 +399,8 @@ struct PresetDeliveryTests {
         let server = RecordingHTTPServer()
         try await server.start(Self.batchEndpoint)
         try await TestDatabase.withSchema { client, _ in
-            let m = try TriggerDispatchTests.monitor("""
+            let m = try TriggerDispatchTests.monitor(
+                """
                 preset: azureml_batch_endpoint
                 endpoint: http://127.0.0.1:\(server.port)/jobs
                 deployment: blue
@@ -378,13 +431,19 @@ struct PresetDeliveryTests {
     static func azureDevOps(declared: Set<String>) -> @Sendable (RecordingHTTPServer.Recorded) -> RecordingHTTPServer.Reply {
         { r in
             guard r.headers["authorization"] == "Basic " + Data(":pat-1".utf8).base64EncodedString() else {
-                return .init(status: 203, headers: [("Content-Type", "text/html; charset=utf-8")], body: "<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head></html>")
+                return .init(
+                    status: 203, headers: [("Content-Type", "text/html; charset=utf-8")],
+                    body: "<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head></html>")
             }
             guard r.method == "POST", r.path == "/acme/ml%20ops/_apis/pipelines/12/runs?api-version=7.1", let body = json(r.body) else {
                 return .init(status: 404, body: #"{"message":"The controller for path was not found","typeKey":"HttpException"}"#)
             }
             func fail(_ m: String) -> RecordingHTTPServer.Reply {
-                .init(status: 400, body: #"{"$id":"1","innerException":null,"message":"\#(m)","typeName":"Microsoft.Azure.Pipelines.WebApi.PipelineValidationException, Microsoft.Azure.Pipelines.WebApi","typeKey":"PipelineValidationException","errorCode":0}"#)
+                .init(
+                    status: 400,
+                    body:
+                        #"{"$id":"1","innerException":null,"message":"\#(m)","typeName":"Microsoft.Azure.Pipelines.WebApi.PipelineValidationException, Microsoft.Azure.Pipelines.WebApi","typeKey":"PipelineValidationException","errorCode":0}"#
+                )
             }
             guard case .string? = body.value(at: "resources.repositories.self.refName") else { return fail("refName is required") }
             if case .object(let params)? = body.value(at: "templateParameters") {
@@ -393,7 +452,11 @@ struct PresetDeliveryTests {
                     guard case .string = v else { return fail("Error converting value for parameter '\(k)'") }
                 }
             }
-            return .init(status: 200, body: #"{"id":77,"name":"20261130.1","state":"inProgress","_links":{"web":{"href":"https://dev.azure.com/acme/ml%20ops/_build/results?buildId=77"}}}"#)
+            return .init(
+                status: 200,
+                body:
+                    #"{"id":77,"name":"20261130.1","state":"inProgress","_links":{"web":{"href":"https://dev.azure.com/acme/ml%20ops/_build/results?buildId=77"}}}"#
+            )
         }
     }
 
@@ -403,7 +466,8 @@ struct PresetDeliveryTests {
         let pat = FileManager.default.temporaryDirectory.appendingPathComponent("pat-\(UUID().uuidString)")
         try "pat-1".write(to: pat, atomically: true, encoding: .utf8)
         try await TestDatabase.withSchema { client, _ in
-            let m = try TriggerDispatchTests.monitor("""
+            let m = try TriggerDispatchTests.monitor(
+                """
                 preset: azure_devops_pipeline
                 organization: acme
                 project: ml ops
@@ -418,13 +482,15 @@ struct PresetDeliveryTests {
             #expect(try await dispatcher(client, m).runUntilIdle(wait: 5).delivered == 1)
             let row = try await TriggerDispatchTests.row(client)
             #expect(row.state == "delivered" && row.lastStatus == 200 && row.runID == "77")
-            #expect(Self.canonical(server.requests.first.flatMap { Self.json($0.body)?.value(at: "templateParameters") })
+            #expect(
+                Self.canonical(server.requests.first.flatMap { Self.json($0.body)?.value(at: "templateParameters") })
                     == Self.canonical(#"{"since":"2026-11-25T17:00:00Z","epochs":"10"}"#))
         }
         // the same action with a wrong token: Azure DevOps' 203 sign-in page is dead at once, not delivered
         try "wrong".write(to: pat, atomically: true, encoding: .utf8)
         try await TestDatabase.withSchema { client, _ in
-            let m = try TriggerDispatchTests.monitor("""
+            let m = try TriggerDispatchTests.monitor(
+                """
                 preset: azure_devops_pipeline
                 organization: acme
                 project: ml ops
@@ -444,8 +510,9 @@ struct PresetDeliveryTests {
 
     @Test func theAzureDevOpsServerRefusesAnUndeclaredParameter() async throws {
         let old = #"{"resources":{"repositories":{"self":{"refName":"refs/heads/main"}}},"templateParameters":{"since":"x","action_id":"m:t:a"}}"#
-        let reply = try await Self.send(old, path: "/acme/ml%20ops/_apis/pipelines/12/runs?api-version=7.1",
-                                        headers: [("Authorization", "Basic " + Data(":pat-1".utf8).base64EncodedString())], to: Self.azureDevOps(declared: ["since"]))
+        let reply = try await Self.send(
+            old, path: "/acme/ml%20ops/_apis/pipelines/12/runs?api-version=7.1",
+            headers: [("Authorization", "Basic " + Data(":pat-1".utf8).base64EncodedString())], to: Self.azureDevOps(declared: ["since"]))
         #expect(reply.status == 400 && reply.text.contains("Unexpected parameter 'action_id'"))
     }
 
@@ -461,7 +528,9 @@ struct PresetDeliveryTests {
             return .init(status: 404, body: #"{"error":{"code":"ResourceNotFound"}}"#)
         }
         let name = String(r.path.dropFirst(prefix.count).prefix { $0 != "?" })
-        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }), (1...255).contains(name.count) else { return fail("invalid job name") }
+        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }), (1...255).contains(name.count) else {
+            return fail("invalid job name")
+        }
         guard case .string? = body.value(at: "properties.jobType") else { return fail("properties.jobType is required") }
         for path in ["properties.environmentVariables", "properties.tags", "properties.properties"] {
             if case .object(let pairs)? = body.value(at: path) {
@@ -473,7 +542,11 @@ struct PresetDeliveryTests {
                 guard case .string? = v.value(at: "value") else { return fail("Could not convert value of properties.inputs.\(k).value to String") }
             }
         }
-        return .init(status: 201, body: #"{"id":"\#(r.path.prefix { $0 != "?" })","name":"\#(name)","properties":{"jobType":"Command","status":"NotStarted","services":{"Studio":{"endpoint":"https://ml.azure.com/runs/\#(name)"}}}}"#)
+        return .init(
+            status: 201,
+            body:
+                #"{"id":"\#(r.path.prefix { $0 != "?" })","name":"\#(name)","properties":{"jobType":"Command","status":"NotStarted","services":{"Studio":{"endpoint":"https://ml.azure.com/runs/\#(name)"}}}}"#
+        )
     }
 
     @Test func anAzureMLJobIsAcceptedWithStringsWhereTheSchemaSaysString() async throws {
@@ -482,7 +555,8 @@ struct PresetDeliveryTests {
         let token = FileManager.default.temporaryDirectory.appendingPathComponent("arm-\(UUID().uuidString)")
         try "arm-token".write(to: token, atomically: true, encoding: .utf8)
         try await TestDatabase.withSchema { client, _ in
-            let m = try TriggerDispatchTests.monitor("""
+            let m = try TriggerDispatchTests.monitor(
+                """
                 preset: azureml_job
                 subscription: sub-1
                 resource_group: rg
@@ -504,7 +578,9 @@ struct PresetDeliveryTests {
             let row = try await TriggerDispatchTests.row(client)
             #expect(row.state == "delivered" && row.lastStatus == 201 && row.runID == TriggerTarget.resourceName(actionID: Self.actionID))
             let body = try #require(server.requests.first.flatMap { Self.json($0.body) })
-            #expect(body.value(at: "properties.environmentVariables.DRIFT_RUN_ID") == .string("1") && body.value(at: "properties.inputs.epochs.value") == .string("10"))
+            #expect(
+                body.value(at: "properties.environmentVariables.DRIFT_RUN_ID") == .string("1")
+                    && body.value(at: "properties.inputs.epochs.value") == .string("10"))
             // Azure ML's own expression syntax is not a placeholder: the job evaluates it
             #expect(body.value(at: "properties.command") == .string("python train.py --since ${{inputs.since}}"))
         }
@@ -525,20 +601,31 @@ struct PresetDeliveryTests {
         let created = Created()
         return { r in
             func fail(_ m: String) -> RecordingHTTPServer.Reply { .init(status: 400, body: #"{"code":3,"message":"\#(m)"}"#) }
-            guard r.headers["authorization"] == "Bearer sa-token" else { return .init(status: 401, body: #"{"code":16,"message":"token not valid"}"#) }
-            guard r.method == "POST", r.path == "/api/v1/workflows/ml/submit", let body = json(r.body) else { return .init(status: 404, body: #"{"code":5,"message":"Not Found"}"#) }
-            guard body.value(at: "resourceKind")?.scalarText == "WorkflowTemplate", body.value(at: "resourceName")?.scalarText == "retrain-fraud" else {
+            guard r.headers["authorization"] == "Bearer sa-token" else {
+                return .init(status: 401, body: #"{"code":16,"message":"token not valid"}"#)
+            }
+            guard r.method == "POST", r.path == "/api/v1/workflows/ml/submit", let body = json(r.body) else {
+                return .init(status: 404, body: #"{"code":5,"message":"Not Found"}"#)
+            }
+            guard body.value(at: "resourceKind")?.scalarText == "WorkflowTemplate", body.value(at: "resourceName")?.scalarText == "retrain-fraud"
+            else {
                 return .init(status: 404, body: #"{"code":5,"message":"workflowtemplates.argoproj.io not found"}"#)
             }
             guard let name = body.value(at: "submitOptions.name")?.scalarText, name.count <= 63,
-                  name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else { return fail("invalid workflow name") }
+                name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
+            else { return fail("invalid workflow name") }
             if case .array(let ps)? = body.value(at: "submitOptions.parameters") {
                 for p in ps {
                     guard case .string(let kv) = p, let eq = kv.firstIndex(of: "=") else { return fail("parameter must be name=value") }
                     guard declared.contains(String(kv[..<eq])) else { return fail("spec.arguments.\(kv[..<eq]) is not a parameter of the template") }
                 }
-            } else if body.value(at: "submitOptions.parameters") != nil { return fail("submitOptions.parameters must be a list") }
-            if let labels = body.value(at: "submitOptions.labels"), case .string = labels {} else if body.value(at: "submitOptions.labels") != nil { return fail("labels must be a string") }
+            } else if body.value(at: "submitOptions.parameters") != nil {
+                return fail("submitOptions.parameters must be a list")
+            }
+            if let labels = body.value(at: "submitOptions.labels"), case .string = labels {
+            } else if body.value(at: "submitOptions.labels") != nil {
+                return fail("labels must be a string")
+            }
             let isNew = created.lock.withLock { created.names.insert(name).inserted }
             guard isNew else { return .init(status: 409, body: #"{"code":6,"message":"workflows.argoproj.io \"\#(name)\" already exists"}"#) }
             return .init(status: 200, body: #"{"metadata":{"name":"\#(name)","namespace":"ml"},"spec":{},"status":{}}"#)
@@ -551,7 +638,8 @@ struct PresetDeliveryTests {
         let token = FileManager.default.temporaryDirectory.appendingPathComponent("sa-\(UUID().uuidString)")
         try "sa-token".write(to: token, atomically: true, encoding: .utf8)
         try await TestDatabase.withSchema { client, _ in
-            let m = try TriggerDispatchTests.monitor("""
+            let m = try TriggerDispatchTests.monitor(
+                """
                 preset: argo_workflow_template
                 server: http://127.0.0.1:\(server.port)
                 namespace: ml
@@ -565,10 +653,12 @@ struct PresetDeliveryTests {
             let name = TriggerTarget.resourceName(actionID: Self.actionID)
             var row = try await TriggerDispatchTests.row(client)
             #expect(row.state == "delivered" && row.lastStatus == 200 && row.runID == name)
-            #expect(server.requests.first.flatMap { Self.json($0.body)?.value(at: "submitOptions.parameters") }
+            #expect(
+                server.requests.first.flatMap { Self.json($0.body)?.value(at: "submitOptions.parameters") }
                     == .array([.string("since=2026-11-25T17:00:00Z"), .string("features=amount")]))
             // a dispatcher that died before recording resends: argo-server answers 409, and that is the same workflow
-            try await client.withConnection { c in _ = try c.query("UPDATE trigger_outbox SET state = 'pending', next_attempt_at = now()", name: "t") }
+            try await client.withConnection { c in _ = try c.query("UPDATE trigger_outbox SET state = 'pending', next_attempt_at = now()", name: "t")
+            }
             #expect(try await dispatcher(client, m).runUntilIdle(wait: 5).delivered == 1)
             row = try await TriggerDispatchTests.row(client)
             #expect(row.state == "delivered" && row.lastStatus == 409 && row.runID == name && server.requests.count == 2)
@@ -576,4 +666,3 @@ struct PresetDeliveryTests {
         await server.stop()
     }
 }
-

@@ -1,8 +1,9 @@
 import DriftCore
-@testable import DriftStats
 import DriftStore
 import Foundation
 import Testing
+
+@testable import DriftStats
 
 /// The feature sections of a rendered report: name → (the section's opening tag, its whole HTML).
 func reportSections(_ html: String) -> [String: (tag: String, body: String)] {
@@ -10,7 +11,8 @@ func reportSections(_ html: String) -> [String: (tag: String, body: String)] {
     var rest = html[...]
     while let open = rest.range(of: "<section class=\"feature") {
         guard let tagEnd = rest[open.lowerBound...].firstIndex(of: ">"),
-              let close = rest[open.lowerBound...].range(of: "</section>") else { break }
+            let close = rest[open.lowerBound...].range(of: "</section>")
+        else { break }
         let tag = String(rest[open.lowerBound...tagEnd])
         if let name = attribute(tag, "data-feature") { out[name] = (tag, String(rest[open.lowerBound..<close.upperBound])) }
         rest = rest[close.upperBound...]
@@ -29,13 +31,19 @@ struct ReportTests {
         let schema = try WorkerSchema(prefix: "rep")
         defer { schema.drop() }
         #expect(try schema.ingestSampleTraffic() == 0)
-        let backfill = try CLI.run(["backfill", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
-                                    "--from", "2026-11-24T00:00:00Z", "--to", "2026-11-26T00:00:00Z"], environment: schema.env)
+        let backfill = try CLI.run(
+            [
+                "backfill", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
+                "--from", "2026-11-24T00:00:00Z", "--to", "2026-11-26T00:00:00Z"
+            ], environment: schema.env)
         #expect(backfill.status == 0, "\(backfill.stderr)")
         let s = try Scratch()
         let out = s.path("report.html")
-        let r = try CLI.run(["report", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
-                             "--window", "2026-11-25T17:00:00Z", "--out", out], environment: schema.env)
+        let r = try CLI.run(
+            [
+                "report", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
+                "--window", "2026-11-25T17:00:00Z", "--out", out
+            ], environment: schema.env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("window 2026-11-25T17:00:00Z, DRIFT — 4 of 11 features drifted"), "\(r.stdout)")
         let html = try String(contentsOfFile: out, encoding: .utf8)
@@ -48,7 +56,8 @@ struct ReportTests {
         #expect(html.contains("fired retrain, shadow_eval after 2 consecutive drifted windows"))
 
         let conn = try schema.connect()
-        let stored = try conn.query("""
+        let stored = try conn.query(
+            """
             SELECT f.* FROM drift_feature_results f JOIN drift_runs d ON d.id = f.run_id
             WHERE d.window_start = '2026-11-25T17:00:00Z'
             """, name: "t")
@@ -57,12 +66,16 @@ struct ReportTests {
         var order: [String] = []
         for row in stored {
             let name = try row.string("feature")
-            guard let (tag, body) = sections[name] else { Issue.record("no section for \(name)"); continue }
+            guard let (tag, body) = sections[name] else {
+                Issue.record("no section for \(name)")
+                continue
+            }
             order.append(name)
             #expect(attribute(tag, "data-psi").flatMap(Double.init) == (try row.optionalDouble("psi")), "\(name) PSI")
             #expect(attribute(tag, "data-ks").flatMap(Double.init) == (try row.optionalDouble("ks_statistic")), "\(name) KS")
             #expect(attribute(tag, "data-drifted") == String(try row.bool("drifted")), "\(name) verdict")
-            let charts = try row.string("kind") == "numeric"
+            let charts =
+                try row.string("kind") == "numeric"
                 ? ["chart-hist", "chart-ecdf", "chart-psi", "chart-trend"] : ["chart-cat", "chart-psi", "chart-trend"]
             for chart in charts { #expect(body.contains("<svg class=\"\(chart)\""), "\(name) has \(chart)") }
             if try row.string("kind") == "numeric" {
@@ -77,7 +90,8 @@ struct ReportTests {
         let merchant = try #require(sections["merchant_category"]?.body)
         #expect(merchant.contains("★ crypto_exchange") && merchant.contains("url(#hatch)"), "the unseen category is highlighted")
         // sorted by severity: the four drifted features come first
-        let firstFour = Set(html.components(separatedBy: "<section class=\"feature").dropFirst().prefix(4).compactMap { attribute($0, "data-feature") })
+        let firstFour = Set(
+            html.components(separatedBy: "<section class=\"feature").dropFirst().prefix(4).compactMap { attribute($0, "data-feature") })
         #expect(firstFour == ["amount", "score", "avg_amount_30d", "merchant_category"])
         #expect(html.contains("id=\"quality\"") && html.contains("id=\"correlation\""))
         // the trend covers the windows from the start of the traffic to the reported one
@@ -86,35 +100,49 @@ struct ReportTests {
 
         // the actions this window fired, not delivered yet
         #expect(html.contains("<section id=\"actions\">"))
-        #expect(html.contains("data-action-id=\"fraud-scorer:2026-11-25T17:00:00Z:retrain\" data-run-state=\"\"><td>retrain</td><td>pending</td>"), "\(html)")
+        #expect(
+            html.contains("data-action-id=\"fraud-scorer:2026-11-25T17:00:00Z:retrain\" data-run-state=\"\"><td>retrain</td><td>pending</td>"),
+            "\(html)")
         // …and once the retraining run was followed to its end and fired its on_success: the run state links to the
         // run, the fired action is listed under it, and what the target said is escaped
-        _ = try conn.query("""
+        _ = try conn.query(
+            """
             UPDATE trigger_outbox SET state = 'delivered', attempts = 1, external_run_id = '5551', run_state = 'succeeded',
                    run_url = 'https://github.com/acme/fraud/actions/runs/5551', run_detail = 'completed/<b>success</b>'
              WHERE action_id = 'fraud-scorer:2026-11-25T17:00:00Z:retrain'
             """, name: "t")
-        _ = try conn.query("""
+        _ = try conn.query(
+            """
             INSERT INTO trigger_outbox (action_id, monitor, run_id, action, preset, parent_action_id)
             SELECT action_id || ':on_success:notify', monitor, run_id, 'notify', 'webhook', action_id FROM trigger_outbox
              WHERE action_id = 'fraud-scorer:2026-11-25T17:00:00Z:retrain'
             """, name: "t")
-        let again = try CLI.run(["report", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
-                                 "--window", "2026-11-25T17:00:00Z", "--out", out], environment: schema.env)
+        let again = try CLI.run(
+            [
+                "report", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
+                "--window", "2026-11-25T17:00:00Z", "--out", out
+            ], environment: schema.env)
         #expect(again.status == 0, "\(again.stderr)")
         let followed = try String(contentsOfFile: out, encoding: .utf8)
-        #expect(followed.contains("data-run-state=\"succeeded\"><td>retrain</td><td>delivered</td><td>1</td><td><a href=\"https://github.com/acme/fraud/actions/runs/5551\" rel=\"noopener noreferrer\">succeeded</a></td><td>5551</td><td>completed/&lt;b&gt;success&lt;/b&gt;</td>"), "\(followed)")
+        #expect(
+            followed.contains(
+                "data-run-state=\"succeeded\"><td>retrain</td><td>delivered</td><td>1</td><td><a href=\"https://github.com/acme/fraud/actions/runs/5551\" rel=\"noopener noreferrer\">succeeded</a></td><td>5551</td><td>completed/&lt;b&gt;success&lt;/b&gt;</td>"
+            ), "\(followed)")
         #expect(followed.contains("<td>↳ notify</td><td>pending</td>"))
 
-        let missing = try CLI.run(["report", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
-                                   "--window", "2027-01-01T00:00:00Z", "--out", s.path("none.html")], environment: schema.env)
+        let missing = try CLI.run(
+            [
+                "report", "--config", WorkerSchema.config, "--monitor", "fraud-scorer",
+                "--window", "2027-01-01T00:00:00Z", "--out", s.path("none.html")
+            ], environment: schema.env)
         #expect(missing.status == 2 && missing.stderr.contains("has no checked run for a window starting at 2027-01-01T00:00:00Z"))
         #expect(!FileManager.default.fileExists(atPath: s.path("none.html")))
     }
 
     @Test func compareWritesTheSameReportForTwoFiles() throws {
         let s = try Scratch()
-        let ref = fraud.appendingPathComponent("reference.csv").path, cur = fraud.appendingPathComponent("current_drift.csv").path
+        let ref = fraud.appendingPathComponent("reference.csv").path
+        let cur = fraud.appendingPathComponent("current_drift.csv").path
         let r = try CLI.run(["compare", "--reference", ref, "--current", cur, "--html", s.path("c.html"), "--format", "json"])
         #expect(r.status == 0 && r.stderr.contains("wrote the drift report to"))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -126,17 +154,19 @@ struct ReportTests {
             let name = try #require(f["name"] as? String)
             let tag = try #require(sections[name]?.tag)
             // (Foundation's JSONSerialization on Linux may misread the last digit of a double: allow 4 ulp.)
-            let shown = try #require(attribute(tag, "data-psi").flatMap(Double.init)), printed = try #require(f["psi"] as? Double)
+            let shown = try #require(attribute(tag, "data-psi").flatMap(Double.init))
+            let printed = try #require(f["psi"] as? Double)
             #expect(abs(shown - printed) <= 4 * printed.ulp, "\(name)")
         }
         #expect(html.contains("data-verdict=\"DRIFT\"") && !html.contains("chart-trend"), "no history, no trend")
     }
 
     @Test func binLabelsAndNumbers() {
-        var f = FeatureDrift(name: "x", kind: .numeric, referenceCount: 1, currentCount: 1, referenceMissing: 0, currentMissing: 0,
-                             ks: nil, psi: 0, jensenShannon: 0, wassersteinNormed: nil, hellinger: 0, chiSquare: nil,
-                             unseenCategories: nil, referenceProportions: [0.5, 0.25, 0.25], currentProportions: [0.5, 0.25, 0.25],
-                             pvalue: nil, pvalueAdjusted: nil, drifted: false, reasons: [])
+        var f = FeatureDrift(
+            name: "x", kind: .numeric, referenceCount: 1, currentCount: 1, referenceMissing: 0, currentMissing: 0,
+            ks: nil, psi: 0, jensenShannon: 0, wassersteinNormed: nil, hellinger: 0, chiSquare: nil,
+            unseenCategories: nil, referenceProportions: [0.5, 0.25, 0.25], currentProportions: [0.5, 0.25, 0.25],
+            pvalue: nil, pvalueAdjusted: nil, drifted: false, reasons: [])
         f.bins = Bins(edges: [1.5, 20], layout: .openEnded)
         #expect(FeatureDetail(f).labels == ["< 1.5", "[1.5, 20)", "≥ 20"])
         f.bins = Bins(edges: [0, 0.5, 1], layout: .closedRange)

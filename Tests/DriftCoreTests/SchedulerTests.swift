@@ -40,8 +40,10 @@ struct ScheduledTraffic {
 
             """
         }
-        config = scratch.write("monitors.yaml", "monitors:\n" + monitor("good", refPath)
-                               + (broken ? monitor("broken", scratch.path("missing-reference.csv")) : ""))
+        config = scratch.write(
+            "monitors.yaml",
+            "monitors:\n" + monitor("good", refPath)
+                + (broken ? monitor("broken", scratch.path("missing-reference.csv")) : ""))
     }
 
     var trafficPath: String { scratch.path("traffic.csv") }
@@ -54,7 +56,8 @@ struct SchedulerTests {
     /// Acceptance: 5-minute windows over 5 days (1,440 windows, more than one page of 1,000) — `run-once` checks every
     /// window exactly once, oldest first, and the pushed backlog gauge reads 0.
     @Test func runOnceChecksEveryWindowOfAFiveDayBacklogOldestFirst() async throws {
-        let start = Self.date("2026-11-20T00:00:00Z"), end = Self.date("2026-11-25T00:00:00Z")
+        let start = Self.date("2026-11-20T00:00:00Z")
+        let end = Self.date("2026-11-25T00:00:00Z")
         let traffic = try ScheduledTraffic(from: start, to: end)
         let schema = try WorkerSchema(prefix: "backlog")
         defer { schema.drop() }
@@ -63,28 +66,37 @@ struct SchedulerTests {
         let gateway = RecordingHTTPServer()
         try await gateway.start { _ in .init(status: 200) }
 
-        let run = try CLI.run(["run-once", "--config", traffic.config, "--lookback", "P5D", "--now", "2026-11-25T00:00:00Z", "--no-dispatch",
-                               "--pushgateway", "http://127.0.0.1:\(gateway.port)"], environment: schema.env)
+        let run = try CLI.run(
+            [
+                "run-once", "--config", traffic.config, "--lookback", "P5D", "--now", "2026-11-25T00:00:00Z", "--no-dispatch",
+                "--pushgateway", "http://127.0.0.1:\(gateway.port)"
+            ], environment: schema.env)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        #expect(run.stdout.contains("enqueued 1440 window(s) in 2 pass(es); completed 1440 task(s), 0 will retry, 0 discarded; 0 due window(s) left unchecked"),
-                "\(run.stdout)")
+        #expect(
+            run.stdout.contains(
+                "enqueued 1440 window(s) in 2 pass(es); completed 1440 task(s), 0 will retry, 0 discarded; 0 due window(s) left unchecked"),
+            "\(run.stdout)")
         let conn = try schema.connect()
-        let runs = try conn.query("""
+        let runs = try conn.query(
+            """
             SELECT count(*) AS n, count(DISTINCT window_start) AS w, min(window_start) AS first, max(window_start) AS last FROM drift_runs
             """, name: "t")[0]
         #expect(try runs.int("n") == 1440 && runs.int("w") == 1440, "every window exactly once")
         #expect(try runs.date("first") == start && runs.date("last") == end.addingTimeInterval(-300), "the oldest windows were not dropped")
         // oldest first: run ids (assigned at insert) ascend with the window
-        let outOfOrder = try conn.query("""
+        let outOfOrder = try conn.query(
+            """
             SELECT count(*) AS n FROM (SELECT window_start < lag(window_start) OVER (ORDER BY id) AS back FROM drift_runs) r WHERE back
             """, name: "t")[0].int("n")
         #expect(outOfOrder == 0)
-        let metrics = try PrometheusText(String(decoding: try #require(gateway.requests.last, "no push: \(run.stderr.suffix(2_000))").body, as: UTF8.self))
+        let metrics = try PrometheusText(
+            String(decoding: try #require(gateway.requests.last, "no push: \(run.stderr.suffix(2_000))").body, as: UTF8.self))
         #expect(metrics.value("drift_window_backlog", ["monitor": "good"]) == 0)
         #expect(metrics.value("drift_monitor_failing", ["monitor": "good"]) == 0)
 
-        let again = try CLI.run(["run-once", "--config", traffic.config, "--lookback", "P5D", "--now", "2026-11-25T00:00:00Z", "--no-dispatch"],
-                                environment: schema.env)
+        let again = try CLI.run(
+            ["run-once", "--config", traffic.config, "--lookback", "P5D", "--now", "2026-11-25T00:00:00Z", "--no-dispatch"],
+            environment: schema.env)
         #expect(again.status == 0 && again.stdout.contains("enqueued 0 window(s)"), "\(again.stdout)\(again.stderr)")
     }
 
@@ -99,8 +111,9 @@ struct SchedulerTests {
         defer { schema.drop() }
         let ingest = try CLI.run(["ingest", traffic.trafficPath, "--model", "bl", "--config", traffic.config, "--migrate"], environment: schema.env)
         try #require(ingest.status == 0, "\(ingest.stderr)")
-        let server = try RunningServer(["serve", "--config", traffic.config, "--lookback", "PT2H5M", "--tick", "1", "--grace", "10"],
-                                       environment: schema.env)
+        let server = try RunningServer(
+            ["serve", "--config", traffic.config, "--lookback", "PT2H5M", "--tick", "1", "--grace", "10"],
+            environment: schema.env)
         let port = try await server.port()
         var good = 0
         for _ in 0..<600 {
@@ -124,7 +137,8 @@ struct SchedulerTests {
         #expect((scrape.value("drift_window_backlog", ["monitor": "broken"]) ?? 0) >= 23)
         #expect(ready.status == 200 && ready.body.contains("monitor broken failing") && ready.body.contains("missing-reference.csv"), "\(ready.body)")
         let conn = try schema.connect()
-        let tasks = try conn.query("""
+        let tasks = try conn.query(
+            """
             SELECT count(*) FILTER (WHERE state = 'discarded') AS discarded, count(*) FILTER (WHERE state = 'cancelled') AS cancelled,
                    count(*) FILTER (WHERE state IN ('available', 'scheduled', 'retryable', 'running')) AS waiting,
                    coalesce(sum(attempt), 0)::int AS attempts
@@ -132,8 +146,9 @@ struct SchedulerTests {
             """, name: "t")[0]
         #expect(try tasks.int("discarded") >= 1 && tasks.int("discarded") <= 2, "one attempt per worker at most, then paused")
         #expect(try tasks.int("attempts") <= 2 && tasks.int("waiting") == 0 && tasks.int("cancelled") >= 20)
-        let failure = try conn.query("SELECT failures, last_error, retry_at > now() + interval '30 seconds' AS later FROM monitor_failures WHERE monitor = 'broken'",
-                                     name: "t")
+        let failure = try conn.query(
+            "SELECT failures, last_error, retry_at > now() + interval '30 seconds' AS later FROM monitor_failures WHERE monitor = 'broken'",
+            name: "t")
         #expect(try failure.count == 1 && failure[0].bool("later"))
         #expect(try failure.first?.string("last_error").contains("missing-reference.csv") == true)
     }
@@ -145,12 +160,14 @@ struct SchedulerTests {
         let traffic = try ScheduledTraffic(from: start, to: start.addingTimeInterval(3_600), broken: true)
         try await TestDatabase.withSchema { client, settings in
             let monitors = try MonitorsFile.load(path: traffic.config)
-            let tasks = DriftTasks(client: client, monitors: monitors, references: ReferenceStore(baseDirectory: "/"),
-                                   lookback: try ISODuration(parsing: "PT1H"))
+            let tasks = DriftTasks(
+                client: client, monitors: monitors, references: ReferenceStore(baseDirectory: "/"),
+                lookback: try ISODuration(parsing: "PT1H"))
             let now = start.addingTimeInterval(3_600)
             _ = try await client.withConnection { c in
-                try c.query("INSERT INTO monitor_failures (monitor, failures, last_error, retry_at) VALUES ('broken', 1, 'x', now() - interval '1 second')",
-                            name: "t")
+                try c.query(
+                    "INSERT INTO monitor_failures (monitor, failures, last_error, retry_at) VALUES ('broken', 1, 'x', now() - interval '1 second')",
+                    name: "t")
             }
             let backlog = try await tasks.schedule(now: now)
             #expect(backlog.first { $0.monitor == "good" }?.enqueued == 12)
@@ -205,7 +222,8 @@ struct SchedulerTests {
     }
 
     @Test func aLookbackSpanningTooManyWindowsIsRefused() throws {
-        let m = try MonitorsFile.parse("""
+        let m = try MonitorsFile.parse(
+            """
             monitors:
               - {name: m, model: x, window: PT1M, features: [{name: a, kind: numeric}], reference: {file: r.csv}}
             """, file: "monitors.yaml")
@@ -214,7 +232,8 @@ struct SchedulerTests {
         // a look-back beyond Int's range is refused with a message, not a trap
         #expect(throws: DriftTaskError.self) { try DriftTasks.validate(lookback: try ISODuration(parsing: "P1000000000000000000000D"), monitors: m) }
         let s = m[0].schedule
-        let from = Date(timeIntervalSince1970: 1_800_000_000), to = from.addingTimeInterval(86_400)
+        let from = Date(timeIntervalSince1970: 1_800_000_000)
+        let to = from.addingTimeInterval(86_400)
         #expect(s.windowCount(from: from, to: to) == s.windows(from: from, to: to).count)
         #expect(s.windowCount(from: from.addingTimeInterval(30), to: to) == s.windows(from: from.addingTimeInterval(30), to: to).count)
     }

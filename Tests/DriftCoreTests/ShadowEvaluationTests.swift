@@ -12,8 +12,9 @@ struct ShadowEvaluationTests {
             let score = Double(i % 100) / 100
             let t = Double(i) * 1_000_000
             let answered = i >= unanswered
-            return ShadowRequest(champion: .init(requestAt: t, responseAt: t + championMs * 1000, value: score),
-                                 challenger: .init(requestAt: t, responseAt: answered ? t + challengerMs * 1000 : nil, value: answered ? score + delta : nil))
+            return ShadowRequest(
+                champion: .init(requestAt: t, responseAt: t + championMs * 1000, value: score),
+                challenger: .init(requestAt: t, responseAt: answered ? t + challengerMs * 1000 : nil, value: answered ? score + delta : nil))
         }
     }
 

@@ -30,7 +30,8 @@ struct TriggerCommandTests {
         try await receiver.start()
         let env = Self.receiverEnv(schema, receiver)
         #expect(try await Self.run(["migrate"], env).status == 0)
-        _ = try schema.connect().query("""
+        _ = try schema.connect().query(
+            """
             INSERT INTO trigger_outbox (action_id, monitor, action, preset, payload)
             VALUES ('fraud-scorer:2026-11-25T17:00:00Z:retrain', 'fraud-scorer', 'retrain', 'webhook',
                     '{"monitor":"fraud-scorer","model":"fraud","window_start":"2026-11-25T17:00:00Z","window_end":"2026-11-25T18:00:00Z","drifted_features":["amount"],"run_id":1}')
@@ -47,7 +48,8 @@ struct TriggerCommandTests {
         #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGKILL)
         #expect(receiver.deliveries.count == 1 && receiver.runCount == 1)
         let conn = try schema.connect()
-        let left = try conn.query("SELECT state, attempts, history::text AS h, extract(epoch FROM claim_expires_at - now())::float8 AS s FROM trigger_outbox", name: "t")[0]
+        let left = try conn.query(
+            "SELECT state, attempts, history::text AS h, extract(epoch FROM claim_expires_at - now())::float8 AS s FROM trigger_outbox", name: "t")[0]
         #expect(try left.string("state") == "sending" && left.int("attempts") == 1 && left.string("h") == "[]", "sent, not recorded")
         // the claim of the send came from the action, not --claim-seconds 1: (connect_timeout 5 + timeout 10) s + 5 s
         let held = try left.double("s")
@@ -67,8 +69,12 @@ struct TriggerCommandTests {
         // `trigger status` shows it: delivered after 2 attempts, the run id, not followed (a webhook without follow: true)
         let status = try await Self.run(["trigger", "status"], env)
         let line = status.stdout.split(separator: "\n").first { $0.hasPrefix("fraud-scorer:2026-11-25T17:00:00Z:retrain") }.map(String.init) ?? ""
-        #expect(status.status == 0 && line.split(separator: " ").map(String.init) == ["fraud-scorer:2026-11-25T17:00:00Z:retrain", "retrain", "delivered", "2", "-", "run-1"],
-                "\(status.stdout)\(status.stderr)")
+        #expect(
+            status.status == 0
+                && line.split(separator: " ").map(String.init) == [
+                    "fraud-scorer:2026-11-25T17:00:00Z:retrain", "retrain", "delivered", "2", "-", "run-1"
+                ],
+            "\(status.stdout)\(status.stderr)")
         let json = try await Self.run(["trigger", "status", "--json", "--monitor", "fraud-scorer"], env)
         #expect(json.stdout.contains(#""state":"delivered","attempts":2,"run_state":null,"external_run_id":"run-1""#), "\(json.stdout)")
         await receiver.stop()
@@ -80,8 +86,11 @@ struct TriggerCommandTests {
         let receiver = WebhookReceiver(secrets: [try StandardWebhooks.Secret(Self.secret)])
         try await receiver.start()
         let env = Self.receiverEnv(schema, receiver)
-        let ingest = try await Self.run(["ingest", "sample-data/shadow/shadow-traffic.jsonl.gz", "--model", "fraud", "--format", "kserve",
-                                         "--config", WorkerSchema.config, "--migrate"], env)
+        let ingest = try await Self.run(
+            [
+                "ingest", "sample-data/shadow/shadow-traffic.jsonl.gz", "--model", "fraud", "--format", "kserve",
+                "--config", WorkerSchema.config, "--migrate"
+            ], env)
         #expect(ingest.status == 0 && ingest.stdout.contains("ingested 7163 events"), "\(ingest.stdout)\(ingest.stderr)")
         #expect(try schema.count("SELECT count(*) AS n FROM capture_events WHERE role = 'challenger'") == 4763, "the role rule: service fraud-shadow")
 
@@ -89,37 +98,54 @@ struct TriggerCommandTests {
         let period = ["--from", "2026-11-25T16:00:00Z", "--to", "2026-11-25T18:00:00Z"]
         func figures(_ out: String) throws -> JSONTemplate { try #require(JSONTemplate.parse(Data(out.utf8)), "\(out)") }
         func close(_ a: JSONTemplate?, _ b: JSONTemplate?, _ what: String, rel: Double = 1e-9) {
-            guard case .number(let x)? = a, case .number(let y)? = b else { Issue.record("\(what): \(String(describing: a)) vs \(String(describing: b))"); return }
+            guard case .number(let x)? = a, case .number(let y)? = b else {
+                Issue.record("\(what): \(String(describing: a)) vs \(String(describing: b))")
+                return
+            }
             #expect(abs(x - y) <= rel * max(1, abs(y)), "\(what): \(x) vs numpy \(y)")
         }
         for (version, exit, verdict) in [("v4", Int32(0), "promote"), ("v5", Int32(3), "reject")] {
-            let r = try await Self.run(["shadow-eval", "--monitor", "fraud-scorer", "--challenger", version, "--json", "--config", WorkerSchema.config] + period, env)
+            let r = try await Self.run(
+                ["shadow-eval", "--monitor", "fraud-scorer", "--challenger", version, "--json", "--config", WorkerSchema.config] + period, env)
             #expect(r.status == exit, "\(r.stdout)\(r.stderr)")
             let f = try figures(r.stdout)
             #expect(f.value(at: "verdict")?.scalarText == verdict && f.value(at: "champion")?.scalarText == "v3")
             let want = try #require(expected.value(at: version))
             #expect(f.value(at: "pairs") == want.value(at: "pairs"))
-            for k in ["agreement", "correlation", "output_ks", "output_ks_pvalue", "champion_latency_p50_ms", "champion_latency_p95_ms",
-                      "challenger_latency_p95_ms", "challenger_latency_p99_ms", "latency_regression", "error_rate"] {
+            for k in [
+                "agreement", "correlation", "output_ks", "output_ks_pvalue", "champion_latency_p50_ms", "champion_latency_p95_ms",
+                "challenger_latency_p95_ms", "challenger_latency_p99_ms", "latency_regression", "error_rate"
+            ] {
                 close(f.value(at: k), want.value(at: k), "\(version) \(k)")
             }
             #expect(f.value(at: "pair_coverage")?.scalarText.flatMap(Double.init).map { $0 > 0.95 } == true)
         }
-        let v5 = try figures(try await Self.run(["shadow-eval", "--monitor", "fraud-scorer", "--challenger", "v5", "--json", "--config", WorkerSchema.config] + period, env).stdout)
-        guard case .array(let reasons)? = v5.value(at: "reasons") else { Issue.record("no reasons"); return }
+        let v5 = try figures(
+            try await Self.run(
+                ["shadow-eval", "--monitor", "fraud-scorer", "--challenger", "v5", "--json", "--config", WorkerSchema.config] + period, env
+            ).stdout)
+        guard case .array(let reasons)? = v5.value(at: "reasons") else {
+            Issue.record("no reasons")
+            return
+        }
         let text = reasons.compactMap(\.scalarText)
         #expect(text.count == 4 && text.allSatisfy { $0.contains(">") || $0.contains("<") }, "every threshold v5 missed is named: \(text)")
 
         // evaluated once: a repeat shows the stored result; the follow-up actions were written once each
-        let repeatRun = try await Self.run(["shadow-eval", "--monitor", "fraud-scorer", "--challenger", "v4", "--config", WorkerSchema.config] + period, env)
-        #expect(repeatRun.status == 0 && repeatRun.stdout.contains("evaluated before; stored result") && repeatRun.stdout.contains("verdict: PROMOTE"))
+        let repeatRun = try await Self.run(
+            ["shadow-eval", "--monitor", "fraud-scorer", "--challenger", "v4", "--config", WorkerSchema.config] + period, env)
+        #expect(
+            repeatRun.status == 0 && repeatRun.stdout.contains("evaluated before; stored result") && repeatRun.stdout.contains("verdict: PROMOTE"))
         #expect(try schema.count("SELECT count(*) AS n FROM shadow_evaluations") == 2)
         #expect(try schema.count("SELECT count(*) AS n FROM trigger_outbox WHERE action = 'promote'") == 1)
         #expect(try schema.count("SELECT count(*) AS n FROM trigger_outbox WHERE action = 'reject_candidate'") == 1)
 
         // not enough shared traffic in another period: hold (exit 4)
-        let hold = try await Self.run(["shadow-eval", "--monitor", "fraud-scorer", "--challenger", "v4", "--config", WorkerSchema.config,
-                                       "--from", "2026-11-26T16:00:00Z", "--to", "2026-11-26T18:00:00Z"], env)
+        let hold = try await Self.run(
+            [
+                "shadow-eval", "--monitor", "fraud-scorer", "--challenger", "v4", "--config", WorkerSchema.config,
+                "--from", "2026-11-26T16:00:00Z", "--to", "2026-11-26T18:00:00Z"
+            ], env)
         #expect(hold.status == 4 && hold.stdout.contains("verdict: HOLD") && hold.stdout.contains("only 0 requests served by both"), "\(hold.stdout)")
 
         // the follow-ups go out through the same outbox

@@ -1,9 +1,10 @@
-@testable import DriftCore
 import DriftStore
 import DriftTestSupport
 import DriftTriggers
 import Foundation
 import Testing
+
+@testable import DriftCore
 
 /// The dispatcher against real receivers on 127.0.0.1 and a real PostgreSQL: every path of a delivery, each
 /// checked from both sides — what the receiver saw (signatures verified, deliveries counted by webhook-id) and
@@ -16,36 +17,54 @@ struct TriggerDispatchTests {
     static func monitor(_ action: String) throws -> MonitorConfig {
         let text = try String(contentsOf: repoRoot.appendingPathComponent("sample-data/monitors.yaml"), encoding: .utf8)
         let start = text.range(of: "    actions:\n")!
-        let yaml = String(text[..<start.lowerBound]).replacingOccurrences(of: "actions: [retrain, shadow_eval]", with: "actions: [a]")
+        let yaml =
+            String(text[..<start.lowerBound]).replacingOccurrences(of: "actions: [retrain, shadow_eval]", with: "actions: [a]")
             + "    actions:\n      a:\n" + action.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n") + "\n"
             + "      shadow:\n        preset: shadow_eval\n        challenger: v4\n"
         return try MonitorsFile.parse(yaml, file: "test.yaml")[0]
     }
 
     /// Writes one outbox row as a drift check would.
-    static func enqueue(_ client: PostgresClient, action: String = "a", preset: String = "webhook", id: String = "fraud-scorer:2026-11-25T17:00:00Z:a") async throws {
+    static func enqueue(
+        _ client: PostgresClient, action: String = "a", preset: String = "webhook", id: String = "fraud-scorer:2026-11-25T17:00:00Z:a"
+    ) async throws {
         try await client.withConnection { c in
-            _ = try c.query("""
+            _ = try c.query(
+                """
                 INSERT INTO trigger_outbox (action_id, monitor, action, preset, payload) VALUES ($1, 'fraud-scorer', $2, $3, $4::jsonb)
-                """, [id, action, preset, #"{"monitor":"fraud-scorer","model":"fraud","window_start":"2026-11-25T17:00:00Z","window_end":"2026-11-25T18:00:00Z","drifted_features":["amount"],"run_id":1}"#],
+                """,
+                [
+                    id, action, preset,
+                    #"{"monitor":"fraud-scorer","model":"fraud","window_start":"2026-11-25T17:00:00Z","window_end":"2026-11-25T18:00:00Z","drifted_features":["amount"],"run_id":1}"#
+                ],
                 name: "test.outbox")
         }
     }
 
-    struct Row: Sendable { var state: String; var attempts: Int; var lastStatus: Int?; var runID: String?; var history: [JSONTemplate] }
+    struct Row: Sendable {
+        var state: String
+        var attempts: Int
+        var lastStatus: Int?
+        var runID: String?
+        var history: [JSONTemplate]
+    }
 
     static func row(_ client: PostgresClient, id: String = "fraud-scorer:2026-11-25T17:00:00Z:a") async throws -> Row {
         try await client.withConnection { c in
-            let r = try c.query("SELECT state, attempts, last_status, external_run_id, history::text AS h FROM trigger_outbox WHERE action_id = $1", [id], name: "t").first!
+            let r = try c.query(
+                "SELECT state, attempts, last_status, external_run_id, history::text AS h FROM trigger_outbox WHERE action_id = $1", [id], name: "t"
+            ).first!
             guard case .array(let h)? = JSONTemplate.parse(Data(try r.string("h").utf8)) else { return Row(state: "", attempts: 0, history: []) }
-            return Row(state: try r.string("state"), attempts: try r.int("attempts"), lastStatus: try r.optionalInt("last_status"),
-                       runID: try r.optionalString("external_run_id"), history: h)
+            return Row(
+                state: try r.string("state"), attempts: try r.int("attempts"), lastStatus: try r.optionalInt("last_status"),
+                runID: try r.optionalString("external_run_id"), history: h)
         }
     }
 
     static func verified(_ r: RecordingHTTPServer.Recorded) -> Bool {
-        StandardWebhooks.verify(id: r.headers["webhook-id"] ?? "", timestamp: Int(r.headers["webhook-timestamp"] ?? "") ?? 0,
-                                signatureHeader: r.headers["webhook-signature"] ?? "", body: r.body, secrets: [try! StandardWebhooks.Secret(secret)])
+        StandardWebhooks.verify(
+            id: r.headers["webhook-id"] ?? "", timestamp: Int(r.headers["webhook-timestamp"] ?? "") ?? 0,
+            signatureHeader: r.headers["webhook-signature"] ?? "", body: r.body, secrets: [try! StandardWebhooks.Secret(secret)])
     }
 
     func dispatcher(_ client: PostgresClient, _ m: MonitorConfig) -> TriggerDispatcher {
@@ -58,14 +77,23 @@ struct TriggerDispatchTests {
         let server = RecordingHTTPServer()
         try await server.start { r in Self.verified(r) ? .init(status: 202, body: #"{"run_id":"pipeline-77"}"#) : .init(status: 401) }
         try await TestDatabase.withSchema { client, _ in
-            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/hooks/{{monitor}}\nsecrets: [\"\(Self.secret)\"]\nrun_id_field: run_id")
+            let m = try Self.monitor(
+                "preset: webhook\nurl: http://127.0.0.1:\(server.port)/hooks/{{monitor}}\nsecrets: [\"\(Self.secret)\"]\nrun_id_field: run_id")
             try await Self.enqueue(client)
             let c = try await dispatcher(client, m).runUntilIdle(wait: 0)
-            #expect(c == { var x = TriggerDispatcher.Counters(); x.delivered = 1; return x }())
+            #expect(
+                c
+                    == {
+                        var x = TriggerDispatcher.Counters()
+                        x.delivered = 1
+                        return x
+                    }())
             let row = try await Self.row(client)
             #expect(row.state == "delivered" && row.attempts == 1 && row.lastStatus == 202 && row.runID == "pipeline-77")
             #expect(row.history.count == 1)
-            #expect(row.history[0].value(at: "outcome")?.scalarText == "delivered" && row.history[0].value(at: "response")?.scalarText == #"{"run_id":"pipeline-77"}"#)
+            #expect(
+                row.history[0].value(at: "outcome")?.scalarText == "delivered"
+                    && row.history[0].value(at: "response")?.scalarText == #"{"run_id":"pipeline-77"}"#)
             #expect(row.history[0].value(at: "url")?.scalarText == "http://127.0.0.1:\(server.port)/hooks/fraud-scorer")
             let reqs = server.requests
             #expect(reqs.count == 1 && Self.verified(reqs[0]) && reqs[0].headers["idempotency-key"] == "fraud-scorer:2026-11-25T17:00:00Z:a")
@@ -80,7 +108,8 @@ struct TriggerDispatchTests {
         let count = Counter()
         try await server.start { r in count.next() <= 3 ? .init(status: 503, body: "busy") : .init(status: 202) }
         try await TestDatabase.withSchema { client, _ in
-            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\nsecrets: [\"\(Self.secret)\"]\nbackoff: 0.05\nbackoff_cap: 0.2")
+            let m = try Self.monitor(
+                "preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\nsecrets: [\"\(Self.secret)\"]\nbackoff: 0.05\nbackoff_cap: 0.2")
             try await Self.enqueue(client)
             let c = try await dispatcher(client, m).runUntilIdle(wait: 10)
             #expect(c.delivered == 1 && c.retried == 3 && c.dead == 0)
@@ -89,7 +118,8 @@ struct TriggerDispatchTests {
             #expect(row.history.map { $0.value(at: "outcome")?.scalarText } == ["retry", "retry", "retry", "delivered"])
             #expect(row.history[0].value(at: "status")?.scalarText == "503" && row.history[0].value(at: "response")?.scalarText == "busy")
             let ids = Set(server.requests.map { $0.headers["webhook-id"] ?? "" })
-            #expect(server.requests.count == 4 && ids == ["fraud-scorer:2026-11-25T17:00:00Z:a"], "one effective run: every attempt carries the same id")
+            #expect(
+                server.requests.count == 4 && ids == ["fraud-scorer:2026-11-25T17:00:00Z:a"], "one effective run: every attempt carries the same id")
             #expect(server.requests.allSatisfy(Self.verified))
         }
         await server.stop()
@@ -146,7 +176,8 @@ struct TriggerDispatchTests {
         let token = FileManager.default.temporaryDirectory.appendingPathComponent("sa-\(UUID().uuidString)")
         try "sa-token".write(to: token, atomically: true, encoding: .utf8)
         try await TestDatabase.withSchema { client, _ in
-            let m = try Self.monitor("""
+            let m = try Self.monitor(
+                """
                 preset: kubernetes_job
                 api_server: http://127.0.0.1:\(server.port)
                 namespace: ml
@@ -175,11 +206,13 @@ struct TriggerDispatchTests {
         let posts = Counter()
         try await server.start { r in
             if r.method == "GET" { return .init(status: 500) }
-            return posts.next() == 1 ? .init(status: 200, delay: 2)
+            return posts.next() == 1
+                ? .init(status: 200, delay: 2)
                 : .init(status: 409, body: #"{"code":6,"message":"workflows.argoproj.io \"x\" already exists"}"#)
         }
         try await TestDatabase.withSchema { client, _ in
-            let m = try Self.monitor("""
+            let m = try Self.monitor(
+                """
                 preset: argo_workflow_template
                 server: http://127.0.0.1:\(server.port)
                 namespace: ml
@@ -210,7 +243,8 @@ struct TriggerDispatchTests {
             return .init(status: 200, delay: 2)
         }
         try await TestDatabase.withSchema { client, _ in
-            let m = try Self.monitor("""
+            let m = try Self.monitor(
+                """
                 preset: kubeflow_run
                 host: http://127.0.0.1:\(server.port)
                 pipeline_id: p-1
@@ -236,15 +270,20 @@ struct TriggerDispatchTests {
         try await TestDatabase.withSchema { client, _ in
             let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\ntimeout: 2\nconnect_timeout: 1")
             try await Self.enqueue(client)
-            var o1 = TriggerDispatcher.Options(), o2 = TriggerDispatcher.Options()
-            o1.crashAfterSend = nil; o2.crashAfterSend = nil
+            var o1 = TriggerDispatcher.Options()
+            var o2 = TriggerDispatcher.Options()
+            o1.crashAfterSend = nil
+            o2.crashAfterSend = nil
             #expect(o1.owner != o2.owner, "every dispatcher instance has an owner of its own")
-            let d1 = TriggerDispatcher(client: client, monitors: [m], options: o1), d2 = TriggerDispatcher(client: client, monitors: [m], options: o2)
+            let d1 = TriggerDispatcher(client: client, monitors: [m], options: o1)
+            let d2 = TriggerDispatcher(client: client, monitors: [m], options: o2)
             let first = try #require(try await d1.claim())
             let none = try await d2.claim()
             #expect(first.attempt == 1 && none == nil, "one dispatcher holds the row")
             // d1 stalls past its claim; d2 takes the row
-            try await client.withConnection { c in _ = try c.query("UPDATE trigger_outbox SET claim_expires_at = now() - interval '1 second'", name: "t") }
+            try await client.withConnection { c in
+                _ = try c.query("UPDATE trigger_outbox SET claim_expires_at = now() - interval '1 second'", name: "t")
+            }
             let second = try #require(try await d2.claim())
             #expect(second.attempt == 2)
             // the old owner wakes up: its renewal fails, nothing is sent, and it cannot record either
@@ -274,17 +313,25 @@ struct TriggerDispatchTests {
             guard case .trigger(let t)? = try Self.monitor(yaml).actions["a"] else { throw PresetError("not a trigger") }
             return t
         }
-        let context = TriggerContext(actionID: "fraud-scorer:2026-11-25T17:00:00Z:a", action: "a", monitor: "fraud-scorer", model: "fraud",
-                                     windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z", driftedFeatures: [], runID: nil)
+        let context = TriggerContext(
+            actionID: "fraud-scorer:2026-11-25T17:00:00Z:a", action: "a", monitor: "fraud-scorer", model: "fraud",
+            windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z", driftedFeatures: [], runID: nil)
         let webhook = try action("preset: webhook\nurl: http://127.0.0.1:1/x\ntimeout: 7\nconnect_timeout: 2")
-        #expect(webhook.attemptSeconds(context, attempt: 1) == 9 + 5 && webhook.attemptSeconds(context, attempt: 3) == 9 + 5, "one request, no look-up")
+        #expect(
+            webhook.attemptSeconds(context, attempt: 1) == 9 + 5 && webhook.attemptSeconds(context, attempt: 3) == 9 + 5, "one request, no look-up")
         let kubeflow = try action("preset: kubeflow_run\nhost: http://127.0.0.1:1\npipeline_id: p\ntimeout: 7\nconnect_timeout: 2")
-        #expect(kubeflow.attemptSeconds(context, attempt: 1) == 14 && kubeflow.attemptSeconds(context, attempt: 2) == 2 * 9 + 5, "a resend looks up first")
-        let argo = try action("preset: argo_workflow_template\nserver: http://127.0.0.1:1\nnamespace: ml\ntemplate: t\nauth: {type: none}\ntimeout: 7\nconnect_timeout: 2")
+        #expect(
+            kubeflow.attemptSeconds(context, attempt: 1) == 14 && kubeflow.attemptSeconds(context, attempt: 2) == 2 * 9 + 5, "a resend looks up first"
+        )
+        let argo = try action(
+            "preset: argo_workflow_template\nserver: http://127.0.0.1:1\nnamespace: ml\ntemplate: t\nauth: {type: none}\ntimeout: 7\nconnect_timeout: 2"
+        )
         #expect(argo.attemptSeconds(context, attempt: 2) == 14, "create-with-name: no look-up")
-        let azure = try action("preset: azureml_job\nsubscription: s\nresource_group: rg\nworkspace: ws\njob: {jobType: Command}\ntimeout: 7\nconnect_timeout: 2")
-        #expect(azure.requestsPerAttempt(context, attempt: 1) == 2 && azure.requestsPerAttempt(context, attempt: 2) == 3,
-                "token exchange + look-up on a resend + the PUT")
+        let azure = try action(
+            "preset: azureml_job\nsubscription: s\nresource_group: rg\nworkspace: ws\njob: {jobType: Command}\ntimeout: 7\nconnect_timeout: 2")
+        #expect(
+            azure.requestsPerAttempt(context, attempt: 1) == 2 && azure.requestsPerAttempt(context, attempt: 2) == 3,
+            "token exchange + look-up on a resend + the PUT")
     }
 
     @Test func aHostileMonitorNameCannotLeaveTheReportDirectory() {
@@ -305,7 +352,9 @@ struct TriggerDispatchTests {
         let server = RecordingHTTPServer()
         try await server.start { _ in .init(status: 422, body: #"{"message":"No ref found for: mian"}"#) }
         try await TestDatabase.withSchema { client, _ in
-            let m = try Self.monitor("preset: github_workflow_dispatch\nrepository: acme/fraud\nworkflow: retrain.yml\nref: mian\napi_url: http://127.0.0.1:\(server.port)")
+            let m = try Self.monitor(
+                "preset: github_workflow_dispatch\nrepository: acme/fraud\nworkflow: retrain.yml\nref: mian\napi_url: http://127.0.0.1:\(server.port)"
+            )
             try await Self.enqueue(client, preset: "github_workflow_dispatch")
             let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
             #expect(c.dead == 1 && c.attempts == 1 && server.requests.count == 1)
@@ -334,7 +383,8 @@ struct TriggerDispatchTests {
 
     @Test func aMissingSecretIsRetriedAndExplained() async throws {
         try await TestDatabase.withSchema { client, _ in
-            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:1/x\nauth: {type: token, env: DRIFT_TEST_UNSET_TOKEN}\nmax_attempts: 2\nbackoff: 0.01")
+            let m = try Self.monitor(
+                "preset: webhook\nurl: http://127.0.0.1:1/x\nauth: {type: token, env: DRIFT_TEST_UNSET_TOKEN}\nmax_attempts: 2\nbackoff: 0.01")
             try await Self.enqueue(client)
             let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
             #expect(c.dead == 1)
@@ -350,7 +400,9 @@ struct TriggerDispatchTests {
             let c = try await dispatcher(client, m).runUntilIdle(wait: 0)
             #expect(c.delivered == 1)
             let tasks = try await client.withConnection { c in
-                try c.query("SELECT kind, unique_key, args FROM tasks", name: "t").map { (try $0.string("kind"), try $0.string("unique_key"), try $0.string("args")) }
+                try c.query("SELECT kind, unique_key, args FROM tasks", name: "t").map {
+                    (try $0.string("kind"), try $0.string("unique_key"), try $0.string("args"))
+                }
             }
             #expect(tasks.count == 1 && tasks[0].0 == "shadow_eval" && tasks[0].1 == "shadow_eval:fraud-scorer:2026-11-25T17:00:00Z:shadow")
             #expect(tasks[0].2.contains("\"challenger\": \"v4\""))
@@ -363,9 +415,11 @@ struct TriggerDispatchTests {
         let server = RecordingHTTPServer()
         try await server.start { _ in .init(status: 200) }
         try await TestDatabase.withSchema { client, _ in
-            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\nbody: {report: \"{{report_path}}\", run: \"{{run_id}}\"}")
+            let m = try Self.monitor(
+                "preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\nbody: {report: \"{{report_path}}\", run: \"{{run_id}}\"}")
             // two drifted hours: the policy fires at the second
-            try await CaptureWriter(client: client).write(try DriftCheckTests.events(from: "current_drift.csv", firstHour: 0, hours: 2, perHour: 800, monitor: m))
+            try await CaptureWriter(client: client).write(
+                try DriftCheckTests.events(from: "current_drift.csv", firstHour: 0, hours: 2, perHour: 800, monitor: m))
             let results = try await Backfill(client: client, monitor: m, references: ReferenceStore(baseDirectory: repoRoot.path))
                 .run(from: DriftCheckTests.day, to: DriftCheckTests.day.addingTimeInterval(7200))
             #expect(results.last?.firedActions == ["a"])
@@ -391,9 +445,12 @@ struct TriggerDispatchTests {
         try await TestDatabase.withSchema { client, _ in
             let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x")
             for i in 0..<30 { try await Self.enqueue(client, id: "fraud-scorer:2026-11-25T\(String(format: "%02d", i % 24)):\(i):a") }
-            var o1 = TriggerDispatcher.Options(), o2 = TriggerDispatcher.Options()
-            o1.crashAfterSend = nil; o2.crashAfterSend = nil
-            let d1 = TriggerDispatcher(client: client, monitors: [m], options: o1), d2 = TriggerDispatcher(client: client, monitors: [m], options: o2)
+            var o1 = TriggerDispatcher.Options()
+            var o2 = TriggerDispatcher.Options()
+            o1.crashAfterSend = nil
+            o2.crashAfterSend = nil
+            let d1 = TriggerDispatcher(client: client, monitors: [m], options: o1)
+            let d2 = TriggerDispatcher(client: client, monitors: [m], options: o2)
             async let a = d1.dispatchDue()
             async let b = d2.dispatchDue()
             let (ca, cb) = try await (a, b)
@@ -409,5 +466,10 @@ struct TriggerDispatchTests {
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var n = 0
-    func next() -> Int { lock.withLock { n += 1; return n } }
+    func next() -> Int {
+        lock.withLock {
+            n += 1
+            return n
+        }
+    }
 }

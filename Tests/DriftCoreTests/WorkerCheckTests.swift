@@ -31,16 +31,19 @@ struct WorkerCheckTests {
         try await TestDatabase.withSchema { client, settings in
             var m = try DriftCheckTests.monitor()
             m.policy.cooldown = ISODuration(seconds: 8 * 3600)
-            try await CaptureWriter(client: client).write(try DriftCheckTests.events(from: "current_drift.csv", firstHour: 0, hours: 34, perHour: 600, monitor: m))
+            try await CaptureWriter(client: client).write(
+                try DriftCheckTests.events(from: "current_drift.csv", firstHour: 0, hours: 34, perHour: 600, monitor: m))
             let backfill = Backfill(client: client, monitor: m, references: ReferenceStore(baseDirectory: repoRoot.path))
             let results = try await backfill.run(from: Self.hour(0), to: Self.hour(30))
             #expect(results.count == 30 && results.allSatisfy { $0.drifted == true }, "\(results.map(\.drifted))")
 
             let conn = try PGConnection.connect(settings)
-            let rows = try conn.query("""
+            let rows = try conn.query(
+                """
                 SELECT decision->>'decision' AS text, (decision->>'streak')::int AS streak FROM drift_runs ORDER BY window_start
                 """, name: "t")
-            let streaks = try rows.map { try $0.int("streak") }, texts = try rows.map { try $0.string("text") }
+            let streaks = try rows.map { try $0.int("streak") }
+            let texts = try rows.map { try $0.string("text") }
             #expect(streaks == Array(1...30))
             #expect(texts[0] == "drifted: streak 1 of 2")
             #expect(texts[1] == "fired retrain, shadow_eval after 2 consecutive drifted windows")
@@ -52,17 +55,20 @@ struct WorkerCheckTests {
 
             // a gap: window 30 is never checked; the streak starts again, the cooldown still counts from window 25's firing
             let after = try await backfill.run(from: Self.hour(31), to: Self.hour(34))
-            #expect(after.map(\.decision) == [
-                "drifted: streak 1 of 2 (the previous window was not checked)",
-                "drifted 2 windows in a row, suppressed by cooldown until 2026-11-25T10:00:00Z",
-                "fired retrain, shadow_eval after 3 consecutive drifted windows",
-            ])
+            #expect(
+                after.map(\.decision) == [
+                    "drifted: streak 1 of 2 (the previous window was not checked)",
+                    "drifted 2 windows in a row, suppressed by cooldown until 2026-11-25T10:00:00Z",
+                    "fired retrain, shadow_eval after 3 consecutive drifted windows"
+                ])
 
             // runs written before streaks were stored are counted backwards
             try conn.query("UPDATE drift_runs SET decision = decision - 'streak' WHERE window_start < $1", [Self.hour(30)], name: "t")
             let recheck = try await backfill.run(from: Self.hour(29), to: Self.hour(30), recompute: true)
             #expect(recheck.map(\.decision) == ["drifted 30 windows in a row, suppressed by cooldown until 2026-11-25T10:00:00Z"])
-            #expect(try conn.query("SELECT (decision->>'streak')::int AS s FROM drift_runs WHERE window_start = $1", [Self.hour(29)], name: "t")[0].int("s") == 30)
+            #expect(
+                try conn.query("SELECT (decision->>'streak')::int AS s FROM drift_runs WHERE window_start = $1", [Self.hour(29)], name: "t")[0].int(
+                    "s") == 30)
 
             // backfill takes the monitor's ordering lock: held elsewhere, it waits (bounded) and says why it gave up
             let holder = try PGConnection.connect(settings)
@@ -103,9 +109,13 @@ struct WorkerCheckTests {
     static func correlatedEvents(hour h: Int, sign: Double, count: Int) -> [CaptureEvent] {
         var g = Normals(state: UInt64(h + 1) &* 0x9E37_79B9_7F4A_7C15)
         return (0..<count).map { k in
-            let a = g.next(), b = sign * 0.9 * a + 0.436 * g.next(), c = g.next(), y = a + 0.1 * g.next()
-            return CaptureEvent(model: "corr-model", requestID: "c\(h)-\(k)", kind: .paired,
-                                observedAt: hour(h).addingTimeInterval(Double(k) * 3600 / Double(count)), numeric: [a, b, c, y])
+            let a = g.next()
+            let b = sign * 0.9 * a + 0.436 * g.next()
+            let c = g.next()
+            let y = a + 0.1 * g.next()
+            return CaptureEvent(
+                model: "corr-model", requestID: "c\(h)-\(k)", kind: .paired,
+                observedAt: hour(h).addingTimeInterval(Double(k) * 3600 / Double(count)), numeric: [a, b, c, y])
         }
     }
 
@@ -136,7 +146,8 @@ struct WorkerCheckTests {
             // a monitor with one numeric input stores and shows why it has no figure
             let (one, _) = try store.profile(for: ms[1], window: Self.window(1), on: conn)
             _ = try DriftCheck(monitor: ms[1], reference: one, configHash: "t").run(window: Self.window(1), on: conn)
-            let why = try conn.query("SELECT correlation->>'unavailable' AS w FROM drift_runs WHERE monitor = 'corr-one-input'", name: "t")[0].string("w")
+            let why = try conn.query("SELECT correlation->>'unavailable' AS w FROM drift_runs WHERE monitor = 'corr-one-input'", name: "t")[0].string(
+                "w")
             #expect(why == "fewer than two numeric input features (1)")
             let oneHTML = HTMLReport.render(try DriftReport.stored(conn, monitor: ms[1], windowStart: Self.hour(1), since: nil))
             #expect(oneHTML.contains("No correlation drift figure: fewer than two numeric input features (1)."))
@@ -144,8 +155,9 @@ struct WorkerCheckTests {
             // a traffic profile stored before this change (no matrix) gets its matrix derived once and stored
             var legacy = profile
             (legacy.correlationNames, legacy.correlation) = ([], [])
-            try conn.query("UPDATE reference_profiles SET profile = $3::bytea WHERE monitor = $1 AND version = $2",
-                           ["corr", version, try ProfileCodec.encode(legacy)], name: "t")
+            try conn.query(
+                "UPDATE reference_profiles SET profile = $3::bytea WHERE monitor = $1 AND version = $2",
+                ["corr", version, try ProfileCodec.encode(legacy)], name: "t")
             let (derived, _) = try ReferenceStore(baseDirectory: "/").profile(for: ms[0], window: Self.window(2), on: conn)
             #expect(derived.correlationNames == ["a", "b", "c"] && derived.correlation == profile.correlation)
             let restored = try conn.query("SELECT profile FROM reference_profiles WHERE monitor = 'corr' AND version = $1", [version], name: "t")[0]
@@ -155,7 +167,8 @@ struct WorkerCheckTests {
 
     @Test func theOrderingLockIsPerSchemaBoundedAndAlwaysReleased() async throws {
         try await TestDatabase.withSchema { _, settings in
-            let a = try PGConnection.connect(settings), b = try PGConnection.connect(settings)
+            let a = try PGConnection.connect(settings)
+            let b = try PGConnection.connect(settings)
             let before = try b.query("SELECT current_setting('lock_timeout') AS v", name: "t")[0].string("v")
             #expect(MonitorLock.key(monitor: "m", schema: "s1") != MonitorLock.key(monitor: "m", schema: "s2"))
             let key = MonitorLock.key(monitor: "m", schema: settings.schema)
@@ -167,11 +180,15 @@ struct WorkerCheckTests {
             let other = try MonitorLock.withLock(monitor: "m", schema: "other", timeout: 0.2, on: b) { 1 }
             #expect(other == 1)
             try a.query("SELECT pg_advisory_unlock($1)", [key], name: "t")
-            #expect(try b.query("SELECT current_setting('lock_timeout') AS v", name: "t")[0].string("v") == before, "the session's lock_timeout is restored")
-            #expect(try b.query("SELECT current_setting('statement_timeout') AS v", name: "t")[0].string("v") == "5min",
-                    "the session's statement_timeout (300 s) is restored after the lock's wait, which it does not bound")
-            #expect(MonitorLock.Timeout(monitor: "m", schema: "drift", seconds: 60).description.hasPrefix(
-                "another worker has held monitor m's lock (schema drift) for more than 60 s; "))
+            #expect(
+                try b.query("SELECT current_setting('lock_timeout') AS v", name: "t")[0].string("v") == before,
+                "the session's lock_timeout is restored")
+            #expect(
+                try b.query("SELECT current_setting('statement_timeout') AS v", name: "t")[0].string("v") == "5min",
+                "the session's statement_timeout (300 s) is restored after the lock's wait, which it does not bound")
+            #expect(
+                MonitorLock.Timeout(monitor: "m", schema: "drift", seconds: 60).description.hasPrefix(
+                    "another worker has held monitor m's lock (schema drift) for more than 60 s; "))
             // released when the body throws
             struct Failure: Error {}
             #expect(throws: Failure.self) { try MonitorLock.withLock(monitor: "m", schema: settings.schema, on: a) { throw Failure() } }
@@ -199,9 +216,10 @@ struct WorkerCheckTests {
     static func tensorEvents(hour h: Int, shift: Double, count: Int) -> [CaptureEvent] {
         var g = Normals(state: UInt64(h + 7) &* 0xD1B5_4A32_D192_ED03)
         return (0..<count).map { k in
-            CaptureEvent(model: "slow-model", requestID: "s\(h)-\(k)", kind: .paired,
-                         observedAt: hour(h).addingTimeInterval(Double(k) * 3600 / Double(count)),
-                         numeric: (0..<16).map { i in g.next() + (i < 4 ? shift : 0) })
+            CaptureEvent(
+                model: "slow-model", requestID: "s\(h)-\(k)", kind: .paired,
+                observedAt: hour(h).addingTimeInterval(Double(k) * 3600 / Double(count)),
+                numeric: (0..<16).map { i in g.next() + (i < 4 ? shift : 0) })
         }
     }
 
@@ -227,7 +245,8 @@ struct WorkerCheckTests {
                     try c.query("SELECT 1", name: "t")
                 }
             }
-            #expect(killed?.kind == .connectionLost, "the server ended the idle-in-transaction session: \(killed.map(String.init(describing:)) ?? "")")
+            #expect(
+                killed?.kind == .connectionLost, "the server ended the idle-in-transaction session: \(killed.map(String.init(describing:)) ?? "")")
 
             try conn.run("SET idle_in_transaction_session_timeout = '500ms'", name: "t")
             let pid = try conn.query("SELECT pg_backend_pid() AS p", name: "t")[0].int("p")
@@ -237,11 +256,13 @@ struct WorkerCheckTests {
                 var seen: [(String, Bool, Double)] = []
                 let deadline = Date().addingTimeInterval(300)
                 while !done.value && Date() < deadline {
-                    for r in try observer.query("""
+                    for r in try observer.query(
+                        """
                         SELECT state, coalesce(state = 'idle in transaction' OR xact_start < query_start, false) AS in_block,
                                extract(epoch FROM clock_timestamp() - xact_start)::float8 AS seconds
                         FROM pg_stat_activity WHERE pid = $1
-                        """, [pid], name: "t") {
+                        """, [pid], name: "t")
+                    {
                         seen.append((try r.optionalString("state") ?? "", try r.bool("in_block"), try r.optionalDouble("seconds") ?? 0))
                     }
                     usleep(5_000)

@@ -1,7 +1,7 @@
 import DriftServer
 import DriftStore
-import DriftTriggers
 import DriftTestSupport
+import DriftTriggers
 import Foundation
 import Testing
 
@@ -44,9 +44,14 @@ struct WorkerCommandTests {
         let schema = try WorkerSchema(prefix: "w")
         defer { schema.drop() }
         let s = try Scratch()
-        let header = "timestamp,request_id,amount,hour_of_day,merchant_category,country,device_type,card_present,distance_from_home_km,transactions_last_24h,account_age_days,avg_amount_30d,score"
+        let header =
+            "timestamp,request_id,amount,hour_of_day,merchant_category,country,device_type,card_present,distance_from_home_km,transactions_last_24h,account_age_days,avg_amount_30d,score"
         var rows = [header]
-        for i in 0..<1200 { rows.append("2026-11-24T\(String(format: "%02d", i / 600)):\(String(format: "%02d", (i % 600) / 10)):00Z,r\(i),\(40 + i % 30).5,\(i % 24),grocery,DE,pos,true,3.5,2,400,41.0,0.01") }
+        for i in 0..<1200 {
+            rows.append(
+                "2026-11-24T\(String(format: "%02d", i / 600)):\(String(format: "%02d", (i % 600) / 10)):00Z,r\(i),\(40 + i % 30).5,\(i % 24),grocery,DE,pos,true,3.5,2,400,41.0,0.01"
+            )
+        }
         rows.insert("not-a-time,bad1,1,1,grocery,DE,pos,true,1,1,1,1,0.1", at: 5)
         rows.insert("2026-11-24T00:30:00Z,bad2,abc,1,grocery,DE,pos,true,1,1,1,1,0.1", at: 9)
         let file = s.write("traffic.csv", rows.joined(separator: "\n") + "\n")
@@ -88,7 +93,8 @@ struct WorkerCommandTests {
         let receiver = try #require(json["receiver"] as? [String: Int])
         #expect(receiver["requests"] == 4 && receiver["verified"] == 4 && receiver["runs"] == 4, "retrain ×2, promote, reject")
         let verdicts = (json["shadow_evaluations"] as? [[String: String]])?.map { "\($0["challenger"]!) \($0["verdict"]!) \($0["window_start"]!)" }
-        #expect(verdicts == ["v4 promote 2026-11-25T16:00:00Z", "v5 reject 2026-11-25T16:00:00Z", "v4 hold 2026-11-26T16:00:00Z"], "\(verdicts ?? [])")
+        #expect(
+            verdicts == ["v4 promote 2026-11-25T16:00:00Z", "v5 reject 2026-11-25T16:00:00Z", "v4 hold 2026-11-26T16:00:00Z"], "\(verdicts ?? [])")
         // the embeddings: no alarm before the topic moves, drift from then on
         let embeddings = try #require(json["embeddings"] as? [String: Any])
         #expect(embeddings["windows_checked"] as? Int == 12 && embeddings["windows_drifted"] as? Int == 6)
@@ -101,14 +107,18 @@ struct RunOnceCommandTests {
     @Test func twoConcurrentRunOnceProcessesCheckEachWindowExactlyOnce() throws {
         let schema = try WorkerSchema(prefix: "ro")
         defer { schema.drop() }
-        let ingest = try CLI.run(["ingest", "sample-data/fraud/traffic.csv.gz", "--model", "fraud", "--config", WorkerSchema.config, "--migrate"],
-                                 environment: schema.env)
+        let ingest = try CLI.run(
+            ["ingest", "sample-data/fraud/traffic.csv.gz", "--model", "fraud", "--config", WorkerSchema.config, "--migrate"],
+            environment: schema.env)
         #expect(ingest.status == 0, "\(ingest.stderr)")
 
         // 2026-11-27T00:05Z: the last window (23:00–24:00) is still within its 10-minute lateness.
         let args = ["run-once", "--config", WorkerSchema.config, "--lookback", "P3DT10M", "--now", "2026-11-27T00:05:00Z"]
         let workers = try [0, 1].map { _ in try CLI.start(args, environment: schema.env) }
-        for p in workers { p.waitUntilExit(); #expect(p.terminationStatus == 0) }
+        for p in workers {
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+        }
         let conn = try schema.connect()
         let runs = try conn.query("SELECT count(*) AS n, count(DISTINCT window_start) AS w, max(window_start) AS last FROM drift_runs", name: "t")[0]
         #expect(try runs.int("n") == 71 && runs.int("w") == 71, "each due window exactly once")
@@ -119,7 +129,8 @@ struct RunOnceCommandTests {
 
         let laterArgs = ["run-once", "--config", WorkerSchema.config, "--lookback", "P3DT10M", "--now", "2026-11-27T00:15:00Z"]
         let later = try CLI.run(laterArgs, environment: schema.env)
-        #expect(later.status == 0 && later.stdout.contains("enqueued 1 window(s) in 1 pass(es); completed 1 task(s)"), "\(later.stdout)\(later.stderr)")
+        #expect(
+            later.status == 0 && later.stdout.contains("enqueued 1 window(s) in 1 pass(es); completed 1 task(s)"), "\(later.stdout)\(later.stderr)")
         let again = try CLI.run(laterArgs, environment: schema.env)
         #expect(again.stdout.contains("enqueued 0 window(s)"), "\(again.stdout)")
     }
@@ -131,11 +142,12 @@ struct ServeCommandTests {
     static let advertised = [
         "drift_feature_psi", "drift_feature_ks_statistic", "drift_feature_drifted", "drift_monitor_drifted",
         "drift_window_lag_seconds", "drift_last_window_end_timestamp_seconds", "drift_queue_tasks",
-        "drift_trigger_outbox_actions", "drift_stored_metrics_up", "drift_monitor_failing", "drift_window_backlog", "drift_checks_total", "drift_actions_fired_total",
+        "drift_trigger_outbox_actions", "drift_stored_metrics_up", "drift_monitor_failing", "drift_window_backlog", "drift_checks_total",
+        "drift_actions_fired_total",
         "drift_task_duration_seconds", "drift_trigger_deliveries_total", "drift_trigger_delivery_seconds", "drift_shadow_evaluations_total",
         "process_cpu_seconds_total", "process_resident_memory_bytes",
         "process_virtual_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds",
-        "http_server_request_duration",
+        "http_server_request_duration"
     ]
 
     @Test func servesChecksMetricsAndProbesAndStopsCleanlyOnSIGTERM() async throws {
@@ -151,12 +163,16 @@ struct ServeCommandTests {
         defer { Task { await receiver.stop() } }
         var env = schema.env
         env["DRIFT_RETRAIN_URL"] = "http://127.0.0.1:\(receiver.port)/hooks/retrain"
-        let server = try RunningServer(["serve", "--config", WorkerSchema.config, "--lookback", "P\(days)D", "--tick", "1", "--grace", "20",
-                                        "--dispatch-interval", "0.5"], environment: env)
+        let server = try RunningServer(
+            [
+                "serve", "--config", WorkerSchema.config, "--lookback", "P\(days)D", "--tick", "1", "--grace", "20",
+                "--dispatch-interval", "0.5"
+            ], environment: env)
         let port = try await server.port()
         var checked = 0
         for _ in 0..<600 {
-            checked = try schema.count("""
+            checked = try schema.count(
+                """
                 SELECT count(*) AS n FROM drift_runs WHERE window_start >= '2026-11-24T00:00:00Z' AND window_start < '2026-11-27T00:00:00Z'
                 """)
             if checked == 72 { break }
@@ -170,9 +186,11 @@ struct ServeCommandTests {
         #expect(ready.status == 200 && ready.body.contains("migrations current"), "\(ready)")
 
         // Wait until the queue has drained and the dispatcher delivered the actions, then scrape.
-        for _ in 0..<300 where try schema.count("SELECT count(*) AS n FROM tasks WHERE state NOT IN ('completed', 'discarded')") > 0
+        for _ in 0..<300
+        where try schema.count("SELECT count(*) AS n FROM tasks WHERE state NOT IN ('completed', 'discarded')") > 0
             || schema.count("SELECT count(*) AS n FROM trigger_outbox WHERE state <> 'delivered'") > 0
-            || schema.count("SELECT count(*) AS n FROM shadow_evaluations") < 2 {
+            || schema.count("SELECT count(*) AS n FROM shadow_evaluations") < 2
+        {
             try await Task.sleep(for: .milliseconds(100))
         }
         let scrape = try await httpGet(port: port, "/metrics")
@@ -182,7 +200,8 @@ struct ServeCommandTests {
 
         // The drift gauges equal the stored results of the newest completed window.
         let conn = try schema.connect()
-        let stored = try conn.query("""
+        let stored = try conn.query(
+            """
             SELECT f.feature, f.psi, f.ks_statistic, f.drifted FROM drift_feature_results f
             WHERE f.run_id = (SELECT id FROM drift_runs WHERE status = 'completed' ORDER BY window_start DESC LIMIT 1)
             """, name: "t")
@@ -196,7 +215,8 @@ struct ServeCommandTests {
         #expect(metrics.value("drift_feature_psi", ["feature": "amount"])! > 0.2, "the sample's last window drifted")
         #expect(metrics.value("drift_monitor_drifted", ["monitor": "fraud-scorer"]) == 1)
         // Checks by result: this process wrote every run in the schema.
-        let byResult = try conn.query("""
+        let byResult = try conn.query(
+            """
             SELECT CASE WHEN status = 'insufficient_data' THEN 'insufficient_data' WHEN drifted THEN 'drift' ELSE 'no_drift' END AS result,
                    count(*) AS n FROM drift_runs GROUP BY 1
             """, name: "t")
@@ -235,8 +255,11 @@ struct ServeCommandTests {
         defer { schema.drop() }
         #expect(try schema.ingestSampleTraffic() == 0)
         let days = Int((Date().timeIntervalSince(ISO8601DateFormatter().date(from: "2026-11-24T00:00:00Z")!) / 86_400).rounded(.up)) + 1
-        let server = try RunningServer(["serve", "--config", WorkerSchema.config, "--lookback", "P\(days)D", "--tick", "1",
-                                        "--grace", "20", "--concurrency", "2"], environment: schema.env)
+        let server = try RunningServer(
+            [
+                "serve", "--config", WorkerSchema.config, "--lookback", "P\(days)D", "--tick", "1",
+                "--grace", "20", "--concurrency", "2"
+            ], environment: schema.env)
         _ = try await server.port()
         let inRange = "SELECT count(*) AS n FROM drift_runs WHERE window_start >= '2026-11-24T00:00:00Z' AND window_start < '2026-11-27T00:00:00Z'"
         for _ in 0..<600 where try schema.count(inRange) < 3 { try await Task.sleep(for: .milliseconds(20)) }
@@ -244,10 +267,12 @@ struct ServeCommandTests {
         #expect(server.terminate() == 0, "SIGTERM mid-work still exits 0")
         #expect(Date().timeIntervalSince(started) < 20, "within the grace period")
         #expect(try schema.count("SELECT count(*) AS n FROM tasks WHERE state = 'running'") == 0, "nothing left holding a lease")
-        #expect(try schema.count("""
-            SELECT count(*) AS n FROM drift_runs d
-            WHERE d.status = 'completed' AND d.feature_count <> (SELECT count(*) FROM drift_feature_results f WHERE f.run_id = d.id)
-            """) == 0, "no partial run")
+        #expect(
+            try schema.count(
+                """
+                SELECT count(*) AS n FROM drift_runs d
+                WHERE d.status = 'completed' AND d.feature_count <> (SELECT count(*) FROM drift_feature_results f WHERE f.run_id = d.id)
+                """) == 0, "no partial run")
         let records = server.logRecords.filter { $0["message"] as? String == "checked window" }
         #expect(!records.isEmpty && records.allSatisfy { $0["monitor"] as? String == "fraud-scorer" && $0["window.start"] != nil })
 
@@ -298,8 +323,10 @@ struct KilledWorkerTests {
         let schema = try WorkerSchema(prefix: "kw")
         defer { schema.drop() }
         #expect(try schema.ingestSampleTraffic() == 0)
-        let args = ["backfill", "--monitor", "fraud-scorer", "--from", "2026-11-24T00:00:00Z", "--to", "2026-11-27T00:00:00Z",
-                    "--config", WorkerSchema.config]
+        let args = [
+            "backfill", "--monitor", "fraud-scorer", "--from", "2026-11-24T00:00:00Z", "--to", "2026-11-27T00:00:00Z",
+            "--config", WorkerSchema.config
+        ]
         // The worker kills itself (SIGKILL) inside the 42nd check's transaction, rows written but not committed.
         var env = schema.env
         env["DRIFT_TEST_KILL_IN_CHECK"] = "42"
@@ -310,7 +337,8 @@ struct KilledWorkerTests {
         let atKill = try runs()
         #expect(atKill == 41, "the 42nd window's run died with its transaction")
         // Every run that exists is whole: its 11 feature results are there (or none, for insufficient data).
-        let partial = try schema.count("""
+        let partial = try schema.count(
+            """
             SELECT count(*) AS n FROM drift_runs d
             WHERE (SELECT count(*) FROM drift_feature_results f WHERE f.run_id = d.id) NOT IN (0, 11)
                OR (d.status = 'completed' AND NOT EXISTS (SELECT 1 FROM drift_feature_results f WHERE f.run_id = d.id))

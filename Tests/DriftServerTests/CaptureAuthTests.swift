@@ -1,5 +1,6 @@
-@testable import DriftServer
 import Testing
+
+@testable import DriftServer
 
 @Suite("Capture authentication (no I/O)")
 struct CaptureAuthTests {
@@ -7,8 +8,10 @@ struct CaptureAuthTests {
     typealias C = CaptureAuth.Credentials
 
     @Test func theBearerSchemeIsMatchedInAnyCase() {
-        for header in ["Bearer s3cret-T0ken", "bearer s3cret-T0ken", "BEARER s3cret-T0ken", "BeArEr s3cret-T0ken",
-                       "Bearer   s3cret-T0ken", "Bearer\ts3cret-T0ken", "  Bearer s3cret-T0ken  ", "Bearer s3cret-T0ken\r\n"] {
+        for header in [
+            "Bearer s3cret-T0ken", "bearer s3cret-T0ken", "BEARER s3cret-T0ken", "BeArEr s3cret-T0ken",
+            "Bearer   s3cret-T0ken", "Bearer\ts3cret-T0ken", "  Bearer s3cret-T0ken  ", "Bearer s3cret-T0ken\r\n"
+        ] {
             #expect(auth.decide(C(authorization: header)) == .allowed, "\(header)")
         }
     }

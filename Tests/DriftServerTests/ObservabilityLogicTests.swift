@@ -24,8 +24,11 @@ struct ObservabilityLogicTests {
     @Test func jsonLogLinesCarryMetadataAsKeys() throws {
         let line = JSONLogHandler.render(
             time: Date(timeIntervalSince1970: 1_795_964_037.2119), level: .warning, label: "drift-worker",
-            message: "check failed: \"x\"\n", metadata: ["window.start": "2026-11-25T16:00:00Z", "monitor": "fraud-scorer",
-                                                          "features": .array(["amount", "score"]), "level": "shadowed"])
+            message: "check failed: \"x\"\n",
+            metadata: [
+                "window.start": "2026-11-25T16:00:00Z", "monitor": "fraud-scorer",
+                "features": .array(["amount", "score"]), "level": "shadowed"
+            ])
         #expect(line.hasSuffix("}\n") && line.filter { $0 == "\n" }.count == 1, "one line")
         #expect(line.hasPrefix(#"{"time":"2026-11-29T14:53:57.211Z","level":"warning","logger":"drift-worker","message":"check failed: \"x\"\n","#))
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

@@ -1,6 +1,7 @@
-@testable import DriftStats
 import Foundation
 import Testing
+
+@testable import DriftStats
 
 /// The statistics code that runs on several threads, at sizes that take its concurrent paths: what
 /// `make sanitize` runs under ThreadSanitizer (a data race there fails the run), and a correctness check anywhere.

@@ -7,8 +7,16 @@ import Testing
 @Suite("Evidently 0.7 PSI compatibility")
 struct EvidentlyCompatibilityTests {
     struct Fixture: Decodable, @unchecked Sendable {
-        struct Numeric: Decodable { var x: DataSpec; var y: DataSpec; var psi: Double }
-        struct Categorical: Decodable { var reference: [String]; var current: [String]; var psi: Double }
+        struct Numeric: Decodable {
+            var x: DataSpec
+            var y: DataSpec
+            var psi: Double
+        }
+        struct Categorical: Decodable {
+            var reference: [String]
+            var current: [String]
+            var psi: Double
+        }
         var evidently: String
         var numeric: [Numeric]
         var categorical: [Categorical]
@@ -26,8 +34,9 @@ struct EvidentlyCompatibilityTests {
         #expect(fixture.evidently.hasPrefix("0.7"))
         #expect(fixture.numeric.count >= 5)
         for c in fixture.numeric {
-            let f = FeatureComparison.numeric(name: "x", reference: NumericSample(values: c.x.values),
-                                              current: NumericSample(values: c.y.values), settings: settings)
+            let f = FeatureComparison.numeric(
+                name: "x", reference: NumericSample(values: c.x.values),
+                current: NumericSample(values: c.y.values), settings: settings)
             #expect(close(f.psi, c.psi, rel: 1e-12, abs: 1e-15), "ours \(f.psi) vs Evidently \(c.psi)")
         }
     }
@@ -35,8 +44,9 @@ struct EvidentlyCompatibilityTests {
     @Test func categoricalPSIEqualsEvidently() {
         #expect(!fixture.categorical.isEmpty)
         for c in fixture.categorical {
-            let f = FeatureComparison.categorical(name: "c", reference: CategoricalSample(values: c.reference),
-                                                  current: CategoricalSample(values: c.current), settings: settings)
+            let f = FeatureComparison.categorical(
+                name: "c", reference: CategoricalSample(values: c.reference),
+                current: CategoricalSample(values: c.current), settings: settings)
             #expect(close(f.psi, c.psi, rel: 1e-12, abs: 1e-15), "ours \(f.psi) vs Evidently \(c.psi)")
         }
     }

@@ -39,7 +39,10 @@ enum DataSpec: Decodable {
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let v = try? c.decode([Double].self) { self = .values(v); return }
+        if let v = try? c.decode([Double].self) {
+            self = .values(v)
+            return
+        }
         let r = try c.decode(Recipe.self)
         if let l = r.linspace {
             let ops: [(String, Double)] = (r.ops ?? []).map { parts in
@@ -55,7 +58,7 @@ enum DataSpec: Decodable {
     var values: [Double] {
         switch self {
         case .values(let v): return v
-        case let .linspace(start, stop, count, ops):
+        case .linspace(let start, let stop, let count, let ops):
             var x: [Double]
             if count == 1 {
                 x = [start]
@@ -66,7 +69,7 @@ enum DataSpec: Decodable {
             }
             for (op, v) in ops { x = x.map { op == "add" ? $0 + v : $0 - v } }
             return x
-        case let .generated(n, seed, dist, a, b, k):
+        case .generated(let n, let seed, let dist, let a, let b, let k):
             switch dist {
             case "uniform": return Golden.uniforms(seed: seed, count: n).map { $0 * a + b }
             case "irwin":

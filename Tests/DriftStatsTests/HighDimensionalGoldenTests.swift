@@ -7,8 +7,15 @@ import Testing
 @Suite("High-dimensional statistics match numpy and scipy")
 struct HighDimensionalGoldenTests {
     struct Case: Decodable {
-        struct KS: Decodable { var statistic: Double; var pvalue: Double }
-        struct MMDCase: Decodable { var sigma: Double; var mmd2_shift: Double; var mmd2_null: Double }
+        struct KS: Decodable {
+            var statistic: Double
+            var pvalue: Double
+        }
+        struct MMDCase: Decodable {
+            var sigma: Double
+            var mmd2_shift: Double
+            var mmd2_null: Double
+        }
         var dimension: Int
         var checksums: [String: Double]
         var components: Int
@@ -82,7 +89,8 @@ struct HighDimensionalGoldenTests {
 
     @Test func perComponentKSMatchesScipy() throws {
         let p = try Projection.pca(Self.reference)
-        let zr = p.project(Self.reference), zc = p.project(Self.current)
+        let zr = p.project(Self.reference)
+        let zc = p.project(Self.current)
         for j in 0..<p.count {
             let r = TwoSampleKS.test(zr.column(j), zc.column(j))
             close(r.statistic, Self.golden.ks[j].statistic, rel: 1e-12, "KS D of component \(j + 1)")
@@ -98,24 +106,29 @@ struct HighDimensionalGoldenTests {
     }
 
     @Test func mmdMatchesNumpyAndPermutationsAreReproducible() throws {
-        let x = Self.reference.prefix(rows: 400), y = Self.current.prefix(rows: 300), n = Self.null.prefix(rows: 300)
+        let x = Self.reference.prefix(rows: 400)
+        let y = Self.current.prefix(rows: 300)
+        let n = Self.null.prefix(rows: 300)
         let sigma = MMD.medianHeuristicSigma(x)
         close(sigma, Self.golden.mmd.sigma, rel: 1e-12, "σ")
         close(MMD.mmd2(x, y, sigma: sigma), Self.golden.mmd.mmd2_shift, rel: 1e-9, "MMD² shifted")
         #expect(abs(MMD.mmd2(x, n, sigma: sigma) - Self.golden.mmd.mmd2_null) < 1e-12, "MMD² null (≈ 0: compared absolutely)")
-        let a = try MMD.test(x, y, permutations: 200, seed: 42), b = try MMD.test(x, y, permutations: 200, seed: 42)
+        let a = try MMD.test(x, y, permutations: 200, seed: 42)
+        let b = try MMD.test(x, y, permutations: 200, seed: 42)
         #expect(a == b, "the same seed gives the same p-value")
         // the test's one-pass statistic (dsyrk Gram of the pooled sample) is the estimator's, and its σ numpy's
         close(a.mmd2, Self.golden.mmd.mmd2_shift, rel: 1e-9, "MMD² from the test")
         close(a.sigma, Self.golden.mmd.sigma, rel: 1e-12, "σ from the test")
         #expect(a.pvalue == 1.0 / 201, "a clear shift: no permutation reaches it")
-        let null1 = try MMD.test(x, n, permutations: 200, seed: 1), null2 = try MMD.test(x, n, permutations: 200, seed: 2)
+        let null1 = try MMD.test(x, n, permutations: 200, seed: 1)
+        let null2 = try MMD.test(x, n, permutations: 200, seed: 2)
         #expect(null1.pvalue > 0.05 && null2.pvalue > 0.05 && null1.pvalue != null2.pvalue)
     }
 
     @Test func permutationStatisticsEqualDirectComputation() throws {
         // the dgemm shortcut of the permutation test against the estimator on explicitly permuted samples
-        let x = Self.reference.prefix(rows: 60), y = Self.null.prefix(rows: 50)
+        let x = Self.reference.prefix(rows: 60)
+        let y = Self.null.prefix(rows: 50)
         let sigma = MMD.medianHeuristicSigma(x)
         let pooled = Matrix(rows: 110, cols: 48, values: x.values + y.values)
         var g = SeededGaussian(seed: 9)

@@ -3,7 +3,10 @@ import Foundation
 import Testing
 
 struct KSCase: Decodable, CustomTestStringConvertible, Sendable {
-    struct Suite: Decodable, Sendable { var statistic: Double; var pvalue: Double? }
+    struct Suite: Decodable, Sendable {
+        var statistic: Double
+        var pvalue: Double?
+    }
     var name: String
     var x: DataSpec
     var y: DataSpec
@@ -20,7 +23,10 @@ struct KSCase: Decodable, CustomTestStringConvertible, Sendable {
 
 extension DataSpec: @unchecked Sendable {}
 
-struct KSFixture: Decodable { var scipy: String; var cases: [KSCase] }
+struct KSFixture: Decodable {
+    var scipy: String
+    var cases: [KSCase]
+}
 
 let ksCases: [KSCase] = (try? Golden.load("ks_cases.json", as: KSFixture.self).cases) ?? []
 
@@ -36,9 +42,10 @@ struct KolmogorovSmirnovGoldenTests {
 
     @Test(arguments: ksCases)
     func matchesScipy(_ c: KSCase) throws {
-        let r = TwoSampleKS.test(c.x.values, c.y.values,
-                                 alternative: KSAlternative(rawValue: c.alternative)!,
-                                 method: KSMethod(rawValue: c.method)!)
+        let r = TwoSampleKS.test(
+            c.x.values, c.y.values,
+            alternative: KSAlternative(rawValue: c.alternative)!,
+            method: KSMethod(rawValue: c.method)!)
         #expect(abs(r.statistic - c.statistic) <= 1e-15, "statistic \(r.statistic) vs scipy \(c.statistic)")
         #expect(close(r.pvalue, c.pvalue, rel: 1e-9, abs: 1e-15), "p-value \(r.pvalue) vs scipy \(c.pvalue) (method \(r.method))")
         #expect(r.location == c.location, "location \(r.location) vs scipy \(c.location)")

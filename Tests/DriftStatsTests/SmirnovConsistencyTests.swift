@@ -1,5 +1,6 @@
-@testable import DriftStats
 import Testing
+
+@testable import DriftStats
 
 /// The fast log-space sum used for many terms agrees with scipy's double-double term products.
 @Suite("One-sided Smirnov distribution (scipy.special.smirnov)")
@@ -7,7 +8,8 @@ struct SmirnovConsistencyTests {
     @Test(arguments: [2_500, 9_091, 20_000])
     func logSpaceSumAgreesWithDoubleDoubleProducts(n: Int) {
         for x in [0.004, 0.01, 0.02, 0.035, 0.06] {
-            let fast = Smirnov.sf(n: n, d: x), reference = Smirnov.sf(n: n, d: x, allowLogSpace: false)
+            let fast = Smirnov.sf(n: n, d: x)
+            let reference = Smirnov.sf(n: n, d: x, allowLogSpace: false)
             #expect(reference > 0 && close(fast, reference, rel: 1e-11, abs: 1e-300), "n=\(n) x=\(x): \(fast) vs \(reference)")
         }
     }

@@ -20,19 +20,42 @@ struct NumericCase: Decodable, CustomTestStringConvertible, @unchecked Sendable 
 }
 
 struct ChiCase: Decodable, Sendable {
-    var reference: [Int]; var current: [Int]
-    var statistic: Double; var pvalue: Double; var dof: Int
-    var jensen_shannon: Double; var psi: Double
+    var reference: [Int]
+    var current: [Int]
+    var statistic: Double
+    var pvalue: Double
+    var dof: Int
+    var jensen_shannon: Double
+    var psi: Double
 }
 
 struct StatsFixture: Decodable, @unchecked Sendable {
-    struct SF: Decodable { var x: Double; var dof: Double; var sf: Double }
-    struct CorrectionCase: Decodable { var p: [Double]; var bh: [Double]; var bonferroni: [Double] }
-    struct CorrelationCase: Decodable {
-        var n: Int; var p: Int; var ref_seed: UInt64; var cur_seed: UInt64; var shift: Double
-        var reference_matrix: [Double]; var current_matrix: [Double]; var max_abs_delta: Double; var pair: [Int]
+    struct SF: Decodable {
+        var x: Double
+        var dof: Double
+        var sf: Double
     }
-    struct QuantileCase: Decodable { var x: [Double]; var q: [Double]; var values: [Double] }
+    struct CorrectionCase: Decodable {
+        var p: [Double]
+        var bh: [Double]
+        var bonferroni: [Double]
+    }
+    struct CorrelationCase: Decodable {
+        var n: Int
+        var p: Int
+        var ref_seed: UInt64
+        var cur_seed: UInt64
+        var shift: Double
+        var reference_matrix: [Double]
+        var current_matrix: [Double]
+        var max_abs_delta: Double
+        var pair: [Int]
+    }
+    struct QuantileCase: Decodable {
+        var x: [Double]
+        var q: [Double]
+        var values: [Double]
+    }
     var numeric: [NumericCase]
     var chi_square: [ChiCase]
     var chi_square_sf: [SF]
@@ -55,7 +78,8 @@ struct StatisticsGoldenTests {
 
     @Test(arguments: statsFixture.numeric)
     func numericFeature(_ c: NumericCase) {
-        let ref = NumericSample(values: c.x.values), cur = NumericSample(values: c.y.values)
+        let ref = NumericSample(values: c.x.values)
+        let cur = NumericSample(values: c.y.values)
         var settings = DriftSettings()
         settings.bins = c.bins
         settings.epsilon = c.epsilon
@@ -67,8 +91,9 @@ struct StatisticsGoldenTests {
         #expect(close(f.psi, c.psi, rel: 1e-12, abs: 1e-15), "psi \(f.psi) vs \(c.psi)")
         #expect(close(f.jensenShannon, c.jensen_shannon, rel: 1e-12, abs: 1e-15), "js \(f.jensenShannon) vs \(c.jensen_shannon)")
         #expect(close(f.hellinger, c.hellinger, rel: 1e-12, abs: 1e-15))
-        #expect(close(f.wassersteinNormed!, c.wasserstein_normed, rel: 1e-12, abs: 1e-15),
-                "wasserstein \(f.wassersteinNormed!) vs \(c.wasserstein_normed)")
+        #expect(
+            close(f.wassersteinNormed!, c.wasserstein_normed, rel: 1e-12, abs: 1e-15),
+            "wasserstein \(f.wassersteinNormed!) vs \(c.wasserstein_normed)")
         settings.binning = .sturges
         let s = FeatureComparison.numeric(name: c.name, reference: ref, current: cur, settings: settings)
         #expect(close(s.psi, c.psi_sturges, rel: 1e-12, abs: 1e-15), "sturges psi \(s.psi) vs \(c.psi_sturges)")
@@ -97,7 +122,8 @@ struct StatisticsGoldenTests {
 
     @Test func multipleTestingCorrections() {
         for c in statsFixture.corrections {
-            let bh = PValueCorrection.bh.adjust(c.p), bf = PValueCorrection.bonferroni.adjust(c.p)
+            let bh = PValueCorrection.bh.adjust(c.p)
+            let bf = PValueCorrection.bonferroni.adjust(c.p)
             for i in c.p.indices {
                 #expect(close(bh[i], c.bh[i], rel: 1e-14, abs: 1e-16))
                 #expect(close(bf[i], c.bonferroni[i], rel: 1e-14, abs: 1e-16))

@@ -8,7 +8,14 @@ struct StatisticsPropertyTests {
         var g = SplitMix64(seed: 42)
         for n in [0, 1, 2, 511, 512, 513, 10_000, 100_003] {
             var xs = (0..<n).map { _ in Double(Int64(bitPattern: g.next())) / 1e15 }
-            if n > 10 { xs[3] = -0.0; xs[4] = 0.0; xs[5] = .infinity; xs[6] = -.infinity; xs[7] = Double.leastNormalMagnitude / 4; xs[8] = -Double.leastNormalMagnitude / 4 }
+            if n > 10 {
+                xs[3] = -0.0
+                xs[4] = 0.0
+                xs[5] = .infinity
+                xs[6] = -.infinity
+                xs[7] = Double.leastNormalMagnitude / 4
+                xs[8] = -Double.leastNormalMagnitude / 4
+            }
             let sorted = FastSort.sorted(xs)
             #expect(sorted.elementsEqual(xs.sorted(), by: { $0 == $1 }), "n = \(n)")
         }
@@ -27,15 +34,19 @@ struct StatisticsPropertyTests {
     }
 
     @Test func ksIsSymmetricForTwoSidedAndSwapsOneSided() {
-        let a = DataSpecFree.normalish(300, seed: 1), b = DataSpecFree.normalish(200, seed: 2, shift: 0.2)
-        let ab = TwoSampleKS.test(a, b), ba = TwoSampleKS.test(b, a)
+        let a = DataSpecFree.normalish(300, seed: 1)
+        let b = DataSpecFree.normalish(200, seed: 2, shift: 0.2)
+        let ab = TwoSampleKS.test(a, b)
+        let ba = TwoSampleKS.test(b, a)
         #expect(ab.statistic == ba.statistic && ab.pvalue == ba.pvalue)
-        let g = TwoSampleKS.test(a, b, alternative: .greater), l = TwoSampleKS.test(b, a, alternative: .less)
+        let g = TwoSampleKS.test(a, b, alternative: .greater)
+        let l = TwoSampleKS.test(b, a, alternative: .less)
         #expect(g.statistic == l.statistic)
     }
 
     @Test func ksExactIsUsedUpTo10000AndAsymptoticAbove() {
-        let a = DataSpecFree.normalish(10_000, seed: 3), b = DataSpecFree.normalish(10_000, seed: 4)
+        let a = DataSpecFree.normalish(10_000, seed: 3)
+        let b = DataSpecFree.normalish(10_000, seed: 4)
         #expect(TwoSampleKS.test(a, b).method == .exact)
         let c = DataSpecFree.normalish(10_001, seed: 5)
         #expect(TwoSampleKS.test(a, c).method == .asymp)
@@ -72,7 +83,8 @@ struct StatisticsPropertyTests {
 
     @Test func categoricalUnseenCategoryIsReportedWithFinitePValue() {
         let ref = CategoricalSample(values: Array(repeating: "a", count: 500) + Array(repeating: "b", count: 500))
-        let cur = CategoricalSample(values: Array(repeating: "a", count: 400) + Array(repeating: "b", count: 400) + Array(repeating: "new", count: 200))
+        let cur = CategoricalSample(
+            values: Array(repeating: "a", count: 400) + Array(repeating: "b", count: 400) + Array(repeating: "new", count: 200))
         let out = DatasetComparison.compare([.categorical(name: "c", reference: ref, current: cur)], settings: DriftSettings())
         let f = out.features[0]
         #expect(f.unseenCategories == ["new"])
@@ -83,8 +95,11 @@ struct StatisticsPropertyTests {
     @Test func datasetVerdictUsesTheShareOfDriftedFeatures() {
         let same = NumericSample(values: DataSpecFree.normalish(2000, seed: 11))
         let moved = NumericSample(values: DataSpecFree.normalish(2000, seed: 12, shift: 1))
-        let inputs: [FeatureInput] = [.numeric(name: "a", reference: same, current: moved)]
-            + (0..<3).map { .numeric(name: "n\($0)", reference: same, current: NumericSample(values: DataSpecFree.normalish(2000, seed: 20 + UInt64($0)))) }
+        let inputs: [FeatureInput] =
+            [.numeric(name: "a", reference: same, current: moved)]
+            + (0..<3).map {
+                .numeric(name: "n\($0)", reference: same, current: NumericSample(values: DataSpecFree.normalish(2000, seed: 20 + UInt64($0))))
+            }
         let out = DatasetComparison.compare(inputs, settings: DriftSettings())
         #expect(out.driftedCount == 1 && out.driftedShare == 0.25 && !out.drifted)
         var s = DriftSettings()
@@ -102,9 +117,10 @@ struct StatisticsPropertyTests {
     @Test func profileRoundTripsBitForBit() throws {
         let f = ReferenceProfile.numericFeature(name: "x", values: DataSpecFree.normalish(1000, seed: 1) + [.nan], sampleCap: 500, seed: 9)
         #expect(f.sample.count == 500 && f.presentCount == 1000 && f.missing == 1)
-        let p = ReferenceProfile(source: "s.csv", rowCount: 1001, sampleCap: 500, seed: 9, numeric: [f],
-                                 categorical: [.init(name: "c", counts: ["a": 3, "b": 4], missing: 2)],
-                                 correlationNames: [], correlation: [])
+        let p = ReferenceProfile(
+            source: "s.csv", rowCount: 1001, sampleCap: 500, seed: 9, numeric: [f],
+            categorical: [.init(name: "c", counts: ["a": 3, "b": 4], missing: 2)],
+            correlationNames: [], correlation: [])
         let data = try ProfileCodec.encode(p)
         #expect(try ProfileCodec.decode(data) == p)
         #expect(throws: ProfileCodec.DecodeError.truncated) { try ProfileCodec.decode(data.prefix(data.count - 3)) }

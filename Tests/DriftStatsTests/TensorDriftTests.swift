@@ -17,7 +17,10 @@ struct TensorDriftTests {
         for _ in 0..<n {
             let k = g.nextIndex(5)
             var z = (0..<8).map { c[k * 8 + $0] + g.nextGaussian() }
-            if k == 2 { z[0] += shift; z[1] += shift }
+            if k == 2 {
+                z[0] += shift
+                z[1] += shift
+            }
             for j in 0..<64 {
                 var s = 0.0
                 for l in 0..<8 { s += b[j * 8 + l] * z[l] }
@@ -58,7 +61,8 @@ struct TensorDriftTests {
         t.method = .random
         t.maxComponents = 8
         let x = Self.embeddings(600, seed: 3)
-        let a = try TensorReference.fit(name: "e", reference: x, settings: t), b = try TensorReference.fit(name: "e", reference: x, settings: t)
+        let a = try TensorReference.fit(name: "e", reference: x, settings: t)
+        let b = try TensorReference.fit(name: "e", reference: x, settings: t)
         #expect(a == b && a.projection.method == .random && a.reconstruction == nil && a.projection.count == 8)
         s.alpha = 0.05
         let d = try TensorDrift.compare(a, current: Self.embeddings(300, seed: 4, shift: 3), settings: s)

@@ -11,18 +11,21 @@ struct CaptureWriterTests {
             let base = Date(timeIntervalSince1970: 1_764_374_400)  // 2025-11-29 00:00 UTC
             var events: [CaptureEvent] = []
             for i in 0..<3000 {
-                events.append(CaptureEvent(
-                    model: "fraud", modelVersion: i % 2 == 0 ? "v1" : "v2", role: i % 10 == 0 ? .challenger : .champion,
-                    requestID: "req-\(i)", kind: .paired, observedAt: base.addingTimeInterval(Double(i) * 86.4 + 0.123456),
-                    numeric: [Double(i), -1.5e-300, i % 7 == 0 ? .nan : 0.1 * Double(i), .infinity],
-                    categorical: ["m\(i % 5)", i % 3 == 0 ? nil : "DE", "quote\"and,comma"],
-                    payload: i % 100 == 0 ? #"{"instances":[[1,2]]}"# : nil))
+                events.append(
+                    CaptureEvent(
+                        model: "fraud", modelVersion: i % 2 == 0 ? "v1" : "v2", role: i % 10 == 0 ? .challenger : .champion,
+                        requestID: "req-\(i)", kind: .paired, observedAt: base.addingTimeInterval(Double(i) * 86.4 + 0.123456),
+                        numeric: [Double(i), -1.5e-300, i % 7 == 0 ? .nan : 0.1 * Double(i), .infinity],
+                        categorical: ["m\(i % 5)", i % 3 == 0 ? nil : "DE", "quote\"and,comma"],
+                        payload: i % 100 == 0 ? #"{"instances":[[1,2]]}"# : nil))
             }
             let n1 = try await writer.write(Array(events[..<1500]))
             let n2 = try await writer.write(Array(events[1500...]))
             #expect(n1 + n2 == 3000)
             let rows = try await client.withConnection { c in
-                try c.query("SELECT request_id, model_version, role, observed_at, numeric, categorical, payload::text AS payload, sample_key FROM capture_events ORDER BY observed_at", name: "t.read")
+                try c.query(
+                    "SELECT request_id, model_version, role, observed_at, numeric, categorical, payload::text AS payload, sample_key FROM capture_events ORDER BY observed_at",
+                    name: "t.read")
             }
             #expect(rows.count == 3000)
             for (i, r) in rows.enumerated() where i % 97 == 0 || i == 2999 {
@@ -42,7 +45,8 @@ struct CaptureWriterTests {
             let days = try writer.partitions.list(on: conn)
             #expect(days.count == 3, "3000 events × 86.4 s span three days")
             // A uniform sample of one day's window, bounded by the limit.
-            let sample = try conn.query("""
+            let sample = try conn.query(
+                """
                 SELECT count(*) AS n FROM (SELECT 1 FROM capture_events WHERE model = 'fraud'
                 AND observed_at >= $1 AND observed_at < $2 ORDER BY sample_key LIMIT 200) s
                 """, [base, base.addingTimeInterval(86_400)], name: "t.sample")

@@ -9,8 +9,10 @@ struct ConnectionTests {
         try await TestDatabase.withSchema(migrate: false) { client, _ in
             let when = Date(timeIntervalSince1970: 1_764_417_600.123456)
             let row = try await client.withConnection { c in
-                try c.query("SELECT $1::int8 AS i, $2::float8 AS d, $3::text AS s, $4::bool AS b, $5::timestamptz AS t, $6::float8[] AS xs, $7::text[] AS ss, $8::bytea AS raw, NULL::text AS n",
-                            [Int64(-42), 0.1 + 0.2, "quote ' and \" and \\", true, when, [1.5, -2.25, 1e-300], ["a", "b c", "d\"e"], Data([0, 1, 254, 255]), ], name: "test.values")[0]
+                try c.query(
+                    "SELECT $1::int8 AS i, $2::float8 AS d, $3::text AS s, $4::bool AS b, $5::timestamptz AS t, $6::float8[] AS xs, $7::text[] AS ss, $8::bytea AS raw, NULL::text AS n",
+                    [Int64(-42), 0.1 + 0.2, "quote ' and \" and \\", true, when, [1.5, -2.25, 1e-300], ["a", "b c", "d\"e"], Data([0, 1, 254, 255])],
+                    name: "test.values")[0]
             }
             #expect(try row.int("i") == -42)
             #expect(try row.double("d") == 0.1 + 0.2, "extra_float_digits = 3 prints doubles exactly")
@@ -30,7 +32,8 @@ struct ConnectionTests {
     @Test func sessionsAreNamedAndBounded() async throws {
         try await TestDatabase.withSchema(migrate: false) { client, settings in
             let row = try await client.withConnection { c in
-                try c.query("""
+                try c.query(
+                    """
                     SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS st,
                            current_setting('idle_in_transaction_session_timeout') AS idle,
                            (SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid() AND application_name = 'drift-worker') AS seen
@@ -85,7 +88,10 @@ struct ConnectionTests {
         #expect(unreachable.map { $0.description.hasPrefix("cannot reach PostgreSQL:") && !$0.description.contains("s3cret") } == true)
         let schema = failure(try TestDatabase.conninfo(), schema: "no_such_schema_here", requireSchema: true)
         #expect(schema?.kind == .schemaMissing)
-        #expect(schema?.description == "the schema \"no_such_schema_here\" does not exist in this database; run `drift-worker migrate` (or start with --migrate) to create it.")
+        #expect(
+            schema?.description
+                == "the schema \"no_such_schema_here\" does not exist in this database; run `drift-worker migrate` (or start with --migrate) to create it."
+        )
         let badName = failure(try TestDatabase.conninfo(), schema: "Robert'); DROP")
         #expect(badName?.kind == .invalidSettings)
         let reserved = failure(try TestDatabase.conninfo(), schema: "pg_drift")
@@ -98,7 +104,10 @@ struct ConnectionTests {
             try await client.withConnection { c in
                 try c.run("CREATE ROLE \(role) LOGIN PASSWORD 'right-password'", name: "test.role")
             }
-            defer { _ = try? PGConnection.connect(ConnectionSettings(conninfo: settings.conninfo, schema: "public")).run("DROP ROLE IF EXISTS \(role)", name: "test.droprole") }
+            defer {
+                _ = try? PGConnection.connect(ConnectionSettings(conninfo: settings.conninfo, schema: "public")).run(
+                    "DROP ROLE IF EXISTS \(role)", name: "test.droprole")
+            }
             // Only the local test cluster can be told to require passwords (pg_hba); an external DATABASE_URL server is left alone.
             guard ProcessInfo.processInfo.environment["DATABASE_URL"] == nil else { return }
             let admin = try PGConnection.connect(ConnectionSettings(conninfo: settings.conninfo, schema: "public"))

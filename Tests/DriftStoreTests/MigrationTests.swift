@@ -17,8 +17,10 @@ struct MigrationTests {
             #expect(try m.isCurrent(conn))
             let tables = try conn.query("SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1", [settings.schema], name: "t")
                 .map { try $0.string("tablename") }
-            for t in ["capture_events", "drift_feature_results", "drift_runs", "monitors", "reference_profiles", "schema_migrations",
-                      "shadow_evaluations", "tasks", "trigger_outbox"] {
+            for t in [
+                "capture_events", "drift_feature_results", "drift_runs", "monitors", "reference_profiles", "schema_migrations",
+                "shadow_evaluations", "tasks", "trigger_outbox"
+            ] {
                 #expect(tables.contains(t), "missing table \(t)")
             }
         }

@@ -80,9 +80,13 @@ struct TaskQueueTests {
                 let result = try await queue.fail(t, owner: "w", error: "attempt \(attempt) failed", random: 0.5, now: now)
                 if attempt < 3 {
                     let expected = now.addingTimeInterval(0.5 * 10 * pow(2, Double(attempt - 1)))
-                    guard case .willRetry(let at) = result else { Issue.record("expected a retry, got \(result)"); return }
+                    guard case .willRetry(let at) = result else {
+                        Issue.record("expected a retry, got \(result)")
+                        return
+                    }
                     #expect(abs(at.timeIntervalSince(expected)) < 1e-3, "backoff \(at) vs \(expected)")
-                    #expect(try await queue.fetch(owner: "w", limit: 1, lease: 30, now: at.addingTimeInterval(-1)).isEmpty, "not due before its backoff")
+                    #expect(
+                        try await queue.fetch(owner: "w", limit: 1, lease: 30, now: at.addingTimeInterval(-1)).isEmpty, "not due before its backoff")
                     now = at
                 } else {
                     #expect(result == .discarded)
@@ -158,8 +162,9 @@ struct TaskQueueTests {
             for _ in 0..<100 where try await queue.task(id: id)?.state != .running { try await Task.sleep(for: .milliseconds(20)) }
             // another worker takes the task over (as the rescuer would after a partition): the next heartbeat is refused
             _ = try await client.withConnection { c in
-                try c.query("UPDATE tasks SET lease_owner = 'thief', attempt = attempt + 1, lease_expires_at = now() + interval '1 hour' WHERE id = $1",
-                            [id], name: "t")
+                try c.query(
+                    "UPDATE tasks SET lease_owner = 'thief', attempt = attempt + 1, lease_expires_at = now() + interval '1 hour' WHERE id = $1",
+                    [id], name: "t")
             }
             let counters = await run.value
             #expect(stopped.snapshot == [id: 1], "the handler was cancelled at its next cancellation point")
@@ -211,7 +216,10 @@ struct TaskQueueTests {
             let loop = Task { await consumer.run() }
             // Enqueue only once the consumer listens and its workers have found nothing to do.
             var ready = 0
-            while !consumer.isIdleAndListening && ready < 600 { try await Task.sleep(for: .milliseconds(50)); ready += 1 }
+            while !consumer.isIdleAndListening && ready < 600 {
+                try await Task.sleep(for: .milliseconds(50))
+                ready += 1
+            }
             #expect(consumer.isIdleAndListening)
             let id = try #require(try await queue.enqueue(.init(kind: "k")))
             var waited = 0
@@ -232,7 +240,9 @@ struct TaskQueueTests {
             let queue = TaskQueue(client: client)
             _ = try await queue.enqueue(Self.tasks(3, kind: "p"))
             let now = Date()
-            for t in try await queue.fetch(owner: "w", limit: 2, lease: 30) { _ = try await queue.complete(t, owner: "w", now: now.addingTimeInterval(-7200)) }
+            for t in try await queue.fetch(owner: "w", limit: 2, lease: 30) {
+                _ = try await queue.complete(t, owner: "w", now: now.addingTimeInterval(-7200))
+            }
             #expect(try await queue.prune(retention: 3600) == 2)
             #expect(try await queue.counts()["p"] == [.available: 1])
         }

@@ -61,8 +61,9 @@ public final class RecordingHTTPServer: @unchecked Sendable {
             let body = try await request.body.collect(upTo: 64 << 20)
             var headers: [String: String] = [:]
             for f in request.headers { headers[f.name.canonicalName.lowercased()] = f.value }
-            let r = Recorded(method: request.method.rawValue, path: request.uri.string, headers: headers,
-                             body: Data(body.readableBytesView))
+            let r = Recorded(
+                method: request.method.rawValue, path: request.uri.string, headers: headers,
+                body: Data(body.readableBytesView))
             record(r)
             let reply = respond(r)
             defer { release() }

@@ -13,8 +13,10 @@ public enum TestDatabase {
     public static func conninfo() throws -> String { try server.get() }
 
     /// Runs `body` with a migrated schema of its own (`migrate: false` leaves it empty) and drops it.
-    public static func withSchema<T>(migrate: Bool = true, poolSize: Int = 4,
-                              _ body: (PostgresClient, ConnectionSettings) async throws -> T) async throws -> T {
+    public static func withSchema<T>(
+        migrate: Bool = true, poolSize: Int = 4,
+        _ body: (PostgresClient, ConnectionSettings) async throws -> T
+    ) async throws -> T {
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let settings = ConnectionSettings(conninfo: try conninfo(), schema: String(schema), poolSize: poolSize)
         if migrate {

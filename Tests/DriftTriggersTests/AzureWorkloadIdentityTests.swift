@@ -26,21 +26,26 @@ struct AzureWorkloadIdentityTests {
         try await server.start { r in
             let f = Self.form(r.body)
             guard r.method == "POST", r.path == "/tenant-1/oauth2/v2.0/token",
-                  r.headers["content-type"] == "application/x-www-form-urlencoded",
-                  f["grant_type"] == "client_credentials", f["client_id"] == "client-1",
-                  f["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                  f["scope"] == "https://management.azure.com/.default" else {
+                r.headers["content-type"] == "application/x-www-form-urlencoded",
+                f["grant_type"] == "client_credentials", f["client_id"] == "client-1",
+                f["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                f["scope"] == "https://management.azure.com/.default"
+            else {
                 return .init(status: 400, body: #"{"error":"invalid_request","error_description":"AADSTS900144: malformed"}"#)
             }
             guard f["client_assertion"] == expected.value else {
-                return .init(status: 401, body: #"{"error":"invalid_client","error_description":"AADSTS700213: No matching federated identity record found"}"#)
+                return .init(
+                    status: 401, body: #"{"error":"invalid_client","error_description":"AADSTS700213: No matching federated identity record found"}"#)
             }
             let n = f["client_assertion"]!.contains("-2") ? 2 : 1
-            return .init(status: 200, headers: [("Content-Type", "application/json")],
-                         body: #"{"token_type":"Bearer","expires_in":3599,"access_token":"entra-access-\#(n)"}"#)
+            return .init(
+                status: 200, headers: [("Content-Type", "application/json")],
+                body: #"{"token_type":"Bearer","expires_in":3599,"access_token":"entra-access-\#(n)"}"#)
         }
-        let env = ["AZURE_CLIENT_ID": "client-1", "AZURE_TENANT_ID": "tenant-1", "AZURE_AUTHORITY_HOST": "http://127.0.0.1:\(server.port)/",
-                   "AZURE_FEDERATED_TOKEN_FILE": tokenFile.path]
+        let env = [
+            "AZURE_CLIENT_ID": "client-1", "AZURE_TENANT_ID": "tenant-1", "AZURE_AUTHORITY_HOST": "http://127.0.0.1:\(server.port)/",
+            "AZURE_FEDERATED_TOKEN_FILE": tokenFile.path
+        ]
         let identity = AzureWorkloadIdentity()
         let settings = try AzureWorkloadIdentity.Settings.fromEnvironment(env)
         let scope = "https://management.azure.com/.default"
@@ -48,12 +53,16 @@ struct AzureWorkloadIdentityTests {
         let t1 = try await onOwnThread { try identity.token(scope: scope, settings: settings, client: HTTPClient(), now: start) }
         #expect(t1 == "entra-access-1")
         // cached: no second exchange within the token's life
-        let t2 = try await onOwnThread { try identity.token(scope: scope, settings: settings, client: HTTPClient(), now: start.addingTimeInterval(1800)) }
+        let t2 = try await onOwnThread {
+            try identity.token(scope: scope, settings: settings, client: HTTPClient(), now: start.addingTimeInterval(1800))
+        }
         #expect(t2 == "entra-access-1" && server.requests.count == 1 && identity.exchanges == 1)
         // the kubelet rotates the projected token; near expiry the new one is read and exchanged
         try "eyJhbGciOi.federated-2.sig".write(to: tokenFile, atomically: true, encoding: .utf8)
         expected.value = "eyJhbGciOi.federated-2.sig"
-        let t3 = try await onOwnThread { try identity.token(scope: scope, settings: settings, client: HTTPClient(), now: start.addingTimeInterval(3400)) }
+        let t3 = try await onOwnThread {
+            try identity.token(scope: scope, settings: settings, client: HTTPClient(), now: start.addingTimeInterval(3400))
+        }
         #expect(t3 == "entra-access-2" && server.requests.count == 2)
 
         // through a credential, as a trigger uses it: the header carries the access token

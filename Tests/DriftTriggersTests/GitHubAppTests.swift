@@ -1,17 +1,19 @@
-import _CryptoExtras
 import DriftTestSupport
-@testable import DriftTriggers
 import Foundation
 import Testing
+import _CryptoExtras
+
+@testable import DriftTriggers
 
 /// GitHub App authentication against a local server that plays GitHub: it checks the app's JWT as GitHub does
 /// (RS256 against the app's public key, the iat/exp window, iss), hands out installation tokens with an
 /// `expires_at`, and lets the workflow dispatch through only with `Bearer <that token>`.
 @Suite("Credentials: GitHub App installation tokens")
 struct GitHubAppTests {
-    static let context = TriggerContext(actionID: "fraud-scorer:2026-11-25T17:00:00Z:retrain", action: "retrain", monitor: "fraud-scorer", model: "fraud",
-                                        windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z",
-                                        driftedFeatures: ["amount"], runID: 41, reportPath: "/reports/r.html")
+    static let context = TriggerContext(
+        actionID: "fraud-scorer:2026-11-25T17:00:00Z:retrain", action: "retrain", monitor: "fraud-scorer", model: "fraud",
+        windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z",
+        driftedFeatures: ["amount"], runID: 41, reportPath: "/reports/r.html")
 
     /// A fake GitHub for one app and installation; `clock` is the server's now (tests move it with `now:`).
     final class FakeGitHub: @unchecked Sendable {
@@ -50,13 +52,15 @@ struct GitHubAppTests {
                 return .init(status: 415, body: #"{"message":"Unsupported"}"#)
             }
             guard let auth = r.headers["authorization"], auth.hasPrefix("Bearer "), verify(String(auth.dropFirst(7))) else {
-                return .init(status: 401, body: #"{"message":"A JSON web token could not be decoded","documentation_url":"https://docs.github.com/rest"}"#)
+                return .init(
+                    status: 401, body: #"{"message":"A JSON web token could not be decoded","documentation_url":"https://docs.github.com/rest"}"#)
             }
             let token = "ghs_installation\(tokens.count + 1)"
             lock.withLock { issued.append(token) }
             let expires = clock.addingTimeInterval(3600).formatted(.iso8601)
-            return .init(status: 201, headers: [("Content-Type", "application/json")],
-                         body: #"{"token":"\#(token)","expires_at":"\#(expires)","permissions":{"actions":"write"},"repository_selection":"selected"}"#)
+            return .init(
+                status: 201, headers: [("Content-Type", "application/json")],
+                body: #"{"token":"\#(token)","expires_at":"\#(expires)","permissions":{"actions":"write"},"repository_selection":"selected"}"#)
         }
 
         /// GitHub's checks: three base64url parts, header RS256/JWT, a valid PKCS#1 v1.5 SHA-256 signature by the
@@ -64,11 +68,15 @@ struct GitHubAppTests {
         func verify(_ jwt: String) -> Bool {
             let parts = jwt.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 3, !parts.joined().contains("="),
-                  let h = Self.decode(parts[0]), let c = Self.decode(parts[1]), let sig = Self.decode(parts[2]),
-                  let header = JSONTemplate.parse(h), let claims = JSONTemplate.parse(c) else { return false }
+                let h = Self.decode(parts[0]), let c = Self.decode(parts[1]), let sig = Self.decode(parts[2]),
+                let header = JSONTemplate.parse(h), let claims = JSONTemplate.parse(c)
+            else { return false }
             guard header.value(at: "alg") == .string("RS256"), header.value(at: "typ") == .string("JWT") else { return false }
-            guard publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: sig), for: Data((parts[0] + "." + parts[1]).utf8),
-                                             padding: .insecurePKCS1v1_5) else { return false }
+            guard
+                publicKey.isValidSignature(
+                    _RSA.Signing.RSASignature(rawRepresentation: sig), for: Data((parts[0] + "." + parts[1]).utf8),
+                    padding: .insecurePKCS1v1_5)
+            else { return false }
             guard case .number(let iat)? = claims.value(at: "iat"), case .number(let exp)? = claims.value(at: "exp") else { return false }
             let now = clock.timeIntervalSince1970
             return iat <= now + 1 && exp > now && exp - iat <= 600 && claims.value(at: "iss") == iss
@@ -94,20 +102,27 @@ struct GitHubAppTests {
         let github = FakeGitHub(publicKey: key.publicKey, iss: .number(123456))
         try await github.start()
         let api = "http://127.0.0.1:\(github.server.port)"
-        let action = TriggerAction(name: "retrain", target: .githubWorkflowDispatch(repository: "acme/models", workflow: "retrain.yml", apiURL: api,
-                                                                                    returnRunDetails: false),
-                                   credential: .githubApp(appID: "123456", installationID: 7890, privateKey: .file(pem)))
+        let action = TriggerAction(
+            name: "retrain",
+            target: .githubWorkflowDispatch(
+                repository: "acme/models", workflow: "retrain.yml", apiURL: api,
+                returnRunDetails: false),
+            credential: .githubApp(appID: "123456", installationID: 7890, privateKey: .file(pem)))
         let sender = TriggerSender(environment: [:])
         let first = try await onOwnThread { sender.attempt(action, Self.context, attempt: 1) }
         let second = try await onOwnThread { sender.attempt(action, Self.context, attempt: 1) }
-        #expect(first.outcome == .delivered(note: "HTTP 204") && second.outcome == .delivered(note: "HTTP 204"), "\(first.error ?? "") \(first.responseExcerpt)")
+        #expect(
+            first.outcome == .delivered(note: "HTTP 204") && second.outcome == .delivered(note: "HTTP 204"),
+            "\(first.error ?? "") \(first.responseExcerpt)")
         let paths = github.server.requests.map(\.path)
         #expect(paths.filter { $0.hasSuffix("/access_tokens") }.count == 1, "the second send reuses the cached token: \(paths)")
         #expect(github.server.requests.last?.headers["authorization"] == "Bearer ghs_installation1")
         // the exchange is one more request an attempt may make; the token is a header `trigger test` masks
         #expect(action.requestsPerAttempt(Self.context, attempt: 1) == 1 + action.target.maxRedirects + 1)
         let (request, client) = try await onOwnThread { try sender.prepare(action, Self.context) }
-        #expect(client.options.sensitiveHeaders.contains("authorization") && request.headers.contains { $0 == ("Authorization", "Bearer ghs_installation1") })
+        #expect(
+            client.options.sensitiveHeaders.contains("authorization")
+                && request.headers.contains { $0 == ("Authorization", "Bearer ghs_installation1") })
         await github.server.stop()
     }
 
@@ -122,9 +137,10 @@ struct GitHubAppTests {
         func token(at offset: Double) async throws -> String {
             github.clock = start.addingTimeInterval(offset)
             return try await onOwnThread {
-                try installations.token(apiURL: api, appID: "Iv23liExampleClient", installationID: 7890, privateKey: .env("GH_APP_KEY"),
-                                        client: HTTPClient(), environment: ["GH_APP_KEY": try String(contentsOfFile: pem, encoding: .utf8)],
-                                        now: start.addingTimeInterval(offset))
+                try installations.token(
+                    apiURL: api, appID: "Iv23liExampleClient", installationID: 7890, privateKey: .env("GH_APP_KEY"),
+                    client: HTTPClient(), environment: ["GH_APP_KEY": try String(contentsOfFile: pem, encoding: .utf8)],
+                    now: start.addingTimeInterval(offset))
             }
         }
         #expect(try await token(at: 0) == "ghs_installation1")
@@ -136,13 +152,15 @@ struct GitHubAppTests {
     }
 
     @Test func aKeyThatIsNotTheAppsIsACredentialErrorThatShowsNoSecret() async throws {
-        let appKey = try _RSA.Signing.PrivateKey(keySize: .bits2048), otherKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let appKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let otherKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let pem = try Self.keyFile(otherKey)
         let github = FakeGitHub(publicKey: appKey.publicKey, iss: .number(123456))
         try await github.start()
         let api = "http://127.0.0.1:\(github.server.port)"
-        let action = TriggerAction(name: "retrain", target: .githubWorkflowDispatch(repository: "acme/models", workflow: "retrain.yml", apiURL: api),
-                                   credential: .githubApp(appID: "123456", installationID: 7890, privateKey: .file(pem)))
+        let action = TriggerAction(
+            name: "retrain", target: .githubWorkflowDispatch(repository: "acme/models", workflow: "retrain.yml", apiURL: api),
+            credential: .githubApp(appID: "123456", installationID: 7890, privateKey: .file(pem)))
         let attempt = try await onOwnThread { TriggerSender(environment: [:]).attempt(action, Self.context, attempt: 1) }
         let error = try #require(attempt.error)
         #expect(error.contains("GitHub App token exchange at \(api)/app/installations/7890/access_tokens answered HTTP 401"), "\(error)")
@@ -158,13 +176,18 @@ struct GitHubAppTests {
             try GitHubAppJWT.make(appID: "1", privateKey: .file("/nonexistent/app.pem"))
         }
         do {
-            _ = try GitHubAppJWT.make(appID: "1", privateKey: .env("K"), environment: ["K": "-----BEGIN RSA PRIVATE KEY-----\nbm9wZQ==\n-----END RSA PRIVATE KEY-----"])
+            _ = try GitHubAppJWT.make(
+                appID: "1", privateKey: .env("K"), environment: ["K": "-----BEGIN RSA PRIVATE KEY-----\nbm9wZQ==\n-----END RSA PRIVATE KEY-----"])
             Issue.record("expected an invalid key to be refused")
         } catch let e as CredentialError {
             #expect(e.description.contains("environment variable K is not an RSA private key") && !e.description.contains("bm9wZQ"))
         }
-        #expect(GitHubAppInstallations.apiURL(ofRequest: "https://api.github.com/repos/a/b/actions/workflows/w.yml/dispatches") == "https://api.github.com")
-        #expect(GitHubAppInstallations.apiURL(ofRequest: "https://ghe.example.com/api/v3/repos/a/b/actions/workflows/w.yml/dispatches") == "https://ghe.example.com/api/v3")
+        #expect(
+            GitHubAppInstallations.apiURL(ofRequest: "https://api.github.com/repos/a/b/actions/workflows/w.yml/dispatches")
+                == "https://api.github.com")
+        #expect(
+            GitHubAppInstallations.apiURL(ofRequest: "https://ghe.example.com/api/v3/repos/a/b/actions/workflows/w.yml/dispatches")
+                == "https://ghe.example.com/api/v3")
         #expect(GitHubAppInstallations.apiURL(ofRequest: "https://hooks.example.com/x") == nil)
         // refresh: 5 minutes before expiry, never later than 55 minutes, half of a short life, now when expired
         let now = Date(timeIntervalSince1970: 1_000_000)

@@ -12,8 +12,9 @@ struct HTTPClientTests {
     @Test func methodsHeadersAndBodiesGoBothWays() async throws {
         let server = RecordingHTTPServer()
         try await server.start { r in
-            .init(status: r.method == "PUT" ? 202 : 200, headers: [("X-Run-Id", "run-42"), ("Content-Type", "application/json")],
-                  body: "{\"echo\": \(r.body.count)}")
+            .init(
+                status: r.method == "PUT" ? 202 : 200, headers: [("X-Run-Id", "run-42"), ("Content-Type", "application/json")],
+                body: "{\"echo\": \(r.body.count)}")
         }
         let base = "http://127.0.0.1:\(server.port)"
         let get = try await send(HTTPRequest(url: "\(base)/a?x=1", headers: [("Authorization", "Bearer t0k3n")]))

@@ -1,24 +1,31 @@
 import DriftTestSupport
-@testable import DriftTriggers
 import Foundation
 import Testing
+
+@testable import DriftTriggers
 
 /// Every preset sends its documented request (README, *Trigger presets*) — checked as it arrives at a real
 /// server on 127.0.0.1: method, path, headers and body.
 @Suite("Trigger presets send their documented requests")
 struct PresetTests {
-    static let context = TriggerContext(actionID: "fraud-scorer:2026-11-25T17:00:00Z:retrain", action: "retrain", monitor: "fraud-scorer", model: "fraud",
-                                        windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z",
-                                        driftedFeatures: ["amount", "score"], runID: 41, reportPath: "/reports/fraud-scorer/2026-11-25T17:00:00Z.html")
+    static let context = TriggerContext(
+        actionID: "fraud-scorer:2026-11-25T17:00:00Z:retrain", action: "retrain", monitor: "fraud-scorer", model: "fraud",
+        windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z",
+        driftedFeatures: ["amount", "score"], runID: 41, reportPath: "/reports/fraud-scorer/2026-11-25T17:00:00Z.html")
     static let name = TriggerTarget.resourceName(actionID: context.actionID)
 
     /// Sends one attempt of `target` to a recording server and returns what arrived.
-    func arrival(_ make: (String) -> TriggerTarget, credential: Credential = .none, secrets: [String] = [],
-                 environment: [String: String] = [:]) async throws -> (RecordingHTTPServer.Recorded, DeliveryAttempt) {
+    func arrival(
+        _ make: (String) -> TriggerTarget, credential: Credential = .none, secrets: [String] = [],
+        environment: [String: String] = [:]
+    ) async throws -> (RecordingHTTPServer.Recorded, DeliveryAttempt) {
         let server = RecordingHTTPServer()
-        try await server.start { r in .init(status: 200, body: #"{"id": 7, "name": "job-1", "run_id": "kfp-9", "metadata": {"name": "wf-1"}, "workflow_run_id": 123}"#) }
-        let action = TriggerAction(name: "retrain", target: make("http://127.0.0.1:\(server.port)"), credential: credential,
-                                   signingSecrets: try secrets.map(StandardWebhooks.Secret.init))
+        try await server.start { r in
+            .init(status: 200, body: #"{"id": 7, "name": "job-1", "run_id": "kfp-9", "metadata": {"name": "wf-1"}, "workflow_run_id": 123}"#)
+        }
+        let action = TriggerAction(
+            name: "retrain", target: make("http://127.0.0.1:\(server.port)"), credential: credential,
+            signingSecrets: try secrets.map(StandardWebhooks.Secret.init))
         let sender = TriggerSender(environment: environment)
         let attempt = try await onOwnThread { sender.attempt(action, Self.context, attempt: 1) }
         await server.stop()
@@ -49,7 +56,9 @@ struct PresetTests {
         let (r, attempt) = try await arrival({ .webhook(url: "\($0)/hooks/{{monitor}}", runIDField: "run_id") }, secrets: secrets)
         #expect(r.method == "POST" && r.path == "/hooks/fraud-scorer")
         #expect(r.headers["content-type"] == "application/json")
-        expectJSON(r.body, """
+        expectJSON(
+            r.body,
+            """
             {"action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain","action":"retrain","monitor":"fraud-scorer","model":"fraud",
              "window_start":"2026-11-25T17:00:00Z","window_end":"2026-11-25T18:00:00Z","drifted_features":["amount","score"],"run_id":41,
              "report_path":"/reports/fraud-scorer/2026-11-25T17:00:00Z.html"}
@@ -58,23 +67,33 @@ struct PresetTests {
         #expect(signatures.count == 2)
         let ts = try #require(Int(r.headers["webhook-timestamp"] ?? ""))
         for s in secrets {
-            #expect(StandardWebhooks.verify(id: r.headers["webhook-id"]!, timestamp: ts, signatureHeader: r.headers["webhook-signature"]!,
-                                            body: r.body, secrets: [try StandardWebhooks.Secret(s)]))
+            #expect(
+                StandardWebhooks.verify(
+                    id: r.headers["webhook-id"]!, timestamp: ts, signatureHeader: r.headers["webhook-signature"]!,
+                    body: r.body, secrets: [try StandardWebhooks.Secret(s)]))
         }
         #expect(attempt.externalRunID == "kfp-9" && attempt.outcome == .delivered(note: "HTTP 200"))
     }
 
     @Test func webhookTemplatesRenderValuesAndText() throws {
-        let body = JSONTemplate.object([("features", .string("{{drifted_features}}")), ("text", .string("drift in {{drifted_features}} of {{model}}")),
-                                        ("run", .string("{{run_id}}")), ("fixed", .number(3))])
-        #expect(try body.rendered(Self.context).serialized() == #"{"features":["amount","score"],"text":"drift in amount,score of fraud","run":41,"fixed":3}"#)
+        let body = JSONTemplate.object([
+            ("features", .string("{{drifted_features}}")), ("text", .string("drift in {{drifted_features}} of {{model}}")),
+            ("run", .string("{{run_id}}")), ("fixed", .number(3))
+        ])
+        #expect(
+            try body.rendered(Self.context).serialized()
+                == #"{"features":["amount","score"],"text":"drift in amount,score of fraud","run":41,"fixed":3}"#)
         #expect(throws: JSONTemplate.UnknownVariable(name: "monitr")) { try JSONTemplate.substitute("{{monitr}}", Self.context) }
     }
 
     @Test func githubWorkflowDispatch() async throws {
-        let (r, attempt) = try await arrival({ .githubWorkflowDispatch(repository: "acme/fraud-model", workflow: "retrain.yml", ref: "main",
-                                                                       inputs: [("window_start", "{{window_start}}"), ("features", "{{drifted_features}}")], apiURL: $0) },
-                                             credential: .token(source: .env("GH_TOKEN")), environment: ["GH_TOKEN": "ghp_secret"])
+        let (r, attempt) = try await arrival(
+            {
+                .githubWorkflowDispatch(
+                    repository: "acme/fraud-model", workflow: "retrain.yml", ref: "main",
+                    inputs: [("window_start", "{{window_start}}"), ("features", "{{drifted_features}}")], apiURL: $0)
+            },
+            credential: .token(source: .env("GH_TOKEN")), environment: ["GH_TOKEN": "ghp_secret"])
         #expect(r.method == "POST" && r.path == "/repos/acme/fraud-model/actions/workflows/retrain.yml/dispatches")
         #expect(r.headers["accept"] == "application/vnd.github+json" && r.headers["x-github-api-version"] == "2022-11-28")
         #expect(r.headers["authorization"] == "Bearer ghp_secret")
@@ -83,39 +102,65 @@ struct PresetTests {
     }
 
     @Test func githubSendsActionIDOnlyWhenAskedAndCanSkipRunDetails() async throws {
-        let (r, _) = try await arrival({ .githubWorkflowDispatch(repository: "acme/fraud-model", workflow: "retrain.yml", inputs: [], apiURL: $0,
-                                                                 sendActionID: true, returnRunDetails: false) })
+        let (r, _) = try await arrival({
+            .githubWorkflowDispatch(
+                repository: "acme/fraud-model", workflow: "retrain.yml", inputs: [], apiURL: $0,
+                sendActionID: true, returnRunDetails: false)
+        })
         expectJSON(r.body, #"{"ref":"main","inputs":{"action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain"}}"#)
     }
 
     @Test func azureDevOpsPipeline() async throws {
-        let (r, attempt) = try await arrival({ .azureDevOpsPipeline(organization: "acme", project: "ml ops", pipelineID: 12, parameters: [("monitor", "{{monitor}}")], baseURL: $0) },
-                                             credential: .basic(username: "", password: .env("ADO_PAT")), environment: ["ADO_PAT": "pat123"])
+        let (r, attempt) = try await arrival(
+            { .azureDevOpsPipeline(organization: "acme", project: "ml ops", pipelineID: 12, parameters: [("monitor", "{{monitor}}")], baseURL: $0) },
+            credential: .basic(username: "", password: .env("ADO_PAT")), environment: ["ADO_PAT": "pat123"])
         #expect(r.method == "POST" && r.path == "/acme/ml%20ops/_apis/pipelines/12/runs?api-version=7.1")
         #expect(r.headers["authorization"] == "Basic " + Data(":pat123".utf8).base64EncodedString())
         expectJSON(r.body, #"{"resources":{"repositories":{"self":{"refName":"refs/heads/main"}}},"templateParameters":{"monitor":"fraud-scorer"}}"#)
         #expect(attempt.externalRunID == "7")
         // opted in: the pipeline declares an `action_id` parameter
-        let (opted, _) = try await arrival({ .azureDevOpsPipeline(organization: "acme", project: "ml", pipelineID: 12, baseURL: $0, sendActionID: true) },
-                                           credential: .basic(username: "", password: .env("ADO_PAT")), environment: ["ADO_PAT": "pat123"])
-        expectJSON(opted.body, #"{"resources":{"repositories":{"self":{"refName":"refs/heads/main"}}},"templateParameters":{"action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain"}}"#)
+        let (opted, _) = try await arrival(
+            { .azureDevOpsPipeline(organization: "acme", project: "ml", pipelineID: 12, baseURL: $0, sendActionID: true) },
+            credential: .basic(username: "", password: .env("ADO_PAT")), environment: ["ADO_PAT": "pat123"])
+        expectJSON(
+            opted.body,
+            #"{"resources":{"repositories":{"self":{"refName":"refs/heads/main"}}},"templateParameters":{"action_id":"fraud-scorer:2026-11-25T17:00:00Z:retrain"}}"#
+        )
     }
 
     @Test func azureMLBatchEndpoint() async throws {
-        let inputs = JSONTemplate.object([("window", .object([("JobInputType", .string("UriFolder")),
-                                                              ("Uri", .string("azureml://datastores/capture/paths/fraud/{{window_start}}/"))]))])
-        let (r, attempt) = try await arrival({ .azureMLBatchEndpoint(endpoint: "\($0)/retrain-ep", inputs: inputs) },
-                                             credential: .token(source: .env("T")), environment: ["T": "entra"])
+        let inputs = JSONTemplate.object([
+            (
+                "window",
+                .object([
+                    ("JobInputType", .string("UriFolder")),
+                    ("Uri", .string("azureml://datastores/capture/paths/fraud/{{window_start}}/"))
+                ])
+            )
+        ])
+        let (r, attempt) = try await arrival(
+            { .azureMLBatchEndpoint(endpoint: "\($0)/retrain-ep", inputs: inputs) },
+            credential: .token(source: .env("T")), environment: ["T": "entra"])
         #expect(r.method == "POST" && r.path == "/retrain-ep/jobs", "an endpoint base URI gets /jobs")
         #expect(r.headers["azureml-model-deployment"] == nil)
-        expectJSON(r.body, #"{"properties":{"InputData":{"window":{"JobInputType":"UriFolder","Uri":"azureml://datastores/capture/paths/fraud/2026-11-25T17:00:00Z/"}}}}"#)
+        expectJSON(
+            r.body,
+            #"{"properties":{"InputData":{"window":{"JobInputType":"UriFolder","Uri":"azureml://datastores/capture/paths/fraud/2026-11-25T17:00:00Z/"}}}}"#
+        )
         #expect(attempt.externalRunID == "job-1")
         // the scoring URI as shown by Azure ML (ending in /jobs) is used as given, with deployment, outputs and experiment
-        let outputs = JSONTemplate.object([("score", .object([("JobOutputType", .string("UriFolder")), ("Uri", .string("azureml://datastores/out/paths/{{monitor}}/"))]))])
-        let (r2, _) = try await arrival({ .azureMLBatchEndpoint(endpoint: "\($0)/jobs", inputs: inputs, outputs: outputs, deployment: "blue",
-                                                                experimentName: "drift-{{monitor}}") })
+        let outputs = JSONTemplate.object([
+            ("score", .object([("JobOutputType", .string("UriFolder")), ("Uri", .string("azureml://datastores/out/paths/{{monitor}}/"))]))
+        ])
+        let (r2, _) = try await arrival({
+            .azureMLBatchEndpoint(
+                endpoint: "\($0)/jobs", inputs: inputs, outputs: outputs, deployment: "blue",
+                experimentName: "drift-{{monitor}}")
+        })
         #expect(r2.path == "/jobs" && r2.headers["azureml-model-deployment"] == "blue")
-        expectJSON(r2.body, """
+        expectJSON(
+            r2.body,
+            """
             {"properties":{"InputData":{"window":{"JobInputType":"UriFolder","Uri":"azureml://datastores/capture/paths/fraud/2026-11-25T17:00:00Z/"}},
              "OutputData":{"score":{"JobOutputType":"UriFolder","Uri":"azureml://datastores/out/paths/fraud-scorer/"}},
              "properties":{"experimentName":"drift-fraud-scorer"}}}
@@ -123,21 +168,32 @@ struct PresetTests {
     }
 
     @Test func azureMLJobIsAnARMPutNamedAfterTheAction() async throws {
-        let job = JSONTemplate.object([("jobType", .string("Command")), ("command", .string("python train.py --since {{window_start}}")),
-                                       ("environmentId", .string("azureml:train-env:3")), ("computeId", .string("gpu-cluster"))])
+        let job = JSONTemplate.object([
+            ("jobType", .string("Command")), ("command", .string("python train.py --since {{window_start}}")),
+            ("environmentId", .string("azureml:train-env:3")), ("computeId", .string("gpu-cluster"))
+        ])
         let (r, _) = try await arrival({ .azureMLJob(subscription: "sub-1", resourceGroup: "rg", workspace: "ws", job: job, managementURL: $0) })
         #expect(r.method == "PUT")
-        #expect(r.path == "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/jobs/\(Self.name)?api-version=2024-04-01")
-        expectJSON(r.body, """
+        #expect(
+            r.path
+                == "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/jobs/\(Self.name)?api-version=2024-04-01"
+        )
+        expectJSON(
+            r.body,
+            """
             {"properties":{"jobType":"Command","command":"python train.py --since 2026-11-25T17:00:00Z","environmentId":"azureml:train-env:3",
              "computeId":"gpu-cluster","displayName":"\(Self.name)","tags":{"drift-worker/action-id":"fraud-scorer:2026-11-25T17:00:00Z:retrain","drift-worker/monitor":"fraud-scorer"}}}
             """)
     }
 
     @Test func argoWorkflowTemplate() async throws {
-        let (r, attempt) = try await arrival({ .argoWorkflowTemplate(server: $0, namespace: "ml", template: "retrain-fraud", parameters: [("since", "{{window_start}}")]) })
+        let (r, attempt) = try await arrival({
+            .argoWorkflowTemplate(server: $0, namespace: "ml", template: "retrain-fraud", parameters: [("since", "{{window_start}}")])
+        })
         #expect(r.method == "POST" && r.path == "/api/v1/workflows/ml/submit")
-        expectJSON(r.body, """
+        expectJSON(
+            r.body,
+            """
             {"namespace":"ml","resourceKind":"WorkflowTemplate","resourceName":"retrain-fraud",
              "submitOptions":{"name":"\(Self.name)","parameters":["since=2026-11-25T17:00:00Z"],"labels":"drift-worker/action=\(Self.name)"}}
             """)
@@ -145,11 +201,17 @@ struct PresetTests {
     }
 
     @Test func kubeflowRun() async throws {
-        let parameters = JSONTemplate.object([("since", .string("{{window_start}}")), ("epochs", .number(10)), ("tag", .string("10")),
-                                              ("features", .string("{{drifted_features}}")), ("drift_run", .string("{{run_id}}")), ("full", .bool(true))])
-        let (r, attempt) = try await arrival({ .kubeflowRun(host: $0, pipelineID: "p-1", pipelineVersionID: "v-2", experimentID: "e-3", parameters: parameters) })
+        let parameters = JSONTemplate.object([
+            ("since", .string("{{window_start}}")), ("epochs", .number(10)), ("tag", .string("10")),
+            ("features", .string("{{drifted_features}}")), ("drift_run", .string("{{run_id}}")), ("full", .bool(true))
+        ])
+        let (r, attempt) = try await arrival({
+            .kubeflowRun(host: $0, pipelineID: "p-1", pipelineVersionID: "v-2", experimentID: "e-3", parameters: parameters)
+        })
         #expect(r.method == "POST" && r.path == "/apis/v2beta1/runs")
-        expectJSON(r.body, """
+        expectJSON(
+            r.body,
+            """
             {"display_name":"\(Self.name)","description":"drift-worker action fraud-scorer:2026-11-25T17:00:00Z:retrain",
              "pipeline_version_reference":{"pipeline_id":"p-1","pipeline_version_id":"v-2"},
              "runtime_config":{"parameters":{"since":"2026-11-25T17:00:00Z","epochs":10,"tag":"10","features":"amount,score","drift_run":"41","full":true}},
@@ -163,20 +225,52 @@ struct PresetTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "k8s-sa-token\n".write(to: dir.appendingPathComponent("token"), atomically: true, encoding: .utf8)
         let job = JSONTemplate.object([
-            ("metadata", .object([("generateName", .string("ignored-")), ("labels", .object([("team", .string("fraud")), ("run", .string("{{run_id}}"))]))])),
-            ("spec", .object([("backoffLimit", .number(0)), ("template", .object([("spec", .object([
-                ("restartPolicy", .string("Never")),
-                ("containers", .array([.object([("name", .string("train")), ("image", .string("acme/train:1")),
+            (
+                "metadata",
+                .object([("generateName", .string("ignored-")), ("labels", .object([("team", .string("fraud")), ("run", .string("{{run_id}}"))]))])
+            ),
+            (
+                "spec",
+                .object([
+                    ("backoffLimit", .number(0)),
+                    (
+                        "template",
+                        .object([
+                            (
+                                "spec",
+                                .object([
+                                    ("restartPolicy", .string("Never")),
+                                    (
+                                        "containers",
+                                        .array([
+                                            .object([
+                                                ("name", .string("train")), ("image", .string("acme/train:1")),
                                                 ("args", .array([.string("--since"), .string("{{window_start}}"), .string("{{drifted_features}}")])),
-                                                ("env", .array([.object([("name", .string("DRIFT_RUN_ID")), ("value", .string("{{run_id}}"))]),
-                                                                .object([("name", .string("EPOCHS")), ("value", .number(10))])]))])])),
-            ]))]))])),
+                                                (
+                                                    "env",
+                                                    .array([
+                                                        .object([("name", .string("DRIFT_RUN_ID")), ("value", .string("{{run_id}}"))]),
+                                                        .object([("name", .string("EPOCHS")), ("value", .number(10))])
+                                                    ])
+                                                )
+                                            ])
+                                        ])
+                                    )
+                                ])
+                            )
+                        ])
+                    )
+                ])
+            )
         ])
-        let (r, attempt) = try await arrival({ .kubernetesJob(apiServer: $0, namespace: "ml", job: job) },
-                                             credential: .kubernetesServiceAccount(tokenFile: dir.appendingPathComponent("token").path))
+        let (r, attempt) = try await arrival(
+            { .kubernetesJob(apiServer: $0, namespace: "ml", job: job) },
+            credential: .kubernetesServiceAccount(tokenFile: dir.appendingPathComponent("token").path))
         #expect(r.method == "POST" && r.path == "/apis/batch/v1/namespaces/ml/jobs")
         #expect(r.headers["authorization"] == "Bearer k8s-sa-token")
-        expectJSON(r.body, """
+        expectJSON(
+            r.body,
+            """
             {"apiVersion":"batch/v1","kind":"Job",
              "metadata":{"name":"\(Self.name)","namespace":"ml","labels":{"team":"fraud","run":"41","app.kubernetes.io/managed-by":"drift-worker"},
                          "annotations":{"drift-worker/action-id":"fraud-scorer:2026-11-25T17:00:00Z:retrain","drift-worker/monitor":"fraud-scorer"}},
@@ -191,14 +285,23 @@ struct PresetTests {
         #expect(fields.contains(["spec", "template", "spec", "initContainers", "0", "env", "3", "value"]))
         #expect(fields.contains(["env", "0", "value"]), "** matches zero segments")
         #expect(!fields.contains(["spec", "env", "0", "name", "value"]) && !fields.contains(["metadata", "annotations", "a"]))
-        let t = JSONTemplate.object([("env", .array([.object([("value", .string("{{drifted_features}}"))]), .object([("value", .bool(true))]),
-                                                     .object([("value", .null)])])),
-                                     ("args", .array([.string("{{run_id}}"), .number(0.5)])), ("body", .string("{{run_id}}"))])
-        #expect(try t.rendered(Self.context, strings: fields).serialized()
+        let t = JSONTemplate.object([
+            (
+                "env",
+                .array([
+                    .object([("value", .string("{{drifted_features}}"))]), .object([("value", .bool(true))]),
+                    .object([("value", .null)])
+                ])
+            ),
+            ("args", .array([.string("{{run_id}}"), .number(0.5)])), ("body", .string("{{run_id}}"))
+        ])
+        #expect(
+            try t.rendered(Self.context, strings: fields).serialized()
                 == #"{"env":[{"value":"amount,score"},{"value":"true"},{"value":null}],"args":["41","0.5"],"body":41}"#)
         var unknown = Self.context
         unknown.runID = nil
-        #expect(try t.rendered(unknown, strings: fields).value(at: "args.0") == .string(""), "an unknown run id is the empty string in a string field")
+        #expect(
+            try t.rendered(unknown, strings: fields).value(at: "args.0") == .string(""), "an unknown run id is the empty string in a string field")
         let bad = JSONTemplate.object([("env", .array([.object([("value", .array([.string("a")]))])])), ("args", .array([.object([])]))])
         #expect(bad.nonStrings(fields) == ["env.0.value", "args.0"])
     }
@@ -217,8 +320,11 @@ struct PresetTests {
     }
 
     @Test func resourceNamesAreStableDNSLabels() {
-        let ids = ["fraud-scorer:2026-11-25T17:00:00Z:retrain", "A Very_Long Monitor Name With Spaces And Ünïcode that goes on and on:2026-11-25T17:00:00Z:retrain_pipeline",
-                   "m:2026-11-25T17:00:00Z:x", ":::"]
+        let ids = [
+            "fraud-scorer:2026-11-25T17:00:00Z:retrain",
+            "A Very_Long Monitor Name With Spaces And Ünïcode that goes on and on:2026-11-25T17:00:00Z:retrain_pipeline",
+            "m:2026-11-25T17:00:00Z:x", ":::"
+        ]
         for id in ids {
             let n = TriggerTarget.resourceName(actionID: id)
             #expect(n == TriggerTarget.resourceName(actionID: id))

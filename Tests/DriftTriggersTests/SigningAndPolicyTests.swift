@@ -9,9 +9,10 @@ struct SigningAndPolicyTests {
     @Test func signaturesMatchThePublishedExamples() throws {
         let secret = try StandardWebhooks.Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         let body = Data(#"{"test": 2432232314}"#.utf8)
-        let sig = StandardWebhooks.signature(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1614265330, body: body, secret: secret)
+        let sig = StandardWebhooks.signature(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: body, secret: secret)
         #expect(sig == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
-        #expect(HubSignature.header(body: Data("Hello, World!".utf8), secret: "It's a Secret to Everybody")
+        #expect(
+            HubSignature.header(body: Data("Hello, World!".utf8), secret: "It's a Secret to Everybody")
                 == "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
     }
 
@@ -26,17 +27,22 @@ struct SigningAndPolicyTests {
         #expect(header.split(separator: " ").count == 2 && header.split(separator: " ").allSatisfy { $0.hasPrefix("v1,") })
         #expect(StandardWebhooks.verify(id: h[0].1, timestamp: 1_795_964_000, signatureHeader: header, body: body, secrets: [new], now: now))
         #expect(StandardWebhooks.verify(id: h[0].1, timestamp: 1_795_964_000, signatureHeader: header, body: body, secrets: [old], now: now))
-        #expect(!StandardWebhooks.verify(id: h[0].1, timestamp: 1_795_964_000, signatureHeader: header, body: Data("{}".utf8), secrets: [new], now: now),
-                "a changed body fails")
-        #expect(!StandardWebhooks.verify(id: h[0].1, timestamp: 1_795_964_000, signatureHeader: header, body: body, secrets: [new],
-                                         now: now.addingTimeInterval(301)), "a replay after the tolerance fails")
+        #expect(
+            !StandardWebhooks.verify(id: h[0].1, timestamp: 1_795_964_000, signatureHeader: header, body: Data("{}".utf8), secrets: [new], now: now),
+            "a changed body fails")
+        #expect(
+            !StandardWebhooks.verify(
+                id: h[0].1, timestamp: 1_795_964_000, signatureHeader: header, body: body, secrets: [new],
+                now: now.addingTimeInterval(301)), "a replay after the tolerance fails")
         #expect(throws: StandardWebhooks.Secret.Invalid.self) { try StandardWebhooks.Secret("whsec_not base64!") }
     }
 
     @Test func deliveryDecisions() {
         let p = DeliveryPolicy(maxAttempts: 5, baseSeconds: 2, capSeconds: 60)
         let now = Date(timeIntervalSince1970: 1_795_964_000)
-        func d(_ status: Int?, _ error: HTTPClientError? = nil, retryAfter: String? = nil, attempt: Int = 1, name: Bool = false, random: Double = 0.5) -> DeliveryPolicy.Outcome {
+        func d(_ status: Int?, _ error: HTTPClientError? = nil, retryAfter: String? = nil, attempt: Int = 1, name: Bool = false, random: Double = 0.5)
+            -> DeliveryPolicy.Outcome
+        {
             p.decide(status: status, error: error, retryAfter: retryAfter, attempt: attempt, nameIsIdempotencyKey: name, now: now, random: random)
         }
         #expect(d(201) == .delivered(note: "HTTP 201"))

@@ -7,23 +7,32 @@ import Testing
 @Suite("URL templates escape their variables")
 struct URLTemplateTests {
     static func context(monitor: String = "fraud-scorer", model: String = "fraud", challenger: String = "v4") -> TriggerContext {
-        TriggerContext(actionID: "fraud-scorer:2026-11-25T17:00:00Z:retrain", action: "retrain", monitor: monitor, model: model,
-                       windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z", driftedFeatures: ["amount", "score"],
-                       extra: ["challenger": challenger])
+        TriggerContext(
+            actionID: "fraud-scorer:2026-11-25T17:00:00Z:retrain", action: "retrain", monitor: monitor, model: model,
+            windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z", driftedFeatures: ["amount", "score"],
+            extra: ["challenger": challenger])
     }
 
     @Test func pathSegmentsAndQueryValuesAreEncoded() throws {
         let url = "https://hooks.example.com/models/{{model}}/retrain?monitor={{monitor}}&features={{drifted_features}}#{{challenger}}"
-        #expect(try JSONTemplate.substituteURL(url, Self.context()) ==
-                "https://hooks.example.com/models/fraud/retrain?monitor=fraud-scorer&features=amount%2Cscore#v4")
+        #expect(
+            try JSONTemplate.substituteURL(url, Self.context())
+                == "https://hooks.example.com/models/fraud/retrain?monitor=fraud-scorer&features=amount%2Cscore#v4")
         let hostile = Self.context(monitor: "/etc/passwd", model: "../../admin?x=1#y", challenger: "a&b=c d+e")
         #expect(try JSONTemplate.substituteURL("http://h/hooks/{{monitor}}", hostile) == "http://h/hooks/%2Fetc%2Fpasswd")
-        #expect(try JSONTemplate.substituteURL("http://h/{{model}}/x?c={{challenger}}", hostile) == "http://h/..%2F..%2Fadmin%3Fx%3D1%23y/x?c=a%26b%3Dc%20d%2Be")
+        #expect(
+            try JSONTemplate.substituteURL("http://h/{{model}}/x?c={{challenger}}", hostile)
+                == "http://h/..%2F..%2Fadmin%3Fx%3D1%23y/x?c=a%26b%3Dc%20d%2Be")
         #expect(try JSONTemplate.substituteURL("http://h/{{model}}", Self.context(model: "..")) == "http://h/%2E%2E", "a dot segment stays a name")
-        #expect(try JSONTemplate.substituteURL("http://h/{{model}}", Self.context(model: "meta-llama/Llama-3 8B é")) == "http://h/meta-llama%2FLlama-3%208B%20%C3%A9")
-        #expect(try JSONTemplate.substituteURL("http://h/{{model}}", Self.context(model: "a\r\nX-Injected: 1")) == "http://h/a%0D%0AX-Injected%3A%201")
+        #expect(
+            try JSONTemplate.substituteURL("http://h/{{model}}", Self.context(model: "meta-llama/Llama-3 8B é"))
+                == "http://h/meta-llama%2FLlama-3%208B%20%C3%A9")
+        #expect(
+            try JSONTemplate.substituteURL("http://h/{{model}}", Self.context(model: "a\r\nX-Injected: 1")) == "http://h/a%0D%0AX-Injected%3A%201")
         // the template's own text is kept as written (an operator's %20 or ${VAR} result included)
-        #expect(try JSONTemplate.substituteURL("https://user:p%40ss@h:8443/a%20b/{{model}}?k=v", Self.context()) == "https://user:p%40ss@h:8443/a%20b/fraud?k=v")
+        #expect(
+            try JSONTemplate.substituteURL("https://user:p%40ss@h:8443/a%20b/{{model}}?k=v", Self.context())
+                == "https://user:p%40ss@h:8443/a%20b/fraud?k=v")
     }
 
     @Test func theHostTakesOnlyLabelCharacters() throws {
@@ -37,7 +46,8 @@ struct URLTemplateTests {
     @Test func aWebhookSendsToTheEscapedPath() async throws {
         let server = RecordingHTTPServer()
         try await server.start { _ in .init(status: 200, body: "{}") }
-        let action = TriggerAction(name: "retrain", target: .webhook(url: "http://127.0.0.1:\(server.port)/hooks/{{monitor}}?model={{model}}"), credential: .none)
+        let action = TriggerAction(
+            name: "retrain", target: .webhook(url: "http://127.0.0.1:\(server.port)/hooks/{{monitor}}?model={{model}}"), credential: .none)
         let context = Self.context(monitor: "/etc/passwd", model: "a b&c")
         let attempt = try await onOwnThread { TriggerSender().attempt(action, context, attempt: 1) }
         await server.stop()
@@ -56,4 +66,3 @@ struct URLTemplateTests {
         #expect(try JSONTemplate.substitute("$${{x}} and ${{", c) == "$${{x}} and ${{")
     }
 }
-

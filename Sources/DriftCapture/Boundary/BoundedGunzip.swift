@@ -21,9 +21,12 @@ public enum BoundedGunzip {
         while input.readableBytes > 0 {
             let start = input.readerIndex
             guard input.readableBytes >= 18, input.getInteger(at: start, as: UInt16.self) == 0x1f8b else {
-                throw CaptureDecodeError(path: path, problem: members == 0 ? "is not a valid gzip stream (no gzip header)"
-                                         : "is not a valid gzip stream (\(input.readableBytes) bytes after member \(members) are not a gzip member)",
-                                         reason: .malformed)
+                throw CaptureDecodeError(
+                    path: path,
+                    problem: members == 0
+                        ? "is not a valid gzip stream (no gzip header)"
+                        : "is not a valid gzip stream (\(input.readableBytes) bytes after member \(members) are not a gzip member)",
+                    reason: .malformed)
             }
             let member: Data
             do {
@@ -39,7 +42,8 @@ public enum BoundedGunzip {
             let end = input.readerIndex
             let trailer = data.dropFirst(end - 4).prefix(4).map(UInt32.init)  // (the buffer reads only ahead of its reader index)
             guard end - start >= 18, trailer.count == 4,
-                  trailer[0] | trailer[1] << 8 | trailer[2] << 16 | trailer[3] << 24 == UInt32(truncatingIfNeeded: member.count) else {
+                trailer[0] | trailer[1] << 8 | trailer[2] << 16 | trailer[3] << 24 == UInt32(truncatingIfNeeded: member.count)
+            else {
                 throw CaptureDecodeError(path: path, problem: "is not a valid gzip stream (truncated: the stream ends early)", reason: .malformed)
             }
             out.append(member)
@@ -51,7 +55,10 @@ public enum BoundedGunzip {
     }
 
     static func tooLarge(_ bound: Int, _ maxBytes: Int, _ maxRatio: Int, _ path: String) -> CaptureDecodeError {
-        CaptureDecodeError(path: path, problem: "expands past \(bound) bytes when decompressed (at most \(maxBytes) bytes and \(maxRatio)× the compressed size are accepted; --max-decompressed-bytes)",
-                           reason: .tooLarge)
+        CaptureDecodeError(
+            path: path,
+            problem:
+                "expands past \(bound) bytes when decompressed (at most \(maxBytes) bytes and \(maxRatio)× the compressed size are accepted; --max-decompressed-bytes)",
+            reason: .tooLarge)
     }
 }

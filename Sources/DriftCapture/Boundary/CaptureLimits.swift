@@ -54,10 +54,10 @@ public struct CaptureLimits: Sendable, Equatable {
         let latest = now.addingTimeInterval(maxEventLead)
         if t < earliest {
             return "is \(RFC3339.format(t)), before the earliest time accepted (\(RFC3339.format(earliest)); "
-                + (acceptTimeFrom == nil ? "--max-event-age \(Int(maxEventAge)) s; import older traffic with --accept-time-from" : "--accept-time-from") + ")"
+                + (acceptTimeFrom == nil
+                    ? "--max-event-age \(Int(maxEventAge)) s; import older traffic with --accept-time-from" : "--accept-time-from") + ")"
         }
         if t > latest { return "is \(RFC3339.format(t)), more than \(Int(maxEventLead)) s ahead of this server's clock (--max-event-lead)" }
         return nil
     }
 }
-

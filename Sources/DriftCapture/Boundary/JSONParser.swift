@@ -74,9 +74,15 @@ struct JSONParser {
         case UInt8(ascii: "{"): return try object()
         case UInt8(ascii: "["): return try array()
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
         case let b: throw fail("unexpected \(describe(b)) at byte \(pos)")
         }
@@ -99,7 +105,11 @@ struct JSONParser {
         pos += 1
         var items: [JSONNode] = []
         skipSpace()
-        if pos < bytes.count && bytes[pos] == UInt8(ascii: "]") { pos += 1; depth -= 1; return .array(items) }
+        if pos < bytes.count && bytes[pos] == UInt8(ascii: "]") {
+            pos += 1
+            depth -= 1
+            return .array(items)
+        }
         while true {
             skipSpace()
             items.append(try value())
@@ -120,16 +130,23 @@ struct JSONParser {
         pos += 1
         var members: [String: JSONNode] = [:]
         skipSpace()
-        if pos < bytes.count && bytes[pos] == UInt8(ascii: "}") { pos += 1; depth -= 1; return .object(members) }
+        if pos < bytes.count && bytes[pos] == UInt8(ascii: "}") {
+            pos += 1
+            depth -= 1
+            return .object(members)
+        }
         while true {
             skipSpace()
             guard pos < bytes.count else { throw fail("ends inside an object at byte \(pos)") }
-            guard bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a member name in quotes but found \(describe(bytes[pos])) at byte \(pos)") }
+            guard bytes[pos] == UInt8(ascii: "\"") else {
+                throw fail("expected a member name in quotes but found \(describe(bytes[pos])) at byte \(pos)")
+            }
             try count()
             let key = try string()
             skipSpace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
-                throw fail(pos < bytes.count ? "expected ':' but found \(describe(bytes[pos])) at byte \(pos)" : "ends inside an object at byte \(pos)")
+                throw fail(
+                    pos < bytes.count ? "expected ':' but found \(describe(bytes[pos])) at byte \(pos)" : "ends inside an object at byte \(pos)")
             }
             pos += 1
             skipSpace()
@@ -165,9 +182,16 @@ struct JSONParser {
         while true {
             guard pos < bytes.count else { throw fail("has a string that never ends (it opens at byte \(open))") }
             let b = bytes[pos]
-            if b == UInt8(ascii: "\"") { pos += 1; break }
+            if b == UInt8(ascii: "\"") {
+                pos += 1
+                break
+            }
             if b < 0x20 { throw fail("has a raw control character (\(describe(b))) in a string at byte \(pos)") }
-            if b != UInt8(ascii: "\\") { out.append(b); pos += 1; continue }
+            if b != UInt8(ascii: "\\") {
+                out.append(b)
+                pos += 1
+                continue
+            }
             guard pos + 1 < bytes.count else { throw fail("ends inside an escape at byte \(pos)") }
             let e = bytes[pos + 1]
             pos += 2
@@ -188,7 +212,9 @@ struct JSONParser {
                     }
                     pos += 2
                     let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("has an unpaired surrogate \\u\(String(scalar, radix: 16)) at byte \(pos - 12)") }
+                    guard (0xDC00...0xDFFF).contains(low) else {
+                        throw fail("has an unpaired surrogate \\u\(String(scalar, radix: 16)) at byte \(pos - 12)")
+                    }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 } else if (0xDC00...0xDFFF).contains(scalar) {
                     throw fail("has an unpaired surrogate \\u\(String(scalar, radix: 16)) at byte \(pos - 6)")
@@ -222,13 +248,18 @@ struct JSONParser {
         return v
     }
 
-    static let exactPowers: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+    static let exactPowers: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+    ]
 
     mutating func number() throws -> Double {
         let start = pos
         var negative = false
-        if bytes[pos] == UInt8(ascii: "-") { negative = true; pos += 1 }
+        if bytes[pos] == UInt8(ascii: "-") {
+            negative = true
+            pos += 1
+        }
         var mantissa: UInt64 = 0
         var digits = 0  // significant digits gathered into mantissa (exact while ≤ 19)
         var exponent = 0
@@ -239,7 +270,12 @@ struct JSONParser {
             if pos < bytes.count && isDigit(bytes[pos]) { throw fail("has a number with a leading zero at byte \(start)") }
         } else {
             while pos < bytes.count && isDigit(bytes[pos]) {
-                if digits < 19 { mantissa = mantissa * 10 + UInt64(bytes[pos] - 0x30); if mantissa != 0 { digits += 1 } } else { exponent += 1 }
+                if digits < 19 {
+                    mantissa = mantissa * 10 + UInt64(bytes[pos] - 0x30)
+                    if mantissa != 0 { digits += 1 }
+                } else {
+                    exponent += 1
+                }
                 pos += 1
             }
         }
@@ -247,7 +283,11 @@ struct JSONParser {
             pos += 1
             guard pos < bytes.count, isDigit(bytes[pos]) else { throw fail("has a number without digits after '.' at byte \(start)") }
             while pos < bytes.count && isDigit(bytes[pos]) {
-                if digits < 19 { mantissa = mantissa * 10 + UInt64(bytes[pos] - 0x30); if mantissa != 0 { digits += 1 }; exponent -= 1 }
+                if digits < 19 {
+                    mantissa = mantissa * 10 + UInt64(bytes[pos] - 0x30)
+                    if mantissa != 0 { digits += 1 }
+                    exponent -= 1
+                }
                 pos += 1
             }
         }
@@ -255,7 +295,10 @@ struct JSONParser {
         if pos < bytes.count && (bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E")) {
             pos += 1
             var expNegative = false
-            if pos < bytes.count && (bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-")) { expNegative = bytes[pos] == UInt8(ascii: "-"); pos += 1 }
+            if pos < bytes.count && (bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-")) {
+                expNegative = bytes[pos] == UInt8(ascii: "-")
+                pos += 1
+            }
             guard pos < bytes.count, isDigit(bytes[pos]) else { throw fail("has a number without exponent digits at byte \(start)") }
             while pos < bytes.count && isDigit(bytes[pos]) {
                 if explicitExponent < 100_000 { explicitExponent = explicitExponent * 10 + Int(bytes[pos] - 0x30) }

@@ -28,19 +28,26 @@ enum AzureMLCapture {
         case "request": (kind, payloadLogging) = (.request, true)
         case "response": (kind, payloadLogging) = (.response, true)
         default:
-            throw CaptureDecodeError(path: "type", problem: "is \"\(type.prefix(80))\"; drift-worker reads the model_inputs and model_outputs collections and payload logging (request, response)",
-                                     reason: .unsupported)
+            throw CaptureDecodeError(
+                path: "type",
+                problem:
+                    "is \"\(type.prefix(80))\"; drift-worker reads the model_inputs and model_outputs collections and payload logging (request, response)",
+                reason: .unsupported)
         }
         guard let correlation = root["correlationid"]?.string ?? root["xrequestid"]?.string ?? root["id"]?.string else {
-            throw CaptureDecodeError(path: "correlationid", problem: "is missing (it pairs a request or model_inputs record with its response or model_outputs)")
+            throw CaptureDecodeError(
+                path: "correlationid", problem: "is missing (it pairs a request or model_inputs record with its response or model_outputs)")
         }
         guard let data = root["data"] else { throw CaptureDecodeError(path: "data", problem: "is missing") }
         let contentType = (root["datacontenttype"]?.string ?? "application/json").lowercased()
         var payload = (rows: [PayloadRow](), modelVersion: String?.none)
         if payloadLogging {
             if root["datainblob"]?.string?.lowercased() == "true" || root["datainblob"] == .bool(true) {
-                throw CaptureDecodeError(path: "datainblob", problem: "is true: the payload is stored in a separate blob (\(data.string?.prefix(200) ?? "")), which drift-worker does not fetch",
-                                         reason: .unsupported)
+                throw CaptureDecodeError(
+                    path: "datainblob",
+                    problem:
+                        "is true: the payload is stored in a separate blob (\(data.string?.prefix(200) ?? "")), which drift-worker does not fetch",
+                    reason: .unsupported)
             }
             payload = try body(data, contentType: contentType, response: kind == .response, limits: limits)
         } else {
@@ -54,10 +61,11 @@ enum AzureMLCapture {
             guard let d = RFC3339.parse(t) else { throw CaptureDecodeError(path: "time", problem: "is \"\(t.prefix(64))\", not an RFC 3339 time") }
             return d
         }
-        return CapturedInference(source: .azureml, kind: kind, pairingID: correlation, time: time, model: endpoint,
-                                 modelVersion: root["modelversion"]?.string ?? payload.modelVersion, wire: nil,
-                                 inputs: kind == .request ? payload.rows : [], outputs: kind == .response ? payload.rows : [],
-                                 origin: root["source"]?.string)
+        return CapturedInference(
+            source: .azureml, kind: kind, pairingID: correlation, time: time, model: endpoint,
+            modelVersion: root["modelversion"]?.string ?? payload.modelVersion, wire: nil,
+            inputs: kind == .request ? payload.rows : [], outputs: kind == .response ? payload.rows : [],
+            origin: root["source"]?.string)
     }
 
     /// Custom logging's `data`: a DataFrame as records, split or columns (or any of them as a JSON string).
@@ -79,11 +87,17 @@ enum AzureMLCapture {
     }
 
     /// Payload logging's `data`: the HTTP body, inline JSON or a string of `contentType`.
-    static func body(_ data: JSONNode, contentType: String, response: Bool, limits: CaptureLimits) throws -> (rows: [PayloadRow], modelVersion: String?) {
+    static func body(_ data: JSONNode, contentType: String, response: Bool, limits: CaptureLimits) throws -> (
+        rows: [PayloadRow], modelVersion: String?
+    ) {
         if case .string(let s) = data {
             if contentType.contains("csv") { return (try CSVPayload.rows(Data(s.utf8), path: "data", limits: limits), nil) }
-            if contentType.contains("json") { return try body(JSONNode.parse(Data(s.utf8), path: "data", limits: limits), contentType: contentType, response: response, limits: limits) }
-            throw CaptureDecodeError(path: "datacontenttype", problem: "is \"\(contentType.prefix(80))\"; JSON and CSV payloads are read", reason: .unsupported)
+            if contentType.contains("json") {
+                return try body(
+                    JSONNode.parse(Data(s.utf8), path: "data", limits: limits), contentType: contentType, response: response, limits: limits)
+            }
+            throw CaptureDecodeError(
+                path: "datacontenttype", problem: "is \"\(contentType.prefix(80))\"; JSON and CSV payloads are read", reason: .unsupported)
         }
         switch data {
         case .array(let items):
@@ -134,7 +148,8 @@ enum AzureMLCapture {
 
     static func checkRows(_ n: Int, path: String, limits: CaptureLimits) throws {
         guard n <= limits.maxRowsPerRequest else {
-            throw CaptureDecodeError(path: path, problem: "holds \(n) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)", reason: .tooLarge)
+            throw CaptureDecodeError(
+                path: path, problem: "holds \(n) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)", reason: .tooLarge)
         }
     }
 }

@@ -8,9 +8,11 @@ public enum CSVPayload {
     /// The rows of `body`; `path` names it in errors. Bounded by `limits.maxRowsPerRequest` (records),
     /// `limits.maxElementsPerRequest` (fields in all) and `limits.maxStringBytes` (one field).
     public static func rows(_ body: Data, path: String, limits: CaptureLimits) throws -> [PayloadRow] {
-        try CSVReader.records(body, path: path, maxRecords: limits.maxRowsPerRequest, maxFields: limits.maxElementsPerRequest,
-                              maxFieldBytes: limits.maxStringBytes)
-            .map { PayloadRow(fields: [("", $0.map(scalar))]) }
+        try CSVReader.records(
+            body, path: path, maxRecords: limits.maxRowsPerRequest, maxFields: limits.maxElementsPerRequest,
+            maxFieldBytes: limits.maxStringBytes
+        )
+        .map { PayloadRow(fields: [("", $0.map(scalar))]) }
     }
 
     /// An empty or blank field is a missing value; a decimal number (blanks around it ignored) is a number;
@@ -27,6 +29,8 @@ public enum CSVPayload {
         let lower = t.lowercased()
         let body = lower.hasPrefix("-") || lower.hasPrefix("+") ? String(lower.dropFirst()) : lower
         if body == "nan" || body == "inf" || body == "infinity" { return true }
-        return body.utf8.allSatisfy { (0x30...0x39).contains($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }
+        return body.utf8.allSatisfy {
+            (0x30...0x39).contains($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+")
+        }
     }
 }

@@ -28,8 +28,10 @@ import Foundation
 ///   message's `model_name`. Model version: the message's `model_version` when not empty.
 /// - time: `ce-time` when present.
 extension CapturedInference {
-    public init(protobuf body: Data, headers: [(String, String)], kind explicitKind: String? = nil,
-                limits: CaptureLimits = .init()) throws {
+    public init(
+        protobuf body: Data, headers: [(String, String)], kind explicitKind: String? = nil,
+        limits: CaptureLimits = .init()
+    ) throws {
         let h = HeaderLookup(headers)
         let topic = SeldonTopic(h["ce-source"].flatMap(SeldonTopic.name(fromSource:)))
         let kind = try Self.protobufKind(explicit: explicitKind, headers: h, topic: topic)
@@ -38,19 +40,24 @@ extension CapturedInference {
         var pairing = h.kafkaHeader("x-request-id", plain: false) ?? message.id
         if pairing == nil, let ceID = h["ce-id"], h["ce-type"] != OIPProtobufDecoder.knativeKafkaEventType { pairing = ceID }
         guard let pairing else {
-            throw CaptureDecodeError(path: "id", problem: "is empty and no x-request-id Kafka header (ce-kafkaheaderxrequestid) names the request, "
-                                     + "so the request and its response cannot be paired; set the message id")
+            throw CaptureDecodeError(
+                path: "id",
+                problem: "is empty and no x-request-id Kafka header (ce-kafkaheaderxrequestid) names the request, "
+                    + "so the request and its response cannot be paired; set the message id")
         }
         var time: Date?
         if let t = h["ce-time"] {
-            guard let parsed = RFC3339.parse(t) else { throw CaptureDecodeError(path: "ce-time", problem: "is \"\(t.prefix(64))\", not an RFC 3339 time") }
+            guard let parsed = RFC3339.parse(t) else {
+                throw CaptureDecodeError(path: "ce-time", problem: "is \"\(t.prefix(64))\", not an RFC 3339 time")
+            }
             time = parsed
         }
         let service = topic?.resource ?? h.kafkaHeader("pipeline", plain: false)
-        self.init(source: .seldon, kind: kind == .response ? .response : .request, pairingID: pairing, time: time,
-                  model: service ?? message.modelName, modelVersion: message.modelVersion, wire: .oip,
-                  inputs: kind == .request ? payload.rows : [], outputs: kind == .response ? payload.rows : [],
-                  origin: h["ce-source"])
+        self.init(
+            source: .seldon, kind: kind == .response ? .response : .request, pairingID: pairing, time: time,
+            model: service ?? message.modelName, modelVersion: message.modelVersion, wire: .oip,
+            inputs: kind == .request ? payload.rows : [], outputs: kind == .response ? payload.rows : [],
+            origin: h["ce-source"])
         self.service = service
     }
 
@@ -71,13 +78,17 @@ extension CapturedInference {
             case .inputs: return .request
             case .outputs: return .response
             case .errors:
-                throw CaptureDecodeError(path: "ce-source", problem: "names Seldon's error topic \(topic.name); its records are error messages, not inferences",
-                                         reason: .unsupported)
+                throw CaptureDecodeError(
+                    path: "ce-source", problem: "names Seldon's error topic \(topic.name); its records are error messages, not inferences",
+                    reason: .unsupported)
             case nil: break
             }
         }
-        throw CaptureDecodeError(path: "kind", problem: "of this protobuf body is unknown: a request and a response look alike on the wire. "
-                                 + "Add ?kind=request or ?kind=response to the capture URL, or send ce-type, seldon-infer-type or a ce-source naming the .inputs/.outputs topic")
+        throw CaptureDecodeError(
+            path: "kind",
+            problem: "of this protobuf body is unknown: a request and a response look alike on the wire. "
+                + "Add ?kind=request or ?kind=response to the capture URL, or send ce-type, seldon-infer-type or a ce-source naming the .inputs/.outputs topic"
+        )
     }
 }
 
@@ -103,7 +114,8 @@ struct SeldonTopic {
         }
         // the name may itself hold dots: everything between the last `.model.`/`.pipeline.` and the suffix
         if direction == .inputs || direction == .outputs,
-           let kindIndex = parts.dropLast().lastIndex(where: { $0 == "model" || $0 == "pipeline" }), kindIndex + 1 < parts.count - 1 {
+            let kindIndex = parts.dropLast().lastIndex(where: { $0 == "model" || $0 == "pipeline" }), kindIndex + 1 < parts.count - 1
+        {
             resource = parts[(kindIndex + 1)..<(parts.count - 1)].joined(separator: ".")
         }
     }

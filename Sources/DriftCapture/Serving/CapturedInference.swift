@@ -40,8 +40,9 @@ public struct CapturedInference: Sendable, Equatable {
             payload = try PayloadDecoder.decode(root: parsed, isResponse: response, limits: limits)
         } else if ce.dataContentType?.contains("csv") == true {
             // a text/csv body (SageMaker-style clients behind a KServe custom predictor): RFC 4180, positional rows
-            payload = DecodedPayload(protocolName: .csv, id: nil, modelName: nil, modelVersion: nil, isResponse: response,
-                                     rows: try CSVPayload.rows(ce.data, path: "body", limits: limits))
+            payload = DecodedPayload(
+                protocolName: .csv, id: nil, modelName: nil, modelVersion: nil, isResponse: response,
+                rows: try CSVPayload.rows(ce.data, path: "body", limits: limits))
         } else {
             payload = try PayloadDecoder.decode(ce.data, headerLength: ce.inferenceHeaderLength, isResponse: response, limits: limits)
         }
@@ -60,8 +61,10 @@ public struct CapturedInference: Sendable, Equatable {
         outputs = ce.kind == .response ? payload.rows : []
     }
 
-    init(source: Source, kind: Kind, pairingID: String, time: Date?, model: String?, modelVersion: String?,
-         wire: DecodedPayload.Wire?, inputs: [PayloadRow], outputs: [PayloadRow], origin: String? = nil) {
+    init(
+        source: Source, kind: Kind, pairingID: String, time: Date?, model: String?, modelVersion: String?,
+        wire: DecodedPayload.Wire?, inputs: [PayloadRow], outputs: [PayloadRow], origin: String? = nil
+    ) {
         self.source = source
         self.kind = kind
         self.pairingID = pairingID
@@ -124,10 +127,14 @@ public enum CaptureLineDecoder {
     /// writing to storage, a CloudEvents batch): one result per record, so one bad record does not lose the
     /// others; an element's error path starts with its index (`[3].Bytes`). Throws only when the line itself
     /// cannot be read: not JSON, neither an object nor an array, or more records than `limits.maxRowsPerRequest`.
-    public static func records(_ line: Data, format: CaptureLineFormat? = nil, limits: OIPDecoder.Limits = .init()) throws -> [Result<CapturedInference, CaptureDecodeError>] {
+    public static func records(_ line: Data, format: CaptureLineFormat? = nil, limits: OIPDecoder.Limits = .init()) throws -> [Result<
+        CapturedInference, CaptureDecodeError
+    >] {
         let root = try JSONNode.parse(line, path: "line", limits: limits)
         func one(_ node: JSONNode, path: String) -> Result<CapturedInference, CaptureDecodeError> {
-            do { return .success(try record(node, format: format, path: path, limits: limits)) } catch let e as CaptureDecodeError { return .failure(e) } catch {
+            do { return .success(try record(node, format: format, path: path, limits: limits)) } catch let e as CaptureDecodeError {
+                return .failure(e)
+            } catch {
                 return .failure(CaptureDecodeError(path: path, problem: "\(error)"))
             }
         }
@@ -135,7 +142,9 @@ public enum CaptureLineDecoder {
         case .object: return [one(root, path: "line")]
         case .array(let items):
             guard items.count <= limits.maxRowsPerRequest else {
-                throw CaptureDecodeError(path: "line", problem: "holds \(items.count) records; at most \(limits.maxRowsPerRequest) are accepted per line (--max-rows)", reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: "line", problem: "holds \(items.count) records; at most \(limits.maxRowsPerRequest) are accepted per line (--max-rows)",
+                    reason: .tooLarge)
             }
             // decoded one by one, stopping as soon as the rows exceed the request's limit (not after all of them)
             var out: [Result<CapturedInference, CaptureDecodeError>] = []
@@ -144,7 +153,9 @@ public enum CaptureLineDecoder {
                 let r = one(item, path: "[\(i)]")
                 if case .success(let record) = r { rows += max(record.inputs.count, record.outputs.count) }
                 if rows > limits.maxRowsPerRequest {
-                    throw CaptureDecodeError(path: "line", problem: "holds more than the \(limits.maxRowsPerRequest) rows accepted per request (--max-rows)", reason: .tooLarge)
+                    throw CaptureDecodeError(
+                        path: "line", problem: "holds more than the \(limits.maxRowsPerRequest) rows accepted per request (--max-rows)",
+                        reason: .tooLarge)
                 }
                 out.append(r)
             }
@@ -158,7 +169,11 @@ public enum CaptureLineDecoder {
     static func record(_ root: JSONNode, format: CaptureLineFormat?, path: String, limits: CaptureLimits) throws -> CapturedInference {
         guard case .object = root else { throw CaptureDecodeError(path: path, problem: "must be a JSON object, found \(root.typeName)") }
         guard let f = format ?? CaptureLineFormat.detect(root) else {
-            throw CaptureDecodeError(path: path, problem: "is not a KServe/Seldon CloudEvent, an Azure ML data collector record or a SageMaker capture record (nor a KServe storage-logger record)")
+            throw CaptureDecodeError(
+                path: path,
+                problem:
+                    "is not a KServe/Seldon CloudEvent, an Azure ML data collector record or a SageMaker capture record (nor a KServe storage-logger record)"
+            )
         }
         let inner = path == "line" ? "" : path
         func located(_ body: () throws -> CapturedInference) throws -> CapturedInference {

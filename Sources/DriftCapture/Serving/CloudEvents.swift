@@ -58,7 +58,8 @@ public struct InferenceCloudEvent: Sendable, Equatable {
             }
         }
         for r in required where (attrs[r] ?? "").isEmpty {
-            throw CaptureDecodeError(path: "ce-\(r)", problem: "header is missing (a CloudEvent in binary mode needs ce-specversion, ce-type, ce-id and ce-source)")
+            throw CaptureDecodeError(
+                path: "ce-\(r)", problem: "header is missing (a CloudEvent in binary mode needs ce-specversion, ce-type, ce-id and ce-source)")
         }
         return try make(attrs, data: body, headerLength: headerLength, where: "ce-")
     }
@@ -82,7 +83,9 @@ public struct InferenceCloudEvent: Sendable, Equatable {
     }
 
     static func structured(_ node: JSONNode, path: String) throws -> InferenceCloudEvent {
-        guard case .object(let o) = node else { throw CaptureDecodeError(path: path.isEmpty ? "body" : path, problem: "must be a CloudEvent object, found \(node.typeName)") }
+        guard case .object(let o) = node else {
+            throw CaptureDecodeError(path: path.isEmpty ? "body" : path, problem: "must be a CloudEvent object, found \(node.typeName)")
+        }
         var attrs: [String: String] = [:]
         for (k, v) in o where k != "data" && k != "data_base64" {
             switch v {
@@ -99,10 +102,14 @@ public struct InferenceCloudEvent: Sendable, Equatable {
         let data: Data
         var parsed: JSONNode?
         if let b64 = o["data_base64"] {
-            guard let s = b64.string, let d = Data(base64Encoded: s) else { throw CaptureDecodeError(path: prefix + "data_base64", problem: "is not base64") }
+            guard let s = b64.string, let d = Data(base64Encoded: s) else {
+                throw CaptureDecodeError(path: prefix + "data_base64", problem: "is not base64")
+            }
             data = d
         } else if let d = o["data"] {
-            if case .string(let s) = d, (attrs["datacontenttype"] ?? "application/json").contains("json") == false { data = Data(s.utf8) } else {
+            if case .string(let s) = d, (attrs["datacontenttype"] ?? "application/json").contains("json") == false {
+                data = Data(s.utf8)
+            } else {
                 data = Data()
                 parsed = d
             }
@@ -117,22 +124,28 @@ public struct InferenceCloudEvent: Sendable, Equatable {
     static func make(_ attrs: [String: String], data: Data, headerLength: Int?, where prefix: String) throws -> InferenceCloudEvent {
         let type = attrs["type"]!
         if type == "io.seldon.serving.feedback" {
-            throw CaptureDecodeError(path: prefix + "type", problem: "is \"\(type)\": feedback events carry ground truth; drift-worker does not store them yet",
-                                     reason: .unsupported)
+            throw CaptureDecodeError(
+                path: prefix + "type", problem: "is \"\(type)\": feedback events carry ground truth; drift-worker does not store them yet",
+                reason: .unsupported)
         }
         guard let kind = kind(ofType: type) else {
-            throw CaptureDecodeError(path: prefix + "type", problem: "is \"\(type.prefix(80))\", not an inference request or response (e.g. org.kubeflow.serving.inference.request)")
+            throw CaptureDecodeError(
+                path: prefix + "type",
+                problem: "is \"\(type.prefix(80))\", not an inference request or response (e.g. org.kubeflow.serving.inference.request)")
         }
         var time: Date?
         if let t = attrs["time"], !t.isEmpty {
-            guard let parsed = RFC3339.parse(t) else { throw CaptureDecodeError(path: prefix + "time", problem: "is \"\(t.prefix(80))\", not an RFC 3339 time") }
+            guard let parsed = RFC3339.parse(t) else {
+                throw CaptureDecodeError(path: prefix + "time", problem: "is \"\(t.prefix(80))\", not an RFC 3339 time")
+            }
             time = parsed
         }
         var ext = attrs
         for k in known { ext.removeValue(forKey: k) }
-        return InferenceCloudEvent(id: attrs["id"]!, type: type, kind: kind, source: attrs["source"]!, time: time,
-                                   specversion: attrs["specversion"]!, extensions: ext, data: data, inferenceHeaderLength: headerLength,
-                                   dataContentType: attrs["datacontenttype"]?.lowercased())
+        return InferenceCloudEvent(
+            id: attrs["id"]!, type: type, kind: kind, source: attrs["source"]!, time: time,
+            specversion: attrs["specversion"]!, extensions: ext, data: data, inferenceHeaderLength: headerLength,
+            dataContentType: attrs["datacontenttype"]?.lowercased())
     }
 }
 
@@ -183,12 +196,14 @@ public enum RFC3339 {
             return true
         }
         guard let year = digits(4), expect([0x2D]), let month = digits(2), expect([0x2D]), let day = digits(2),
-              expect([0x54, 0x74, 0x20]), let hour = digits(2), expect([0x3A]), let minute = digits(2), expect([0x3A]),
-              let second = digits(2) else { return nil }
+            expect([0x54, 0x74, 0x20]), let hour = digits(2), expect([0x3A]), let minute = digits(2), expect([0x3A]),
+            let second = digits(2)
+        else { return nil }
         var fraction = 0.0
         if u.first == 0x2E {
             u = u.dropFirst()
-            var scale = 0.1, any = false
+            var scale = 0.1
+            var any = false
             while let b = u.first, b >= 0x30 && b <= 0x39 {
                 fraction += Double(b - 0x30) * scale
                 scale /= 10

@@ -66,8 +66,10 @@ public struct DecodedPayload: Equatable, Sendable {
 public enum PayloadDecoder {
     /// `headerLength`: `Inference-Header-Content-Length` (OIP binary extension). `isResponse`: what the envelope
     /// says (a CloudEvent's type), when known; the body's own keys decide otherwise.
-    public static func decode(_ body: Data, headerLength: Int? = nil, isResponse: Bool? = nil,
-                              limits: OIPDecoder.Limits = .init()) throws -> DecodedPayload {
+    public static func decode(
+        _ body: Data, headerLength: Int? = nil, isResponse: Bool? = nil,
+        limits: OIPDecoder.Limits = .init()
+    ) throws -> DecodedPayload {
         if headerLength != nil { return try oip(OIPDecoder.decode(body, headerLength: headerLength, limits: limits), limits: limits) }
         let (root, end) = try JSONNode.parsePrefix(body, limits: limits)
         if isOIP(root) && OIPDecoder.declaresBinary(root) {
@@ -98,8 +100,9 @@ public enum PayloadDecoder {
     static func oip(_ m: OIPMessage, limits: CaptureLimits) throws -> DecodedPayload {
         let batch = m.tensors.map(\.rows).max() ?? 0
         guard batch <= limits.maxRowsPerRequest else {
-            throw CaptureDecodeError(path: m.isResponse ? "outputs" : "inputs",
-                                     problem: "hold \(batch) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)", reason: .tooLarge)
+            throw CaptureDecodeError(
+                path: m.isResponse ? "outputs" : "inputs",
+                problem: "hold \(batch) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)", reason: .tooLarge)
         }
         // a tensor of batch 1 is repeated into every row: count what the rows will hold, not what was sent
         var total = 0
@@ -107,9 +110,11 @@ public enum PayloadDecoder {
             let (n, o1) = batch.multipliedReportingOverflow(by: t.rowWidth)
             let (sum, o2) = total.addingReportingOverflow(n)
             guard !o1, !o2, sum <= limits.maxElementsPerRequest else {
-                throw CaptureDecodeError(path: m.isResponse ? "outputs" : "inputs",
-                                         problem: "hold more than the \(limits.maxElementsPerRequest) elements allowed per request once spread over their \(batch) rows (--max-request-elements)",
-                                         reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: m.isResponse ? "outputs" : "inputs",
+                    problem:
+                        "hold more than the \(limits.maxElementsPerRequest) elements allowed per request once spread over their \(batch) rows (--max-request-elements)",
+                    reason: .tooLarge)
             }
             total = sum
         }
@@ -131,8 +136,9 @@ public enum PayloadDecoder {
                 rows[r].fields.append((t.name, slice))
             }
         }
-        return DecodedPayload(protocolName: .oip, id: m.id, modelName: m.modelName, modelVersion: m.modelVersion,
-                              isResponse: m.isResponse, rows: rows)
+        return DecodedPayload(
+            protocolName: .oip, id: m.id, modelName: m.modelName, modelVersion: m.modelVersion,
+            isResponse: m.isResponse, rows: rows)
     }
 }
 
@@ -143,14 +149,25 @@ public enum V1Decoder {
     public static func decode(_ root: JSONNode, isResponse: Bool? = nil, limits: CaptureLimits = .init()) throws -> DecodedPayload {
         guard case .object(let obj) = root else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
         let key: String
-        if obj["predictions"] != nil { key = "predictions" } else if obj["instances"] != nil { key = "instances" } else if obj["inputs"] != nil { key = "inputs" } else if obj["outputs"] != nil { key = "outputs" } else {
-            throw CaptureDecodeError(path: "body", problem: "has none of \"instances\", \"inputs\", \"predictions\" or \"outputs\" (not a V1 or Open Inference Protocol message)")
+        if obj["predictions"] != nil {
+            key = "predictions"
+        } else if obj["instances"] != nil {
+            key = "instances"
+        } else if obj["inputs"] != nil {
+            key = "inputs"
+        } else if obj["outputs"] != nil {
+            key = "outputs"
+        } else {
+            throw CaptureDecodeError(
+                path: "body",
+                problem: "has none of \"instances\", \"inputs\", \"predictions\" or \"outputs\" (not a V1 or Open Inference Protocol message)")
         }
         let response = isResponse ?? (key == "predictions" || key == "outputs")
         let rows: [PayloadRow]
         let body = obj[key] ?? .null
         if let n = body.array?.count ?? body.object?.values.first?.array?.count, n > limits.maxRowsPerRequest {
-            throw CaptureDecodeError(path: key, problem: "holds \(n) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)", reason: .tooLarge)
+            throw CaptureDecodeError(
+                path: key, problem: "holds \(n) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)", reason: .tooLarge)
         }
         switch body {
         case .array(let items):
@@ -161,9 +178,12 @@ public enum V1Decoder {
             var n: Int? = nil
             for name in names {
                 guard let list = columns[name]?.array else {
-                    throw CaptureDecodeError(path: "\(key).\(name)", problem: "must be an array (one value per row), found \(columns[name]?.typeName ?? "nothing")")
+                    throw CaptureDecodeError(
+                        path: "\(key).\(name)", problem: "must be an array (one value per row), found \(columns[name]?.typeName ?? "nothing")")
                 }
-                if let n, n != list.count { throw CaptureDecodeError(path: "\(key).\(name)", problem: "has \(list.count) values but another column has \(n)") }
+                if let n, n != list.count {
+                    throw CaptureDecodeError(path: "\(key).\(name)", problem: "has \(list.count) values but another column has \(n)")
+                }
                 n = list.count
             }
             let lists = names.map { columns[$0]?.array ?? [] }
@@ -171,8 +191,9 @@ public enum V1Decoder {
         default:
             throw CaptureDecodeError(path: key, problem: "must be an array of rows, found \(body.typeName)")
         }
-        return DecodedPayload(protocolName: .v1, id: obj["id"]?.string, modelName: obj["model_name"]?.string,
-                              modelVersion: obj["model_version"]?.string, isResponse: response, rows: rows)
+        return DecodedPayload(
+            protocolName: .v1, id: obj["id"]?.string, modelName: obj["model_name"]?.string,
+            modelVersion: obj["model_version"]?.string, isResponse: response, rows: rows)
     }
 
     static func row(_ node: JSONNode, path: String) throws -> PayloadRow {

@@ -26,17 +26,26 @@ enum KServeStorageLog {
             return s
         }
         guard let reqType = try text("ReqType"), InferenceCloudEvent.kind(ofType: reqType) != nil else {
-            throw CaptureDecodeError(path: prefix + "ReqType", problem: "is missing or not an inference request or response type (org.kubeflow.serving.inference.request)")
+            throw CaptureDecodeError(
+                path: prefix + "ReqType", problem: "is missing or not an inference request or response type (org.kubeflow.serving.inference.request)")
         }
-        guard let id = try text("Id"), !id.isEmpty else { throw CaptureDecodeError(path: prefix + "Id", problem: "is missing or empty (it pairs a request with its response)") }
-        guard let encoded = try text("Bytes") else { throw CaptureDecodeError(path: prefix + "Bytes", problem: "is missing (the logged body, base64)") }
+        guard let id = try text("Id"), !id.isEmpty else {
+            throw CaptureDecodeError(path: prefix + "Id", problem: "is missing or empty (it pairs a request with its response)")
+        }
+        guard let encoded = try text("Bytes") else {
+            throw CaptureDecodeError(path: prefix + "Bytes", problem: "is missing (the logged body, base64)")
+        }
         guard let body = Data(base64Encoded: encoded) else {
             throw CaptureDecodeError(path: prefix + "Bytes", problem: "is not base64 (Go writes a []byte as standard base64)", reason: .malformed)
         }
         let source = try sourceURI(node["SourceUri"], path: prefix + "SourceUri")
-        var headers: [(String, String)] = [("ce-specversion", "1.0"), ("ce-type", reqType), ("ce-id", id),
-                                           ("ce-source", source.isEmpty ? "kserve-logger-storage" : source)]
-        for (key, ext) in [("InferenceService", "inferenceservicename"), ("Namespace", "namespace"), ("Component", "component"), ("Endpoint", "endpoint")] {
+        var headers: [(String, String)] = [
+            ("ce-specversion", "1.0"), ("ce-type", reqType), ("ce-id", id),
+            ("ce-source", source.isEmpty ? "kserve-logger-storage" : source)
+        ]
+        for (key, ext) in [
+            ("InferenceService", "inferenceservicename"), ("Namespace", "namespace"), ("Component", "component"), ("Endpoint", "endpoint")
+        ] {
             if let v = try text(key), !v.isEmpty { headers.append(("ce-" + ext, v)) }
         }
         let contentType = (try text("ContentType") ?? "").lowercased()
@@ -45,9 +54,10 @@ enum KServeStorageLog {
             let ce = try InferenceCloudEvent.binary(headers: headers, body: Data())
             let rows = try CSVPayload.rows(body, path: prefix + "Bytes", limits: limits)
             let response = ce.kind == .response
-            var r = CapturedInference(source: .kserve, kind: response ? .response : .request, pairingID: id, time: nil,
-                                      model: ce.inferenceServiceName, modelVersion: nil, wire: .v1,
-                                      inputs: response ? [] : rows, outputs: response ? rows : [], origin: ce.source)
+            var r = CapturedInference(
+                source: .kserve, kind: response ? .response : .request, pairingID: id, time: nil,
+                model: ce.inferenceServiceName, modelVersion: nil, wire: .v1,
+                inputs: response ? [] : rows, outputs: response ? rows : [], origin: ce.source)
             r.service = ce.inferenceServiceName
             r.component = ce.extensions["component"]
             return r
@@ -66,7 +76,9 @@ enum KServeStorageLog {
         case nil, .null?: return ""
         case .string(let s)?: return s
         case .object(let u)?:
-            let scheme = u["Scheme"]?.string ?? "", host = u["Host"]?.string ?? "", p = u["Path"]?.string ?? ""
+            let scheme = u["Scheme"]?.string ?? ""
+            let host = u["Host"]?.string ?? ""
+            let p = u["Path"]?.string ?? ""
             if let opaque = u["Opaque"]?.string, !opaque.isEmpty { return scheme + ":" + opaque }
             var s = scheme.isEmpty ? "" : scheme + "://"
             s += host + p

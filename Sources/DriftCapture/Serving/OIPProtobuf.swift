@@ -26,12 +26,14 @@ public enum OIPProtobufDecoder {
     /// bytes alone do not tell them apart.
     public static func decode(_ body: Data, isResponse: Bool, limits: CaptureLimits = .init()) throws -> OIPMessage {
         guard body.count <= limits.maxBodyBytes else {
-            throw CaptureDecodeError(path: "body", problem: "has \(body.count) bytes; at most \(limits.maxBodyBytes) are accepted (--max-body-bytes)",
-                                     reason: .tooLarge)
+            throw CaptureDecodeError(
+                path: "body", problem: "has \(body.count) bytes; at most \(limits.maxBodyBytes) are accepted (--max-body-bytes)",
+                reason: .tooLarge)
         }
         let message = try unframed(body)
         guard !message.isEmpty else {
-            throw CaptureDecodeError(path: "body", problem: "is empty, not a protobuf ModelInfer\(isResponse ? "Response" : "Request")", reason: .malformed)
+            throw CaptureDecodeError(
+                path: "body", problem: "is empty, not a protobuf ModelInfer\(isResponse ? "Response" : "Request")", reason: .malformed)
         }
         try message.withUnsafeBytes { try WireCensus.check($0, isResponse: isResponse, limits: limits) }
         var options = BinaryDecodingOptions()
@@ -41,20 +43,28 @@ public enum OIPProtobufDecoder {
         do {
             if isResponse {
                 let r = try Inference_ModelInferResponse(serializedBytes: message, options: options)
-                let tensors = r.outputs.map { WireTensor(name: $0.name, datatype: $0.datatype, shape: $0.shape, contents: $0.hasContents ? $0.contents : nil) }
-                return OIPMessage(id: nonEmpty(r.id), modelName: nonEmpty(r.modelName), modelVersion: nonEmpty(r.modelVersion), isResponse: true,
-                                  tensors: try convert(tensors, raw: r.rawOutputContents, isResponse: true, limits: limits))
+                let tensors = r.outputs.map {
+                    WireTensor(name: $0.name, datatype: $0.datatype, shape: $0.shape, contents: $0.hasContents ? $0.contents : nil)
+                }
+                return OIPMessage(
+                    id: nonEmpty(r.id), modelName: nonEmpty(r.modelName), modelVersion: nonEmpty(r.modelVersion), isResponse: true,
+                    tensors: try convert(tensors, raw: r.rawOutputContents, isResponse: true, limits: limits))
             }
             let r = try Inference_ModelInferRequest(serializedBytes: message, options: options)
-            let tensors = r.inputs.map { WireTensor(name: $0.name, datatype: $0.datatype, shape: $0.shape, contents: $0.hasContents ? $0.contents : nil) }
-            return OIPMessage(id: nonEmpty(r.id), modelName: nonEmpty(r.modelName), modelVersion: nonEmpty(r.modelVersion), isResponse: false,
-                              tensors: try convert(tensors, raw: r.rawInputContents, isResponse: false, limits: limits))
+            let tensors = r.inputs.map {
+                WireTensor(name: $0.name, datatype: $0.datatype, shape: $0.shape, contents: $0.hasContents ? $0.contents : nil)
+            }
+            return OIPMessage(
+                id: nonEmpty(r.id), modelName: nonEmpty(r.modelName), modelVersion: nonEmpty(r.modelVersion), isResponse: false,
+                tensors: try convert(tensors, raw: r.rawInputContents, isResponse: false, limits: limits))
         } catch let e as CaptureDecodeError {
             throw e
         } catch BinaryDecodingError.messageDepthLimit {
-            throw CaptureDecodeError(path: "body", problem: "nests messages deeper than \(messageDepthLimit) levels (not a protobuf \(kind))", reason: .malformed)
+            throw CaptureDecodeError(
+                path: "body", problem: "nests messages deeper than \(messageDepthLimit) levels (not a protobuf \(kind))", reason: .malformed)
         } catch BinaryDecodingError.invalidUTF8 {
-            throw CaptureDecodeError(path: "body", problem: "has a string field (id, model_name, name or datatype) that is not UTF-8", reason: .malformed)
+            throw CaptureDecodeError(
+                path: "body", problem: "has a string field (id, model_name, name or datatype) that is not UTF-8", reason: .malformed)
         } catch {
             throw CaptureDecodeError(path: "body", problem: "is not a protobuf \(kind) (\(error))", reason: .malformed)
         }
@@ -95,11 +105,13 @@ public enum OIPProtobufDecoder {
         let headerLength = try body.withUnsafeBytes { raw -> Int in
             var r = WireReader(raw, from: 5)
             guard raw.count >= 5, let count = r.varint() else {
-                throw CaptureDecodeError(path: "body", problem: "starts with byte 0 (schema-registry framing) but its header is truncated", reason: .malformed)
+                throw CaptureDecodeError(
+                    path: "body", problem: "starts with byte 0 (schema-registry framing) but its header is truncated", reason: .malformed)
             }
             let n = (count >> 1) ^ (0 &- (count & 1))  // zigzag
             guard n <= 10 else {
-                throw CaptureDecodeError(path: "body", problem: "has a schema-registry header listing \(n) message indexes; at most 10 are read", reason: .malformed)
+                throw CaptureDecodeError(
+                    path: "body", problem: "has a schema-registry header listing \(n) message indexes; at most 10 are read", reason: .malformed)
             }
             for _ in 0..<n {
                 guard r.varint() != nil else {
@@ -120,7 +132,8 @@ public enum OIPProtobufDecoder {
     }
 
     static func convert(_ wire: [WireTensor], raw: [Data], isResponse: Bool, limits: CaptureLimits) throws -> [InferenceTensor] {
-        let key = isResponse ? "outputs" : "inputs", rawKey = isResponse ? "raw_output_contents" : "raw_input_contents"
+        let key = isResponse ? "outputs" : "inputs"
+        let rawKey = isResponse ? "raw_output_contents" : "raw_input_contents"
         if !raw.isEmpty && raw.count != wire.count {
             throw CaptureDecodeError(path: rawKey, problem: "has \(raw.count) entries; one per tensor of \(key) (\(wire.count)) is needed")
         }
@@ -130,13 +143,17 @@ public enum OIPProtobufDecoder {
         for (i, t) in wire.enumerated() {
             let path = "\(key)[\(i)]"
             guard let datatype = TensorDatatype(rawValue: t.datatype) else {
-                throw CaptureDecodeError(path: "\(path).datatype", problem: "is \"\(t.datatype.prefix(64))\", not one of \(TensorDatatype.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw CaptureDecodeError(
+                    path: "\(path).datatype",
+                    problem: "is \"\(t.datatype.prefix(64))\", not one of \(TensorDatatype.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let (shape, needed) = try checkedShape(t.shape, path: "\(path).shape", limits: limits)
             let (sum, overflow) = total.addingReportingOverflow(needed)
             guard !overflow, sum <= limits.maxElementsPerRequest else {
-                throw CaptureDecodeError(path: key, problem: "hold more than the \(limits.maxElementsPerRequest) tensor elements accepted per request (--max-request-elements)",
-                                         reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: key,
+                    problem: "hold more than the \(limits.maxElementsPerRequest) tensor elements accepted per request (--max-request-elements)",
+                    reason: .tooLarge)
             }
             total = sum
             let values: TensorValues
@@ -144,13 +161,15 @@ public enum OIPProtobufDecoder {
                 values = try typedValues(t.contents ?? Inference_InferTensorContents(), datatype: datatype, path: "\(path).contents")
             } else {
                 if let c = t.contents, c != Inference_InferTensorContents() {
-                    throw CaptureDecodeError(path: "\(path).contents", problem: "is set while \(rawKey) holds the tensors (the protocol allows one or the other)")
+                    throw CaptureDecodeError(
+                        path: "\(path).contents", problem: "is set while \(rawKey) holds the tensors (the protocol allows one or the other)")
                 }
                 values = try rawValues(raw[i], datatype: datatype, count: needed, path: "\(rawKey)[\(i)]")
             }
             guard values.count == needed else {
-                throw CaptureDecodeError(path: raw.isEmpty ? "\(path).contents" : "\(rawKey)[\(i)]",
-                                         problem: "has \(values.count) values, shape \(OIPDecoder.shapeText(shape)) needs \(needed)")
+                throw CaptureDecodeError(
+                    path: raw.isEmpty ? "\(path).contents" : "\(rawKey)[\(i)]",
+                    problem: "has \(values.count) values, shape \(OIPDecoder.shapeText(shape)) needs \(needed)")
             }
             tensors.append(InferenceTensor(name: t.name, datatype: datatype, shape: shape, values: values))
         }
@@ -176,7 +195,8 @@ public enum OIPProtobufDecoder {
             guard n != 0 else { continue }
             let (m, overflow) = product.multipliedReportingOverflow(by: n)
             guard !overflow else {
-                throw CaptureDecodeError(path: path, problem: "\(OIPDecoder.shapeText(shape))… multiplies beyond \(Int.max) (overflow)", reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: path, problem: "\(OIPDecoder.shapeText(shape))… multiplies beyond \(Int.max) (overflow)", reason: .tooLarge)
             }
             product = m
         }
@@ -188,8 +208,10 @@ public enum OIPProtobufDecoder {
             return (shape, 0)
         }
         guard product <= limits.maxElements else {
-            throw CaptureDecodeError(path: path, problem: "\(OIPDecoder.shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
-                                     reason: .tooLarge)
+            throw CaptureDecodeError(
+                path: path,
+                problem: "\(OIPDecoder.shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
+                reason: .tooLarge)
         }
         return (shape, product)
     }
@@ -200,11 +222,13 @@ public enum OIPProtobufDecoder {
         if let size = datatype.byteSize {
             let (expected, overflow) = count.multipliedReportingOverflow(by: size)
             guard !overflow, chunk.count == expected else {
-                throw CaptureDecodeError(path: path, problem: "has \(chunk.count) bytes; the shape needs \(count) elements of \(size) bytes for \(datatype.rawValue)")
+                throw CaptureDecodeError(
+                    path: path, problem: "has \(chunk.count) bytes; the shape needs \(count) elements of \(size) bytes for \(datatype.rawValue)")
             }
         } else {
             // BYTES: count the length-prefixed elements before decodeBinary allocates one array per element
-            var offset = chunk.startIndex, n = 0
+            var offset = chunk.startIndex
+            var n = 0
             while offset < chunk.endIndex {
                 guard n < count else { throw CaptureDecodeError(path: path, problem: "holds more than the \(count) BYTES elements the shape needs") }
                 guard chunk.endIndex - offset >= 4 else { break }  // decodeBinary reports the truncated prefix
@@ -220,10 +244,12 @@ public enum OIPProtobufDecoder {
 
     /// Typed contents: the repeated field of the datatype, every other field empty, narrow integers in range.
     static func typedValues(_ c: Inference_InferTensorContents, datatype: TensorDatatype, path: String) throws -> TensorValues {
-        let fields: [(String, Int)] = [("bool_contents", c.boolContents.count), ("int_contents", c.intContents.count),
-                                       ("int64_contents", c.int64Contents.count), ("uint_contents", c.uintContents.count),
-                                       ("uint64_contents", c.uint64Contents.count), ("fp32_contents", c.fp32Contents.count),
-                                       ("fp64_contents", c.fp64Contents.count), ("bytes_contents", c.bytesContents.count)]
+        let fields: [(String, Int)] = [
+            ("bool_contents", c.boolContents.count), ("int_contents", c.intContents.count),
+            ("int64_contents", c.int64Contents.count), ("uint_contents", c.uintContents.count),
+            ("uint64_contents", c.uint64Contents.count), ("fp32_contents", c.fp32Contents.count),
+            ("fp64_contents", c.fp64Contents.count), ("bytes_contents", c.bytesContents.count)
+        ]
         let own = typedField(datatype)
         if let other = fields.first(where: { $0.1 > 0 && $0.0 != own }) {
             throw CaptureDecodeError(path: "\(path).\(other.0)", problem: "is set, but a \(datatype.rawValue) tensor's values go in \(path).\(own)")
@@ -278,11 +304,14 @@ enum WireCensus {
     static func check(_ bytes: UnsafeRawBufferPointer, isResponse: Bool, limits: CaptureLimits) throws {
         let key = isResponse ? "outputs" : "inputs"
         var r = WireReader(bytes, from: 0)
-        var nodes = 0, elements = 0, tensor = 0
+        var nodes = 0
+        var elements = 0
+        var tensor = 0
         func count(_ n: Int, path: String) throws {
             nodes += n
             if nodes > limits.maxJSONNodes {
-                throw CaptureDecodeError(path: path, problem: "decodes into more than \(limits.maxJSONNodes) objects (--max-json-values)", reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: path, problem: "decodes into more than \(limits.maxJSONNodes) objects (--max-json-values)", reason: .tooLarge)
             }
         }
         while !r.atEnd {
@@ -300,7 +329,8 @@ enum WireCensus {
                         var s = try t.sub(path: "\(path).shape")
                         let dims = s.terminatedVarints()
                         if dims > OIPProtobufDecoder.maxDimensions {
-                            throw CaptureDecodeError(path: "\(path).shape", problem: "has \(dims) dimensions; at most \(OIPProtobufDecoder.maxDimensions) are accepted")
+                            throw CaptureDecodeError(
+                                path: "\(path).shape", problem: "has \(dims) dimensions; at most \(OIPProtobufDecoder.maxDimensions) are accepted")
                         }
                         try count(dims, path: path)
                     case (5, 2):
@@ -309,22 +339,36 @@ enum WireCensus {
                             let (cf, cw) = try c.tag(path: "\(path).contents")
                             let n: Int
                             switch (cf, cw) {
-                            case (1...5, 0), (6, 5), (7, 1): n = 1; try c.skip(cw, path: "\(path).contents")
-                            case (1...5, 2): var p = try c.sub(path: "\(path).contents"); n = p.terminatedVarints()
+                            case (1...5, 0), (6, 5), (7, 1):
+                                n = 1
+                                try c.skip(cw, path: "\(path).contents")
+                            case (1...5, 2):
+                                var p = try c.sub(path: "\(path).contents")
+                                n = p.terminatedVarints()
                             case (6, 2): n = try c.sub(path: "\(path).contents").remaining / 4
                             case (7, 2): n = try c.sub(path: "\(path).contents").remaining / 8
-                            case (8, 2): n = 1; try count(1, path: path); _ = try c.sub(path: "\(path).contents")
-                            default: n = 0; try c.skip(cw, path: "\(path).contents")
+                            case (8, 2):
+                                n = 1
+                                try count(1, path: path)
+                                _ = try c.sub(path: "\(path).contents")
+                            default:
+                                n = 0
+                                try c.skip(cw, path: "\(path).contents")
                             }
                             inTensor += n
                             elements += n
                             if inTensor > limits.maxElements {
-                                throw CaptureDecodeError(path: "\(path).contents", problem: "has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
-                                                         reason: .tooLarge)
+                                throw CaptureDecodeError(
+                                    path: "\(path).contents",
+                                    problem: "has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
+                                    reason: .tooLarge)
                             }
                             if elements > limits.maxElementsPerRequest {
-                                throw CaptureDecodeError(path: key, problem: "hold more than the \(limits.maxElementsPerRequest) tensor elements accepted per request (--max-request-elements)",
-                                                         reason: .tooLarge)
+                                throw CaptureDecodeError(
+                                    path: key,
+                                    problem:
+                                        "hold more than the \(limits.maxElementsPerRequest) tensor elements accepted per request (--max-request-elements)",
+                                    reason: .tooLarge)
                             }
                         }
                     default:
@@ -351,7 +395,9 @@ struct WireReader {
     }
 
     private init(_ bytes: UnsafeRawBufferPointer, i: Int, end: Int) {
-        self.bytes = bytes; self.i = i; self.end = end
+        self.bytes = bytes
+        self.i = i
+        self.end = end
     }
 
     var atEnd: Bool { i >= end }
@@ -378,8 +424,10 @@ struct WireReader {
         }
         let wire = UInt8(t & 7)
         if wire == 3 || wire == 4 || wire > 5 {
-            throw CaptureDecodeError(path: path, problem: "has a field of protobuf wire type \(wire) (groups and unknown types are not part of the Open Inference Protocol)",
-                                     reason: .malformed)
+            throw CaptureDecodeError(
+                path: path,
+                problem: "has a field of protobuf wire type \(wire) (groups and unknown types are not part of the Open Inference Protocol)",
+                reason: .malformed)
         }
         return (t >> 3, wire)
     }
@@ -387,7 +435,8 @@ struct WireReader {
     /// A length-delimited field's payload, as a reader of its own; this reader moves past it.
     mutating func sub(path: String) throws -> WireReader {
         guard let n = varint(), n <= UInt64(end - i) else {
-            throw CaptureDecodeError(path: path, problem: "has a length-delimited field longer than the bytes that remain (truncated)", reason: .malformed)
+            throw CaptureDecodeError(
+                path: path, problem: "has a length-delimited field longer than the bytes that remain (truncated)", reason: .malformed)
         }
         let start = i
         i += Int(n)

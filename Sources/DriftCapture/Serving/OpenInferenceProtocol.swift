@@ -68,8 +68,9 @@ public enum OIPDecoder {
     public static func decode(_ body: Data, headerLength: Int? = nil, limits: Limits = Limits()) throws -> OIPMessage {
         if let headerLength {
             guard headerLength >= 0, headerLength <= body.count else {
-                throw CaptureDecodeError(path: "Inference-Header-Content-Length", problem: "is \(headerLength) but the body has only \(body.count) bytes",
-                                         reason: .malformed)
+                throw CaptureDecodeError(
+                    path: "Inference-Header-Content-Length", problem: "is \(headerLength) but the body has only \(body.count) bytes",
+                    reason: .malformed)
             }
             return try decode(root: JSONNode.parse(body.prefix(headerLength), limits: limits), binary: body.dropFirst(headerLength), limits: limits)
         }
@@ -82,8 +83,9 @@ public enum OIPDecoder {
     static func binaryTail(_ root: JSONNode, _ rest: Data) throws -> Data {
         if declaresBinary(root) { return rest }
         guard rest.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
-            throw CaptureDecodeError(path: "body", problem: "is not valid JSON (\(rest.count) bytes after the JSON value, and no tensor declares binary_data_size)",
-                                     reason: .malformed)
+            throw CaptureDecodeError(
+                path: "body", problem: "is not valid JSON (\(rest.count) bytes after the JSON value, and no tensor declares binary_data_size)",
+                reason: .malformed)
         }
         return Data()
     }
@@ -119,9 +121,13 @@ public enum OIPDecoder {
             guard let name = node["name"]?.string else { throw CaptureDecodeError(path: "\(path).name", problem: "is missing or not a string") }
             guard let dt = node["datatype"]?.string else { throw CaptureDecodeError(path: "\(path).datatype", problem: "is missing or not a string") }
             guard let datatype = TensorDatatype(rawValue: dt) else {
-                throw CaptureDecodeError(path: "\(path).datatype", problem: "is \"\(dt.prefix(40))\", not one of \(TensorDatatype.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw CaptureDecodeError(
+                    path: "\(path).datatype",
+                    problem: "is \"\(dt.prefix(40))\", not one of \(TensorDatatype.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            guard let shapeNodes = node["shape"]?.array else { throw CaptureDecodeError(path: "\(path).shape", problem: "is missing or not an array") }
+            guard let shapeNodes = node["shape"]?.array else {
+                throw CaptureDecodeError(path: "\(path).shape", problem: "is missing or not an array")
+            }
             var dims: [Double] = []
             for (k, s) in shapeNodes.enumerated() {
                 guard let d = s.number, d >= 0, d == d.rounded() else {
@@ -133,24 +139,31 @@ public enum OIPDecoder {
             let needed = shape.reduce(1, *)  // ≤ maxElements: checked above
             let (sum, over) = total.addingReportingOverflow(needed)
             guard !over, sum <= limits.maxElementsPerRequest else {
-                throw CaptureDecodeError(path: "\(path).shape", problem: "brings the request over the \(limits.maxElementsPerRequest) tensor elements allowed per request (--max-request-elements)",
-                                         reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: "\(path).shape",
+                    problem:
+                        "brings the request over the \(limits.maxElementsPerRequest) tensor elements allowed per request (--max-request-elements)",
+                    reason: .tooLarge)
             }
             total = sum
             let values: TensorValues
             if let sizeNode = node["parameters"]?["binary_data_size"] {
                 let remaining = binary.endIndex - offset
                 guard let size = sizeNode.number, size >= 0, size == size.rounded(), size <= Double(remaining) else {
-                    throw CaptureDecodeError(path: "\(path).parameters.binary_data_size",
-                                             problem: "is \(sizeNode.number.map(ReportNumber.text) ?? sizeNode.typeName) but only \(remaining) bytes of binary data remain",
-                                             reason: .malformed)
+                    throw CaptureDecodeError(
+                        path: "\(path).parameters.binary_data_size",
+                        problem:
+                            "is \(sizeNode.number.map(ReportNumber.text) ?? sizeNode.typeName) but only \(remaining) bytes of binary data remain",
+                        reason: .malformed)
                 }
                 let n = Int(size)
                 let chunk = binary[offset..<(offset + n)]
                 offset += n
                 values = try decodeBinary(chunk, datatype: datatype, count: needed, path: path)
             } else {
-                guard let data = node["data"] else { throw CaptureDecodeError(path: "\(path).data", problem: "is missing (and no binary_data_size is given)") }
+                guard let data = node["data"] else {
+                    throw CaptureDecodeError(path: "\(path).data", problem: "is missing (and no binary_data_size is given)")
+                }
                 values = try decodeJSON(data, datatype: datatype, path: "\(path).data", limit: limits.maxElements)
             }
             guard values.count == needed else {
@@ -159,11 +172,13 @@ public enum OIPDecoder {
             tensors.append(InferenceTensor(name: name, datatype: datatype, shape: shape, values: values))
         }
         if offset != binary.endIndex {
-            throw CaptureDecodeError(path: "body", problem: "has \(binary.endIndex - offset) bytes of binary data that no tensor's binary_data_size accounts for",
-                                     reason: .malformed)
+            throw CaptureDecodeError(
+                path: "body", problem: "has \(binary.endIndex - offset) bytes of binary data that no tensor's binary_data_size accounts for",
+                reason: .malformed)
         }
-        return OIPMessage(id: root["id"]?.string, modelName: root["model_name"]?.string, modelVersion: root["model_version"]?.string,
-                          isResponse: isResponse, tensors: tensors)
+        return OIPMessage(
+            id: root["id"]?.string, modelName: root["model_name"]?.string, modelVersion: root["model_version"]?.string,
+            isResponse: isResponse, tensors: tensors)
     }
 
     /// A tensor shape from its dimensions (non-negative integers as doubles, or as Int64 from protobuf), checked:
@@ -172,14 +187,18 @@ public enum OIPDecoder {
     public static func checkedShape(_ dims: [Double], path: String, limits: Limits) throws -> [Int] {
         var shape: [Int] = []
         shape.reserveCapacity(min(dims.count, 16))
-        guard dims.count <= 16 else { throw CaptureDecodeError(path: path, problem: "has \(dims.count) dimensions; at most 16 are accepted", reason: .tooLarge) }
+        guard dims.count <= 16 else {
+            throw CaptureDecodeError(path: path, problem: "has \(dims.count) dimensions; at most 16 are accepted", reason: .tooLarge)
+        }
         for (k, d) in dims.enumerated() {
             guard d >= 0, d == d.rounded() else { throw CaptureDecodeError(path: "\(path)[\(k)]", problem: "must be a non-negative integer") }
             let bound = k == 0 && dims.count > 1 ? limits.maxRowsPerRequest : limits.maxElements
             guard d <= Double(bound) else {
-                throw CaptureDecodeError(path: "\(path)[\(k)]", problem: k == 0 && dims.count > 1
-                    ? "is \(ReportNumber.text(d)) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)"
-                    : "is \(ReportNumber.text(d)); at most \(limits.maxElements) elements are accepted per tensor (--max-tensor-elements)",
+                throw CaptureDecodeError(
+                    path: "\(path)[\(k)]",
+                    problem: k == 0 && dims.count > 1
+                        ? "is \(ReportNumber.text(d)) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)"
+                        : "is \(ReportNumber.text(d)); at most \(limits.maxElements) elements are accepted per tensor (--max-tensor-elements)",
                     reason: .tooLarge)
             }
             shape.append(Int(d))
@@ -189,8 +208,10 @@ public enum OIPDecoder {
         for d in shape {
             let (m, o) = product.multipliedReportingOverflow(by: max(d, 1))
             guard !o, m <= limits.maxElements else {
-                throw CaptureDecodeError(path: path, problem: "\(shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
-                                         reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: path,
+                    problem: "\(shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
+                    reason: .tooLarge)
             }
             product = m
         }
@@ -207,37 +228,47 @@ public enum OIPDecoder {
     static func decodeJSON(_ node: JSONNode, datatype: TensorDatatype, path: String, limit: Int) throws -> TensorValues {
         var flat: [JSONNode] = []
         func walk(_ n: JSONNode) throws {
-            if case .array(let items) = n { for x in items { try walk(x) } } else {
+            if case .array(let items) = n {
+                for x in items { try walk(x) }
+            } else {
                 flat.append(n)
-                if flat.count > limit { throw CaptureDecodeError(path: path, problem: "has more than the \(limit) elements allowed per tensor (--max-tensor-elements)", reason: .tooLarge) }
+                if flat.count > limit {
+                    throw CaptureDecodeError(
+                        path: path, problem: "has more than the \(limit) elements allowed per tensor (--max-tensor-elements)", reason: .tooLarge)
+                }
             }
         }
         try walk(node)
         switch datatype {
         case .BOOL:
-            return .bools(try flat.enumerated().map { i, v in
-                if case .bool(let b) = v { return b }
-                throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(v.typeName), a BOOL tensor needs true or false")
-            })
+            return .bools(
+                try flat.enumerated().map { i, v in
+                    if case .bool(let b) = v { return b }
+                    throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(v.typeName), a BOOL tensor needs true or false")
+                })
         case .BYTES:
-            return .bytes(try flat.enumerated().map { i, v in
-                if case .string(let s) = v { return Array(s.utf8) }
-                throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(v.typeName), a BYTES tensor needs strings")
-            })
+            return .bytes(
+                try flat.enumerated().map { i, v in
+                    if case .string(let s) = v { return Array(s.utf8) }
+                    throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(v.typeName), a BYTES tensor needs strings")
+                })
         default:
             let integer = datatype.rawValue.contains("INT")
-            return .numbers(try flat.enumerated().map { i, v in
-                guard case .number(let d) = v else {
-                    throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(v.typeName), a \(datatype.rawValue) tensor needs numbers")
-                }
-                if integer && d != d.rounded() {
-                    throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(ReportNumber.text(d)), a \(datatype.rawValue) tensor needs integers")
-                }
-                if datatype.rawValue.hasPrefix("UINT") && d < 0 {
-                    throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(ReportNumber.text(d)), a \(datatype.rawValue) tensor needs non-negative integers")
-                }
-                return d
-            })
+            return .numbers(
+                try flat.enumerated().map { i, v in
+                    guard case .number(let d) = v else {
+                        throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(v.typeName), a \(datatype.rawValue) tensor needs numbers")
+                    }
+                    if integer && d != d.rounded() {
+                        throw CaptureDecodeError(
+                            path: "\(path)[\(i)]", problem: "is \(ReportNumber.text(d)), a \(datatype.rawValue) tensor needs integers")
+                    }
+                    if datatype.rawValue.hasPrefix("UINT") && d < 0 {
+                        throw CaptureDecodeError(
+                            path: "\(path)[\(i)]", problem: "is \(ReportNumber.text(d)), a \(datatype.rawValue) tensor needs non-negative integers")
+                    }
+                    return d
+                })
         }
     }
 
@@ -263,8 +294,9 @@ public enum OIPDecoder {
         }
         let size = datatype.byteSize!
         guard bytes.count == count * size else {
-            throw CaptureDecodeError(path: "\(path).parameters.binary_data_size",
-                                     problem: "is \(bytes.count) bytes, shape needs \(count) × \(size) = \(count * size) for \(datatype.rawValue)")
+            throw CaptureDecodeError(
+                path: "\(path).parameters.binary_data_size",
+                problem: "is \(bytes.count) bytes, shape needs \(count) × \(size) = \(count * size) for \(datatype.rawValue)")
         }
         func u64(_ at: Int, _ n: Int) -> UInt64 {
             var v: UInt64 = 0
@@ -272,27 +304,29 @@ public enum OIPDecoder {
             return v
         }
         if datatype == .BOOL { return .bools((0..<count).map { bytes[$0] != 0 }) }
-        return .numbers((0..<count).map { j -> Double in
-            let raw = u64(j * size, size)
-            switch datatype {
-            case .UINT8, .UINT16, .UINT32, .UINT64: return Double(raw)
-            case .INT8: return Double(Int8(truncatingIfNeeded: raw))
-            case .INT16: return Double(Int16(truncatingIfNeeded: raw))
-            case .INT32: return Double(Int32(truncatingIfNeeded: raw))
-            case .INT64: return Double(Int64(bitPattern: raw))
-            case .FP16: return halfToDouble(UInt16(truncatingIfNeeded: raw))
-            case .BF16: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: raw) << 16))
-            case .FP32: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: raw)))
-            case .FP64: return Double(bitPattern: raw)
-            case .BOOL, .BYTES: return .nan
-            }
-        })
+        return .numbers(
+            (0..<count).map { j -> Double in
+                let raw = u64(j * size, size)
+                switch datatype {
+                case .UINT8, .UINT16, .UINT32, .UINT64: return Double(raw)
+                case .INT8: return Double(Int8(truncatingIfNeeded: raw))
+                case .INT16: return Double(Int16(truncatingIfNeeded: raw))
+                case .INT32: return Double(Int32(truncatingIfNeeded: raw))
+                case .INT64: return Double(Int64(bitPattern: raw))
+                case .FP16: return halfToDouble(UInt16(truncatingIfNeeded: raw))
+                case .BF16: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: raw) << 16))
+                case .FP32: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: raw)))
+                case .FP64: return Double(bitPattern: raw)
+                case .BOOL, .BYTES: return .nan
+                }
+            })
     }
 
     /// IEEE 754 binary16 → double, exactly (subnormals, ±∞ and NaN included).
     public static func halfToDouble(_ h: UInt16) -> Double {
         let sign: Double = (h & 0x8000) != 0 ? -1 : 1
-        let exponent = Int((h >> 10) & 0x1F), fraction = Double(h & 0x3FF)
+        let exponent = Int((h >> 10) & 0x1F)
+        let fraction = Double(h & 0x3FF)
         switch exponent {
         case 0: return sign * fraction * 0x1p-24
         case 31: return fraction == 0 ? sign * .infinity : .nan

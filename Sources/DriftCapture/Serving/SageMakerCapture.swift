@@ -22,7 +22,9 @@ enum SageMakerCapture {
             throw CaptureDecodeError(path: "eventMetadata.eventId", problem: "is missing")
         }
         let time = try meta["inferenceTime"]?.string.map { t -> Date in
-            guard let d = RFC3339.parse(t) else { throw CaptureDecodeError(path: "eventMetadata.inferenceTime", problem: "is \"\(t.prefix(64))\", not an RFC 3339 time") }
+            guard let d = RFC3339.parse(t) else {
+                throw CaptureDecodeError(path: "eventMetadata.inferenceTime", problem: "is \"\(t.prefix(64))\", not an RFC 3339 time")
+            }
             return d
         }
         func side(_ key: String, response: Bool) throws -> [PayloadRow] {
@@ -33,8 +35,12 @@ enum SageMakerCapture {
             var contentType = (part["observedContentType"]?.string ?? "").lowercased()
             let body: Data
             switch encoding {
-            case "CSV": body = Data(text.utf8); if !contentType.contains("csv") { contentType = "text/csv" }
-            case "JSON": body = Data(text.utf8); if contentType.isEmpty { contentType = "application/json" }
+            case "CSV":
+                body = Data(text.utf8)
+                if !contentType.contains("csv") { contentType = "text/csv" }
+            case "JSON":
+                body = Data(text.utf8)
+                if contentType.isEmpty { contentType = "application/json" }
             case "BASE64":
                 guard let d = Data(base64Encoded: text) else {
                     throw CaptureDecodeError(path: "\(path).data", problem: "is not base64 (encoding BASE64)", reason: .malformed)
@@ -44,10 +50,12 @@ enum SageMakerCapture {
             }
             return try rows(body, contentType: contentType, response: response, path: "\(path).data", limits: limits)
         }
-        let inputs = try side("endpointInput", response: false), outputs = try side("endpointOutput", response: true)
+        let inputs = try side("endpointInput", response: false)
+        let outputs = try side("endpointOutput", response: true)
         let kind: CapturedInference.Kind = inputs.isEmpty ? .response : (outputs.isEmpty ? .request : .paired)
-        return CapturedInference(source: .sagemaker, kind: kind, pairingID: meta["inferenceId"]?.string ?? eventID, time: time,
-                                 model: nil, modelVersion: nil, wire: nil, inputs: inputs, outputs: outputs)
+        return CapturedInference(
+            source: .sagemaker, kind: kind, pairingID: meta["inferenceId"]?.string ?? eventID, time: time,
+            model: nil, modelVersion: nil, wire: nil, inputs: inputs, outputs: outputs)
     }
 
     /// The rows of one captured body by its content type.
@@ -59,7 +67,8 @@ enum SageMakerCapture {
         if contentType.contains("json") || contentType.isEmpty {
             return try json(JSONNode.parse(body, path: path, limits: limits), response: response, path: path, limits: limits)
         }
-        throw CaptureDecodeError(path: path, problem: "has content type \"\(contentType.prefix(80))\"; CSV, JSON and JSON Lines bodies are read", reason: .unsupported)
+        throw CaptureDecodeError(
+            path: path, problem: "has content type \"\(contentType.prefix(80))\"; CSV, JSON and JSON Lines bodies are read", reason: .unsupported)
     }
 
     /// `application/jsonlines`: each non-blank line one JSON value.
@@ -77,7 +86,8 @@ enum SageMakerCapture {
                 rows.append(try record(value, path: linePath, limits: limits))
             }
             guard rows.count <= limits.maxRowsPerRequest else {
-                throw CaptureDecodeError(path: path, problem: "holds more than the \(limits.maxRowsPerRequest) rows accepted per request (--max-rows)", reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: path, problem: "holds more than the \(limits.maxRowsPerRequest) rows accepted per request (--max-rows)", reason: .tooLarge)
             }
         }
         return rows
@@ -93,8 +103,10 @@ enum SageMakerCapture {
     static func json(_ root: JSONNode, response: Bool, path: String, limits: CaptureLimits) throws -> [PayloadRow] {
         func rows(of items: [JSONNode], key: String) throws -> [PayloadRow] {
             guard items.count <= limits.maxRowsPerRequest else {
-                throw CaptureDecodeError(path: "\(path).\(key)", problem: "holds \(items.count) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)",
-                                         reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: "\(path).\(key)",
+                    problem: "holds \(items.count) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)",
+                    reason: .tooLarge)
             }
             return try items.enumerated().map { i, item in try record(item, path: "\(path)\(key.isEmpty ? "" : ".")\(key)[\(i)]", limits: limits) }
         }
@@ -124,7 +136,8 @@ enum SageMakerCapture {
                 throw CaptureDecodeError(path: "\(path).data.features.values", problem: "is missing or not an array")
             }
             guard let keys = f["keys"] else { return PayloadRow(fields: [("", values.map(Scalar.init))]) }
-            return PayloadRow(fields: [("", try sparse(keys: keys, shape: f["shape"], values: values, path: "\(path).data.features", limits: limits))])
+            return PayloadRow(fields: [("", try sparse(keys: keys, shape: f["shape"], values: values, path: "\(path).data.features", limits: limits))]
+            )
         }
         return try V1Decoder.row(node, path: path)
     }
@@ -138,8 +151,10 @@ enum SageMakerCapture {
             throw CaptureDecodeError(path: "\(path).shape", problem: "must be [length], one non-negative integer")
         }
         guard n <= Double(limits.maxElements) else {
-            throw CaptureDecodeError(path: "\(path).shape", problem: "is [\(ReportNumber.text(n))]; at most \(limits.maxElements) elements are accepted per tensor (--max-tensor-elements)",
-                                     reason: .tooLarge)
+            throw CaptureDecodeError(
+                path: "\(path).shape",
+                problem: "is [\(ReportNumber.text(n))]; at most \(limits.maxElements) elements are accepted per tensor (--max-tensor-elements)",
+                reason: .tooLarge)
         }
         var dense = [Scalar](repeating: .number(0), count: Int(n))
         for (i, k) in keyList.enumerated() {

@@ -50,41 +50,57 @@ public enum SeldonMessageDecoder {
         guard case .object(let o) = root else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
         let present = payloadKeys.filter { o[$0] != nil }
         guard present.count == 1, let key = present.first else {
-            throw CaptureDecodeError(path: "body", problem: present.isEmpty
-                ? "has none of \"data\", \"jsonData\", \"strData\", \"binData\" (not a SeldonMessage)"
-                : "has \(present.map { "\"\($0)\"" }.joined(separator: " and ")); a SeldonMessage carries exactly one of them")
+            throw CaptureDecodeError(
+                path: "body",
+                problem: present.isEmpty
+                    ? "has none of \"data\", \"jsonData\", \"strData\", \"binData\" (not a SeldonMessage)"
+                    : "has \(present.map { "\"\($0)\"" }.joined(separator: " and ")); a SeldonMessage carries exactly one of them")
         }
         let rows: [PayloadRow]
         switch key {
         case "data": rows = try data(o["data"] ?? .null, limits: limits)
         case "jsonData": rows = try jsonData(o["jsonData"] ?? .null, limits: limits)
         case "strData":
-            throw CaptureDecodeError(path: "strData", problem: "is free text; drift-worker reads SeldonMessage data (ndarray, tensor, tftensor) and jsonData rows, not strData",
-                                     reason: .unsupported)
+            throw CaptureDecodeError(
+                path: "strData",
+                problem: "is free text; drift-worker reads SeldonMessage data (ndarray, tensor, tftensor) and jsonData rows, not strData",
+                reason: .unsupported)
         case "binData":
-            throw CaptureDecodeError(path: "binData", problem: "is opaque bytes; drift-worker reads SeldonMessage data (ndarray, tensor, tftensor) and jsonData rows, not binData",
-                                     reason: .unsupported)
+            throw CaptureDecodeError(
+                path: "binData",
+                problem: "is opaque bytes; drift-worker reads SeldonMessage data (ndarray, tensor, tftensor) and jsonData rows, not binData",
+                reason: .unsupported)
         default:
-            throw CaptureDecodeError(path: key, problem: "is a protobuf Any; drift-worker reads SeldonMessage data (ndarray, tensor, tftensor) and jsonData rows, not customData",
-                                     reason: .unsupported)
+            throw CaptureDecodeError(
+                path: key,
+                problem: "is a protobuf Any; drift-worker reads SeldonMessage data (ndarray, tensor, tftensor) and jsonData rows, not customData",
+                reason: .unsupported)
         }
         try checkTotal(rows, limits: limits)
-        return DecodedPayload(protocolName: .seldon, id: root["meta"]?["puid"]?.string.flatMap { $0.isEmpty ? nil : $0 },
-                              modelName: nil, modelVersion: nil, isResponse: isResponse ?? false, rows: rows)
+        return DecodedPayload(
+            protocolName: .seldon, id: root["meta"]?["puid"]?.string.flatMap { $0.isEmpty ? nil : $0 },
+            modelName: nil, modelVersion: nil, isResponse: isResponse ?? false, rows: rows)
     }
 
     // MARK: data (DefaultData)
 
     static func data(_ node: JSONNode, limits: CaptureLimits) throws -> [PayloadRow] {
-        guard case .object(let d) = node else { throw CaptureDecodeError(path: "data", problem: "must be an object (DefaultData), found \(node.typeName)") }
+        guard case .object(let d) = node else {
+            throw CaptureDecodeError(path: "data", problem: "must be an object (DefaultData), found \(node.typeName)")
+        }
         if let unknown = d.keys.sorted().first(where: { !dataKeys.contains($0) }) {
-            throw CaptureDecodeError(path: "data.\(unknown.prefix(64))", problem: "is not a field of SeldonMessage data (names, ndarray, tensor, tftensor)")
+            throw CaptureDecodeError(
+                path: "data.\(unknown.prefix(64))", problem: "is not a field of SeldonMessage data (names, ndarray, tensor, tftensor)")
         }
         var names: [String] = []
         if let n = d["names"], n != .null {
-            guard let list = n.array else { throw CaptureDecodeError(path: "data.names", problem: "must be an array of strings, found \(n.typeName)") }
+            guard let list = n.array else {
+                throw CaptureDecodeError(path: "data.names", problem: "must be an array of strings, found \(n.typeName)")
+            }
             for (i, item) in list.enumerated() {
-                guard let s = item.string else { throw CaptureDecodeError(path: "data.names[\(i)]", problem: "must be a string, found \(item.typeName)") }
+                guard let s = item.string else {
+                    throw CaptureDecodeError(path: "data.names[\(i)]", problem: "must be a string, found \(item.typeName)")
+                }
                 names.append(s)
             }
         }
@@ -106,14 +122,17 @@ public enum SeldonMessageDecoder {
     }
 
     static func ndarray(_ node: JSONNode, names: [String], limits: CaptureLimits) throws -> [PayloadRow] {
-        guard case .array(let items) = node else { throw CaptureDecodeError(path: "data.ndarray", problem: "must be an array (a list of rows), found \(node.typeName)") }
+        guard case .array(let items) = node else {
+            throw CaptureDecodeError(path: "data.ndarray", problem: "must be an array (a list of rows), found \(node.typeName)")
+        }
         let isScalar: (JSONNode) -> Bool = { $0.array == nil && $0.object == nil }
         if names.count > 1, items.count == names.count, items.allSatisfy(isScalar) {
             return [PayloadRow(fields: zip(names, items).map { ($0, [Scalar($1)]) })]
         }
         guard items.count <= limits.maxRowsPerRequest else {
-            throw CaptureDecodeError(path: "data.ndarray", problem: "holds \(items.count) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)",
-                                     reason: .tooLarge)
+            throw CaptureDecodeError(
+                path: "data.ndarray", problem: "holds \(items.count) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)",
+                reason: .tooLarge)
         }
         var rows: [PayloadRow] = []
         rows.reserveCapacity(items.count)
@@ -126,7 +145,8 @@ public enum SeldonMessageDecoder {
                     row = PayloadRow(fields: [("", V1Decoder.flatten(item))])
                 } else {
                     guard cells.count == names.count else {
-                        throw CaptureDecodeError(path: path, problem: "has \(cells.count) values but data.names lists \(names.count) names (one per column)")
+                        throw CaptureDecodeError(
+                            path: path, problem: "has \(cells.count) values but data.names lists \(names.count) names (one per column)")
                     }
                     row = PayloadRow(fields: zip(names, cells).map { ($0, V1Decoder.flatten($1)) })
                 }
@@ -138,7 +158,9 @@ public enum SeldonMessageDecoder {
                 }
                 row = PayloadRow(fields: [(names.first ?? "", [Scalar(item)])])
             }
-            guard row.fields.contains(where: { !$0.values.isEmpty }) else { throw CaptureDecodeError(path: path, problem: "is an empty row (no values to capture)") }
+            guard row.fields.contains(where: { !$0.values.isEmpty }) else {
+                throw CaptureDecodeError(path: path, problem: "is an empty row (no values to capture)")
+            }
             rows.append(row)
         }
         return rows
@@ -146,21 +168,28 @@ public enum SeldonMessageDecoder {
 
     /// `Tensor {repeated int32 shape; repeated double values}`: the checked shape and its values.
     static func tensor(_ node: JSONNode, limits: CaptureLimits) throws -> ([Int], [Scalar]) {
-        guard case .object(let t) = node else { throw CaptureDecodeError(path: "data.tensor", problem: "must be an object {shape, values}, found \(node.typeName)") }
+        guard case .object(let t) = node else {
+            throw CaptureDecodeError(path: "data.tensor", problem: "must be an object {shape, values}, found \(node.typeName)")
+        }
         guard let dimsNode = t["shape"]?.array else {
             throw CaptureDecodeError(path: "data.tensor.shape", problem: "must be an array of dimensions, found \(t["shape"]?.typeName ?? "nothing")")
         }
         var dims: [Double] = []
         for (k, n) in dimsNode.enumerated() {
-            guard let d = n.number else { throw CaptureDecodeError(path: "data.tensor.shape[\(k)]", problem: "must be a non-negative integer, found \(n.typeName)") }
+            guard let d = n.number else {
+                throw CaptureDecodeError(path: "data.tensor.shape[\(k)]", problem: "must be a non-negative integer, found \(n.typeName)")
+            }
             dims.append(d)
         }
         let shape = try OIPDecoder.checkedShape(dims, path: "data.tensor.shape", limits: limits)
         let count = try elementCount(shape, path: "data.tensor.shape", limits: limits)
         let valuesNode = t["values"] ?? .array([])
-        guard case .array(let items) = valuesNode else { throw CaptureDecodeError(path: "data.tensor.values", problem: "must be an array of numbers, found \(valuesNode.typeName)") }
+        guard case .array(let items) = valuesNode else {
+            throw CaptureDecodeError(path: "data.tensor.values", problem: "must be an array of numbers, found \(valuesNode.typeName)")
+        }
         guard items.count == count else {
-            throw CaptureDecodeError(path: "data.tensor.values", problem: "has \(items.count) values, shape \(OIPDecoder.shapeText(shape)) needs \(count)")
+            throw CaptureDecodeError(
+                path: "data.tensor.values", problem: "has \(items.count) values, shape \(OIPDecoder.shapeText(shape)) needs \(count)")
         }
         var values: [Scalar] = []
         values.reserveCapacity(count)
@@ -194,8 +223,11 @@ public enum SeldonMessageDecoder {
         for d in shape {
             let (m, over) = product.multipliedReportingOverflow(by: d)
             guard !over, m <= limits.maxElements else {
-                throw CaptureDecodeError(path: path, problem: "\(OIPDecoder.shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
-                                         reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: path,
+                    problem:
+                        "\(OIPDecoder.shapeText(shape)) has more than the \(limits.maxElements) elements allowed per tensor (--max-tensor-elements)",
+                    reason: .tooLarge)
             }
             product = m
         }
@@ -212,8 +244,9 @@ public enum SeldonMessageDecoder {
                 throw CaptureDecodeError(path: "data.names", problem: "lists \(names.count) names but \(path) is a 1-D tensor of \(n) values")
             }
             guard n <= limits.maxRowsPerRequest else {
-                throw CaptureDecodeError(path: "\(path).shape", problem: "is \(n) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)",
-                                         reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: "\(path).shape", problem: "is \(n) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)",
+                    reason: .tooLarge)
             }
             return values.map { PayloadRow(fields: [(names.first ?? "", [$0])]) }
         }
@@ -222,7 +255,8 @@ public enum SeldonMessageDecoder {
         let width = values.count / batch
         guard width > 0 else { throw CaptureDecodeError(path: "\(path).shape", problem: "\(OIPDecoder.shapeText(shape)) has rows without values") }
         if !names.isEmpty, names.count != shape[1] {
-            throw CaptureDecodeError(path: "data.names", problem: "lists \(names.count) names but \(path) has \(shape[1]) columns (shape \(OIPDecoder.shapeText(shape)))")
+            throw CaptureDecodeError(
+                path: "data.names", problem: "lists \(names.count) names but \(path) has \(shape[1]) columns (shape \(OIPDecoder.shapeText(shape)))")
         }
         let columnWidth = names.isEmpty ? width : width / shape[1]
         var rows: [PayloadRow] = []
@@ -232,10 +266,12 @@ public enum SeldonMessageDecoder {
             if names.isEmpty {
                 rows.append(PayloadRow(fields: [("", Array(values[start..<(start + width)]))]))
             } else {
-                rows.append(PayloadRow(fields: names.enumerated().map { j, name in
-                    let s = start + j * columnWidth
-                    return (name, Array(values[s..<(s + columnWidth)]))
-                }))
+                rows.append(
+                    PayloadRow(
+                        fields: names.enumerated().map { j, name in
+                            let s = start + j * columnWidth
+                            return (name, Array(values[s..<(s + columnWidth)]))
+                        }))
             }
         }
         return rows
@@ -248,16 +284,21 @@ public enum SeldonMessageDecoder {
         "DT_FLOAT": (4, "floatVal"), "DT_DOUBLE": (8, "doubleVal"), "DT_HALF": (2, "halfVal"),
         "DT_INT8": (1, "intVal"), "DT_INT16": (2, "intVal"), "DT_INT32": (4, "intVal"), "DT_INT64": (8, "int64Val"),
         "DT_UINT8": (1, "intVal"), "DT_UINT16": (2, "intVal"), "DT_UINT32": (4, "uint32Val"), "DT_UINT64": (8, "uint64Val"),
-        "DT_BOOL": (1, "boolVal"), "DT_STRING": (0, "stringVal"),
+        "DT_BOOL": (1, "boolVal"), "DT_STRING": (0, "stringVal")
     ]
 
     static func tftensor(_ node: JSONNode, limits: CaptureLimits) throws -> ([Int], [Scalar]) {
         let path = "data.tftensor"
-        guard case .object(let t) = node else { throw CaptureDecodeError(path: path, problem: "must be a TensorProto object, found \(node.typeName)") }
+        guard case .object(let t) = node else {
+            throw CaptureDecodeError(path: path, problem: "must be a TensorProto object, found \(node.typeName)")
+        }
         let dtype = t["dtype"]?.string ?? "DT_INVALID"
         guard let type = tfTypes[dtype] else {
-            throw CaptureDecodeError(path: "\(path).dtype", problem: "is \"\(dtype.prefix(40))\"; drift-worker reads DT_FLOAT, DT_DOUBLE, DT_HALF, DT_(U)INT8/16/32/64, DT_BOOL and DT_STRING tensors",
-                                     reason: .unsupported)
+            throw CaptureDecodeError(
+                path: "\(path).dtype",
+                problem:
+                    "is \"\(dtype.prefix(40))\"; drift-worker reads DT_FLOAT, DT_DOUBLE, DT_HALF, DT_(U)INT8/16/32/64, DT_BOOL and DT_STRING tensors",
+                reason: .unsupported)
         }
         if t["tensorShape"]?["unknownRank"] == .bool(true) {
             throw CaptureDecodeError(path: "\(path).tensorShape.unknownRank", problem: "is true; a captured tensor needs its shape")
@@ -267,20 +308,25 @@ public enum SeldonMessageDecoder {
             // int64 in proto3 JSON is a string; a missing size is 0
             let size = dim["size"] ?? .number(0)
             guard let d = size.number ?? size.string.flatMap({ $0.utf8.count <= 20 ? Double($0) : nil }) else {
-                throw CaptureDecodeError(path: "\(path).tensorShape.dim[\(k)].size", problem: "must be a non-negative integer, found \(size.typeName)")
+                throw CaptureDecodeError(
+                    path: "\(path).tensorShape.dim[\(k)].size", problem: "must be a non-negative integer, found \(size.typeName)")
             }
             dims.append(d)
         }
         let shape = try OIPDecoder.checkedShape(dims, path: "\(path).tensorShape.dim", limits: limits)
         let count = try elementCount(shape, path: "\(path).tensorShape.dim", limits: limits)
         if let content = t["tensorContent"] {
-            guard type.size > 0 else { throw CaptureDecodeError(path: "\(path).tensorContent", problem: "is not read for \(dtype); strings come in stringVal") }
+            guard type.size > 0 else {
+                throw CaptureDecodeError(path: "\(path).tensorContent", problem: "is not read for \(dtype); strings come in stringVal")
+            }
             guard let s = content.string, let bytes = base64(s) else {
                 throw CaptureDecodeError(path: "\(path).tensorContent", problem: "is not base64", reason: .malformed)
             }
             let (needed, over) = count.multipliedReportingOverflow(by: type.size)
             guard !over, bytes.count == needed else {
-                throw CaptureDecodeError(path: "\(path).tensorContent", problem: "has \(bytes.count) bytes, shape \(OIPDecoder.shapeText(shape)) of \(dtype) needs \(count) × \(type.size)")
+                throw CaptureDecodeError(
+                    path: "\(path).tensorContent",
+                    problem: "has \(bytes.count) bytes, shape \(OIPDecoder.shapeText(shape)) of \(dtype) needs \(count) × \(type.size)")
             }
             return (shape, littleEndian(bytes, dtype: dtype, size: type.size, count: count))
         }
@@ -290,7 +336,9 @@ public enum SeldonMessageDecoder {
         }
         // TensorFlow's MakeNdarray: no values are zeros, one value fills the shape, else exactly one per element
         guard items.count <= 1 || items.count == count else {
-            throw CaptureDecodeError(path: "\(path).\(type.list)", problem: "has \(items.count) values, shape \(OIPDecoder.shapeText(shape)) needs \(count) (or one to fill it)")
+            throw CaptureDecodeError(
+                path: "\(path).\(type.list)",
+                problem: "has \(items.count) values, shape \(OIPDecoder.shapeText(shape)) needs \(count) (or one to fill it)")
         }
         var values: [Scalar] = []
         values.reserveCapacity(items.count)
@@ -301,7 +349,9 @@ public enum SeldonMessageDecoder {
                 guard case .bool(let b) = item else { throw CaptureDecodeError(path: p, problem: "must be a boolean, found \(item.typeName)") }
                 values.append(.bool(b))
             case "DT_STRING":
-                guard let s = item.string, let b = base64(s) else { throw CaptureDecodeError(path: p, problem: "must be base64 bytes, found \(item.typeName)") }
+                guard let s = item.string, let b = base64(s) else {
+                    throw CaptureDecodeError(path: p, problem: "must be base64 bytes, found \(item.typeName)")
+                }
                 values.append(.string(String(decoding: b, as: UTF8.self)))
             case "DT_HALF":
                 // half_val holds the IEEE half bits as an int32
@@ -314,7 +364,9 @@ public enum SeldonMessageDecoder {
                 values.append(.number(d))
             }
         }
-        if items.isEmpty { return (shape, Array(repeating: dtype == "DT_BOOL" ? .bool(false) : (dtype == "DT_STRING" ? .string("") : .number(0)), count: count)) }
+        if items.isEmpty {
+            return (shape, Array(repeating: dtype == "DT_BOOL" ? .bool(false) : (dtype == "DT_STRING" ? .string("") : .number(0)), count: count))
+        }
         if items.count == 1 && count != 1 { return (shape, Array(repeating: values[0], count: count)) }
         return (shape, values)
     }
@@ -360,8 +412,9 @@ public enum SeldonMessageDecoder {
             return [try V1Decoder.row(node, path: "jsonData")]
         case .array(let items):
             guard items.count <= limits.maxRowsPerRequest else {
-                throw CaptureDecodeError(path: "jsonData", problem: "holds \(items.count) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)",
-                                         reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: "jsonData", problem: "holds \(items.count) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)",
+                    reason: .tooLarge)
             }
             return try items.enumerated().map { i, item in
                 let row = try V1Decoder.row(item, path: "jsonData[\(i)]")
@@ -371,8 +424,9 @@ public enum SeldonMessageDecoder {
                 return row
             }
         default:
-            throw CaptureDecodeError(path: "jsonData", problem: "is \(node.typeName); drift-worker reads jsonData as an object of feature → value or a list of such rows",
-                                     reason: .unsupported)
+            throw CaptureDecodeError(
+                path: "jsonData", problem: "is \(node.typeName); drift-worker reads jsonData as an object of feature → value or a list of such rows",
+                reason: .unsupported)
         }
     }
 
@@ -383,8 +437,10 @@ public enum SeldonMessageDecoder {
             for f in row.fields {
                 total += f.values.count
                 if total > limits.maxElementsPerRequest {
-                    throw CaptureDecodeError(path: "body", problem: "holds more than the \(limits.maxElementsPerRequest) elements accepted per request (--max-request-elements)",
-                                             reason: .tooLarge)
+                    throw CaptureDecodeError(
+                        path: "body",
+                        problem: "holds more than the \(limits.maxElementsPerRequest) elements accepted per request (--max-request-elements)",
+                        reason: .tooLarge)
                 }
             }
         }

@@ -52,21 +52,28 @@ public enum CSVReader {
             while let record = try parser.nextRecord() {
                 if record.fields.count == 1 && record.fields[0] == nil { continue }
                 guard out.count < maxRecords else {
-                    throw CaptureDecodeError(path: path, problem: "has more than the \(maxRecords) CSV records allowed per request (--max-rows)", reason: .tooLarge)
+                    throw CaptureDecodeError(
+                        path: path, problem: "has more than the \(maxRecords) CSV records allowed per request (--max-rows)", reason: .tooLarge)
                 }
                 out.append(record.fields)
             }
         } catch let e as Parser.Failure {
             switch e.kind {
             case .unterminatedQuote:
-                throw CaptureDecodeError(path: path, problem: "is not valid CSV: line \(e.line) opens a quoted field that is never closed (RFC 4180)", reason: .malformed)
+                throw CaptureDecodeError(
+                    path: path, problem: "is not valid CSV: line \(e.line) opens a quoted field that is never closed (RFC 4180)", reason: .malformed)
             case .malformedQuote:
-                throw CaptureDecodeError(path: path, problem: "is not valid CSV: line \(e.line) has text after a closing quote; quote the whole field and double inner quotes (RFC 4180)",
-                                         reason: .malformed)
+                throw CaptureDecodeError(
+                    path: path,
+                    problem:
+                        "is not valid CSV: line \(e.line) has text after a closing quote; quote the whole field and double inner quotes (RFC 4180)",
+                    reason: .malformed)
             case .fieldTooLong:
-                throw CaptureDecodeError(path: path, problem: "has a field on line \(e.line) longer than the \(maxFieldBytes) bytes allowed (--max-value-bytes)")
+                throw CaptureDecodeError(
+                    path: path, problem: "has a field on line \(e.line) longer than the \(maxFieldBytes) bytes allowed (--max-value-bytes)")
             case .tooManyFields:
-                throw CaptureDecodeError(path: path, problem: "has more than the \(maxFields) CSV fields allowed per request (--max-request-elements)", reason: .tooLarge)
+                throw CaptureDecodeError(
+                    path: path, problem: "has more than the \(maxFields) CSV fields allowed per request (--max-request-elements)", reason: .tooLarge)
             }
         }
         return out
@@ -118,7 +125,11 @@ public enum CSVReader {
         enum FieldEnd { case comma, newline, eof }
 
         private mutating func consumeLineEnd() -> Bool {
-            if bytes[pos] == UInt8(ascii: "\n") { pos += 1; line += 1; return true }
+            if bytes[pos] == UInt8(ascii: "\n") {
+                pos += 1
+                line += 1
+                return true
+            }
             if bytes[pos] == UInt8(ascii: "\r") {
                 pos += 1
                 if pos < bytes.count && bytes[pos] == UInt8(ascii: "\n") { pos += 1 }
@@ -129,7 +140,8 @@ public enum CSVReader {
         }
 
         mutating func nextField() throws -> (String?, FieldEnd) {
-            let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+            let quote = UInt8(ascii: "\"")
+            let comma = UInt8(ascii: ",")
             if pos < bytes.count && bytes[pos] == quote {
                 let openLine = line
                 pos += 1
@@ -139,7 +151,11 @@ public enum CSVReader {
                     guard buf.count <= maxFieldBytes else { throw Failure(kind: .fieldTooLong, line: openLine) }
                     let b = bytes[pos]
                     if b == quote {
-                        if pos + 1 < bytes.count && bytes[pos + 1] == quote { buf.append(quote); pos += 2; continue }
+                        if pos + 1 < bytes.count && bytes[pos + 1] == quote {
+                            buf.append(quote)
+                            pos += 2
+                            continue
+                        }
                         pos += 1
                         break
                     }
@@ -150,7 +166,10 @@ public enum CSVReader {
                 let text = String(decoding: buf, as: UTF8.self)
                 let value: String? = text.isEmpty ? nil : text
                 if pos >= bytes.count { return (value, .eof) }
-                if bytes[pos] == comma { pos += 1; return (value, .comma) }
+                if bytes[pos] == comma {
+                    pos += 1
+                    return (value, .comma)
+                }
                 if consumeLineEnd() { return (value, .newline) }
                 throw Failure(kind: .malformedQuote, line: line)
             }
@@ -163,7 +182,10 @@ public enum CSVReader {
             if pos - start > maxFieldBytes { throw Failure(kind: .fieldTooLong, line: line) }
             let value: String? = pos == start ? nil : String(decoding: bytes[start..<pos], as: UTF8.self)
             if pos >= bytes.count { return (value, .eof) }
-            if bytes[pos] == comma { pos += 1; return (value, .comma) }
+            if bytes[pos] == comma {
+                pos += 1
+                return (value, .comma)
+            }
             _ = consumeLineEnd()
             return (value, .newline)
         }

@@ -38,7 +38,9 @@ public enum JSONLinesReader {
             }
             for (key, cell) in pairs {
                 let c: Int
-                if let existing = index[key] { c = existing } else {
+                if let existing = index[key] {
+                    c = existing
+                } else {
                     c = names.count
                     index[key] = c
                     names.append(key)

@@ -15,27 +15,28 @@ public enum TableError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unreadable(file, reason):
+        case .unreadable(let file, let reason):
             return "\(file): cannot read the file (\(reason))."
-        case let .empty(file):
+        case .empty(let file):
             return "\(file): the file is empty; expected a header row (CSV) or JSON objects (JSON Lines)."
-        case let .noRows(file):
+        case .noRows(let file):
             return "\(file): the file has a header but no data rows."
-        case let .raggedRow(file, line, fields, expected):
+        case .raggedRow(let file, let line, let fields, let expected):
             return "\(file):\(line): the row has \(fields) fields but the header has \(expected)."
-        case let .unterminatedQuote(file, line):
+        case .unterminatedQuote(let file, let line):
             return "\(file):\(line): a quoted field starts here and is never closed."
-        case let .malformedQuote(file, line):
-            return "\(file):\(line): a quote appears inside an unquoted field or after a closing quote; quote the whole field and double inner quotes (RFC 4180)."
-        case let .duplicateColumn(file, column):
+        case .malformedQuote(let file, let line):
+            return
+                "\(file):\(line): a quote appears inside an unquoted field or after a closing quote; quote the whole field and double inner quotes (RFC 4180)."
+        case .duplicateColumn(let file, let column):
             return "\(file): the header names column '\(column)' twice."
-        case let .invalidJSON(file, line, reason):
+        case .invalidJSON(let file, let line, let reason):
             return "\(file):\(line): not a JSON object (\(reason)); expected one flat JSON object per line."
-        case let .nestedValue(file, line, column):
+        case .nestedValue(let file, let line, let column):
             return "\(file):\(line): field '\(column)' holds an object or array; expected a flat object of numbers, strings, booleans or null."
-        case let .notANumber(file, line, column, value):
+        case .notANumber(let file, let line, let column, let value):
             return "\(file):\(line): column '\(column)' is numeric but holds '\(value.prefix(40))'; expected a number, an empty cell, NaN or Inf."
-        case let .unknownFormat(file):
+        case .unknownFormat(let file):
             return "\(file): cannot tell the format from the extension; use .csv, .jsonl/.ndjson, or pass --input-format csv|jsonl."
         }
     }

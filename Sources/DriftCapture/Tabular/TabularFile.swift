@@ -61,9 +61,11 @@ public enum TabularFile {
         do {
             return try BoundedGunzip.decompress(data, maxBytes: maxDecompressedBytes, maxRatio: 200, path: file)
         } catch let e as CaptureDecodeError {
-            throw TableError.unreadable(file: file, reason: e.reason == .tooLarge
-                ? "it expands past \(maxDecompressedBytes) bytes when decompressed; split it into smaller files"
-                : "it is not a valid gzip file (\(e.problem.replacingOccurrences(of: "is not a valid gzip stream (", with: "").dropLast()))")
+            throw TableError.unreadable(
+                file: file,
+                reason: e.reason == .tooLarge
+                    ? "it expands past \(maxDecompressedBytes) bytes when decompressed; split it into smaller files"
+                    : "it is not a valid gzip file (\(e.problem.replacingOccurrences(of: "is not a valid gzip stream (", with: "").dropLast()))")
         }
     }
 }

@@ -15,16 +15,17 @@ public enum CompareError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .table(let e): return e.description
-        case let .profile(file, reason): return "\(file): \(reason)."
-        case let .noValues(file, column, rows):
+        case .profile(let file, let reason): return "\(file): \(reason)."
+        case .noValues(let file, let column, let rows):
             return "\(file): column '\(column)' has no values (all \(rows) rows are empty, NaN or Inf); drop it with --features or fix the data."
-        case let .unknownFeatures(names, reference, current):
+        case .unknownFeatures(let names, let reference, let current):
             return "feature(s) \(names.map { "'\($0)'" }.joined(separator: ", ")) named by --features are in neither \(reference) nor \(current)."
-        case let .noCommonFeatures(reference, current):
+        case .noCommonFeatures(let reference, let current):
             return "\(reference) and \(current) have no column in common; nothing to compare."
-        case let .kindConflict(file, column, stored, requested):
-            return "\(file): the profile stores '\(column)' as \(stored), but it was requested as \(requested); rebuild the profile with the same --numeric/--categorical options."
-        case let .conflictingOverride(column):
+        case .kindConflict(let file, let column, let stored, let requested):
+            return
+                "\(file): the profile stores '\(column)' as \(stored), but it was requested as \(requested); rebuild the profile with the same --numeric/--categorical options."
+        case .conflictingOverride(let column):
             return "column '\(column)' is named by both --numeric and --categorical; choose one."
         }
     }

@@ -33,23 +33,31 @@ public struct CompareReport: Sendable {
                 ("current_count", .int(f.currentCount)),
                 ("reference_missing", .int(f.referenceMissing)),
                 ("current_missing", .int(f.currentMissing)),
-                ("ks", f.ks.map { ks in
-                    .object([("statistic", .number(ks.statistic)), ("pvalue", .number(ks.pvalue)),
-                             ("method", .string(ks.method.rawValue)), ("alternative", .string(settings.alternative.rawValue)),
-                             ("location", .number(ks.location))])
-                } ?? .null),
+                (
+                    "ks",
+                    f.ks.map { ks in
+                        .object([
+                            ("statistic", .number(ks.statistic)), ("pvalue", .number(ks.pvalue)),
+                            ("method", .string(ks.method.rawValue)), ("alternative", .string(settings.alternative.rawValue)),
+                            ("location", .number(ks.location))
+                        ])
+                    } ?? .null
+                ),
                 ("psi", .number(f.psi)),
                 ("jensen_shannon", .number(f.jensenShannon)),
                 ("wasserstein_normed", f.wassersteinNormed.map { .number($0) } ?? .null),
                 ("hellinger", .number(f.hellinger)),
-                ("chi_square", f.chiSquare.map { c in
-                    .object([("statistic", .number(c.statistic)), ("pvalue", .number(c.pvalue)), ("dof", .int(c.dof))])
-                } ?? .null),
+                (
+                    "chi_square",
+                    f.chiSquare.map { c in
+                        .object([("statistic", .number(c.statistic)), ("pvalue", .number(c.pvalue)), ("dof", .int(c.dof))])
+                    } ?? .null
+                ),
                 ("pvalue_adjusted", f.pvalueAdjusted.map { .number($0) } ?? .null),
                 ("drifted", .bool(f.drifted)),
                 ("reasons", .array(f.reasons.map { .string($0) })),
                 ("reference_missing_rate", .number(f.referenceMissingRate)),
-                ("current_missing_rate", .number(f.currentMissingRate)),
+                ("current_missing_rate", .number(f.currentMissingRate))
             ]
             if let unseen = f.unseenCategories {
                 pairs.append(("unseen_categories", .int(unseen.count)))
@@ -57,29 +65,38 @@ public struct CompareReport: Sendable {
             }
             return .object(pairs)
         }
-        let corr: JSONValue = result.correlationDrift.map { c in
-            .object([("max_abs_delta", .number(c.maxAbsDelta)), ("pair", .array([.string(c.pair.0), .string(c.pair.1)])),
-                     ("reference", .number(c.referenceCorrelation)), ("current", .number(c.currentCorrelation))])
-        } ?? .null
+        let corr: JSONValue =
+            result.correlationDrift.map { c in
+                .object([
+                    ("max_abs_delta", .number(c.maxAbsDelta)), ("pair", .array([.string(c.pair.0), .string(c.pair.1)])),
+                    ("reference", .number(c.referenceCorrelation)), ("current", .number(c.currentCorrelation))
+                ])
+            } ?? .null
         return .object([
             ("features", .array(features)),
-            ("dataset", .object([
-                ("feature_count", .int(result.featureCount)),
-                ("drifted_count", .int(result.driftedCount)),
-                ("drifted_share", .number(result.driftedShare)),
-                ("drifted", .bool(result.drifted)),
-                ("correlation_drift", corr),
-                ("features_only_in_reference", .array(plan.onlyInReference.map { .string($0) })),
-                ("features_only_in_current", .array(plan.onlyInCurrent.map { .string($0) })),
-            ])),
-            ("settings", .object([
-                ("binning", .string(settings.binning.rawValue)), ("bins", .int(settings.bins)),
-                ("epsilon", .number(settings.epsilon)), ("ks_method", .string(settings.ksMethod.rawValue)),
-                ("alternative", .string(settings.alternative.rawValue)), ("alpha", .number(settings.alpha)),
-                ("correction", .string(settings.correction.rawValue)),
-            ])),
+            (
+                "dataset",
+                .object([
+                    ("feature_count", .int(result.featureCount)),
+                    ("drifted_count", .int(result.driftedCount)),
+                    ("drifted_share", .number(result.driftedShare)),
+                    ("drifted", .bool(result.drifted)),
+                    ("correlation_drift", corr),
+                    ("features_only_in_reference", .array(plan.onlyInReference.map { .string($0) })),
+                    ("features_only_in_current", .array(plan.onlyInCurrent.map { .string($0) }))
+                ])
+            ),
+            (
+                "settings",
+                .object([
+                    ("binning", .string(settings.binning.rawValue)), ("bins", .int(settings.bins)),
+                    ("epsilon", .number(settings.epsilon)), ("ks_method", .string(settings.ksMethod.rawValue)),
+                    ("alternative", .string(settings.alternative.rawValue)), ("alpha", .number(settings.alpha)),
+                    ("correction", .string(settings.correction.rawValue))
+                ])
+            ),
             ("reference", .string(referencePath)),
-            ("current", .string(currentPath)),
+            ("current", .string(currentPath))
         ])
     }
 
@@ -93,7 +110,7 @@ public struct CompareReport: Sendable {
                 f.pvalueAdjusted.map(fmtP) ?? "-", fmt(f.jensenShannon),
                 f.wassersteinNormed.map(fmt) ?? "-",
                 "\(pct(f.referenceMissingRate))→\(pct(f.currentMissingRate))",
-                f.reasons.isEmpty ? "" : f.reasons.joined(separator: "; "),
+                f.reasons.isEmpty ? "" : f.reasons.joined(separator: "; ")
             ])
         }
         var widths = header.map(\.count)
@@ -109,10 +126,12 @@ public struct CompareReport: Sendable {
         for r in rows { out += line(r) + "\n" }
         out += "\n"
         let verdict = result.drifted ? "DRIFT" : "no drift"
-        out += "dataset: \(verdict) — \(result.driftedCount) of \(result.featureCount) features drifted (\(pct(result.driftedShare)); threshold \(pct(settings.datasetDriftShare)))"
+        out +=
+            "dataset: \(verdict) — \(result.driftedCount) of \(result.featureCount) features drifted (\(pct(result.driftedShare)); threshold \(pct(settings.datasetDriftShare)))"
         out += "\n"
         if let c = result.correlationDrift {
-            out += "correlation drift: max |Δr| = \(fmt(c.maxAbsDelta)) for (\(c.pair.0), \(c.pair.1)): \(fmt(c.referenceCorrelation)) → \(fmt(c.currentCorrelation))\n"
+            out +=
+                "correlation drift: max |Δr| = \(fmt(c.maxAbsDelta)) for (\(c.pair.0), \(c.pair.1)): \(fmt(c.referenceCorrelation)) → \(fmt(c.currentCorrelation))\n"
         }
         if !plan.onlyInReference.isEmpty { out += "only in reference (not compared): \(plan.onlyInReference.joined(separator: ", "))\n" }
         if !plan.onlyInCurrent.isEmpty { out += "only in current (not compared): \(plan.onlyInCurrent.joined(separator: ", "))\n" }

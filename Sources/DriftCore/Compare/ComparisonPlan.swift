@@ -20,7 +20,8 @@ public struct ComparisonPlan: Sendable {
         case .profile(let p, _): refNames = p.featureNames
         }
         let curNames = current.columnNames
-        let refSet = Set(refNames), curSet = Set(curNames)
+        let refSet = Set(refNames)
+        let curSet = Set(curNames)
         var wanted = selection.features ?? refNames.filter { curSet.contains($0) }
         if let requested = selection.features {
             let unknown = requested.filter { !refSet.contains($0) && !curSet.contains($0) }
@@ -36,7 +37,8 @@ public struct ComparisonPlan: Sendable {
 
         var inputs: [FeatureInput] = []
         var numericNames: [String] = []
-        var refColumns: [[Double]] = [], curColumns: [[Double]] = []
+        var refColumns: [[Double]] = []
+        var curColumns: [[Double]] = []
         for name in wanted {
             let c = current.columnIndex(name)!
             let kind = try resolveKind(name, reference: reference, current: current, column: c, selection: selection)
@@ -96,9 +98,13 @@ public struct ComparisonPlan: Sendable {
         if n == 0 { throw CompareError.noValues(file: file, column: column, rows: rows) }
     }
 
-    private static func resolveKind(_ name: String, reference: ReferenceSource, current: Table, column c: Int,
-                                    selection: FeatureSelection) throws -> FeatureKind {
-        let requested: FeatureKind? = selection.numeric.contains(name) ? .numeric
+    private static func resolveKind(
+        _ name: String, reference: ReferenceSource, current: Table, column c: Int,
+        selection: FeatureSelection
+    ) throws -> FeatureKind {
+        let requested: FeatureKind? =
+            selection.numeric.contains(name)
+            ? .numeric
             : selection.categorical.contains(name) ? .categorical : nil
         switch reference {
         case .profile(let p, let path):

@@ -4,9 +4,11 @@ import Yams
 
 /// `actions:` of a monitor: each name maps to a preset and its settings (README, *Triggers*).
 extension Reader {
-    static let commonActionKeys: Set<String> = ["preset", "auth", "secrets", "hub_secret", "timeout", "connect_timeout", "ca_bundle",
-                                                "client_cert", "client_key", "max_attempts", "backoff", "backoff_cap",
-                                                "follow", "follow_interval", "follow_interval_cap", "follow_deadline", "on_success", "on_failure"]
+    static let commonActionKeys: Set<String> = [
+        "preset", "auth", "secrets", "hub_secret", "timeout", "connect_timeout", "ca_bundle",
+        "client_cert", "client_key", "max_attempts", "backoff", "backoff_cap",
+        "follow", "follow_interval", "follow_interval_cap", "follow_deadline", "on_success", "on_failure"
+    ]
     static let presetKeys: [String: Set<String>] = [
         "webhook": ["url", "method", "headers", "body", "run_id_field"],
         "github_workflow_dispatch": ["repository", "workflow", "ref", "inputs", "api_url", "send_action_id", "return_run_details"],
@@ -15,37 +17,53 @@ extension Reader {
         "azureml_job": ["subscription", "resource_group", "workspace", "job", "api_version", "management_url"],
         "argo_workflow_template": ["server", "namespace", "template", "parameters"],
         "kubeflow_run": ["host", "pipeline_id", "pipeline_version_id", "experiment_id", "parameters", "namespace"],
-        "kubernetes_job": ["api_server", "namespace", "job"],
+        "kubernetes_job": ["api_server", "namespace", "job"]
     ]
-    static let shadowKeys: Set<String> = ["preset", "challenger", "period", "output", "tolerance", "class_threshold", "min_pairs", "min_agreement",
-                                          "max_output_psi", "max_latency_regression", "max_error_rate", "on_promote", "on_reject"]
+    static let shadowKeys: Set<String> = [
+        "preset", "challenger", "period", "output", "tolerance", "class_threshold", "min_pairs", "min_agreement",
+        "max_output_psi", "max_latency_regression", "max_error_rate", "on_promote", "on_reject"
+    ]
     /// Variables a shadow evaluation adds for the actions it fires.
     static let shadowVariables = ["challenger", "champion", "verdict", "shadow_evaluation_id"]
     /// Variables a followed run adds for the actions its end fires (`on_success` / `on_failure`).
     static let followVariables = ["parent_action", "parent_action_id", "parent_run_id", "parent_run_state", "parent_run_url"]
 
     mutating func actionDefinitions(_ node: Node, features: [MonitorConfig.Feature]) -> [String: MonitorAction] {
-        guard case .mapping(let m) = node else { issue(at: node.mark, "`actions` must map action names to their settings"); return [:] }
+        guard case .mapping(let m) = node else {
+            issue(at: node.mark, "`actions` must map action names to their settings")
+            return [:]
+        }
         var out: [String: MonitorAction] = [:]
         for (k, v) in m {
-            guard let name = k.string, !name.isEmpty else { issue(at: k.mark, "an action name must be a non-empty string"); continue }
+            guard let name = k.string, !name.isEmpty else {
+                issue(at: k.mark, "an action name must be a non-empty string")
+                continue
+            }
             place("/action/\(name)", k.mark)
             attemptedActions.insert(name)
-            guard case .mapping = v else { issue(at: v.mark, "action '\(name)' must be a mapping with a `preset`"); continue }
+            guard case .mapping = v else {
+                issue(at: v.mark, "action '\(name)' must be a mapping with a `preset`")
+                continue
+            }
             guard let preset = string(v, "preset") else { continue }
             if preset == ShadowEvalConfig.preset {
                 if let s = shadowEval(v, name: name, features: features) { out[name] = .shadowEval(s) }
             } else if Self.presetKeys[preset] != nil {
                 if let t = trigger(v, name: name, preset: preset) { out[name] = .trigger(t) }
             } else {
-                issue(at: v["preset"]?.mark, "action '\(name)': unknown preset '\(preset)' (expected one of: \((TriggerTarget.presets + [ShadowEvalConfig.preset]).joined(separator: ", ")))")
+                issue(
+                    at: v["preset"]?.mark,
+                    "action '\(name)': unknown preset '\(preset)' (expected one of: \((TriggerTarget.presets + [ShadowEvalConfig.preset]).joined(separator: ", ")))"
+                )
             }
         }
         // a run's on_success / on_failure may fire triggers and shadow evaluations, not itself
         for (name, action) in out {
             guard case .trigger(let t) = action else { continue }
             for fired in t.follow.onSuccess + t.follow.onFailure where out[fired] == nil && !attemptedActions.contains(fired) {
-                issue(at: m.first { $0.key.string == name }?.value.mark, "action '\(name)' fires '\(fired)' when its run ends, which is not defined under `actions:`")
+                issue(
+                    at: m.first { $0.key.string == name }?.value.mark,
+                    "action '\(name)' fires '\(fired)' when its run ends, which is not defined under `actions:`")
             }
         }
         // …and no chain of them may come back to where it started (each would start the next forever)
@@ -57,10 +75,13 @@ extension Reader {
             }
         }
         for start in out.keys.sorted() {
-            var seen: Set<String> = [], frontier = next(start)
+            var seen: Set<String> = []
+            var frontier = next(start)
             while let n = frontier.popLast() {
                 if n == start {
-                    issue(at: m.first { $0.key.string == start }?.value.mark, "action '\(start)' fires itself again through `on_success` / `on_failure` (a chain that never ends)")
+                    issue(
+                        at: m.first { $0.key.string == start }?.value.mark,
+                        "action '\(start)' fires itself again through `on_success` / `on_failure` (a chain that never ends)")
                     break
                 }
                 if seen.insert(n).inserted { frontier += next(n) }
@@ -72,10 +93,13 @@ extension Reader {
             for fired in s.onPromote + s.onReject {
                 guard let target = out[fired] else {
                     if attemptedActions.contains(fired) { continue }  // its own problem is reported where it stands
-                    issue(at: m.first { $0.key.string == name }?.value.mark, "action '\(name)' fires '\(fired)', which is not defined under `actions:`")
+                    issue(
+                        at: m.first { $0.key.string == name }?.value.mark, "action '\(name)' fires '\(fired)', which is not defined under `actions:`")
                     continue
                 }
-                if case .shadowEval = target { issue(at: m.first { $0.key.string == name }?.value.mark, "action '\(name)' cannot fire another shadow evaluation ('\(fired)')") }
+                if case .shadowEval = target {
+                    issue(at: m.first { $0.key.string == name }?.value.mark, "action '\(name)' cannot fire another shadow evaluation ('\(fired)')")
+                }
             }
         }
         return out
@@ -84,18 +108,27 @@ extension Reader {
     mutating func checkActionNames(_ names: [String], defined: [String: MonitorAction], at mark: Mark?, what: String) {
         // an action that is written but has problems is reported where it stands, not again here
         for n in names where defined[n] == nil && !attemptedActions.contains(n) {
-            issue(at: mark, "\(what) '\(n)' is not defined under `actions:`\(defined.isEmpty ? "" : " (defined: \(defined.keys.sorted().joined(separator: ", ")))")")
+            issue(
+                at: mark,
+                "\(what) '\(n)' is not defined under `actions:`\(defined.isEmpty ? "" : " (defined: \(defined.keys.sorted().joined(separator: ", ")))")"
+            )
         }
     }
 
     mutating func shadowEval(_ v: Node, name: String, features: [MonitorConfig.Feature]) -> ShadowEvalConfig? {
         unknownKeys(v, allowed: Self.shadowKeys, in: "shadow_eval action '\(name)'")
         let before = issues.count
-        var s = ShadowEvalConfig(challenger: string(v, "challenger", required: false), period: v["period"] == nil ? nil : duration(v, "period", default: nil),
-                                 output: string(v, "output", required: false))
+        var s = ShadowEvalConfig(
+            challenger: string(v, "challenger", required: false), period: v["period"] == nil ? nil : duration(v, "period", default: nil),
+            output: string(v, "output", required: false))
         let outputs = features.filter { if case .output = $0.source { return true } else { return false } }
         if let o = s.output {
-            if !outputs.contains(where: { $0.name == o }) { issue(at: v["output"]?.mark, "action '\(name)': `output` '\(o)' is not an output feature of this monitor (outputs: \(outputs.map(\.name).joined(separator: ", ")))") }
+            if !outputs.contains(where: { $0.name == o }) {
+                issue(
+                    at: v["output"]?.mark,
+                    "action '\(name)': `output` '\(o)' is not an output feature of this monitor (outputs: \(outputs.map(\.name).joined(separator: ", ")))"
+                )
+            }
         } else if outputs.isEmpty {
             issue(at: v.mark, "action '\(name)': a shadow evaluation compares an output, and this monitor has no feature with `source: output`")
         }
@@ -124,7 +157,9 @@ extension Reader {
             guard let text else { return }
             used(JSONTemplate.placeholders(in: text), key, v[key]?.mark)
             for n in JSONTemplate.placeholders(in: text) where !known.contains(n) {
-                issue(at: v[key]?.mark, "action '\(name)': unknown template variable {{\(n)}} in `\(key)` (known: \(known.map { "{{\($0)}}" }.joined(separator: ", ")))")
+                issue(
+                    at: v[key]?.mark,
+                    "action '\(name)': unknown template variable {{\(n)}} in `\(key)` (known: \(known.map { "{{\($0)}}" }.joined(separator: ", ")))")
             }
         }
         func template(_ key: String) -> JSONTemplate? {
@@ -132,25 +167,37 @@ extension Reader {
             let t = Self.json(n)
             used(t.variables, key, n.mark)
             for variable in t.variables where !known.contains(variable) {
-                issue(at: n.mark, "action '\(name)': unknown template variable {{\(variable)}} in `\(key)` (known: \(known.map { "{{\($0)}}" }.joined(separator: ", ")))")
+                issue(
+                    at: n.mark,
+                    "action '\(name)': unknown template variable {{\(variable)}} in `\(key)` (known: \(known.map { "{{\($0)}}" }.joined(separator: ", ")))"
+                )
             }
             return t
         }
         func pairs(_ key: String) -> [(String, String)] {
             guard let n = v[key] else { return [] }
-            guard case .mapping(let m) = n else { issue(at: n.mark, "`\(key)` must be a mapping of names to values"); return [] }
+            guard case .mapping(let m) = n else {
+                issue(at: n.mark, "`\(key)` must be a mapping of names to values")
+                return []
+            }
             let out = m.map { ($0.key.string ?? "", $0.value.string ?? "") }
             for (_, value) in out { checkVariables(value, key) }
             return out
         }
         func flag(_ key: String, default value: Bool) -> Bool {
             guard let n = v[key] else { return value }
-            guard case .scalar(let s) = n, s.style == .plain, let b = n.bool else { issue(at: n.mark, "action '\(name)': `\(key)` must be true or false"); return value }
+            guard case .scalar(let s) = n, s.style == .plain, let b = n.bool else {
+                issue(at: n.mark, "action '\(name)': `\(key)` must be true or false")
+                return value
+            }
             return b
         }
         func mapping(_ key: String) -> JSONTemplate? {
             guard let t = template(key) else { return nil }
-            guard case .object = t else { issue(at: v[key]?.mark, "action '\(name)': `\(key)` must be a mapping of names to values"); return nil }
+            guard case .object = t else {
+                issue(at: v[key]?.mark, "action '\(name)': `\(key)` must be a mapping of names to values")
+                return nil
+            }
             return t
         }
         func required(_ key: String) -> String? {
@@ -162,65 +209,118 @@ extension Reader {
         switch preset {
         case "webhook":
             let url = required("url")
-            if let u = url, !(u.hasPrefix("http://") || u.hasPrefix("https://")) { issue(at: v["url"]?.mark, "action '\(name)': `url` must start with http:// or https://") }
+            if let u = url, !(u.hasPrefix("http://") || u.hasPrefix("https://")) {
+                issue(at: v["url"]?.mark, "action '\(name)': `url` must start with http:// or https://")
+            }
             let method = (string(v, "method", required: false) ?? "POST").uppercased()
-            if !["POST", "PUT", "PATCH", "GET"].contains(method) { issue(at: v["method"]?.mark, "action '\(name)': `method` must be POST, PUT, PATCH or GET") }
-            target = url.map { .webhook(url: $0, method: method, headers: pairs("headers"), body: template("body"), runIDField: string(v, "run_id_field", required: false)) }
+            if !["POST", "PUT", "PATCH", "GET"].contains(method) {
+                issue(at: v["method"]?.mark, "action '\(name)': `method` must be POST, PUT, PATCH or GET")
+            }
+            target = url.map {
+                .webhook(
+                    url: $0, method: method, headers: pairs("headers"), body: template("body"), runIDField: string(v, "run_id_field", required: false)
+                )
+            }
         case "github_workflow_dispatch":
-            let repo = required("repository"), workflow = required("workflow")
-            if let r = repo, r.split(separator: "/").count != 2 { issue(at: v["repository"]?.mark, "action '\(name)': `repository` must be owner/name") }
-            target = (repo != nil && workflow != nil) ? .githubWorkflowDispatch(repository: repo!, workflow: workflow!, ref: string(v, "ref", required: false) ?? "main",
-                                                                                inputs: pairs("inputs"), apiURL: string(v, "api_url", required: false) ?? "https://api.github.com",
-                                                                                sendActionID: flag("send_action_id", default: false),
-                                                                                returnRunDetails: flag("return_run_details", default: true)) : nil
+            let repo = required("repository")
+            let workflow = required("workflow")
+            if let r = repo, r.split(separator: "/").count != 2 {
+                issue(at: v["repository"]?.mark, "action '\(name)': `repository` must be owner/name")
+            }
+            target =
+                (repo != nil && workflow != nil)
+                ? .githubWorkflowDispatch(
+                    repository: repo!, workflow: workflow!, ref: string(v, "ref", required: false) ?? "main",
+                    inputs: pairs("inputs"), apiURL: string(v, "api_url", required: false) ?? "https://api.github.com",
+                    sendActionID: flag("send_action_id", default: false),
+                    returnRunDetails: flag("return_run_details", default: true)) : nil
         case "azure_devops_pipeline":
-            let org = required("organization"), project = required("project")
+            let org = required("organization")
+            let project = required("project")
             let id = int(v, "pipeline_id", default: 0, range: 1...Int.max)
             if v["pipeline_id"] == nil { issue(at: v.mark, "action '\(name)': missing `pipeline_id`") }
-            target = (org != nil && project != nil) ? .azureDevOpsPipeline(organization: org!, project: project!, pipelineID: id,
-                                                                           ref: string(v, "ref", required: false) ?? "refs/heads/main", parameters: pairs("parameters"),
-                                                                           baseURL: string(v, "base_url", required: false) ?? "https://dev.azure.com",
-                                                                           sendActionID: flag("send_action_id", default: false)) : nil
+            target =
+                (org != nil && project != nil)
+                ? .azureDevOpsPipeline(
+                    organization: org!, project: project!, pipelineID: id,
+                    ref: string(v, "ref", required: false) ?? "refs/heads/main", parameters: pairs("parameters"),
+                    baseURL: string(v, "base_url", required: false) ?? "https://dev.azure.com",
+                    sendActionID: flag("send_action_id", default: false)) : nil
         case "azureml_batch_endpoint":
             let endpoint = required("endpoint")
-            let inputs = mapping("inputs"), outputs = mapping("outputs")
-            let deployment = string(v, "deployment", required: false), experiment = string(v, "experiment_name", required: false)
+            let inputs = mapping("inputs")
+            let outputs = mapping("outputs")
+            let deployment = string(v, "deployment", required: false)
+            let experiment = string(v, "experiment_name", required: false)
             checkVariables(experiment, "experiment_name")
             // it becomes a header value: Azure ML deployment names are 3–32 characters, a letter first, then letters, digits
             // and '-', not ending in '-' (^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$)
-            if let d = deployment, !((3...32).contains(d.count) && d.first!.isASCII && d.first!.isLetter && d.last != "-"
-                                    && d.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })) {
-                issue(at: v["deployment"]?.mark, "action '\(name)': `deployment` must be an Azure ML deployment name (3 to 32 characters: a letter, then letters, digits and '-', not ending in '-')")
+            if let d = deployment,
+                !((3...32).contains(d.count) && d.first!.isASCII && d.first!.isLetter && d.last != "-"
+                    && d.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }))
+            {
+                issue(
+                    at: v["deployment"]?.mark,
+                    "action '\(name)': `deployment` must be an Azure ML deployment name (3 to 32 characters: a letter, then letters, digits and '-', not ending in '-')"
+                )
             }
-            target = endpoint.map { .azureMLBatchEndpoint(endpoint: $0, inputs: inputs ?? .object([]), outputs: outputs, deployment: deployment, experimentName: experiment,
-                                                           managementURL: string(v, "management_url", required: false) ?? "https://management.azure.com") }
+            target = endpoint.map {
+                .azureMLBatchEndpoint(
+                    endpoint: $0, inputs: inputs ?? .object([]), outputs: outputs, deployment: deployment, experimentName: experiment,
+                    managementURL: string(v, "management_url", required: false) ?? "https://management.azure.com")
+            }
         case "azureml_job":
-            let sub = required("subscription"), rg = required("resource_group"), ws = required("workspace")
+            let sub = required("subscription")
+            let rg = required("resource_group")
+            let ws = required("workspace")
             let job = template("job")
-            if job == nil { issue(at: v.mark, "action '\(name)': missing `job` (the job's properties: jobType, command, environmentId, computeId, …)") }
-            target = (sub != nil && rg != nil && ws != nil && job != nil)
-                ? .azureMLJob(subscription: sub!, resourceGroup: rg!, workspace: ws!, job: job!, apiVersion: string(v, "api_version", required: false) ?? "2024-04-01",
-                              managementURL: string(v, "management_url", required: false) ?? "https://management.azure.com") : nil
+            if job == nil {
+                issue(at: v.mark, "action '\(name)': missing `job` (the job's properties: jobType, command, environmentId, computeId, …)")
+            }
+            target =
+                (sub != nil && rg != nil && ws != nil && job != nil)
+                ? .azureMLJob(
+                    subscription: sub!, resourceGroup: rg!, workspace: ws!, job: job!,
+                    apiVersion: string(v, "api_version", required: false) ?? "2024-04-01",
+                    managementURL: string(v, "management_url", required: false) ?? "https://management.azure.com") : nil
         case "argo_workflow_template":
-            let server = required("server"), ns = required("namespace"), t = required("template")
-            target = (server != nil && ns != nil && t != nil) ? .argoWorkflowTemplate(server: server!, namespace: ns!, template: t!, parameters: pairs("parameters")) : nil
+            let server = required("server")
+            let ns = required("namespace")
+            let t = required("template")
+            target =
+                (server != nil && ns != nil && t != nil)
+                ? .argoWorkflowTemplate(server: server!, namespace: ns!, template: t!, parameters: pairs("parameters")) : nil
         case "kubeflow_run":
-            let host = required("host"), pipeline = required("pipeline_id")
-            let experiment = string(v, "experiment_id", required: false), namespace = string(v, "namespace", required: false)
+            let host = required("host")
+            let pipeline = required("pipeline_id")
+            let experiment = string(v, "experiment_id", required: false)
+            let namespace = string(v, "namespace", required: false)
             if let ns = namespace, !(ns.count <= 63 && ns.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })) {
-                issue(at: v["namespace"]?.mark, "action '\(name)': `namespace` must be a Kubernetes namespace (lowercase letters, digits and '-', at most 63)")
+                issue(
+                    at: v["namespace"]?.mark,
+                    "action '\(name)': `namespace` must be a Kubernetes namespace (lowercase letters, digits and '-', at most 63)")
             }
             if namespace != nil, experiment == nil {
-                issue(at: v["namespace"]?.mark, "action '\(name)': a multi-user Kubeflow (`namespace`) needs `experiment_id` — the run's namespace is its experiment's")
+                issue(
+                    at: v["namespace"]?.mark,
+                    "action '\(name)': a multi-user Kubeflow (`namespace`) needs `experiment_id` — the run's namespace is its experiment's")
             }
-            target = (host != nil && pipeline != nil) ? .kubeflowRun(host: host!, pipelineID: pipeline!, pipelineVersionID: string(v, "pipeline_version_id", required: false),
-                                                                     experimentID: experiment, parameters: mapping("parameters") ?? .object([]), namespace: namespace) : nil
+            target =
+                (host != nil && pipeline != nil)
+                ? .kubeflowRun(
+                    host: host!, pipelineID: pipeline!, pipelineVersionID: string(v, "pipeline_version_id", required: false),
+                    experimentID: experiment, parameters: mapping("parameters") ?? .object([]), namespace: namespace) : nil
         case "kubernetes_job":
             let job = template("job")
             if job == nil { issue(at: v.mark, "action '\(name)': missing `job` (a Job manifest; metadata.name is set from the action id)") }
-            if let job, case .object = job {} else if job != nil { issue(at: v["job"]?.mark, "action '\(name)': `job` must be a Job manifest (a mapping)") }
+            if let job, case .object = job {
+            } else if job != nil {
+                issue(at: v["job"]?.mark, "action '\(name)': `job` must be a Job manifest (a mapping)")
+            }
             let ns = string(v, "namespace", required: false) ?? KubernetesServiceAccount.namespace ?? "default"
-            target = job.map { .kubernetesJob(apiServer: string(v, "api_server", required: false) ?? KubernetesServiceAccount.apiServer(), namespace: ns, job: $0) }
+            target = job.map {
+                .kubernetesJob(apiServer: string(v, "api_server", required: false) ?? KubernetesServiceAccount.apiServer(), namespace: ns, job: $0)
+            }
         default: target = nil
         }
         // Kubernetes label values: at most 63 characters, alphanumeric at both ends, '-', '_', '.' inside
@@ -231,11 +331,19 @@ extension Reader {
                 guard case .object(let labels)? = job.value(at: path) else { continue }
                 for (key, value) in labels {
                     guard case .string(let text) = value else { continue }
-                    let unfit = JSONTemplate.placeholders(in: text).filter { ["action_id", "window_start", "window_end", "drifted_features", "report_path"].contains($0) }
+                    let unfit = JSONTemplate.placeholders(in: text).filter {
+                        ["action_id", "window_start", "window_end", "drifted_features", "report_path"].contains($0)
+                    }
                     if let bad = unfit.first {
-                        issue(at: v["job"]?.mark, "action '\(name)': `job.\(path).\(key)` uses {{\(bad)}}, which cannot be a Kubernetes label value (at most 63 letters, digits, '-', '_' or '.'; it has ':' or ','); put it in an annotation or an env value")
+                        issue(
+                            at: v["job"]?.mark,
+                            "action '\(name)': `job.\(path).\(key)` uses {{\(bad)}}, which cannot be a Kubernetes label value (at most 63 letters, digits, '-', '_' or '.'; it has ':' or ','); put it in an annotation or an env value"
+                        )
                     } else if JSONTemplate.placeholders(in: text).isEmpty, !Self.isLabelValue(text) {
-                        issue(at: v["job"]?.mark, "action '\(name)': `job.\(path).\(key)` is not a valid Kubernetes label value (at most 63 characters: letters, digits, '-', '_', '.', beginning and ending with a letter or digit)")
+                        issue(
+                            at: v["job"]?.mark,
+                            "action '\(name)': `job.\(path).\(key)` is not a valid Kubernetes label value (at most 63 characters: letters, digits, '-', '_', '.', beginning and ending with a letter or digit)"
+                        )
                     }
                 }
             }
@@ -243,10 +351,14 @@ extension Reader {
         // values the target takes only as strings must not be lists or mappings
         if let target, let job = v["job"].map(Self.json) {
             for path in job.nonStrings(target.stringFields) {
-                issue(at: v["job"]?.mark, "action '\(name)': `job.\(path)` must be a string, not a list or mapping (the \(preset) target takes only strings there)")
+                issue(
+                    at: v["job"]?.mark,
+                    "action '\(name)': `job.\(path)` must be a string, not a list or mapping (the \(preset) target takes only strings there)")
             }
         }
-        let credential = v["auth"].map { auth($0, name: name, scope: target?.azureScope) } ?? Self.defaultCredential(preset: preset, scope: target?.azureScope, target: target)
+        let credential =
+            v["auth"].map { auth($0, name: name, scope: target?.azureScope) }
+            ?? Self.defaultCredential(preset: preset, scope: target?.azureScope, target: target)
         var secrets: [StandardWebhooks.Secret] = []
         for s in strings(v, "secrets", default: []) {
             do { secrets.append(try StandardWebhooks.Secret(s)) } catch { issue(at: v["secrets"]?.mark, "action '\(name)': \(error)") }
@@ -257,14 +369,18 @@ extension Reader {
         http.caBundle = string(v, "ca_bundle", required: false)
         http.clientCertificate = string(v, "client_cert", required: false)
         http.clientKey = string(v, "client_key", required: false)
-        let policy = DeliveryPolicy(maxAttempts: int(v, "max_attempts", default: 8, range: 1...100),
-                                    baseSeconds: double(v, "backoff", default: 2, range: 0...3600),
-                                    capSeconds: double(v, "backoff_cap", default: 600, range: 0...86_400))
-        if let target, let credential, let problem = target.credentialProblem(credential) { issue(at: v["auth"]?.mark ?? v.mark, "action '\(name)': \(problem)") }
+        let policy = DeliveryPolicy(
+            maxAttempts: int(v, "max_attempts", default: 8, range: 1...100),
+            baseSeconds: double(v, "backoff", default: 2, range: 0...3600),
+            capSeconds: double(v, "backoff_cap", default: 600, range: 0...86_400))
+        if let target, let credential, let problem = target.credentialProblem(credential) {
+            issue(at: v["auth"]?.mark ?? v.mark, "action '\(name)': \(problem)")
+        }
         let follow = followSettings(v, name: name, target: target, signed: !secrets.isEmpty, credential: credential)
         guard issues.count == before, let target, let credential else { return nil }
-        return TriggerAction(name: name, target: target, credential: credential, signingSecrets: secrets,
-                             hubSecret: string(v, "hub_secret", required: false), http: http, policy: policy, follow: follow)
+        return TriggerAction(
+            name: name, target: target, credential: credential, signingSecrets: secrets,
+            hubSecret: string(v, "hub_secret", required: false), http: http, policy: policy, follow: follow)
     }
 
     /// `follow`, `follow_interval`, `follow_interval_cap`, `follow_deadline`, `on_success`, `on_failure`.
@@ -273,19 +389,27 @@ extension Reader {
         // a batch job's status is read from Azure Resource Manager: only workload identity can get a token for it
         var byDefault = polled
         if case .azureMLBatchEndpoint? = target, let credential {
-            if case .azureWorkloadIdentity = credential {} else {
+            if case .azureWorkloadIdentity = credential {
+            } else {
                 byDefault = false
                 if v["follow"]?.bool == true {
-                    issue(at: v["follow"]?.mark, "action '\(name)': an Azure ML batch job is followed through Azure Resource Manager, which needs auth azure_workload_identity (a token for the endpoint is refused there)")
+                    issue(
+                        at: v["follow"]?.mark,
+                        "action '\(name)': an Azure ML batch job is followed through Azure Resource Manager, which needs auth azure_workload_identity (a token for the endpoint is refused there)"
+                    )
                 }
             }
         }
         var f = FollowSettings(enabled: flag(v, "follow", default: byDefault))
         f.interval = double(v, "follow_interval", default: 30, range: 1...3600)
         f.intervalCap = double(v, "follow_interval_cap", default: 600, range: 1...86_400)
-        if f.intervalCap < f.interval { issue(at: v["follow_interval_cap"]?.mark, "action '\(name)': `follow_interval_cap` must be at least `follow_interval`") }
+        if f.intervalCap < f.interval {
+            issue(at: v["follow_interval_cap"]?.mark, "action '\(name)': `follow_interval_cap` must be at least `follow_interval`")
+        }
         if let d = duration(v, "follow_deadline", default: "P1D") {
-            if d.seconds < 1 || d.seconds > 90 * 86_400 { issue(at: v["follow_deadline"]?.mark, "action '\(name)': `follow_deadline` must be between 1 second and 90 days") }
+            if d.seconds < 1 || d.seconds > 90 * 86_400 {
+                issue(at: v["follow_deadline"]?.mark, "action '\(name)': `follow_deadline` must be between 1 second and 90 days")
+            }
             f.deadline = d.seconds
         }
         f.onSuccess = strings(v, "on_success", default: [])
@@ -294,14 +418,20 @@ extension Reader {
             issue(at: v["follow"]?.mark ?? v.mark, "action '\(name)': `on_success` / `on_failure` need the run followed (`follow: true`)")
         }
         if f.enabled, !polled, !signed {
-            issue(at: v["follow"]?.mark ?? v.mark, "action '\(name)': a webhook is followed by its receiver's signed callback (POST /v1/runs/{action id}/status), so `follow: true` needs `secrets` to verify it")
+            issue(
+                at: v["follow"]?.mark ?? v.mark,
+                "action '\(name)': a webhook is followed by its receiver's signed callback (POST /v1/runs/{action id}/status), so `follow: true` needs `secrets` to verify it"
+            )
         }
         return f
     }
 
     mutating func flag(_ v: Node, _ key: String, default value: Bool) -> Bool {
         guard let n = v[key] else { return value }
-        guard case .scalar(let s) = n, s.style == .plain, let b = n.bool else { issue(at: n.mark, "`\(key)` must be true or false"); return value }
+        guard case .scalar(let s) = n, s.style == .plain, let b = n.bool else {
+            issue(at: n.mark, "`\(key)` must be true or false")
+            return value
+        }
         return b
     }
 
@@ -324,28 +454,42 @@ extension Reader {
     }
 
     mutating func auth(_ n: Node, name: String, scope: String?) -> Credential? {
-        guard case .mapping = n else { issue(at: n.mark, "action '\(name)': `auth` must be a mapping with a `type`"); return nil }
-        unknownKeys(n, allowed: ["type", "env", "file", "header", "scheme", "username", "password_env", "password_file", "token_file", "scope",
-                                 "app_id", "installation_id", "private_key_file", "private_key_env", "user", "prefix"], in: "auth of action '\(name)'")
+        guard case .mapping = n else {
+            issue(at: n.mark, "action '\(name)': `auth` must be a mapping with a `type`")
+            return nil
+        }
+        unknownKeys(
+            n,
+            allowed: [
+                "type", "env", "file", "header", "scheme", "username", "password_env", "password_file", "token_file", "scope",
+                "app_id", "installation_id", "private_key_file", "private_key_env", "user", "prefix"
+            ], in: "auth of action '\(name)'")
         let type = string(n, "type") ?? ""
         func source(_ envKey: String, _ fileKey: String) -> SecretSource? {
             if let e = string(n, envKey, required: false) { return .env(e) }
             if let f = string(n, fileKey, required: false) { return .file(f) }
-            issue(at: n.mark, "action '\(name)': auth type \(type) needs `\(envKey)` (an environment variable) or `\(fileKey)` (a file re-read on every use)")
+            issue(
+                at: n.mark,
+                "action '\(name)': auth type \(type) needs `\(envKey)` (an environment variable) or `\(fileKey)` (a file re-read on every use)")
             return nil
         }
         switch type {
         case "none": return Credential.none
         case "token", "bearer":
-            return source("env", "file").map { .token(source: $0, header: string(n, "header", required: false) ?? "Authorization",
-                                                      scheme: n["scheme"]?.string ?? "Bearer") }
+            return source("env", "file").map {
+                .token(
+                    source: $0, header: string(n, "header", required: false) ?? "Authorization",
+                    scheme: n["scheme"]?.string ?? "Bearer")
+            }
         case "basic":
             return source("password_env", "password_file").map { .basic(username: n["username"]?.string ?? "", password: $0) }
         case "kubernetes_service_account":
             return .kubernetesServiceAccount(tokenFile: string(n, "token_file", required: false) ?? KubernetesServiceAccount.tokenFile)
         case "azure_workload_identity":
             guard let s = string(n, "scope", required: false) ?? scope else {
-                issue(at: n.mark, "action '\(name)': azure_workload_identity needs a `scope` for this preset (e.g. https://management.azure.com/.default)")
+                issue(
+                    at: n.mark,
+                    "action '\(name)': azure_workload_identity needs a `scope` for this preset (e.g. https://management.azure.com/.default)")
                 return nil
             }
             return .azureWorkloadIdentity(scope: s)
@@ -353,15 +497,29 @@ extension Reader {
             let before = issues.count
             // iss of the app's JWT: the numeric app ID or the client ID (Iv1.…, Iv23…); it goes into JSON unescaped-safe
             let app = string(n, "app_id")
-            if let a = app, !((1...15).contains(a.count) && a.allSatisfy({ $0.isASCII && $0.isNumber }) && a.first != "0")
-                && !(a.hasPrefix("Iv") && (3...100).contains(a.count) && a.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })) {
-                issue(at: n["app_id"]?.mark, "action '\(name)': `app_id` must be the GitHub App's numeric app ID or its client ID (Iv…), from the app's settings page")
+            if let a = app,
+                !((1...15).contains(a.count) && a.allSatisfy({ $0.isASCII && $0.isNumber }) && a.first != "0")
+                    && !(a.hasPrefix("Iv") && (3...100).contains(a.count)
+                        && a.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }))
+            {
+                issue(
+                    at: n["app_id"]?.mark,
+                    "action '\(name)': `app_id` must be the GitHub App's numeric app ID or its client ID (Iv…), from the app's settings page")
             }
-            if n["installation_id"] == nil { issue(at: n.mark, "action '\(name)': github_app needs `installation_id` (the number at the end of the installation's settings URL, or GET /repos/OWNER/NAME/installation)") }
+            if n["installation_id"] == nil {
+                issue(
+                    at: n.mark,
+                    "action '\(name)': github_app needs `installation_id` (the number at the end of the installation's settings URL, or GET /repos/OWNER/NAME/installation)"
+                )
+            }
             let installation = int(n, "installation_id", default: 0, range: 1...Int(Int64.max))
-            let keyFile = string(n, "private_key_file", required: false), keyEnv = string(n, "private_key_env", required: false)
+            let keyFile = string(n, "private_key_file", required: false)
+            let keyEnv = string(n, "private_key_env", required: false)
             if (keyFile == nil) == (keyEnv == nil) {
-                issue(at: n.mark, "action '\(name)': github_app needs exactly one of `private_key_file` (the app's .pem, re-read on every token exchange) or `private_key_env` (a variable holding the PEM)")
+                issue(
+                    at: n.mark,
+                    "action '\(name)': github_app needs exactly one of `private_key_file` (the app's .pem, re-read on every token exchange) or `private_key_env` (a variable holding the PEM)"
+                )
             }
             guard issues.count == before, let app, let key = keyEnv.map(SecretSource.env) ?? keyFile.map(SecretSource.file) else { return nil }
             return .githubApp(appID: app, installationID: installation, privateKey: key)
@@ -369,15 +527,25 @@ extension Reader {
             return .kubeflowServiceAccount(tokenFile: string(n, "token_file", required: false))
         case "kubeflow_userid":
             let before = issues.count
-            let user = string(n, "user"), header = string(n, "header", required: false) ?? "kubeflow-userid", prefix = n["prefix"]?.string ?? ""
-            if let u = user, let p = KubeflowPipelines.headerValueProblem(u) { issue(at: n["user"]?.mark, "action '\(name)': kubeflow_userid `user` \(p)") }
-            if let p = KubeflowPipelines.headerValueProblem(prefix) { issue(at: n["prefix"]?.mark, "action '\(name)': kubeflow_userid `prefix` \(p)") }
-            if !KubeflowPipelines.isHeaderName(header) { issue(at: n["header"]?.mark, "action '\(name)': kubeflow_userid `header` must be an HTTP header name (letters, digits, '-', …)") }
+            let user = string(n, "user")
+            let header = string(n, "header", required: false) ?? "kubeflow-userid"
+            let prefix = n["prefix"]?.string ?? ""
+            if let u = user, let p = KubeflowPipelines.headerValueProblem(u) {
+                issue(at: n["user"]?.mark, "action '\(name)': kubeflow_userid `user` \(p)")
+            }
+            if let p = KubeflowPipelines.headerValueProblem(prefix) {
+                issue(at: n["prefix"]?.mark, "action '\(name)': kubeflow_userid `prefix` \(p)")
+            }
+            if !KubeflowPipelines.isHeaderName(header) {
+                issue(at: n["header"]?.mark, "action '\(name)': kubeflow_userid `header` must be an HTTP header name (letters, digits, '-', …)")
+            }
             guard issues.count == before, let user else { return nil }
             return .kubeflowUserID(user: user, header: header, prefix: prefix)
         default:
-            issue(at: n["type"]?.mark ?? n.mark, "action '\(name)': auth `type` must be none, token, basic, kubernetes_service_account, azure_workload_identity, "
-                  + "github_app, kubeflow_service_account or kubeflow_userid")
+            issue(
+                at: n["type"]?.mark ?? n.mark,
+                "action '\(name)': auth `type` must be none, token, basic, kubernetes_service_account, azure_workload_identity, "
+                    + "github_app, kubeflow_service_account or kubeflow_userid")
             return nil
         }
     }

@@ -36,7 +36,9 @@ public enum ConfigValidator {
             return problem("the reference file \(shown) does not exist")
         }
         if isDirectory.boolValue { return problem("the reference file \(shown) is a directory") }
-        guard FileManager.default.isReadableFile(atPath: full) else { return problem("the reference file \(shown) cannot be read (permission denied)") }
+        guard FileManager.default.isReadableFile(atPath: full) else {
+            return problem("the reference file \(shown) cannot be read (permission denied)")
+        }
         let table: Table
         do { table = try TabularFile.read(path: full) } catch let e as TableError {
             return problem("the reference file cannot be used: \(e.description)")
@@ -46,7 +48,8 @@ public enum ConfigValidator {
             let at = "\(m.name)/feature/\(f.name)"
             guard let c = table.columnIndex(f.name) else {
                 let columns = table.columnNames.prefix(20).joined(separator: ", ") + (table.columnNames.count > 20 ? ", …" : "")
-                out.append(doc.issue(at, "monitor '\(m.name)': feature '\(f.name)' is not a column of the reference file \(path) (its columns: \(columns))"))
+                out.append(
+                    doc.issue(at, "monitor '\(m.name)': feature '\(f.name)' is not a column of the reference file \(path) (its columns: \(columns))"))
                 continue
             }
             switch f.kind {
@@ -56,14 +59,24 @@ public enum ConfigValidator {
                         out.append(doc.issue(at, "monitor '\(m.name)': feature '\(f.name)' has no values in the reference file \(path)"))
                     }
                 } catch let e as TableError {
-                    out.append(doc.issue(at, "monitor '\(m.name)': feature '\(f.name)' is numeric, but the reference file does not hold numbers there: \(e.description) Use kind: categorical if it is a label."))
+                    out.append(
+                        doc.issue(
+                            at,
+                            "monitor '\(m.name)': feature '\(f.name)' is numeric, but the reference file does not hold numbers there: \(e.description) Use kind: categorical if it is a label."
+                        ))
                 } catch {}
             case .categorical:
                 let values = table.categoricalValues(column: c)
                 if values.allSatisfy({ $0 == nil }) {
                     out.append(doc.issue(at, "monitor '\(m.name)': feature '\(f.name)' has no values in the reference file \(path)"))
-                } else if table.isNumeric(column: c), let fraction = (try? table.numericValues(column: c))?.first(where: { $0.isFinite && $0 != $0.rounded() }) {
-                    out.append(doc.issue(at, "monitor '\(m.name)': feature '\(f.name)' is categorical, but the reference file holds fractional numbers there (e.g. \(fraction)); use kind: numeric"))
+                } else if table.isNumeric(column: c),
+                    let fraction = (try? table.numericValues(column: c))?.first(where: { $0.isFinite && $0 != $0.rounded() })
+                {
+                    out.append(
+                        doc.issue(
+                            at,
+                            "monitor '\(m.name)': feature '\(f.name)' is categorical, but the reference file holds fractional numbers there (e.g. \(fraction)); use kind: numeric"
+                        ))
                 }
             case .tensor: break
             }
@@ -92,15 +105,23 @@ public enum ConfigValidator {
             for use in doc.templateUses["\(m.name)/\(name)"] ?? [] where !TriggerContext.names.contains(use.variable) {
                 guard seen.insert("\(use.variable)|\(use.key)").inserted else { continue }
                 let shadow = Reader.shadowVariables.contains(use.variable)
-                let why = shadow
+                let why =
+                    shadow
                     ? "the policy fires it, and {{\(use.variable)}} is given only to actions a shadow evaluation fires (on_promote / on_reject)"
                     : Reader.followVariables.contains(use.variable)
-                    ? "the policy fires it, and {{\(use.variable)}} is given only to actions a followed run fires when it ends (on_success / on_failure)"
-                    : "nothing that fires it gives {{\(use.variable)}}"
-                let also = shadowFires[name].map { " (it is also fired by \($0.sorted().map { "'\($0)'" }.joined(separator: ", "))); give the policy its own action" } ?? ""
-                out.append(ConfigIssue(file: doc.file, line: use.mark?.line ?? doc.places["\(m.name)/action/\(name)"]?.line ?? 1,
-                                       column: use.mark?.column ?? doc.places["\(m.name)/action/\(name)"]?.column ?? 1,
-                                       message: "monitor '\(m.name)': action '\(name)' uses {{\(use.variable)}} in `\(use.key)`, but \(why)\(also); the policy's actions can use \(TriggerContext.names.map { "{{\($0)}}" }.joined(separator: ", "))"))
+                        ? "the policy fires it, and {{\(use.variable)}} is given only to actions a followed run fires when it ends (on_success / on_failure)"
+                        : "nothing that fires it gives {{\(use.variable)}}"
+                let also =
+                    shadowFires[name].map {
+                        " (it is also fired by \($0.sorted().map { "'\($0)'" }.joined(separator: ", "))); give the policy its own action"
+                    } ?? ""
+                out.append(
+                    ConfigIssue(
+                        file: doc.file, line: use.mark?.line ?? doc.places["\(m.name)/action/\(name)"]?.line ?? 1,
+                        column: use.mark?.column ?? doc.places["\(m.name)/action/\(name)"]?.column ?? 1,
+                        message:
+                            "monitor '\(m.name)': action '\(name)' uses {{\(use.variable)}} in `\(use.key)`, but \(why)\(also); the policy's actions can use \(TriggerContext.names.map { "{{\($0)}}" }.joined(separator: ", "))"
+                    ))
             }
         }
         return out
@@ -111,8 +132,10 @@ public enum ConfigValidator {
     public static func checkDatabase(_ c: PGConnection, schema: String) throws -> [String] {
         let exists = try c.query("SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1", [schema], name: "validate.schema")[0].int("n") == 1
         guard exists else { return ["the schema \"\(schema)\" does not exist in this database; run `drift-worker migrate`"] }
-        let table = try c.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = $1 AND tablename = 'schema_migrations'", [schema],
-                                name: "validate.migrations_table")[0].int("n") == 1
+        let table =
+            try c.query(
+                "SELECT count(*) AS n FROM pg_tables WHERE schemaname = $1 AND tablename = 'schema_migrations'", [schema],
+                name: "validate.migrations_table")[0].int("n") == 1
         guard table else { return ["the schema \"\(schema)\" has no schema_migrations table: no migration is applied; run `drift-worker migrate`"] }
         var applied: [Int: String] = [:]
         for r in try c.query("SELECT version, checksum FROM \"\(schema)\".schema_migrations ORDER BY version", name: "validate.migrations") {
@@ -121,17 +144,23 @@ public enum ConfigValidator {
         var out: [String] = []
         let missing = Migrations.all.filter { applied[$0.version] == nil }
         if !missing.isEmpty {
-            out.append("schema \"\(schema)\": migration(s) \(missing.map { "\($0.version) (\($0.name))" }.joined(separator: ", ")) not applied; run `drift-worker migrate`")
+            out.append(
+                "schema \"\(schema)\": migration(s) \(missing.map { "\($0.version) (\($0.name))" }.joined(separator: ", ")) not applied; run `drift-worker migrate`"
+            )
         }
         for m in Migrations.all {
             if let sum = applied[m.version], sum != StableHash.hex(m.sql) {
-                out.append("schema \"\(schema)\": migration \(m.version) (\(m.name)) was applied with different SQL than this build's; a released migration must never change")
+                out.append(
+                    "schema \"\(schema)\": migration \(m.version) (\(m.name)) was applied with different SQL than this build's; a released migration must never change"
+                )
             }
         }
         let known = Set(Migrations.all.map(\.version))
         let newer = applied.keys.filter { !known.contains($0) }.sorted()
         if !newer.isEmpty {
-            out.append("schema \"\(schema)\" has migration(s) \(newer.map(String.init).joined(separator: ", ")) that this build does not know: the database was migrated by a newer drift-worker")
+            out.append(
+                "schema \"\(schema)\" has migration(s) \(newer.map(String.init).joined(separator: ", ")) that this build does not know: the database was migrated by a newer drift-worker"
+            )
         }
         return out
     }

@@ -46,8 +46,10 @@ public struct DriftCheck: Sendable {
     /// Runs the check for `window` on `c` (which must not be inside a transaction). With `recompute`
     /// an existing run of the window is replaced. `extra` runs inside the write transaction after the rows are
     /// written and before COMMIT (tests use it to fail or kill a check there).
-    public func run(window: TimeWindow, on c: PGConnection, recompute: Bool = false,
-                    inTransaction extra: ((PGConnection) throws -> Void)? = nil) throws -> Outcome {
+    public func run(
+        window: TimeWindow, on c: PGConnection, recompute: Bool = false,
+        inTransaction extra: ((PGConnection) throws -> Void)? = nil
+    ) throws -> Outcome {
         if !recompute, let existing = try existingRun(window, on: c) { return existing }
         // Phase 1, no transaction open: the sample, the statistics and the policy's state.
         let sample = try WindowSample.load(c, monitor: monitor, window: window)
@@ -56,11 +58,13 @@ public struct DriftCheck: Sendable {
         let decision = monitor.policy.decide(evaluation.status, windowEnd: window.end, history: history)
         // Phase 2: one short transaction that only writes.
         return try c.transaction { c in
-            try c.run("SET LOCAL lock_timeout = '\(Int(Self.writeLockTimeout * 1000))ms'; "
-                      + "SET LOCAL statement_timeout = '\(Int(Self.writeStatementTimeout * 1000))ms'", name: "check.timeouts")
+            try c.run(
+                "SET LOCAL lock_timeout = '\(Int(Self.writeLockTimeout * 1000))ms'; "
+                    + "SET LOCAL statement_timeout = '\(Int(Self.writeStatementTimeout * 1000))ms'", name: "check.timeouts")
             if recompute {
-                try c.query("DELETE FROM drift_runs WHERE monitor = $1 AND window_start = $2 AND window_end = $3",
-                            [monitor.name, window.start, window.end], name: "check.replace")
+                try c.query(
+                    "DELETE FROM drift_runs WHERE monitor = $1 AND window_start = $2 AND window_end = $3",
+                    [monitor.name, window.start, window.end], name: "check.replace")
             }
             let outcome = try write(window: window, evaluation: evaluation, decision: decision, on: c)
             try extra?(c)
@@ -69,13 +73,16 @@ public struct DriftCheck: Sendable {
     }
 
     func existingRun(_ w: TimeWindow, on c: PGConnection) throws -> Outcome? {
-        try c.query("""
+        try c.query(
+            """
             SELECT id, status, drifted, decision->>'decision' AS decision, decision->'fired_actions' AS fired
             FROM drift_runs WHERE monitor = $1 AND window_start = $2 AND window_end = $3
-            """, [monitor.name, w.start, w.end], name: "check.existing").first.map { r in
-            Outcome(runID: Int64(try r.int("id")), status: try r.string("status"),
-                    drifted: try r.optionalString("drifted").map { $0 == "t" }, driftedFeatures: [],
-                    decision: try r.optionalString("decision") ?? "", firedActions: [], written: false)
+            """, [monitor.name, w.start, w.end], name: "check.existing"
+        ).first.map { r in
+            Outcome(
+                runID: Int64(try r.int("id")), status: try r.string("status"),
+                drifted: try r.optionalString("drifted").map { $0 == "t" }, driftedFeatures: [],
+                decision: try r.optionalString("decision") ?? "", firedActions: [], written: false)
         }
     }
 
@@ -87,7 +94,8 @@ public struct DriftCheck: Sendable {
     /// report and the metrics) without counting. `seed` fixes the MMD sub-sample and permutations (the window start,
     /// so a recheck agrees).
     func compareAll(_ sample: WindowSample, seed: UInt64 = 0)
-        -> (dataset: DatasetDrift, tensors: [String: TensorDrift], correlation: WindowCorrelation.Result) {
+        -> (dataset: DatasetDrift, tensors: [String: TensorDrift], correlation: WindowCorrelation.Result)
+    {
         let layout = FeatureLayout(monitor)
         var inputs: [FeatureInput] = []
         for f in monitor.features {
@@ -104,20 +112,23 @@ public struct DriftCheck: Sendable {
         // Features with no value in the window cannot be compared; they are reported by their missing count.
         inputs = inputs.filter {
             switch $0 {
-            case let .numeric(_, _, cur): return !cur.sorted.isEmpty
-            case let .categorical(_, _, cur): return cur.presentCount > 0
+            case .numeric(_, _, let cur): return !cur.sorted.isEmpty
+            case .categorical(_, _, let cur): return cur.presentCount > 0
             }
         }
         let correlation = WindowCorrelation.compare(monitor, sample: sample, reference: reference)
-        var result = DatasetComparison.compare(inputs, correlation: { if case .figure(let d) = correlation { d } else { nil } }(),
-                                               settings: monitor.settings)
+        var result = DatasetComparison.compare(
+            inputs, correlation: { if case .figure(let d) = correlation { d } else { nil } }(),
+            settings: monitor.settings)
         for i in result.features.indices {
             if let o = monitor.overrides[result.features[i].name] { FeatureComparison.decide(&result.features[i], settings: o) }
         }
         var tensors: [String: TensorDrift] = [:]
         var components: [FeatureDrift] = []
         for (t, slots) in layout.tensors.enumerated() {
-            guard let ref = reference.tensors.first(where: { $0.name == slots.name }), t < sample.tensors.count, sample.tensors[t].rows >= 2 else { continue }
+            guard let ref = reference.tensors.first(where: { $0.name == slots.name }), t < sample.tensors.count, sample.tensors[t].rows >= 2 else {
+                continue
+            }
             let settings = monitor.overrides[slots.name] ?? monitor.settings
             guard let d = try? TensorDrift.compare(ref, current: sample.tensors[t], settings: settings, seed: seed) else { continue }
             tensors[slots.name] = d
@@ -147,34 +158,45 @@ public struct DriftCheck: Sendable {
     /// Phase 1 of a check: the statistics and every value the write needs, with no I/O.
     func evaluate(window: TimeWindow, sample: WindowSample) -> Evaluation {
         guard sample.count >= monitor.minSample else {
-            return Evaluation(sampleCount: sample.count, sampleTotal: sample.total, dataset: nil, status: .insufficientData,
-                              correlationJSON: nil, featureColumns: Self.featureColumns([]))
+            return Evaluation(
+                sampleCount: sample.count, sampleTotal: sample.total, dataset: nil, status: .insufficientData,
+                correlationJSON: nil, featureColumns: Self.featureColumns([]))
         }
         let compared = compareAll(sample, seed: UInt64(max(0, window.start.timeIntervalSince1970)))
         let result = compared.dataset
         let correlation: JSONValue
         switch compared.correlation {
         case .figure(let c):
-            correlation = .object([("max_abs_delta", .number(c.maxAbsDelta)), ("pair", .array([.string(c.pair.0), .string(c.pair.1)])),
-                                   ("reference", .number(c.referenceCorrelation)), ("current", .number(c.currentCorrelation))])
+            correlation = .object([
+                ("max_abs_delta", .number(c.maxAbsDelta)), ("pair", .array([.string(c.pair.0), .string(c.pair.1)])),
+                ("reference", .number(c.referenceCorrelation)), ("current", .number(c.currentCorrelation))
+            ])
         case .unavailable(let why):
             correlation = .object([("unavailable", .string(why))])
         }
         let layout = FeatureLayout(monitor)
         let rows: [[(any PGEncodable)?]] = result.features.map { f in
-            let outOfRange = f.kind == .numeric ? layout.numeric.firstIndex(of: f.name).flatMap { i in
-                reference.numericFeature(named: f.name).map { Self.outOfRangeShare(sample.numeric[i], $0) }
-            } : nil
-            let detail = (f.kind == .tensor ? compared.tensors[f.name].map { FeatureDetail(tensor: $0, reference: reference.tensors.first { r in r.name == f.name }) } : nil)?.json()
+            let outOfRange =
+                f.kind == .numeric
+                ? layout.numeric.firstIndex(of: f.name).flatMap { i in
+                    reference.numericFeature(named: f.name).map { Self.outOfRangeShare(sample.numeric[i], $0) }
+                } : nil
+            let detail =
+                (f.kind == .tensor
+                ? compared.tensors[f.name].map { FeatureDetail(tensor: $0, reference: reference.tensors.first { r in r.name == f.name }) } : nil)?
+                .json()
                 ?? FeatureDetail(f).json()
-            return [f.name, f.kind.rawValue, f.referenceCount, f.currentCount, f.referenceMissing, f.currentMissing,
-                    f.ks?.statistic, f.ks?.pvalue, f.ks?.method.rawValue, f.psi, f.jensenShannon, f.wassersteinNormed, f.hellinger,
-                    f.chiSquare?.statistic, f.chiSquare?.pvalue, f.chiSquare?.dof, f.pvalueAdjusted, f.unseenCategories?.count,
-                    outOfRange, f.drifted, f.reasons, detail]
+            return [
+                f.name, f.kind.rawValue, f.referenceCount, f.currentCount, f.referenceMissing, f.currentMissing,
+                f.ks?.statistic, f.ks?.pvalue, f.ks?.method.rawValue, f.psi, f.jensenShannon, f.wassersteinNormed, f.hellinger,
+                f.chiSquare?.statistic, f.chiSquare?.pvalue, f.chiSquare?.dof, f.pvalueAdjusted, f.unseenCategories?.count,
+                outOfRange, f.drifted, f.reasons, detail
+            ]
         }
-        return Evaluation(sampleCount: sample.count, sampleTotal: sample.total, dataset: result,
-                          status: result.drifted ? .drifted : .notDrifted, correlationJSON: correlation.rendered(),
-                          featureColumns: Self.featureColumns(rows))
+        return Evaluation(
+            sampleCount: sample.count, sampleTotal: sample.total, dataset: result,
+            status: result.drifted ? .drifted : .notDrifted, correlationJSON: correlation.rendered(),
+            featureColumns: Self.featureColumns(rows))
     }
 
     /// The columns of `drift_feature_results` after `run_id`, with the SQL type of each (the order of `featureColumns`).
@@ -185,7 +207,7 @@ public struct DriftCheck: Sendable {
         ("chi_square_pvalue", "float8"), ("chi_square_dof", "int"), ("pvalue_adjusted", "float8"), ("unseen_categories", "int"),
         ("out_of_range_share", "float8"), ("drifted", "bool"),
         // per-row arrays and jsonb travel as their text and are cast per row (unnest cannot unnest an array of arrays)
-        ("reasons", "text"), ("detail", "text"),
+        ("reasons", "text"), ("detail", "text")
     ]
 
     static func featureColumns(_ rows: [[(any PGEncodable)?]]) -> [PGColumn] {
@@ -209,22 +231,28 @@ public struct DriftCheck: Sendable {
         let decisionJSON = JSONValue.object([
             ("decision", .string(decision.description)), ("fired", .bool(decision.fired)),
             ("fired_actions", .array(fired.map { .string($0) })), ("sample_total", .int(e.sampleTotal)),
-            ("streak", .int(decision.streak)),
+            ("streak", .int(decision.streak))
         ]).rendered()
         let insufficient = e.status == .insufficientData
-        let runRows = try c.query("""
+        let runRows = try c.query(
+            """
             INSERT INTO drift_runs (monitor, config_hash, window_start, window_end, status, drifted, reference_count, current_count,
                                     feature_count, drifted_count, drifted_share, correlation, decision)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb)
             ON CONFLICT (monitor, window_start, window_end) DO NOTHING
             RETURNING id
-            """, [monitor.name, configHash, window.start, window.end, insufficient ? "insufficient_data" : "completed",
-                  result.map(\.drifted), reference.rowCount, e.sampleCount, result.map { Self.topLevel($0).count } ?? 0, result?.driftedCount ?? 0,
-                  result?.driftedShare, e.correlationJSON, decisionJSON], name: "check.insert_run")
+            """,
+            [
+                monitor.name, configHash, window.start, window.end, insufficient ? "insufficient_data" : "completed",
+                result.map(\.drifted), reference.rowCount, e.sampleCount, result.map { Self.topLevel($0).count } ?? 0, result?.driftedCount ?? 0,
+                result?.driftedShare, e.correlationJSON, decisionJSON
+            ], name: "check.insert_run")
         guard let runRow = runRows.first else {
             // Another worker wrote this window first: exactly one run per window.
-            return try existingRun(window, on: c) ?? Outcome(runID: nil, status: "completed", drifted: nil, driftedFeatures: [],
-                                                              decision: "", firedActions: [], written: false)
+            return try existingRun(window, on: c)
+                ?? Outcome(
+                    runID: nil, status: "completed", drifted: nil, driftedFeatures: [],
+                    decision: "", firedActions: [], written: false)
         }
         let runID = try runRow.int("id")
         if let result, !result.features.isEmpty {
@@ -235,18 +263,23 @@ public struct DriftCheck: Sendable {
                 ("monitor", .string(monitor.name)), ("model", .string(monitor.model)),
                 ("window_start", .string(PGTimeText.iso(window.start))), ("window_end", .string(PGTimeText.iso(window.end))),
                 ("drifted_features", .array((result.map(Self.topLevelDrifted) ?? []).map { .string($0) })),
-                ("run_id", .int(runID)),
+                ("run_id", .int(runID))
             ]).rendered()
-            try c.query("""
+            try c.query(
+                """
                 INSERT INTO trigger_outbox (action_id, monitor, run_id, action, preset, payload) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
                 ON CONFLICT (action_id) DO NOTHING
-                """, [Self.actionID(monitor: monitor.name, window: window, action: action), monitor.name, runID, action,
-                      monitor.actions[action]?.preset ?? "webhook", payload],
-                        name: "check.outbox")
+                """,
+                [
+                    Self.actionID(monitor: monitor.name, window: window, action: action), monitor.name, runID, action,
+                    monitor.actions[action]?.preset ?? "webhook", payload
+                ],
+                name: "check.outbox")
         }
-        return Outcome(runID: Int64(runID), status: insufficient ? "insufficient_data" : "completed", drifted: result?.drifted,
-                       driftedFeatures: result.map(Self.topLevelDrifted) ?? [], decision: decision.description,
-                       firedActions: fired, written: true)
+        return Outcome(
+            runID: Int64(runID), status: insufficient ? "insufficient_data" : "completed", drifted: result?.drifted,
+            driftedFeatures: result.map(Self.topLevelDrifted) ?? [], decision: decision.description,
+            firedActions: fired, written: true)
     }
 
     /// The drifted features a person acts on: scalars and tensors (a tensor's components are its detail).
@@ -260,7 +293,8 @@ public struct DriftCheck: Sendable {
 
     /// Data quality: the share of present current values outside the reference's [min, max].
     static func outOfRangeShare(_ values: [Double], _ ref: ReferenceProfile.NumericFeature) -> Double {
-        var present = 0, outside = 0
+        var present = 0
+        var outside = 0
         for v in values where v.isFinite {
             present += 1
             if v < ref.minimum || v > ref.maximum { outside += 1 }
@@ -280,8 +314,9 @@ struct PGColumn: PGEncodable {
     init(_ elements: [String?]) { self.elements = elements }
 
     var pgText: String {
-        "{" + elements.map { e in
-            e.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" } ?? "NULL"
-        }.joined(separator: ",") + "}"
+        "{"
+            + elements.map { e in
+                e.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" } ?? "NULL"
+            }.joined(separator: ",") + "}"
     }
 }

@@ -65,24 +65,24 @@ public struct DriftPolicy: Sendable, Equatable {
         /// Drifted windows in a row up to and including this one, as stored in `drift_runs.decision.streak`.
         public var streak: Int {
             switch self {
-            case let .fired(_, s), let .suppressedByCooldown(s, _), let .streak(s, _, _), let .insufficientData(s): return s
+            case .fired(_, let s), .suppressedByCooldown(let s, _), .streak(let s, _, _), .insufficientData(let s): return s
             case .notDrifted: return 0
             }
         }
 
         public var description: String {
             switch self {
-            case let .fired(actions, streak):
+            case .fired(let actions, let streak):
                 let after = streak == 1 ? "after 1 drifted window" : "after \(streak) consecutive drifted windows"
                 return actions.isEmpty ? "drift confirmed \(after) (no actions configured)" : "fired \(actions.joined(separator: ", ")) \(after)"
-            case let .suppressedByCooldown(streak, until):
+            case .suppressedByCooldown(let streak, let until):
                 let what = streak == 1 ? "drifted 1 window" : "drifted \(streak) windows in a row"
                 return "\(what), suppressed by cooldown until \(PGTimeText.iso(until))"
-            case let .streak(n, k, afterGap):
+            case .streak(let n, let k, let afterGap):
                 return "drifted: streak \(n) of \(k)" + (afterGap ? " (the previous window was not checked)" : "")
-            case let .notDrifted(ended):
+            case .notDrifted(let ended):
                 return ended == 0 ? "not drifted" : "not drifted: streak of \(ended) reset"
-            case let .insufficientData(streak):
+            case .insufficientData(let streak):
                 return streak == 0 ? "insufficient data: no decision" : "insufficient data: no decision, streak stays \(streak)"
             }
         }

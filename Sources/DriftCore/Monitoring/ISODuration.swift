@@ -62,11 +62,20 @@ public struct ISODuration: Sendable, Equatable, Hashable, CustomStringConvertibl
     static func format(_ seconds: Double) -> String {
         var rest = Int(seconds)
         var out = "P"
-        if rest >= 86_400 { out += "\(rest / 86_400)D"; rest %= 86_400 }
+        if rest >= 86_400 {
+            out += "\(rest / 86_400)D"
+            rest %= 86_400
+        }
         if rest > 0 || out == "P" {
             out += "T"
-            if rest >= 3_600 { out += "\(rest / 3_600)H"; rest %= 3_600 }
-            if rest >= 60 { out += "\(rest / 60)M"; rest %= 60 }
+            if rest >= 3_600 {
+                out += "\(rest / 3_600)H"
+                rest %= 3_600
+            }
+            if rest >= 60 {
+                out += "\(rest / 60)M"
+                rest %= 60
+            }
             if rest > 0 || out == "PT" { out += "\(rest)S" }
         }
         return out

@@ -45,7 +45,9 @@ public enum MonitorsFile {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw fail("cannot read the file (permission denied)") }
         defer { try? handle.close() }
         let data: Data
-        do { data = try handle.read(upToCount: maxFileBytes + 1) ?? Data() } catch { throw fail("cannot read the file (\(error.localizedDescription))") }
+        do { data = try handle.read(upToCount: maxFileBytes + 1) ?? Data() } catch {
+            throw fail("cannot read the file (\(error.localizedDescription))")
+        }
         guard data.count <= maxFileBytes else { throw fail("the file is larger than \(maxFileBytes) bytes (1 MiB), the most a monitors file may be") }
         guard let text = String(data: data, encoding: .utf8) else { throw fail("the file is not UTF-8 text") }
         return text
@@ -98,8 +100,12 @@ public enum MonitorsFile {
     public static func isValidModelName(_ name: String) -> Bool {
         let u = Array(name.unicodeScalars)
         guard (1...256).contains(u.count) else { return false }
-        if u.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .lineSeparator
-                               || $0.properties.generalCategory == .paragraphSeparator || $0.properties.generalCategory == .format }) { return false }
+        if u.contains(where: {
+            $0.properties.generalCategory == .control || $0.properties.generalCategory == .lineSeparator
+                || $0.properties.generalCategory == .paragraphSeparator || $0.properties.generalCategory == .format
+        }) {
+            return false
+        }
         return !u[0].properties.isWhitespace && !u[u.count - 1].properties.isWhitespace
     }
 
@@ -107,7 +113,9 @@ public enum MonitorsFile {
     static func shown(_ s: String) -> String {
         var out = ""
         for u in s.unicodeScalars.prefix(80) {
-            if u.properties.generalCategory == .control || u.properties.generalCategory == .format { out += "\\u{\(String(u.value, radix: 16))}" } else {
+            if u.properties.generalCategory == .control || u.properties.generalCategory == .format {
+                out += "\\u{\(String(u.value, radix: 16))}"
+            } else {
                 out.unicodeScalars.append(u)
             }
         }
@@ -116,20 +124,21 @@ public enum MonitorsFile {
 
     /// A hash of everything in a monitor's configuration that shapes its results (stored with each run).
     public static func configHash(_ m: MonitorConfig) -> String {
-        let text = "\(m.name)|\(m.model)|\(m.versions)|\(m.roles)|\(m.schedule)|\(m.sampleSize)|\(m.minSample)|\(m.features)|\(m.reference)|\(m.settings)|\(m.overrides.sorted { $0.key < $1.key })|\(m.policy)"
+        let text =
+            "\(m.name)|\(m.model)|\(m.versions)|\(m.roles)|\(m.schedule)|\(m.sampleSize)|\(m.minSample)|\(m.features)|\(m.reference)|\(m.settings)|\(m.overrides.sorted { $0.key < $1.key })|\(m.policy)"
         return StableHash.hex(text)
     }
 
     static func mark(of e: YamlError) -> Mark? {
         switch e {
-        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark
         default: return nil
         }
     }
 
     static func problem(of e: YamlError) -> String {
         switch e {
-        case let .scanner(_, problem, _, _), let .parser(_, problem, _, _), let .composer(_, problem, _, _): return "invalid YAML: \(problem)"
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return "invalid YAML: \(problem)"
         default: return "invalid YAML: \(e)"
         }
     }
@@ -210,7 +219,9 @@ struct Reader {
             }
             let size = text.utf8.count
             if size > MonitorsFile.maxSubstitutedValueBytes {
-                issue(at: s.mark, "the value is \(size) bytes after substituting environment variables; at most \(MonitorsFile.maxSubstitutedValueBytes) (64 KiB)")
+                issue(
+                    at: s.mark,
+                    "the value is \(size) bytes after substituting environment variables; at most \(MonitorsFile.maxSubstitutedValueBytes) (64 KiB)")
                 if let m = s.mark { substitutionFailedAt.insert([m.line, m.column]) }
                 return .scalar(Node.Scalar("", s.tag, s.style, s.mark))
             }
@@ -254,7 +265,13 @@ struct Reader {
             let spec = after[after.index(after.startIndex, offsetBy: 2)..<close]
             let name: Substring
             let fallback: Substring?
-            if let sep = spec.range(of: ":-") { name = spec[..<sep.lowerBound]; fallback = spec[sep.upperBound...] } else { name = spec; fallback = nil }
+            if let sep = spec.range(of: ":-") {
+                name = spec[..<sep.lowerBound]
+                fallback = spec[sep.upperBound...]
+            } else {
+                name = spec
+                fallback = nil
+            }
             guard isVariableName(name) else {
                 out += "$"
                 rest = after.dropFirst()
@@ -278,8 +295,14 @@ struct Reader {
     }
 
     mutating func sequence(_ node: Node?, at parent: Node, _ key: String) -> [Node]? {
-        guard let node else { issue(at: parent.mark, "missing `\(key)`"); return nil }
-        guard case .sequence(let seq) = node else { issue(at: node.mark, "`\(key)` must be a list"); return nil }
+        guard let node else {
+            issue(at: parent.mark, "missing `\(key)`")
+            return nil
+        }
+        guard case .sequence(let seq) = node else {
+            issue(at: node.mark, "`\(key)` must be a list")
+            return nil
+        }
         return Array(seq)
     }
 
@@ -288,7 +311,10 @@ struct Reader {
             if required { issue(at: parent.mark, "missing `\(key)`") }
             return nil
         }
-        guard let s = node.string, !s.isEmpty else { issue(at: node.mark, "`\(key)` must be a non-empty string"); return nil }
+        guard let s = node.string, !s.isEmpty else {
+            issue(at: node.mark, "`\(key)` must be a non-empty string")
+            return nil
+        }
         return s
     }
 
@@ -312,7 +338,10 @@ struct Reader {
 
     mutating func duration(_ parent: Node, _ key: String, default value: String?) -> ISODuration? {
         guard let node = parent[key] else { return value.flatMap { try? ISODuration(parsing: $0) } }
-        guard let s = node.string else { issue(at: node.mark, "`\(key)` must be an ISO 8601 duration"); return nil }
+        guard let s = node.string else {
+            issue(at: node.mark, "`\(key)` must be an ISO 8601 duration")
+            return nil
+        }
         do { return try ISODuration(parsing: s) } catch let e as ISODuration.ParseError {
             issue(at: node.mark, "`\(key)`: \(e.description)")
         } catch { issue(at: node.mark, "`\(key)`: \(error)") }
@@ -321,9 +350,15 @@ struct Reader {
 
     mutating func strings(_ parent: Node, _ key: String, default value: [String]) -> [String] {
         guard let node = parent[key] else { return value }
-        guard case .sequence(let seq) = node else { issue(at: node.mark, "`\(key)` must be a list of strings"); return value }
+        guard case .sequence(let seq) = node else {
+            issue(at: node.mark, "`\(key)` must be a list of strings")
+            return value
+        }
         return seq.compactMap { n in
-            guard let s = n.string else { issue(at: n.mark, "`\(key)` entries must be strings"); return nil }
+            guard let s = n.string else {
+                issue(at: n.mark, "`\(key)` entries must be strings")
+                return nil
+            }
             return s
         }
     }
@@ -336,15 +371,25 @@ struct Reader {
     }
 
     mutating func monitor(_ node: Node) -> MonitorConfig? {
-        guard case .mapping = node else { issue(at: node.mark, "each monitor must be a mapping"); return nil }
-        unknownKeys(node, allowed: ["name", "model", "namespace", "versions", "roles", "window", "alignment", "lateness",
-                                    "sample_size", "min_sample", "features", "reference", "statistics", "overrides", "dataset", "policy", "capture",
-                                    "actions"],
-                    in: "a monitor")
+        guard case .mapping = node else {
+            issue(at: node.mark, "each monitor must be a mapping")
+            return nil
+        }
+        unknownKeys(
+            node,
+            allowed: [
+                "name", "model", "namespace", "versions", "roles", "window", "alignment", "lateness",
+                "sample_size", "min_sample", "features", "reference", "statistics", "overrides", "dataset", "policy", "capture",
+                "actions"
+            ],
+            in: "a monitor")
         let before = issues.count
         var name = string(node, "name")
         if let n = name, !MonitorsFile.isValidMonitorName(n) {
-            issue(at: node["name"]?.mark, "monitor name '\(MonitorsFile.shown(n))' must be 1–128 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit, without '..' (it becomes part of file names and URLs)")
+            issue(
+                at: node["name"]?.mark,
+                "monitor name '\(MonitorsFile.shown(n))' must be 1–128 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit, without '..' (it becomes part of file names and URLs)"
+            )
             name = nil
         }
         scope = name ?? ""
@@ -353,7 +398,9 @@ struct Reader {
         place("", node.mark)
         var model = string(node, "model")
         if let m = model, !MonitorsFile.isValidModelName(m) {
-            issue(at: node["model"]?.mark, "model name '\(MonitorsFile.shown(m))' must be 1–256 characters without control characters or surrounding spaces")
+            issue(
+                at: node["model"]?.mark,
+                "model name '\(MonitorsFile.shown(m))' must be 1–256 characters without control characters or surrounding spaces")
             model = nil
         }
         let namespace = string(node, "namespace", required: false)
@@ -409,10 +456,13 @@ struct Reader {
             for rule in (c["roles"] == nil ? [] : sequence(c["roles"], at: c, "roles") ?? []) {
                 unknownKeys(rule, allowed: ["role", "service", "model_version", "source_prefix"], in: "a capture role rule")
                 let role = string(rule, "role") ?? "champion"
-                if !["champion", "challenger", "unknown"].contains(role) { issue(at: rule["role"]?.mark, "role '\(role)' must be champion, challenger or unknown") }
-                let r = CaptureOptions.RoleRule(role: role, service: string(rule, "service", required: false),
-                                                modelVersion: string(rule, "model_version", required: false),
-                                                sourcePrefix: string(rule, "source_prefix", required: false))
+                if !["champion", "challenger", "unknown"].contains(role) {
+                    issue(at: rule["role"]?.mark, "role '\(role)' must be champion, challenger or unknown")
+                }
+                let r = CaptureOptions.RoleRule(
+                    role: role, service: string(rule, "service", required: false),
+                    modelVersion: string(rule, "model_version", required: false),
+                    sourcePrefix: string(rule, "source_prefix", required: false))
                 if r.service == nil && r.modelVersion == nil && r.sourcePrefix == nil {
                     issue(at: rule.mark, "a role rule needs at least one of service, model_version, source_prefix")
                 }
@@ -420,27 +470,37 @@ struct Reader {
             }
         }
         if case .file? = reference, let t = features.first(where: { $0.kind == .tensor }) {
-            issue(at: node["reference"]?.mark, "tensor feature '\(t.name)' needs a reference of captured traffic (`window` or `rolling`); reference files hold scalar columns")
+            issue(
+                at: node["reference"]?.mark,
+                "tensor feature '\(t.name)' needs a reference of captured traffic (`window` or `rolling`); reference files hold scalar columns")
         }
         for f in features where f.kind == .tensor && f.tensor.mmdSampleSize > 1 {
             let alpha = (overrides[f.name] ?? settings).alpha / 2
             if 1 / Double(f.tensor.mmdPermutations + 1) >= alpha {
-                issue(at: node["features"]?.mark, "tensor feature '\(f.name)': \(f.tensor.mmdPermutations) MMD permutations cannot give p < α/2 = \(alpha); use at least \(Int((1 / alpha).rounded(.up))) or a larger alpha")
+                issue(
+                    at: node["features"]?.mark,
+                    "tensor feature '\(f.name)': \(f.tensor.mmdPermutations) MMD permutations cannot give p < α/2 = \(alpha); use at least \(Int((1 / alpha).rounded(.up))) or a larger alpha"
+                )
             }
         }
         guard issues.count == before, let name, let model, let window, let alignment, let lateness, let reference else { return nil }
-        var config = MonitorConfig(name: name, model: model, namespace: namespace, versions: versions, roles: roles,
-                                   schedule: WindowSchedule(length: window, alignment: alignment, lateness: lateness),
-                                   sampleSize: sampleSize, minSample: minSample, features: features, reference: reference,
-                                   settings: settings, overrides: overrides, policy: policy)
+        var config = MonitorConfig(
+            name: name, model: model, namespace: namespace, versions: versions, roles: roles,
+            schedule: WindowSchedule(length: window, alignment: alignment, lateness: lateness),
+            sampleSize: sampleSize, minSample: minSample, features: features, reference: reference,
+            settings: settings, overrides: overrides, policy: policy)
         config.capture = capture
         config.actions = actions
         return config
     }
 
     mutating func statistics(_ node: Node, into s: inout DriftSettings) {
-        unknownKeys(node, allowed: ["bins", "epsilon", "binning", "ks_method", "alternative", "alpha", "correction",
-                                    "ks_threshold", "psi_threshold", "js_threshold", "missing_rate_increase"], in: "statistics")
+        unknownKeys(
+            node,
+            allowed: [
+                "bins", "epsilon", "binning", "ks_method", "alternative", "alpha", "correction",
+                "ks_threshold", "psi_threshold", "js_threshold", "missing_rate_increase"
+            ], in: "statistics")
         s.bins = int(node, "bins", default: s.bins, range: 2...10_000)
         s.epsilon = double(node, "epsilon", default: s.epsilon, range: 1e-12...0.5)
         s.alpha = double(node, "alpha", default: s.alpha, range: 1e-12...0.5)
@@ -468,7 +528,10 @@ struct Reader {
         var out: [MonitorConfig.Feature] = []
         var seen = Set<String>()
         for f in list {
-            guard case .mapping = f else { issue(at: f.mark, "each feature must be a mapping with `name` and `kind`"); continue }
+            guard case .mapping = f else {
+                issue(at: f.mark, "each feature must be a mapping with `name` and `kind`")
+                continue
+            }
             unknownKeys(f, allowed: ["name", "kind", "source", "key", "index", "shape", "tensor"], in: "a feature")
             guard let name = string(f, "name") else { continue }
             place("/feature/\(name)", f.mark)
@@ -518,11 +581,19 @@ struct Reader {
     }
 
     mutating func tensorSettings(_ t: Node, _ name: String) -> TensorSettings {
-        unknownKeys(t, allowed: ["method", "variance_share", "max_components", "seed", "reconstruction_chunks", "mmd_sample_size",
-                                 "mmd_permutations", "component_sample_size"], in: "tensor settings of '\(name)'")
+        unknownKeys(
+            t,
+            allowed: [
+                "method", "variance_share", "max_components", "seed", "reconstruction_chunks", "mmd_sample_size",
+                "mmd_permutations", "component_sample_size"
+            ], in: "tensor settings of '\(name)'")
         var s = TensorSettings()
         if let m = t["method"] {
-            if let v = m.string.flatMap(Projection.Method.init(rawValue:)) { s.method = v } else { issue(at: m.mark, "`method` must be pca or random") }
+            if let v = m.string.flatMap(Projection.Method.init(rawValue:)) {
+                s.method = v
+            } else {
+                issue(at: m.mark, "`method` must be pca or random")
+            }
         }
         s.varianceShare = double(t, "variance_share", default: s.varianceShare, range: 0.01...1)
         s.maxComponents = int(t, "max_components", default: s.maxComponents, range: 1...512)
@@ -535,12 +606,17 @@ struct Reader {
     }
 
     mutating func referenceSpec(_ node: Node) -> MonitorConfig.Reference? {
-        guard let r = node["reference"] else { issue(at: node.mark, "missing `reference` (file, window or rolling)"); return nil }
+        guard let r = node["reference"] else {
+            issue(at: node.mark, "missing `reference` (file, window or rolling)")
+            return nil
+        }
         place("/reference", r["file"]?.mark ?? r.mark)
         unknownKeys(r, allowed: ["file", "window", "rolling"], in: "reference")
         let given = ["file", "window", "rolling"].filter { r[$0] != nil }
         guard given.count == 1 else {
-            issue(at: r.mark, "`reference` needs exactly one of file, window or rolling (found \(given.isEmpty ? "none" : given.joined(separator: ", ")))")
+            issue(
+                at: r.mark,
+                "`reference` needs exactly one of file, window or rolling (found \(given.isEmpty ? "none" : given.joined(separator: ", ")))")
             return nil
         }
         if let file = string(r, "file", required: false) { return .file(file) }

@@ -12,8 +12,8 @@ public final class ReferenceStore: Sendable {
 
         public var description: String {
             switch self {
-            case let .unreadable(monitor, path, reason): return "monitor \(monitor): the reference file \(path) cannot be used (\(reason))."
-            case let .empty(monitor, what): return "monitor \(monitor): the reference \(what) has no events; choose another reference window."
+            case .unreadable(let monitor, let path, let reason): return "monitor \(monitor): the reference file \(path) cannot be used (\(reason))."
+            case .empty(let monitor, let what): return "monitor \(monitor): the reference \(what) has no events; choose another reference window."
             }
         }
     }
@@ -77,8 +77,9 @@ public final class ReferenceStore: Sendable {
                 let sample = try WindowSample.load(c, monitor: m, window: w)
                 if let matrix = WindowCorrelation.matrix(m, sample: sample) {
                     (stored.correlationNames, stored.correlation) = (WindowCorrelation.names(m), matrix)
-                    try c.query("UPDATE reference_profiles SET profile = $3::bytea WHERE monitor = $1 AND version = $2",
-                                [m.name, version, try ProfileCodec.encode(stored)], name: "reference.add_correlation")
+                    try c.query(
+                        "UPDATE reference_profiles SET profile = $3::bytea WHERE monitor = $1 AND version = $2",
+                        [m.name, version, try ProfileCodec.encode(stored)], name: "reference.add_correlation")
                 }
             }
             return (stored, version)
@@ -87,17 +88,21 @@ public final class ReferenceStore: Sendable {
         guard sample.count > 0 else { throw Failure.empty(monitor: m.name, what: "window \(w)") }
         let layout = FeatureLayout(m)
         let numeric = layout.numeric.enumerated().map { i, name in
-            ReferenceProfile.numericFeature(name: name, values: sample.numeric[i], sampleCap: ReferenceProfile.defaultSampleCap,
-                                            seed: ReferenceProfile.defaultSeed)
+            ReferenceProfile.numericFeature(
+                name: name, values: sample.numeric[i], sampleCap: ReferenceProfile.defaultSampleCap,
+                seed: ReferenceProfile.defaultSeed)
         }
         let categorical = layout.categorical.enumerated().map { i, name in
             let s = CategoricalSample(values: sample.categorical[i])
             return ReferenceProfile.CategoricalFeature(name: name, counts: s.counts, missing: s.missing)
         }
-        var profile = ReferenceProfile(source: "traffic \(w)", rowCount: sample.count, sampleCap: ReferenceProfile.defaultSampleCap,
-                                       seed: ReferenceProfile.defaultSeed, numeric: numeric, categorical: categorical,
-                                       correlationNames: [], correlation: [], featureNames: m.features.map(\.name))
-        if let matrix = WindowCorrelation.matrix(m, sample: sample) { (profile.correlationNames, profile.correlation) = (WindowCorrelation.names(m), matrix) }
+        var profile = ReferenceProfile(
+            source: "traffic \(w)", rowCount: sample.count, sampleCap: ReferenceProfile.defaultSampleCap,
+            seed: ReferenceProfile.defaultSeed, numeric: numeric, categorical: categorical,
+            correlationNames: [], correlation: [], featureNames: m.features.map(\.name))
+        if let matrix = WindowCorrelation.matrix(m, sample: sample) {
+            (profile.correlationNames, profile.correlation) = (WindowCorrelation.names(m), matrix)
+        }
         // tensors: the projection, component samples, reconstruction band and MMD sample, fitted once
         for (t, slots) in layout.tensors.enumerated() where sample.tensors[t].rows >= 2 {
             let feature = m.features.first { $0.name == slots.name }!
@@ -109,7 +114,8 @@ public final class ReferenceStore: Sendable {
         }
         try store(m, version: version, profile: profile, on: c)
         if !profile.tensors.isEmpty {
-            try c.query("""
+            try c.query(
+                """
                 INSERT INTO reference_profiles (monitor, version, format, profile) VALUES ($1, $2, $3, $4::bytea)
                 ON CONFLICT (monitor, version) DO NOTHING
                 """, [m.name, version + "#tensors", Self.tensorFormat, try JSONEncoder().encode(profile.tensors)], name: "reference.store_tensors")
@@ -121,19 +127,28 @@ public final class ReferenceStore: Sendable {
     static let tensorFormat = 1001
 
     private func loadTensors(_ m: MonitorConfig, version: String, on c: PGConnection) throws -> [TensorReference] {
-        guard let row = try c.query("SELECT profile FROM reference_profiles WHERE monitor = $1 AND version = $2",
-                                    [m.name, version + "#tensors"], name: "reference.load_tensors").first else { return [] }
+        guard
+            let row = try c.query(
+                "SELECT profile FROM reference_profiles WHERE monitor = $1 AND version = $2",
+                [m.name, version + "#tensors"], name: "reference.load_tensors"
+            ).first
+        else { return [] }
         return try JSONDecoder().decode([TensorReference].self, from: row.bytes("profile"))
     }
 
     private func load(_ m: MonitorConfig, version: String, on c: PGConnection) throws -> ReferenceProfile? {
-        guard let row = try c.query("SELECT profile FROM reference_profiles WHERE monitor = $1 AND version = $2",
-                                    [m.name, version], name: "reference.load").first else { return nil }
+        guard
+            let row = try c.query(
+                "SELECT profile FROM reference_profiles WHERE monitor = $1 AND version = $2",
+                [m.name, version], name: "reference.load"
+            ).first
+        else { return nil }
         return try ProfileCodec.decode(row.bytes("profile"))
     }
 
     private func store(_ m: MonitorConfig, version: String, profile: ReferenceProfile, on c: PGConnection) throws {
-        try c.query("""
+        try c.query(
+            """
             INSERT INTO reference_profiles (monitor, version, format, profile) VALUES ($1, $2, $3, $4::bytea)
             ON CONFLICT (monitor, version) DO NOTHING
             """, [m.name, version, Int(ProfileCodec.version), try ProfileCodec.encode(profile)], name: "reference.store")
@@ -144,9 +159,10 @@ public final class ReferenceStore: Sendable {
     }
 
     static func selection(_ m: MonitorConfig) -> FeatureSelection {
-        FeatureSelection(features: m.features.filter { $0.kind != .tensor }.map(\.name),
-                         categorical: Set(m.features.filter { $0.kind == .categorical }.map(\.name)),
-                         numeric: Set(m.features.filter { $0.kind == .numeric }.map(\.name)))
+        FeatureSelection(
+            features: m.features.filter { $0.kind != .tensor }.map(\.name),
+            categorical: Set(m.features.filter { $0.kind == .categorical }.map(\.name)),
+            numeric: Set(m.features.filter { $0.kind == .numeric }.map(\.name)))
     }
 
     static func featureSpec(_ m: MonitorConfig) -> String {

@@ -40,7 +40,8 @@ enum WindowCorrelation {
             return .unavailable("fewer than two numeric input features (\(names.count))")
         }
         guard let ref = CorrelationSupport.submatrix(reference.correlation, names: reference.correlationNames, keep: names) else {
-            return .unavailable("the reference profile has no correlation matrix of the numeric inputs (fewer than three reference rows with all of them present)")
+            return .unavailable(
+                "the reference profile has no correlation matrix of the numeric inputs (fewer than three reference rows with all of them present)")
         }
         guard let cur = matrix(m, sample: sample) else {
             return .unavailable("fewer than three sampled events in the window have every numeric input present")

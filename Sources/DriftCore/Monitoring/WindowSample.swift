@@ -36,8 +36,8 @@ public struct FeatureLayout: Sendable, Equatable {
 /// sample size × features whatever the traffic, plus the window's total count.
 public struct WindowSample: Sendable {
     public var total: Int
-    public var numeric: [[Double]]      // per numeric feature, the sampled values (NaN = missing)
-    public var categorical: [[String?]] // per categorical feature
+    public var numeric: [[Double]]  // per numeric feature, the sampled values (NaN = missing)
+    public var categorical: [[String?]]  // per categorical feature
     /// Per tensor feature, the sampled events' tensors (rows), and how many sampled events lacked one.
     public var tensors: [Matrix] = []
     public var tensorMissing: [Int] = []
@@ -47,15 +47,18 @@ public struct WindowSample: Sendable {
 
     public static func load(_ c: PGConnection, monitor m: MonitorConfig, window w: TimeWindow) throws -> WindowSample {
         let layout = FeatureLayout(m)
-        let filters = "model = $1 AND observed_at >= $2 AND observed_at < $3 AND role = ANY ($4::text[]) AND (cardinality($5::text[]) = 0 OR model_version = ANY ($5::text[]))"
+        let filters =
+            "model = $1 AND observed_at >= $2 AND observed_at < $3 AND role = ANY ($4::text[]) AND (cardinality($5::text[]) = 0 OR model_version = ANY ($5::text[]))"
         let params: [(any PGEncodable)?] = [m.model, w.start, w.end, m.roles, m.versions]
         // index-only on (model, observed_at, sample_key) INCLUDE (kind); FILTER instead of GROUP BY: no hashing
-        let counts = try c.query("""
+        let counts = try c.query(
+            """
             SELECT count(*) AS n, count(*) FILTER (WHERE kind = 'request') AS requests,
                    count(*) FILTER (WHERE kind = 'response') AS responses
             FROM capture_events WHERE \(filters)
             """, params, name: "check.count")[0]
-        let requests = try counts.int("requests"), responses = try counts.int("responses")
+        let requests = try counts.int("requests")
+        let responses = try counts.int("responses")
         let paired = try counts.int("n") - requests - responses
         // Captured from the serving path, a request and its response are separate events: inputs are sampled
         // from requests (and paired events), outputs from responses (and paired events), so a response that
@@ -65,9 +68,11 @@ public struct WindowSample: Sendable {
         var numeric = [[Double]](repeating: [], count: layout.numeric.count)
         var categorical = [[String?]](repeating: [], count: layout.categorical.count)
         var tensorValues = [[Double]](repeating: [], count: layout.tensors.count)
-        var tensorRows = [Int](repeating: 0, count: layout.tensors.count), tensorMissing = tensorRows
+        var tensorRows = [Int](repeating: 0, count: layout.tensors.count)
+        var tensorMissing = tensorRows
         func sample(_ kindFilter: String, output: Bool?) throws {
-            let rows = try c.query("""
+            let rows = try c.query(
+                """
                 SELECT numeric, categorical FROM capture_events WHERE \(filters)\(kindFilter)
                 ORDER BY sample_key LIMIT $6
                 """, params + [m.sampleSize], name: "check.sample")
@@ -76,7 +81,8 @@ public struct WindowSample: Sendable {
             for i in numeric.indices where takeN[i] { numeric[i].reserveCapacity(rows.count) }
             let takeT = layout.tensors.map { t in output.map { t.output == $0 } ?? true }
             for r in rows {
-                let nums = try r.doubles("numeric"), cats = try r.strings("categorical")
+                let nums = try r.doubles("numeric")
+                let cats = try r.strings("categorical")
                 for i in numeric.indices where takeN[i] { numeric[i].append(i < nums.count ? nums[i] : .nan) }
                 for i in categorical.indices where takeC[i] { categorical[i].append(i < cats.count ? cats[i] : nil) }
                 for (t, slots) in layout.tensors.enumerated() where takeT[t] {

@@ -33,7 +33,8 @@ public struct WindowSchedule: Sendable, Equatable {
 
     /// The window containing `t`.
     public func window(containing t: Date) -> TimeWindow {
-        let l = length.seconds, a = alignment.seconds
+        let l = length.seconds
+        let a = alignment.seconds
         let k = ((t.timeIntervalSince1970 - a) / l).rounded(.down)
         let start = Date(timeIntervalSince1970: k * l + a)
         return TimeWindow(start: start, end: start.addingTimeInterval(l))
@@ -87,7 +88,8 @@ public enum PGTimeText {
         var t = time_t(d.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 }

@@ -4,9 +4,11 @@ import DriftStats
 /// Builds a `ReferenceProfile` from a reference table. Column kinds follow the same inference
 /// and overrides as `compare`.
 public enum ProfileBuilder {
-    public static func build(table: Table, selection: FeatureSelection,
-                             sampleCap: Int = ReferenceProfile.defaultSampleCap,
-                             seed: UInt64 = ReferenceProfile.defaultSeed) throws -> ReferenceProfile {
+    public static func build(
+        table: Table, selection: FeatureSelection,
+        sampleCap: Int = ReferenceProfile.defaultSampleCap,
+        seed: UInt64 = ReferenceProfile.defaultSeed
+    ) throws -> ReferenceProfile {
         if let both = selection.numeric.intersection(selection.categorical).first {
             throw CompareError.conflictingOverride(column: both)
         }
@@ -18,7 +20,8 @@ public enum ProfileBuilder {
         var columns: [[Double]] = []
         for name in names {
             let c = table.columnIndex(name)!
-            let isNumeric = selection.numeric.contains(name)
+            let isNumeric =
+                selection.numeric.contains(name)
                 || (!selection.categorical.contains(name) && table.isNumeric(column: c))
             if isNumeric {
                 let values: [Double]
@@ -34,9 +37,10 @@ public enum ProfileBuilder {
             }
         }
         let matrix = CorrelationSupport.matrix(columns)
-        return ReferenceProfile(source: table.source, rowCount: table.rowCount, sampleCap: sampleCap, seed: seed,
-                                numeric: numeric, categorical: categorical,
-                                correlationNames: matrix == nil ? [] : numeric.map(\.name), correlation: matrix ?? [],
-                                featureNames: names)
+        return ReferenceProfile(
+            source: table.source, rowCount: table.rowCount, sampleCap: sampleCap, seed: seed,
+            numeric: numeric, categorical: categorical,
+            correlationNames: matrix == nil ? [] : numeric.map(\.name), correlation: matrix ?? [],
+            featureNames: names)
     }
 }

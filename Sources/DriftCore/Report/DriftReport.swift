@@ -71,10 +71,12 @@ public struct DriftReport: Sendable {
     public var psiThreshold: Double
     public var generatedAt: Date
 
-    public init(title: String, subtitle: String, verdict: String, drifted: Bool?, windowStart: Date? = nil, windowEnd: Date? = nil,
-                referenceCount: Int, currentCount: Int, featureCount: Int, driftedCount: Int, driftedShare: Double?,
-                decision: String? = nil, firedActions: [String] = [], correlation: Correlation? = nil, features: [Feature],
-                trend: [String: [TrendPoint]] = [:], psiThreshold: Double, generatedAt: Date = Date()) {
+    public init(
+        title: String, subtitle: String, verdict: String, drifted: Bool?, windowStart: Date? = nil, windowEnd: Date? = nil,
+        referenceCount: Int, currentCount: Int, featureCount: Int, driftedCount: Int, driftedShare: Double?,
+        decision: String? = nil, firedActions: [String] = [], correlation: Correlation? = nil, features: [Feature],
+        trend: [String: [TrendPoint]] = [:], psiThreshold: Double, generatedAt: Date = Date()
+    ) {
         self.title = title
         self.subtitle = subtitle
         self.verdict = verdict
@@ -100,19 +102,21 @@ public struct DriftReport: Sendable {
 extension DriftReport.Feature {
     /// A feature of a comparison made in this process.
     public init(_ f: FeatureDrift, outOfRangeShare: Double? = nil) {
-        self.init(name: f.name, kind: f.kind.rawValue, drifted: f.drifted, reasons: f.reasons, psi: f.psi,
-                  ksStatistic: f.ks?.statistic, ksPValue: f.ks?.pvalue, chiSquare: f.chiSquare?.statistic,
-                  chiSquarePValue: f.chiSquare?.pvalue, pvalueAdjusted: f.pvalueAdjusted, jensenShannon: f.jensenShannon,
-                  wassersteinNormed: f.wassersteinNormed, hellinger: f.hellinger, referenceCount: f.referenceCount,
-                  currentCount: f.currentCount, referenceMissingRate: f.referenceMissingRate, currentMissingRate: f.currentMissingRate,
-                  outOfRangeShare: outOfRangeShare, unseenCount: f.unseenCategories?.count, detail: FeatureDetail(f))
+        self.init(
+            name: f.name, kind: f.kind.rawValue, drifted: f.drifted, reasons: f.reasons, psi: f.psi,
+            ksStatistic: f.ks?.statistic, ksPValue: f.ks?.pvalue, chiSquare: f.chiSquare?.statistic,
+            chiSquarePValue: f.chiSquare?.pvalue, pvalueAdjusted: f.pvalueAdjusted, jensenShannon: f.jensenShannon,
+            wassersteinNormed: f.wassersteinNormed, hellinger: f.hellinger, referenceCount: f.referenceCount,
+            currentCount: f.currentCount, referenceMissingRate: f.referenceMissingRate, currentMissingRate: f.currentMissingRate,
+            outOfRangeShare: outOfRangeShare, unseenCount: f.unseenCategories?.count, detail: FeatureDetail(f))
     }
 }
 
 extension DriftReport {
     /// The report of `compare`: two files (or a profile and a file), no history.
     public static func comparison(_ d: DatasetDrift, reference: String, current: String, settings: DriftSettings) -> DriftReport {
-        let ref = d.features.map(\.referenceCount).max() ?? 0, cur = d.features.map(\.currentCount).max() ?? 0
+        let ref = d.features.map(\.referenceCount).max() ?? 0
+        let cur = d.features.map(\.currentCount).max() ?? 0
         return DriftReport(
             title: "Drift report", subtitle: "\(current) against the reference \(reference)",
             verdict: d.drifted ? "DRIFT" : "no drift", drifted: d.drifted, referenceCount: ref, currentCount: cur,

@@ -39,7 +39,8 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case method, dimension, explainedShare = "explained_share", components, componentPSI = "component_psi", componentKS = "component_ks"
             case componentDrifted = "component_drifted", reconstructionError = "reconstruction_error", reconstructionLower = "reconstruction_lower"
-            case reconstructionUpper = "reconstruction_upper", mmd2, mmdPValue = "mmd_pvalue", mmdSigma = "mmd_sigma", mmdPermutations = "mmd_permutations"
+            case reconstructionUpper = "reconstruction_upper", mmd2, mmdPValue = "mmd_pvalue", mmdSigma = "mmd_sigma", mmdPermutations =
+                "mmd_permutations"
         }
     }
 
@@ -49,13 +50,14 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
         current = []
         psiTerms = d.components.map(\.psi)
         categories = d.components.map(\.name)
-        tensor = TensorSummary(method: ref?.projection.method.rawValue ?? "pca", dimension: ref?.projection.dimension ?? 0,
-                               explainedShare: ref.map { $0.projection.method == .pca ? $0.projection.explainedShare : nil } ?? nil,
-                               components: d.components.map(\.name), componentPSI: d.components.map(\.psi),
-                               componentKS: d.components.map { $0.ks?.statistic ?? 0 }, componentDrifted: d.components.map(\.drifted),
-                               reconstructionError: d.reconstruction?.meanError, reconstructionLower: d.reconstruction?.band.lower,
-                               reconstructionUpper: d.reconstruction?.band.upper, mmd2: d.mmd?.mmd2, mmdPValue: d.mmd?.pvalue,
-                               mmdSigma: d.mmd?.sigma, mmdPermutations: d.mmd?.permutations)
+        tensor = TensorSummary(
+            method: ref?.projection.method.rawValue ?? "pca", dimension: ref?.projection.dimension ?? 0,
+            explainedShare: ref.map { $0.projection.method == .pca ? $0.projection.explainedShare : nil } ?? nil,
+            components: d.components.map(\.name), componentPSI: d.components.map(\.psi),
+            componentKS: d.components.map { $0.ks?.statistic ?? 0 }, componentDrifted: d.components.map(\.drifted),
+            reconstructionError: d.reconstruction?.meanError, reconstructionLower: d.reconstruction?.band.lower,
+            reconstructionUpper: d.reconstruction?.band.upper, mmd2: d.mmd?.mmd2, mmdPValue: d.mmd?.pvalue,
+            mmdSigma: d.mmd?.sigma, mmdPermutations: d.mmd?.permutations)
     }
 
     public init(_ f: FeatureDrift) {
@@ -84,7 +86,9 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
             guard !edges.isEmpty else { return ["all"] }
             return ["< \(f(edges[0]))"] + (0..<max(edges.count - 1, 0)).map { "[\(f(edges[$0])), \(f(edges[$0 + 1])))" } + ["≥ \(f(edges.last!))"]
         case .closedRange:
-            return (0..<max(edges.count - 1, 0)).map { i in i == edges.count - 2 ? "[\(f(edges[i])), \(f(edges[i + 1]))]" : "[\(f(edges[i])), \(f(edges[i + 1])))" }
+            return (0..<max(edges.count - 1, 0)).map { i in
+                i == edges.count - 2 ? "[\(f(edges[i])), \(f(edges[i + 1]))]" : "[\(f(edges[i])), \(f(edges[i + 1])))"
+            }
         case .values: return edges.map(f)
         case nil: return reference.indices.map { "bin \($0 + 1)" }
         }
@@ -113,7 +117,10 @@ public enum ReportFormat {
         let a = abs(x)
         if a >= 1e6 || a < 1e-4 { return String(format: "%.3g", x) }
         var s = String(format: a >= 1000 ? "%.0f" : "%.4g", x)
-        if s.contains("."), !s.contains("e") { while s.hasSuffix("0") { s.removeLast() }; if s.hasSuffix(".") { s.removeLast() } }
+        if s.contains("."), !s.contains("e") {
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+        }
         return s
     }
 

@@ -9,35 +9,44 @@ extension DriftReport {
     /// The report of one stored run of `monitor`: the run whose window starts at `windowStart`, or else the
     /// newest run starting at or after `since` (any run when nil). The trend covers up to `trendWindows`
     /// windows ending with it. Every figure comes from `drift_runs` and `drift_feature_results`.
-    public static func stored(_ c: PGConnection, monitor: MonitorConfig, windowStart: Date?, since: Date?,
-                              trendWindows: Int = 48) throws -> DriftReport {
+    public static func stored(
+        _ c: PGConnection, monitor: MonitorConfig, windowStart: Date?, since: Date?,
+        trendWindows: Int = 48
+    ) throws -> DriftReport {
         let runs: PGRows
         if let windowStart {
             runs = try c.query("SELECT * FROM drift_runs WHERE monitor = $1 AND window_start = $2", [monitor.name, windowStart], name: "report.run")
         } else {
-            runs = try c.query("""
+            runs = try c.query(
+                """
                 SELECT * FROM drift_runs WHERE monitor = $1 AND window_start >= $2 ORDER BY window_start DESC LIMIT 1
                 """, [monitor.name, since ?? Date(timeIntervalSince1970: 0)], name: "report.newest")
         }
         guard let run = runs.first else {
-            let which = windowStart.map { "a window starting at \(PGTimeText.iso($0))" }
+            let which =
+                windowStart.map { "a window starting at \(PGTimeText.iso($0))" }
                 ?? since.map { "a window since \(PGTimeText.iso($0))" } ?? "any window"
             throw NotFound(description: "monitor \(monitor.name) has no checked run for \(which); run backfill or run-once first.")
         }
         let runID = try run.int("id")
-        let start = try run.date("window_start"), end = try run.date("window_end")
+        let start = try run.date("window_start")
+        let end = try run.date("window_end")
         let status = try run.string("status")
         let drifted = try run.optionalString("drifted").map { $0 == "t" }
         let decision = try run.optionalString("decision").flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         var correlation: Correlation?
         // drift_runs.correlation: the figure, {"unavailable": why}, or NULL (insufficient data, or a run checked
         // before worker checks computed correlation drift)
-        var correlationNote = status == "insufficient_data" ? "insufficient data: the window was not compared"
+        var correlationNote =
+            status == "insufficient_data"
+            ? "insufficient data: the window was not compared"
             : "not computed for this run (it was checked before worker checks computed correlation drift; recheck it with backfill --recompute)"
         if let text = try run.optionalString("correlation"),
-           let c = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
+            let c = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        {
             if let pair = c["pair"] as? [String], pair.count == 2, let delta = c["max_abs_delta"] as? Double {
-                correlation = Correlation(pair: (pair[0], pair[1]), reference: c["reference"] as? Double, current: c["current"] as? Double, maxAbsDelta: delta)
+                correlation = Correlation(
+                    pair: (pair[0], pair[1]), reference: c["reference"] as? Double, current: c["current"] as? Double, maxAbsDelta: delta)
             } else if let why = c["unavailable"] as? String {
                 correlationNote = why
             }
@@ -45,37 +54,44 @@ extension DriftReport {
 
         var features: [Feature] = []
         for r in try c.query("SELECT * FROM drift_feature_results WHERE run_id = $1", [runID], name: "report.features") {
-            let refN = try r.int("reference_count"), curN = try r.int("current_count")
-            let refM = try r.int("reference_missing"), curM = try r.int("current_missing")
-            features.append(Feature(
-                name: try r.string("feature"), kind: try r.string("kind"), drifted: try r.bool("drifted"),
-                reasons: try r.strings("reasons").compactMap { $0 }, psi: try r.optionalDouble("psi"),
-                ksStatistic: try r.optionalDouble("ks_statistic"), ksPValue: try r.optionalDouble("ks_pvalue"),
-                chiSquare: try r.optionalDouble("chi_square"), chiSquarePValue: try r.optionalDouble("chi_square_pvalue"),
-                pvalueAdjusted: try r.optionalDouble("pvalue_adjusted"), jensenShannon: try r.optionalDouble("jensen_shannon"),
-                wassersteinNormed: try r.optionalDouble("wasserstein_normed"), hellinger: try r.optionalDouble("hellinger"),
-                referenceCount: refN, currentCount: curN,
-                referenceMissingRate: refN + refM == 0 ? 0 : Double(refM) / Double(refN + refM),
-                currentMissingRate: curN + curM == 0 ? 0 : Double(curM) / Double(curN + curM),
-                outOfRangeShare: try r.optionalDouble("out_of_range_share"), unseenCount: try r.optionalInt("unseen_categories"),
-                detail: try r.optionalString("detail").flatMap(FeatureDetail.parse)))
+            let refN = try r.int("reference_count")
+            let curN = try r.int("current_count")
+            let refM = try r.int("reference_missing")
+            let curM = try r.int("current_missing")
+            features.append(
+                Feature(
+                    name: try r.string("feature"), kind: try r.string("kind"), drifted: try r.bool("drifted"),
+                    reasons: try r.strings("reasons").compactMap { $0 }, psi: try r.optionalDouble("psi"),
+                    ksStatistic: try r.optionalDouble("ks_statistic"), ksPValue: try r.optionalDouble("ks_pvalue"),
+                    chiSquare: try r.optionalDouble("chi_square"), chiSquarePValue: try r.optionalDouble("chi_square_pvalue"),
+                    pvalueAdjusted: try r.optionalDouble("pvalue_adjusted"), jensenShannon: try r.optionalDouble("jensen_shannon"),
+                    wassersteinNormed: try r.optionalDouble("wasserstein_normed"), hellinger: try r.optionalDouble("hellinger"),
+                    referenceCount: refN, currentCount: curN,
+                    referenceMissingRate: refN + refM == 0 ? 0 : Double(refM) / Double(refN + refM),
+                    currentMissingRate: curN + curM == 0 ? 0 : Double(curM) / Double(curN + curM),
+                    outOfRangeShare: try r.optionalDouble("out_of_range_share"), unseenCount: try r.optionalInt("unseen_categories"),
+                    detail: try r.optionalString("detail").flatMap(FeatureDetail.parse)))
         }
 
         var trend: [String: [TrendPoint]] = [:]
         let from = start.addingTimeInterval(-Double(max(trendWindows - 1, 0)) * monitor.schedule.length.seconds)
-        for r in try c.query("""
+        for r in try c.query(
+            """
             SELECT d.window_start, f.feature, f.psi, f.ks_statistic, f.drifted
             FROM drift_runs d JOIN drift_feature_results f ON f.run_id = d.id
             WHERE d.monitor = $1 AND d.window_start >= $2 AND d.window_start <= $3 ORDER BY d.window_start
-            """, [monitor.name, from, start], name: "report.trend") {
-            trend[try r.string("feature"), default: []].append(TrendPoint(
-                windowStart: try r.date("window_start"), psi: try r.optionalDouble("psi"),
-                ksStatistic: try r.optionalDouble("ks_statistic"), drifted: try r.bool("drifted")))
+            """, [monitor.name, from, start], name: "report.trend")
+        {
+            trend[try r.string("feature"), default: []].append(
+                TrendPoint(
+                    windowStart: try r.date("window_start"), psi: try r.optionalDouble("psi"),
+                    ksStatistic: try r.optionalDouble("ks_statistic"), drifted: try r.bool("drifted")))
         }
 
         let verdict = status == "insufficient_data" ? "insufficient data" : (drifted == true ? "DRIFT" : "no drift")
         let sampleTotal = decision?["sample_total"] as? Int
-        var subtitle = "model \(monitor.model) · window \(PGTimeText.iso(start)) – \(PGTimeText.iso(end)) · reference \(monitor.reference.description)"
+        var subtitle =
+            "model \(monitor.model) · window \(PGTimeText.iso(start)) – \(PGTimeText.iso(end)) · reference \(monitor.reference.description)"
         if let sampleTotal, sampleTotal > (try run.int("current_count")) {
             subtitle += " · sampled \(try run.int("current_count")) of \(sampleTotal) events"
         }

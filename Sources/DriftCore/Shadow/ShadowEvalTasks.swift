@@ -50,7 +50,9 @@ public struct ShadowEvalTasks: Sendable {
         do {
             try await WorkerMetrics.timeTask(kind: task.kind) {
                 let args = try DriftTasks.decoder.decode(Args.self, from: Data(task.args.utf8))
-                guard let m = monitors.first(where: { $0.name == args.monitor }) else { throw DriftTaskError("monitor '\(args.monitor)' is no longer configured") }
+                guard let m = monitors.first(where: { $0.name == args.monitor }) else {
+                    throw DriftTaskError("monitor '\(args.monitor)' is no longer configured")
+                }
                 guard case .shadowEval(var config)? = m.actions[args.action] else {
                     throw DriftTaskError("monitor '\(args.monitor)' no longer defines the shadow_eval action '\(args.action)'")
                 }
@@ -58,8 +60,9 @@ public struct ShadowEvalTasks: Sendable {
                 _ = try await evaluate(monitor: m, config: config, from: args.from, to: args.to)
             }
         } catch {
-            logger.log(level: task.attempt >= task.maxAttempts ? .error : .warning, "shadow evaluation failed",
-                       metadata: ["task.id": "\(task.id)", "task.attempt": "\(task.attempt)", "error": "\(error)"])
+            logger.log(
+                level: task.attempt >= task.maxAttempts ? .error : .warning, "shadow evaluation failed",
+                metadata: ["task.id": "\(task.id)", "task.attempt": "\(task.attempt)", "error": "\(error)"])
             throw error
         }
     }
@@ -78,16 +81,25 @@ public struct ShadowEvalTasks: Sendable {
         // load and evaluate outside any transaction; then one short transaction writes the result and its actions
         let stored = try await client.withConnection { c -> Stored in
             if let existing = try Self.existing(c, monitor: m.name, challenger: challengerLabel, from: from, to: to) { return existing }
-            let (requests, championVersions) = try Self.load(c, model: m.model, from: from, to: to, slot: slot, numeric: numeric, challenger: config.challenger)
+            let (requests, championVersions) = try Self.load(
+                c, model: m.model, from: from, to: to, slot: slot, numeric: numeric, challenger: config.challenger)
             let evaluation = ShadowEvaluation.evaluate(requests, config: config, settings: m.overrides[output.name] ?? m.settings)
-            let figures = JSONValue.object(evaluation.figures + [("output", .string(output.name)),
-                                                                 ("reasons", .array(evaluation.reasons.map { .string($0) }))]).rendered()
+            let figures = JSONValue.object(
+                evaluation.figures + [
+                    ("output", .string(output.name)),
+                    ("reasons", .array(evaluation.reasons.map { .string($0) }))
+                ]
+            ).rendered()
             let champion = championVersions.isEmpty ? "champion" : championVersions.joined(separator: ",")
             return try c.transaction { c -> Stored in
-                guard let id = try c.query("""
-                    INSERT INTO shadow_evaluations (monitor, champion, challenger, window_start, window_end, verdict, figures)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (monitor, challenger, window_start, window_end) DO NOTHING RETURNING id
-                    """, [m.name, champion, challengerLabel, from, to, evaluation.verdict.rawValue, figures], name: "shadow.insert").first.map({ try $0.int("id") }) else {
+                guard
+                    let id = try c.query(
+                        """
+                        INSERT INTO shadow_evaluations (monitor, champion, challenger, window_start, window_end, verdict, figures)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT (monitor, challenger, window_start, window_end) DO NOTHING RETURNING id
+                        """, [m.name, champion, challengerLabel, from, to, evaluation.verdict.rawValue, figures], name: "shadow.insert"
+                    ).first.map({ try $0.int("id") })
+                else {
                     return try Self.existing(c, monitor: m.name, challenger: challengerLabel, from: from, to: to)!
                 }
                 let fired = evaluation.verdict == .promote ? config.onPromote : evaluation.verdict == .reject ? config.onReject : []
@@ -97,43 +109,55 @@ public struct ShadowEvalTasks: Sendable {
                         ("monitor", .string(m.name)), ("model", .string(m.model)), ("window_start", .string(PGTimeText.iso(from))),
                         ("window_end", .string(PGTimeText.iso(to))), ("drifted_features", .array([])), ("run_id", .null),
                         ("challenger", .string(challengerLabel)), ("champion", .string(champion)), ("verdict", .string(evaluation.verdict.rawValue)),
-                        ("shadow_evaluation_id", .string(String(id))),
+                        ("shadow_evaluation_id", .string(String(id)))
                     ]).rendered()
-                    try c.query("""
+                    try c.query(
+                        """
                         INSERT INTO trigger_outbox (action_id, monitor, action, preset, payload) VALUES ($1, $2, $3, $4, $5::jsonb)
                         ON CONFLICT (action_id) DO NOTHING
                         """, [actionID, m.name, action, m.actions[action]?.preset ?? "webhook", payload], name: "shadow.outbox")
                 }
-                return Stored(id: id, monitor: m.name, champion: champion, challenger: challengerLabel, from: from, to: to,
-                              verdict: evaluation.verdict.rawValue, figures: figures, written: true, firedActions: fired)
+                return Stored(
+                    id: id, monitor: m.name, champion: champion, challenger: challengerLabel, from: from, to: to,
+                    verdict: evaluation.verdict.rawValue, figures: figures, written: true, firedActions: fired)
             }
         }
         if stored.written {
             WorkerMetrics.recordShadowEvaluation(monitor: m.name, verdict: stored.verdict)
-            logger.info("shadow evaluation", metadata: ["monitor": "\(m.name)", "challenger": "\(stored.challenger)", "champion": "\(stored.champion)",
-                                                        "from": "\(PGTimeText.iso(from))", "to": "\(PGTimeText.iso(to))", "verdict": "\(stored.verdict)",
-                                                        "fired": .array(stored.firedActions.map { .string($0) })])
+            logger.info(
+                "shadow evaluation",
+                metadata: [
+                    "monitor": "\(m.name)", "challenger": "\(stored.challenger)", "champion": "\(stored.champion)",
+                    "from": "\(PGTimeText.iso(from))", "to": "\(PGTimeText.iso(to))", "verdict": "\(stored.verdict)",
+                    "fired": .array(stored.firedActions.map { .string($0) })
+                ])
         }
         return stored
     }
 
     /// The evaluation stored for this period, if any.
     public static func existing(_ c: PGConnection, monitor: String, challenger: String, from: Date, to: Date) throws -> Stored? {
-        try c.query("""
+        try c.query(
+            """
             SELECT id, champion, verdict, figures::text AS figures FROM shadow_evaluations
              WHERE monitor = $1 AND challenger = $2 AND window_start = $3 AND window_end = $4
-            """, [monitor, challenger, from, to], name: "shadow.existing").first.map { r in
-            Stored(id: try r.int("id"), monitor: monitor, champion: try r.string("champion"), challenger: challenger, from: from, to: to,
-                   verdict: try r.string("verdict"), figures: try r.string("figures"), written: false, firedActions: [])
+            """, [monitor, challenger, from, to], name: "shadow.existing"
+        ).first.map { r in
+            Stored(
+                id: try r.int("id"), monitor: monitor, champion: try r.string("champion"), challenger: challenger, from: from, to: to,
+                verdict: try r.string("verdict"), figures: try r.string("figures"), written: false, firedActions: [])
         }
     }
 
     /// The period's champion and challenger events with request ids, folded into one `ShadowRequest` per id.
     /// Challenger events count when their model version is the challenger's (or, for requests, unknown).
-    static func load(_ c: PGConnection, model: String, from: Date, to: Date, slot: Int, numeric: Bool,
-                     challenger: String?) throws -> ([ShadowRequest], [String]) {
+    static func load(
+        _ c: PGConnection, model: String, from: Date, to: Date, slot: Int, numeric: Bool,
+        challenger: String?
+    ) throws -> ([ShadowRequest], [String]) {
         let column = numeric ? "numeric[\(slot)]::text AS v" : "categorical[\(slot)] AS v"
-        let rows = try c.query("""
+        let rows = try c.query(
+            """
             SELECT role, model_version, request_id, kind, (extract(epoch FROM observed_at) * 1000000)::int8 AS t, \(column)
               FROM capture_events
              WHERE model = $1 AND observed_at >= $2 AND observed_at < $3 AND request_id <> '' AND role IN ('champion', 'challenger')
@@ -141,7 +165,9 @@ public struct ShadowEvalTasks: Sendable {
         var byID: [String: ShadowRequest] = [:]
         var versions = Set<String>()
         for r in rows {
-            let role = try r.string("role"), version = try r.string("model_version"), kind = try r.string("kind")
+            let role = try r.string("role")
+            let version = try r.string("model_version")
+            let kind = try r.string("kind")
             if role == "challenger", let challenger, version != challenger, !(kind == "request" && version.isEmpty) { continue }
             if role == "champion", !version.isEmpty { versions.insert(version) }
             let t = Double(try r.int("t"))

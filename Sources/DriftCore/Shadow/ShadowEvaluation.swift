@@ -67,7 +67,8 @@ public struct ShadowEvaluation: Sendable {
         }
     }
 
-    public static func evaluate(_ requests: [ShadowRequest], config: ShadowEvalConfig, settings: DriftSettings = DriftSettings()) -> ShadowEvaluation {
+    public static func evaluate(_ requests: [ShadowRequest], config: ShadowEvalConfig, settings: DriftSettings = DriftSettings()) -> ShadowEvaluation
+    {
         let championAnswered = requests.filter { $0.champion.answered }.count
         let challengerRequests = requests.filter { $0.challenger.requestAt != nil }
         let challengerAnswered = requests.filter { $0.challenger.answered }
@@ -76,9 +77,10 @@ public struct ShadowEvaluation: Sendable {
         var f: [(String, JSONValue)] = [
             ("requests", .int(requests.count)), ("champion_answered", .int(championAnswered)),
             ("challenger_requests", .int(challengerRequests.count)), ("challenger_answered", .int(challengerAnswered.count)),
-            ("pairs", .int(pairs.count)), ("pair_coverage", .number(championAnswered == 0 ? nil : Double(pairs.count) / Double(championAnswered))),
+            ("pairs", .int(pairs.count)), ("pair_coverage", .number(championAnswered == 0 ? nil : Double(pairs.count) / Double(championAnswered)))
         ]
-        var agreement: Double?, psi: Double?
+        var agreement: Double?
+        var psi: Double?
         if !pairs.isEmpty {
             let agreeing = pairs.filter { p in
                 if numeric, let a = p.champion.value, let b = p.challenger.value {
@@ -90,18 +92,23 @@ public struct ShadowEvaluation: Sendable {
             agreement = Double(agreeing) / Double(pairs.count)
             f.append(("agreement", .number(agreement)))
             if numeric {
-                let a = pairs.map { $0.champion.value! }, b = pairs.map { $0.challenger.value! }
+                let a = pairs.map { $0.champion.value! }
+                let b = pairs.map { $0.challenger.value! }
                 f.append(("correlation", .number(pearson(a, b))))
                 f.append(("champion_mean", .number(a.reduce(0, +) / Double(a.count))))
                 f.append(("challenger_mean", .number(b.reduce(0, +) / Double(b.count))))
-                let d = FeatureComparison.numeric(name: "output", reference: NumericSample(values: a), current: NumericSample(values: b), settings: settings)
+                let d = FeatureComparison.numeric(
+                    name: "output", reference: NumericSample(values: a), current: NumericSample(values: b), settings: settings)
                 psi = d.psi
-                f += [("output_psi", .number(d.psi)), ("output_ks", .number(d.ks?.statistic)), ("output_ks_pvalue", .number(d.ks?.pvalue)),
-                      ("output_js", .number(d.jensenShannon))]
+                f += [
+                    ("output_psi", .number(d.psi)), ("output_ks", .number(d.ks?.statistic)), ("output_ks_pvalue", .number(d.ks?.pvalue)),
+                    ("output_js", .number(d.jensenShannon))
+                ]
             } else {
                 let a = pairs.map { $0.champion.label ?? $0.champion.value.map { "\($0)" } }
                 let b = pairs.map { $0.challenger.label ?? $0.challenger.value.map { "\($0)" } }
-                let d = FeatureComparison.categorical(name: "output", reference: CategoricalSample(values: a), current: CategoricalSample(values: b), settings: settings)
+                let d = FeatureComparison.categorical(
+                    name: "output", reference: CategoricalSample(values: a), current: CategoricalSample(values: b), settings: settings)
                 psi = d.psi
                 f += [("output_psi", .number(d.psi)), ("output_js", .number(d.jensenShannon))]
             }
@@ -109,8 +116,10 @@ public struct ShadowEvaluation: Sendable {
         let champLatency = requests.compactMap(\.champion.latencyMs).sorted()
         let chalLatency = requests.compactMap(\.challenger.latencyMs).sorted()
         for (name, values) in [("champion", champLatency), ("challenger", chalLatency)] where !values.isEmpty {
-            f += [("\(name)_latency_p50_ms", .number(percentile(values, 50))), ("\(name)_latency_p95_ms", .number(percentile(values, 95))),
-                  ("\(name)_latency_p99_ms", .number(percentile(values, 99)))]
+            f += [
+                ("\(name)_latency_p50_ms", .number(percentile(values, 50))), ("\(name)_latency_p95_ms", .number(percentile(values, 95))),
+                ("\(name)_latency_p99_ms", .number(percentile(values, 99)))
+            ]
         }
         var regression: Double?
         if !champLatency.isEmpty, !chalLatency.isEmpty {
@@ -128,19 +137,37 @@ public struct ShadowEvaluation: Sendable {
         }
 
         let t = config.thresholds
-        var failed: [String] = [], passed: [String] = []
+        var failed: [String] = []
+        var passed: [String] = []
         func check(_ ok: Bool, _ text: String) { if ok { passed.append(text) } else { failed.append(text) } }
         if pairs.count < t.minPairs {
-            return ShadowEvaluation(verdict: .hold, reasons: ["only \(pairs.count) requests served by both (min_pairs \(t.minPairs)): not enough evidence yet"], figures: f)
+            return ShadowEvaluation(
+                verdict: .hold, reasons: ["only \(pairs.count) requests served by both (min_pairs \(t.minPairs)): not enough evidence yet"],
+                figures: f)
         }
-        if let agreement { check(agreement >= t.minAgreement, String(format: "agreement %.4f %@ min_agreement %.4f", agreement, agreement >= t.minAgreement ? "≥" : "<", t.minAgreement)) }
-        if let psi { check(psi <= t.maxOutputPSI, String(format: "output PSI %.4f %@ max_output_psi %.4f", psi, psi <= t.maxOutputPSI ? "≤" : ">", t.maxOutputPSI)) }
+        if let agreement {
+            check(
+                agreement >= t.minAgreement,
+                String(format: "agreement %.4f %@ min_agreement %.4f", agreement, agreement >= t.minAgreement ? "≥" : "<", t.minAgreement))
+        }
+        if let psi {
+            check(
+                psi <= t.maxOutputPSI,
+                String(format: "output PSI %.4f %@ max_output_psi %.4f", psi, psi <= t.maxOutputPSI ? "≤" : ">", t.maxOutputPSI))
+        }
         if let regression {
-            check(regression <= t.maxLatencyRegression, String(format: "p95 latency change %+.1f%% %@ max_latency_regression %+.1f%%", regression * 100,
-                                                                regression <= t.maxLatencyRegression ? "≤" : ">", t.maxLatencyRegression * 100))
-        } else { passed.append("latency not compared (no request and response capture times for both)") }
+            check(
+                regression <= t.maxLatencyRegression,
+                String(
+                    format: "p95 latency change %+.1f%% %@ max_latency_regression %+.1f%%", regression * 100,
+                    regression <= t.maxLatencyRegression ? "≤" : ">", t.maxLatencyRegression * 100))
+        } else {
+            passed.append("latency not compared (no request and response capture times for both)")
+        }
         if let errorRate {
-            check(errorRate <= t.maxErrorRate, String(format: "error rate %.4f %@ max_error_rate %.4f", errorRate, errorRate <= t.maxErrorRate ? "≤" : ">", t.maxErrorRate))
+            check(
+                errorRate <= t.maxErrorRate,
+                String(format: "error rate %.4f %@ max_error_rate %.4f", errorRate, errorRate <= t.maxErrorRate ? "≤" : ">", t.maxErrorRate))
         }
         return ShadowEvaluation(verdict: failed.isEmpty ? .promote : .reject, reasons: failed + passed, figures: f)
     }
@@ -149,7 +176,8 @@ public struct ShadowEvaluation: Sendable {
     public static func percentile(_ sorted: [Double], _ q: Double) -> Double {
         guard sorted.count > 1 else { return sorted.first ?? .nan }
         let h = (Double(sorted.count) - 1) * q / 100
-        let lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
+        let lo = Int(h.rounded(.down))
+        let hi = min(lo + 1, sorted.count - 1)
         return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
     }
 
@@ -157,10 +185,14 @@ public struct ShadowEvaluation: Sendable {
     public static func pearson(_ a: [Double], _ b: [Double]) -> Double? {
         let n = Double(a.count)
         guard a.count > 1 else { return nil }
-        let ma = a.reduce(0, +) / n, mb = b.reduce(0, +) / n
-        var sab = 0.0, saa = 0.0, sbb = 0.0
+        let ma = a.reduce(0, +) / n
+        let mb = b.reduce(0, +) / n
+        var sab = 0.0
+        var saa = 0.0
+        var sbb = 0.0
         for i in a.indices {
-            let x = a[i] - ma, y = b[i] - mb
+            let x = a[i] - ma
+            let y = b[i] - mb
             sab += x * y
             saa += x * x
             sbb += y * y

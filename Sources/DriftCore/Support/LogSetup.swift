@@ -21,7 +21,8 @@ public enum LogSetup {
 
     /// Installs the process-wide log handler; call once, first thing.
     public static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let format = format(environment: environment), level = level(environment: environment)
+        let format = format(environment: environment)
+        let level = level(environment: environment)
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler
             switch format {
@@ -54,17 +55,20 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let m = event.metadata { merged.merge(m) { _, new in new } }
-        let line = Self.render(time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: merged,
-                               source: event.level >= .error ? "\(event.file):\(event.line)" : nil)
+        let line = Self.render(
+            time: Date(), level: event.level, label: label, message: "\(event.message)", metadata: merged,
+            source: event.level >= .error ? "\(event.file):\(event.line)" : nil)
         line.withCString { p in _ = write(STDERR_FILENO, p, strlen(p)) }
     }
 
     /// The line for one record (ending in a newline); keys in a fixed order, metadata sorted by key.
-    public static func render(time: Date, level: Logger.Level, label: String, message: String,
-                              metadata: Logger.Metadata, source: String? = nil) -> String {
+    public static func render(
+        time: Date, level: Logger.Level, label: String, message: String,
+        metadata: Logger.Metadata, source: String? = nil
+    ) -> String {
         var fields: [(String, JSONValue)] = [
             ("time", .string(timestamp(time))), ("level", .string(level.rawValue)),
-            ("logger", .string(label)), ("message", .string(message)),
+            ("logger", .string(label)), ("message", .string(message))
         ]
         if let source { fields.append(("source", .string(source))) }
         let reserved: Set<String> = ["time", "level", "logger", "message", "source"]
@@ -88,7 +92,8 @@ public struct JSONLogHandler: LogHandler {
         var t = time_t(ms / 1000)
         var tm = tm()
         gmtime_r(&t, &tm)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
-                      Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), Int(ms % 1000))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
+            Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), Int(ms % 1000))
     }
 }

@@ -1,6 +1,6 @@
 import DriftCapture
-import Metrics
 import Foundation
+import Metrics
 
 /// The counters and histograms the worker records as it works, through swift-metrics (exported by
 /// whatever backend the process bootstraps — Prometheus in `serve`; nothing when none is).
@@ -93,11 +93,14 @@ public enum WorkerMetrics {
     /// "unknown"; `format` a format label or "unknown".
     public static func recordCaptureRejected(model: String, format: String, reason: String, count: Int = 1) {
         guard count > 0 else { return }
-        Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "rejected"), ("reason", reason)]).increment(by: count)
+        Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "rejected"), ("reason", reason)]).increment(
+            by: count)
     }
 
     public static func recordCaptureDropped(model: String, sampled: Int, duplicates: Int, otherComponent: Int = 0) {
-        if otherComponent > 0 { Counter(label: captureDropped, dimensions: [("model", model), ("reason", "component")]).increment(by: otherComponent) }
+        if otherComponent > 0 {
+            Counter(label: captureDropped, dimensions: [("model", model), ("reason", "component")]).increment(by: otherComponent)
+        }
         if sampled > 0 { Counter(label: captureDropped, dimensions: [("model", model), ("reason", "sampled")]).increment(by: sampled) }
         if duplicates > 0 { Counter(label: captureDropped, dimensions: [("model", model), ("reason", "duplicate")]).increment(by: duplicates) }
     }

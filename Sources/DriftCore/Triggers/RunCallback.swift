@@ -66,9 +66,12 @@ public struct RunCallback: Sendable {
         guard body.count <= maxBodyBytes else { return .failure(.init("the body is larger than \(maxBodyBytes) bytes")) }
         guard let json = JSONTemplate.parse(body), case .object = json else { return .failure(.init("the body must be a JSON object")) }
         guard case .string(let named)? = json.value(at: "action_id"), named == actionID else {
-            return .failure(.init("`action_id` must be in the body and equal the action id in the path (the signature covers the body, not the path)"))
+            return .failure(
+                .init("`action_id` must be in the body and equal the action id in the path (the signature covers the body, not the path)"))
         }
-        guard case .string(let s)? = json.value(at: "state") else { return .failure(.init("`state` is missing or not a string (running, succeeded or failed)")) }
+        guard case .string(let s)? = json.value(at: "state") else {
+            return .failure(.init("`state` is missing or not a string (running, succeeded or failed)"))
+        }
         guard let state = RunState(rawValue: s), state != .timedOut else {
             return .failure(.init("`state` must be running, succeeded or failed (got \(s.prefix(40).debugDescription))"))
         }
@@ -94,11 +97,15 @@ public struct RunCallback: Sendable {
     /// Handles one callback for `actionID` with the request's Standard Webhooks headers.
     /// The one answer to a callback that is not signed by an action that takes callbacks — whether or not the id
     /// exists, so that an unauthenticated caller learns nothing about which actions exist.
-    static let refused = Answer(401, "the webhook-signature does not verify with the secrets of an action that takes callbacks (follow: true), or webhook-timestamp is more than 5 minutes off")
+    static let refused = Answer(
+        401,
+        "the webhook-signature does not verify with the secrets of an action that takes callbacks (follow: true), or webhook-timestamp is more than 5 minutes off"
+    )
 
     public func handle(actionID: String, body: Data, webhookID: String?, timestamp: String?, signature: String?, now: Date = Date()) async -> Answer {
         guard actionID.utf8.count <= 1024, let id = webhookID, !id.isEmpty, id.utf8.count <= 1024, let ts = timestamp.flatMap({ Int($0) }),
-              let sig = signature, sig.utf8.count <= 8192 else { return Self.refused }
+            let sig = signature, sig.utf8.count <= 8192
+        else { return Self.refused }
         func verifies(_ secrets: [StandardWebhooks.Secret]) -> Bool {
             StandardWebhooks.verify(id: id, timestamp: ts, signatureHeader: sig, body: body, secrets: secrets, now: now)
         }
@@ -107,8 +114,13 @@ public struct RunCallback: Sendable {
         let row: (monitor: String, action: String, state: String, runState: String?, attempts: Int)?
         do {
             row = try await client.withConnection { c in
-                try c.query("SELECT monitor, action, state, run_state, attempts FROM trigger_outbox WHERE action_id = $1", [actionID], name: "callback.row").first.map {
-                    (try $0.string("monitor"), try $0.string("action"), try $0.string("state"), try $0.optionalString("run_state"), try $0.int("attempts"))
+                try c.query(
+                    "SELECT monitor, action, state, run_state, attempts FROM trigger_outbox WHERE action_id = $1", [actionID], name: "callback.row"
+                ).first.map {
+                    (
+                        try $0.string("monitor"), try $0.string("action"), try $0.string("state"), try $0.optionalString("run_state"),
+                        try $0.int("attempts")
+                    )
                 }
             }
         } catch {
@@ -117,7 +129,8 @@ public struct RunCallback: Sendable {
         }
         // signed by this row's own action (another action's secret proves nothing about this run)
         guard let row, let monitor = monitors.first(where: { $0.name == row.monitor }), case .trigger(let action)? = monitor.actions[row.action],
-              Self.takesCallbacks(action), verifies(action.signingSecrets) else { return Self.refused }
+            Self.takesCallbacks(action), verifies(action.signingSecrets)
+        else { return Self.refused }
         let report: Report
         switch Self.parse(body, actionID: actionID) {
         case .success(let r): report = r
@@ -127,32 +140,42 @@ public struct RunCallback: Sendable {
             // the receiver answered before the dispatcher recorded the delivery
             return Answer(503, "the delivery of this action is not recorded yet; send the callback again", retryAfter: 5)
         }
-        if row.state == "pending" { return Answer(409, "the delivery of this action failed and is being retried; report on the run the retry starts") }
-        guard row.state == "delivered", let current = row.runState else { return Answer(409, "this action's run is not followed (state \(row.state))") }
+        if row.state == "pending" {
+            return Answer(409, "the delivery of this action failed and is being retried; report on the run the retry starts")
+        }
+        guard row.state == "delivered", let current = row.runState else {
+            return Answer(409, "this action's run is not followed (state \(row.state))")
+        }
         do {
             if report.state == .running {
                 let updated = try await client.withConnection { c in
-                    try !c.query("""
+                    try !c.query(
+                        """
                         UPDATE trigger_outbox SET run_detail = $2, run_url = COALESCE($3, run_url) WHERE action_id = $1 AND run_state = 'running' RETURNING id
-                        """, [actionID, report.detail, report.url], name: "callback.running").isEmpty
+                        """, [actionID, report.detail, report.url], name: "callback.running"
+                    ).isEmpty
                 }
                 return updated ? Answer(200, "recorded: running") : Answer(409, "the run already ended (\(current))")
             }
             let o = RunObservation(state: report.state, detail: report.detail, url: report.url)
             let fired = action.follow.fired(by: report.state)
             let ended = try await client.transaction { c in
-                try RunEnd.record(c, where: "action_id = $1", [actionID], observation: o, fired: fired,
-                                  kind: report.state == .succeeded ? "on_success" : "on_failure", monitor: monitor)
+                try RunEnd.record(
+                    c, where: "action_id = $1", [actionID], observation: o, fired: fired,
+                    kind: report.state == .succeeded ? "on_success" : "on_failure", monitor: monitor)
             }
             if ended {
-                RunEnd.report(o, action: row.action, fired: fired, logger: logger,
-                              metadata: ["action_id": "\(actionID)", "action": "\(row.action)", "monitor": "\(row.monitor)", "source": "callback"])
+                RunEnd.report(
+                    o, action: row.action, fired: fired, logger: logger,
+                    metadata: ["action_id": "\(actionID)", "action": "\(row.action)", "monitor": "\(row.monitor)", "source": "callback"])
                 return Answer(200, "recorded: \(report.state.rawValue)")
             }
             let now = try await client.withConnection { c in
-                try c.query("SELECT run_state FROM trigger_outbox WHERE action_id = $1", [actionID], name: "callback.state").first?.optionalString("run_state")
+                try c.query("SELECT run_state FROM trigger_outbox WHERE action_id = $1", [actionID], name: "callback.state").first?.optionalString(
+                    "run_state")
             }
-            return now == report.state.rawValue ? Answer(200, "already recorded: \(report.state.rawValue)") : Answer(409, "the run already ended (\(now ?? "unknown"))")
+            return now == report.state.rawValue
+                ? Answer(200, "already recorded: \(report.state.rawValue)") : Answer(409, "the run already ended (\(now ?? "unknown"))")
         } catch {
             logger.warning("run callback: could not record", metadata: ["error": "\(error)", "action_id": "\(actionID)"])
             return Answer(503, "the database is unavailable; send the callback again", retryAfter: 5)

@@ -43,14 +43,16 @@ extension TriggerDispatcher {
         var skip: [Int] = []
         let started = Date()
         while skip.count < Self.followBudget, Date().timeIntervalSince(started) < Self.followBudgetSeconds,
-              let row = try await claimFollow(excluding: skip) {
+            let row = try await claimFollow(excluding: skip)
+        {
             skip.append(row.id)
             total.checked += 1
             do {
                 if try await check(row) { total.ended += 1 }
             } catch {
-                logger.warning("a followed run's check could not be recorded; it is checked again when its claim lapses",
-                               metadata: followMeta(row, ["error": "\(error)"]))
+                logger.warning(
+                    "a followed run's check could not be recorded; it is checked again when its claim lapses",
+                    metadata: followMeta(row, ["error": "\(error)"]))
             }
         }
         return total
@@ -61,10 +63,12 @@ extension TriggerDispatcher {
     public static let followBudgetSeconds = 20.0
 
     func claimFollow(excluding: [Int]) async throws -> FollowClaim? {
-        let owner = options.owner, seconds = options.claimSeconds
+        let owner = options.owner
+        let seconds = options.claimSeconds
         let skip = "{" + excluding.map(String.init).joined(separator: ",") + "}"
         return try await client.withConnection { c in
-            try c.query("""
+            try c.query(
+                """
                 UPDATE trigger_outbox o
                    SET claimed_by = $1, claim_expires_at = now() + make_interval(secs => $2), run_polls = o.run_polls + 1
                   FROM (SELECT id FROM trigger_outbox
@@ -73,9 +77,11 @@ extension TriggerDispatcher {
                          ORDER BY run_next_check_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) due
                  WHERE o.id = due.id
                 RETURNING o.id, o.action_id, o.monitor, o.action, o.external_run_id, o.run_polls, (o.run_deadline <= now()) AS expired
-                """, [owner, seconds, skip], name: "follow.claim").first.map { r in
-                FollowClaim(id: try r.int("id"), actionID: try r.string("action_id"), monitor: try r.string("monitor"), action: try r.string("action"),
-                            runID: try r.optionalString("external_run_id"), polls: try r.int("run_polls"), expired: try r.bool("expired"))
+                """, [owner, seconds, skip], name: "follow.claim"
+            ).first.map { r in
+                FollowClaim(
+                    id: try r.int("id"), actionID: try r.string("action_id"), monitor: try r.string("monitor"), action: try r.string("action"),
+                    runID: try r.optionalString("external_run_id"), polls: try r.int("run_polls"), expired: try r.bool("expired"))
             }
         }
     }
@@ -84,13 +90,18 @@ extension TriggerDispatcher {
     func check(_ row: FollowClaim) async throws -> Bool {
         guard let monitor = monitors.first(where: { $0.name == row.monitor }), case .trigger(let action)? = monitor.actions[row.action] else {
             // the configuration no longer has it: nobody can ask; end it so it does not stay 'running' forever
-            return try await finish(row, RunObservation(state: .timedOut, detail: "monitor '\(row.monitor)' no longer defines action '\(row.action)'"),
-                                    onSuccess: [], onFailure: [], monitor: nil)
+            return try await finish(
+                row, RunObservation(state: .timedOut, detail: "monitor '\(row.monitor)' no longer defines action '\(row.action)'"),
+                onSuccess: [], onFailure: [], monitor: nil)
         }
         var check: RunCheck?
         if action.target.canBePolled, let runID = row.runID {
-            let seconds = max(options.claimSeconds, action.attemptSeconds(TriggerContext(actionID: row.actionID, action: row.action, monitor: row.monitor,
-                                                                                        model: "", windowStart: "", windowEnd: ""), attempt: 1))
+            let seconds = max(
+                options.claimSeconds,
+                action.attemptSeconds(
+                    TriggerContext(
+                        actionID: row.actionID, action: row.action, monitor: row.monitor,
+                        model: "", windowStart: "", windowEnd: ""), attempt: 1))
             guard try await renewFollow(row, seconds: seconds) else { return false }
             let sender = self.sender
             check = try await onOwnThread { sender.checkRun(action, runID: runID) }
@@ -100,8 +111,10 @@ extension TriggerDispatcher {
         }
         if row.expired {
             let last = check?.observation?.detail ?? check?.problem
-            let o = RunObservation(state: .timedOut, detail: "no final state within follow_deadline (\(Int(action.follow.deadline)) s)"
-                                   + (last.map { "; last: \($0)" } ?? ""), url: check?.observation?.url)
+            let o = RunObservation(
+                state: .timedOut,
+                detail: "no final state within follow_deadline (\(Int(action.follow.deadline)) s)"
+                    + (last.map { "; last: \($0)" } ?? ""), url: check?.observation?.url)
             return try await finish(row, o, onSuccess: action.follow.onSuccess, onFailure: action.follow.onFailure, monitor: monitor)
         }
         let after = max(action.follow.delay(afterPolls: row.polls), check?.retryAfter ?? 0)
@@ -109,7 +122,8 @@ extension TriggerDispatcher {
         let owner = options.owner
         let url = check?.observation?.url
         _ = try await client.withConnection { c in
-            try c.query("""
+            try c.query(
+                """
                 UPDATE trigger_outbox SET run_detail = $4, run_url = COALESCE($5, run_url),
                        run_next_check_at = LEAST(now() + make_interval(secs => $6), GREATEST(run_deadline, now())),
                        claimed_by = NULL, claim_expires_at = NULL
@@ -117,8 +131,9 @@ extension TriggerDispatcher {
                 """, [row.id, owner, row.polls, String(detail.prefix(1000)), url, after], name: "follow.again")
         }
         if let problem = check?.problem {
-            logger.warning("could not read a followed run's status; will ask again",
-                           metadata: followMeta(row, ["problem": "\(problem)", "url": "\(check?.url ?? "")", "next_check_seconds": "\(after)"]))
+            logger.warning(
+                "could not read a followed run's status; will ask again",
+                metadata: followMeta(row, ["problem": "\(problem)", "url": "\(check?.url ?? "")", "next_check_seconds": "\(after)"]))
         }
         return false
     }
@@ -126,11 +141,13 @@ extension TriggerDispatcher {
     func renewFollow(_ row: FollowClaim, seconds: Double) async throws -> Bool {
         let owner = options.owner
         return try await client.withConnection { c in
-            try !c.query("""
+            try !c.query(
+                """
                 UPDATE trigger_outbox SET claim_expires_at = now() + make_interval(secs => $4)
                  WHERE id = $1 AND claimed_by = $2 AND run_polls = $3 AND run_state = 'running' AND claim_expires_at > now()
                 RETURNING id
-                """, [row.id, owner, row.polls, seconds], name: "follow.renew").isEmpty
+                """, [row.id, owner, row.polls, seconds], name: "follow.renew"
+            ).isEmpty
         }
     }
 
@@ -139,8 +156,9 @@ extension TriggerDispatcher {
         let owner = options.owner
         let fired = o.state == .succeeded ? onSuccess : onFailure
         let ended = try await client.transaction { c in
-            try RunEnd.record(c, where: "id = $1 AND claimed_by = $2 AND run_polls = $3", [row.id, owner, row.polls], observation: o,
-                              fired: fired, kind: o.state == .succeeded ? "on_success" : "on_failure", monitor: monitor)
+            try RunEnd.record(
+                c, where: "id = $1 AND claimed_by = $2 AND run_polls = $3", [row.id, owner, row.polls], observation: o,
+                fired: fired, kind: o.state == .succeeded ? "on_success" : "on_failure", monitor: monitor)
         }
         guard ended else { return false }
         RunEnd.report(o, action: row.action, fired: fired, logger: logger, metadata: followMeta(row, [:]))
@@ -148,8 +166,10 @@ extension TriggerDispatcher {
     }
 
     func followMeta(_ row: FollowClaim, _ more: Logger.Metadata) -> Logger.Metadata {
-        ["action_id": "\(row.actionID)", "action": "\(row.action)", "monitor": "\(row.monitor)", "external_run_id": "\(row.runID ?? "")",
-         "run_polls": "\(row.polls)"].merging(more) { $1 }
+        [
+            "action_id": "\(row.actionID)", "action": "\(row.action)", "monitor": "\(row.monitor)", "external_run_id": "\(row.runID ?? "")",
+            "run_polls": "\(row.polls)"
+        ].merging(more) { $1 }
     }
 }
 
@@ -158,20 +178,30 @@ public enum RunEnd {
     /// Sets the final `run_state` on the row matching `predicate` (which must also still be `running`) and inserts
     /// the actions it fires — one transaction, so the follow-ups exist exactly when the end is recorded. False when
     /// no row matched (another recorder ended it first, or the claim was lost).
-    static func record(_ c: PGConnection, where predicate: String, _ args: [(any PGEncodable)?], observation o: RunObservation, fired: [String], kind: String,
-                       monitor: MonitorConfig?) throws -> Bool {
+    static func record(
+        _ c: PGConnection, where predicate: String, _ args: [(any PGEncodable)?], observation o: RunObservation, fired: [String], kind: String,
+        monitor: MonitorConfig?
+    ) throws -> Bool {
         let n = args.count
-        let entry = JSONValue.object([("at", .string(PGTimeText.iso(Date()))), ("outcome", .string("run_\(o.state.rawValue)")),
-                                      ("note", .string(o.detail)), ("url", o.url.map { .string($0) } ?? .null)]).rendered()
-        guard let parent = try c.query("""
-            UPDATE trigger_outbox SET run_state = $\(n + 1), run_detail = $\(n + 2), run_url = COALESCE($\(n + 3), run_url), run_finished_at = now(),
-                   run_next_check_at = NULL, claimed_by = NULL, claim_expires_at = NULL, history = history || jsonb_build_array($\(n + 4)::jsonb)
-             WHERE \(predicate) AND run_state = 'running' AND state = 'delivered'
-            RETURNING id, action_id
-            """, args + [o.state.rawValue, String(o.detail.prefix(1000)), o.url, entry] as [(any PGEncodable)?], name: "follow.end").first else { return false }
-        let id = try parent.int("id"), actionID = try parent.string("action_id")
+        let entry = JSONValue.object([
+            ("at", .string(PGTimeText.iso(Date()))), ("outcome", .string("run_\(o.state.rawValue)")),
+            ("note", .string(o.detail)), ("url", o.url.map { .string($0) } ?? .null)
+        ]).rendered()
+        guard
+            let parent = try c.query(
+                """
+                UPDATE trigger_outbox SET run_state = $\(n + 1), run_detail = $\(n + 2), run_url = COALESCE($\(n + 3), run_url), run_finished_at = now(),
+                       run_next_check_at = NULL, claimed_by = NULL, claim_expires_at = NULL, history = history || jsonb_build_array($\(n + 4)::jsonb)
+                 WHERE \(predicate) AND run_state = 'running' AND state = 'delivered'
+                RETURNING id, action_id
+                """, args + [o.state.rawValue, String(o.detail.prefix(1000)), o.url, entry] as [(any PGEncodable)?], name: "follow.end"
+            ).first
+        else { return false }
+        let id = try parent.int("id")
+        let actionID = try parent.string("action_id")
         for name in fired {
-            try c.query("""
+            try c.query(
+                """
                 INSERT INTO trigger_outbox (action_id, monitor, run_id, action, preset, payload, parent_action_id)
                 SELECT $1, monitor, run_id, $2, $3,
                        payload || jsonb_build_object('parent_action', action, 'parent_action_id', action_id, 'parent_run_id', COALESCE(external_run_id, ''),
@@ -191,6 +221,10 @@ public enum RunEnd {
         m["detail"] = "\(o.detail)"
         if let u = o.url { m["run_url"] = "\(u)" }
         m["fired"] = .array(fired.map { .string($0) })
-        if o.state == .succeeded { logger.info("followed run succeeded", metadata: m) } else { logger.warning("followed run ended without success", metadata: m) }
+        if o.state == .succeeded {
+            logger.info("followed run succeeded", metadata: m)
+        } else {
+            logger.warning("followed run ended without success", metadata: m)
+        }
     }
 }

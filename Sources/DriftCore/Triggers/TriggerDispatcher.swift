@@ -33,9 +33,9 @@ public struct TriggerDispatcher: Sendable {
         /// Test hook (debug builds only; compiled out of release binaries): kill the process (SIGKILL) after this
         /// action's request was answered, before recording it.
         #if DEBUG
-        public var crashAfterSend: String? = ProcessInfo.processInfo.environment["DRIFT_TEST_CRASH_AFTER_SEND"]
+            public var crashAfterSend: String? = ProcessInfo.processInfo.environment["DRIFT_TEST_CRASH_AFTER_SEND"]
         #else
-        public var crashAfterSend: String? = nil
+            public var crashAfterSend: String? = nil
         #endif
         public init() {}
     }
@@ -58,8 +58,10 @@ public struct TriggerDispatcher: Sendable {
     public let sender: TriggerSender
     public let logger: Logger
 
-    public init(client: PostgresClient, monitors: [MonitorConfig], options: Options = Options(), sender: TriggerSender = TriggerSender(),
-                logger: Logger = Logger(label: "drift-worker")) {
+    public init(
+        client: PostgresClient, monitors: [MonitorConfig], options: Options = Options(), sender: TriggerSender = TriggerSender(),
+        logger: Logger = Logger(label: "drift-worker")
+    ) {
         self.client = client
         self.monitors = monitors
         self.options = options
@@ -93,8 +95,9 @@ public struct TriggerDispatcher: Sendable {
                 }
             } catch {
                 // one row that cannot be recorded does not stop the others (nor the run checks); its claim lapses
-                logger.error("a trigger attempt could not be recorded; the row is left to its claim's expiry",
-                             metadata: meta(row, ["error": "\(SafeText.clean("\(error)", maxBytes: 500))"]))
+                logger.error(
+                    "a trigger attempt could not be recorded; the row is left to its claim's expiry",
+                    metadata: meta(row, ["error": "\(SafeText.clean("\(error)", maxBytes: 500))"]))
                 lapsed.append(row.id)
             }
         }
@@ -127,21 +130,25 @@ public struct TriggerDispatcher: Sendable {
     /// Seconds until the next pending row (or expired claim) is due; negative when already due, nil when none.
     public func secondsUntilNextAttempt() async throws -> Double? {
         try await client.withConnection { c in
-            try c.query("""
+            try c.query(
+                """
                 SELECT extract(epoch FROM min(t) - now())::float8 AS s FROM (
                     SELECT min(next_attempt_at) AS t FROM trigger_outbox WHERE state = 'pending'
                     UNION ALL SELECT min(claim_expires_at) FROM trigger_outbox WHERE state = 'sending'
                     UNION ALL SELECT min(GREATEST(run_next_check_at, COALESCE(claim_expires_at, run_next_check_at))) FROM trigger_outbox WHERE run_state = 'running') n
-                """, name: "dispatch.next").first.flatMap { try $0.optionalDouble("s") }
+                """, name: "dispatch.next"
+            ).first.flatMap { try $0.optionalDouble("s") }
         }
     }
 
     /// Claims the oldest due row (not one of `excluding`) for `claimSeconds`, counting the attempt.
     func claim(excluding: [Int] = []) async throws -> Claimed? {
-        let owner = options.owner, seconds = options.claimSeconds
+        let owner = options.owner
+        let seconds = options.claimSeconds
         let skip = "{" + excluding.map(String.init).joined(separator: ",") + "}"
         return try await client.withConnection { c in
-            try c.query("""
+            try c.query(
+                """
                 UPDATE trigger_outbox o
                    SET state = 'sending', claimed_by = $1, claim_expires_at = now() + make_interval(secs => $2), attempts = o.attempts + 1
                   FROM (SELECT id FROM trigger_outbox
@@ -150,9 +157,11 @@ public struct TriggerDispatcher: Sendable {
                          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) due
                  WHERE o.id = due.id
                 RETURNING o.id, o.action_id, o.monitor, o.action, o.preset, o.payload::text AS payload, o.attempts
-                """, [owner, seconds, skip], name: "dispatch.claim").first.map { r in
-                Claimed(id: try r.int("id"), actionID: try r.string("action_id"), monitor: try r.string("monitor"), action: try r.string("action"),
-                        preset: try r.string("preset"), payload: try r.string("payload"), attempt: try r.int("attempts"))
+                """, [owner, seconds, skip], name: "dispatch.claim"
+            ).first.map { r in
+                Claimed(
+                    id: try r.int("id"), actionID: try r.string("action_id"), monitor: try r.string("monitor"), action: try r.string("action"),
+                    preset: try r.string("preset"), payload: try r.string("payload"), attempt: try r.int("attempts"))
             }
         }
     }
@@ -163,11 +172,13 @@ public struct TriggerDispatcher: Sendable {
     func renew(_ row: Claimed, seconds: Double) async throws -> Bool {
         let owner = options.owner
         return try await client.withConnection { c in
-            try !c.query("""
+            try !c.query(
+                """
                 UPDATE trigger_outbox SET claim_expires_at = now() + make_interval(secs => $4)
                  WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending' AND claim_expires_at > now()
                 RETURNING id
-                """, [row.id, owner, row.attempt, seconds], name: "dispatch.renew").isEmpty
+                """, [row.id, owner, row.attempt, seconds], name: "dispatch.renew"
+            ).isEmpty
         }
     }
 
@@ -183,8 +194,9 @@ public struct TriggerDispatcher: Sendable {
         case .trigger(let trigger):
             let seconds = max(options.claimSeconds, trigger.attemptSeconds(context, attempt: row.attempt))
             guard try await renew(row, seconds: seconds) else {
-                logger.warning("trigger claim lapsed before sending; not sent (it is claimed again, by this or another dispatcher; if preparing the request or writing its report takes longer than --claim-seconds, raise it)",
-                               metadata: meta(row, ["claim_seconds": "\(options.claimSeconds)"]))
+                logger.warning(
+                    "trigger claim lapsed before sending; not sent (it is claimed again, by this or another dispatcher; if preparing the request or writing its report takes longer than --claim-seconds, raise it)",
+                    metadata: meta(row, ["claim_seconds": "\(options.claimSeconds)"]))
                 return .lapsed
             }
             let sender = self.sender
@@ -194,7 +206,9 @@ public struct TriggerDispatcher: Sendable {
                 kill(getpid(), SIGKILL)
             }
             // recorded at once: nothing slow between the target's answer and the record (the residual window)
-            let result: Result, state: String, after: Double
+            let result: Result
+            let state: String
+            let after: Double
             switch attempt.outcome {
             case .delivered: (result, state, after) = (.delivered, "delivered", 0)
             case .retry(let seconds, _): (result, state, after) = (.retry, "pending", seconds)
@@ -206,22 +220,33 @@ public struct TriggerDispatcher: Sendable {
                     // a receiver's callback ends it; the only check is the deadline
                     follow = Follow(url: nil, firstCheck: trigger.follow.deadline, deadline: trigger.follow.deadline)
                 } else if let id = attempt.externalRunID, trigger.target.statusRequest(runID: id) != nil {
-                    follow = Follow(url: attempt.runURL ?? trigger.target.runURL(runID: id), firstCheck: min(trigger.follow.interval, trigger.follow.deadline),
-                                    deadline: trigger.follow.deadline)
+                    follow = Follow(
+                        url: attempt.runURL ?? trigger.target.runURL(runID: id), firstCheck: min(trigger.follow.interval, trigger.follow.deadline),
+                        deadline: trigger.follow.deadline)
                 } else {
-                    logger.notice("trigger delivered, but its run is not followed: the target's answer named no run it can be asked about",
-                                  metadata: meta(row, ["preset": "\(trigger.target.preset)", "external_run_id": "\(SafeText.clean(attempt.externalRunID ?? "", maxBytes: 200))"]))
+                    logger.notice(
+                        "trigger delivered, but its run is not followed: the target's answer named no run it can be asked about",
+                        metadata: meta(
+                            row,
+                            ["preset": "\(trigger.target.preset)", "external_run_id": "\(SafeText.clean(attempt.externalRunID ?? "", maxBytes: 200))"]
+                        ))
                 }
             }
-            try await record(row, state: state, after: after, status: attempt.status, runID: attempt.externalRunID, history: Self.history(attempt), follow: follow)
+            try await record(
+                row, state: state, after: after, status: attempt.status, runID: attempt.externalRunID, history: Self.history(attempt), follow: follow)
             WorkerMetrics.recordDelivery(action: row.action, result: attempt.outcomeName, seconds: attempt.seconds)
-            var m = meta(row, ["preset": "\(trigger.target.preset)", "method": "\(attempt.method)", "url": "\(attempt.url)",
-                               "status": "\(attempt.status.map(String.init) ?? "")", "seconds": "\(attempt.seconds)"])
+            var m = meta(
+                row,
+                [
+                    "preset": "\(trigger.target.preset)", "method": "\(attempt.method)", "url": "\(attempt.url)",
+                    "status": "\(attempt.status.map(String.init) ?? "")", "seconds": "\(attempt.seconds)"
+                ])
             if let id = attempt.externalRunID { m["external_run_id"] = "\(id)" }
             switch attempt.outcome {
             case .delivered(let note): logger.info("trigger delivered", metadata: m.merging(["note": "\(note)"]) { $1 })
-            case let .retry(seconds, reason):
-                logger.warning("trigger attempt failed; will retry", metadata: m.merging(["reason": "\(reason)", "retry_in_seconds": "\(seconds)"]) { $1 })
+            case .retry(let seconds, let reason):
+                logger.warning(
+                    "trigger attempt failed; will retry", metadata: m.merging(["reason": "\(reason)", "retry_in_seconds": "\(seconds)"]) { $1 })
             case .dead(let reason): logger.error("trigger dead", metadata: m.merging(["reason": "\(reason)"]) { $1 })
             }
             return result
@@ -236,10 +261,12 @@ public struct TriggerDispatcher: Sendable {
         if case .array(let items)? = json.value(at: "drifted_features") { features = items.compactMap(\.scalarText) }
         var extra: [String: String] = [:]
         for k in Reader.shadowVariables + Reader.followVariables { if let v = json.value(at: k)?.scalarText { extra[k] = v } }
-        var context = TriggerContext(actionID: row.actionID, action: row.action, monitor: row.monitor, model: text("model").isEmpty ? monitor.model : text("model"),
-                                     windowStart: text("window_start"), windowEnd: text("window_end"), driftedFeatures: features,
-                                     runID: json.value(at: "run_id")?.scalarText.flatMap { Int($0) }, extra: extra)
-        if let dir = options.reportDirectory, let start = PGTime.parse(context.windowStart) ?? ISO8601DateFormatter().date(from: context.windowStart) {
+        var context = TriggerContext(
+            actionID: row.actionID, action: row.action, monitor: row.monitor, model: text("model").isEmpty ? monitor.model : text("model"),
+            windowStart: text("window_start"), windowEnd: text("window_end"), driftedFeatures: features,
+            runID: json.value(at: "run_id")?.scalarText.flatMap { Int($0) }, extra: extra)
+        if let dir = options.reportDirectory, let start = PGTime.parse(context.windowStart) ?? ISO8601DateFormatter().date(from: context.windowStart)
+        {
             let (folder, path) = Self.reportPath(directory: dir, monitor: monitor.name, windowStart: start)
             do {
                 let report = try await client.withConnection { c in try DriftReport.stored(c, monitor: monitor, windowStart: start, since: nil) }
@@ -275,23 +302,33 @@ public struct TriggerDispatcher: Sendable {
             return try await giveUp(row, "the outbox row has no window_end to evaluate up to")
         }
         let period = config.period?.seconds ?? monitor.schedule.length.seconds
-        let args = ShadowEvalTasks.Args(monitor: monitor.name, action: row.action, challenger: config.challenger,
-                                        from: end.addingTimeInterval(-period), to: end, actionID: row.actionID)
+        let args = ShadowEvalTasks.Args(
+            monitor: monitor.name, action: row.action, challenger: config.challenger,
+            from: end.addingTimeInterval(-period), to: end, actionID: row.actionID)
         let json = String(decoding: try DriftTasks.encoder.encode(args), as: UTF8.self)
         let owner = options.owner
         let taskID: Int64?
-        do { taskID = try await client.transaction { c in
-            let id = try TaskQueue(client: self.client).enqueue(.init(kind: ShadowEvalTasks.kind, uniqueKey: "\(ShadowEvalTasks.kind):\(row.actionID)",
-                                                                      args: json, maxAttempts: 5), on: c)
-            let entry = self.historyEntry(row, outcome: "delivered", note: "enqueued the shadow evaluation of \(PGTimeText.iso(args.from)) – \(PGTimeText.iso(end))"
-                                          + (id.map { " as task \($0)" } ?? " (already enqueued)"))
-            // fenced like every record; a lost claim rolls the enqueue back (the new owner enqueues, deduped by key)
-            guard try Self.update(c, row, owner: owner, state: "delivered", after: 0, status: nil, runID: id.map { "task:\($0)" }, history: entry) else {
-                throw ClaimLost()
+        do {
+            taskID = try await client.transaction { c in
+                let id = try TaskQueue(client: self.client).enqueue(
+                    .init(
+                        kind: ShadowEvalTasks.kind, uniqueKey: "\(ShadowEvalTasks.kind):\(row.actionID)",
+                        args: json, maxAttempts: 5), on: c)
+                let entry = self.historyEntry(
+                    row, outcome: "delivered",
+                    note: "enqueued the shadow evaluation of \(PGTimeText.iso(args.from)) – \(PGTimeText.iso(end))"
+                        + (id.map { " as task \($0)" } ?? " (already enqueued)"))
+                // fenced like every record; a lost claim rolls the enqueue back (the new owner enqueues, deduped by key)
+                guard try Self.update(c, row, owner: owner, state: "delivered", after: 0, status: nil, runID: id.map { "task:\($0)" }, history: entry)
+                else {
+                    throw ClaimLost()
+                }
+                return id
             }
-            return id
-        } } catch is ClaimLost {
-            logger.warning("trigger claim was lost before the shadow evaluation was recorded (it expired and another dispatcher took the row)", metadata: meta(row, [:]))
+        } catch is ClaimLost {
+            logger.warning(
+                "trigger claim was lost before the shadow evaluation was recorded (it expired and another dispatcher took the row)",
+                metadata: meta(row, [:]))
             return .lapsed
         }
         WorkerMetrics.recordDelivery(action: row.action, result: "delivered", seconds: 0)
@@ -308,7 +345,11 @@ public struct TriggerDispatcher: Sendable {
     }
 
     /// How a delivered row starts being followed: its run's URL, seconds to the first check and to the deadline.
-    struct Follow: Sendable { var url: String?; var firstCheck: Double; var deadline: Double }
+    struct Follow: Sendable {
+        var url: String?
+        var firstCheck: Double
+        var deadline: Double
+    }
 
     func record(_ row: Claimed, state: String, after: Double, status: Int?, runID: String?, history: String, follow: Follow? = nil) async throws {
         let owner = options.owner
@@ -316,14 +357,18 @@ public struct TriggerDispatcher: Sendable {
             try Self.update(c, row, owner: owner, state: state, after: after, status: status, runID: runID, history: history, follow: follow)
         }
         if !updated {
-            logger.warning("trigger claim was lost before the attempt was recorded (it expired and another dispatcher took the row)", metadata: meta(row, [:]))
+            logger.warning(
+                "trigger claim was lost before the attempt was recorded (it expired and another dispatcher took the row)", metadata: meta(row, [:]))
         }
     }
 
     @discardableResult
-    static func update(_ c: PGConnection, _ row: Claimed, owner: String, state: String, after: Double, status: Int?, runID: String?, history: String,
-                       follow: Follow? = nil) throws -> Bool {
-        try !c.query("""
+    static func update(
+        _ c: PGConnection, _ row: Claimed, owner: String, state: String, after: Double, status: Int?, runID: String?, history: String,
+        follow: Follow? = nil
+    ) throws -> Bool {
+        try !c.query(
+            """
             UPDATE trigger_outbox
                SET state = $3, next_attempt_at = now() + make_interval(secs => $4), last_status = COALESCE($5, last_status),
                    external_run_id = COALESCE($6, external_run_id), history = history || jsonb_build_array($7::jsonb),
@@ -333,14 +378,20 @@ public struct TriggerDispatcher: Sendable {
                    run_deadline = CASE WHEN $9 THEN now() + make_interval(secs => $12) END
              WHERE id = $1 AND claimed_by = $2 AND attempts = $8 AND state = 'sending'
             RETURNING id
-            """, [row.id, owner, state, after, status, runID, history, row.attempt, follow != nil, follow?.url,
-                  follow?.firstCheck ?? 0, follow?.deadline ?? 0], name: "dispatch.record").isEmpty
+            """,
+            [
+                row.id, owner, state, after, status, runID, history, row.attempt, follow != nil, follow?.url,
+                follow?.firstCheck ?? 0, follow?.deadline ?? 0
+            ], name: "dispatch.record"
+        ).isEmpty
     }
 
     struct ClaimLost: Error {}
 
     func historyEntry(_ row: Claimed, outcome: String, note: String) -> String {
-        JSONValue.object([("attempt", .int(row.attempt)), ("at", .string(PGTimeText.iso(Date()))), ("outcome", .string(outcome)), ("note", .string(note))]).rendered()
+        JSONValue.object([
+            ("attempt", .int(row.attempt)), ("at", .string(PGTimeText.iso(Date()))), ("outcome", .string(outcome)), ("note", .string(note))
+        ]).rendered()
     }
 
     /// One attempt as a history entry: `{attempt, at, method, url, status, seconds, error, response, external_run_id, outcome, note}`.
@@ -348,14 +399,17 @@ public struct TriggerDispatcher: Sendable {
         let note: String
         switch a.outcome {
         case .delivered(let n): note = n
-        case let .retry(s, reason): note = "\(reason); next attempt in \(String(format: "%.1f", s)) s"
+        case .retry(let s, let reason): note = "\(reason); next attempt in \(String(format: "%.1f", s)) s"
         case .dead(let reason): note = reason
         }
         return JSONValue.object([
             ("attempt", .int(a.attempt)), ("at", .string(PGTimeText.iso(a.at))), ("method", .string(a.method)), ("url", .string(a.url)),
-            ("status", a.status.map { .int($0) } ?? .null), ("seconds", .number(a.seconds)), ("error", a.error.map { .string(SafeText.clean($0, maxBytes: 2048)) } ?? .null),
-            ("response", .string(a.responseExcerpt)), ("external_run_id", a.externalRunID.map { .string(SafeText.clean($0, maxBytes: 256)) } ?? .null),
-            ("outcome", .string(a.outcomeName)), ("found_existing", .bool(a.foundExisting)), ("note", .string(SafeText.clean(note, maxBytes: 4096, keepNewlines: true))),
+            ("status", a.status.map { .int($0) } ?? .null), ("seconds", .number(a.seconds)),
+            ("error", a.error.map { .string(SafeText.clean($0, maxBytes: 2048)) } ?? .null),
+            ("response", .string(a.responseExcerpt)),
+            ("external_run_id", a.externalRunID.map { .string(SafeText.clean($0, maxBytes: 256)) } ?? .null),
+            ("outcome", .string(a.outcomeName)), ("found_existing", .bool(a.foundExisting)),
+            ("note", .string(SafeText.clean(note, maxBytes: 4096, keepNewlines: true)))
         ]).rendered()
     }
 

@@ -28,19 +28,22 @@ public struct Backfill: Sendable {
         public var skipped: Bool
     }
 
-    public func run(from: Date, to: Date, recompute: Bool = false, lockTimeout: Double = 60,
-                    progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) async throws -> [WindowResult] {
+    public func run(
+        from: Date, to: Date, recompute: Bool = false, lockTimeout: Double = 60,
+        progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) async throws -> [WindowResult] {
         let windows = monitor.schedule.windows(from: from, to: to)
         var results: [WindowResult] = []
-        let monitor = self.monitor, references = self.references
+        let monitor = self.monitor
+        let references = self.references
         let hash = MonitorsFile.configHash(monitor)
         let schema = client.settings.schema
         // Test hook (debug builds only; compiled out of release binaries): DRIFT_TEST_KILL_IN_CHECK=N kills this
         // process (SIGKILL) inside the Nth check's transaction, after its rows are written and before they commit.
         #if DEBUG
-        let killAt = ProcessInfo.processInfo.environment["DRIFT_TEST_KILL_IN_CHECK"].flatMap(Int.init)
+            let killAt = ProcessInfo.processInfo.environment["DRIFT_TEST_KILL_IN_CHECK"].flatMap(Int.init)
         #else
-        let killAt: Int? = nil
+            let killAt: Int? = nil
         #endif
         for (i, w) in windows.enumerated() {
             let crash = killAt == i + 1
@@ -51,7 +54,8 @@ public struct Backfill: Sendable {
                         .run(window: w, on: c, recompute: recompute, inTransaction: crash ? { _ in kill(getpid(), SIGKILL) } : nil)
                 }
                 WorkerMetrics.recordCheck(monitor: monitor.name, outcome: outcome)
-                let stored = try c.query("""
+                let stored = try c.query(
+                    """
                     SELECT current_count, status, drifted, decision->>'decision' AS decision,
                            coalesce(ARRAY(SELECT feature FROM drift_feature_results f WHERE f.run_id = d.id AND f.drifted
                                     -- a tensor's components are its detail, not features of their own
@@ -61,11 +65,12 @@ public struct Backfill: Sendable {
                            coalesce(ARRAY(SELECT jsonb_array_elements_text(decision->'fired_actions')), '{}') AS fired
                     FROM drift_runs d WHERE monitor = $1 AND window_start = $2 AND window_end = $3
                     """, [monitor.name, w.start, w.end], name: "backfill.summary")[0]
-                return WindowResult(window: w, events: try stored.int("current_count"), status: try stored.string("status"),
-                                    drifted: try stored.optionalString("drifted").map { $0 == "t" },
-                                    driftedFeatures: try stored.strings("features").compactMap { $0 },
-                                    decision: try stored.optionalString("decision") ?? "",
-                                    firedActions: try stored.strings("fired").compactMap { $0 }, skipped: !outcome.written)
+                return WindowResult(
+                    window: w, events: try stored.int("current_count"), status: try stored.string("status"),
+                    drifted: try stored.optionalString("drifted").map { $0 == "t" },
+                    driftedFeatures: try stored.strings("features").compactMap { $0 },
+                    decision: try stored.optionalString("decision") ?? "",
+                    firedActions: try stored.strings("fired").compactMap { $0 }, skipped: !outcome.written)
             }
             results.append(r)
             progress(i + 1, windows.count)

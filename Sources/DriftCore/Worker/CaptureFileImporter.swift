@@ -20,22 +20,30 @@ public struct CaptureFileImporter: Sendable {
     public func events(from table: Table) -> Result {
         var rejected: [String] = []
         guard let tsColumn = table.columnIndex("timestamp") ?? table.columnIndex("observed_at") else {
-            return Result(events: [], rejected: ["\(table.source): no `timestamp` column; expected one with ISO 8601 times (2026-11-24T10:00:00Z) or epoch seconds"])
+            return Result(
+                events: [],
+                rejected: ["\(table.source): no `timestamp` column; expected one with ISO 8601 times (2026-11-24T10:00:00Z) or epoch seconds"])
         }
         let layout = FeatureLayout(monitor)
-        let req = table.columnIndex("request_id"), version = table.columnIndex("model_version"), role = table.columnIndex("role")
+        let req = table.columnIndex("request_id")
+        let version = table.columnIndex("model_version")
+        let role = table.columnIndex("role")
         var numericColumns: [[Double]?] = []
         for name in layout.numeric {
-            guard let c = table.columnIndex(name) else { numericColumns.append(nil); continue }
+            guard let c = table.columnIndex(name) else {
+                numericColumns.append(nil)
+                continue
+            }
             do { numericColumns.append(try table.numericValues(column: c)) } catch {
                 // A column with some non-numeric cells: parse cell by cell and reject those rows.
-                numericColumns.append(table.cells[c].map { cell -> Double in
-                    switch cell {
-                    case .number(let v): return v
-                    case .text(let s): return NumberText.parse(s) ?? .signalingNaN
-                    case .missing: return .nan
-                    }
-                })
+                numericColumns.append(
+                    table.cells[c].map { cell -> Double in
+                        switch cell {
+                        case .number(let v): return v
+                        case .text(let s): return NumberText.parse(s) ?? .signalingNaN
+                        case .missing: return .nan
+                        }
+                    })
             }
         }
         let categoricalColumns = layout.categorical.map { name in table.columnIndex(name).map { table.categoricalValues(column: $0) } }
@@ -52,8 +60,11 @@ public struct CaptureFileImporter: Sendable {
             case .number(let v): tsText = String(v)
             case .missing: tsText = ""
             }
-            guard let when = iso.date(from: tsText) ?? isoFraction.date(from: tsText) ?? Double(tsText).map({ Date(timeIntervalSince1970: $0) }) else {
-                rejected.append("\(table.source):\(table.lines[r]): column 'timestamp' holds '\(tsText.prefix(40))'; expected ISO 8601 such as 2026-11-24T10:00:00Z or epoch seconds")
+            guard let when = iso.date(from: tsText) ?? isoFraction.date(from: tsText) ?? Double(tsText).map({ Date(timeIntervalSince1970: $0) })
+            else {
+                rejected.append(
+                    "\(table.source):\(table.lines[r]): column 'timestamp' holds '\(tsText.prefix(40))'; expected ISO 8601 such as 2026-11-24T10:00:00Z or epoch seconds"
+                )
                 continue
             }
             var numeric: [Double] = []
@@ -71,9 +82,10 @@ public struct CaptureFileImporter: Sendable {
                 return s
             }
             let roleValue = text(role).flatMap(CaptureEvent.Role.init(rawValue:)) ?? .champion
-            let event = CaptureEvent(model: monitor.model, modelVersion: text(version) ?? "", role: roleValue,
-                                     requestID: text(req) ?? "", kind: .paired, observedAt: when,
-                                     numeric: numeric, categorical: categoricalColumns.map { $0?[r] ?? nil })
+            let event = CaptureEvent(
+                model: monitor.model, modelVersion: text(version) ?? "", role: roleValue,
+                requestID: text(req) ?? "", kind: .paired, observedAt: when,
+                numeric: numeric, categorical: categoricalColumns.map { $0?[r] ?? nil })
             if let p = CaptureEventCheck.problem(event, limits: .fileImport, now: now) {
                 rejected.append("\(table.source):\(table.lines[r]): \(p.description)")
                 continue

@@ -30,8 +30,10 @@ public struct DriftTasks: Sendable {
     public let lockTimeout: Double
     public let logger: Logger
 
-    public init(client: PostgresClient, monitors: [MonitorConfig], references: ReferenceStore, lookback: ISODuration,
-                pageSize: Int = 1_000, lockTimeout: Double = 60, logger: Logger = Logger(label: "drift-worker")) {
+    public init(
+        client: PostgresClient, monitors: [MonitorConfig], references: ReferenceStore, lookback: ISODuration,
+        pageSize: Int = 1_000, lockTimeout: Double = 60, logger: Logger = Logger(label: "drift-worker")
+    ) {
         self.client = client
         self.monitors = monitors
         self.references = references
@@ -47,7 +49,9 @@ public struct DriftTasks: Sendable {
             let n = lookback.seconds / m.schedule.length.seconds
             if !(n <= Double(maxLookbackWindows)) {
                 let count = n < 1e15 ? String(Int(n.rounded(.up))) : String(format: "%.3g", n)
-                throw DriftTaskError("--lookback \(lookback) spans \(count) windows of monitor '\(m.name)' (window \(m.schedule.length)); at most \(maxLookbackWindows) — use a shorter look-back and `drift-worker backfill` for older windows")
+                throw DriftTaskError(
+                    "--lookback \(lookback) spans \(count) windows of monitor '\(m.name)' (window \(m.schedule.length)); at most \(maxLookbackWindows) — use a shorter look-back and `drift-worker backfill` for older windows"
+                )
             }
         }
     }
@@ -85,11 +89,14 @@ public struct DriftTasks: Sendable {
         let since = now.addingTimeInterval(-lookback.seconds)
         try Self.validate(lookback: lookback, monitors: monitors)
         let schema = client.settings.schema
-        let failing = Dictionary(try await client.withConnection { c in
-            do { return try MonitorFailures.all(c) } catch let e as PostgresError where e.sqlState == "42P01" {  // undefined_table
-                throw PostgresError(.schemaMissing, "the tables of schema \"\(schema)\" are missing or out of date; run `drift-worker migrate` (or start with --migrate)")
-            }
-        }.map { ($0.monitor, $0) }, uniquingKeysWith: { a, _ in a })
+        let failing = Dictionary(
+            try await client.withConnection { c in
+                do { return try MonitorFailures.all(c) } catch let e as PostgresError where e.sqlState == "42P01" {  // undefined_table
+                    throw PostgresError(
+                        .schemaMissing,
+                        "the tables of schema \"\(schema)\" are missing or out of date; run `drift-worker migrate` (or start with --migrate)")
+                }
+            }.map { ($0.monitor, $0) }, uniquingKeysWith: { a, _ in a })
         var out: [Backlog] = []
         for m in monitors {
             let due = m.schedule.dueWindows(now: now, since: since)
@@ -108,7 +115,10 @@ public struct DriftTasks: Sendable {
                 page = Array(unchecked.prefix(1))
                 attempts = 1
             }
-            guard enqueue, let first = page.first else { out.append(backlog); continue }
+            guard enqueue, let first = page.first else {
+                out.append(backlog)
+                continue
+            }
             var tasks: [TaskQueue.NewTask] = []
             for w in page {
                 let args = Args(monitor: m.name, window_start: w.start, window_end: w.end, since: first.start)
@@ -117,9 +127,12 @@ public struct DriftTasks: Sendable {
             }
             backlog.enqueued = try await queue.enqueue(tasks)
             if unchecked.count > 1 {
-                logger.info("window backlog", metadata: [
-                    "monitor": "\(m.name)", "backlog.windows": "\(unchecked.count)", "backlog.oldest": "\(PGTimeText.iso(first.start))",
-                    "enqueued": "\(backlog.enqueued)", "probe": "\(attempts == 1)"])
+                logger.info(
+                    "window backlog",
+                    metadata: [
+                        "monitor": "\(m.name)", "backlog.windows": "\(unchecked.count)", "backlog.oldest": "\(PGTimeText.iso(first.start))",
+                        "enqueued": "\(backlog.enqueued)", "probe": "\(attempts == 1)"
+                    ])
             }
             out.append(backlog)
         }
@@ -132,8 +145,11 @@ public struct DriftTasks: Sendable {
     func uncheckedWindows(_ m: MonitorConfig, _ due: [TimeWindow]) async throws -> [TimeWindow] {
         guard let first = due.first, let last = due.last else { return [] }
         let checked = try await client.withConnection { c in
-            Set(try c.query("SELECT window_start FROM drift_runs WHERE monitor = $1 AND window_start >= $2 AND window_start <= $3",
-                            [m.name, first.start, last.start], name: "schedule.checked").map { try $0.date("window_start") })
+            Set(
+                try c.query(
+                    "SELECT window_start FROM drift_runs WHERE monitor = $1 AND window_start >= $2 AND window_start <= $3",
+                    [m.name, first.start, last.start], name: "schedule.checked"
+                ).map { try $0.date("window_start") })
         }
         return due.filter { !checked.contains($0.start) }
     }
@@ -148,14 +164,18 @@ public struct DriftTasks: Sendable {
             throw CancellationError()
         } catch {
             let final = task.attempt >= task.maxAttempts
-            var meta: Logger.Metadata = ["task.id": "\(task.id)", "task.attempt": "\(task.attempt)", "task.max_attempts": "\(task.maxAttempts)",
-                                         "task.key": "\(task.uniqueKey ?? "")", "error": "\(error)"]
+            var meta: Logger.Metadata = [
+                "task.id": "\(task.id)", "task.attempt": "\(task.attempt)", "task.max_attempts": "\(task.maxAttempts)",
+                "task.key": "\(task.uniqueKey ?? "")", "error": "\(error)"
+            ]
             // A task out of attempts, or an error no retry can fix (an unusable reference, a monitor no longer
             // configured), marks the monitor failing at once: its other waiting tasks are cancelled and it is
             // paused with backoff instead of every task failing five times.
             let permanent = Self.isPermanent(error)
             if final || permanent, let monitor {
-                let what = final ? "drift check failed; no attempts left, task discarded" : "drift check failed with an error retries cannot fix; task discarded"
+                let what =
+                    final
+                    ? "drift check failed; no attempts left, task discarded" : "drift check failed with an error retries cannot fix; task discarded"
                 do {
                     let state = try await client.withConnection { c in try MonitorFailures.recordFailure(monitor: monitor, error: "\(error)", on: c) }
                     meta["monitor"] = "\(monitor)"
@@ -167,8 +187,10 @@ public struct DriftTasks: Sendable {
                     logger.error("\(what) (the monitor's failing state could not be recorded)", metadata: meta)
                 }
             } else {
-                logger.log(level: final ? .error : .warning, final ? "drift check failed; no attempts left, task discarded" : "drift check failed; will retry",
-                           metadata: meta)
+                logger.log(
+                    level: final ? .error : .warning,
+                    final ? "drift check failed; no attempts left, task discarded" : "drift check failed; will retry",
+                    metadata: meta)
             }
             throw permanent ? PermanentTaskFailure(error) : error
         }
@@ -192,11 +214,17 @@ public struct DriftTasks: Sendable {
         guard let m = monitors.first(where: { $0.name == args.monitor }) else {
             throw DriftTaskError("monitor '\(args.monitor)' is no longer configured")
         }
-        let references = self.references, logger = self.logger, schema = client.settings.schema, lockTimeout = self.lockTimeout
+        let references = self.references
+        let logger = self.logger
+        let schema = client.settings.schema
+        let lockTimeout = self.lockTimeout
         let hash = MonitorsFile.configHash(m)
         let checked = try await client.withConnection { c in
-            Set(try c.query("SELECT window_start FROM drift_runs WHERE monitor = $1 AND window_start >= $2 AND window_start < $3",
-                            [m.name, args.since, args.window_end], name: "check.done").map { try $0.date("window_start") })
+            Set(
+                try c.query(
+                    "SELECT window_start FROM drift_runs WHERE monitor = $1 AND window_start >= $2 AND window_start < $3",
+                    [m.name, args.since, args.window_end], name: "check.done"
+                ).map { try $0.date("window_start") })
         }
         // One window per lock and connection: other tasks of the monitor interleave in order, and a cancelled
         // task (shutdown, or a lost lease) stops between windows. A window another worker checked meanwhile is
@@ -212,11 +240,14 @@ public struct DriftTasks: Sendable {
                 }
                 WorkerMetrics.recordCheck(monitor: m.name, outcome: outcome)
                 if outcome.written {
-                    logger.info("checked window", metadata: [
-                        "monitor": "\(m.name)", "window.start": "\(PGTimeText.iso(w.start))", "window.end": "\(PGTimeText.iso(w.end))",
-                        "status": "\(outcome.status)", "drifted": "\(outcome.drifted.map(String.init) ?? "")",
-                        "drifted_features": .array(outcome.driftedFeatures.map { .string($0) }),
-                        "decision": "\(outcome.decision)", "fired": .array(outcome.firedActions.map { .string($0) }), "task.id": "\(task.id)"])
+                    logger.info(
+                        "checked window",
+                        metadata: [
+                            "monitor": "\(m.name)", "window.start": "\(PGTimeText.iso(w.start))", "window.end": "\(PGTimeText.iso(w.end))",
+                            "status": "\(outcome.status)", "drifted": "\(outcome.drifted.map(String.init) ?? "")",
+                            "drifted_features": .array(outcome.driftedFeatures.map { .string($0) }),
+                            "decision": "\(outcome.decision)", "fired": .array(outcome.firedActions.map { .string($0) }), "task.id": "\(task.id)"
+                        ])
                 }
             } catch {
                 WorkerMetrics.recordCheckError(monitor: m.name)

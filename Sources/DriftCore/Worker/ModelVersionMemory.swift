@@ -27,7 +27,10 @@ final class ModelVersionMemory: Sendable {
 
         mutating func set(_ key: Int, _ value: String) {
             guard values.updateValue(value, forKey: key) == nil else { return }
-            if order.count < capacity { order.append(key); return }
+            if order.count < capacity {
+                order.append(key)
+                return
+            }
             values.removeValue(forKey: order[head])
             order[head] = key
             head = (head + 1) % capacity

@@ -31,12 +31,15 @@ public enum MonitorFailures {
 
     /// Every failing monitor.
     public static func all(_ c: PGConnection) throws -> [State] {
-        try c.query("""
+        try c.query(
+            """
             SELECT monitor, failures, last_error, failing_since, retry_at, retry_at <= now() AS due
             FROM monitor_failures ORDER BY monitor
-            """, name: "failures.all").map { r in
-            State(monitor: try r.string("monitor"), failures: try r.int("failures"), lastError: try r.string("last_error"),
-                  failingSince: try r.date("failing_since"), retryAt: try r.date("retry_at"), due: try r.bool("due"))
+            """, name: "failures.all"
+        ).map { r in
+            State(
+                monitor: try r.string("monitor"), failures: try r.int("failures"), lastError: try r.string("last_error"),
+                failingSince: try r.date("failing_since"), retryAt: try r.date("retry_at"), due: try r.bool("due"))
         }
     }
 
@@ -47,27 +50,32 @@ public enum MonitorFailures {
     @discardableResult
     public static func recordFailure(monitor: String, error: String, on c: PGConnection) throws -> State {
         try c.transaction { c in
-            let previous = try c.query("SELECT failures, retry_at > now() AS paused FROM monitor_failures WHERE monitor = $1 FOR UPDATE",
-                                       [monitor], name: "failures.previous").first
+            let previous = try c.query(
+                "SELECT failures, retry_at > now() AS paused FROM monitor_failures WHERE monitor = $1 FOR UPDATE",
+                [monitor], name: "failures.previous"
+            ).first
             let paused = try previous?.bool("paused") ?? false
             let count = try previous?.int("failures") ?? 0
             let failures = paused || count == Int(Int32.max) ? count : count + 1
             let wait = MonitorBackoff.seconds(afterFailures: failures)
-            let r = try c.query("""
+            let r = try c.query(
+                """
                 INSERT INTO monitor_failures (monitor, failures, last_error, retry_at)
                 VALUES ($1, $2, $3, now() + make_interval(secs => $4))
                 ON CONFLICT (monitor) DO UPDATE SET failures = EXCLUDED.failures, last_error = EXCLUDED.last_error,
                     retry_at = CASE WHEN $5 THEN monitor_failures.retry_at ELSE EXCLUDED.retry_at END, updated_at = now()
                 RETURNING monitor, failures, last_error, failing_since, retry_at, retry_at <= now() AS due
                 """, [monitor, failures, String(error.prefix(2_000)), wait, paused], name: "failures.record")[0]
-            try c.query("""
+            try c.query(
+                """
                 UPDATE tasks SET state = 'cancelled', finalized_at = now(),
                     errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(),
                                       'error', 'cancelled: the monitor is failing; its windows are enqueued again once it recovers'))
                 WHERE kind = $1 AND args->>'monitor' = $2 AND state IN ('available', 'scheduled', 'retryable')
                 """, [DriftTasks.kind, monitor], name: "failures.cancel")
-            return State(monitor: try r.string("monitor"), failures: try r.int("failures"), lastError: try r.string("last_error"),
-                         failingSince: try r.date("failing_since"), retryAt: try r.date("retry_at"), due: try r.bool("due"))
+            return State(
+                monitor: try r.string("monitor"), failures: try r.int("failures"), lastError: try r.string("last_error"),
+                failingSince: try r.date("failing_since"), retryAt: try r.date("retry_at"), due: try r.bool("due"))
         }
     }
 

@@ -36,21 +36,26 @@ public enum MonitorLock {
 
     /// Runs `body` holding `monitor`'s lock, waiting at most `timeout` seconds (at least 1 ms) for it. `c` must not be
     /// inside a transaction. Throws `Timeout` when the lock stays taken; rethrows what `body` throws, after unlocking.
-    public static func withLock<T>(monitor: String, schema: String, timeout: Double = 60, on c: PGConnection,
-                                   _ body: () throws -> T) throws -> T {
+    public static func withLock<T>(
+        monitor: String, schema: String, timeout: Double = 60, on c: PGConnection,
+        _ body: () throws -> T
+    ) throws -> T {
         let key = key(monitor: monitor, schema: schema)
         let milliseconds = max(1, Int((timeout * 1000).rounded(.up)))
         // lock_timeout for this one statement, and no statement_timeout (the session's would otherwise cut a longer
         // wait short with another error): set them, take the lock, put the session's values back on every path
-        let previous = try c.query("SELECT current_setting('lock_timeout') AS l, current_setting('statement_timeout') AS s",
-                                   name: "monitor_lock.setting")[0]
+        let previous = try c.query(
+            "SELECT current_setting('lock_timeout') AS l, current_setting('statement_timeout') AS s",
+            name: "monitor_lock.setting")[0]
         let (lockSetting, statementSetting) = (try previous.string("l"), try previous.string("s"))
-        try c.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', '0', false)", ["\(milliseconds)ms"],
-                    name: "monitor_lock.timeout")
+        try c.query(
+            "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', '0', false)", ["\(milliseconds)ms"],
+            name: "monitor_lock.timeout")
         do {
             defer {
-                _ = try? c.query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
-                                 [lockSetting, statementSetting], name: "monitor_lock.restore")
+                _ = try? c.query(
+                    "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+                    [lockSetting, statementSetting], name: "monitor_lock.restore")
             }
             try c.query("SELECT pg_advisory_lock($1)", [key], name: "monitor_lock.lock")
         } catch let e as PostgresError where e.sqlState == "55P03" {  // lock_not_available

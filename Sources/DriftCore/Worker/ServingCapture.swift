@@ -1,6 +1,6 @@
+import Crypto
 import DriftCapture
 import DriftStore
-import Crypto
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -53,13 +53,15 @@ public struct ServingCapture: Sendable {
                 }
                 defer { positions[output]! += 1 }
                 if f.kind == .tensor, let t = layout.tensors.first(where: { $0.name == f.name }) {
-                    return Slot(name: f.name, output: output, key: key ?? f.name, index: nil, position: positions[output]!, numeric: true,
-                                slot: t.offset, width: t.size)
+                    return Slot(
+                        name: f.name, output: output, key: key ?? f.name, index: nil, position: positions[output]!, numeric: true,
+                        slot: t.offset, width: t.size)
                 }
                 let numeric = f.kind == .numeric
-                return Slot(name: f.name, output: output, key: key ?? (index == nil ? f.name : nil), index: index,
-                            position: positions[output]!, numeric: numeric,
-                            slot: (numeric ? layout.numeric : layout.categorical).firstIndex(of: f.name)!)
+                return Slot(
+                    name: f.name, output: output, key: key ?? (index == nil ? f.name : nil), index: index,
+                    position: positions[output]!, numeric: numeric,
+                    slot: (numeric ? layout.numeric : layout.categorical).firstIndex(of: f.name)!)
             }
         }
     }
@@ -146,7 +148,9 @@ public struct ServingCapture: Sendable {
         func remember(_ keys: [DedupeKey]) {
             recent.withLockedValue { r in
                 for key in keys where r.set.insert(key).inserted {
-                    if r.order.count < Self.recentCapacity { r.order.append(key) } else {
+                    if r.order.count < Self.recentCapacity {
+                        r.order.append(key)
+                    } else {
                         r.set.remove(r.order[r.head])
                         r.order[r.head] = key
                         r.head = (r.head + 1) % Self.recentCapacity
@@ -188,7 +192,9 @@ public struct ServingCapture: Sendable {
         // a batch's request ids get "/<row>" appended: the id must leave room for it
         let suffix = rowCount > 1 ? 1 + String(rowCount - 1).utf8.count : 0
         for (field, value, room) in [("request id", record.pairingID, suffix), ("model version", record.modelVersion ?? "", 0)] {
-            if let p = CaptureEventCheck.textProblem(value, max: limits.maxIDBytes - room) { throw CaptureDecodeError(path: field, problem: p.0, reason: p.1) }
+            if let p = CaptureEventCheck.textProblem(value, max: limits.maxIDBytes - room) {
+                throw CaptureDecodeError(path: field, problem: p.0, reason: p.1)
+            }
         }
         let options = monitor.capture
         let batch = max(record.inputs.count, record.outputs.count)
@@ -198,8 +204,10 @@ public struct ServingCapture: Sendable {
         let version = inheritVersion(record, model: name)
         // the serving service, component and model version are part of the identity: a champion and its shadow
         // log the same request id (so do a Seldon graph's nodes), and both events must be kept
-        let key = DedupeKey([name, record.service ?? "", record.component ?? "", record.modelVersion ?? "", record.kind.rawValue,
-                             record.pairingID, record.source.rawValue])
+        let key = DedupeKey([
+            name, record.service ?? "", record.component ?? "", record.modelVersion ?? "", record.kind.rawValue,
+            record.pairingID, record.source.rawValue
+        ])
         if state.contains(key) { return Result(model: name, events: [], duplicate: true, format: record.formatLabel) }
         if options.keep < 1, Double(StableHash.fnv1a(record.pairingID) % 1_000_000) / 1_000_000 >= options.keep {
             return Result(model: name, events: [], sampledOut: batch, format: record.formatLabel)
@@ -207,10 +215,11 @@ public struct ServingCapture: Sendable {
         if let rate = options.maxEventsPerSecond, !state.take(batch, model: name, rate: rate, now: now.timeIntervalSince1970) {
             return Result(model: name, events: [], sampledOut: batch, format: record.formatLabel)
         }
-        let role: CaptureEvent.Role = options.roles.first { r in
-            (r.service == nil || r.service == record.service) && (r.modelVersion == nil || r.modelVersion == version)
-                && (r.sourcePrefix == nil || (record.origin ?? "").hasPrefix(r.sourcePrefix!))
-        }.flatMap { CaptureEvent.Role(rawValue: $0.role) } ?? .champion
+        let role: CaptureEvent.Role =
+            options.roles.first { r in
+                (r.service == nil || r.service == record.service) && (r.modelVersion == nil || r.modelVersion == version)
+                    && (r.sourcePrefix == nil || (record.origin ?? "").hasPrefix(r.sourcePrefix!))
+            }.flatMap { CaptureEvent.Role(rawValue: $0.role) } ?? .champion
         var events: [CaptureEvent] = []
         var rejected: [String] = []
         let kind: CaptureEvent.Kind = record.kind == .request ? .request : (record.kind == .response ? .response : .paired)
@@ -267,10 +276,11 @@ public struct ServingCapture: Sendable {
                     }
                 }
             }
-            events.append(CaptureEvent(
-                model: name, modelVersion: version ?? "", role: role,
-                requestID: batch == 1 ? record.pairingID : "\(record.pairingID)/\(k)", kind: kind,
-                observedAt: record.time ?? now, numeric: numeric, categorical: categorical))
+            events.append(
+                CaptureEvent(
+                    model: name, modelVersion: version ?? "", role: role,
+                    requestID: batch == 1 ? record.pairingID : "\(record.pairingID)/\(k)", kind: kind,
+                    observedAt: record.time ?? now, numeric: numeric, categorical: categorical))
         }
         var result = Result(model: name, events: events, rejected: rejected, dedupeKey: key, format: record.formatLabel)
         result.categoricalNames = plan.categoricalNames

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How numeric values are binned for PSI, Jensen–Shannon and Hellinger.
 public enum PSIBinning: String, Sendable, CaseIterable, Codable {
     /// B bins at the reference's quantiles k/B (numpy `linear`), repeated edges merged, outer
@@ -48,10 +50,15 @@ public struct Bins: Sendable, Equatable {
             for v in values where unique.last != v { unique.append(v) }
             return Bins(edges: unique, layout: .values)
         }
-        let lo = min(ref.first!, cur.first!), hi = max(ref.last!, cur.last!)
+        let lo = min(ref.first!, cur.first!)
+        let hi = max(ref.last!, cur.last!)
         let size = Double(ref.count + cur.count)
-        var first = lo, last = hi
-        if first == last { first -= 0.5; last += 0.5 }
+        var first = lo
+        var last = hi
+        if first == last {
+            first -= 0.5
+            last += 0.5
+        }
         let width = (hi - lo) / (log2(size) + 1.0)
         let nBins = width != 0 ? Int(((last - first) / width).rounded(.up)) : 1
         let step = (last - first) / Double(nBins)
@@ -101,5 +108,3 @@ public struct Bins: Sendable, Equatable {
         return out
     }
 }
-
-import Foundation

@@ -10,7 +10,8 @@ public enum Quantile {
         if v < 0 { return x[0] }
         let prev = v.rounded(.down)
         let i = Int(prev)
-        let a = x[i], b = x[i + 1]
+        let a = x[i]
+        let b = x[i + 1]
         let t = v - prev
         let diff = b - a
         return t >= 0.5 ? b - diff * (1 - t) : a + diff * t

@@ -50,7 +50,7 @@ public enum KolmogorovDistribution {
     private static let stirling: [Double] = [
         -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3,
         8.4175084175084175084e-4, -5.952380952380952381e-4, 7.9365079365079365079e-4,
-        -2.7777777777777777778e-3, 8.3333333333333333333e-2,
+        -2.7777777777777777778e-3, 8.3333333333333333333e-2
     ]
 
     /// log(n!/nⁿ) by Stirling's series.
@@ -130,27 +130,34 @@ public enum KolmogorovDistribution {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, mm, mm, mm, 1.0,
-                                pa.baseAddress, mm, pb.baseAddress, mm, 0.0, pc.baseAddress, mm)
+                    cblas_dgemm(
+                        CblasRowMajor, CblasNoTrans, CblasNoTrans, mm, mm, mm, 1.0,
+                        pa.baseAddress, mm, pb.baseAddress, mm, 0.0, pc.baseAddress, mm)
                 }
             }
         }
     }
 
     private static func pomeranzBounds(_ i: Int, _ n: Int, _ ll: Int, _ ceilf: Int, _ roundf: Int) -> (Int, Int) {
-        var j1: Int, j2: Int
+        var j1: Int
+        var j2: Int
         if i == 0 {
-            j1 = -ll - ceilf - 1; j2 = ll + ceilf - 1
+            j1 = -ll - ceilf - 1
+            j2 = ll + ceilf - 1
         } else {
-            let ip1div2 = (i + 1) / 2, ip1mod2 = (i + 1) % 2
+            let ip1div2 = (i + 1) / 2
+            let ip1mod2 = (i + 1) % 2
             if ip1mod2 == 0 {
                 if ip1div2 == n + 1 {
-                    j1 = n - ll - ceilf - 1; j2 = n + ll + ceilf - 1
+                    j1 = n - ll - ceilf - 1
+                    j2 = n + ll + ceilf - 1
                 } else {
-                    j1 = ip1div2 - 1 - ll - roundf - 1; j2 = ip1div2 + ll - 1 + ceilf - 1
+                    j1 = ip1div2 - 1 - ll - roundf - 1
+                    j2 = ip1div2 + ll - 1 + ceilf - 1
                 }
             } else {
-                j1 = ip1div2 - 1 - ll - 1; j2 = ip1div2 + ll + roundf - 1
+                j1 = ip1div2 - 1 - ll - 1
+                j2 = ip1div2 + ll + roundf - 1
             }
         }
         return (max(j1 + 2, 0), min(j2, n))
@@ -169,7 +176,9 @@ public enum KolmogorovDistribution {
         var gpower = [Double](repeating: 1, count: npwrs)
         var twogpower = [Double](repeating: 1, count: npwrs)
         var onem2gpower = [Double](repeating: 1, count: npwrs)
-        let gOverN = g / nd, twoGOverN = 2 * g / nd, oneMinusTwoGOverN = (1 - 2 * g) / nd
+        let gOverN = g / nd
+        let twoGOverN = 2 * g / nd
+        let oneMinusTwoGOverN = (1 - 2 * g) / nd
         for m in 1..<npwrs {
             gpower[m] = gpower[m - 1] * gOverN / Double(m)
             twogpower[m] = twogpower[m - 1] * twoGOverN / Double(m)
@@ -178,7 +187,8 @@ public enum KolmogorovDistribution {
         var v0 = [Double](repeating: 0, count: npwrs)
         var v1 = [Double](repeating: 0, count: npwrs)
         v1[0] = 1
-        var v0s = 0, v1s = 0
+        var v0s = 0
+        var v1s = 0
         var expnt = 0
         var (j1, j2) = pomeranzBounds(0, n, ll, ceilf, roundf)
         for i in 1..<(2 * n + 2) {
@@ -198,7 +208,8 @@ public enum KolmogorovDistribution {
                 for o in 0..<max(convLen, 0) {
                     let idx = convStart + o
                     var s = 0.0
-                    let lo = max(0, idx - (ln2 - 1)), hi = min(idx, ln2 - 1)
+                    let lo = max(0, idx - (ln2 - 1))
+                    let hi = min(idx, ln2 - 1)
                     if lo <= hi {
                         for a in lo...hi {
                             let ai = base + a
@@ -231,13 +242,19 @@ public enum KolmogorovDistribution {
     static func pelzGoodCDF(n: Double, x: Double) -> Double {
         if x <= 0 { return 0 }
         if x >= 1 { return 1 }
-        let pi2 = Double.pi * Double.pi, pi4 = pi2 * pi2, pi6 = pi4 * pi2
+        let pi2 = Double.pi * Double.pi
+        let pi4 = pi2 * pi2
+        let pi6 = pi4 * pi2
         let z = n.squareRoot() * x
-        let z2 = z * z, z3 = z2 * z, z4 = z2 * z2, z6 = z4 * z2
+        let z2 = z * z
+        let z3 = z2 * z
+        let z4 = z2 * z2
+        let z6 = z4 * z2
         let qlog = -pi2 / 8 / z2
         if qlog < -708 { return 0 }
         var q = exp(qlog)
-        let k1a = -z2, k1b = pi2 / 4
+        let k1a = -z2
+        let k1b = pi2 / 4
         let k2a = 6 * z6 + 2 * z4
         let k2b = (2 * z4 - 5 * z2) * pi2 / 4
         let k2c = pi4 * (1 - 2 * z2) / 16
@@ -250,10 +267,14 @@ public enum KolmogorovDistribution {
         if maxk >= 1 {
             for kk in stride(from: maxk, through: 1, by: -1) {
                 let m = Double(2 * kk - 1)
-                let m2 = m * m, m4 = pow(m, 4), m6 = pow(m, 6)
+                let m2 = m * m
+                let m4 = pow(m, 4)
+                let m6 = pow(m, 6)
                 let qpower = pow(q, Double(8 * kk))
-                let coeffs = [1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4,
-                              k3a + k3b * m2 + k3c * m4 + k3d * m6]
+                let coeffs = [
+                    1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4,
+                    k3a + k3b * m2 + k3c * m4 + k3d * m6
+                ]
                 for i in 0..<4 { k[i] = k[i] * qpower + coeffs[i] }
             }
         }
@@ -261,7 +282,8 @@ public enum KolmogorovDistribution {
         let denoms = [z, 6 * z4, 72 * pow(z, 7), 6480 * pow(z, 10)]
         for i in 0..<4 { k[i] = k[i] * q * sqrt2pi / denoms[i] }
         q = exp(-pi2 / 2 / z2)
-        var k2extra = 0.0, k3extra = 0.0
+        var k2extra = 0.0
+        var k3extra = 0.0
         let sqrt3z = 3.0.squareRoot() * z
         if maxk >= 1 {
             for kk in stride(from: maxk, through: 1, by: -1) {

@@ -30,11 +30,17 @@ enum Smirnov {
         let nxFloorD = nxD.floor()
         var alpha = (nxD - nxFloorD).hi
         var nxfl = Int(nxFloorD.double)
-        if alpha == 1 { nxfl += 1; alpha = 0 }
+        if alpha == 1 {
+            nxfl += 1
+            alpha = 0
+        }
 
         var n1mxfl = n - nxfl - (alpha == 0 ? 0 : 1)
         var n1mxceil = n - nxfl
-        if alpha == 0 { n1mxfl -= 1; n1mxceil += 1 }
+        if alpha == 0 {
+            n1mxfl -= 1
+            n1mxceil += 1
+        }
 
         if nxfl == 0 || (nxfl == 1 && alpha == 0) {
             let t = pow2(1, x, n - 1)
@@ -48,20 +54,26 @@ enum Smirnov {
         }
 
         let nUpperTerms = n - n1mxceil + 1
-        let useUpper = (nUpperTerms <= 1 && x < 0.5)
+        let useUpper =
+            (nUpperTerms <= 1 && x < 0.5)
             || (n >= upperSumMinN && nUpperTerms <= upperMaxTerms && x <= 0.5 / Double(n).squareRoot())
 
         if allowLogSpace && !useUpper && n1mxfl + 1 > logSpaceMinTerms {
             return clamp01(lowerSumInLogSpace(n: n, x: x, nTerms: n1mxfl + 1))
         }
 
-        var start = 0, step = 1, nTerms = n1mxfl + 1
+        var start = 0
+        var step = 1
+        var nTerms = n1mxfl + 1
         let vmid = n / 2
-        var cman = DoubleDouble(1), cexpt = 0
+        var cman = DoubleDouble(1)
+        var cexpt = 0
         var aj: DoubleDouble
         var sum = DoubleDouble(0)
         if useUpper {
-            start = n; step = -1; nTerms = n - n1mxceil + 1
+            start = n
+            step = -1
+            nTerms = n - n1mxceil + 1
             aj = pow4(1, x, 1, 0, n - 1)
         } else {
             let t2 = pow4(1, -x, 1, 0, n)
@@ -209,7 +221,8 @@ enum Smirnov {
             let (ans, ansE) = powD(y, m).frexp()
             return (ans, ansE + m * yE)
         }
-        let q = m / maxExpt, r = m % maxExpt
+        let q = m / maxExpt
+        let r = m % maxExpt
         let (y2r, y2rE) = pow2Scaled(y, r)
         let (y2m, y2mE) = pow2Scaled(y, maxExpt)
         let (y2mq, y2mqE) = pow2Scaled(y2m, q)

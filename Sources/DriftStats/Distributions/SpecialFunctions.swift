@@ -12,12 +12,16 @@ public enum SpecialFunctions {
             let nx = n.rounded(.down)
             if nx == n && kx > nx / 2 && nx > 0 { kx = nx - kx }
             if kx >= 0 && kx < 20 {
-                var num = 1.0, den = 1.0
+                var num = 1.0
+                var den = 1.0
                 var i = 1
                 while i < 1 + Int(kx) {
                     num *= Double(i) + n - kx
                     den *= Double(i)
-                    if abs(num) > 1e50 { num /= den; den = 1 }
+                    if abs(num) > 1e50 {
+                        num /= den
+                        den = 1
+                    }
                     i += 1
                 }
                 return num / den
@@ -35,7 +39,9 @@ public enum SpecialFunctions {
         if y > 171.6 {
             return exp(logBeta(a, b))
         }
-        let gy = tgamma(y), ga = tgamma(a), gb = tgamma(b)
+        let gy = tgamma(y)
+        let ga = tgamma(a)
+        let gb = tgamma(b)
         if gy == 0 { return .infinity }
         if abs(abs(ga) - abs(gy)) > abs(abs(gb) - abs(gy)) {
             return gb / gy * ga
@@ -65,7 +71,9 @@ public enum SpecialFunctions {
         let logPrefactor = a * log(x) - x - lgamma(a)
         if x < a + 1 {
             // P by series, Q = 1 − P.
-            var sum = 1.0, term = 1.0, ap = a
+            var sum = 1.0
+            var term = 1.0
+            var ap = a
             for _ in 0..<10_000 {
                 ap += 1
                 term *= x / ap

@@ -45,9 +45,14 @@ public enum MMD {
 
     /// MMD²ᵤ of x against y.
     public static func mmd2(_ x: Matrix, _ y: Matrix, sigma: Double) -> Double {
-        let m = Double(x.rows), n = Double(y.rows)
-        let kxx = kernel(x, x, sigma: sigma, zeroDiagonal: true), kyy = kernel(y, y, sigma: sigma, zeroDiagonal: true), kxy = kernel(x, y, sigma: sigma)
-        let sxx = kxx.values.reduce(0, +) - m, syy = kyy.values.reduce(0, +) - n, sxy = kxy.values.reduce(0, +)
+        let m = Double(x.rows)
+        let n = Double(y.rows)
+        let kxx = kernel(x, x, sigma: sigma, zeroDiagonal: true)
+        let kyy = kernel(y, y, sigma: sigma, zeroDiagonal: true)
+        let kxy = kernel(x, y, sigma: sigma)
+        let sxx = kxx.values.reduce(0, +) - m
+        let syy = kyy.values.reduce(0, +) - n
+        let sxy = kxy.values.reduce(0, +)
         return sxx / (m * (m - 1)) + syy / (n * (n - 1)) - 2 * sxy / (m * n)
     }
 
@@ -58,26 +63,34 @@ public enum MMD {
     /// same distances, the observed statistic from the kernel's blocks, and every permutation from U = K·A.
     public static func test(_ x: Matrix, _ y: Matrix, sigma: Double? = nil, permutations: Int = 100, seed: UInt64 = 0) throws -> Result {
         guard x.rows >= 2, y.rows >= 2, x.cols == y.cols else {
-            throw HighDimensionalError("MMD needs at least 2 rows on each side with the same dimensions (got \(x.rows)×\(x.cols) and \(y.rows)×\(y.cols))")
+            throw HighDimensionalError(
+                "MMD needs at least 2 rows on each side with the same dimensions (got \(x.rows)×\(x.cols) and \(y.rows)×\(y.cols))")
         }
-        let m = x.rows, n = y.rows, total = m + n, d = x.cols
+        let m = x.rows
+        let n = y.rows
+        let total = m + n
+        let d = x.cols
         let pooled = Matrix(rows: total, cols: d, values: x.values + y.values)
         var k = [Double](repeating: 0, count: total * total)
         pooled.values.withUnsafeBufferPointer { zp in
             k.withUnsafeMutableBufferPointer { kp in
-                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(total), Int32(d), 1, zp.baseAddress, Int32(d), 0, kp.baseAddress, Int32(total))
+                cblas_dsyrk(
+                    CblasRowMajor, CblasUpper, CblasNoTrans, Int32(total), Int32(d), 1, zp.baseAddress, Int32(d), 0, kp.baseAddress, Int32(total))
             }
         }
         let norms = (0..<total).map { k[$0 * total + $0] }
         // squared distances on the upper triangle (in place), then the bandwidth from the reference block
         k.withUnsafeMutableBufferPointer { kp in
             for i in 0..<total {
-                let ni = norms[i], base = i * total
+                let ni = norms[i]
+                let base = i * total
                 for j in (i + 1)..<total { kp[base + j] = max(0, ni + norms[j] - 2 * kp[base + j]) }
             }
         }
         let s: Double
-        if let sigma { s = sigma } else {
+        if let sigma {
+            s = sigma
+        } else {
             var upper = [Double]()
             upper.reserveCapacity(m * (m - 1) / 2)
             for i in 0..<m { upper.append(contentsOf: k[(i * total + i + 1)..<(i * total + m)]) }
@@ -100,12 +113,15 @@ public enum MMD {
         }
         let rowSums = (0..<total).map { i in k[(i * total)..<((i + 1) * total)].reduce(0, +) }
         let all = rowSums.reduce(0, +)
-        let md = Double(m), nd = Double(n)
+        let md = Double(m)
+        let nd = Double(n)
         func statistic(saa: Double, sar: Double) -> Double {
-            let sab = sar - saa, sbb = all - 2 * sar + saa
+            let sab = sar - saa
+            let sbb = all - 2 * sar + saa
             return (saa - md) / (md * (md - 1)) + (sbb - nd) / (nd * (nd - 1)) - 2 * sab / (md * nd)
         }
-        var saa0 = 0.0, sar0 = 0.0
+        var saa0 = 0.0
+        var sar0 = 0.0
         for i in 0..<m {
             sar0 += rowSums[i]
             saa0 += k[(i * total)..<(i * total + m)].reduce(0, +)
@@ -123,14 +139,16 @@ public enum MMD {
         let u = Matrix.product(kernel, indicators)
         var atLeast = 0
         for p in 0..<permutations {
-            var saa = 0.0, sar = 0.0
+            var saa = 0.0
+            var sar = 0.0
             for i in members[p] {
                 saa += u[i, p]
                 sar += rowSums[i]
             }
             if statistic(saa: saa, sar: sar) >= observed { atLeast += 1 }
         }
-        return Result(mmd2: observed, pvalue: Double(1 + atLeast) / Double(1 + permutations), sigma: s, permutations: permutations,
-                      referenceCount: m, currentCount: n)
+        return Result(
+            mmd2: observed, pvalue: Double(1 + atLeast) / Double(1 + permutations), sigma: s, permutations: permutations,
+            referenceCount: m, currentCount: n)
     }
 }

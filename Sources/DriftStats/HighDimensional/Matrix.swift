@@ -57,7 +57,8 @@ public struct Matrix: Sendable, Equatable, Codable {
 
     /// α · op(A) · op(B) through BLAS `dgemm` (op = transpose when asked).
     public static func product(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false, alpha: Double = 1) -> Matrix {
-        let m = transposeA ? a.cols : a.rows, k = transposeA ? a.rows : a.cols
+        let m = transposeA ? a.cols : a.rows
+        let k = transposeA ? a.rows : a.cols
         let n = transposeB ? b.rows : b.cols
         precondition(k == (transposeB ? b.cols : b.rows), "inner dimensions differ")
         var c = Matrix(zeros: m, n)
@@ -65,9 +66,10 @@ public struct Matrix: Sendable, Equatable, Codable {
         a.values.withUnsafeBufferPointer { ap in
             b.values.withUnsafeBufferPointer { bp in
                 c.values.withUnsafeMutableBufferPointer { cp in
-                    cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                                Int32(m), Int32(n), Int32(k), alpha, ap.baseAddress, Int32(a.cols), bp.baseAddress, Int32(b.cols),
-                                0, cp.baseAddress, Int32(n))
+                    cblas_dgemm(
+                        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, ap.baseAddress, Int32(a.cols), bp.baseAddress, Int32(b.cols),
+                        0, cp.baseAddress, Int32(n))
                 }
             }
         }
@@ -82,8 +84,9 @@ public struct Matrix: Sendable, Equatable, Codable {
         values.withUnsafeBufferPointer { xp in
             ones.withUnsafeBufferPointer { op in
                 mean.withUnsafeMutableBufferPointer { mp in
-                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(cols), 1 / Double(rows), xp.baseAddress, Int32(cols),
-                                op.baseAddress, 1, 0, mp.baseAddress, 1)
+                    cblas_dgemv(
+                        CblasRowMajor, CblasTrans, Int32(rows), Int32(cols), 1 / Double(rows), xp.baseAddress, Int32(cols),
+                        op.baseAddress, 1, 0, mp.baseAddress, 1)
                 }
             }
         }
@@ -102,7 +105,8 @@ public struct Matrix: Sendable, Equatable, Codable {
     /// ‖xᵢ − yⱼ‖² for every row pair, as ‖x‖² + ‖y‖² − 2·XYᵀ with the cross term from `dgemm` (clamped at 0).
     public static func squaredDistances(_ x: Matrix, _ y: Matrix) -> Matrix {
         var d = product(x, y, transposeB: true, alpha: -2)
-        let nx = x.rowSquaredNorms, ny = y.rowSquaredNorms
+        let nx = x.rowSquaredNorms
+        let ny = y.rowSquaredNorms
         for i in 0..<x.rows {
             let base = i * y.rows
             for j in 0..<y.rows { d.values[base + j] = max(0, d.values[base + j] + nx[i] + ny[j]) }
@@ -136,8 +140,12 @@ public struct SeededGaussian: Sendable {
 
     /// Standard normal.
     public mutating func nextGaussian() -> Double {
-        if let s = spare { spare = nil; return s }
-        let u1 = nextUniform(), u2 = nextUniform()
+        if let s = spare {
+            spare = nil
+            return s
+        }
+        let u1 = nextUniform()
+        let u2 = nextUniform()
         let r = (-2 * log(u1)).squareRoot()
         spare = r * sin(2 * Double.pi * u2)
         return r * cos(2 * Double.pi * u2)

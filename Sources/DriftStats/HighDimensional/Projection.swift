@@ -27,7 +27,8 @@ public struct Projection: Sendable, Equatable, Codable {
 
     /// PCA on the reference rows. `varianceShare` in (0, 1]; at least one component is kept.
     public static func pca(_ x: Matrix, varianceShare: Double = 0.9, maxComponents: Int = 32) throws -> Projection {
-        let n = x.rows, d = x.cols
+        let n = x.rows
+        let d = x.cols
         guard n >= 2, d >= 1 else { throw HighDimensionalError("PCA needs at least 2 reference rows of at least 1 dimension (got \(n)×\(d))") }
         let mean = x.columnMeans
         // X − 1μᵀ as a BLAS rank-1 update (dger) of a copy
@@ -39,7 +40,9 @@ public struct Projection: Sendable, Equatable, Codable {
         var cov = [Double](repeating: 0, count: d * d)
         centered.withUnsafeBufferPointer { xp in
             cov.withUnsafeMutableBufferPointer { cp in
-                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n), 1 / Double(n - 1), xp.baseAddress, Int32(d), 0, cp.baseAddress, Int32(d))
+                cblas_dsyrk(
+                    CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n), 1 / Double(n - 1), xp.baseAddress, Int32(d), 0, cp.baseAddress,
+                    Int32(d))
             }
         }
         guard let (w, vectors) = LinearAlgebra.symmetricEigen(cov, n: d) else {
@@ -55,8 +58,9 @@ public struct Projection: Sendable, Equatable, Codable {
             let sign: Double = big < 0 ? -1 : 1
             for i in 0..<d { comps[r, i] = sign * vectors[i * d + col] }
         }
-        return Projection(method: .pca, dimension: d, mean: mean, components: comps, eigenvalues: (0..<k).map { w[d - 1 - $0] },
-                          explainedShare: share)
+        return Projection(
+            method: .pca, dimension: d, mean: mean, components: comps, eigenvalues: (0..<k).map { w[d - 1 - $0] },
+            explainedShare: share)
     }
 
     /// How many of the largest eigenvalues (given ascending) reach `varianceShare` of their positive sum, at least
@@ -64,7 +68,8 @@ public struct Projection: Sendable, Equatable, Codable {
     public static func componentCount(ascending w: [Double], varianceShare: Double, maxComponents: Int) -> (count: Int, share: Double) {
         let d = w.count
         let total = w.reduce(0) { $0 + max($1, 0) }
-        var k = 0, kept = 0.0
+        var k = 0
+        var kept = 0.0
         while k < max(1, min(maxComponents, d)) {
             kept += max(w[d - 1 - k], 0)
             k += 1
@@ -79,8 +84,9 @@ public struct Projection: Sendable, Equatable, Codable {
         var g = SeededGaussian(seed: seed)
         let scale = 1 / Double(k).squareRoot()
         let values = (0..<(k * x.cols)).map { _ in g.nextGaussian() * scale }
-        return Projection(method: .random, dimension: x.cols, mean: x.columnMeans, components: Matrix(rows: k, cols: x.cols, values: values),
-                          eigenvalues: [], explainedShare: 0)
+        return Projection(
+            method: .random, dimension: x.cols, mean: x.columnMeans, components: Matrix(rows: k, cols: x.cols, values: values),
+            eigenvalues: [], explainedShare: 0)
     }
 
     /// Z = (X − 1μᵀ) Wᵀ, n × k, via `dgemm`.

@@ -65,14 +65,16 @@ public struct TensorReference: Sendable, Equatable, Codable {
             let sd = (means.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(means.count - 1)).squareRoot()
             band = ReconstructionBand(mean: mu, standardDeviation: sd, chunks: settings.reconstructionChunks)
         }
-        var mmdSample: Matrix?, sigma: Double?
+        var mmdSample: Matrix?
+        var sigma: Double?
         if settings.mmdSampleSize > 1 {
             let s = x.rows <= settings.mmdSampleSize ? x : x.rows(Array(g.permutation(x.rows).prefix(settings.mmdSampleSize)).sorted())
             mmdSample = s
             sigma = MMD.medianHeuristicSigma(s)
         }
-        return TensorReference(name: name, settings: settings, projection: projection, referenceCount: x.rows, componentSamples: samples,
-                               reconstruction: band, mmdSample: mmdSample, mmdSigma: sigma)
+        return TensorReference(
+            name: name, settings: settings, projection: projection, referenceCount: x.rows, componentSamples: samples,
+            reconstruction: band, mmdSample: mmdSample, mmdSigma: sigma)
     }
 }
 
@@ -99,12 +101,13 @@ public struct TensorDrift: Sendable, Equatable {
     /// The tensor as one feature row: its verdict and reasons; KS, PSI, JS and Hellinger are the largest of its
     /// components', the p-value MMD's, the adjusted p-value the smallest of the components'.
     public func summary(referenceCount: Int, missing: Int) -> FeatureDrift {
-        FeatureDrift(name: name, kind: .tensor, referenceCount: referenceCount, currentCount: currentCount, referenceMissing: 0,
-                     currentMissing: missing, ks: components.compactMap(\.ks).max { $0.statistic < $1.statistic },
-                     psi: components.map(\.psi).max() ?? 0, jensenShannon: components.map(\.jensenShannon).max() ?? 0,
-                     wassersteinNormed: nil, hellinger: components.map(\.hellinger).max() ?? 0, chiSquare: nil, unseenCategories: nil,
-                     referenceProportions: [], currentProportions: [], pvalue: mmd?.pvalue,
-                     pvalueAdjusted: components.compactMap(\.pvalueAdjusted).min(), drifted: drifted, reasons: reasons)
+        FeatureDrift(
+            name: name, kind: .tensor, referenceCount: referenceCount, currentCount: currentCount, referenceMissing: 0,
+            currentMissing: missing, ks: components.compactMap(\.ks).max { $0.statistic < $1.statistic },
+            psi: components.map(\.psi).max() ?? 0, jensenShannon: components.map(\.jensenShannon).max() ?? 0,
+            wassersteinNormed: nil, hellinger: components.map(\.hellinger).max() ?? 0, chiSquare: nil, unseenCategories: nil,
+            referenceProportions: [], currentProportions: [], pvalue: mmd?.pvalue,
+            pvalueAdjusted: components.compactMap(\.pvalueAdjusted).min(), drifted: drifted, reasons: reasons)
     }
 
     /// The window's rows against the reference. The tensor drifts when any component drifts (the usual rule,
@@ -124,8 +127,9 @@ public struct TensorDrift: Sendable, Equatable {
         let z = ref.projection.project(x)
         let prefix = ref.projection.method == .pca ? "pc" : "rp"
         var components = (0..<ref.projection.count).map { j in
-            FeatureComparison.numeric(name: "\(ref.name).\(prefix)\(j + 1)", reference: NumericSample(sorted: ref.componentSamples[j], missing: 0),
-                                      current: NumericSample(values: z.column(j)), settings: settings)
+            FeatureComparison.numeric(
+                name: "\(ref.name).\(prefix)\(j + 1)", reference: NumericSample(sorted: ref.componentSamples[j], missing: 0),
+                current: NumericSample(values: z.column(j)), settings: settings)
         }
         let adjusted = settings.correction.adjust(components.map { $0.pvalue ?? 1 })
         for i in components.indices {
@@ -134,7 +138,9 @@ public struct TensorDrift: Sendable, Equatable {
         }
         var reasons: [String] = []
         let drifted = components.filter(\.drifted)
-        if !drifted.isEmpty { reasons.append("\(drifted.count) of \(components.count) components drifted (\(drifted.map(\.name).joined(separator: ", ")))") }
+        if !drifted.isEmpty {
+            reasons.append("\(drifted.count) of \(components.count) components drifted (\(drifted.map(\.name).joined(separator: ", ")))")
+        }
         var reconstruction: Reconstruction?
         if let band = ref.reconstruction {
             let errors = ref.projection.reconstructionErrors(x)
@@ -149,12 +155,16 @@ public struct TensorDrift: Sendable, Equatable {
         if useMMD, let sample = ref.mmdSample, let sigma = ref.mmdSigma {
             var g = SeededGaussian(seed: SeededGaussian.derive(seed, "window sample"))
             let canonical = x.canonicalized()
-            let cur = x.rows <= ref.settings.mmdSampleSize ? canonical : canonical.rows(Array(g.permutation(x.rows).prefix(ref.settings.mmdSampleSize)).sorted())
-            let r = try MMD.test(sample, cur, sigma: sigma, permutations: ref.settings.mmdPermutations, seed: SeededGaussian.derive(seed, "permutations"))
+            let cur =
+                x.rows <= ref.settings.mmdSampleSize
+                ? canonical : canonical.rows(Array(g.permutation(x.rows).prefix(ref.settings.mmdSampleSize)).sorted())
+            let r = try MMD.test(
+                sample, cur, sigma: sigma, permutations: ref.settings.mmdPermutations, seed: SeededGaussian.derive(seed, "permutations"))
             mmd = r
             if r.pvalue < alpha { reasons.append(String(format: "MMD² %.4g, permutation p = %.4g < %.4g", r.mmd2, r.pvalue, alpha)) }
         }
-        return TensorDrift(name: ref.name, components: components, reconstruction: reconstruction, mmd: mmd, currentCount: x.rows,
-                           drifted: !reasons.isEmpty, reasons: reasons)
+        return TensorDrift(
+            name: ref.name, components: components, reconstruction: reconstruction, mmd: mmd, currentCount: x.rows,
+            drifted: !reasons.isEmpty, reasons: reasons)
     }
 }

@@ -22,9 +22,11 @@ enum LatticePaths {
     /// 1 − (share of paths from (0,0) to (m,n) staying strictly inside |x/m − y/n| < h/lcm),
     /// computed directly as a probability (Viehmann 2021), one sliding column at a time.
     static func outerProbInside(m: Int, n: Int, g: Int, h: Int) -> Double {
-        var m = m, n = n
+        var m = m
+        var n = n
         if m < n { swap(&m, &n) }
-        let mg = m / g, ng = n / g
+        let mg = m / g
+        let ng = n / g
         var minj = 0
         var maxj = min(Int((Double(h) / Double(mg)).rounded(.up)), n + 1)
         var curlen = maxj - minj
@@ -33,7 +35,8 @@ enum LatticePaths {
         for idx in minj..<maxj where idx < a.count { a[idx] = 0 }
         return a.withUnsafeMutableBufferPointer { a in
             for i in 1...m {
-                let lastminj = minj, lastlen = curlen
+                let lastminj = minj
+                let lastlen = curlen
                 minj = max(Int((Double(ng * i - h) / Double(mg)).rounded(.down)) + 1, 0)
                 minj = min(minj, n)
                 maxj = min(Int((Double(ng * i + h) / Double(mg)).rounded(.up)), n + 1)
@@ -58,9 +61,11 @@ enum LatticePaths {
     /// The number of paths from (0,0) to (m,n) that reach m·y ≤ n·x − h·g somewhere (may be
     /// non-finite when it overflows; the caller then falls back to the asymptotic method).
     static func countOutside(m: Int, n: Int, g: Int, h: Int) -> Double {
-        var m = m, n = n
+        var m = m
+        var n = n
         if m < n { swap(&m, &n) }
-        let mg = m / g, ng = n / g
+        let mg = m / g
+        let ng = n / g
         let lxj = n + floorDiv(mg - h, mg)
         if lxj <= 0 { return SpecialFunctions.binom(Double(m + n), Double(n)) }
         var xj = [Int](repeating: 0, count: lxj)

@@ -15,23 +15,33 @@ public enum TwoSampleKS {
     public static let maxAutoExactN = 10_000
 
     /// Runs the test on two samples. Either may be unsorted; NaNs must already be removed.
-    public static func test(_ a: [Double], _ b: [Double],
-                            alternative: KSAlternative = .twoSided,
-                            method: KSMethod = .auto) -> KSResult {
+    public static func test(
+        _ a: [Double], _ b: [Double],
+        alternative: KSAlternative = .twoSided,
+        method: KSMethod = .auto
+    ) -> KSResult {
         test(sorted1: FastSort.sorted(a), sorted2: FastSort.sorted(b), alternative: alternative, method: method)
     }
 
     /// Runs the test on two ascending samples (no NaN), without copying them.
-    public static func test(sorted1 x: [Double], sorted2 y: [Double],
-                            alternative: KSAlternative = .twoSided,
-                            method: KSMethod = .auto) -> KSResult {
+    public static func test(
+        sorted1 x: [Double], sorted2 y: [Double],
+        alternative: KSAlternative = .twoSided,
+        method: KSMethod = .auto
+    ) -> KSResult {
         precondition(!x.isEmpty && !y.isEmpty, "ks_2samp needs two non-empty samples")
         let ext = ecdfExtremes(x, y)
-        var d: Double, location: Double, sign: Int
+        var d: Double
+        var location: Double
+        var sign: Int
         if alternative == .less || (alternative == .twoSided && ext.minS > ext.maxS) {
-            d = ext.minS; location = ext.minLocation; sign = -1
+            d = ext.minS
+            location = ext.minLocation
+            sign = -1
         } else {
-            d = ext.maxS; location = ext.maxLocation; sign = 1
+            d = ext.maxS
+            location = ext.maxLocation
+            sign = 1
         }
         let p = pvalue(d: d, n1: x.count, n2: y.count, alternative: alternative, method: method)
         return KSResult(statistic: p.d, pvalue: p.p, method: p.method, location: location, sign: sign)
@@ -47,27 +57,40 @@ public enum TwoSampleKS {
     /// max and −min of F₁ − F₂ over the pooled points, with the first pooled point (in the
     /// order sorted1 then sorted2, like numpy's argmax) that attains each.
     static func ecdfExtremes(_ x: [Double], _ y: [Double]) -> Extremes {
-        let n1 = Double(x.count), n2 = Double(y.count)
-        var i = 0, j = 0
-        var maxDiff = -Double.infinity, minDiff = Double.infinity
-        var maxAt = x[0], minAt = x[0]
-        var maxFromFirst = true, minFromFirst = true
+        let n1 = Double(x.count)
+        let n2 = Double(y.count)
+        var i = 0
+        var j = 0
+        var maxDiff = -Double.infinity
+        var minDiff = Double.infinity
+        var maxAt = x[0]
+        var minAt = x[0]
+        var maxFromFirst = true
+        var minFromFirst = true
         x.withUnsafeBufferPointer { xs in
             y.withUnsafeBufferPointer { ys in
-                let c1 = xs.count, c2 = ys.count
+                let c1 = xs.count
+                let c2 = ys.count
                 while i < c1 || j < c2 {
                     let v: Double
                     if j >= c2 || (i < c1 && xs[i] <= ys[j]) { v = xs[i] } else { v = ys[j] }
                     var inFirst = false
-                    while i < c1 && xs[i] == v { i += 1; inFirst = true }
+                    while i < c1 && xs[i] == v {
+                        i += 1
+                        inFirst = true
+                    }
                     while j < c2 && ys[j] == v { j += 1 }
                     let diff = Double(i) / n1 - Double(j) / n2
                     // numpy's argmax returns the first pooled index: points of sample 1 come first.
                     if diff > maxDiff || (diff == maxDiff && inFirst && !maxFromFirst) {
-                        maxDiff = diff; maxAt = v; maxFromFirst = inFirst
+                        maxDiff = diff
+                        maxAt = v
+                        maxFromFirst = inFirst
                     }
                     if diff < minDiff || (diff == minDiff && inFirst && !minFromFirst) {
-                        minDiff = diff; minAt = v; minFromFirst = inFirst
+                        minDiff = diff
+                        minAt = v
+                        minFromFirst = inFirst
                     }
                 }
             }
@@ -76,12 +99,15 @@ public enum TwoSampleKS {
     }
 
     /// The p-value of a statistic `d` for sample sizes n₁, n₂, with scipy's method selection.
-    public static func pvalue(d: Double, n1: Int, n2: Int, alternative: KSAlternative,
-                              method requested: KSMethod) -> (d: Double, p: Double, method: KSMethod) {
+    public static func pvalue(
+        d: Double, n1: Int, n2: Int, alternative: KSAlternative,
+        method requested: KSMethod
+    ) -> (d: Double, p: Double, method: KSMethod) {
         var d = d
         var mode = requested
         let g = gcd(n1, n2)
-        let n1g = n1 / g, n2g = n2 / g
+        let n1g = n1 / g
+        let n2g = n2 / g
         var prob = -Double.infinity
         switch mode {
         case .auto: mode = max(n1, n2) <= maxAutoExactN ? .exact : .asymp
@@ -94,7 +120,8 @@ public enum TwoSampleKS {
             if attempt.success { prob = attempt.p } else { mode = .asymp }
         }
         if mode == .asymp {
-            let m = Double(max(n1, n2)), n = Double(min(n1, n2))
+            let m = Double(max(n1, n2))
+            let n = Double(min(n1, n2))
             let en = m * n / (m + n)
             if alternative == .twoSided {
                 prob = KolmogorovDistribution.sf(n: Int(en.rounded(.toNearestOrEven)), x: d)
@@ -108,21 +135,26 @@ public enum TwoSampleKS {
     }
 
     static func gcd(_ a: Int, _ b: Int) -> Int {
-        var a = a, b = b
+        var a = a
+        var b = b
         while b != 0 { (a, b) = (b, a % b) }
         return a
     }
 
-    static func exactPValue(n1: Int, n2: Int, g: Int, d: Double,
-                            alternative: KSAlternative) -> (success: Bool, d: Double, p: Double) {
+    static func exactPValue(
+        n1: Int, n2: Int, g: Int, d: Double,
+        alternative: KSAlternative
+    ) -> (success: Bool, d: Double, p: Double) {
         let lcm = (n1 / g) * n2
         let h = Int((d * Double(lcm)).rounded(.toNearestOrEven))
         let dd = Double(h) * 1.0 / Double(lcm)
         if h == 0 { return (true, dd, 1.0) }
         var prob = Double.nan
         if alternative == .twoSided {
-            prob = n1 == n2 ? LatticePaths.probOutsideSquare(n: n1, h: h)
-                            : LatticePaths.outerProbInside(m: n1, n: n2, g: g, h: h)
+            prob =
+                n1 == n2
+                ? LatticePaths.probOutsideSquare(n: n1, h: h)
+                : LatticePaths.outerProbInside(m: n1, n: n2, g: g, h: h)
         } else if n1 == n2 {
             var p = 1.0
             // numpy computes the factors as an array, then their product.

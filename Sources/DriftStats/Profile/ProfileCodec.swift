@@ -18,7 +18,9 @@ public enum ProfileCodec {
         public var description: String {
             switch self {
             case .notAProfile: return "not a drift-worker profile (missing DRIFTPRF signature)"
-            case .unsupportedVersion(let v): return "profile format version \(v) is not supported by this build (supports \(ProfileCodec.version)); rebuild it with `drift-worker profile`"
+            case .unsupportedVersion(let v):
+                return
+                    "profile format version \(v) is not supported by this build (supports \(ProfileCodec.version)); rebuild it with `drift-worker profile`"
             case .truncated: return "the profile file is truncated"
             case .badHeader(let s): return "the profile header is damaged (\(s))"
             }
@@ -43,9 +45,10 @@ public enum ProfileCodec {
         let header = Header(
             source: p.source, rowCount: p.rowCount, sampleCap: p.sampleCap, seed: p.seed,
             numeric: p.numeric.map {
-                .init(name: $0.name, sampleCount: $0.sample.count, missing: $0.missing, presentCount: $0.presentCount,
-                      mean: finite($0.mean), standardDeviation: finite($0.standardDeviation),
-                      minimum: finite($0.minimum), maximum: finite($0.maximum), quantileEdges: $0.quantileEdges)
+                .init(
+                    name: $0.name, sampleCount: $0.sample.count, missing: $0.missing, presentCount: $0.presentCount,
+                    mean: finite($0.mean), standardDeviation: finite($0.standardDeviation),
+                    minimum: finite($0.minimum), maximum: finite($0.maximum), quantileEdges: $0.quantileEdges)
             },
             categorical: p.categorical, correlationNames: p.correlationNames, featureNames: p.featureNames)
         let encoder = JSONEncoder()
@@ -77,16 +80,19 @@ public enum ProfileCodec {
         var numeric: [ReferenceProfile.NumericFeature] = []
         for h in header.numeric {
             let sample = try readDoubles(bytes, &offset, count: h.sampleCount)
-            numeric.append(.init(name: h.name, sample: sample, missing: h.missing, presentCount: h.presentCount,
-                                 mean: h.mean ?? .nan, standardDeviation: h.standardDeviation ?? .nan,
-                                 minimum: h.minimum ?? .nan, maximum: h.maximum ?? .nan, quantileEdges: h.quantileEdges))
+            numeric.append(
+                .init(
+                    name: h.name, sample: sample, missing: h.missing, presentCount: h.presentCount,
+                    mean: h.mean ?? .nan, standardDeviation: h.standardDeviation ?? .nan,
+                    minimum: h.minimum ?? .nan, maximum: h.maximum ?? .nan, quantileEdges: h.quantileEdges))
         }
         let p = header.correlationNames.count
         let correlation = try readDoubles(bytes, &offset, count: p * p)
-        return ReferenceProfile(source: header.source, rowCount: header.rowCount, sampleCap: header.sampleCap,
-                                seed: header.seed, numeric: numeric, categorical: header.categorical,
-                                correlationNames: header.correlationNames, correlation: correlation,
-                                featureNames: header.featureNames)
+        return ReferenceProfile(
+            source: header.source, rowCount: header.rowCount, sampleCap: header.sampleCap,
+            seed: header.seed, numeric: numeric, categorical: header.categorical,
+            correlationNames: header.correlationNames, correlation: correlation,
+            featureNames: header.featureNames)
     }
 
     private static func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }

@@ -54,9 +54,11 @@ public struct ReferenceProfile: Sendable, Equatable {
 
     public static let defaultBins = 10
 
-    public init(source: String, rowCount: Int, sampleCap: Int, seed: UInt64, numeric: [NumericFeature],
-                categorical: [CategoricalFeature], correlationNames: [String], correlation: [Double],
-                featureNames: [String]? = nil) {
+    public init(
+        source: String, rowCount: Int, sampleCap: Int, seed: UInt64, numeric: [NumericFeature],
+        categorical: [CategoricalFeature], correlationNames: [String], correlation: [Double],
+        featureNames: [String]? = nil
+    ) {
         self.featureNames = featureNames ?? numeric.map(\.name) + categorical.map(\.name)
         self.source = source
         self.rowCount = rowCount
@@ -73,12 +75,17 @@ public struct ReferenceProfile: Sendable, Equatable {
         var reservoir = Reservoir<Double>(capacity: sampleCap, seed: seed ^ UInt64(truncatingIfNeeded: name.hashValueStable))
         var missing = 0
         var sum = 0.0
-        var lo = Double.infinity, hi = -Double.infinity
+        var lo = Double.infinity
+        var hi = -Double.infinity
         for v in values {
-            guard v.isFinite else { missing += 1; continue }
+            guard v.isFinite else {
+                missing += 1
+                continue
+            }
             reservoir.add(v)
             sum += v
-            lo = min(lo, v); hi = max(hi, v)
+            lo = min(lo, v)
+            hi = max(hi, v)
         }
         let present = values.count - missing
         let mean = present > 0 ? sum / Double(present) : .nan
@@ -87,12 +94,15 @@ public struct ReferenceProfile: Sendable, Equatable {
         var sample = reservoir.items
         FastSort.sort(&sample)
         // Below the cap, use exactly the computation a raw comparison uses, so results are identical.
-        let std = present <= sampleCap ? Distances.standardDeviation(sample)
+        let std =
+            present <= sampleCap
+            ? Distances.standardDeviation(sample)
             : (present > 0 ? (ss / Double(present)).squareRoot() : .nan)
         let edges = sample.isEmpty ? [] : Bins.quantile(sortedReference: sample, bins: defaultBins).edges
-        return NumericFeature(name: name, sample: sample, missing: missing, presentCount: present, mean: mean,
-                              standardDeviation: std,
-                              minimum: lo, maximum: hi, quantileEdges: edges)
+        return NumericFeature(
+            name: name, sample: sample, missing: missing, presentCount: present, mean: mean,
+            standardDeviation: std,
+            minimum: lo, maximum: hi, quantileEdges: edges)
     }
 
     public func numericFeature(named name: String) -> NumericFeature? { numeric.first { $0.name == name } }

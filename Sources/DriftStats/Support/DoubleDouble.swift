@@ -7,7 +7,10 @@ struct DoubleDouble: Sendable {
     var hi: Double
     var lo: Double
 
-    init(_ hi: Double, _ lo: Double = 0) { self.hi = hi; self.lo = lo }
+    init(_ hi: Double, _ lo: Double = 0) {
+        self.hi = hi
+        self.lo = lo
+    }
 
     var double: Double { hi + lo }
     var isZero: Bool { hi == 0 }

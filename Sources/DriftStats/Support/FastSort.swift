@@ -16,7 +16,10 @@ public enum FastSort {
 
     public static func sort(_ values: inout [Double]) {
         let n = values.count
-        if n < 512 { values.sort(); return }
+        if n < 512 {
+            values.sort()
+            return
+        }
         if n >= parallelThreshold {
             sortInHalvesAndMerge(&values)
             return
@@ -25,20 +28,38 @@ public enum FastSort {
     }
 
     private static func sortInHalvesAndMerge(_ values: inout [Double]) {
-        let n = values.count, mid = n / 2
+        let n = values.count
+        let mid = n / 2
         // each half in its own buffer, sorted by its own iteration: disjoint memory, no shared array mutated
         let halves = Halves(values, mid: mid)
         defer { halves.release() }
         DispatchQueue.concurrentPerform(iterations: 2) { i in radixSort(i == 0 ? halves.a : halves.b) }
-        let a = UnsafeBufferPointer(halves.a), b = UnsafeBufferPointer(halves.b)
+        let a = UnsafeBufferPointer(halves.a)
+        let b = UnsafeBufferPointer(halves.b)
         values.withUnsafeMutableBufferPointer { out in
-            var i = 0, j = 0, k = 0
+            var i = 0
+            var j = 0
+            var k = 0
             while i < a.count && j < b.count {
-                if b[j] < a[i] { out[k] = b[j]; j += 1 } else { out[k] = a[i]; i += 1 }
+                if b[j] < a[i] {
+                    out[k] = b[j]
+                    j += 1
+                } else {
+                    out[k] = a[i]
+                    i += 1
+                }
                 k += 1
             }
-            while i < a.count { out[k] = a[i]; i += 1; k += 1 }
-            while j < b.count { out[k] = b[j]; j += 1; k += 1 }
+            while i < a.count {
+                out[k] = a[i]
+                i += 1
+                k += 1
+            }
+            while j < b.count {
+                out[k] = b[j]
+                j += 1
+                k += 1
+            }
         }
     }
 
@@ -71,7 +92,11 @@ public enum FastSort {
         let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
         let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: passes * radix)
-        defer { keys.deallocate(); scratch.deallocate(); counts.deallocate() }
+        defer {
+            keys.deallocate()
+            scratch.deallocate()
+            counts.deallocate()
+        }
         counts.initialize(repeating: 0, count: passes * radix)
 
         do {
@@ -87,11 +112,15 @@ public enum FastSort {
                 }
             }
         }
-        var src = keys, dst = scratch
+        var src = keys
+        var dst = scratch
         for pass in 0..<passes {
             let c = counts + pass * radix
             var trivial = false
-            for b in 0..<radix where c[b] == n { trivial = true; break }
+            for b in 0..<radix where c[b] == n {
+                trivial = true
+                break
+            }
             if trivial { continue }
             var running = 0
             for b in 0..<radix {

@@ -21,8 +21,10 @@ public struct CaptureEvent: Sendable, Equatable {
     /// The raw payload as JSON text, when kept.
     public var payload: String?
 
-    public init(model: String, modelVersion: String = "", role: Role = .champion, requestID: String = "", kind: Kind = .paired,
-                observedAt: Date, sampleKey: Double? = nil, numeric: [Double] = [], categorical: [String?] = [], payload: String? = nil) {
+    public init(
+        model: String, modelVersion: String = "", role: Role = .champion, requestID: String = "", kind: Kind = .paired,
+        observedAt: Date, sampleKey: Double? = nil, numeric: [Double] = [], categorical: [String?] = [], payload: String? = nil
+    ) {
         self.model = model
         self.modelVersion = modelVersion
         self.role = role

@@ -36,7 +36,8 @@ public final class CapturePartitions: @unchecked Sendable {
             for day in missing.sorted() {
                 let from = PGTime.format(Date(timeIntervalSince1970: Double(day) * 86_400))
                 let to = PGTime.format(Date(timeIntervalSince1970: Double(day + 1) * 86_400))
-                try c.run("""
+                try c.run(
+                    """
                     CREATE TABLE IF NOT EXISTS "\(schema)".\(Self.name(day: day))
                     PARTITION OF "\(schema)".capture_events FOR VALUES FROM ('\(from)') TO ('\(to)')
                     """, name: "partitions.create")
@@ -53,13 +54,15 @@ public final class CapturePartitions: @unchecked Sendable {
 
     /// The existing partitions' days, ascending.
     public func list(on c: PGConnection) throws -> [Int] {
-        try c.query("""
+        try c.query(
+            """
             SELECT child.relname AS name FROM pg_inherits
             JOIN pg_class parent ON parent.oid = pg_inherits.inhparent
             JOIN pg_class child ON child.oid = pg_inherits.inhrelid
             JOIN pg_namespace ns ON ns.oid = parent.relnamespace
             WHERE ns.nspname = $1 AND parent.relname = 'capture_events'
-            """, [schema], name: "partitions.list").compactMap { r -> Int? in
+            """, [schema], name: "partitions.list"
+        ).compactMap { r -> Int? in
             let name = try r.string("name")
             guard name.hasPrefix("capture_events_p"), let d = PGTime.parse(String(name.dropFirst(16)).dayStamp) else { return nil }
             return Self.day(d)
@@ -82,9 +85,9 @@ public final class CapturePartitions: @unchecked Sendable {
     }
 }
 
-private extension String {
+extension String {
     /// "20261129" → "2026-11-29 00:00:00+00"
-    var dayStamp: String {
+    fileprivate var dayStamp: String {
         guard count == 8 else { return "" }
         let c = Array(self)
         return "\(String(c[0..<4]))-\(String(c[4..<6]))-\(String(c[6..<8])) 00:00:00+00"

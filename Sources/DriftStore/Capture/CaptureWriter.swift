@@ -12,7 +12,8 @@ public final class CaptureWriter: Sendable {
         self.partitions = CapturePartitions(schema: client.settings.schema)
     }
 
-    static let copySQL = "COPY capture_events (model, model_version, role, request_id, kind, observed_at, sample_key, numeric, categorical, payload) FROM STDIN (FORMAT binary)"
+    static let copySQL =
+        "COPY capture_events (model, model_version, role, request_id, kind, observed_at, sample_key, numeric, categorical, payload) FROM STDIN (FORMAT binary)"
 
     /// Encodes events in the binary COPY format (exposed for benchmarks and tests).
     public static func encode(_ events: [CaptureEvent]) -> Data {

@@ -58,9 +58,15 @@ struct CopyBinaryEncoder {
     /// float8[] (one dimension, lower bound 1).
     mutating func float8Array(_ xs: [Double]) {
         int32(Int32(20 + 12 * xs.count))
-        int32(1); int32(0); int32(Self.float8OID)
-        int32(Int32(xs.count)); int32(1)
-        for x in xs { int32(8); uint64(x.bitPattern) }
+        int32(1)
+        int32(0)
+        int32(Self.float8OID)
+        int32(Int32(xs.count))
+        int32(1)
+        for x in xs {
+            int32(8)
+            uint64(x.bitPattern)
+        }
     }
 
     /// text[] with NULL elements allowed.
@@ -68,11 +74,19 @@ struct CopyBinaryEncoder {
         var body = 0
         var hasNull = false
         for x in xs {
-            if let x { body += 4 + x.utf8.count } else { body += 4; hasNull = true }
+            if let x {
+                body += 4 + x.utf8.count
+            } else {
+                body += 4
+                hasNull = true
+            }
         }
         int32(Int32(20 + body))
-        int32(1); int32(hasNull ? 1 : 0); int32(Self.textOID)
-        int32(Int32(xs.count)); int32(1)
+        int32(1)
+        int32(hasNull ? 1 : 0)
+        int32(Self.textOID)
+        int32(Int32(xs.count))
+        int32(1)
         for x in xs {
             if let x { text(x) } else { int32(-1) }
         }
@@ -80,13 +94,16 @@ struct CopyBinaryEncoder {
 
     @inline(__always) private mutating func int16(_ v: Int16) {
         let u = UInt16(bitPattern: v)
-        bytes.append(UInt8(u >> 8)); bytes.append(UInt8(u & 0xFF))
+        bytes.append(UInt8(u >> 8))
+        bytes.append(UInt8(u & 0xFF))
     }
 
     @inline(__always) private mutating func int32(_ v: Int32) {
         let u = UInt32(bitPattern: v)
-        bytes.append(UInt8(u >> 24)); bytes.append(UInt8((u >> 16) & 0xFF))
-        bytes.append(UInt8((u >> 8) & 0xFF)); bytes.append(UInt8(u & 0xFF))
+        bytes.append(UInt8(u >> 24))
+        bytes.append(UInt8((u >> 16) & 0xFF))
+        bytes.append(UInt8((u >> 8) & 0xFF))
+        bytes.append(UInt8(u & 0xFF))
     }
 
     @inline(__always) private mutating func uint64(_ u: UInt64) {

@@ -13,7 +13,10 @@ public final class BlockingThreadPool: Sendable {
             while true {
                 condition.lock()
                 while jobs.isEmpty && !stopping { condition.wait() }
-                if jobs.isEmpty && stopping { condition.unlock(); return }
+                if jobs.isEmpty && stopping {
+                    condition.unlock()
+                    return
+                }
                 let job = jobs.removeFirst()
                 condition.unlock()
                 job()

@@ -27,22 +27,29 @@ public struct ConnectionSettings: Sendable, Equatable {
     }
 
     /// From the environment: `DATABASE_URL`, else libpq's own variables; `DRIFT_SCHEMA` for the schema.
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment,
-                                       schema: String? = nil, poolSize: Int = 4) -> ConnectionSettings {
-        ConnectionSettings(conninfo: env["DATABASE_URL"] ?? "", schema: schema ?? env["DRIFT_SCHEMA"] ?? defaultSchema,
-                           poolSize: poolSize)
+    public static func fromEnvironment(
+        _ env: [String: String] = ProcessInfo.processInfo.environment,
+        schema: String? = nil, poolSize: Int = 4
+    ) -> ConnectionSettings {
+        ConnectionSettings(
+            conninfo: env["DATABASE_URL"] ?? "", schema: schema ?? env["DRIFT_SCHEMA"] ?? defaultSchema,
+            poolSize: poolSize)
     }
 
     /// A schema name is an identifier we quote ourselves: letters, digits and underscores only, and not `pg_…`.
     public static func validate(schema: String) throws {
-        let ok = !schema.isEmpty && schema.count <= 60 && schema.unicodeScalars.allSatisfy {
-            ($0.value >= 0x61 && $0.value <= 0x7A) || ($0.value >= 0x30 && $0.value <= 0x39) || $0 == "_"
-        } && !(schema.first!.isNumber)
+        let ok =
+            !schema.isEmpty && schema.count <= 60
+            && schema.unicodeScalars.allSatisfy {
+                ($0.value >= 0x61 && $0.value <= 0x7A) || ($0.value >= 0x30 && $0.value <= 0x39) || $0 == "_"
+            } && !(schema.first!.isNumber)
         if !ok {
-            throw PostgresError(.invalidSettings, "schema name '\(schema)' must be 1–60 lowercase letters, digits or underscores, not starting with a digit")
+            throw PostgresError(
+                .invalidSettings, "schema name '\(schema)' must be 1–60 lowercase letters, digits or underscores, not starting with a digit")
         }
         if schema.hasPrefix("pg_") {
-            throw PostgresError(.invalidSettings, "schema name '\(schema)' starts with pg_, which PostgreSQL reserves for system schemas; choose another")
+            throw PostgresError(
+                .invalidSettings, "schema name '\(schema)' starts with pg_, which PostgreSQL reserves for system schemas; choose another")
         }
     }
 
@@ -87,7 +94,8 @@ public struct ConnectionSettings: Sendable, Equatable {
             throw refuse("it contains a space or a control character; percent-encode it (a space is %20)")
         }
         let rest = Substring(conninfo.dropFirst(prefix.count))
-        let badUserInfo = refuse("the user or password holds an unencoded '@' or '/'; percent-encode them in the password (@ is %40, / is %2F, : is %3A)")
+        let badUserInfo = refuse(
+            "the user or password holds an unencoded '@' or '/'; percent-encode them in the password (@ is %40, / is %2F, : is %3A)")
         // as libpq reads it: user info up to the first '@' when no '/' comes before it, then hosts up to '/' or '?'
         let firstStop = rest.firstIndex { $0 == "@" || $0 == "/" }
         var hosts = rest
@@ -97,7 +105,9 @@ public struct ConnectionSettings: Sendable, Equatable {
         while let pct = rest[i...].firstIndex(of: "%") {
             let hex = rest[rest.index(after: pct)...].prefix(2)
             guard hex.count == 2, hex.allSatisfy(\.isHexDigit), hex != "00" else {
-                throw refuse("it holds a '%' that does not start a percent-encoded byte (in the user, password, host, database or a ?parameter); write % itself as %25")
+                throw refuse(
+                    "it holds a '%' that does not start a percent-encoded byte (in the user, password, host, database or a ?parameter); write % itself as %25"
+                )
             }
             i = rest.index(pct, offsetBy: 3)
         }
@@ -114,7 +124,8 @@ public struct ConnectionSettings: Sendable, Equatable {
             guard let colon = afterBracket.lastIndex(of: ":") else { continue }
             let port = afterBracket[afterBracket.index(after: colon)...]
             guard !port.isEmpty, port.allSatisfy(\.isASCII), port.allSatisfy(\.isNumber) else {
-                throw refuse("a port after a host's ':' must be a number; a password goes after the user name: postgresql://user:password@host:5432/db")
+                throw refuse(
+                    "a port after a host's ':' must be a number; a password goes after the user name: postgresql://user:password@host:5432/db")
             }
         }
     }

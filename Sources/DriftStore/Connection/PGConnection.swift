@@ -17,10 +17,12 @@ public final class PGConnection: @unchecked Sendable {
         try settings.validate()
         // conninfo (URI or key=value) expanded as libpq's dbname; fallback_application_name applies only when the
         // connection string (or PGAPPNAME) names no application
-        let keywords = ["dbname", "fallback_application_name"], values = [settings.conninfo, settings.applicationName]
+        let keywords = ["dbname", "fallback_application_name"]
+        let values = [settings.conninfo, settings.applicationName]
         let connected: OpaquePointer? = withCStrings(keywords.map { Optional($0) }) { k in
             withCStrings(values.map { Optional($0) }) { v in
-                var k = k + [nil], v = v + [nil]
+                var k = k + [nil]
+                var v = v + [nil]
                 return PQconnectdbParams(&k, &v, 1)
             }
         }
@@ -33,16 +35,20 @@ public final class PGConnection: @unchecked Sendable {
         }
         drift_pq_silence_notices(raw)
         func ms(_ seconds: Double) -> Int { seconds.isFinite && seconds > 0 ? Int(min(seconds, 2_000_000) * 1000) : 0 }
-        try c.run("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3; SET search_path TO \(settings.quotedSchema), public; "
-                  + "SET statement_timeout = \(ms(settings.statementTimeout)); SET idle_in_transaction_session_timeout = \(ms(settings.idleInTransactionTimeout)); "
-                  // the server notices a vanished client (node lost, network partition) within ~1 minute instead of the
-                  // OS default of hours, ending its session and releasing its advisory locks (ignored on Unix sockets)
-                  + "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3",
-                  name: "session.setup")
+        try c.run(
+            "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3; SET search_path TO \(settings.quotedSchema), public; "
+                + "SET statement_timeout = \(ms(settings.statementTimeout)); SET idle_in_transaction_session_timeout = \(ms(settings.idleInTransactionTimeout)); "
+                // the server notices a vanished client (node lost, network partition) within ~1 minute instead of the
+                // OS default of hours, ending its session and releasing its advisory locks (ignored on Unix sockets)
+                + "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3",
+            name: "session.setup")
         if requireSchema {
             let exists = try c.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [settings.schema], name: "session.schema").count == 1
             if !exists {
-                throw PostgresError(.schemaMissing, "the schema \"\(settings.schema)\" does not exist in this database; run `drift-worker migrate` (or start with --migrate) to create it")
+                throw PostgresError(
+                    .schemaMissing,
+                    "the schema \"\(settings.schema)\" does not exist in this database; run `drift-worker migrate` (or start with --migrate) to create it"
+                )
             }
         }
         return c

@@ -27,15 +27,20 @@ extension Data: PGEncodable {
     public var pgText: String {
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         var out = [UInt8](repeating: 0, count: 2 + 2 * count)
-        out[0] = UInt8(ascii: "\\"); out[1] = UInt8(ascii: "x")
-        for (i, b) in enumerated() { out[2 + 2 * i] = hex[Int(b >> 4)]; out[3 + 2 * i] = hex[Int(b & 15)] }
+        out[0] = UInt8(ascii: "\\")
+        out[1] = UInt8(ascii: "x")
+        for (i, b) in enumerated() {
+            out[2 + 2 * i] = hex[Int(b >> 4)]
+            out[3 + 2 * i] = hex[Int(b & 15)]
+        }
         return String(decoding: out, as: UTF8.self)
     }
 }
 extension Array: PGEncodable where Element: PGEncodable {
     /// An array literal with every element quoted: {"1","2"}.
     public var pgText: String {
-        "{" + map { "\"" + $0.pgText.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        "{"
+            + map { "\"" + $0.pgText.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
             .joined(separator: ",") + "}"
     }
 }
@@ -51,8 +56,9 @@ public enum PGTime {
         var t = time_t(secs)
         var parts = tm()
         gmtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(frac))
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(frac))
     }
 
     /// Parses timestamptz output in ISO DateStyle: `2026-11-29 12:00:00[.ffffff]+00[:30]`.
@@ -62,7 +68,10 @@ public enum PGTime {
         func num(_ a: Int, _ b: Int) -> Int? {
             guard b <= u.count else { return nil }
             var v = 0
-            for i in a..<b { guard u[i] >= 48 && u[i] <= 57 else { return nil }; v = v * 10 + Int(u[i] - 48) }
+            for i in a..<b {
+                guard u[i] >= 48 && u[i] <= 57 else { return nil }
+                v = v * 10 + Int(u[i] - 48)
+            }
             return v
         }
         guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16), let se = num(17, 19)
@@ -73,7 +82,10 @@ public enum PGTime {
             i += 1
             var digits = 0
             while i < u.count && u[i] >= 48 && u[i] <= 57 {
-                if digits < 6 { micros = micros * 10 + Int(u[i] - 48); digits += 1 }
+                if digits < 6 {
+                    micros = micros * 10 + Int(u[i] - 48)
+                    digits += 1
+                }
                 i += 1
             }
             for _ in digits..<6 { micros *= 10 }
@@ -86,8 +98,12 @@ public enum PGTime {
             offset = sign * (oh * 3600 + om * 60)
         }
         var parts = tm()
-        parts.tm_year = Int32(y - 1900); parts.tm_mon = Int32(mo - 1); parts.tm_mday = Int32(d)
-        parts.tm_hour = Int32(h); parts.tm_min = Int32(mi); parts.tm_sec = Int32(se)
+        parts.tm_year = Int32(y - 1900)
+        parts.tm_mon = Int32(mo - 1)
+        parts.tm_mday = Int32(d)
+        parts.tm_hour = Int32(h)
+        parts.tm_min = Int32(mi)
+        parts.tm_sec = Int32(se)
         let secs = timegm(&parts) - offset
         return Date(timeIntervalSince1970: Double(secs) + Double(micros) / 1_000_000)
     }
@@ -105,14 +121,16 @@ public struct PGRows: Sendable, RandomAccessCollection {
     public let statement: String
 
     init(_ res: OpaquePointer, statement: String) {
-        let n = Int(PQntuples(res)), m = Int(PQnfields(res))
+        let n = Int(PQntuples(res))
+        let m = Int(PQnfields(res))
         columns = (0..<m).map { String(cString: PQfname(res, Int32($0))) }
         var cells: [[String?]] = []
         cells.reserveCapacity(n)
         for r in 0..<n {
-            cells.append((0..<m).map { c in
-                PQgetisnull(res, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(res, Int32(r), Int32(c)))
-            })
+            cells.append(
+                (0..<m).map { c in
+                    PQgetisnull(res, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(res, Int32(r), Int32(c)))
+                })
         }
         self.cells = cells
         self.statement = statement
@@ -163,18 +181,29 @@ public struct PGRow: Sendable {
     public func strings(_ c: String) throws -> [String?] { try required(c, decode(c) { PGArray.parse($0) }) }
     /// bytea in hex output format.
     public func bytes(_ c: String) throws -> Data {
-        try required(c, decode(c) { text -> Data? in
-            guard text.hasPrefix("\\x") else { return nil }
-            let u = Array(text.utf8.dropFirst(2))
-            guard u.count % 2 == 0 else { return nil }
-            func nib(_ b: UInt8) -> UInt8? {
-                switch b { case 48...57: return b - 48; case 97...102: return b - 87; case 65...70: return b - 55; default: return nil }
-            }
-            var out = Data(capacity: u.count / 2)
-            var i = 0
-            while i < u.count { guard let h = nib(u[i]), let l = nib(u[i + 1]) else { return nil }; out.append(h << 4 | l); i += 2 }
-            return out
-        })
+        try required(
+            c,
+            decode(c) { text -> Data? in
+                guard text.hasPrefix("\\x") else { return nil }
+                let u = Array(text.utf8.dropFirst(2))
+                guard u.count % 2 == 0 else { return nil }
+                func nib(_ b: UInt8) -> UInt8? {
+                    switch b {
+                    case 48...57: return b - 48
+                    case 97...102: return b - 87
+                    case 65...70: return b - 55
+                    default: return nil
+                    }
+                }
+                var out = Data(capacity: u.count / 2)
+                var i = 0
+                while i < u.count {
+                    guard let h = nib(u[i]), let l = nib(u[i + 1]) else { return nil }
+                    out.append(h << 4 | l)
+                    i += 2
+                }
+                return out
+            })
     }
 
     static func parseDouble(_ s: String) -> Double? {
@@ -209,7 +238,10 @@ enum PGArray {
                 }
                 i += 1
             } else {
-                while i < end && u[i] != UInt8(ascii: ",") { buf.append(u[i]); i += 1 }
+                while i < end && u[i] != UInt8(ascii: ",") {
+                    buf.append(u[i])
+                    i += 1
+                }
             }
             let s = String(decoding: buf, as: UTF8.self)
             out.append(!quoted && s == "NULL" ? nil : s)

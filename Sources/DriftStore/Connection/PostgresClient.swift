@@ -23,7 +23,8 @@ public final class PostgresClient: Sendable {
     /// Runs `body` with a pooled connection on a dedicated thread.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         let lease = await slots.acquire()
-        let settings = self.settings, health = self.health
+        let settings = self.settings
+        let health = self.health
         do {
             let (value, conn): (T, PGConnection) = try await threads.run {
                 let conn = try lease.connection ?? health.connect(settings)
@@ -64,7 +65,10 @@ public final class PostgresClient: Sendable {
 }
 
 private struct BrokenConnection: Error { var underlying: Error }
-private struct ErrorWithConnection: Error, @unchecked Sendable { var underlying: Error; var connection: PGConnection }
+private struct ErrorWithConnection: Error, @unchecked Sendable {
+    var underlying: Error
+    var connection: PGConnection
+}
 
 /// Consecutive connection failures, for the reconnect backoff.
 final class ConnectHealth: @unchecked Sendable {
@@ -102,7 +106,10 @@ actor ConnectionSlots {
     /// An idle connection, or permission to open a new one (`connection == nil`).
     func acquire() async -> Lease {
         if let c = idle.popLast() { return Lease(connection: c) }
-        if open < capacity { open += 1; return Lease(connection: nil) }
+        if open < capacity {
+            open += 1
+            return Lease(connection: nil)
+        }
         return await withCheckedContinuation { waiters.append($0) }
     }
 

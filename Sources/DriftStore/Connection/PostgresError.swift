@@ -1,3 +1,5 @@
+import Foundation
+
 /// A failure talking to PostgreSQL. `description` is one sentence a user can act on; it names the
 /// statement (never its parameter values) and never contains a password.
 public struct PostgresError: Error, Sendable, CustomStringConvertible {
@@ -75,16 +77,16 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         let text = ConnectionSettings.redact(oneLine)
         let lower = text.lowercased()
         if lower.contains("password authentication failed") || lower.contains("no password supplied")
-            || lower.contains("authentication failed") || lower.contains("role") && lower.contains("does not exist") {
+            || lower.contains("authentication failed") || lower.contains("role") && lower.contains("does not exist")
+        {
             return PostgresError(.authentication, text)
         }
         if lower.contains("invalid connection option") || lower.contains("invalid integer value")
             || lower.contains("invalid uri") || lower.contains("missing \"=\"") || lower.contains("unterminated quoted string")
-            || lower.contains("invalid percent-encoded") || lower.contains("invalid sslmode") || lower.contains("invalid port") {
+            || lower.contains("invalid percent-encoded") || lower.contains("invalid sslmode") || lower.contains("invalid port")
+        {
             return PostgresError(.invalidSettings, text)
         }
         return PostgresError(.unreachable, text)
     }
 }
-
-import Foundation

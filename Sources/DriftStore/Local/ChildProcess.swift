@@ -3,17 +3,24 @@ import Foundation
 /// Runs a program to completion with posix_spawn and waitpid, its output captured through a file.
 /// (Foundation's Process.waitUntilExit can hang on Linux when called off the main thread.)
 enum ChildProcess {
-    struct Result { var status: Int32; var output: String }
+    struct Result {
+        var status: Int32
+        var output: String
+    }
 
     static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> Result {
         var template = Array("/tmp/drift-out-XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         let outPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        defer { close(fd); unlink(outPath) }
+        defer {
+            close(fd)
+            unlink(outPath)
+        }
 
         // cd into the directory first (the postgres user may not be allowed into ours).
-        let argv = directory.map { ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", $0, executable] + arguments }
+        let argv =
+            directory.map { ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", $0, executable] + arguments }
             ?? [executable] + arguments
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -22,8 +22,9 @@ public final class LocalPostgres: @unchecked Sendable {
         public var description: String {
             switch self {
             case .serverNotInstalled:
-                return "PostgreSQL server binaries (initdb, pg_ctl) were not found in `pg_config --bindir` or /usr/lib/postgresql/*/bin; install the Debian package `postgresql` (make does this)."
-            case let .command(cmd, status, output):
+                return
+                    "PostgreSQL server binaries (initdb, pg_ctl) were not found in `pg_config --bindir` or /usr/lib/postgresql/*/bin; install the Debian package `postgresql` (make does this)."
+            case .command(let cmd, let status, let output):
                 return "\(cmd) failed with status \(status): \(output.suffix(600))"
             }
         }
@@ -68,7 +69,9 @@ public final class LocalPostgres: @unchecked Sendable {
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [])
             .compactMap(Int.init).sorted(by: >)
         candidates += versions.map { "\(base)/\($0)/bin" }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: "\($0)/initdb") && FileManager.default.isExecutableFile(atPath: "\($0)/pg_ctl") }
+        return candidates.first {
+            FileManager.default.isExecutableFile(atPath: "\($0)/initdb") && FileManager.default.isExecutableFile(atPath: "\($0)/pg_ctl")
+        }
     }
 
     private var dataDir: String { "\(directory)/data" }
@@ -77,17 +80,17 @@ public final class LocalPostgres: @unchecked Sendable {
         try run("initdb", ["-D", dataDir, "-A", "trust", "-U", user, "-E", "UTF8", "--locale=C", "--no-sync"])
         let conf = """
 
-        listen_addresses = ''
-        unix_socket_directories = '\(directory)'
-        port = \(port)
-        fsync = off
-        synchronous_commit = off
-        full_page_writes = off
-        max_connections = 200
-        timezone = 'UTC'
-        log_min_messages = warning
+            listen_addresses = ''
+            unix_socket_directories = '\(directory)'
+            port = \(port)
+            fsync = off
+            synchronous_commit = off
+            full_page_writes = off
+            max_connections = 200
+            timezone = 'UTC'
+            log_min_messages = warning
 
-        """
+            """
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(dataDir)/postgresql.conf"))
         handle.seekToEndOfFile()
         handle.write(Data(conf.utf8))
@@ -114,7 +117,11 @@ public final class LocalPostgres: @unchecked Sendable {
 
     /// Stops the server immediately and deletes its directory. Safe to call more than once.
     public func stop() {
-        let wasRunning: Bool = lock.withLock { let r = running; running = false; return r }
+        let wasRunning: Bool = lock.withLock {
+            let r = running
+            running = false
+            return r
+        }
         guard wasRunning else { return }
         _ = try? run("pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "-t", "30", "stop"])
         try? FileManager.default.removeItem(atPath: directory)

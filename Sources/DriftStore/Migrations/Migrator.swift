@@ -34,12 +34,14 @@ public struct Migrator: Sendable {
         try ConnectionSettings.validate(schema: schema)
         // a migration may build an index on a large table, and waiting for another replica's migration is normal:
         // no statement timeout while migrating (the session's own is restored after)
-        let previous = try conn.query("SELECT current_setting('statement_timeout') AS v, set_config('statement_timeout', '0', false)",
-                                      name: "migrate.no_timeout")[0].string("v")
+        let previous = try conn.query(
+            "SELECT current_setting('statement_timeout') AS v, set_config('statement_timeout', '0', false)",
+            name: "migrate.no_timeout")[0].string("v")
         defer { _ = try? conn.query("SELECT set_config('statement_timeout', $1, false)", [previous], name: "migrate.restore_timeout") }
         try conn.query("SELECT pg_advisory_lock($1)", [lockKey], name: "migrate.lock")
         defer { _ = try? conn.query("SELECT pg_advisory_unlock($1)", [lockKey], name: "migrate.unlock") }
-        try conn.run("""
+        try conn.run(
+            """
             CREATE SCHEMA IF NOT EXISTS "\(schema)";
             CREATE TABLE IF NOT EXISTS "\(schema)".schema_migrations (
                 version    int PRIMARY KEY,
@@ -56,7 +58,10 @@ public struct Migrator: Sendable {
             let sum = Self.checksum(m.sql)
             if let existing = applied[m.version] {
                 if existing != sum {
-                    throw PostgresError(.migration, "migration \(m.version) (\(m.name)) was applied with different SQL (checksum \(existing), this build has \(sum)); a released migration must never change")
+                    throw PostgresError(
+                        .migration,
+                        "migration \(m.version) (\(m.name)) was applied with different SQL (checksum \(existing), this build has \(sum)); a released migration must never change"
+                    )
                 }
                 outcome.alreadyApplied.append(m.version)
                 continue
@@ -64,11 +69,14 @@ public struct Migrator: Sendable {
             do {
                 try conn.transaction { c in
                     try c.run(sql(for: m), name: "migrate.\(m.version)")
-                    try c.query("INSERT INTO \"\(schema)\".schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                                [m.version, m.name, sum], name: "migrate.record")
+                    try c.query(
+                        "INSERT INTO \"\(schema)\".schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                        [m.version, m.name, sum], name: "migrate.record")
                 }
             } catch let e as PostgresError {
-                throw PostgresError(.migration, "migration \(m.version) (\(m.name)): \(e.message)", sqlState: e.sqlState, detail: e.detail, hint: e.hint, statement: e.statement)
+                throw PostgresError(
+                    .migration, "migration \(m.version) (\(m.name)): \(e.message)", sqlState: e.sqlState, detail: e.detail, hint: e.hint,
+                    statement: e.statement)
             }
             outcome.applied.append(m.version)
         }
@@ -77,7 +85,8 @@ public struct Migrator: Sendable {
 
     /// Whether every migration of this build is applied (for readiness checks).
     public func isCurrent(_ conn: PGConnection) throws -> Bool {
-        let rows = try conn.query("""
+        let rows = try conn.query(
+            """
             SELECT count(*) AS n FROM pg_tables WHERE schemaname = $1 AND tablename = 'schema_migrations'
             """, [schema], name: "migrate.exists")
         guard try rows[0].int("n") == 1 else { return false }

@@ -70,9 +70,12 @@ public final class QueueConsumer: Sendable {
     /// Consumes until the surrounding task is cancelled; then stops fetching, and each in-flight
     /// task is finished or released.
     public func run() async {
-        let listener = NotificationListener(client: queue.client, channel: queue.channel, onListening: { [stats] up in
-            stats.update { $0.listening = up }
-        }) { [wake, stats] in
+        let listener = NotificationListener(
+            client: queue.client, channel: queue.channel,
+            onListening: { [stats] up in
+                stats.update { $0.listening = up }
+            }
+        ) { [wake, stats] in
             stats.update { $0.notifyWakeups += 1 }
             wake.signal()
         }

@@ -18,8 +18,10 @@ public struct TaskQueue: Sendable {
     public var channel: String { "dt_" + client.settings.schema }
 
     private static func columns(_ t: String = "tasks") -> String {
-        ["id", "kind", "unique_key", "args::text AS args", "state", "priority", "attempt", "max_attempts", "scheduled_at",
-         "lease_owner", "lease_expires_at", "errors::text AS errors"].map { "\(t).\($0)" }.joined(separator: ", ")
+        [
+            "id", "kind", "unique_key", "args::text AS args", "state", "priority", "attempt", "max_attempts", "scheduled_at",
+            "lease_owner", "lease_expires_at", "errors::text AS errors"
+        ].map { "\(t).\($0)" }.joined(separator: ", ")
     }
 
     // MARK: enqueue
@@ -45,7 +47,8 @@ public struct TaskQueue: Sendable {
     /// Inserts a task inside the caller's transaction and notifies consumers (delivered at commit).
     /// Returns the new id, or nil when a pending or completed task already has the unique key.
     public func enqueue(_ t: NewTask, on c: PGConnection) throws -> Int64? {
-        let rows = try c.query("""
+        let rows = try c.query(
+            """
             INSERT INTO tasks (kind, unique_key, args, priority, max_attempts, scheduled_at, state)
             VALUES ($1, $2, $3::jsonb, $4, $5, coalesce($6::timestamptz, now()),
                     CASE WHEN $6::timestamptz > now() THEN 'scheduled' ELSE 'available' END)
@@ -72,7 +75,8 @@ public struct TaskQueue: Sendable {
     /// `owner` with a lease of `lease` seconds, in one statement.
     public func fetch(owner: String, limit: Int, lease: Double, kinds: [String]? = nil, now: Date? = nil) async throws -> [QueueTask] {
         try await client.withConnection { c in
-            try c.query("""
+            try c.query(
+                """
                 WITH due AS (
                     SELECT id FROM tasks
                     WHERE state IN ('available', 'scheduled', 'retryable')
@@ -88,30 +92,35 @@ public struct TaskQueue: Sendable {
                     lease_expires_at = coalesce($4::timestamptz, now()) + make_interval(secs => $3)
                 FROM due WHERE t.id = due.id
                 RETURNING \(Self.columns("t"))
-                """, [owner, limit, lease, now, kinds], name: "queue.fetch").map(Self.decode)
+                """, [owner, limit, lease, now, kinds], name: "queue.fetch"
+            ).map(Self.decode)
         }
     }
 
     /// Extends the lease; nil when the task is no longer this owner's running attempt.
     public func heartbeat(_ task: QueueTask, owner: String, lease: Double, now: Date? = nil) async throws -> Date? {
         try await client.withConnection { c in
-            try c.query("""
+            try c.query(
+                """
                 UPDATE tasks SET lease_expires_at = coalesce($4::timestamptz, now()) + make_interval(secs => $3)
                 WHERE id = $1 AND state = 'running' AND lease_owner = $2 AND attempt = $5
                 RETURNING lease_expires_at
-                """, [task.id, owner, lease, now, task.attempt], name: "queue.heartbeat").first.map { try $0.date("lease_expires_at") }
+                """, [task.id, owner, lease, now, task.attempt], name: "queue.heartbeat"
+            ).first.map { try $0.date("lease_expires_at") }
         }
     }
 
     /// Marks the task completed if `owner` still holds this attempt (inside the caller's transaction,
     /// so that the task's effects and its completion commit together). Returns false otherwise.
     public func complete(_ task: QueueTask, owner: String, on c: PGConnection, now: Date? = nil) throws -> Bool {
-        try c.query("""
+        try c.query(
+            """
             UPDATE tasks SET state = 'completed', finalized_at = coalesce($3::timestamptz, now()),
                              lease_owner = NULL, lease_expires_at = NULL
             WHERE id = $1 AND state = 'running' AND lease_owner = $2 AND attempt = $4
             RETURNING id
-            """, [task.id, owner, now, task.attempt], name: "queue.complete").count == 1
+            """, [task.id, owner, now, task.attempt], name: "queue.complete"
+        ).count == 1
     }
 
     public func complete(_ task: QueueTask, owner: String, now: Date? = nil) async throws -> Bool {
@@ -126,8 +135,10 @@ public struct TaskQueue: Sendable {
     }
 
     /// Records a failed attempt: retry after the policy's backoff, or discard after max attempts (or at once with `discard`).
-    public func fail(_ task: QueueTask, owner: String, error: String, discard: Bool = false, random: Double = Double.random(in: 0..<1),
-                     now: Date? = nil) async throws -> FailureResult {
+    public func fail(
+        _ task: QueueTask, owner: String, error: String, discard: Bool = false, random: Double = Double.random(in: 0..<1),
+        now: Date? = nil
+    ) async throws -> FailureResult {
         let outcome = discard ? .discard : policy.afterFailure(attempt: task.attempt, maxAttempts: task.maxAttempts, random: random)
         let delay: Double?
         switch outcome {
@@ -135,7 +146,8 @@ public struct TaskQueue: Sendable {
         case .discard: delay = nil
         }
         let rows = try await client.withConnection { c in
-            try c.query("""
+            try c.query(
+                """
                 UPDATE tasks SET
                     state = CASE WHEN $3::float8 IS NULL THEN 'discarded' ELSE 'retryable' END,
                     scheduled_at = CASE WHEN $3::float8 IS NULL THEN scheduled_at
@@ -155,11 +167,13 @@ public struct TaskQueue: Sendable {
     /// Hands a running task back untouched (graceful shutdown): the attempt does not count.
     public func release(_ task: QueueTask, owner: String) async throws -> Bool {
         try await client.withConnection { c in
-            try c.query("""
+            try c.query(
+                """
                 UPDATE tasks SET state = 'available', attempt = attempt - 1, lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = $1 AND state = 'running' AND lease_owner = $2 AND attempt = $3
                 RETURNING id
-                """, [task.id, owner, task.attempt], name: "queue.release").count == 1
+                """, [task.id, owner, task.attempt], name: "queue.release"
+            ).count == 1
         }
     }
 
@@ -168,7 +182,8 @@ public struct TaskQueue: Sendable {
     @discardableResult
     public func rescueExpired(now: Date? = nil) async throws -> Int {
         try await client.withConnection { c in
-            try c.query("""
+            try c.query(
+                """
                 UPDATE tasks SET
                     state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
                     finalized_at = CASE WHEN attempt >= max_attempts THEN coalesce($1::timestamptz, now()) END,
@@ -178,7 +193,8 @@ public struct TaskQueue: Sendable {
                     lease_owner = NULL, lease_expires_at = NULL
                 WHERE state = 'running' AND lease_expires_at < coalesce($1::timestamptz, now())
                 RETURNING id
-                """, [now], name: "queue.rescue").count
+                """, [now], name: "queue.rescue"
+            ).count
         }
     }
 
@@ -186,10 +202,12 @@ public struct TaskQueue: Sendable {
     @discardableResult
     public func prune(retention: Double, now: Date? = nil) async throws -> Int {
         try await client.withConnection { c in
-            try c.query("""
+            try c.query(
+                """
                 DELETE FROM tasks WHERE finalized_at < coalesce($1::timestamptz, now()) - make_interval(secs => $2)
                 RETURNING id
-                """, [now, retention], name: "queue.prune").count
+                """, [now, retention], name: "queue.prune"
+            ).count
         }
     }
 
@@ -216,10 +234,11 @@ public struct TaskQueue: Sendable {
         guard let state = TaskState(rawValue: try r.string("state")) else {
             throw PostgresError(.decoding, "unknown task state", statement: "queue.decode")
         }
-        return QueueTask(id: Int64(try r.int("id")), kind: try r.string("kind"), uniqueKey: try r.optionalString("unique_key"),
-                         args: try r.string("args"), state: state, priority: try r.int("priority"), attempt: try r.int("attempt"),
-                         maxAttempts: try r.int("max_attempts"), scheduledAt: try r.date("scheduled_at"),
-                         leaseOwner: try r.optionalString("lease_owner"), leaseExpiresAt: try r.optionalDate("lease_expires_at"),
-                         errors: try r.string("errors"))
+        return QueueTask(
+            id: Int64(try r.int("id")), kind: try r.string("kind"), uniqueKey: try r.optionalString("unique_key"),
+            args: try r.string("args"), state: state, priority: try r.int("priority"), attempt: try r.int("attempt"),
+            maxAttempts: try r.int("max_attempts"), scheduledAt: try r.date("scheduled_at"),
+            leaseOwner: try r.optionalString("lease_owner"), leaseExpiresAt: try r.optionalDate("lease_expires_at"),
+            errors: try r.string("errors"))
     }
 }

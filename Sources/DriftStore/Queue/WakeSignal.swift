@@ -11,7 +11,10 @@ final class WakeSignal: @unchecked Sendable {
 
     func signal() {
         let woken: [CheckedContinuation<Bool, Never>] = lock.withLock {
-            if waiters.isEmpty { pending = true; return [] }
+            if waiters.isEmpty {
+                pending = true
+                return []
+            }
             let all = Array(waiters.values)
             waiters.removeAll()
             return all
@@ -21,16 +24,25 @@ final class WakeSignal: @unchecked Sendable {
 
     /// True when woken by `signal`, false on timeout or cancellation.
     func wait(timeout: Double) async -> Bool {
-        let id: UInt64 = lock.withLock { nextID += 1; return nextID }
+        let id: UInt64 = lock.withLock {
+            nextID += 1
+            return nextID
+        }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
                 let immediate: Bool? = lock.withLock {
-                    if pending { pending = false; return true }
+                    if pending {
+                        pending = false
+                        return true
+                    }
                     if Task.isCancelled { return false }
                     waiters[id] = c
                     return nil
                 }
-                if let immediate { c.resume(returning: immediate); return }
+                if let immediate {
+                    c.resume(returning: immediate)
+                    return
+                }
                 DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in self?.expire(id) }
             }
         } onCancel: {
@@ -57,8 +69,10 @@ final class NotificationListener: @unchecked Sendable {
     private var started = false
     private var onFinish: [CheckedContinuation<Void, Never>] = []
 
-    init(client: PostgresClient, channel: String, onListening: @escaping @Sendable (Bool) -> Void = { _ in },
-         onWake: @escaping @Sendable () -> Void) {
+    init(
+        client: PostgresClient, channel: String, onListening: @escaping @Sendable (Bool) -> Void = { _ in },
+        onWake: @escaping @Sendable () -> Void
+    ) {
         self.client = client
         self.channel = channel
         self.onListening = onListening
@@ -112,7 +126,10 @@ final class NotificationListener: @unchecked Sendable {
                 failures += 1
                 let delay = Backoff.fullJitter(attempt: failures, base: 0.1, cap: 5, random: Double.random(in: 0.5..<1))
                 var waited = 0.0
-                while waited < delay && !isStopped { Thread.sleep(forTimeInterval: 0.05); waited += 0.05 }
+                while waited < delay && !isStopped {
+                    Thread.sleep(forTimeInterval: 0.05)
+                    waited += 0.05
+                }
             }
         }
     }

@@ -18,11 +18,15 @@ struct HostileInput {
     mutating func chance(_ p: Double) -> Bool { Double(rng.next() >> 11) / Double(1 << 53) < p }
     mutating func pick<T>(_ xs: [T]) -> T { xs[int(xs.count)] }
 
-    static let numbers = ["0", "-0", "1", "-1", "0.5", "-2.5", "1e308", "-1e308", "1e400", "-1e400", "1e-400", "9223372036854775807",
-                          "9223372036854775808", "18446744073709551616", "1e11", "3037000500", "4294967296", "1.7976931348623157e308",
-                          "123456789012345678901234567890", "0.1e1", "2.5e-3", "1E+2", "-", "01", "1.", ".5", "1e", "NaN", "Infinity"]
-    static let strings = [#""""#, #""a""#, #""grocery""#, #""a\u0000b""#, #""\ud800""#, #""\udc00\ud800""#, #""\u00e9""#, #""\\""#,
-                          #""\x""#, "\"\u{7}\"", "\"\u{FF}\"", #""FP32""#, #""BYTES""#, #""INT64""#, #""FP16""#, #""BOOL""#, #""predictor""#]
+    static let numbers = [
+        "0", "-0", "1", "-1", "0.5", "-2.5", "1e308", "-1e308", "1e400", "-1e400", "1e-400", "9223372036854775807",
+        "9223372036854775808", "18446744073709551616", "1e11", "3037000500", "4294967296", "1.7976931348623157e308",
+        "123456789012345678901234567890", "0.1e1", "2.5e-3", "1E+2", "-", "01", "1.", ".5", "1e", "NaN", "Infinity"
+    ]
+    static let strings = [
+        #""""#, #""a""#, #""grocery""#, #""a\u0000b""#, #""\ud800""#, #""\udc00\ud800""#, #""\u00e9""#, #""\\""#,
+        #""\x""#, "\"\u{7}\"", "\"\u{FF}\"", #""FP32""#, #""BYTES""#, #""INT64""#, #""FP16""#, #""BOOL""#, #""predictor""#
+    ]
 
     mutating func number() -> String { chance(0.5) ? String(Double(int(2000)) / 7 - 100) : pick(Self.numbers) }
 
@@ -59,20 +63,30 @@ struct HostileInput {
     mutating func oip() -> Data {
         let key = chance(0.5) ? "inputs" : "outputs"
         let tensors = (0..<(1 + int(3))).map { _ -> String in
-            var t = #"{"name":\#(pick(["\"amount\"", "\"score\"", "\"merchant_category\"", string()])),"datatype":\#(pick(Self.strings)),"shape":\#(shape())"#
+            var t =
+                #"{"name":\#(pick(["\"amount\"", "\"score\"", "\"merchant_category\"", string()])),"datatype":\#(pick(Self.strings)),"shape":\#(shape())"#
             if chance(0.3) { t += #","parameters":{"binary_data_size":\#(number())}"# } else { t += #","data":\#(value(depth: 3))"# }
             return t + "}"
         }
-        var body = Data(#"{"\#(key)":[\#(tensors.joined(separator: ","))]\#(chance(0.3) ? #","outputs":[{"name":"score"}]"# : ""),"model_version":\#(string())}"#.utf8)
+        var body = Data(
+            #"{"\#(key)":[\#(tensors.joined(separator: ","))]\#(chance(0.3) ? #","outputs":[{"name":"score"}]"# : ""),"model_version":\#(string())}"#
+                .utf8)
         if chance(0.3) { body += Data((0..<int(64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }) }
         return body
     }
 
     mutating func v1() -> Data {
         let key = pick(["instances", "inputs", "predictions", "outputs"])
-        let rows = chance(0.3) ? value(depth: 4) : "[" + (0..<int(6)).map { _ in
-            "{" + ["amount", "merchant_category", "country", "score", "hour_of_day"].map { "\"\($0)\":" + (chance(0.5) ? number() : string()) }.joined(separator: ",") + "}"
-        }.joined(separator: ",") + "]"
+        let rows =
+            chance(0.3)
+            ? value(depth: 4)
+            : "["
+                + (0..<int(6)).map { _ in
+                    "{"
+                        + ["amount", "merchant_category", "country", "score", "hour_of_day"].map {
+                            "\"\($0)\":" + (chance(0.5) ? number() : string())
+                        }.joined(separator: ",") + "}"
+                }.joined(separator: ",") + "]"
         return Data(#"{"\#(key)":\#(rows)}"#.utf8)
     }
 
@@ -99,22 +113,42 @@ struct HostileInput {
         let payload = String(decoding: self.payload(), as: UTF8.self)
         switch int(4) {
         case 0:
-            return Data(#"{"specversion":"1.0","type":"\#(pick(["org.kubeflow.serving.inference.request", "io.seldon.serving.inference.response", "x"]))","id":\#(string()),"source":"s","time":\#(pick(["\"2026-11-25T16:00:00Z\"", "\"0001-01-01T00:00:00Z\"", string()])),"inferenceservicename":"fraud","data":\#(payload)}"#.utf8)
+            return Data(
+                #"{"specversion":"1.0","type":"\#(pick(["org.kubeflow.serving.inference.request", "io.seldon.serving.inference.response", "x"]))","id":\#(string()),"source":"s","time":\#(pick(["\"2026-11-25T16:00:00Z\"", "\"0001-01-01T00:00:00Z\"", string()])),"inferenceservicename":"fraud","data":\#(payload)}"#
+                    .utf8)
         case 1:
-            return Data(#"{"type":"azureml.inference.\#(pick(["model_inputs", "model_outputs", "request", "response"]))","correlationid":\#(string()),"source":"/onlineEndpoints/fraud","data":\#(chance(0.5) ? payload : value(depth: 3))}"#.utf8)
+            return Data(
+                #"{"type":"azureml.inference.\#(pick(["model_inputs", "model_outputs", "request", "response"]))","correlationid":\#(string()),"source":"/onlineEndpoints/fraud","data":\#(chance(0.5) ? payload : value(depth: 3))}"#
+                    .utf8)
         case 2:
-            return Data(#"{"captureData":{"endpointInput":{"observedContentType":\#(pick(["\"text/csv\"", "\"application/json\"", "\"application/jsonlines\""])),"mode":"INPUT","data":\#(pick(["\"12.5,\\\"New York, NY\\\",east\"", "\"\\\"unterminated\"", string()])),"encoding":\#(pick(["\"CSV\"", "\"JSON\"", "\"BASE64\"", string()]))}},"eventMetadata":{"eventId":\#(string()),"inferenceTime":"2026-11-25T16:00:00Z"}}"#.utf8)
+            return Data(
+                #"{"captureData":{"endpointInput":{"observedContentType":\#(pick(["\"text/csv\"", "\"application/json\"", "\"application/jsonlines\""])),"mode":"INPUT","data":\#(pick(["\"12.5,\\\"New York, NY\\\",east\"", "\"\\\"unterminated\"", string()])),"encoding":\#(pick(["\"CSV\"", "\"JSON\"", "\"BASE64\"", string()]))}},"eventMetadata":{"eventId":\#(string()),"inferenceTime":"2026-11-25T16:00:00Z"}}"#
+                    .utf8)
         default:
             return Data(value(depth: 5).utf8)
         }
     }
 
     mutating func headers() -> [(String, String)] {
-        var h: [(String, String)] = [("ce-specversion", "1.0"), ("ce-type", pick(["org.kubeflow.serving.inference.request", "org.kubeflow.serving.inference.response",
-                                                                                 "io.seldon.serving.inference.request", "io.seldon.serving.feedback", "x"])),
-                                     ("ce-id", pick(["a", "", String(repeating: "z", count: 300), "a\u{0}b"])), ("ce-source", "s"),
-                                     ("ce-inferenceservicename", pick(["fraud", "other", ""]))]
-        if chance(0.5) { h.append(("ce-time", pick(["2026-11-25T16:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "yesterday", "2026-11-25T16:00:00.123456789+01:00"]))) }
+        var h: [(String, String)] = [
+            ("ce-specversion", "1.0"),
+            (
+                "ce-type",
+                pick([
+                    "org.kubeflow.serving.inference.request", "org.kubeflow.serving.inference.response",
+                    "io.seldon.serving.inference.request", "io.seldon.serving.feedback", "x"
+                ])
+            ),
+            ("ce-id", pick(["a", "", String(repeating: "z", count: 300), "a\u{0}b"])), ("ce-source", "s"),
+            ("ce-inferenceservicename", pick(["fraud", "other", ""]))
+        ]
+        if chance(0.5) {
+            h.append(
+                (
+                    "ce-time",
+                    pick(["2026-11-25T16:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "yesterday", "2026-11-25T16:00:00.123456789+01:00"])
+                ))
+        }
         if chance(0.3) { h.append(("Inference-Header-Content-Length", pick(["0", "-1", "18446744073709551616", "99", "abc", String(int(200))]))) }
         if chance(0.3) { h.append(("ce-requestid", pick(["r1", "", "r\u{0}"]))) }
         if chance(0.3) { h.append(("ce-component", pick(["predictor", "transformer", ""]))) }
@@ -132,7 +166,8 @@ struct HostileInput {
             case 1: b[int(b.count)] = UInt8(truncatingIfNeeded: rng.next())
             case 2: b.insert(contentsOf: (0..<int(8)).map { _ in pick([0x00, 0x22, 0x5B, 0x7B, 0x5C, 0xFF, 0x2C]) }, at: int(b.count))
             default:
-                let start = int(b.count), n = min(int(64), b.count - start)
+                let start = int(b.count)
+                let n = min(int(64), b.count - start)
                 b.insert(contentsOf: b[start..<(start + n)], at: int(b.count))
             }
         }
@@ -147,19 +182,26 @@ struct CaptureFuzzTests {
     /// Runs every decoder on `body` (and `headers`); returns false when something other than a typed refusal came out.
     static func feed(_ body: Data, headers: [(String, String)], capture: ServingCapture, limits: CaptureLimits, now: Date) -> Bool {
         func typed(_ f: () throws -> Void) -> Bool {
-            do { try f(); return true } catch is CaptureDecodeError { return true } catch is ServingCapture.UnknownModel { return true } catch { return false }
+            do {
+                try f()
+                return true
+            } catch is CaptureDecodeError { return true } catch is ServingCapture.UnknownModel { return true } catch { return false }
         }
         var ok = true
         ok = ok && typed { _ = try JSONNode.parse(body, limits: limits) }
-        ok = ok && typed {
-            let p = try PayloadDecoder.decode(body, isResponse: nil, limits: limits)
-            if p.rows.count > limits.maxRowsPerRequest { throw Unexpected() }
-        }
-        ok = ok && typed {
-            let ce = try InferenceCloudEvent.binary(headers: headers, body: body)
-            let r = try capture.events(from: ce, now: now)
-            for e in r.events { _ = CaptureEventCheck.problem(e, limits: limits, now: now) }
-        }
+        ok =
+            ok
+            && typed {
+                let p = try PayloadDecoder.decode(body, isResponse: nil, limits: limits)
+                if p.rows.count > limits.maxRowsPerRequest { throw Unexpected() }
+            }
+        ok =
+            ok
+            && typed {
+                let ce = try InferenceCloudEvent.binary(headers: headers, body: body)
+                let r = try capture.events(from: ce, now: now)
+                for e in r.events { _ = CaptureEventCheck.problem(e, limits: limits, now: now) }
+            }
         ok = ok && typed { _ = try CaptureLineDecoder.decode(body, limits: limits) }
         ok = ok && typed { _ = try InferenceCloudEvent.batch(body, limits: limits) }
         ok = ok && typed { _ = try OIPProtobufDecoder.decode(body, isResponse: body.count % 2 == 0, limits: limits) }
@@ -198,9 +240,13 @@ struct CaptureFuzzTests {
         for i in 0..<200 {
             var gz = streams[i % streams.count]
             if i % 4 == 1 { gz = gen.mutate(gz) }
-            do { _ = try BoundedGunzip.decompress(gz, maxBytes: 1 << 19, maxRatio: 50) } catch is CaptureDecodeError {} catch { Issue.record("gzip \(i): \(error)") }
+            do { _ = try BoundedGunzip.decompress(gz, maxBytes: 1 << 19, maxRatio: 50) } catch is CaptureDecodeError {} catch {
+                Issue.record("gzip \(i): \(error)")
+            }
         }
-        print("capture fuzz: \(refusedOrAccepted) inputs through 7 decoders and 200 gzip streams in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        print(
+            "capture fuzz: \(refusedOrAccepted) inputs through 7 decoders and 200 gzip streams in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+        )
     }
 
     @Test func everyRecordedCrasherIsRefusedCleanly() throws {

@@ -1,12 +1,18 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An HTTP/1.1 exchange over a plain TCP socket on 127.0.0.1: the test writes the exact bytes (lying lengths,
 /// odd headers, bodies that stall), so nothing between the test and the server rewrites them.
 struct RawHTTP {
-    struct Reply { var status: Int; var headers: String; var body: String; var closed: Bool }
+    struct Reply {
+        var status: Int
+        var headers: String
+        var body: String
+        var closed: Bool
+    }
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     let fd: Int32
@@ -18,8 +24,13 @@ struct RawHTTP {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard rc == 0 else { Glibc.close(fd); throw Failure(description: "connect to 127.0.0.1:\(port) failed") }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            Glibc.close(fd)
+            throw Failure(description: "connect to 127.0.0.1:\(port) failed")
+        }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -48,7 +59,8 @@ struct RawHTTP {
         while true {
             if let end = buffer.range(of: Data("\r\n\r\n".utf8)) {
                 let head = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
-                let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                let length =
+                    head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                     .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
                 if buffer.count - end.upperBound >= length || closed {
                     let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
@@ -59,7 +71,10 @@ struct RawHTTP {
                 return Reply(status: 0, headers: "", body: "", closed: true)
             }
             let n = recv(fd, &chunk, chunk.count, 0)
-            if n == 0 { closed = true; continue }
+            if n == 0 {
+                closed = true
+                continue
+            }
             if n < 0 { throw Failure(description: "no answer within the timeout (\(buffer.count) bytes so far)") }
             buffer.append(contentsOf: chunk[0..<n])
         }
@@ -74,7 +89,9 @@ struct RawHTTP {
         defer { c.close() }
         var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        if !headers.contains(where: { ["content-length", "transfer-encoding"].contains($0.0.lowercased()) }) { head += "Content-Length: \(body.count)\r\n" }
+        if !headers.contains(where: { ["content-length", "transfer-encoding"].contains($0.0.lowercased()) }) {
+            head += "Content-Length: \(body.count)\r\n"
+        }
         head += "\r\n"
         _ = c.send(Data(head.utf8) + body)
         return try c.receive()
@@ -85,7 +102,9 @@ struct RawHTTP {
 func memoryKB(pid: Int32) -> (rss: Int, peak: Int) {
     let text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
     func field(_ name: String) -> Int {
-        text.split(separator: "\n").first { $0.hasPrefix(name) }.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
+        text.split(separator: "\n").first { $0.hasPrefix(name) }.flatMap {
+            Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        } ?? 0
     }
     return (field("VmRSS:"), field("VmHWM:"))
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A `drift-worker serve` started in the background with JSON logs, its standard error collected, and the
@@ -37,7 +38,10 @@ final class RunningServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let r = logRecords.first(where: { $0["message"] as? String == "http listening" }),
-               let p = (r["http.port"] as? String).flatMap(Int.init) { return p }
+                let p = (r["http.port"] as? String).flatMap(Int.init)
+            {
+                return p
+            }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -68,7 +72,11 @@ func httpGet(port: Int, _ path: String) async throws -> (status: Int, body: Stri
 
 /// A parsed Prometheus text exposition: metric families by name (from `# TYPE`) and samples.
 struct PrometheusText {
-    struct Sample { var name: String; var labels: [String: String]; var value: Double }
+    struct Sample {
+        var name: String
+        var labels: [String: String]
+        var value: Double
+    }
     var types: [String: String] = [:]
     var samples: [Sample] = []
 
@@ -83,8 +91,11 @@ struct PrometheusText {
                 continue
             }
             if line.hasPrefix("#") { continue }
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]
-                .replacingOccurrences(of: "+Inf", with: "inf")) else { throw Bad(line: line) }
+            guard let space = line.lastIndex(of: " "),
+                let value = Double(
+                    line[line.index(after: space)...]
+                        .replacingOccurrences(of: "+Inf", with: "inf"))
+            else { throw Bad(line: line) }
             let head = line[..<space]
             var labels: [String: String] = [:]
             let name: String
