@@ -271,19 +271,9 @@ extension TriggerSender {
         }
         var check = RunCheck(method: request.method, url: HTTPClient.redact(request.url), status: nil, observation: nil, problem: nil)
         do {
-            var options = action.http
-            options.maxRedirects = action.target.maxRedirects
             var credential = action.credential
             if let scope = action.target.statusScope, case .azureWorkloadIdentity = credential { credential = .azureWorkloadIdentity(scope: scope) }
-            let (auth, scopedCA) = try credential.apply(client: HTTPClient(options: options), environment: environment, for: request.url)
-            var ca = scopedCA
-            if ca == nil, case .kubernetesJob = action.target, case .kubernetesServiceAccount = credential,
-                FileManager.default.fileExists(atPath: KubernetesServiceAccount.caFile)
-            {
-                ca = KubernetesServiceAccount.caFile
-            }
-            if options.caBundle == nil, let ca { options.caBundle = ca }
-            options.sensitiveHeaders.formUnion(auth.map { $0.0.lowercased() })
+            let (auth, options) = try authenticated(action, credential: credential, url: request.url)
             request.headers += auth + [("User-Agent", userAgent)]
             let response = try HTTPClient(options: options).sendBlocking(request)
             check.status = response.status

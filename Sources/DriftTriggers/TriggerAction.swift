@@ -94,19 +94,7 @@ public struct TriggerSender: Sendable {
     /// The request as it will be sent (credentials included), for `attempt`.
     public func prepare(_ action: TriggerAction, _ context: TriggerContext, now: Date = Date()) throws -> (HTTPRequest, HTTPClient) {
         var request = try action.target.request(context)
-        var options = action.http
-        let (auth, scopedCA) = try action.credential.apply(client: HTTPClient(options: options), environment: environment, for: request.url)
-        var ca = scopedCA
-        // a kubernetes_job always talks to a Kubernetes API server, whatever its name (a private EKS/AKS endpoint, an
-        // internal DNS name): the service-account CA applies there; other presets get it only for the in-cluster name
-        if ca == nil, case .kubernetesJob = action.target, case .kubernetesServiceAccount = action.credential,
-            FileManager.default.fileExists(atPath: KubernetesServiceAccount.caFile)
-        {
-            ca = KubernetesServiceAccount.caFile
-        }
-        if options.caBundle == nil, let ca { options.caBundle = ca }
-        options.maxRedirects = action.target.maxRedirects
-        options.sensitiveHeaders.formUnion(auth.map { $0.0.lowercased() })
+        let (auth, options) = try authenticated(action, credential: action.credential, url: request.url)
         let body = request.body ?? Data()
         var headers = request.headers + auth
         headers.append(("User-Agent", userAgent))
@@ -122,6 +110,29 @@ public struct TriggerSender: Sendable {
         if let hub = action.hubSecret { headers.append(("X-Hub-Signature-256", HubSignature.header(body: body, secret: hub))) }
         request.headers = headers
         return (request, HTTPClient(options: options))
+    }
+
+    /// The credential's headers for a request of `action` to `url`, and the client options to send it with: the
+    /// action's timeouts and TLS settings, the preset's redirect limit, the CA that verifies the server (the
+    /// service-account CA for the Kubernetes API server only) and the credential's headers marked sensitive. Shared
+    /// by deliveries and status checks, which may use another `credential` (a batch job's status: another scope).
+    func authenticated(_ action: TriggerAction, credential: Credential, url: String) throws -> (
+        headers: [(String, String)], options: HTTPClient.Options
+    ) {
+        var options = action.http
+        options.maxRedirects = action.target.maxRedirects
+        let (auth, scopedCA) = try credential.apply(client: HTTPClient(options: options), environment: environment, for: url)
+        var ca = scopedCA
+        // a kubernetes_job always talks to a Kubernetes API server, whatever its name (a private EKS/AKS endpoint, an
+        // internal DNS name): the service-account CA applies there; other presets get it only for the in-cluster name
+        if ca == nil, case .kubernetesJob = action.target, case .kubernetesServiceAccount = credential,
+            FileManager.default.fileExists(atPath: KubernetesServiceAccount.caFile)
+        {
+            ca = KubernetesServiceAccount.caFile
+        }
+        if options.caBundle == nil, let ca { options.caBundle = ca }
+        options.sensitiveHeaders.formUnion(auth.map { $0.0.lowercased() })
+        return (auth, options)
     }
 
     /// One attempt. `attempt` is 1-based; from the second on, targets that can be asked are asked first.

@@ -465,19 +465,17 @@ struct PresetDeliveryTests {
         try await server.start(Self.azureDevOps(declared: ["since", "epochs"]))
         let pat = FileManager.default.temporaryDirectory.appendingPathComponent("pat-\(UUID().uuidString)")
         try "pat-1".write(to: pat, atomically: true, encoding: .utf8)
+        let action = """
+            preset: azure_devops_pipeline
+            organization: acme
+            project: ml ops
+            pipeline_id: 12
+            base_url: http://127.0.0.1:\(server.port)
+            auth: {type: basic, username: "", password_file: \(pat.path)}
+
+            """
         try await TestDatabase.withSchema { client, _ in
-            let m = try TriggerDispatchTests.monitor(
-                """
-                preset: azure_devops_pipeline
-                organization: acme
-                project: ml ops
-                pipeline_id: 12
-                base_url: http://127.0.0.1:\(server.port)
-                auth: {type: basic, username: "", password_file: \(pat.path)}
-                max_attempts: 1
-                follow: false
-                parameters: {since: "{{window_start}}", epochs: 10}
-                """)
+            let m = try TriggerDispatchTests.monitor(action + "max_attempts: 1\nfollow: false\nparameters: {since: \"{{window_start}}\", epochs: 10}")
             try await TriggerDispatchTests.enqueue(client, preset: "azure_devops_pipeline")
             #expect(try await dispatcher(client, m).runUntilIdle(wait: 5).delivered == 1)
             let row = try await TriggerDispatchTests.row(client)
@@ -489,16 +487,7 @@ struct PresetDeliveryTests {
         // the same action with a wrong token: Azure DevOps' 203 sign-in page is dead at once, not delivered
         try "wrong".write(to: pat, atomically: true, encoding: .utf8)
         try await TestDatabase.withSchema { client, _ in
-            let m = try TriggerDispatchTests.monitor(
-                """
-                preset: azure_devops_pipeline
-                organization: acme
-                project: ml ops
-                pipeline_id: 12
-                base_url: http://127.0.0.1:\(server.port)
-                auth: {type: basic, username: "", password_file: \(pat.path)}
-                parameters: {since: "{{window_start}}"}
-                """)
+            let m = try TriggerDispatchTests.monitor(action + "parameters: {since: \"{{window_start}}\"}")
             try await TriggerDispatchTests.enqueue(client, preset: "azure_devops_pipeline")
             let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
             let row = try await TriggerDispatchTests.row(client)
