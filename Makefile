@@ -15,36 +15,44 @@ demo: build
 test: deps
 	@scripts/validate-manifests.sh
 	@scripts/build-checked.sh --build-tests
-	# One test at a time: many tests run real processes and HTTP servers whose async handlers need Swift's
-	# cooperative threads (two on this machine), which CPU-bound suites running beside them would starve.
-	$(SWIFT) test --skip-build --no-parallel
+	# Every target but EndToEndTests in parallel (in-process: statistics, decoders, the store, triggers, servers on
+	# 127.0.0.1, one shared PostgreSQL with a database per test copied from a migrated template).
+	$(SWIFT) test --skip-build --skip EndToEndTests
+	# Then the tests that run the drift-worker binary, one at a time: their child processes and the servers they talk
+	# to need the cooperative threads (two on this machine), which CPU-bound tests running beside them would starve.
+	$(SWIFT) test --skip-build --no-parallel --filter EndToEndTests
 
 # The Swift sources as swift-format (part of the Swift 6 toolchain) with the committed .swift-format formats them;
 # generated protobuf code is left as protoc-gen-swift writes it. `make format` rewrites them so.
-SWIFT_SOURCES = $(shell find Sources Tests Benchmarks -name '*.swift' ! -name '*.pb.swift' | sort) Package.swift
+SWIFT_SOURCES = $(shell find Sources Tests Benchmarks -name '*.swift' ! -name '*.pb.swift' ! -path '*/.build*' | sort) Package.swift
 lint:
 	$(SWIFT) format lint --strict --parallel $(SWIFT_SOURCES)
+	@scripts/check-declared-imports.py
 
 format:
 	$(SWIFT) format format -i --parallel $(SWIFT_SOURCES)
 
 # ThreadSanitizer over the statistics tests (the code that runs on several threads: ParallelMap, FastSort, the
-# Smirnov sums) and AddressSanitizer over the decoders' tests (every byte of a hostile input is read by them), each in
+# Smirnov sums) and the concurrency of the I/O layers (the libpq pool on its NIOThreadPool, LISTEN, the queue's wake-ups,
+# libcurl's handle pool and token single-flight, the readiness probe's shared check) and AddressSanitizer over the decoders' tests (the capture decoders, the JSON parser, the fuzzing: every
+# byte of a hostile input is read by them), each in
 # its own build folder so the inner loop's .build stays warm. OpenBLAS runs single-threaded under TSan: its own
 # pthreads are not instrumented. LeakSanitizer is off: it cannot see the pointers Swift keeps in enum payloads' spare
 # bits (indirect enums, Foundation's Data), so it reports live objects as leaked; ASan's memory errors
 # (out-of-bounds, use-after-free) are what this run is for.
 sanitize: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	OPENBLAS_NUM_THREADS=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --parallel --filter DriftStatsTests
+	OPENBLAS_NUM_THREADS=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --parallel \
+		--filter "DriftStatsTests|DriftStoreTests|DriftTriggersTests|DriftServerTests|DriftCommonTests"
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --parallel --filter "DriftCaptureTests|CaptureFuzzTests|BoundaryDecoder"
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --parallel --filter "DriftCaptureTests|DriftCommonTests|CaptureFuzzTests"
 
 bench: deps
 	@scripts/install-deps.sh --bench
-	$(SWIFT) build -c release --product drift-bench
+	# the benchmarks are a package of their own (Benchmarks/Package.swift) with its own build folder
+	cd Benchmarks && $(SWIFT) build -c release --product drift-bench
 	$(SWIFT) build -c release --product drift-worker
-	.build/release/drift-bench
+	Benchmarks/.build/release/drift-bench
 	@scripts/bench-ingest.sh
 
 # The README's report screenshot: the sample data's drifted window rendered in headless Chromium (docs/report.png).

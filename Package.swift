@@ -6,7 +6,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "drift-worker", targets: ["drift-worker"]),
-        .library(name: "DriftStats", targets: ["DriftStats"])
+        .library(name: "DriftStats", targets: ["DriftStats"]),
+        // for the benchmarks' package (Benchmarks/Package.swift)
+        .library(name: "DriftCore", targets: ["DriftCore"]),
+        .library(name: "DriftStore", targets: ["DriftStore"]),
+        .library(name: "DriftCapture", targets: ["DriftCapture"]),
+        .library(name: "DriftCommon", targets: ["DriftCommon"]),
+        .library(name: "DriftLocalPostgres", targets: ["DriftLocalPostgres"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,28 +42,42 @@ let package = Package(
             name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // Leaf: small value types every layer shares (backoff, constant-time compare, JSON values); no dependencies.
+        .target(name: "DriftCommon"),
         .target(name: "DriftStats", dependencies: ["COpenBLAS"]),
         .target(
             name: "DriftCapture",
             dependencies: [
-                .product(name: "CompressNIO", package: "compress-nio"),
+                "DriftCommon", .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf")
             ],
             exclude: ["Protobuf/v2_dataplane.proto"]),
-        .target(name: "DriftStore", dependencies: ["CLibPQ"]),
+        .target(
+            name: "DriftStore",
+            dependencies: [
+                "CLibPQ", "DriftCommon",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio")
+            ]),
+        // Development only: a throwaway local PostgreSQL cluster for `local-postgres`, `demo` and the tests.
+        .target(
+            name: "DriftLocalPostgres",
+            dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
         .target(
             name: "DriftTriggers",
             dependencies: [
-                "CCurl", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto")
+                "CCurl", "DriftCommon", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio")
             ]),
         .target(
             name: "DriftCore",
             dependencies: [
-                "DriftStats", "DriftCapture", "DriftStore", "DriftTriggers", "Yams",
+                "DriftStats", "DriftCapture", "DriftCommon", "DriftStore", "DriftTriggers", "Yams",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,7 +86,7 @@ let package = Package(
         .target(
             name: "DriftServer",
             dependencies: [
-                "DriftCore", "DriftStore", "DriftTriggers", "DriftCapture",
+                "DriftCore", "DriftStore", "DriftTriggers", "DriftCapture", "DriftCommon",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -83,38 +103,46 @@ let package = Package(
         .executableTarget(
             name: "drift-worker",
             dependencies: [
-                "DriftCore", "DriftStore", "DriftServer", "DriftCapture", "DriftStats", "DriftTriggers",
+                "DriftCore", "DriftStore", "DriftServer", "DriftCapture", "DriftCommon", "DriftStats", "DriftTriggers", "DriftLocalPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
             ]),
-        .executableTarget(
-            name: "drift-bench", dependencies: ["DriftStats", "DriftStore", "DriftCore", "DriftCapture"], path: "Benchmarks/drift-bench"),
 
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
-        .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture"], exclude: ["Fixtures"]),
-        // Fuzz/corpus: hostile inputs the fuzz tests read by path
+        .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture", "DriftCommon", "DriftTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DriftCommonTests", dependencies: ["DriftCommon"]),
+        // In-process tests (no child processes); Fuzz/corpus: hostile inputs the fuzz tests read by path
         .testTarget(
             name: "DriftCoreTests",
             dependencies: [
-                "DriftCore", "DriftStore", "DriftServer", "DriftTestSupport", "drift-worker",
-                "DriftCapture", "DriftStats", "DriftTriggers",
+                "DriftCore", "DriftStore", "DriftServer", "DriftTestSupport", "DriftCapture", "DriftCommon", "DriftStats", "DriftTriggers",
                 .product(name: "Hummingbird", package: "hummingbird")
             ],
             exclude: ["Fuzz/corpus"]),
+        // End-to-end: the tests that run the drift-worker binary (`make test` runs them one at a time, after the rest)
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "drift-worker", "DriftCore", "DriftStore", "DriftServer", "DriftTestSupport", "DriftLocalPostgres", "DriftCapture",
+                "DriftStats", "DriftTriggers"
+            ]),
         .target(
             name: "DriftTestSupport",
             dependencies: [
-                "DriftStore", "DriftServer", .product(name: "Hummingbird", package: "hummingbird"),
+                "DriftCore", "DriftStats", "DriftStore", "DriftServer", "DriftLocalPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
             ],
             path: "Tests/DriftTestSupport"),
         .testTarget(
             name: "DriftTriggersTests", dependencies: ["DriftTriggers", "DriftTestSupport", .product(name: "_CryptoExtras", package: "swift-crypto")]),
-        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftTestSupport"]),
+        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftCommon", "DriftLocalPostgres", "DriftTestSupport"]),
         .testTarget(
-            name: "DriftServerTests", dependencies: ["DriftServer", "DriftCore", "DriftStore", .product(name: "Logging", package: "swift-log")]),
+            name: "DriftServerTests",
+            dependencies: ["DriftServer", "DriftCommon", "DriftCore", "DriftStore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"])
     ]
 )

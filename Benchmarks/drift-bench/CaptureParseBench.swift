@@ -1,8 +1,9 @@
 import DriftCapture
+import DriftCommon
 import DriftStats
 import Foundation
 
-/// Capture decoding: the bounded parser of our own (`JSONNode.parse`) and the payload decoder, against
+/// Capture decoding: the bounded parser of our own (`JSONValue.parse`) and the payload decoder, against
 /// Foundation's JSONSerialization and Python's `json.loads` on the same bodies in the same run. The bodies are
 /// what the HTTP bench sends (a V1 request of 100 instances) and an OIP FP32 tensor [100, 128].
 func captureParseBenchmark() {
@@ -27,7 +28,7 @@ func captureParseBenchmark() {
             }
             return times.sorted()[2]
         }
-        let parse = median { for _ in 0..<n { _ = try! JSONNode.parse(body) } }
+        let parse = median { for _ in 0..<n { _ = try! JSONValue.parse(body) } }
         let decode = median { for _ in 0..<n { _ = try! PayloadDecoder.decode(body) } }
         let foundation = median { for _ in 0..<n { _ = try! JSONSerialization.jsonObject(with: body) } }
         let file = dir.appendingPathComponent("body.json")

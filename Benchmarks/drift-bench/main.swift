@@ -1,4 +1,5 @@
 import DriftCore
+import DriftLocalPostgres
 import DriftStats
 import DriftStore
 import Foundation

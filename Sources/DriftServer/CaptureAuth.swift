@@ -1,3 +1,5 @@
+import DriftCommon
+
 /// Who may post to the capture endpoints: a pure decision over the credentials a request carries, so serving
 /// loggers that cannot set headers (KServe's and Seldon's payload loggers only take a URL) can still authenticate.
 ///
@@ -64,7 +66,7 @@ public struct CaptureAuth: Sendable, Equatable {
         if presented.isEmpty { return .missing }
         var matched = false
         // every candidate is compared in full, so the time does not say which form matched
-        for candidate in presented where Self.constantTimeEquals(candidate, token) { matched = true }
+        for candidate in presented where ConstantTime.equal(candidate, token) { matched = true }
         return matched ? .allowed : .wrong
     }
 
@@ -89,18 +91,6 @@ public struct CaptureAuth: Sendable, Equatable {
         if rest.hasSuffix("/batch") { rest = rest.dropLast("/batch".count) }
         guard !rest.isEmpty, !rest.contains("/") else { return nil }
         return percentDecoded(rest) ?? String(rest)
-    }
-
-    /// Equal contents, compared in a time that depends on `expected`'s length only.
-    static func constantTimeEquals(_ given: String, _ expected: String) -> Bool {
-        let a = Array(given.utf8)
-        let b = Array(expected.utf8)
-        var diff = UInt64(truncatingIfNeeded: a.count ^ b.count)
-        for i in b.indices {
-            let x = a.isEmpty ? 0 : a[i % a.count]
-            diff |= UInt64(x ^ b[i])
-        }
-        return diff == 0
     }
 
     /// `s` without leading and trailing spaces, tabs, CR and LF.

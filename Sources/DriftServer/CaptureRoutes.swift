@@ -1,4 +1,5 @@
 import DriftCapture
+import DriftCommon
 import DriftCore
 import DriftStore
 import Foundation

@@ -1,33 +1,40 @@
 import DriftCore
 import DriftStore
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Liveness: the process's loops report heartbeats; the process is alive while every registered loop
 /// has beaten within its allowance. (The HTTP server answering at all proves its own event loop.)
-public final class Liveness: @unchecked Sendable {
-    private let lock = NSLock()
-    private var loops: [String: (allowance: Double, last: Date)] = [:]
+public final class Liveness: Sendable {
+    private struct Loop {
+        var allowance: Double
+        var last: Date
+    }
+
+    private let loops = NIOLockedValueBox<[String: Loop]>([:])
 
     public init() {}
 
     /// Registers a loop that must beat at least every `allowance` seconds (counted from now).
     public func register(_ name: String, allowance: Double, now: Date = Date()) {
-        lock.withLock { loops[name] = (allowance, now) }
+        loops.withLockedValue { $0[name] = Loop(allowance: allowance, last: now) }
     }
 
+    /// Records a beat of a registered loop; beats of loops never registered change nothing.
     public func beat(_ name: String, now: Date = Date()) {
-        lock.withLock { if let l = loops[name] { loops[name] = (l.allowance, now) } }
+        loops.withLockedValue { $0[name]?.last = now }
     }
 
-    /// The loops that missed their allowance (empty: alive).
+    /// The loops that missed their allowance, sorted (empty: alive). Exactly at the allowance is still alive.
     public func stale(now: Date = Date()) -> [String] {
-        lock.withLock { loops.filter { now.timeIntervalSince($0.value.last) > $0.value.allowance }.map(\.key).sorted() }
+        loops.withLockedValue { $0.filter { now.timeIntervalSince($0.value.last) > $0.value.allowance }.map(\.key).sorted() }
     }
 }
 
 /// Readiness: the database answers and this build's migrations are applied. Checks are single-flight
 /// (callers while one runs share its answer) on a pool of their own, so probes never wait behind the
-/// workers' connections, and a check that does not answer within `timeout` counts as not ready.
+/// workers' connections, and a check that does not answer within `timeout` counts as not ready. A caller
+/// that times out stops waiting; the shared check goes on for the other callers and the next probe.
 public actor ReadinessProbe {
     public struct Result: Sendable, Equatable {
         public var ready: Bool
@@ -37,81 +44,138 @@ public actor ReadinessProbe {
     private let client: PostgresClient
     private let schema: String
     private let timeout: Double
-    private var inFlight: Task<Result, Never>?
+    private var inFlight: SharedResult<Result>?
+    /// Database checks started so far (concurrent callers share one), for tests.
+    private(set) var checksStarted = 0
 
+    /// `timeout`: seconds a caller waits for the database's answer (finite, above 0).
     public init(settings: ConnectionSettings, timeout: Double = 2) {
         var s = settings
         s.poolSize = 1
         self.client = PostgresClient(settings: s)
         self.schema = settings.schema
-        self.timeout = timeout
+        self.timeout = timeout.isFinite && timeout > 0 ? timeout : 2
     }
 
+    /// The database's answer, or not ready naming the timeout when it takes longer than `timeout` seconds
+    /// (or this caller is cancelled).
     public func check() async -> Result {
-        let task: Task<Result, Never>
-        if let running = inFlight {
-            task = running
-        } else {
-            let client = self.client
-            let schema = self.schema
-            task = Task {
-                do {
-                    let (current, failing) = try await client.withConnection { c in
-                        let current = try Migrator(schema: schema).isCurrent(c)
-                        return (current, current ? try MonitorFailures.all(c) : [])
-                    }
-                    guard current else {
-                        return Result(ready: false, reason: "migrations are not applied to schema \"\(schema)\"; run drift-worker migrate")
-                    }
-                    // a failing monitor does not make the process unready (capture and the other monitors still work);
-                    // it is named here and in drift_monitor_failing
-                    let detail = failing.map { f in
-                        "\n  monitor \(f.monitor) failing: \(f.failures) failed task(s) since \(PGTimeText.iso(f.failingSince)), next probe \(f.due ? "due now" : "at \(PGTimeText.iso(f.retryAt))"); last error: \(String(f.lastError.prefix(300)).replacingOccurrences(of: "\n", with: " "))"
-                    }.joined()
-                    return Result(ready: true, reason: "database reachable, migrations current" + detail)
-                } catch {
-                    return Result(ready: false, reason: "\(error)")
-                }
-            }
-            inFlight = task
-            Task {
-                _ = await task.value
-                self.finished(task)
-            }
-        }
+        let shared = startIfIdle()
         let limit = timeout
-        return await firstOf(
-            task, orAfter: limit,
-            Result(ready: false, reason: "the database did not answer within \(limit) s"))
+        let fallback = Result(ready: false, reason: "the database did not answer within \(limit) s")
+        return await withTaskGroup(of: Result?.self) { group in
+            group.addTask { await shared.value() }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int64(limit * 1000)))
+                return nil
+            }
+            // the first child to finish decides: the answer, or nil for the timeout (or cancellation)
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? fallback
+        }
     }
 
-    private func finished(_ task: Task<Result, Never>) { if inFlight == task { inFlight = nil } }
+    /// The running check, or a new one. It runs in a task of its own because it outlives the caller that
+    /// started it (a caller's timeout must not cancel the answer the others wait for).
+    private func startIfIdle() -> SharedResult<Result> {
+        if let running = inFlight { return running }
+        let shared = SharedResult<Result>()
+        inFlight = shared
+        checksStarted += 1
+        let client = self.client
+        let schema = self.schema
+        Task {
+            shared.fulfil(await Self.perform(client: client, schema: schema))
+            self.finished(shared)
+        }
+        return shared
+    }
 
+    private func finished(_ shared: SharedResult<Result>) { if inFlight === shared { inFlight = nil } }
+
+    private static func perform(client: PostgresClient, schema: String) async -> Result {
+        do {
+            let (current, failing) = try await client.withConnection { c in
+                let current = try Migrator(schema: schema).isCurrent(c)
+                return (current, current ? try MonitorFailures.all(c) : [])
+            }
+            guard current else {
+                return Result(ready: false, reason: "migrations are not applied to schema \"\(schema)\"; run drift-worker migrate")
+            }
+            // a failing monitor does not make the process unready (capture and the other monitors still work);
+            // it is named here and in drift_monitor_failing
+            let detail = failing.map { f in
+                "\n  monitor \(f.monitor) failing: \(f.failures) failed task(s) since \(PGTimeText.iso(f.failingSince)), next probe \(f.due ? "due now" : "at \(PGTimeText.iso(f.retryAt))"); last error: \(String(f.lastError.prefix(300)).replacingOccurrences(of: "\n", with: " "))"
+            }.joined()
+            return Result(ready: true, reason: "database reachable, migrations current" + detail)
+        } catch {
+            return Result(ready: false, reason: "\(error)")
+        }
+    }
+
+    /// Closes the probe's pool; safe to call more than once.
     public func shutdown() async { await client.shutdown() }
 }
 
-/// The task's value, or `fallback` if it takes longer than `seconds` (the task goes on by itself).
-func firstOf<T: Sendable>(_ task: Task<T, Never>, orAfter seconds: Double, _ fallback: T) async -> T {
-    let once = ResumeOnce<T>()
-    return await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
-        once.set(c)
-        Task { once.resume(await task.value) }
-        Task {
-            try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-            once.resume(fallback)
-        }
+/// A value produced once and awaited by any number of callers, each of which can stop waiting (cancellation)
+/// without affecting the others or the producer.
+final class SharedResult<Value: Sendable>: Sendable {
+    private struct Waiting {
+        var next: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Value?, Never>] = [:]
     }
-}
 
-private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<T, Never>?
-    func set(_ c: CheckedContinuation<T, Never>) { lock.withLock { continuation = c } }
-    func resume(_ v: T) {
-        let c: CheckedContinuation<T, Never>? = lock.withLock {
-            defer { continuation = nil }
-            return continuation
+    private enum State {
+        case waiting(Waiting)
+        case done(Value)
+    }
+
+    private let state = NIOLockedValueBox(State.waiting(Waiting()))
+
+    init() {}
+
+    /// Sets the value (the first call wins) and resumes every waiter.
+    func fulfil(_ value: Value) {
+        let waiters: [CheckedContinuation<Value?, Never>] = state.withLockedValue { s in
+            guard case .waiting(let w) = s else { return [] }
+            s = .done(value)
+            return Array(w.waiters.values)
         }
-        c?.resume(returning: v)
+        for c in waiters { c.resume(returning: value) }
+    }
+
+    /// The value once it is set; nil when the calling task is cancelled first.
+    func value() async -> Value? {
+        let id: UInt64? = state.withLockedValue { s in
+            guard case .waiting(var w) = s else { return nil }
+            defer { s = .waiting(w) }
+            w.next += 1
+            return w.next
+        }
+        guard let id else { return state.withLockedValue { if case .done(let v) = $0 { v } else { nil } } }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Value?, Never>) in
+                // registered under the lock; a cancellation that came first is seen here (the flag is set before onCancel runs)
+                let now: Value?? = state.withLockedValue { s in
+                    switch s {
+                    case .done(let v): return .some(v)
+                    case .waiting(var w):
+                        if Task.isCancelled { return .some(nil) }
+                        w.waiters[id] = c
+                        s = .waiting(w)
+                        return nil
+                    }
+                }
+                if let now { c.resume(returning: now) }
+            }
+        } onCancel: {
+            let c: CheckedContinuation<Value?, Never>? = state.withLockedValue { s in
+                guard case .waiting(var w) = s else { return nil }
+                defer { s = .waiting(w) }
+                return w.waiters.removeValue(forKey: id)
+            }
+            c?.resume(returning: nil)
+        }
     }
 }

@@ -1,14 +1,15 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The standard `process_*` metrics of Prometheus client libraries, read from `/proc/self` at scrape time:
 /// `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_virtual_memory_bytes`,
 /// `process_open_fds`, `process_max_fds`, `process_start_time_seconds`.
-public final class ProcessMetrics: @unchecked Sendable {
+public final class ProcessMetrics: Sendable {
     private let cpu: Counter
     private let rss, vsize, openFDs, maxFDs, start: Gauge
-    private let lock = NSLock()
-    private var cpuReported = 0.0
+    /// CPU seconds already added to the counter (the counter only goes up by the difference).
+    private let cpuReported = NIOLockedValueBox(0.0)
 
     public init(registry: PrometheusCollectorRegistry) {
         cpu = registry.makeCounter(descriptor: .named("process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds."))
@@ -33,10 +34,10 @@ public final class ProcessMetrics: @unchecked Sendable {
         let page = Double(sysconf(Int32(_SC_PAGESIZE)))
         // field 14 utime, 15 stime, 22 starttime, 23 vsize, 24 rss  (index = field − 3)
         let cpuNow = ((Double(f[11]) ?? 0) + (Double(f[12]) ?? 0)) / ticks
-        lock.withLock {
-            if cpuNow > cpuReported {
-                cpu.increment(by: cpuNow - cpuReported)
-                cpuReported = cpuNow
+        cpuReported.withLockedValue { reported in
+            if cpuNow > reported {
+                cpu.increment(by: cpuNow - reported)
+                reported = cpuNow
             }
         }
         vsize.set(Double(f[20]) ?? 0)

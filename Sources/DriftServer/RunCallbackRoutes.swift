@@ -1,3 +1,4 @@
+import DriftCommon
 import DriftCore
 import Foundation
 import HTTPTypes

@@ -1,5 +1,6 @@
 import DriftStore
 import Foundation
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// Gauges read from the database at scrape time, so every replica reports the same stored truth:
@@ -14,14 +15,17 @@ import Prometheus
 ///
 /// Series whose labels vanish (a feature dropped from a monitor) are unregistered. Refreshes are at most
 /// one per `minInterval` seconds; a failed refresh keeps the last values and sets `drift_stored_metrics_up` to 0.
-public final class StoredStateMetrics: @unchecked Sendable {
+public final class StoredStateMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let client: PostgresClient
     private let monitors: [String]
     private let minInterval: Double
-    private let lock = NSLock()
-    private var lastRefresh: Date = .distantPast
-    private var gauges: [String: Gauge] = [:]
+    /// When the gauges were last refreshed, and the gauges by name and labels (so vanished series can be unregistered).
+    private struct Current {
+        var lastRefresh: Date = .distantPast
+        var gauges: [String: Gauge] = [:]
+    }
+    private let current = NIOLockedValueBox(Current())
     private let up: Gauge
 
     static let queueStates = ["available", "scheduled", "running", "retryable", "discarded"]
@@ -45,14 +49,14 @@ public final class StoredStateMetrics: @unchecked Sendable {
 
     /// Reads the stored state and updates the gauges (unless refreshed less than `minInterval` ago).
     public func refresh(now: Date = Date()) async {
-        let due = lock.withLock { now.timeIntervalSince(lastRefresh) >= minInterval }
+        let due = current.withLockedValue { now.timeIntervalSince($0.lastRefresh) >= minInterval }
         guard due else { return }
         do {
             let monitors = self.monitors
             let samples = try await client.withConnection { c in try Self.read(c, monitors: monitors, now: now) }
-            lock.withLock {
-                apply(samples)
-                lastRefresh = now
+            current.withLockedValue { state in
+                state.gauges = apply(samples, to: state.gauges)
+                state.lastRefresh = now
             }
             up.set(1.0)
         } catch {
@@ -158,7 +162,8 @@ public final class StoredStateMetrics: @unchecked Sendable {
         return out
     }
 
-    private func apply(_ samples: [Sample]) {
+    /// Sets the gauges of `samples` (registering new series) and unregisters those of `gauges` that are gone; returns the new set.
+    private func apply(_ samples: [Sample], to gauges: [String: Gauge]) -> [String: Gauge] {
         var next: [String: Gauge] = [:]
         for s in samples {
             let key = s.name + "|" + s.labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
@@ -167,6 +172,6 @@ public final class StoredStateMetrics: @unchecked Sendable {
             next[key] = g
         }
         for (key, g) in gauges where next[key] == nil { registry.unregisterGauge(g) }
-        gauges = next
+        return next
     }
 }

@@ -2,12 +2,13 @@ import DriftTriggers
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 
 /// A webhook receiver that does what a pipeline's endpoint should: it verifies the Standard Webhooks signature
 /// (401 when it does not match or the timestamp is stale), starts one "run" per `webhook-id` and answers a
 /// resend of the same id with the same run (200) instead of starting another (202 for a new one). `demo` starts
 /// one on 127.0.0.1 to show the triggers end to end; its records say what arrived.
-public final class WebhookReceiver: @unchecked Sendable {
+public final class WebhookReceiver: Sendable {
     public struct Delivery: Sendable {
         public var path: String
         public var webhookID: String
@@ -19,16 +20,19 @@ public final class WebhookReceiver: @unchecked Sendable {
     }
 
     private let secrets: [StandardWebhooks.Secret]
-    private let lock = NSLock()
-    private var recorded: [Delivery] = []
-    private var runs: [String: String] = [:]
+    /// What arrived, and the run started per webhook id.
+    private struct Record {
+        var deliveries: [Delivery] = []
+        var runs: [String: String] = [:]
+    }
+    private let record = NIOLockedValueBox(Record())
     private let server = LocalHTTPServer()
 
     public init(secrets: [StandardWebhooks.Secret]) { self.secrets = secrets }
 
-    public var deliveries: [Delivery] { lock.withLock { recorded } }
+    public var deliveries: [Delivery] { record.withLockedValue { $0.deliveries } }
     /// Distinct runs started.
-    public var runCount: Int { lock.withLock { runs.count } }
+    public var runCount: Int { record.withLockedValue { $0.runs.count } }
 
     /// Starts on `host` and a free port; returns once listening.
     public func start(host: String = "127.0.0.1") async throws {
@@ -39,18 +43,23 @@ public final class WebhookReceiver: @unchecked Sendable {
             let timestamp = Int(request.headers[HTTPField.Name("webhook-timestamp")!] ?? "") ?? 0
             let signature = request.headers[HTTPField.Name("webhook-signature")!] ?? ""
             let verified = StandardWebhooks.verify(id: id, timestamp: timestamp, signatureHeader: signature, body: body, secrets: secrets)
-            let (status, runID, duplicate): (HTTPResponse.Status, String?, Bool) = lock.withLock {
-                guard verified, !id.isEmpty else { return (.unauthorized, nil, false) }
-                if let run = runs[id] { return (.ok, run, true) }
-                let run = "run-\(runs.count + 1)"
-                runs[id] = run
-                return (.accepted, run, false)
-            }
-            lock.withLock {
-                recorded.append(
+            let path = request.uri.path
+            let (status, runID, duplicate): (HTTPResponse.Status, String?, Bool) = record.withLockedValue { r in
+                let decision: (HTTPResponse.Status, String?, Bool)
+                if !verified || id.isEmpty {
+                    decision = (.unauthorized, nil, false)
+                } else if let run = r.runs[id] {
+                    decision = (.ok, run, true)
+                } else {
+                    let run = "run-\(r.runs.count + 1)"
+                    r.runs[id] = run
+                    decision = (.accepted, run, false)
+                }
+                r.deliveries.append(
                     Delivery(
-                        path: request.uri.path, webhookID: id, verified: verified, runID: runID, duplicate: duplicate,
+                        path: path, webhookID: id, verified: verified, runID: decision.1, duplicate: decision.2,
                         body: String(decoding: body, as: UTF8.self)))
+                return decision
             }
             let answer = runID.map { #"{"run_id":"\#($0)","duplicate":\#(duplicate)}"# } ?? #"{"error":"invalid or missing webhook signature"}"#
             return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))

@@ -160,8 +160,9 @@ public enum KubernetesServiceAccount {
 /// `{authority}{tenant}/oauth2/v2.0/token` (`grant_type=client_credentials`, `client_assertion_type=
 /// urn:ietf:params:oauth:client-assertion-type:jwt-bearer`) for an access token of `scope`. Tokens are cached
 /// per scope until five minutes before they expire (half their lifetime when that is under ten minutes); the assertion file
-/// is re-read on every exchange, since the kubelet rotates it.
-public final class AzureWorkloadIdentity: @unchecked Sendable {
+/// is re-read on every exchange, since the kubelet rotates it. Concurrent callers with no fresh token share one
+/// exchange (`TokenCache`).
+public final class AzureWorkloadIdentity: Sendable {
     public struct Settings: Sendable, Equatable {
         public var clientID: String
         public var tenantID: String
@@ -197,21 +198,21 @@ public final class AzureWorkloadIdentity: @unchecked Sendable {
     /// One cache for the process.
     public static let shared = AzureWorkloadIdentity()
 
-    private struct Cached {
-        var token: String
-        var refreshAt: Date
-    }
-    private let lock = NSLock()
-    private var cache: [String: Cached] = [:]
-    /// How many exchanges were made (for tests and logs).
-    public private(set) var exchanges = 0
+    private let cache = TokenCache()
+    /// How many exchanges succeeded (for tests and logs).
+    public var exchanges: Int { cache.exchanges }
 
     public init() {}
 
     /// An access token for `scope`, from the cache or a new exchange.
     public func token(scope: String, settings: Settings, client: HTTPClient, now: Date = Date()) throws -> String {
-        let key = "\(settings.tenantID)|\(settings.clientID)|\(scope)"
-        if let c = lock.withLock({ cache[key] }), now < c.refreshAt { return c.token }
+        try cache.token("\(settings.tenantID)|\(settings.clientID)|\(scope)", now: now) {
+            try exchange(scope: scope, settings: settings, client: client, now: now)
+        }
+    }
+
+    /// One exchange at the settings' token URL: a new access token and when to exchange again.
+    private func exchange(scope: String, settings: Settings, client: HTTPClient, now: Date) throws -> TokenCache.Fresh {
         let assertion = try SecretSource.file(settings.tokenFile).read()
         let form = [
             ("grant_type", "client_credentials"), ("client_id", settings.clientID), ("scope", scope),
@@ -237,12 +238,7 @@ public final class AzureWorkloadIdentity: @unchecked Sendable {
             )
         }
         let lifetime = json?.value(at: "expires_in")?.scalarText.flatMap(Double.init) ?? 3600
-        let refreshAt = now.addingTimeInterval(lifetime > 600 ? lifetime - 300 : lifetime / 2)
-        lock.withLock {
-            cache[key] = Cached(token: token, refreshAt: refreshAt)
-            exchanges += 1
-        }
-        return token
+        return TokenCache.Fresh(token: token, refreshAt: now.addingTimeInterval(lifetime > 600 ? lifetime - 300 : lifetime / 2))
     }
 
     static func formEncode(_ s: String) -> String {

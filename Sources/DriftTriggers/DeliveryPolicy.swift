@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// What to do after one delivery attempt of a trigger. Pure: the dispatcher records the attempt and applies it.
@@ -48,8 +49,7 @@ public struct DeliveryPolicy: Sendable, Equatable {
         if let header = retryAfter, let seconds = Self.retryAfterSeconds(header, now: now) {
             return .retry(afterSeconds: min(max(seconds, 0), capSeconds), reason: "\(reason), Retry-After \(header)")
         }
-        let ceiling = min(capSeconds, baseSeconds * pow(2, Double(attempt - 1)))
-        return .retry(afterSeconds: ceiling * random, reason: reason)
+        return .retry(afterSeconds: Backoff.fullJitter(attempt: attempt, base: baseSeconds, cap: capSeconds, random: random), reason: reason)
     }
 
     /// The longest wait for a rate limit to lift: GitHub's primary limit is counted per hour, so its

@@ -7,19 +7,14 @@ import _CryptoExtras
 /// access token (`ghs_…`, valid one hour), which then authenticates the request as `Authorization: Bearer …`.
 /// Tokens are cached per (API, app, installation) until five minutes before their `expires_at`; the private key is
 /// re-read on every exchange (a rotated Secret takes effect at the next one) and never leaves this process.
-public final class GitHubAppInstallations: @unchecked Sendable {
+/// Concurrent callers with no fresh token share one exchange (`TokenCache`).
+public final class GitHubAppInstallations: Sendable {
     /// One cache for the process.
     public static let shared = GitHubAppInstallations()
 
-    private struct Cached {
-        var token: String
-        var refreshAt: Date
-    }
-    private let lock = NSLock()
-    private var cache: [String: Cached] = [:]
-    private var made = 0
-    /// How many exchanges were made (for tests and logs).
-    public var exchanges: Int { lock.withLock { made } }
+    private let cache = TokenCache()
+    /// How many exchanges succeeded (for tests and logs).
+    public var exchanges: Int { cache.exchanges }
 
     public init() {}
 
@@ -31,8 +26,16 @@ public final class GitHubAppInstallations: @unchecked Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment, now: Date = Date()
     ) throws -> String {
         let api = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
-        let key = "\(api)|\(appID)|\(installationID)"
-        if let c = lock.withLock({ cache[key] }), now < c.refreshAt { return c.token }
+        return try cache.token("\(api)|\(appID)|\(installationID)", now: now) {
+            try exchange(
+                api: api, appID: appID, installationID: installationID, privateKey: privateKey, client: client, environment: environment, now: now)
+        }
+    }
+
+    /// One exchange at `api`: a new installation token and when to exchange again.
+    private func exchange(
+        api: String, appID: String, installationID: Int, privateKey: SecretSource, client: HTTPClient, environment: [String: String], now: Date
+    ) throws -> TokenCache.Fresh {
         let jwt = try GitHubAppJWT.make(appID: appID, privateKey: privateKey, environment: environment, now: now)
         let url = "\(api)/app/installations/\(installationID)/access_tokens"
         let response: HTTPResponse
@@ -59,11 +62,7 @@ public final class GitHubAppInstallations: @unchecked Sendable {
             throw CredentialError("the GitHub App token exchange at \(HTTPClient.redact(url)) answered HTTP \(response.status)\(said)\(hint)")
         }
         let expires = json?.value(at: "expires_at")?.scalarText.flatMap { try? Date($0, strategy: .iso8601) }
-        lock.withLock {
-            cache[key] = Cached(token: token, refreshAt: Self.refreshAt(expires: expires, now: now))
-            made += 1
-        }
-        return token
+        return TokenCache.Fresh(token: token, refreshAt: Self.refreshAt(expires: expires, now: now))
     }
 
     /// When to exchange again: five minutes before `expires` (GitHub's tokens live one hour, so never later than

@@ -30,10 +30,13 @@ public struct HTTPResponse: Sendable {
     public var redirects = 0
     /// True when the body was cut at `Options.maxBodyBytes`.
     public var truncated = false
+    /// Connections opened for this answer (libcurl's CURLINFO_NUM_CONNECTS), summed over followed redirects: 0 when
+    /// an open connection to the origin was reused.
+    public var newConnections = 0
 
     public init(
         status: Int, headers: [(String, String)] = [], body: Data = Data(), seconds: Double = 0, url: String = "",
-        redirects: Int = 0, truncated: Bool = false
+        redirects: Int = 0, truncated: Bool = false, newConnections: Int = 0
     ) {
         self.status = status
         self.headers = headers
@@ -42,6 +45,7 @@ public struct HTTPResponse: Sendable {
         self.url = url
         self.redirects = redirects
         self.truncated = truncated
+        self.newConnections = newConnections
     }
 
     public func header(_ name: String) -> String? {
@@ -72,9 +76,10 @@ public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// A blocking HTTP client on libcurl: one easy handle per request, TLS peer and host verification always on,
-/// the proxy environment (`https_proxy`, `http_proxy`, `no_proxy`) honoured as libcurl does by default.
-/// Call it from a thread that may block (not a Swift concurrency cooperative thread in a hot path).
+/// An HTTP client on libcurl: TLS peer and host verification always on, the proxy environment (`https_proxy`,
+/// `http_proxy`, `no_proxy`) honoured as libcurl does by default. Each exchange takes an easy handle from
+/// `handles` and returns it afterwards, so a later request to the same origin reuses the open connection.
+/// `send` runs the blocking exchange on `BlockingPool`; `sendBlocking` runs it on the calling thread.
 public struct HTTPClient: Sendable {
     public struct Options: Sendable {
         /// Seconds to establish the connection (TCP + TLS).
@@ -101,17 +106,20 @@ public struct HTTPClient: Sendable {
     }
 
     public var options: Options
+    /// Where easy handles (and so open connections) come from and go back to.
+    public let handles: CurlHandlePool
 
-    public init(options: Options = Options()) {
+    public init(options: Options = Options(), handles: CurlHandlePool = .shared) {
         _ = Self.globalInit
         self.options = options
+        self.handles = handles
     }
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    /// Sends on a thread of its own (libcurl blocks), so no Swift concurrency thread waits on the network.
+    /// Sends on `BlockingPool.shared` (libcurl blocks), so no Swift concurrency thread waits on the network.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        try await onOwnThread { try self.sendBlocking(request) }
+        try await BlockingPool.shared.run { try self.sendBlocking(request) }
     }
 
     /// Sends on the calling thread, blocking it until the exchange ends, following redirects as `options` allow
@@ -120,11 +128,14 @@ public struct HTTPClient: Sendable {
     public func sendBlocking(_ request: HTTPRequest) throws -> HTTPResponse {
         var current = request
         var total = 0.0
+        var connections = 0
         var hops = 0
         while true {
             var response = try sendOnce(current)
             total += response.seconds
+            connections += response.newConnections
             response.seconds = total
+            response.newConnections = connections
             response.url = current.url
             response.redirects = hops
             guard hops < min(options.maxRedirects, 10), let next = redirect(from: current, response) else { return response }
@@ -158,77 +169,126 @@ public struct HTTPClient: Sendable {
         return "\(scheme)://\(host):\(c.port ?? (scheme == "https" ? 443 : 80))"
     }
 
+    /// One exchange, no redirects followed. Options that name files are checked first, so that a missing CA bundle
+    /// or client certificate is an error naming the file (libcurl would ignore it for http:// and give a vaguer
+    /// message for https://).
     func sendOnce(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard let h = curl_easy_init() else {
-            throw HTTPClientError(kind: .other, url: request.url, message: "libcurl could not create a handle", curlCode: -1)
-        }
-        defer { curl_easy_cleanup(h) }
+        try checkFiles(request)
         let sink = ResponseSink(limit: options.maxBodyBytes)
         let box = Unmanaged.passRetained(sink)
         defer { box.release() }
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        // owned memory (not an array's temporary pointer): the handle keeps the pointer until checkIn resets it
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        defer { errorBuffer.deallocate() }
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
+        guard let handle = handles.checkOut() else {
+            throw HTTPClientError(kind: .other, url: Self.redact(request.url), message: "libcurl could not create a handle", curlCode: -1)
+        }
+        defer { handles.checkIn(handle) }  // first of the defers: the handle lets go of the buffers below before they go
 
-        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { eb in
-            _ = drift_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, eb.baseAddress)
-            _ = drift_curl_setopt_string(h, CURLOPT_URL, request.url)
-            _ = drift_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
-            _ = drift_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
-            _ = drift_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
-            _ = drift_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
-            _ = drift_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
-            _ = drift_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
-            _ = drift_curl_setopt_string(h, CURLOPT_PROTOCOLS_STR, "http,https")
-            if let ca = options.caBundle { _ = drift_curl_setopt_string(h, CURLOPT_CAINFO, ca) }
-            if let cert = options.clientCertificate { _ = drift_curl_setopt_string(h, CURLOPT_SSLCERT, cert) }
-            if let key = options.clientKey { _ = drift_curl_setopt_string(h, CURLOPT_SSLKEY, key) }
-            let method = request.method.uppercased()
-            if let body = request.body {
-                if body.isEmpty {
-                    _ = drift_curl_setopt_string(h, CURLOPT_COPYPOSTFIELDS, "")
-                } else {
-                    _ = drift_curl_setopt_long(h, CURLOPT_POSTFIELDSIZE, body.count)
-                    body.withUnsafeBytes { raw in
-                        _ = drift_curl_setopt_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress!))
-                    }
-                }
-                if method != "POST" { _ = drift_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, method) }
-            } else if method == "HEAD" {
-                _ = drift_curl_setopt_long(h, CURLOPT_NOBODY, 1)
-            } else if method != "GET" {
-                _ = drift_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, method)
-            }
-            // no "Expect: 100-continue" round trip for bodies
-            headerList = curl_slist_append(headerList, "Expect:")
-            for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
-            _ = drift_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList)
-            _ = drift_curl_setopt_write_function(h) { ptr, size, count, user in
-                let sink = Unmanaged<ResponseSink>.fromOpaque(user!).takeUnretainedValue()
-                sink.append(body: UnsafeRawBufferPointer(start: ptr, count: size * count))
-                return size * count
-            }
-            _ = drift_curl_setopt_pointer(h, CURLOPT_WRITEDATA, box.toOpaque())
-            _ = drift_curl_setopt_header_function(h) { ptr, size, count, user in
-                let sink = Unmanaged<ResponseSink>.fromOpaque(user!).takeUnretainedValue()
-                sink.append(headerLine: UnsafeRawBufferPointer(start: ptr, count: size * count))
-                return size * count
-            }
-            _ = drift_curl_setopt_pointer(h, CURLOPT_HEADERDATA, box.toOpaque())
-            return curl_easy_perform(h)
+        let code: CURLcode
+        do {
+            try configure(handle, request, errorBuffer: errorBuffer, sink: box.toOpaque(), headerList: &headerList)
+            code = curl_easy_perform(handle.raw)
+        } catch let e as CurlOptionError {
+            throw failure(request, kind: .other, message: e.message, code: e.code)
         }
         guard code == CURLE_OK else {
-            let buffered = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let message = buffered.isEmpty ? String(cString: curl_easy_strerror(code)) : buffered
-            var e = HTTPClientError(kind: Self.kind(code), url: Self.redact(request.url), message: message, curlCode: Int(code.rawValue))
-            e.method = request.method.uppercased()
-            throw e
+            let buffered = String(cString: errorBuffer)
+            throw failure(request, kind: Self.kind(code), message: buffered.isEmpty ? LibCurl.message(code) : buffered, code: code)
         }
-        var status = 0
-        _ = drift_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
-        var seconds = 0.0
-        _ = drift_curl_getinfo_double(h, CURLINFO_TOTAL_TIME, &seconds)
-        return HTTPResponse(status: status, headers: sink.headers, body: sink.body, seconds: seconds, truncated: sink.truncated)
+        do {
+            let status: Int = try handle.info(CURLINFO_RESPONSE_CODE, "CURLINFO_RESPONSE_CODE")
+            let seconds: Double = try handle.info(CURLINFO_TOTAL_TIME, "CURLINFO_TOTAL_TIME")
+            let connections: Int = try handle.info(CURLINFO_NUM_CONNECTS, "CURLINFO_NUM_CONNECTS")
+            return HTTPResponse(
+                status: status, headers: sink.headers, body: sink.body, seconds: seconds, truncated: sink.truncated, newConnections: connections)
+        } catch let e as CurlOptionError {
+            throw failure(request, kind: .other, message: e.message, code: e.code)
+        }
+    }
+
+    /// Sets every option of one exchange on `handle`; a refused option throws `CurlOptionError` naming it.
+    private func configure(
+        _ handle: CurlEasyHandle, _ request: HTTPRequest, errorBuffer: UnsafeMutablePointer<CChar>?, sink: UnsafeMutableRawPointer,
+        headerList: inout UnsafeMutablePointer<curl_slist>?
+    ) throws {
+        let h = handle.raw
+        try handle.set(CURLOPT_ERRORBUFFER, "CURLOPT_ERRORBUFFER", pointer: errorBuffer)
+        try handle.set(CURLOPT_URL, "CURLOPT_URL", request.url)
+        try handle.set(CURLOPT_NOSIGNAL, "CURLOPT_NOSIGNAL", 1)
+        try handle.set(CURLOPT_CONNECTTIMEOUT_MS, "CURLOPT_CONNECTTIMEOUT_MS", Self.milliseconds(options.connectTimeout))
+        try handle.set(CURLOPT_TIMEOUT_MS, "CURLOPT_TIMEOUT_MS", Self.milliseconds(options.timeout))
+        try handle.set(CURLOPT_SSL_VERIFYPEER, "CURLOPT_SSL_VERIFYPEER", 1)
+        try handle.set(CURLOPT_SSL_VERIFYHOST, "CURLOPT_SSL_VERIFYHOST", 2)
+        try handle.set(CURLOPT_FOLLOWLOCATION, "CURLOPT_FOLLOWLOCATION", 0)
+        try handle.set(CURLOPT_PROTOCOLS_STR, "CURLOPT_PROTOCOLS_STR", "http,https")
+        if let ca = options.caBundle { try handle.set(CURLOPT_CAINFO, "CURLOPT_CAINFO", ca) }
+        if let cert = options.clientCertificate { try handle.set(CURLOPT_SSLCERT, "CURLOPT_SSLCERT", cert) }
+        if let key = options.clientKey { try handle.set(CURLOPT_SSLKEY, "CURLOPT_SSLKEY", key) }
+        let method = request.method.uppercased()
+        if let body = request.body {
+            if body.isEmpty {
+                try handle.set(CURLOPT_COPYPOSTFIELDS, "CURLOPT_COPYPOSTFIELDS", "")
+            } else {
+                try handle.set(CURLOPT_POSTFIELDSIZE, "CURLOPT_POSTFIELDSIZE", body.count)
+                try body.withUnsafeBytes { raw in
+                    try handle.set(CURLOPT_COPYPOSTFIELDS, "CURLOPT_COPYPOSTFIELDS", pointer: UnsafeMutableRawPointer(mutating: raw.baseAddress!))
+                }
+            }
+            if method != "POST" { try handle.set(CURLOPT_CUSTOMREQUEST, "CURLOPT_CUSTOMREQUEST", method) }
+        } else if method == "HEAD" {
+            try handle.set(CURLOPT_NOBODY, "CURLOPT_NOBODY", 1)
+        } else if method != "GET" {
+            try handle.set(CURLOPT_CUSTOMREQUEST, "CURLOPT_CUSTOMREQUEST", method)
+        }
+        // no "Expect: 100-continue" round trip for bodies
+        headerList = curl_slist_append(headerList, "Expect:")
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        try handle.check(drift_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList), "CURLOPT_HTTPHEADER")
+        let write = drift_curl_setopt_write_function(h) { ptr, size, count, user in
+            let sink = Unmanaged<ResponseSink>.fromOpaque(user!).takeUnretainedValue()
+            sink.append(body: UnsafeRawBufferPointer(start: ptr, count: size * count))
+            return size * count
+        }
+        try handle.check(write, "CURLOPT_WRITEFUNCTION")
+        try handle.set(CURLOPT_WRITEDATA, "CURLOPT_WRITEDATA", pointer: sink)
+        let header = drift_curl_setopt_header_function(h) { ptr, size, count, user in
+            let sink = Unmanaged<ResponseSink>.fromOpaque(user!).takeUnretainedValue()
+            sink.append(headerLine: UnsafeRawBufferPointer(start: ptr, count: size * count))
+            return size * count
+        }
+        try handle.check(header, "CURLOPT_HEADERFUNCTION")
+        try handle.set(CURLOPT_HEADERDATA, "CURLOPT_HEADERDATA", pointer: sink)
+    }
+
+    /// A CA bundle, client certificate or key that cannot be read fails the request before it is sent, naming the
+    /// setting and the path.
+    private func checkFiles(_ request: HTTPRequest) throws {
+        let files = [
+            ("CA bundle (ca_bundle)", options.caBundle, CURLE_SSL_CACERT_BADFILE),
+            ("client certificate (client_cert)", options.clientCertificate, CURLE_SSL_CERTPROBLEM),
+            ("client key (client_key)", options.clientKey, CURLE_SSL_CERTPROBLEM)
+        ]
+        for case (let what, let path?, let code) in files where !FileManager.default.isReadableFile(atPath: path) {
+            let why = FileManager.default.fileExists(atPath: path) ? "cannot be read by this process" : "does not exist"
+            throw failure(request, kind: .tls, message: "the \(what) file \(path) \(why)", code: code)
+        }
+    }
+
+    private func failure(_ request: HTTPRequest, kind: HTTPClientError.Kind, message: String, code: CURLcode) -> HTTPClientError {
+        var e = HTTPClientError(kind: kind, url: Self.redact(request.url), message: message, curlCode: Int(code.rawValue))
+        e.method = request.method.uppercased()
+        return e
+    }
+
+    /// Seconds as whole milliseconds for libcurl, clamped to 1 ms … 24 h (a NaN or huge value cannot trap the conversion;
+    /// 0, which libcurl reads as "no timeout", is never passed).
+    static func milliseconds(_ seconds: Double) -> Int {
+        guard !seconds.isNaN else { return 1 }
+        return Int(min(max(seconds * 1000, 1), 86_400_000))
     }
 
     static func kind(_ code: CURLcode) -> HTTPClientError.Kind {
@@ -253,7 +313,7 @@ public struct HTTPClient: Sendable {
 }
 
 /// Collects a response's headers and (capped) body from libcurl's callbacks.
-final class ResponseSink: @unchecked Sendable {
+final class ResponseSink {
     let limit: Int
     var body = Data()
     var headers: [(String, String)] = []
@@ -275,15 +335,5 @@ final class ResponseSink: @unchecked Sendable {
         }  // a new response (after 1xx or a redirect)
         guard let colon = line.firstIndex(of: ":") else { return }
         headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
-    }
-}
-
-/// Runs blocking work (libcurl, a process) on a thread of its own, so that it never occupies one of the few
-/// Swift concurrency threads.
-public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
-        let thread = Thread { c.resume(with: Result { try body() }) }
-        thread.name = "drift-blocking"
-        thread.start()
     }
 }

@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// What a trigger's templates can use: `{{monitor}}`, `{{model}}`, `{{window_start}}`, `{{window_end}}`,
@@ -368,22 +369,8 @@ public indirect enum JSONTemplate: Sendable, Equatable {
         }
     }
 
-    /// Appends `s` as a JSON string literal (quotes, backslash escapes, \u00XX for other control characters).
-    public static func escape(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
-    }
+    /// Appends `s` as a JSON string literal: the project's one escaper, `JSONValue.escape`.
+    public static func escape(_ s: String, into out: inout String) { JSONValue.escape(s, into: &out) }
 }
 
 extension JSONTemplate: Decodable {

@@ -4,42 +4,13 @@ import Foundation
 /// JSON, GitHub's rate limits and redirects, and the credentials a preset cannot work without (README, *Triggers*,
 /// "What counts as delivered").
 extension TriggerTarget {
-    /// The statuses the target's API documents for a started run, and those of them whose body must be JSON.
-    public struct SuccessStatuses: Sendable, Equatable {
-        public var statuses: Set<Int>
-        public var jsonBody: Set<Int>
-    }
+    public typealias SuccessStatuses = Preset.SuccessStatuses
 
-    /// Per preset, from the targets' API references: Kubernetes create 201 (200 and 202 also mean created or
-    /// accepted), Argo Server submit 200, Kubeflow Pipelines v2beta1 create run 200, Azure ML job PUT 200 or 201,
-    /// batch endpoint invoke 200 or 202 (JSON on 200), GitHub dispatch 204 (200 with JSON when run details are
-    /// returned), Azure DevOps run pipeline 200. A webhook: any 2xx, any body.
-    public var success: SuccessStatuses {
-        switch self {
-        case .webhook: SuccessStatuses(statuses: Set(200..<300), jsonBody: [])
-        case .githubWorkflowDispatch: SuccessStatuses(statuses: [200, 204], jsonBody: [200])
-        case .azureDevOpsPipeline: SuccessStatuses(statuses: [200], jsonBody: [200])
-        case .azureMLBatchEndpoint: SuccessStatuses(statuses: [200, 202], jsonBody: [200])
-        case .azureMLJob: SuccessStatuses(statuses: [200, 201], jsonBody: [200, 201])
-        case .argoWorkflowTemplate: SuccessStatuses(statuses: [200], jsonBody: [200])
-        case .kubeflowRun: SuccessStatuses(statuses: [200], jsonBody: [200])
-        case .kubernetesJob: SuccessStatuses(statuses: [200, 201, 202], jsonBody: [200, 201, 202])
-        }
-    }
+    /// The statuses the preset's API documents for a started run (`Preset.descriptor`).
+    public var success: SuccessStatuses { preset.descriptor.success }
 
     /// The API the preset talks to, for messages.
-    public var apiName: String {
-        switch self {
-        case .webhook: "the webhook receiver"
-        case .githubWorkflowDispatch: "GitHub"
-        case .azureDevOpsPipeline: "Azure DevOps"
-        case .azureMLBatchEndpoint: "the Azure ML batch endpoint"
-        case .azureMLJob: "Azure Resource Manager"
-        case .argoWorkflowTemplate: "Argo Server"
-        case .kubeflowRun: "the Kubeflow Pipelines API"
-        case .kubernetesJob: "the Kubernetes API server"
-        }
-    }
+    public var apiName: String { preset.descriptor.apiName }
 
     /// Redirects followed per request: GitHub's REST API redirects (a renamed repository answers 301) and its
     /// docs say to repeat the request to `Location` — 3 hops, same origin only. Other targets' APIs do not
@@ -67,9 +38,9 @@ extension TriggerTarget {
         }
         // credentials that speak one API's protocol
         switch credential {
-        case .githubApp where preset != "github_workflow_dispatch":
+        case .githubApp where preset != .githubWorkflowDispatch:
             return "auth type github_app is for github_workflow_dispatch only (it authenticates to the GitHub API)"
-        case .kubeflowServiceAccount where preset != "kubeflow_run", .kubeflowUserID where preset != "kubeflow_run":
+        case .kubeflowServiceAccount where preset != .kubeflowRun, .kubeflowUserID where preset != .kubeflowRun:
             return "auth type \(credential.kind) is for kubeflow_run only (it authenticates to the Kubeflow Pipelines API)"
         default: break
         }

@@ -44,43 +44,58 @@ public enum TriggerTarget: Sendable, Equatable {
     /// A Kubernetes Job from a template, `metadata.name` = the action's name.
     case kubernetesJob(apiServer: String, namespace: String, job: JSONTemplate)
 
-    public static func == (a: TriggerTarget, b: TriggerTarget) -> Bool { String(describing: a) == String(describing: b) }
-
-    public var preset: String {
-        switch self {
-        case .webhook: "webhook"
-        case .githubWorkflowDispatch: "github_workflow_dispatch"
-        case .azureDevOpsPipeline: "azure_devops_pipeline"
-        case .azureMLBatchEndpoint: "azureml_batch_endpoint"
-        case .azureMLJob: "azureml_job"
-        case .argoWorkflowTemplate: "argo_workflow_template"
-        case .kubeflowRun: "kubeflow_run"
-        case .kubernetesJob: "kubernetes_job"
+    /// Field by field; the ordered name/value pairs (headers, inputs, parameters) compare in order.
+    public static func == (a: TriggerTarget, b: TriggerTarget) -> Bool {
+        func same(_ x: [(String, String)], _ y: [(String, String)]) -> Bool { x.elementsEqual(y) { $0 == $1 } }
+        switch (a, b) {
+        case (.webhook(let u1, let m1, let h1, let b1, let r1), .webhook(let u2, let m2, let h2, let b2, let r2)):
+            return u1 == u2 && m1 == m2 && same(h1, h2) && b1 == b2 && r1 == r2
+        case (
+            .githubWorkflowDispatch(let r1, let w1, let f1, let i1, let a1, let s1, let d1),
+            .githubWorkflowDispatch(let r2, let w2, let f2, let i2, let a2, let s2, let d2)
+        ):
+            return r1 == r2 && w1 == w2 && f1 == f2 && same(i1, i2) && a1 == a2 && s1 == s2 && d1 == d2
+        case (
+            .azureDevOpsPipeline(let o1, let p1, let i1, let r1, let q1, let b1, let s1),
+            .azureDevOpsPipeline(let o2, let p2, let i2, let r2, let q2, let b2, let s2)
+        ):
+            return o1 == o2 && p1 == p2 && i1 == i2 && r1 == r2 && same(q1, q2) && b1 == b2 && s1 == s2
+        case (
+            .azureMLBatchEndpoint(let e1, let i1, let o1, let d1, let x1, let m1),
+            .azureMLBatchEndpoint(let e2, let i2, let o2, let d2, let x2, let m2)
+        ):
+            return e1 == e2 && i1 == i2 && o1 == o2 && d1 == d2 && x1 == x2 && m1 == m2
+        case (.azureMLJob(let s1, let r1, let w1, let j1, let v1, let m1), .azureMLJob(let s2, let r2, let w2, let j2, let v2, let m2)):
+            return s1 == s2 && r1 == r2 && w1 == w2 && j1 == j2 && v1 == v2 && m1 == m2
+        case (.argoWorkflowTemplate(let s1, let n1, let t1, let p1), .argoWorkflowTemplate(let s2, let n2, let t2, let p2)):
+            return s1 == s2 && n1 == n2 && t1 == t2 && same(p1, p2)
+        case (.kubeflowRun(let h1, let p1, let v1, let e1, let q1, let n1), .kubeflowRun(let h2, let p2, let v2, let e2, let q2, let n2)):
+            return h1 == h2 && p1 == p2 && v1 == v2 && e1 == e2 && q1 == q2 && n1 == n2
+        case (.kubernetesJob(let a1, let n1, let j1), .kubernetesJob(let a2, let n2, let j2)):
+            return a1 == a2 && n1 == n2 && j1 == j2
+        default:
+            return false
         }
     }
 
-    public static let presets = [
-        "webhook", "github_workflow_dispatch", "azure_devops_pipeline", "azureml_batch_endpoint", "azureml_job",
-        "argo_workflow_template", "kubeflow_run", "kubernetes_job"
-    ]
+    public var preset: Preset {
+        switch self {
+        case .webhook: .webhook
+        case .githubWorkflowDispatch: .githubWorkflowDispatch
+        case .azureDevOpsPipeline: .azureDevOpsPipeline
+        case .azureMLBatchEndpoint: .azureMLBatchEndpoint
+        case .azureMLJob: .azureMLJob
+        case .argoWorkflowTemplate: .argoWorkflowTemplate
+        case .kubeflowRun: .kubeflowRun
+        case .kubernetesJob: .kubernetesJob
+        }
+    }
 
     /// Whether the target takes the action's name as the resource name — a 409 then means "already started".
-    public var nameIsIdempotencyKey: Bool {
-        switch self {
-        case .azureMLJob, .argoWorkflowTemplate, .kubernetesJob: true
-        default: false
-        }
-    }
+    public var nameIsIdempotencyKey: Bool { preset.descriptor.nameIsIdempotencyKey }
 
     /// The default Entra scope for Azure targets (for `auth: azure_workload_identity` without a scope).
-    public var azureScope: String? {
-        switch self {
-        case .azureMLJob: "https://management.azure.com/.default"
-        case .azureMLBatchEndpoint: "https://ml.azure.com/.default"
-        case .azureDevOpsPipeline: "499b84ac-1321-427f-aa17-267ca6975798/.default"
-        default: nil
-        }
-    }
+    public var azureScope: String? { preset.descriptor.azureScope }
 
     /// A DNS-1123 label (≤ 63 characters, lowercase letters, digits, '-') derived from the action id: a readable
     /// prefix of monitor and action, then 12 hex digits of SHA-256 of the whole id — the same id gives the same name.

@@ -62,10 +62,7 @@ public struct FollowSettings: Sendable, Equatable {
 
 extension TriggerTarget {
     /// Whether the target can be asked how its run is going (every preset but the webhook, which calls back).
-    public var canBePolled: Bool {
-        if case .webhook = self { return false }
-        return true
-    }
+    public var canBePolled: Bool { preset.descriptor.canBePolled }
 
     /// The request that asks how run `runID` is going; nil when this target cannot be asked (a webhook) or the
     /// run id cannot address it (an Azure ML batch job id that is not an ARM resource id).

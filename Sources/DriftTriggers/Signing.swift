@@ -1,4 +1,5 @@
 import Crypto
+import DriftCommon
 import Foundation
 
 /// Standard Webhooks signatures (standardwebhooks.com): `webhook-id`, `webhook-timestamp` (Unix seconds) and
@@ -50,19 +51,11 @@ public enum StandardWebhooks {
         let given = signatureHeader.split(separator: " ").map(String.init)
         for secret in secrets {
             let expected = signature(id: id, timestamp: timestamp, body: body, secret: secret)
-            if given.contains(where: { constantTimeEqual($0, expected) }) { return true }
+            if given.contains(where: { ConstantTime.equal($0, expected) }) { return true }
         }
         return false
     }
 
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var diff: UInt8 = 0
-        for i in x.indices { diff |= x[i] ^ y[i] }
-        return diff == 0
-    }
 }
 
 /// GitHub-style `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>` (optional, for receivers that expect it).

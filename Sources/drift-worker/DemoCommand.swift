@@ -1,6 +1,8 @@
 import ArgumentParser
 import DriftCapture
+import DriftCommon
 import DriftCore
+import DriftLocalPostgres
 import DriftServer
 import DriftStore
 import DriftTriggers
@@ -82,25 +84,35 @@ struct DemoCommand: AsyncParsableCommand {
         environment["DRIFT_PROMOTE_URL"] = "\(base)/promote"
         environment["DRIFT_REJECT_URL"] = "\(base)/reject"
         environment["DRIFT_WEBHOOK_SECRET"] = Self.demoSecret
-        let monitors = try loadMonitors(path: "\(data)/monitors.yaml", environment: environment)
-        let monitor = monitors[0]
-        let client = PostgresClient(settings: settings)
-        let results = try await withDatabaseErrors {
-            try await story(client: client, monitor: monitor, local: local)
-        }
-        if let report, let window = (results.first { !$0.firedActions.isEmpty } ?? results.last)?.window {
-            let stored = try await withDatabaseErrors {
-                try await client.withConnection { c in try DriftReport.stored(c, monitor: monitor, windowStart: window.start, since: nil) }
+        let monitor: MonitorConfig
+        let results: [Backfill.WindowResult]
+        let triggers: TriggerStory
+        let embeddings: (results: [Backfill.WindowResult], text: String)
+        do {
+            let monitors = try loadMonitors(path: "\(data)/monitors.yaml", environment: environment)
+            monitor = monitors[0]
+            (results, triggers, embeddings) = try await withPostgresClient(settings) { client in
+                let results = try await withDatabaseErrors {
+                    try await story(client: client, monitor: monitor, local: local)
+                }
+                if let report, let window = (results.first { !$0.firedActions.isEmpty } ?? results.last)?.window {
+                    let stored = try await withDatabaseErrors {
+                        try await client.withConnection { c in try DriftReport.stored(c, monitor: monitor, windowStart: window.start, since: nil) }
+                    }
+                    try ReportCommand.write(stored, to: report)
+                    Terminal.info("wrote the drift report of \(PGTimeText.iso(window.start)) to \(report)")
+                }
+                let triggers = try await withDatabaseErrors {
+                    try await deliver(client: client, monitors: monitors, monitor: monitor, receiver: receiver, results: results)
+                }
+                await receiver.stop()
+                let embeddings = try await withDatabaseErrors { try await embeddingStory(client: client) }
+                return (results, triggers, embeddings)
             }
-            try ReportCommand.write(stored, to: report)
-            Terminal.info("wrote the drift report of \(PGTimeText.iso(window.start)) to \(report)")
+        } catch {
+            await receiver.stop()  // stopping twice is harmless
+            throw error
         }
-        let triggers = try await withDatabaseErrors {
-            try await deliver(client: client, monitors: monitors, monitor: monitor, receiver: receiver, results: results)
-        }
-        await receiver.stop()
-        let embeddings = try await withDatabaseErrors { try await embeddingStory(client: client) }
-        await client.shutdown()
         let fired = results.flatMap(\.firedActions)
         if json {
             let firstDrift = results.first { $0.drifted == true }.map { JSONValue.string(PGTimeText.iso($0.window.start)) } ?? .null
@@ -108,7 +120,7 @@ struct DemoCommand: AsyncParsableCommand {
                 JSONValue.object([
                     ("windows_checked", .int(results.count)),
                     ("windows_drifted", .int(results.filter { $0.drifted == true }.count)),
-                    ("windows_insufficient_data", .int(results.filter { $0.status == "insufficient_data" }.count)),
+                    ("windows_insufficient_data", .int(results.filter { $0.status == .insufficientData }.count)),
                     ("first_drifted_window", firstDrift),
                     ("actions_fired", .int(fired.count)),
                     (

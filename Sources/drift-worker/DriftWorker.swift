@@ -1,5 +1,6 @@
 import ArgumentParser
 import DriftCore
+import DriftLocalPostgres
 import Foundation
 
 @main

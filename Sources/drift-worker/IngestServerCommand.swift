@@ -76,29 +76,48 @@ struct IngestServerCommand: AsyncParsableCommand {
         let tls = try ingest.tls()
         var settings = database.settings
         settings.poolSize = 4
-        let client = PostgresClient(settings: settings)
+        try await withPostgresClient(settings) { client in try await serve(client: client, settings: settings, monitors: monitors, tls: tls) }
+    }
+
+    /// Runs the capture endpoints until SIGTERM/SIGINT; the pools close last (PostgresClientService), after the buffer committed.
+    private func serve(client: PostgresClient, settings: ConnectionSettings, monitors: [MonitorConfig], tls: ServerTLS?) async throws {
         if migrate {
             let schema = settings.schema
             try await withDatabaseErrors { _ = try await client.withConnection { c in try Migrator(schema: schema).migrate(c) } }
         }
         let logger = Logger(label: "drift-worker")
         let buffer = CaptureBuffer(client: client, options: ingest.limits.buffer, logger: logger)
+        let capture = try ingest.routes(monitors: monitors, buffer: buffer)
         let readiness = ReadinessProbe(settings: settings)
-        let app = try ObservabilityServer.application(
-            host: httpHost, port: httpPort, liveness: Liveness(), readiness: readiness,
-            metrics: MetricsExporter(client: client, monitors: monitors.map(\.name)),
-            capture: try ingest.routes(monitors: monitors, buffer: buffer), tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
-            onListening: { port in
-                logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"])
-            })
+        let app: any Service
+        do {
+            app = try ObservabilityServer.application(
+                host: httpHost, port: httpPort, liveness: Liveness(), readiness: readiness,
+                metrics: MetricsExporter(client: client, monitors: monitors.map(\.name)),
+                capture: capture, tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
+                onListening: { port in
+                    logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"])
+                })
+        } catch {
+            await readiness.shutdown()  // PostgresClientService closes it from here on
+            throw error
+        }
+        // shut down in reverse order: HTTP stops accepting, the buffer commits what was acknowledged, then the pools close;
+        // the same order when HTTP or the buffer fails (the port is taken): the group drains instead of cancelling
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: buffer), .init(service: app)],
+                services: [
+                    .init(service: PostgresClientService(client: client, readiness: readiness)),
+                    .init(service: buffer, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: app, failureTerminationBehavior: .gracefullyShutdownGroup)
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do { try await group.run() } catch {
+            await readiness.shutdown()
+            throw error
+        }
+        await readiness.shutdown()  // already closed after a graceful shutdown; closing twice is fine
         let committed = await buffer.committedEvents
         logger.info("stopped", metadata: ["committed_events": "\(committed)"])
-        await readiness.shutdown()
-        await client.shutdown()
     }
 }

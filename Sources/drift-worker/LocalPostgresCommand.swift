@@ -1,4 +1,5 @@
 import ArgumentParser
+import DriftLocalPostgres
 import DriftStore
 import Foundation
 
@@ -26,9 +27,9 @@ struct LocalPostgresCommand: AsyncParsableCommand {
         LocalPostgres.stopOnSignals()
         if migrate {
             let settings = ConnectionSettings(conninfo: pg.conninfo, poolSize: 1)
-            let client = PostgresClient(settings: settings)
-            _ = try await client.withConnection { c in try Migrator(schema: settings.schema).migrate(c) }
-            await client.shutdown()
+            _ = try await withPostgresClient(settings) { client in
+                try await client.withConnection { c in try Migrator(schema: settings.schema).migrate(c) }
+            }
         }
         // Written unbuffered: a script reads the first line while this keeps running.
         let banner = "DATABASE_URL='\(pg.conninfo)'\nPostgreSQL is running in \(pg.directory); press Ctrl-C to stop and delete it.\n"

@@ -46,17 +46,14 @@ struct MigrateCommand: AsyncParsableCommand {
             print(migrator.plan(), terminator: "")
             return
         }
-        let client = PostgresClient(settings: settings)
         do {
-            let outcome = try await client.withConnection { c in try migrator.migrate(c) }
-            await client.shutdown()
+            let outcome = try await withPostgresClient(settings) { client in try await client.withConnection { c in try migrator.migrate(c) } }
             if outcome.applied.isEmpty {
                 print("schema \"\(settings.schema)\" is up to date (\(outcome.alreadyApplied.count) migrations)")
             } else {
                 print("schema \"\(settings.schema)\": applied migration(s) \(outcome.applied.map(String.init).joined(separator: ", "))")
             }
         } catch let e as PostgresError {
-            await client.shutdown()
             Terminal.fail(e.description)
             throw e.kind == .invalidSettings ? ExitStatus.badInput : ExitStatus.failed
         }

@@ -39,20 +39,20 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let start = window?.date
         let since = last.map { Date().addingTimeInterval(-$0.seconds) }
-        let client = PostgresClient(settings: database.settings)
         let windows = trendWindows
         let report: DriftReport
         do {
-            report = try await withDatabaseErrors {
-                try await client.withConnection { c in try DriftReport.stored(c, monitor: m, windowStart: start, since: since, trendWindows: windows)
+            report = try await withPostgresClient(database.settings) { client in
+                try await withDatabaseErrors {
+                    try await client.withConnection { c in
+                        try DriftReport.stored(c, monitor: m, windowStart: start, since: since, trendWindows: windows)
+                    }
                 }
             }
         } catch let e as DriftReport.NotFound {
-            await client.shutdown()
             Terminal.fail(e.description)
             throw ExitStatus.badInput
         }
-        await client.shutdown()
         try Self.write(report, to: out)
         print(
             "wrote \(out): \(m.name), window \(report.windowStart.map(PGTimeText.iso) ?? "?"), \(report.verdict) — \(report.driftedCount) of \(report.featureCount) features drifted"

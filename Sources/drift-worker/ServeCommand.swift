@@ -6,68 +6,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Enqueues due windows on a tick (jittered), as long as the service runs.
-struct SchedulerService: Service {
-    static let loopName = "scheduler"
-    let tasks: DriftTasks
-    let interval: Double
-    let liveness: Liveness
-    let logger: Logger
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                liveness.beat(Self.loopName)
-                do {
-                    let backlog = try await tasks.schedule()
-                    let n = backlog.reduce(0) { $0 + $1.enqueued }
-                    if n > 0 { logger.info("enqueued due windows", metadata: ["windows": "\(n)"]) }
-                    for b in backlog where b.pausedUntil != nil && b.unchecked > 0 {
-                        // once per tick at most, and only while windows wait: the failure itself was logged when it happened
-                        logger.debug(
-                            "monitor paused after failing checks",
-                            metadata: [
-                                "monitor": "\(b.monitor)", "backlog.windows": "\(b.unchecked)", "retry_at": "\(PGTimeText.iso(b.pausedUntil!))"
-                            ])
-                    }
-                } catch {
-                    logger.warning("scheduler tick failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .seconds(interval * Double.random(in: 0.9...1.1)))
-            }
-        }
-    }
-}
-
-/// Delivers the outbox every few seconds (jittered) as long as the service runs; an action in flight finishes
-/// or stays claimed until its claim expires, when another dispatcher resends it with the same id.
-struct DispatcherService: Service {
-    let dispatcher: TriggerDispatcher
-    let interval: Double
-    let logger: Logger
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do { try await dispatcher.dispatchDue() } catch {
-                    logger.warning("dispatcher pass failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .milliseconds(Int64(interval * 1000 * Double.random(in: 0.8...1.2))))
-            }
-        }
-    }
-}
-
-/// The queue workers. On graceful shutdown they stop fetching; a check in flight finishes (its
-/// transaction commits or rolls back) and its task is completed, released or left to the rescuer.
-struct ConsumerService: Service {
-    let consumer: QueueConsumer
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown { await consumer.run() }
-    }
-}
-
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -106,7 +44,15 @@ struct ServeCommand: AsyncParsableCommand {
         let tls = try ingest.tls()
         var settings = database.settings
         settings.poolSize = max(2, concurrency + 4)
-        let client = PostgresClient(settings: settings)
+        try await withPostgresClient(settings) { client in
+            try await serve(client: client, settings: settings, monitors: monitors, lookback: look, tls: tls)
+        }
+    }
+
+    /// Runs the services until SIGTERM/SIGINT; the pools close last (PostgresClientService), after the workers drained.
+    private func serve(client: PostgresClient, settings: ConnectionSettings, monitors: [MonitorConfig], lookback look: ISODuration, tls: ServerTLS?)
+        async throws
+    {
         if migrate {
             let schema = settings.schema
             try await withDatabaseErrors { _ = try await client.withConnection { c in try Migrator(schema: schema).migrate(c) } }
@@ -115,18 +61,24 @@ struct ServeCommand: AsyncParsableCommand {
         let liveness = Liveness()
         // the scheduler beats every tick (plus a slow database call): three missed ticks mean it is stuck
         liveness.register(SchedulerService.loopName, allowance: 3 * tick + 60)
-        let readiness = ReadinessProbe(settings: settings)
         let exporter = MetricsExporter(client: client, monitors: monitors.map(\.name))
         let buffer = CaptureBuffer(client: client, options: ingest.limits.buffer, logger: logger)
         let capture = try ingest.routes(monitors: monitors, buffer: buffer)
-        let http = try ObservabilityServer.application(
-            host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, capture: capture,
-            runs: RunCallbackRoutes(
-                callback: RunCallback(client: client, monitors: monitors, logger: logger), readTimeout: ingest.limits.readTimeout),
-            tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
-            onListening: { port in
-                logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"])
-            })
+        let readiness = ReadinessProbe(settings: settings)
+        let http: any Service
+        do {
+            http = try ObservabilityServer.application(
+                host: httpHost, port: httpPort, liveness: liveness, readiness: readiness, metrics: exporter, capture: capture,
+                runs: RunCallbackRoutes(
+                    callback: RunCallback(client: client, monitors: monitors, logger: logger), readTimeout: ingest.limits.readTimeout),
+                tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
+                onListening: { port in
+                    logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"])
+                })
+        } catch {
+            await readiness.shutdown()  // PostgresClientService closes it from here on
+            throw error
+        }
         let tasks = DriftTasks(
             client: client, monitors: monitors, references: configOptions.references, lookback: look,
             pageSize: queueOptions.pageSize, lockTimeout: queueOptions.lockTimeout, logger: logger)
@@ -141,22 +93,26 @@ struct ServeCommand: AsyncParsableCommand {
         let dispatcher = TriggerDispatcher(client: client, monitors: monitors, options: dispatch.options(), logger: logger)
         var config = ServiceGroupConfiguration(
             services: [
+                .init(service: PostgresClientService(client: client, readiness: readiness)),
                 .init(service: SchedulerService(tasks: tasks, interval: tick, liveness: liveness, logger: logger)),
                 .init(service: DispatcherService(dispatcher: dispatcher, interval: dispatchInterval, logger: logger)),
                 .init(service: ConsumerService(consumer: consumer)),
                 // shut down in reverse order: HTTP stops accepting and answers what it holds, then the
-                // capture buffer commits the rest, then the workers drain
-                .init(service: buffer),
-                .init(service: http)
+                // capture buffer commits the rest, then the workers drain, then the pools close; the same
+                // order when HTTP or the buffer fails (the port is taken): the group drains instead of cancelling
+                .init(service: buffer, failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: http, failureTerminationBehavior: .gracefullyShutdownGroup)
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         config.maximumGracefulShutdownDuration = .milliseconds(Int64(grace * 1000))
         logger.info("serving", metadata: ["monitors": "\(monitors.count)", "concurrency": "\(concurrency)"])
-        try await ServiceGroup(configuration: config).run()
+        do { try await ServiceGroup(configuration: config).run() } catch {
+            await readiness.shutdown()
+            throw error
+        }
+        await readiness.shutdown()  // already closed after a graceful shutdown; closing twice is fine
         let c = consumer.counters
         logger.info("stopped", metadata: ["completed": "\(c.completed)", "released": "\(c.released)"])
-        await readiness.shutdown()
-        await client.shutdown()
     }
 }

@@ -53,12 +53,12 @@ struct DispatchCommand: AsyncParsableCommand {
     func run() async throws {
         Observability.bootstrap()
         let monitors = try configOptions.load()
-        let client = PostgresClient(settings: database.settings)
-        let counters = try await withDatabaseErrors { () -> TriggerDispatcher.Counters in
-            if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
-            return try await TriggerSteps(client: client, monitors: monitors, options: dispatch.options()).run(wait: wait)
+        let counters = try await withPostgresClient(database.settings) { client in
+            try await withDatabaseErrors { () -> TriggerDispatcher.Counters in
+                if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
+                return try await TriggerSteps(client: client, monitors: monitors, options: dispatch.options()).run(wait: wait)
+            }
         }
-        await client.shutdown()
         print(
             "dispatch: \(counters.delivered) delivered, \(counters.retried) to retry, \(counters.dead) dead; \(counters.runsChecked) run status checks, \(counters.runsEnded) runs ended"
         )
@@ -156,7 +156,7 @@ struct TriggerTestCommand: AsyncParsableCommand {
             try await dryRun(trigger, request: request, client: client)
             return
         }
-        let attempt = try await onOwnThread { sender.attempt(trigger, context, attempt: 1, now: now) }
+        let attempt = try await onBlockingPool { sender.attempt(trigger, context, attempt: 1, now: now) }
         print("")
         if let status = attempt.status {
             print("< HTTP \(status) in \(String(format: "%.3f", attempt.seconds)) s")
@@ -188,7 +188,7 @@ struct TriggerTestCommand: AsyncParsableCommand {
         for step in steps {
             print("\n> \(step.request.method.uppercased()) \(step.shownURL)")
             let sent = step.request
-            let outcome = try await onOwnThread { () -> Result<HTTPResponse, Error> in Result { try client.sendBlocking(sent) } }
+            let outcome = try await onBlockingPool { () -> Result<HTTPResponse, Error> in Result { try client.sendBlocking(sent) } }
             switch outcome {
             case .success(let response):
                 print("< HTTP \(response.status) in \(String(format: "%.3f", response.seconds)) s")
@@ -289,19 +289,18 @@ struct ShadowEvalCommand: AsyncParsableCommand {
             config = c
         }
         if let challenger { config.challenger = challenger }
-        let client = PostgresClient(settings: database.settings)
         let stored: ShadowEvalTasks.Stored
         do {
-            stored = try await withDatabaseErrors {
-                if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
-                return try await ShadowEvalTasks(client: client, monitors: monitors).evaluate(monitor: m, config: config, from: start, to: end)
+            stored = try await withPostgresClient(database.settings) { client in
+                try await withDatabaseErrors {
+                    if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
+                    return try await ShadowEvalTasks(client: client, monitors: monitors).evaluate(monitor: m, config: config, from: start, to: end)
+                }
             }
         } catch let e as DriftTaskError {
             Terminal.fail(e.description)
-            await client.shutdown()
             throw ExitStatus.badInput
         }
-        await client.shutdown()
         if json {
             print(
                 stored.figures.dropLast()

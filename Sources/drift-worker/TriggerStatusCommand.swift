@@ -29,11 +29,11 @@ struct TriggerStatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = PostgresClient(settings: database.settings)
-        let rows = try await withDatabaseErrors {
-            try await client.withConnection { c in try TriggerStatus.list(c, monitor: monitor, actionID: actionId, limit: limit) }
+        let rows = try await withPostgresClient(database.settings) { client in
+            try await withDatabaseErrors {
+                try await client.withConnection { c in try TriggerStatus.list(c, monitor: monitor, actionID: actionId, limit: limit) }
+            }
         }
-        await client.shutdown()
         if json {
             for r in rows { print(r.json.rendered()) }
         } else if rows.isEmpty {
@@ -41,6 +41,6 @@ struct TriggerStatusCommand: AsyncParsableCommand {
         } else {
             print(TriggerStatus.table(rows), terminator: "")
         }
-        if rows.contains(where: { $0.state == "dead" || $0.runState == "failed" || $0.runState == "timed_out" }) { throw ExitStatus.failed }
+        if rows.contains(where: { $0.state == .dead || $0.runState == .failed || $0.runState == .timedOut }) { throw ExitStatus.failed }
     }
 }

@@ -41,17 +41,11 @@ struct ValidateConfigCommand: AsyncParsableCommand {
         var problems = issues.count
         if checkDb {
             let settings = database.settings
-            let client = PostgresClient(settings: settings)
-            let found: [String]
-            do {
-                found = try await withDatabaseErrors {
+            let found = try await withPostgresClient(settings) { client in
+                try await withDatabaseErrors {
                     try await client.withConnection { c in try ConfigValidator.checkDatabase(c, schema: settings.schema) }
                 }
-            } catch {
-                await client.shutdown()
-                throw error
             }
-            await client.shutdown()
             for p in found { Terminal.fail("database: \(p)") }
             problems += found.count
         }

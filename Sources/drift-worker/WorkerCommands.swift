@@ -3,6 +3,7 @@ import DriftCapture
 import DriftCore
 import DriftStore
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Where the monitors are configured.
 struct ConfigOptions: ParsableArguments {
@@ -92,38 +93,38 @@ struct IngestCommand: AsyncParsableCommand {
             Terminal.fail("no monitor in \(configOptions.path) watches model '\(model)'; models: \(monitors.map(\.model).joined(separator: ", "))")
             throw ExitStatus.badInput
         }
-        let client = PostgresClient(settings: database.settings)
-        defer { Task { await client.shutdown() } }
         var anyRejected = false
-        try await withDatabaseErrors {
-            if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
-            let writer = CaptureWriter(client: client)
-            for file in files {
-                if let lineFormat = format?.capture {
-                    anyRejected = try await ingestCaptureLines(file, lineFormat, monitors: monitors, writer: writer) || anyRejected
-                    continue
+        try await withPostgresClient(database.settings) { client in
+            try await withDatabaseErrors {
+                if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
+                let writer = CaptureWriter(client: client)
+                for file in files {
+                    if let lineFormat = format?.capture {
+                        anyRejected = try await ingestCaptureLines(file, lineFormat, monitors: monitors, writer: writer) || anyRejected
+                        continue
+                    }
+                    let table: Table
+                    do { table = try TabularFile.read(path: file, format: format.flatMap { TabularFormat(rawValue: $0.rawValue) }) } catch let e
+                        as TableError
+                    {
+                        Terminal.fail(e.description)
+                        anyRejected = true
+                        continue
+                    }
+                    let result = CaptureFileImporter(monitor: monitor).events(from: table)
+                    for line in result.rejected.prefix(20) { Terminal.fail(line) }
+                    if result.rejected.count > 20 { Terminal.fail("… and \(result.rejected.count - 20) more rejected rows in \(file)") }
+                    anyRejected = anyRejected || !result.rejected.isEmpty
+                    var written = 0
+                    for start in stride(from: 0, to: result.events.count, by: 10_000) {
+                        written += try await writer.write(Array(result.events[start..<min(start + 10_000, result.events.count)]))
+                    }
+                    let fileFormat = format.flatMap { TabularFormat(rawValue: $0.rawValue) } ?? TabularFormat.infer(path: file) ?? .csv
+                    WorkerMetrics.recordCapture(model: model, format: fileFormat.rawValue, accepted: written, rejected: result.rejected.count)
+                    print(
+                        "\(file): ingested \(written) events for model \(model)\(result.rejected.isEmpty ? "" : ", rejected \(result.rejected.count) rows")"
+                    )
                 }
-                let table: Table
-                do { table = try TabularFile.read(path: file, format: format.flatMap { TabularFormat(rawValue: $0.rawValue) }) } catch let e
-                    as TableError
-                {
-                    Terminal.fail(e.description)
-                    anyRejected = true
-                    continue
-                }
-                let result = CaptureFileImporter(monitor: monitor).events(from: table)
-                for line in result.rejected.prefix(20) { Terminal.fail(line) }
-                if result.rejected.count > 20 { Terminal.fail("… and \(result.rejected.count - 20) more rejected rows in \(file)") }
-                anyRejected = anyRejected || !result.rejected.isEmpty
-                var written = 0
-                for start in stride(from: 0, to: result.events.count, by: 10_000) {
-                    written += try await writer.write(Array(result.events[start..<min(start + 10_000, result.events.count)]))
-                }
-                let fileFormat = format.flatMap { TabularFormat(rawValue: $0.rawValue) } ?? TabularFormat.infer(path: file) ?? .csv
-                WorkerMetrics.recordCapture(model: model, format: fileFormat.rawValue, accepted: written, rejected: result.rejected.count)
-                print(
-                    "\(file): ingested \(written) events for model \(model)\(result.rejected.isEmpty ? "" : ", rejected \(result.rejected.count) rows")"
-                )
             }
         }
         if anyRejected { throw ExitStatus.badInput }
@@ -236,26 +237,28 @@ struct BackfillCommand: AsyncParsableCommand {
             Terminal.fail("no monitor named '\(monitor)' in \(configOptions.path)")
             throw ExitStatus.badInput
         }
-        let client = PostgresClient(settings: database.settings)
-        let results = try await push.around(command: "backfill", client: client, monitors: [m.name]) {
-            try await withDatabaseErrors {
-                if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
-                return try await Backfill(client: client, monitor: m, references: configOptions.references)
-                    .run(from: start, to: end, recompute: recompute, progress: ProgressReporter(label: "backfill \(monitor)").report)
+        let results = try await withPostgresClient(database.settings) { client in
+            try await push.around(command: "backfill", client: client, monitors: [m.name]) {
+                try await withDatabaseErrors {
+                    if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
+                    return try await Backfill(client: client, monitor: m, references: configOptions.references)
+                        .run(from: start, to: end, recompute: recompute, progress: ProgressReporter(label: "backfill \(monitor)").report)
+                }
             }
         }
-        await client.shutdown()
         print(WindowTable.render(results))
     }
 }
 
-/// Progress on a terminal as a bar (windows done/total, rate, ETA), otherwise a line every 10 %.
-final class ProgressReporter: @unchecked Sendable {
+/// Progress on a terminal as a bar (windows done/total, rate, ETA), otherwise a line every 10 %. Reports may come
+/// from concurrent tasks (a backfill's checks).
+final class ProgressReporter: Sendable {
     private let label: String
     private let unit: String
     private let started = Date()
     private let tty = isatty(STDERR_FILENO) == 1
-    private var lastDecile = -1
+    /// The tenth last printed when not on a terminal (-1: none yet).
+    private let lastDecile = NIOLockedValueBox(-1)
 
     init(label: String, unit: String = "windows") {
         self.label = label
@@ -274,10 +277,11 @@ final class ProgressReporter: @unchecked Sendable {
             FileHandle.standardError.write(Data("\r\(bar) \(text)\(done == total ? "\n" : "")".utf8))
         } else {
             let decile = total == 0 ? 10 : done * 10 / total
-            if decile != lastDecile {
-                lastDecile = decile
-                FileHandle.standardError.write(Data("\(text)\n".utf8))
+            let changed = lastDecile.withLockedValue { last in
+                defer { last = decile }
+                return last != decile
             }
+            if changed { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
         }
     }
 }
@@ -287,7 +291,7 @@ enum WindowTable {
     static func render(_ results: [Backfill.WindowResult]) -> String {
         var out = "window (UTC)       events  verdict            drifted features                                  decision\n"
         for r in results {
-            let verdict = r.status == "insufficient_data" ? "insufficient data" : (r.drifted == true ? "DRIFT" : "ok")
+            let verdict = r.status == .insufficientData ? "insufficient data" : (r.drifted == true ? "DRIFT" : "ok")
             let features = r.driftedFeatures.joined(separator: ", ")
             out += String(
                 format: "%@  %6d  %@  %@  %@\n",
@@ -296,9 +300,9 @@ enum WindowTable {
                 String(features.count > 48 ? features.prefix(47) + "…" : features).padding(toLength: 48, withPad: " ", startingAt: 0) as NSString,
                 r.decision as NSString)
         }
-        let checked = results.filter { $0.status == "completed" }
+        let checked = results.filter { $0.status == .completed }
         out +=
-            "\n\(results.count) windows: \(checked.filter { $0.drifted == true }.count) drifted, \(checked.filter { $0.drifted == false }.count) without drift, \(results.filter { $0.status == "insufficient_data" }.count) with insufficient data"
+            "\n\(results.count) windows: \(checked.filter { $0.drifted == true }.count) drifted, \(checked.filter { $0.drifted == false }.count) without drift, \(results.filter { $0.status == .insufficientData }.count) with insufficient data"
         if results.contains(where: \.skipped) { out += " (\(results.filter(\.skipped).count) already checked, skipped)" }
         let fired = results.filter { !$0.firedActions.isEmpty }
         for r in fired { out += "\nactions fired at \(PGTimeText.iso(r.window.start)): \(r.firedActions.joined(separator: ", "))" }
@@ -384,7 +388,13 @@ struct RunOnceCommand: AsyncParsableCommand {
             Terminal.fail("\(error)")
             throw ExitStatus.badInput
         }
-        let client = PostgresClient(settings: database.settings)
+        try await withPostgresClient(database.settings) { client in
+            try await checkDue(client: client, monitors: monitors, lookback: look, at: clock)
+        }
+    }
+
+    /// Checks every due window, then delivers the outbox (unless --no-dispatch).
+    private func checkDue(client: PostgresClient, monitors: [MonitorConfig], lookback look: ISODuration, at clock: Date) async throws {
         let tasks = DriftTasks(
             client: client, monitors: monitors, references: configOptions.references, lookback: look,
             pageSize: queueOptions.pageSize, lockTimeout: queueOptions.lockTimeout)
@@ -433,6 +443,5 @@ struct RunOnceCommand: AsyncParsableCommand {
             }
             if counters.discarded > 0 || dead > 0 || backlog.contains(where: { $0.pausedUntil != nil }) { throw ExitStatus.failed }
         }
-        await client.shutdown()
     }
 }

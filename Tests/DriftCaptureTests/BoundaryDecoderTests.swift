@@ -1,4 +1,6 @@
 import DriftCapture
+import DriftCommon
+import DriftTestSupport
 import Foundation
 import Testing
 
@@ -12,12 +14,12 @@ struct BoundaryDecoderTests {
             #"  {"nested": [[[[]]], {}]}  "#, "0", "-0.0", #""x""#
         ]
         for doc in docs {
-            let ours = try JSONNode.parse(Data(doc.utf8))
+            let ours = try JSONValue.parse(Data(doc.utf8))
             let theirs = try JSONSerialization.jsonObject(with: Data(doc.utf8), options: [.fragmentsAllowed])
             #expect(Self.same(ours, theirs), "\(doc)")
         }
         for text in ["0.30000000000000004", "2.2250738585072014e-308", "9007199254740993", "4.9e-324", "1.7976931348623157e308"] {
-            #expect(try JSONNode.parse(Data(text.utf8)) == .number(Double(text)!), "\(text)")
+            #expect(try JSONValue.parse(Data(text.utf8)).number == Double(text)!, "\(text)")
         }
         // numbers: every shape of decimal text against strtod (Double(String))
         var rng = SystemRandomNumberGenerator()
@@ -27,16 +29,17 @@ struct BoundaryDecoderTests {
                 (Bool.random() ? "-" : "") + mantissa + (Bool.random() ? "." + String(UInt32.random(in: 0...UInt32.max)) : "")
                 + (Bool.random() ? "e" + String(Int.random(in: -330...310)) : "")
             guard let expected = Double(text), expected.isFinite else { continue }
-            let node = try JSONNode.parse(Data(text.utf8))
-            #expect(node == .number(expected), "\(text)")
+            let node = try JSONValue.parse(Data(text.utf8))
+            #expect(node.number == expected, "\(text)")
         }
     }
 
-    static func same(_ a: JSONNode, _ b: Any) -> Bool {
+    static func same(_ a: JSONValue, _ b: Any) -> Bool {
         switch a {
         case .null: return b is NSNull
         case .bool(let x): return (b as? Bool) == x
-        case .number(let x): return (b as? NSNumber).map { $0.doubleValue == x } ?? false
+        case .int(let x): return (b as? NSNumber).map { $0.int64Value == Int64(x) } ?? false
+        case .double(let x): return (b as? NSNumber).map { $0.doubleValue == x } ?? false
         case .string(let x): return (b as? String) == x
         case .array(let xs):
             guard let ys = b as? [Any], ys.count == xs.count else { return false }
@@ -62,18 +65,38 @@ struct BoundaryDecoderTests {
         ]
         for (doc, message, reason) in cases {
             do {
-                _ = try JSONNode.parse(Data(doc.utf8))
+                _ = try JSONValue.parse(Data(doc.utf8))
                 Issue.record("\(doc.prefix(20)) was accepted")
             } catch let e as CaptureDecodeError {
                 #expect(e.description.contains(message) && e.reason == reason, "\(doc.prefix(20)): \(e)")
             } catch { Issue.record("\(error)") }
         }
-        #expect(throws: CaptureDecodeError.self) { try JSONNode.parse(Data([0x22, 0xFF, 0xFE, 0x22])) }  // invalid UTF-8
+        #expect(throws: CaptureDecodeError.self) { try JSONValue.parse(Data([0x22, 0xFF, 0xFE, 0x22])) }  // invalid UTF-8
         var limits = CaptureLimits()
         limits.maxJSONNodes = 100
-        #expect { try JSONNode.parse(Data(("[" + String(repeating: "1,", count: 200) + "1]").utf8), limits: limits) } throws: { e in
+        #expect { try JSONValue.parse(Data(("[" + String(repeating: "1,", count: 200) + "1]").utf8), limits: limits) } throws: { e in
             (e as? CaptureDecodeError)?.reason == .tooLarge
         }
+    }
+
+    /// 200,000 members in one object, wherever a decoder looks keys up: each decoder takes one linear lookup per
+    /// key it needs, or one dictionary built once, never a scan per member (this test ends quickly only if so).
+    @Test func anObjectOf200000KeysIsDecodedWithoutQuadraticLookups() throws {
+        func members(_ value: (Int) -> String) -> String { (0..<200_000).map { "\"k\($0)\":\(value($0))" }.joined(separator: ",") }
+        // top level: the protocol is told by a few lookups, then V1 reads its rows
+        let wide = try PayloadDecoder.decode(Data(("{" + members { "\($0)" } + #","instances":[[1,2]]}"#).utf8))
+        #expect(wide.protocolName == .v1 && wide.rows.count == 1)
+        // one row of 200,000 fields
+        let row = try PayloadDecoder.decode(Data((#"{"instances":[{"# + members { "\($0)" } + "}]}").utf8))
+        #expect(row.rows.first?.fields.count == 200_000)
+        // columnar: 200,000 columns of one value each
+        let columns = try PayloadDecoder.decode(Data((#"{"inputs":{"# + members { "[\($0)]" } + "}}").utf8))
+        #expect(columns.rows.count == 1 && columns.rows[0].fields.count == 200_000)
+        #expect(columns.rows[0].value(key: "k199999", index: nil) == .number(199_999))
+        // a CloudEvent with 200,000 attributes is read, then refused for what it lacks
+        #expect(throws: CaptureDecodeError.self) { try InferenceCloudEvent.structured(Data(("{" + members { "\($0)" } + "}").utf8)) }
+        // a capture line of an unknown format is refused
+        #expect(throws: CaptureDecodeError.self) { try CaptureLineDecoder.decode(Data(("{" + members { "\($0)" } + "}").utf8)) }
     }
 
     @Test func rfc3339MatchesFoundationAndRefusesWhatIsNotATime() {
@@ -107,20 +130,7 @@ struct BoundaryDecoderTests {
     }
 
     /// gzip through the system's gzip (an independent implementation of the format).
-    static func gz(_ data: Data, level: Int = 6) throws -> Data {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("m-\(UUID().uuidString)")
-        try data.write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        p.arguments = ["-c", "-\(level)", file.path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let d = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return d
-    }
+    static func gz(_ data: Data, level: Int = 6) throws -> Data { try gzip(data, level: level) }
 
     /// `cat a.gz b.gz` is one valid gzip file of both: every member is read; junk after a member is refused.
     @Test func gzipMembersAreAllReadAndJunkIsRefused() throws {

@@ -103,12 +103,15 @@ struct SeldonMessageTests {
     }
 
     @Test func seldonMessageIsToldApartFromV1AndOIP() {
-        #expect(SeldonMessageDecoder.isSeldonMessage(.object(["data": .object(["ndarray": .array([])])])))
-        #expect(SeldonMessageDecoder.isSeldonMessage(.object(["strData": .string("x")])))
-        #expect(!SeldonMessageDecoder.isSeldonMessage(.object(["instances": .array([]), "data": .object([:])])))
-        #expect(!SeldonMessageDecoder.isSeldonMessage(.object(["data": .array([])])), "a data array is no DefaultData")
-        #expect(!SeldonMessageDecoder.isSeldonMessage(.object(["data": .object(["features": .object([:])])])), "SageMaker's record is no DefaultData")
-        #expect(throws: CaptureDecodeError.self) { try SeldonMessageDecoder.decode(.object(["data": .object(["ndarray": .array([]), "x": .null])])) }
+        #expect(SeldonMessageDecoder.isSeldonMessage(.object([("data", .object([("ndarray", .array([]))]))])))
+        #expect(SeldonMessageDecoder.isSeldonMessage(.object([("strData", .string("x"))])))
+        #expect(!SeldonMessageDecoder.isSeldonMessage(.object([("instances", .array([])), ("data", .object([]))])))
+        #expect(!SeldonMessageDecoder.isSeldonMessage(.object([("data", .array([]))])), "a data array is no DefaultData")
+        #expect(
+            !SeldonMessageDecoder.isSeldonMessage(.object([("data", .object([("features", .object([]))]))])), "SageMaker's record is no DefaultData")
+        #expect(throws: CaptureDecodeError.self) {
+            try SeldonMessageDecoder.decode(.object([("data", .object([("ndarray", .array([])), ("x", .null)]))]))
+        }
     }
 
     @Test func limitsAreApplied() throws {

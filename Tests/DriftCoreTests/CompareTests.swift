@@ -1,27 +1,9 @@
 import DriftCapture
 import DriftCore
 import DriftStats
+import DriftTestSupport
 import Foundation
 import Testing
-
-/// Writes files into a private temporary directory for one test.
-final class Scratch {
-    let dir: URL
-    init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("drift-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: dir) }
-    func write(_ name: String, _ text: String) -> String {
-        let p = dir.appendingPathComponent(name).path
-        _ = FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
-        return p
-    }
-    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-}
-
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-let fraud = repoRoot.appendingPathComponent("sample-data/fraud")
 
 @Suite("compare: end to end on files")
 struct CompareTests {

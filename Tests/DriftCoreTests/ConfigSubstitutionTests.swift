@@ -1,5 +1,6 @@
 import DriftCore
 import DriftStats
+import DriftTestSupport
 import DriftTriggers
 import Foundation
 import Testing

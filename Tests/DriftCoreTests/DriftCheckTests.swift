@@ -73,7 +73,7 @@ struct DriftCheckTests {
             #expect(outcomes[6].decision == "drifted: streak 1 of 2")
             #expect(outcomes[7].firedActions == ["retrain", "shadow_eval"])
             for h in 8..<12 { #expect(outcomes[h].decision.contains("suppressed by cooldown"), "hour \(h): \(outcomes[h].decision)") }
-            #expect(outcomes[12].status == "insufficient_data" && outcomes[12].drifted == nil)
+            #expect(outcomes[12].status == .insufficientData && outcomes[12].drifted == nil)
             let outbox = try conn.query("SELECT action_id FROM trigger_outbox ORDER BY action_id", name: "t").map { try $0.string("action_id") }
             #expect(outbox == ["fraud-scorer:2026-11-24T07:00:00Z:retrain", "fraud-scorer:2026-11-24T07:00:00Z:shadow_eval"])
             let features = try conn.query("SELECT count(*) AS n FROM drift_feature_results", name: "t")[0].int("n")

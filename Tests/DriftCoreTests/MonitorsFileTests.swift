@@ -1,5 +1,6 @@
 import DriftCore
 import DriftStats
+import DriftTestSupport
 import Foundation
 import Testing
 
@@ -100,13 +101,4 @@ struct MonitorsFileTests {
         }
     }
 
-    @Test func validateConfigCommand() throws {
-        let ok = try CLI.run(["validate-config", repoRoot.appendingPathComponent("sample-data/monitors.yaml").path])
-        #expect(ok.status == 0 && ok.stdout.contains("1 monitor(s), no problems"))
-        let s = try Scratch()
-        let bad = try CLI.run(["validate-config", s.write("m.yaml", "monitors:\n  - name: a\n    model: m\n    window: PT1X\n")])
-        #expect(bad.status == 2)
-        #expect(bad.stderr.contains("m.yaml:4:13: `window`: 'PT1X' is not an ISO 8601 duration"))
-        #expect(bad.stderr.contains("missing `features`") && bad.stderr.contains("missing `reference`"))
-    }
 }

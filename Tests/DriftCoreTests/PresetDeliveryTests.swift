@@ -45,7 +45,7 @@ struct PresetDeliveryTests {
         let request = HTTPRequest(
             method: "POST", url: "http://127.0.0.1:\(server.port)\(path)", headers: [("Content-Type", "application/json")] + headers,
             body: Data(body.utf8))
-        let response = try await onOwnThread { try HTTPClient().sendBlocking(request) }
+        let response = try await onBlockingPool { try HTTPClient().sendBlocking(request) }
         await server.stop()
         return response
     }

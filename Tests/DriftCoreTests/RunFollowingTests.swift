@@ -345,7 +345,7 @@ struct RunFollowingTests {
                 let path = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
                 let request = DriftTriggers.HTTPRequest(
                     method: "POST", url: "http://127.0.0.1:\(api.port)/v1/runs/\(path)/status", headers: headers, body: data)
-                return try await onOwnThread { try HTTPClient().sendBlocking(request) }
+                return try await onBlockingPool { try HTTPClient().sendBlocking(request) }
             }
             try await TriggerDispatchTests.enqueue(client, preset: "webhook")
             // before the delivery is recorded: come back later

@@ -291,7 +291,7 @@ struct TriggerDispatchTests {
             #expect(server.requests.isEmpty)
             let oldOwner = o1.owner
             let recorded = try await client.withConnection { c in
-                try TriggerDispatcher.update(c, first, owner: oldOwner, state: "delivered", after: 0, status: 200, runID: nil, history: "{}")
+                try TriggerDispatcher.update(c, first, owner: oldOwner, state: .delivered, after: 0, status: 200, runID: nil, history: "{}")
             }
             #expect(!recorded, "recording is fenced on owner and attempt")
             // the new owner's renewal extends the claim to what the action's timeouts need: (1 + 2) s + 5 s

@@ -272,7 +272,7 @@ struct WorkerCheckTests {
             let outcome = try await Task.detached { try check.run(window: Self.window(1), on: conn) }.value
             done.set()
             let seen = try await watcher.value
-            #expect(outcome.written && outcome.status == "completed")
+            #expect(outcome.written && outcome.status == .completed)
             #expect(try conn.query("SELECT 1 AS one", name: "t")[0].int("one") == 1, "the check's session was never terminated")
             #expect(seen.contains { $0.state == "idle" }, "the watcher saw the session computing outside any transaction")
             let inBlock = seen.filter(\.inBlock)

@@ -1,3 +1,4 @@
+import DriftLocalPostgres
 import DriftStore
 import DriftTestSupport
 import Foundation
@@ -124,10 +125,10 @@ struct TaskQueueTests {
     @Test func aConsumerThatStopsHeartbeatingLosesTheTaskToAnother() async throws {
         try await TestDatabase.withSchema { client, _ in
             let queue = TaskQueue(client: client)
-            let id = try #require(try await queue.enqueue(.init(kind: "k")))
-            // A consumer whose handler hangs and whose lease (1 s) is not renewed in time.
-            _ = try #require(try await queue.fetch(owner: "hung", limit: 1, lease: 1).first)
-            try await Task.sleep(for: .milliseconds(1300))
+            let id = try #require(try await queue.enqueue(.init(kind: "k", runAt: Date().addingTimeInterval(-120))))
+            // A consumer whose handler hangs and whose lease (1 s) was not renewed in time: it took the task a minute ago
+            // (the queue takes `now:`, so no test waits for a lease to run out in real time).
+            _ = try #require(try await queue.fetch(owner: "hung", limit: 1, lease: 1, now: Date().addingTimeInterval(-60)).first)
             let runs = Executions()
             var options = QueueConsumer.Options()
             options.rescueInterval = 0.2
@@ -191,16 +192,18 @@ struct TaskQueueTests {
         try await TestDatabase.withSchema { client, _ in
             let queue = TaskQueue(client: client)
             let slow = try #require(try await queue.enqueue(.init(kind: "slow")))
-            let orphan = try #require(try await queue.enqueue(.init(kind: "orphan")))
-            // a worker that dies holding the orphan with a 1 s lease
-            #expect(try await queue.fetch(owner: "dead", limit: 1, lease: 1, kinds: ["orphan"]).first?.id == orphan)
+            let orphan = try #require(try await queue.enqueue(.init(kind: "orphan", runAt: Date().addingTimeInterval(-120))))
+            // a worker that died holding the orphan with a 1 s lease, a minute ago
+            #expect(
+                try await queue.fetch(owner: "dead", limit: 1, lease: 1, kinds: ["orphan"], now: Date().addingTimeInterval(-60)).first?.id == orphan)
             let runs = Executions()
             var options = QueueConsumer.Options()
             options.concurrency = 1
             options.rescueInterval = 0.2
             let counters = await QueueConsumer(queue: queue, options: options) { t in
                 runs.record(t.id)
-                if t.id == slow { try await Task.sleep(for: .milliseconds(1_800)) }
+                // the slow task outlasts a few rescue passes (every 0.2 s), one of which hands the orphan over
+                if t.id == slow { try await Task.sleep(for: .milliseconds(800)) }
             }.runUntilIdle()
             #expect(counters.completed == 2 && runs.snapshot == [slow: 1, orphan: 1], "the orphan's lease expired while the slow task ran")
         }

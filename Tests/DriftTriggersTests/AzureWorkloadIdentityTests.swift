@@ -50,31 +50,31 @@ struct AzureWorkloadIdentityTests {
         let settings = try AzureWorkloadIdentity.Settings.fromEnvironment(env)
         let scope = "https://management.azure.com/.default"
         let start = Date()
-        let t1 = try await onOwnThread { try identity.token(scope: scope, settings: settings, client: HTTPClient(), now: start) }
+        let t1 = try await onBlockingPool { try identity.token(scope: scope, settings: settings, client: HTTPClient(), now: start) }
         #expect(t1 == "entra-access-1")
         // cached: no second exchange within the token's life
-        let t2 = try await onOwnThread {
+        let t2 = try await onBlockingPool {
             try identity.token(scope: scope, settings: settings, client: HTTPClient(), now: start.addingTimeInterval(1800))
         }
         #expect(t2 == "entra-access-1" && server.requests.count == 1 && identity.exchanges == 1)
         // the kubelet rotates the projected token; near expiry the new one is read and exchanged
         try "eyJhbGciOi.federated-2.sig".write(to: tokenFile, atomically: true, encoding: .utf8)
         expected.value = "eyJhbGciOi.federated-2.sig"
-        let t3 = try await onOwnThread {
+        let t3 = try await onBlockingPool {
             try identity.token(scope: scope, settings: settings, client: HTTPClient(), now: start.addingTimeInterval(3400))
         }
         #expect(t3 == "entra-access-2" && server.requests.count == 2)
 
         // through a credential, as a trigger uses it: the header carries the access token
         let credential = Credential.azureWorkloadIdentity(scope: scope)
-        let applied = try await onOwnThread { try credential.apply(client: HTTPClient(), environment: env, azure: identity) }
+        let applied = try await onBlockingPool { try credential.apply(client: HTTPClient(), environment: env, azure: identity) }
         #expect(applied.headers.first?.0 == "Authorization" && applied.headers.first?.1 == "Bearer entra-access-2")
 
         // a token Entra does not accept: the error says what Entra said, and never shows a token
         expected.value = "something-else"
         let fresh = AzureWorkloadIdentity()
         do {
-            _ = try await onOwnThread { try fresh.token(scope: scope, settings: settings, client: HTTPClient()) }
+            _ = try await onBlockingPool { try fresh.token(scope: scope, settings: settings, client: HTTPClient()) }
             Issue.record("expected the exchange to fail")
         } catch let e as CredentialError {
             #expect(e.description.contains("HTTP 401") && e.description.contains("AADSTS700213"))

@@ -16,7 +16,7 @@ struct DeliveryOutcomeTests {
         let action = TriggerAction(
             name: "retrain", target: target, credential: credential, policy: DeliveryPolicy(maxAttempts: 5, baseSeconds: 2, capSeconds: 60))
         let sender = TriggerSender(environment: environment)
-        return try await onOwnThread { sender.attempt(action, Self.context, attempt: 1, now: Self.now, random: 0.5) }
+        return try await onBlockingPool { sender.attempt(action, Self.context, attempt: 1, now: Self.now, random: 0.5) }
     }
 
     func server(_ respond: @escaping @Sendable (RecordingHTTPServer.Recorded) -> RecordingHTTPServer.Reply) async throws -> (

@@ -109,8 +109,8 @@ struct GitHubAppTests {
                 returnRunDetails: false),
             credential: .githubApp(appID: "123456", installationID: 7890, privateKey: .file(pem)))
         let sender = TriggerSender(environment: [:])
-        let first = try await onOwnThread { sender.attempt(action, Self.context, attempt: 1) }
-        let second = try await onOwnThread { sender.attempt(action, Self.context, attempt: 1) }
+        let first = try await onBlockingPool { sender.attempt(action, Self.context, attempt: 1) }
+        let second = try await onBlockingPool { sender.attempt(action, Self.context, attempt: 1) }
         #expect(
             first.outcome == .delivered(note: "HTTP 204") && second.outcome == .delivered(note: "HTTP 204"),
             "\(first.error ?? "") \(first.responseExcerpt)")
@@ -119,7 +119,7 @@ struct GitHubAppTests {
         #expect(github.server.requests.last?.headers["authorization"] == "Bearer ghs_installation1")
         // the exchange is one more request an attempt may make; the token is a header `trigger test` masks
         #expect(action.requestsPerAttempt(Self.context, attempt: 1) == 1 + action.target.maxRedirects + 1)
-        let (request, client) = try await onOwnThread { try sender.prepare(action, Self.context) }
+        let (request, client) = try await onBlockingPool { try sender.prepare(action, Self.context) }
         #expect(
             client.options.sensitiveHeaders.contains("authorization")
                 && request.headers.contains { $0 == ("Authorization", "Bearer ghs_installation1") })
@@ -136,7 +136,7 @@ struct GitHubAppTests {
         let start = Date()
         func token(at offset: Double) async throws -> String {
             github.clock = start.addingTimeInterval(offset)
-            return try await onOwnThread {
+            return try await onBlockingPool {
                 try installations.token(
                     apiURL: api, appID: "Iv23liExampleClient", installationID: 7890, privateKey: .env("GH_APP_KEY"),
                     client: HTTPClient(), environment: ["GH_APP_KEY": try String(contentsOfFile: pem, encoding: .utf8)],
@@ -161,7 +161,7 @@ struct GitHubAppTests {
         let action = TriggerAction(
             name: "retrain", target: .githubWorkflowDispatch(repository: "acme/models", workflow: "retrain.yml", apiURL: api),
             credential: .githubApp(appID: "123456", installationID: 7890, privateKey: .file(pem)))
-        let attempt = try await onOwnThread { TriggerSender(environment: [:]).attempt(action, Self.context, attempt: 1) }
+        let attempt = try await onBlockingPool { TriggerSender(environment: [:]).attempt(action, Self.context, attempt: 1) }
         let error = try #require(attempt.error)
         #expect(error.contains("GitHub App token exchange at \(api)/app/installations/7890/access_tokens answered HTTP 401"), "\(error)")
         #expect(error.contains("JSON web token could not be decoded") && error.contains("app_id"))

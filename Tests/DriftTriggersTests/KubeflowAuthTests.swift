@@ -21,7 +21,7 @@ struct KubeflowAuthTests {
                 host: "http://127.0.0.1:\(server.port)", pipelineID: "p", pipelineVersionID: nil,
                 experimentID: "e", namespace: "team-a"), credential: credential)
         let sender = TriggerSender(environment: environment)
-        let attempt = try await onOwnThread { sender.attempt(action, Self.context, attempt: 1) }
+        let attempt = try await onBlockingPool { sender.attempt(action, Self.context, attempt: 1) }
         #expect(attempt.outcome == .delivered(note: "HTTP 200"), "\(attempt.error ?? "")")
         await server.stop()
         return server.requests

@@ -27,7 +27,7 @@ struct PresetTests {
             name: "retrain", target: make("http://127.0.0.1:\(server.port)"), credential: credential,
             signingSecrets: try secrets.map(StandardWebhooks.Secret.init))
         let sender = TriggerSender(environment: environment)
-        let attempt = try await onOwnThread { sender.attempt(action, Self.context, attempt: 1) }
+        let attempt = try await onBlockingPool { sender.attempt(action, Self.context, attempt: 1) }
         await server.stop()
         let r = try #require(server.requests.first)
         #expect(r.headers["idempotency-key"] == Self.context.actionID)

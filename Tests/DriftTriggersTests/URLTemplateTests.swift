@@ -49,7 +49,7 @@ struct URLTemplateTests {
         let action = TriggerAction(
             name: "retrain", target: .webhook(url: "http://127.0.0.1:\(server.port)/hooks/{{monitor}}?model={{model}}"), credential: .none)
         let context = Self.context(monitor: "/etc/passwd", model: "a b&c")
-        let attempt = try await onOwnThread { TriggerSender().attempt(action, context, attempt: 1) }
+        let attempt = try await onBlockingPool { TriggerSender().attempt(action, context, attempt: 1) }
         await server.stop()
         let r = try #require(server.requests.first)
         #expect(r.path == "/hooks/%2Fetc%2Fpasswd?model=a%20b%26c", "\(r.path)")

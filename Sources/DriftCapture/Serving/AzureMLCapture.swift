@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// Azure ML online-endpoint data collection, one JSON line per record (MicrosoftDocs/azure-docs
@@ -17,7 +18,7 @@ import Foundation
 ///   A payload over 4 MB or a binary one is stored in a separate blob (`"datainblob": "true"`, `data` its URL):
 ///   refused as unsupported, naming the blob.
 enum AzureMLCapture {
-    static func decode(_ root: JSONNode, limits: CaptureLimits) throws -> CapturedInference {
+    static func decode(_ root: JSONValue, limits: CaptureLimits) throws -> CapturedInference {
         let type = root["type"]?.string ?? ""
         let collection = type.hasPrefix("azureml.inference.") ? String(type.dropFirst("azureml.inference.".count)) : type
         let kind: CapturedInference.Kind
@@ -69,32 +70,32 @@ enum AzureMLCapture {
     }
 
     /// Custom logging's `data`: a DataFrame as records, split or columns (or any of them as a JSON string).
-    static func collectedRows(_ data: JSONNode, limits: CaptureLimits) throws -> [PayloadRow] {
+    static func collectedRows(_ data: JSONValue, limits: CaptureLimits) throws -> [PayloadRow] {
         switch data {
         case .array(let items):
             try checkRows(items.count, path: "data", limits: limits)
             return try items.enumerated().map { i, item in try V1Decoder.row(item, path: "data[\(i)]") }
-        case .object(let o) where o["columns"] != nil && o["data"] != nil:
-            return try split(o, path: "data", limits: limits)
+        case .object where data["columns"] != nil && data["data"] != nil:
+            return try split(data.object ?? [:], path: "data", limits: limits)
         case .object:
-            return try V1Decoder.decode(.object(["inputs": data]), limits: limits).rows
+            return try V1Decoder.decode(.object([("inputs", data)]), limits: limits).rows
         case .string(let s):
             // the collector may store the JSON as a string
-            return try collectedRows(JSONNode.parse(Data(s.utf8), path: "data", limits: limits), limits: limits)
+            return try collectedRows(JSONValue.parse(Data(s.utf8), path: "data", limits: limits), limits: limits)
         default:
             throw CaptureDecodeError(path: "data", problem: "must be a list of rows, found \(data.typeName)")
         }
     }
 
     /// Payload logging's `data`: the HTTP body, inline JSON or a string of `contentType`.
-    static func body(_ data: JSONNode, contentType: String, response: Bool, limits: CaptureLimits) throws -> (
+    static func body(_ data: JSONValue, contentType: String, response: Bool, limits: CaptureLimits) throws -> (
         rows: [PayloadRow], modelVersion: String?
     ) {
         if case .string(let s) = data {
             if contentType.contains("csv") { return (try CSVPayload.rows(Data(s.utf8), path: "data", limits: limits), nil) }
             if contentType.contains("json") {
                 return try body(
-                    JSONNode.parse(Data(s.utf8), path: "data", limits: limits), contentType: contentType, response: response, limits: limits)
+                    JSONValue.parse(Data(s.utf8), path: "data", limits: limits), contentType: contentType, response: response, limits: limits)
             }
             throw CaptureDecodeError(
                 path: "datacontenttype", problem: "is \"\(contentType.prefix(80))\"; JSON and CSV payloads are read", reason: .unsupported)
@@ -103,17 +104,17 @@ enum AzureMLCapture {
         case .array(let items):
             try checkRows(items.count, path: "data", limits: limits)
             return (try items.enumerated().map { i, item in try V1Decoder.row(item, path: "data[\(i)]") }, nil)
-        case .object(let o):
+        case .object:
             for key in ["data", "input_data", "dataframe_split", "dataframe_records"] {
-                guard let inner = o[key] else { continue }
+                guard let inner = data[key] else { continue }
                 switch inner {
                 case .array(let items):
                     try checkRows(items.count, path: "data.\(key)", limits: limits)
                     return (try items.enumerated().map { i, item in try V1Decoder.row(item, path: "data.\(key)[\(i)]") }, nil)
-                case .object(let split) where split["columns"] != nil && split["data"] != nil:
-                    return (try self.split(split, path: "data.\(key)", limits: limits), nil)
+                case .object where inner["columns"] != nil && inner["data"] != nil:
+                    return (try self.split(inner.object ?? [:], path: "data.\(key)", limits: limits), nil)
                 case .object:
-                    return (try V1Decoder.decode(.object(["inputs": inner]), limits: limits).rows, nil)
+                    return (try V1Decoder.decode(.object([("inputs", inner)]), limits: limits).rows, nil)
                 default:
                     throw CaptureDecodeError(path: "data.\(key)", problem: "must be a list of rows or a DataFrame, found \(inner.typeName)")
                 }
@@ -132,7 +133,7 @@ enum AzureMLCapture {
     }
 
     /// pandas' split orientation `{"columns": [...], "index": [...], "data": [[...], ...]}`.
-    static func split(_ o: [String: JSONNode], path: String, limits: CaptureLimits) throws -> [PayloadRow] {
+    static func split(_ o: [String: JSONValue], path: String, limits: CaptureLimits) throws -> [PayloadRow] {
         guard let columnNodes = o["columns"]?.array, let matrix = o["data"]?.array else {
             throw CaptureDecodeError(path: path, problem: "has the split shape but its columns or data are not arrays")
         }

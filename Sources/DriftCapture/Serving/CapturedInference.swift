@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// One captured inference record, whatever wrote it: a KServe/Seldon CloudEvent (a request or a response),
@@ -101,7 +102,7 @@ public enum CaptureLineFormat: String, Sendable, CaseIterable {
     case sagemaker
 
     /// Which format a parsed record is in (nil: none of them).
-    public static func detect(_ root: JSONNode) -> CaptureLineFormat? {
+    public static func detect(_ root: JSONValue) -> CaptureLineFormat? {
         if root["captureData"] != nil { return .sagemaker }
         if KServeStorageLog.isLogRequest(root) { return .kserve }
         if let type = root["type"]?.string {
@@ -116,7 +117,7 @@ public enum CaptureLineDecoder {
     /// Decodes a line that holds one record (a JSON object); `format` nil detects it. A line holding a JSON
     /// array of records (a KServe storage-logger batch) is refused here: read it with `records(_:format:limits:)`.
     public static func decode(_ line: Data, format: CaptureLineFormat? = nil, limits: OIPDecoder.Limits = .init()) throws -> CapturedInference {
-        let root = try JSONNode.parse(line, path: "line", limits: limits)
+        let root = try JSONValue.parse(line, path: "line", limits: limits)
         if case .array(let items) = root {
             throw CaptureDecodeError(path: "line", problem: "is a JSON array of \(items.count) records (a batch); read it record by record")
         }
@@ -130,8 +131,8 @@ public enum CaptureLineDecoder {
     public static func records(_ line: Data, format: CaptureLineFormat? = nil, limits: OIPDecoder.Limits = .init()) throws -> [Result<
         CapturedInference, CaptureDecodeError
     >] {
-        let root = try JSONNode.parse(line, path: "line", limits: limits)
-        func one(_ node: JSONNode, path: String) -> Result<CapturedInference, CaptureDecodeError> {
+        let root = try JSONValue.parse(line, path: "line", limits: limits)
+        func one(_ node: JSONValue, path: String) -> Result<CapturedInference, CaptureDecodeError> {
             do { return .success(try record(node, format: format, path: path, limits: limits)) } catch let e as CaptureDecodeError {
                 return .failure(e)
             } catch {
@@ -166,7 +167,7 @@ public enum CaptureLineDecoder {
     }
 
     /// One record; `path` is where it sits ("line" for a whole line, "[i]" in a batch), for errors.
-    static func record(_ root: JSONNode, format: CaptureLineFormat?, path: String, limits: CaptureLimits) throws -> CapturedInference {
+    static func record(_ root: JSONValue, format: CaptureLineFormat?, path: String, limits: CaptureLimits) throws -> CapturedInference {
         guard case .object = root else { throw CaptureDecodeError(path: path, problem: "must be a JSON object, found \(root.typeName)") }
         guard let f = format ?? CaptureLineFormat.detect(root) else {
             throw CaptureDecodeError(

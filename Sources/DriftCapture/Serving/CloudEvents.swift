@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// An inference CloudEvent as a KServe InferenceService's payload logger (or Seldon Core v1's request
@@ -24,7 +25,7 @@ public struct InferenceCloudEvent: Sendable, Equatable {
     public var extensions: [String: String]
     public var data: Data
     /// The payload already parsed, when the event carried it as JSON (structured mode): decoded from this, not reparsed.
-    public var parsedData: JSONNode? = nil
+    public var parsedData: JSONValue? = nil
     /// The OIP binary extension's JSON header length (`Inference-Header-Content-Length`), when present.
     public var inferenceHeaderLength: Int?
     /// The payload's media type: `Content-Type` in binary mode, `datacontenttype` in structured mode (lowercased).
@@ -66,13 +67,13 @@ public struct InferenceCloudEvent: Sendable, Equatable {
 
     /// Structured content mode: one JSON object with the attributes and `data` (JSON) or `data_base64`.
     public static func structured(_ body: Data, limits: CaptureLimits = .init()) throws -> InferenceCloudEvent {
-        try structured(JSONNode.parse(body, limits: limits), path: "")
+        try structured(JSONValue.parse(body, limits: limits), path: "")
     }
 
     /// A batch: a JSON array of structured events. Each element is decoded on its own, so one bad event does
     /// not lose the others: the result lists, per element, the event or its error.
     public static func batch(_ body: Data, limits: CaptureLimits = .init()) throws -> [Result<InferenceCloudEvent, CaptureDecodeError>] {
-        guard let items = try JSONNode.parse(body, limits: limits).array else {
+        guard let items = try JSONValue.parse(body, limits: limits).array else {
             throw CaptureDecodeError(path: "body", problem: "must be a JSON array of CloudEvents (application/cloudevents-batch+json)")
         }
         return items.enumerated().map { i, item in
@@ -82,15 +83,15 @@ public struct InferenceCloudEvent: Sendable, Equatable {
         }
     }
 
-    static func structured(_ node: JSONNode, path: String) throws -> InferenceCloudEvent {
-        guard case .object(let o) = node else {
+    static func structured(_ node: JSONValue, path: String) throws -> InferenceCloudEvent {
+        guard let o = node.object else {
             throw CaptureDecodeError(path: path.isEmpty ? "body" : path, problem: "must be a CloudEvent object, found \(node.typeName)")
         }
         var attrs: [String: String] = [:]
         for (k, v) in o where k != "data" && k != "data_base64" {
             switch v {
             case .string(let s): attrs[k.lowercased()] = s
-            case .number(let d): attrs[k.lowercased()] = ReportNumber.text(d)
+            case .int, .double: attrs[k.lowercased()] = v.number.map(ReportNumber.text)
             case .bool(let b): attrs[k.lowercased()] = String(b)
             default: continue
             }
@@ -100,7 +101,7 @@ public struct InferenceCloudEvent: Sendable, Equatable {
             throw CaptureDecodeError(path: prefix + r, problem: "is missing (a CloudEvent needs specversion, type, id and source)")
         }
         let data: Data
-        var parsed: JSONNode?
+        var parsed: JSONValue?
         if let b64 = o["data_base64"] {
             guard let s = b64.string, let d = Data(base64Encoded: s) else {
                 throw CaptureDecodeError(path: prefix + "data_base64", problem: "is not base64")

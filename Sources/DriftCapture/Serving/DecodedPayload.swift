@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// One element of a captured row.
@@ -7,9 +8,10 @@ public enum Scalar: Equatable, Sendable {
     case bool(Bool)
     case null
 
-    init(_ node: JSONNode) {
+    init(_ node: JSONValue) {
         switch node {
-        case .number(let d): self = .number(d)
+        case .int(let i): self = .number(Double(i))
+        case .double(let d): self = .number(d)
         case .string(let s): self = .string(s)
         case .bool(let b): self = .bool(b)
         default: self = .null
@@ -71,7 +73,7 @@ public enum PayloadDecoder {
         limits: OIPDecoder.Limits = .init()
     ) throws -> DecodedPayload {
         if headerLength != nil { return try oip(OIPDecoder.decode(body, headerLength: headerLength, limits: limits), limits: limits) }
-        let (root, end) = try JSONNode.parsePrefix(body, limits: limits)
+        let (root, end) = try JSONValue.parsePrefix(body, limits: limits)
         if isOIP(root) && OIPDecoder.declaresBinary(root) {
             // the OIP binary extension without its length header (KServe's logger forwards only the body): the
             // JSON value's end is where the tensors' bytes start
@@ -82,14 +84,14 @@ public enum PayloadDecoder {
     }
 
     /// A JSON body already parsed (a structured CloudEvent's `data`): parsed once, whatever the protocol.
-    public static func decode(root: JSONNode, isResponse: Bool? = nil, limits: OIPDecoder.Limits = .init()) throws -> DecodedPayload {
+    public static func decode(root: JSONValue, isResponse: Bool? = nil, limits: OIPDecoder.Limits = .init()) throws -> DecodedPayload {
         if isOIP(root) { return try oip(OIPDecoder.decode(root: root, binary: Data(), limits: limits), limits: limits) }
         if SeldonMessageDecoder.isSeldonMessage(root) { return try SeldonMessageDecoder.decode(root, isResponse: isResponse, limits: limits) }
         return try V1Decoder.decode(root, isResponse: isResponse, limits: limits)
     }
 
     /// OIP when `inputs` or `outputs` is an array of objects that carry a `datatype`.
-    static func isOIP(_ root: JSONNode) -> Bool {
+    static func isOIP(_ root: JSONValue) -> Bool {
         for key in ["inputs", "outputs"] {
             if let list = root[key]?.array, let first = list.first, first["datatype"] != nil { return true }
         }
@@ -146,8 +148,8 @@ public enum PayloadDecoder {
 /// and `{"predictions": [...]}` responses. A row is an array (positional), an object (keyed; nested arrays
 /// become several elements of a field) or a scalar. Columnar `{"inputs": {"col": [v₁, v₂, …]}}` is read as rows.
 public enum V1Decoder {
-    public static func decode(_ root: JSONNode, isResponse: Bool? = nil, limits: CaptureLimits = .init()) throws -> DecodedPayload {
-        guard case .object(let obj) = root else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
+    public static func decode(_ root: JSONValue, isResponse: Bool? = nil, limits: CaptureLimits = .init()) throws -> DecodedPayload {
+        guard let obj = root.object else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
         let key: String
         if obj["predictions"] != nil {
             key = "predictions"
@@ -165,15 +167,16 @@ public enum V1Decoder {
         let response = isResponse ?? (key == "predictions" || key == "outputs")
         let rows: [PayloadRow]
         let body = obj[key] ?? .null
-        if let n = body.array?.count ?? body.object?.values.first?.array?.count, n > limits.maxRowsPerRequest {
+        if let n = body.array?.count ?? body.members?.first?.1.array?.count, n > limits.maxRowsPerRequest {
             throw CaptureDecodeError(
                 path: key, problem: "holds \(n) rows; at most \(limits.maxRowsPerRequest) are accepted per request (--max-rows)", reason: .tooLarge)
         }
         switch body {
         case .array(let items):
             rows = try items.enumerated().map { i, item in try row(item, path: "\(key)[\(i)]") }
-        case .object(let columns):
-            // columnar: every column a list of the same length
+        case .object:
+            // columnar: every column a list of the same length (one dictionary: a lookup per column, however many)
+            let columns = body.object ?? [:]
             let names = columns.keys.sorted()
             var n: Int? = nil
             for name in names {
@@ -196,15 +199,17 @@ public enum V1Decoder {
             modelVersion: obj["model_version"]?.string, isResponse: response, rows: rows)
     }
 
-    static func row(_ node: JSONNode, path: String) throws -> PayloadRow {
+    static func row(_ node: JSONValue, path: String) throws -> PayloadRow {
         switch node {
-        case .object(let o): return PayloadRow(fields: o.sorted { $0.key < $1.key }.map { ($0.key, flatten($0.value)) })
+        case .object:
+            let o = node.object ?? [:]
+            return PayloadRow(fields: o.sorted { $0.key < $1.key }.map { ($0.key, flatten($0.value)) })
         case .array: return PayloadRow(fields: [("", flatten(node))])
         default: return PayloadRow(fields: [("", [Scalar(node)])])
         }
     }
 
-    static func flatten(_ node: JSONNode) -> [Scalar] {
+    static func flatten(_ node: JSONValue) -> [Scalar] {
         if case .array(let items) = node { return items.flatMap(flatten) }
         return [Scalar(node)]
     }

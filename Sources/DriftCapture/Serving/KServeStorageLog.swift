@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// The batches KServe's payload logger writes when its logger URL is a bucket (`s3://`, `gs://`, `abfs://`)
@@ -16,9 +17,9 @@ import Foundation
 /// The logger's CSV and Parquet store formats are not read (use the default `json`).
 enum KServeStorageLog {
     /// A record of the storage logger: an object with the Go field names `ReqType` and `Id`.
-    static func isLogRequest(_ node: JSONNode) -> Bool { node["ReqType"] != nil && node["Id"] != nil }
+    static func isLogRequest(_ node: JSONValue) -> Bool { node["ReqType"] != nil && node["Id"] != nil }
 
-    static func decode(_ node: JSONNode, path: String, limits: CaptureLimits) throws -> CapturedInference {
+    static func decode(_ node: JSONValue, path: String, limits: CaptureLimits) throws -> CapturedInference {
         let prefix = path.isEmpty ? "" : path + "."
         func text(_ key: String) throws -> String? {
             guard let v = node[key], v != .null else { return nil }
@@ -71,11 +72,12 @@ enum KServeStorageLog {
 
     /// Go's `*url.URL` marshals as its struct (`{"Scheme","Opaque","Host","Path","RawQuery",…}`) or null;
     /// a plain string is taken as written.
-    static func sourceURI(_ node: JSONNode?, path: String) throws -> String {
+    static func sourceURI(_ node: JSONValue?, path: String) throws -> String {
         switch node {
         case nil, .null?: return ""
         case .string(let s)?: return s
-        case .object(let u)?:
+        case .object?:
+            let u = node?.object ?? [:]
             let scheme = u["Scheme"]?.string ?? ""
             let host = u["Host"]?.string ?? ""
             let p = u["Path"]?.string ?? ""

@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// The tensor datatypes of the Open Inference Protocol (KServe V2, Triton).
@@ -72,15 +73,15 @@ public enum OIPDecoder {
                     path: "Inference-Header-Content-Length", problem: "is \(headerLength) but the body has only \(body.count) bytes",
                     reason: .malformed)
             }
-            return try decode(root: JSONNode.parse(body.prefix(headerLength), limits: limits), binary: body.dropFirst(headerLength), limits: limits)
+            return try decode(root: JSONValue.parse(body.prefix(headerLength), limits: limits), binary: body.dropFirst(headerLength), limits: limits)
         }
-        let (root, end) = try JSONNode.parsePrefix(body, limits: limits)
+        let (root, end) = try JSONValue.parsePrefix(body, limits: limits)
         return try decode(root: root, binary: binaryTail(root, body.dropFirst(end)), limits: limits)
     }
 
     /// What follows a JSON header: binary tensor data when a tensor declares `binary_data_size` (every byte of it,
     /// white space included), else only white space is allowed.
-    static func binaryTail(_ root: JSONNode, _ rest: Data) throws -> Data {
+    static func binaryTail(_ root: JSONValue, _ rest: Data) throws -> Data {
         if declaresBinary(root) { return rest }
         guard rest.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
             throw CaptureDecodeError(
@@ -91,7 +92,7 @@ public enum OIPDecoder {
     }
 
     /// Whether a tensor of the message declares binary data (`parameters.binary_data_size`).
-    static func declaresBinary(_ root: JSONNode) -> Bool {
+    static func declaresBinary(_ root: JSONValue) -> Bool {
         for key in ["inputs", "outputs"] {
             for t in root[key]?.array ?? [] where t["parameters"]?["binary_data_size"] != nil { return true }
         }
@@ -101,7 +102,7 @@ public enum OIPDecoder {
     /// The same for a JSON header already parsed; `binary` holds the bytes after it (empty without the extension).
     /// Every size that comes from the message is checked before it is used: each dimension against the limits,
     /// the shape's product with overflow-reporting multiplication, `binary_data_size` against the bytes that remain.
-    static func decode(root: JSONNode, binary: Data, limits: Limits) throws -> OIPMessage {
+    static func decode(root: JSONValue, binary: Data, limits: Limits) throws -> OIPMessage {
         guard case .object = root else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
         // A request lists its `inputs` (and may list the `outputs` it wants, as tritonclient does); a response has only `outputs`.
         let isResponse = root["inputs"] == nil && root["outputs"] != nil
@@ -225,9 +226,9 @@ public enum OIPDecoder {
     static func shapeText(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ",") + "]" }
 
     /// Flattens nested arrays row-major and checks every element against the datatype.
-    static func decodeJSON(_ node: JSONNode, datatype: TensorDatatype, path: String, limit: Int) throws -> TensorValues {
-        var flat: [JSONNode] = []
-        func walk(_ n: JSONNode) throws {
+    static func decodeJSON(_ node: JSONValue, datatype: TensorDatatype, path: String, limit: Int) throws -> TensorValues {
+        var flat: [JSONValue] = []
+        func walk(_ n: JSONValue) throws {
             if case .array(let items) = n {
                 for x in items { try walk(x) }
             } else {
@@ -256,7 +257,7 @@ public enum OIPDecoder {
             let integer = datatype.rawValue.contains("INT")
             return .numbers(
                 try flat.enumerated().map { i, v in
-                    guard case .number(let d) = v else {
+                    guard let d = v.number else {
                         throw CaptureDecodeError(path: "\(path)[\(i)]", problem: "is \(v.typeName), a \(datatype.rawValue) tensor needs numbers")
                     }
                     if integer && d != d.rounded() {

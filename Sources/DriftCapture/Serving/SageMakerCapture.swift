@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// SageMaker endpoint data capture: one JSON line per invocation,
@@ -17,7 +18,7 @@ import Foundation
 /// `{"data": {"features": {"keys","shape","values"}}}` a sparse one (expanded, zeros elsewhere), any other
 /// object a keyed row (`{"score": 0.4, "predicted_label": 0}`), an array a positional row.
 enum SageMakerCapture {
-    static func decode(_ root: JSONNode, limits: CaptureLimits) throws -> CapturedInference {
+    static func decode(_ root: JSONValue, limits: CaptureLimits) throws -> CapturedInference {
         guard let meta = root["eventMetadata"], let eventID = meta["eventId"]?.string else {
             throw CaptureDecodeError(path: "eventMetadata.eventId", problem: "is missing")
         }
@@ -65,7 +66,7 @@ enum SageMakerCapture {
             return try jsonLines(body, response: response, path: path, limits: limits)
         }
         if contentType.contains("json") || contentType.isEmpty {
-            return try json(JSONNode.parse(body, path: path, limits: limits), response: response, path: path, limits: limits)
+            return try json(JSONValue.parse(body, path: path, limits: limits), response: response, path: path, limits: limits)
         }
         throw CaptureDecodeError(
             path: path, problem: "has content type \"\(contentType.prefix(80))\"; CSV, JSON and JSON Lines bodies are read", reason: .unsupported)
@@ -79,7 +80,7 @@ enum SageMakerCapture {
             lineNumber += 1
             if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             let linePath = "\(path) line \(lineNumber)"
-            let value = try JSONNode.parse(Data(raw), path: linePath, limits: limits)
+            let value = try JSONValue.parse(Data(raw), path: linePath, limits: limits)
             if isWholeBody(value) {
                 rows += try json(value, response: response, path: linePath, limits: limits)
             } else {
@@ -93,15 +94,15 @@ enum SageMakerCapture {
         return rows
     }
 
-    static func isWholeBody(_ v: JSONNode) -> Bool {
-        guard case .object(let o) = v else { return false }
+    static func isWholeBody(_ v: JSONValue) -> Bool {
+        guard let o = v.object else { return false }
         return o["instances"] != nil || o["predictions"] != nil || o["inputs"] != nil || o["outputs"] != nil
     }
 
     /// `application/json`: `{"instances": [records]}` / `{"predictions": [records]}`, an OIP or other V1 body,
     /// a bare array of records, or a single record.
-    static func json(_ root: JSONNode, response: Bool, path: String, limits: CaptureLimits) throws -> [PayloadRow] {
-        func rows(of items: [JSONNode], key: String) throws -> [PayloadRow] {
+    static func json(_ root: JSONValue, response: Bool, path: String, limits: CaptureLimits) throws -> [PayloadRow] {
+        func rows(of items: [JSONValue], key: String) throws -> [PayloadRow] {
             guard items.count <= limits.maxRowsPerRequest else {
                 throw CaptureDecodeError(
                     path: "\(path).\(key)",
@@ -112,26 +113,26 @@ enum SageMakerCapture {
         }
         switch root {
         case .array(let items): return try rows(of: items, key: "")
-        case .object(let o):
+        case .object:
             if PayloadDecoder.isOIP(root) { return try decodePayload(root, response: response, path: path, limits: limits) }
-            for key in ["instances", "predictions"] { if let items = o[key]?.array { return try rows(of: items, key: key) } }
+            for key in ["instances", "predictions"] { if let items = root[key]?.array { return try rows(of: items, key: key) } }
             if isWholeBody(root) { return try decodePayload(root, response: response, path: path, limits: limits) }
             return [try record(root, path: path, limits: limits)]
         default: return [try record(root, path: path, limits: limits)]
         }
     }
 
-    static func decodePayload(_ root: JSONNode, response: Bool, path: String, limits: CaptureLimits) throws -> [PayloadRow] {
+    static func decodePayload(_ root: JSONValue, response: Bool, path: String, limits: CaptureLimits) throws -> [PayloadRow] {
         do { return try PayloadDecoder.decode(root: root, isResponse: response, limits: limits).rows } catch let e as CaptureDecodeError {
             throw CaptureDecodeError(path: "\(path).\(e.path)", problem: e.problem, reason: e.reason)
         }
     }
 
     /// One record by the built-in algorithms' conventions (see the type's comment).
-    static func record(_ node: JSONNode, path: String, limits: CaptureLimits) throws -> PayloadRow {
-        guard case .object(let o) = node else { return try V1Decoder.row(node, path: path) }
+    static func record(_ node: JSONValue, path: String, limits: CaptureLimits) throws -> PayloadRow {
+        guard let o = node.object else { return try V1Decoder.row(node, path: path) }
         if o.count == 1, let features = o["features"], case .array = features { return PayloadRow(fields: [("", V1Decoder.flatten(features))]) }
-        if o.count == 1, let features = o["data"]?["features"], case .object(let f) = features {
+        if o.count == 1, let f = o["data"]?["features"]?.object {
             guard let values = f["values"]?.array else {
                 throw CaptureDecodeError(path: "\(path).data.features.values", problem: "is missing or not an array")
             }
@@ -143,7 +144,7 @@ enum SageMakerCapture {
     }
 
     /// A sparse vector `{"keys": [i…], "shape": [n], "values": [v…]}` as n dense elements (0 where no key is given).
-    static func sparse(keys: JSONNode, shape: JSONNode?, values: [JSONNode], path: String, limits: CaptureLimits) throws -> [Scalar] {
+    static func sparse(keys: JSONValue, shape: JSONValue?, values: [JSONValue], path: String, limits: CaptureLimits) throws -> [Scalar] {
         guard let keyList = keys.array, keyList.count == values.count else {
             throw CaptureDecodeError(path: "\(path).keys", problem: "must be an array with one index per value (\(values.count))")
         }

@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// Seldon Core v1's default payload, `SeldonMessage` (SeldonIO/seldon-core `proto/prediction.proto`), in its JSON
@@ -38,16 +39,16 @@ public enum SeldonMessageDecoder {
 
     /// A SeldonMessage: an object with none of the V1/OIP keys and one of the payload keys — `data` as an object
     /// that is empty or holds a DefaultData field (so `{"data": {"features": …}}` of other formats is not taken).
-    public static func isSeldonMessage(_ root: JSONNode) -> Bool {
-        guard case .object(let o) = root else { return false }
+    public static func isSeldonMessage(_ root: JSONValue) -> Bool {
+        guard let o = root.object else { return false }
         if o["instances"] != nil || o["inputs"] != nil || o["predictions"] != nil || o["outputs"] != nil { return false }
         if let data = o["data"] { return data.object.map { $0.isEmpty || $0.keys.contains(where: dataKeys.contains) } ?? false }
         return payloadKeys.contains { o[$0] != nil }
     }
 
     /// Decodes a SeldonMessage. `isResponse`: what the envelope says (the body does not tell; nil reads as a request).
-    public static func decode(_ root: JSONNode, isResponse: Bool? = nil, limits: CaptureLimits = .init()) throws -> DecodedPayload {
-        guard case .object(let o) = root else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
+    public static func decode(_ root: JSONValue, isResponse: Bool? = nil, limits: CaptureLimits = .init()) throws -> DecodedPayload {
+        guard let o = root.object else { throw CaptureDecodeError(path: "body", problem: "must be a JSON object, found \(root.typeName)") }
         let present = payloadKeys.filter { o[$0] != nil }
         guard present.count == 1, let key = present.first else {
             throw CaptureDecodeError(
@@ -84,8 +85,8 @@ public enum SeldonMessageDecoder {
 
     // MARK: data (DefaultData)
 
-    static func data(_ node: JSONNode, limits: CaptureLimits) throws -> [PayloadRow] {
-        guard case .object(let d) = node else {
+    static func data(_ node: JSONValue, limits: CaptureLimits) throws -> [PayloadRow] {
+        guard let d = node.object else {
             throw CaptureDecodeError(path: "data", problem: "must be an object (DefaultData), found \(node.typeName)")
         }
         if let unknown = d.keys.sorted().first(where: { !dataKeys.contains($0) }) {
@@ -121,11 +122,11 @@ public enum SeldonMessageDecoder {
         return []
     }
 
-    static func ndarray(_ node: JSONNode, names: [String], limits: CaptureLimits) throws -> [PayloadRow] {
+    static func ndarray(_ node: JSONValue, names: [String], limits: CaptureLimits) throws -> [PayloadRow] {
         guard case .array(let items) = node else {
             throw CaptureDecodeError(path: "data.ndarray", problem: "must be an array (a list of rows), found \(node.typeName)")
         }
-        let isScalar: (JSONNode) -> Bool = { $0.array == nil && $0.object == nil }
+        let isScalar: (JSONValue) -> Bool = { $0.array == nil && $0.object == nil }
         if names.count > 1, items.count == names.count, items.allSatisfy(isScalar) {
             return [PayloadRow(fields: zip(names, items).map { ($0, [Scalar($1)]) })]
         }
@@ -167,8 +168,8 @@ public enum SeldonMessageDecoder {
     }
 
     /// `Tensor {repeated int32 shape; repeated double values}`: the checked shape and its values.
-    static func tensor(_ node: JSONNode, limits: CaptureLimits) throws -> ([Int], [Scalar]) {
-        guard case .object(let t) = node else {
+    static func tensor(_ node: JSONValue, limits: CaptureLimits) throws -> ([Int], [Scalar]) {
+        guard let t = node.object else {
             throw CaptureDecodeError(path: "data.tensor", problem: "must be an object {shape, values}, found \(node.typeName)")
         }
         guard let dimsNode = t["shape"]?.array else {
@@ -203,9 +204,9 @@ public enum SeldonMessageDecoder {
     }
 
     /// A proto3 JSON double: a number, or "NaN", "Infinity", "-Infinity" (or a number as a string).
-    static func protoDouble(_ node: JSONNode) -> Double? {
+    static func protoDouble(_ node: JSONValue) -> Double? {
         switch node {
-        case .number(let d): return d
+        case .int, .double: return node.number
         case .string(let s):
             switch s {
             case "NaN": return .nan
@@ -287,9 +288,9 @@ public enum SeldonMessageDecoder {
         "DT_BOOL": (1, "boolVal"), "DT_STRING": (0, "stringVal")
     ]
 
-    static func tftensor(_ node: JSONNode, limits: CaptureLimits) throws -> ([Int], [Scalar]) {
+    static func tftensor(_ node: JSONValue, limits: CaptureLimits) throws -> ([Int], [Scalar]) {
         let path = "data.tftensor"
-        guard case .object(let t) = node else {
+        guard let t = node.object else {
             throw CaptureDecodeError(path: path, problem: "must be a TensorProto object, found \(node.typeName)")
         }
         let dtype = t["dtype"]?.string ?? "DT_INVALID"
@@ -405,10 +406,10 @@ public enum SeldonMessageDecoder {
 
     // MARK: jsonData
 
-    static func jsonData(_ node: JSONNode, limits: CaptureLimits) throws -> [PayloadRow] {
+    static func jsonData(_ node: JSONValue, limits: CaptureLimits) throws -> [PayloadRow] {
         switch node {
-        case .object(let o):
-            guard !o.isEmpty else { throw CaptureDecodeError(path: "jsonData", problem: "is an empty object (no features to capture)") }
+        case .object(let members):
+            guard !members.isEmpty else { throw CaptureDecodeError(path: "jsonData", problem: "is an empty object (no features to capture)") }
             return [try V1Decoder.row(node, path: "jsonData")]
         case .array(let items):
             guard items.count <= limits.maxRowsPerRequest else {

@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// Reads JSON Lines: one flat JSON object per line (numbers, strings, booleans, null). Columns are
@@ -21,14 +22,15 @@ public enum JSONLinesReader {
             if trimmed.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             let pairs: [(String, Cell)]
             do {
-                guard case .object(let members) = try JSONNode.parse(Data(trimmed), path: "line") else {
+                guard let members = try JSONValue.parse(Data(trimmed), path: "line").object else {
                     throw TableError.invalidJSON(file: source, line: lineNumber, reason: "each line must be a JSON object")
                 }
                 pairs = try members.sorted { $0.key < $1.key }.map { key, value -> (String, Cell) in
                     switch value {
                     case .null: return (key, .missing)
                     case .bool(let b): return (key, .text(b ? "true" : "false"))
-                    case .number(let d): return (key, .number(d))
+                    case .int(let i): return (key, .number(Double(i)))
+                    case .double(let d): return (key, .number(d))
                     case .string(let s): return (key, .text(s))
                     case .array, .object: throw TableError.nestedValue(file: source, line: lineNumber, column: key)
                     }

@@ -4,21 +4,6 @@ import Yams
 
 /// `actions:` of a monitor: each name maps to a preset and its settings (README, *Triggers*).
 extension Reader {
-    static let commonActionKeys: Set<String> = [
-        "preset", "auth", "secrets", "hub_secret", "timeout", "connect_timeout", "ca_bundle",
-        "client_cert", "client_key", "max_attempts", "backoff", "backoff_cap",
-        "follow", "follow_interval", "follow_interval_cap", "follow_deadline", "on_success", "on_failure"
-    ]
-    static let presetKeys: [String: Set<String>] = [
-        "webhook": ["url", "method", "headers", "body", "run_id_field"],
-        "github_workflow_dispatch": ["repository", "workflow", "ref", "inputs", "api_url", "send_action_id", "return_run_details"],
-        "azure_devops_pipeline": ["organization", "project", "pipeline_id", "ref", "parameters", "base_url", "send_action_id"],
-        "azureml_batch_endpoint": ["endpoint", "inputs", "outputs", "deployment", "experiment_name", "management_url"],
-        "azureml_job": ["subscription", "resource_group", "workspace", "job", "api_version", "management_url"],
-        "argo_workflow_template": ["server", "namespace", "template", "parameters"],
-        "kubeflow_run": ["host", "pipeline_id", "pipeline_version_id", "experiment_id", "parameters", "namespace"],
-        "kubernetes_job": ["api_server", "namespace", "job"]
-    ]
     static let shadowKeys: Set<String> = [
         "preset", "challenger", "period", "output", "tolerance", "class_threshold", "min_pairs", "min_agreement",
         "max_output_psi", "max_latency_regression", "max_error_rate", "on_promote", "on_reject"
@@ -48,12 +33,12 @@ extension Reader {
             guard let preset = string(v, "preset") else { continue }
             if preset == ShadowEvalConfig.preset {
                 if let s = shadowEval(v, name: name, features: features) { out[name] = .shadowEval(s) }
-            } else if Self.presetKeys[preset] != nil {
+            } else if let preset = Preset(rawValue: preset) {
                 if let t = trigger(v, name: name, preset: preset) { out[name] = .trigger(t) }
             } else {
                 issue(
                     at: v["preset"]?.mark,
-                    "action '\(name)': unknown preset '\(preset)' (expected one of: \((TriggerTarget.presets + [ShadowEvalConfig.preset]).joined(separator: ", ")))"
+                    "action '\(name)': unknown preset '\(preset)' (expected one of: \((Preset.allCases.map(\.rawValue) + [ShadowEvalConfig.preset]).joined(separator: ", ")))"
                 )
             }
         }
@@ -144,185 +129,13 @@ extension Reader {
         return issues.count == before ? s : nil
     }
 
-    mutating func trigger(_ v: Node, name: String, preset: String) -> TriggerAction? {
-        unknownKeys(v, allowed: Self.commonActionKeys.union(Self.presetKeys[preset]!), in: "\(preset) action '\(name)'")
+    /// A trigger action: the keys its preset's descriptor lists (plus `Preset.commonKeys`), its target (one parse
+    /// function per preset, `TriggerTargetConfig.swift`), credentials, signing, HTTP options, retries and following.
+    mutating func trigger(_ v: Node, name: String, preset: Preset) -> TriggerAction? {
+        unknownKeys(v, allowed: Preset.commonKeys.union(preset.descriptor.keys), in: "\(preset) action '\(name)'")
         let before = issues.count
         let known = TriggerContext.names + Self.shadowVariables + Self.followVariables
-        // which variables the action uses, and where: `ConfigValidator` checks them against what fires the action
-        func used(_ variables: [String], _ key: String, _ mark: Mark?) {
-            guard !scope.isEmpty else { return }
-            templateUses["\(scope)/\(name)", default: []] += variables.map { .init(variable: $0, key: key, mark: mark) }
-        }
-        func checkVariables(_ text: String?, _ key: String) {
-            guard let text else { return }
-            used(JSONTemplate.placeholders(in: text), key, v[key]?.mark)
-            for n in JSONTemplate.placeholders(in: text) where !known.contains(n) {
-                issue(
-                    at: v[key]?.mark,
-                    "action '\(name)': unknown template variable {{\(n)}} in `\(key)` (known: \(known.map { "{{\($0)}}" }.joined(separator: ", ")))")
-            }
-        }
-        func template(_ key: String) -> JSONTemplate? {
-            guard let n = v[key] else { return nil }
-            let t = Self.json(n)
-            used(t.variables, key, n.mark)
-            for variable in t.variables where !known.contains(variable) {
-                issue(
-                    at: n.mark,
-                    "action '\(name)': unknown template variable {{\(variable)}} in `\(key)` (known: \(known.map { "{{\($0)}}" }.joined(separator: ", ")))"
-                )
-            }
-            return t
-        }
-        func pairs(_ key: String) -> [(String, String)] {
-            guard let n = v[key] else { return [] }
-            guard case .mapping(let m) = n else {
-                issue(at: n.mark, "`\(key)` must be a mapping of names to values")
-                return []
-            }
-            let out = m.map { ($0.key.string ?? "", $0.value.string ?? "") }
-            for (_, value) in out { checkVariables(value, key) }
-            return out
-        }
-        func flag(_ key: String, default value: Bool) -> Bool {
-            guard let n = v[key] else { return value }
-            guard case .scalar(let s) = n, s.style == .plain, let b = n.bool else {
-                issue(at: n.mark, "action '\(name)': `\(key)` must be true or false")
-                return value
-            }
-            return b
-        }
-        func mapping(_ key: String) -> JSONTemplate? {
-            guard let t = template(key) else { return nil }
-            guard case .object = t else {
-                issue(at: v[key]?.mark, "action '\(name)': `\(key)` must be a mapping of names to values")
-                return nil
-            }
-            return t
-        }
-        func required(_ key: String) -> String? {
-            let s = string(v, key)
-            checkVariables(s, key)
-            return s
-        }
-        let target: TriggerTarget?
-        switch preset {
-        case "webhook":
-            let url = required("url")
-            if let u = url, !(u.hasPrefix("http://") || u.hasPrefix("https://")) {
-                issue(at: v["url"]?.mark, "action '\(name)': `url` must start with http:// or https://")
-            }
-            let method = (string(v, "method", required: false) ?? "POST").uppercased()
-            if !["POST", "PUT", "PATCH", "GET"].contains(method) {
-                issue(at: v["method"]?.mark, "action '\(name)': `method` must be POST, PUT, PATCH or GET")
-            }
-            target = url.map {
-                .webhook(
-                    url: $0, method: method, headers: pairs("headers"), body: template("body"), runIDField: string(v, "run_id_field", required: false)
-                )
-            }
-        case "github_workflow_dispatch":
-            let repo = required("repository")
-            let workflow = required("workflow")
-            if let r = repo, r.split(separator: "/").count != 2 {
-                issue(at: v["repository"]?.mark, "action '\(name)': `repository` must be owner/name")
-            }
-            target =
-                (repo != nil && workflow != nil)
-                ? .githubWorkflowDispatch(
-                    repository: repo!, workflow: workflow!, ref: string(v, "ref", required: false) ?? "main",
-                    inputs: pairs("inputs"), apiURL: string(v, "api_url", required: false) ?? "https://api.github.com",
-                    sendActionID: flag("send_action_id", default: false),
-                    returnRunDetails: flag("return_run_details", default: true)) : nil
-        case "azure_devops_pipeline":
-            let org = required("organization")
-            let project = required("project")
-            let id = int(v, "pipeline_id", default: 0, range: 1...Int.max)
-            if v["pipeline_id"] == nil { issue(at: v.mark, "action '\(name)': missing `pipeline_id`") }
-            target =
-                (org != nil && project != nil)
-                ? .azureDevOpsPipeline(
-                    organization: org!, project: project!, pipelineID: id,
-                    ref: string(v, "ref", required: false) ?? "refs/heads/main", parameters: pairs("parameters"),
-                    baseURL: string(v, "base_url", required: false) ?? "https://dev.azure.com",
-                    sendActionID: flag("send_action_id", default: false)) : nil
-        case "azureml_batch_endpoint":
-            let endpoint = required("endpoint")
-            let inputs = mapping("inputs")
-            let outputs = mapping("outputs")
-            let deployment = string(v, "deployment", required: false)
-            let experiment = string(v, "experiment_name", required: false)
-            checkVariables(experiment, "experiment_name")
-            // it becomes a header value: Azure ML deployment names are 3–32 characters, a letter first, then letters, digits
-            // and '-', not ending in '-' (^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$)
-            if let d = deployment,
-                !((3...32).contains(d.count) && d.first!.isASCII && d.first!.isLetter && d.last != "-"
-                    && d.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }))
-            {
-                issue(
-                    at: v["deployment"]?.mark,
-                    "action '\(name)': `deployment` must be an Azure ML deployment name (3 to 32 characters: a letter, then letters, digits and '-', not ending in '-')"
-                )
-            }
-            target = endpoint.map {
-                .azureMLBatchEndpoint(
-                    endpoint: $0, inputs: inputs ?? .object([]), outputs: outputs, deployment: deployment, experimentName: experiment,
-                    managementURL: string(v, "management_url", required: false) ?? "https://management.azure.com")
-            }
-        case "azureml_job":
-            let sub = required("subscription")
-            let rg = required("resource_group")
-            let ws = required("workspace")
-            let job = template("job")
-            if job == nil {
-                issue(at: v.mark, "action '\(name)': missing `job` (the job's properties: jobType, command, environmentId, computeId, …)")
-            }
-            target =
-                (sub != nil && rg != nil && ws != nil && job != nil)
-                ? .azureMLJob(
-                    subscription: sub!, resourceGroup: rg!, workspace: ws!, job: job!,
-                    apiVersion: string(v, "api_version", required: false) ?? "2024-04-01",
-                    managementURL: string(v, "management_url", required: false) ?? "https://management.azure.com") : nil
-        case "argo_workflow_template":
-            let server = required("server")
-            let ns = required("namespace")
-            let t = required("template")
-            target =
-                (server != nil && ns != nil && t != nil)
-                ? .argoWorkflowTemplate(server: server!, namespace: ns!, template: t!, parameters: pairs("parameters")) : nil
-        case "kubeflow_run":
-            let host = required("host")
-            let pipeline = required("pipeline_id")
-            let experiment = string(v, "experiment_id", required: false)
-            let namespace = string(v, "namespace", required: false)
-            if let ns = namespace, !(ns.count <= 63 && ns.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })) {
-                issue(
-                    at: v["namespace"]?.mark,
-                    "action '\(name)': `namespace` must be a Kubernetes namespace (lowercase letters, digits and '-', at most 63)")
-            }
-            if namespace != nil, experiment == nil {
-                issue(
-                    at: v["namespace"]?.mark,
-                    "action '\(name)': a multi-user Kubeflow (`namespace`) needs `experiment_id` — the run's namespace is its experiment's")
-            }
-            target =
-                (host != nil && pipeline != nil)
-                ? .kubeflowRun(
-                    host: host!, pipelineID: pipeline!, pipelineVersionID: string(v, "pipeline_version_id", required: false),
-                    experimentID: experiment, parameters: mapping("parameters") ?? .object([]), namespace: namespace) : nil
-        case "kubernetes_job":
-            let job = template("job")
-            if job == nil { issue(at: v.mark, "action '\(name)': missing `job` (a Job manifest; metadata.name is set from the action id)") }
-            if let job, case .object = job {
-            } else if job != nil {
-                issue(at: v["job"]?.mark, "action '\(name)': `job` must be a Job manifest (a mapping)")
-            }
-            let ns = string(v, "namespace", required: false) ?? KubernetesServiceAccount.namespace ?? "default"
-            target = job.map {
-                .kubernetesJob(apiServer: string(v, "api_server", required: false) ?? KubernetesServiceAccount.apiServer(), namespace: ns, job: $0)
-            }
-        default: target = nil
-        }
+        let target = self.target(ActionNode(node: v, name: name, known: known), preset: preset)
         // Kubernetes label values: at most 63 characters, alphanumeric at both ends, '-', '_', '.' inside
         // (apimachinery IsValidLabelValue). A variable whose values cannot be one is refused there; ones that may be
         // (monitor, model, action names) are checked when the request is made.
@@ -426,30 +239,31 @@ extension Reader {
         return f
     }
 
-    mutating func flag(_ v: Node, _ key: String, default value: Bool) -> Bool {
+    /// `key` of `v` as a plain YAML boolean, `value` when absent; `context` prefixes the problem (e.g. "action 'a': ").
+    mutating func flag(_ v: Node, _ key: String, default value: Bool, context: String = "") -> Bool {
         guard let n = v[key] else { return value }
         guard case .scalar(let s) = n, s.style == .plain, let b = n.bool else {
-            issue(at: n.mark, "`\(key)` must be true or false")
+            issue(at: n.mark, "\(context)`\(key)` must be true or false")
             return value
         }
         return b
     }
 
-    /// The credential when `auth` is left out: the pod's identity where the target always needs one — including a
-    /// multi-user Kubeflow (`target` has a `namespace`), which refuses unauthenticated calls.
     /// Kubernetes `IsValidLabelValue`: empty, or ≤ 63 characters of `[A-Za-z0-9_.-]` beginning and ending alphanumeric.
     static func isLabelValue(_ s: String) -> Bool {
-        if s.isEmpty { return true }
+        guard let first = s.first, let last = s.last else { return true }
         func alnum(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber) }
-        return s.count <= 63 && alnum(s.first!) && alnum(s.last!) && s.allSatisfy { alnum($0) || "-_.".contains($0) }
+        return s.count <= 63 && alnum(first) && alnum(last) && s.allSatisfy { alnum($0) || "-_.".contains($0) }
     }
 
-    static func defaultCredential(preset: String, scope: String?, target: TriggerTarget? = nil) -> Credential {
+    /// The credential when `auth` is left out: the pod's identity where the target always needs one — including a
+    /// multi-user Kubeflow (`target` has a `namespace`), which refuses unauthenticated calls.
+    static func defaultCredential(preset: Preset, scope: String?, target: TriggerTarget? = nil) -> Credential? {
         if case .kubeflowRun(_, _, _, _, _, _?)? = target { return .kubeflowServiceAccount() }
-        switch preset {
-        case "kubernetes_job", "argo_workflow_template": return .kubernetesServiceAccount()
-        case "azureml_job", "azureml_batch_endpoint": return .azureWorkloadIdentity(scope: scope!)
-        default: return .none
+        switch preset.descriptor.defaultAuth {
+        case .kubernetesServiceAccount: return .kubernetesServiceAccount()
+        case .azureWorkloadIdentity: return (scope ?? preset.descriptor.azureScope).map { .azureWorkloadIdentity(scope: $0) }
+        case .none: return Credential.none
         }
     }
 

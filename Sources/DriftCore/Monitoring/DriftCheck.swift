@@ -1,3 +1,4 @@
+import DriftCommon
 import DriftStats
 import DriftStore
 import Foundation
@@ -14,7 +15,9 @@ import Foundation
 /// A crash leaves either nothing or everything, and a retried check finds its run and writes nothing again.
 /// Callers serialise a monitor's checks with `MonitorLock` so the policy state read in phase 1 is current.
 public struct DriftCheck: Sendable {
-    public enum Status: String, Sendable { case completed, insufficientData = "insufficient_data" }
+    /// `drift_runs.status`. `failed` is allowed by the table (migration 1) but never written by this version; a row that
+    /// holds it reads as a completed check without drift.
+    public enum Status: String, Sendable { case completed, insufficientData = "insufficient_data", failed }
 
     /// How long the write transaction waits for a row lock (e.g. another worker inserting the same window) before
     /// it fails and the task is retried.
@@ -24,7 +27,7 @@ public struct DriftCheck: Sendable {
 
     public struct Outcome: Sendable, Equatable {
         public var runID: Int64?
-        public var status: String
+        public var status: Status
         public var drifted: Bool?
         public var driftedFeatures: [String]
         public var decision: String
@@ -80,7 +83,7 @@ public struct DriftCheck: Sendable {
             """, [monitor.name, w.start, w.end], name: "check.existing"
         ).first.map { r in
             Outcome(
-                runID: Int64(try r.int("id")), status: try r.string("status"),
+                runID: Int64(try r.int("id")), status: try Status.stored(try r.string("status"), column: "drift_runs.status"),
                 drifted: try r.optionalString("drifted").map { $0 == "t" }, driftedFeatures: [],
                 decision: try r.optionalString("decision") ?? "", firedActions: [], written: false)
         }
@@ -243,7 +246,7 @@ public struct DriftCheck: Sendable {
             RETURNING id
             """,
             [
-                monitor.name, configHash, window.start, window.end, insufficient ? "insufficient_data" : "completed",
+                monitor.name, configHash, window.start, window.end, (insufficient ? Status.insufficientData : .completed).rawValue,
                 result.map(\.drifted), reference.rowCount, e.sampleCount, result.map { Self.topLevel($0).count } ?? 0, result?.driftedCount ?? 0,
                 result?.driftedShare, e.correlationJSON, decisionJSON
             ], name: "check.insert_run")
@@ -251,7 +254,7 @@ public struct DriftCheck: Sendable {
             // Another worker wrote this window first: exactly one run per window.
             return try existingRun(window, on: c)
                 ?? Outcome(
-                    runID: nil, status: "completed", drifted: nil, driftedFeatures: [],
+                    runID: nil, status: .completed, drifted: nil, driftedFeatures: [],
                     decision: "", firedActions: [], written: false)
         }
         let runID = try runRow.int("id")
@@ -277,7 +280,7 @@ public struct DriftCheck: Sendable {
                 name: "check.outbox")
         }
         return Outcome(
-            runID: Int64(runID), status: insufficient ? "insufficient_data" : "completed", drifted: result?.drifted,
+            runID: Int64(runID), status: insufficient ? .insufficientData : .completed, drifted: result?.drifted,
             driftedFeatures: result.map(Self.topLevelDrifted) ?? [], decision: decision.description,
             firedActions: fired, written: true)
     }

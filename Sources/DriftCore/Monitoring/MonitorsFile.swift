@@ -122,11 +122,11 @@ public enum MonitorsFile {
         return s.unicodeScalars.count > 80 ? out + "…" : out
     }
 
-    /// A hash of everything in a monitor's configuration that shapes its results (stored with each run).
+    /// A hash of everything in a monitor's configuration that shapes its results (stored with each run as
+    /// `drift_runs.config_hash`): 64-bit FNV-1a, in hex, of the canonical JSON `CanonicalMonitorConfig` writes —
+    /// explicit keys, so renaming a Swift property never changes it, and the order of keys in the YAML never matters.
     public static func configHash(_ m: MonitorConfig) -> String {
-        let text =
-            "\(m.name)|\(m.model)|\(m.versions)|\(m.roles)|\(m.schedule)|\(m.sampleSize)|\(m.minSample)|\(m.features)|\(m.reference)|\(m.settings)|\(m.overrides.sorted { $0.key < $1.key })|\(m.policy)"
-        return StableHash.hex(text)
+        StableHash.hex(CanonicalMonitorConfig(monitor: m).json())
     }
 
     static func mark(of e: YamlError) -> Mark? {

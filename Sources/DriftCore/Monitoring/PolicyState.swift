@@ -36,7 +36,7 @@ enum PolicyState {
             """, [monitor, w.start, limit], name: "check.policy_history"
         ).map { r in
             let status: DriftPolicy.Status =
-                try r.string("status") == "insufficient_data"
+                try DriftCheck.Status.stored(r.string("status"), column: "drift_runs.status") == .insufficientData
                 ? .insufficientData
                 : (try r.optionalString("drifted") == "t" ? .drifted : .notDrifted)
             return DriftPolicy.StoredRun(

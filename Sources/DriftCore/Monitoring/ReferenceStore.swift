@@ -2,6 +2,7 @@ import DriftCapture
 import DriftStats
 import DriftStore
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Reference profiles per monitor and reference version, built once and kept in
 /// `reference_profiles`; later checks load them.
@@ -175,9 +176,8 @@ public final class ReferenceStore: Sendable {
 }
 
 /// Resolved file references, shared by the checks of one process.
-private final class FileProfileCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: (ReferenceProfile, String)] = [:]
-    func get(_ key: String) -> (ReferenceProfile, version: String)? { lock.withLock { entries[key].map { ($0.0, $0.1) } } }
-    func set(_ key: String, _ value: (ReferenceProfile, version: String)) { lock.withLock { entries[key] = (value.0, value.version) } }
+private final class FileProfileCache: Sendable {
+    private let entries = NIOLockedValueBox([String: (ReferenceProfile, String)]())
+    func get(_ key: String) -> (ReferenceProfile, version: String)? { entries.withLockedValue { $0[key].map { ($0.0, $0.1) } } }
+    func set(_ key: String, _ value: (ReferenceProfile, version: String)) { entries.withLockedValue { $0[key] = (value.0, value.version) } }
 }

@@ -58,11 +58,12 @@ public enum HTMLReport {
             let name = a.parentActionID == nil ? a.action : "↳ \(a.action)"
             let run: String
             if let u = a.runURL, u.hasPrefix("https://") || u.hasPrefix("http://") {
-                run = "<a href=\"\(esc(u))\" rel=\"noopener noreferrer\">\(esc(a.runState ?? "not followed"))</a>"
+                run = "<a href=\"\(esc(u))\" rel=\"noopener noreferrer\">\(esc(a.runState?.rawValue ?? "not followed"))</a>"
             } else {
-                run = esc(a.runState ?? "not followed")
+                run = esc(a.runState?.rawValue ?? "not followed")
             }
-            h += "<tr data-action-id=\"\(esc(a.actionID))\" data-run-state=\"\(esc(a.runState ?? ""))\"><td>\(esc(name))</td><td>\(esc(a.state))</td>"
+            let (runState, state) = (a.runState?.rawValue ?? "", a.state.rawValue)
+            h += "<tr data-action-id=\"\(esc(a.actionID))\" data-run-state=\"\(esc(runState))\"><td>\(esc(name))</td><td>\(esc(state))</td>"
             h +=
                 "<td>\(a.attempts)</td><td>\(run)</td><td>\(esc(a.externalRunID ?? "–"))</td><td>\(esc(String((a.detail ?? "").prefix(300))))</td></tr>\n"
         }

@@ -38,7 +38,7 @@ extension DriftReport {
         // drift_runs.correlation: the figure, {"unavailable": why}, or NULL (insufficient data, or a run checked
         // before worker checks computed correlation drift)
         var correlationNote =
-            status == "insufficient_data"
+            status == DriftCheck.Status.insufficientData.rawValue
             ? "insufficient data: the window was not compared"
             : "not computed for this run (it was checked before worker checks computed correlation drift; recheck it with backfill --recompute)"
         if let text = try run.optionalString("correlation"),
@@ -88,7 +88,7 @@ extension DriftReport {
                     ksStatistic: try r.optionalDouble("ks_statistic"), drifted: try r.bool("drifted")))
         }
 
-        let verdict = status == "insufficient_data" ? "insufficient data" : (drifted == true ? "DRIFT" : "no drift")
+        let verdict = status == DriftCheck.Status.insufficientData.rawValue ? "insufficient data" : (drifted == true ? "DRIFT" : "no drift")
         let sampleTotal = decision?["sample_total"] as? Int
         var subtitle =
             "model \(monitor.model) · window \(PGTimeText.iso(start)) – \(PGTimeText.iso(end)) · reference \(monitor.reference.description)"

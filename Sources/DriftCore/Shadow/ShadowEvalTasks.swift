@@ -1,3 +1,4 @@
+import DriftCommon
 import DriftStats
 import DriftStore
 import Foundation

@@ -48,7 +48,7 @@ public enum WorkerMetrics {
         guard outcome.written else { return }
         let result: String
         switch (outcome.status, outcome.drifted) {
-        case (DriftCheck.Status.insufficientData.rawValue, _): result = "insufficient_data"
+        case (.insufficientData, _): result = DriftCheck.Status.insufficientData.rawValue
         case (_, true): result = "drift"
         default: result = "no_drift"
         }

@@ -10,7 +10,7 @@ public enum MonitorAction: Sendable, Equatable {
     /// What the outbox row records as its preset.
     public var preset: String {
         switch self {
-        case .trigger(let t): t.target.preset
+        case .trigger(let t): t.target.preset.rawValue
         case .shadowEval: ShadowEvalConfig.preset
         }
     }

@@ -111,14 +111,15 @@ public struct RunCallback: Sendable {
         }
         // authenticated before the database is asked anything: a secret of an action that takes callbacks signed this body
         guard !callbackSecrets.isEmpty, verifies(callbackSecrets) else { return Self.refused }
-        let row: (monitor: String, action: String, state: String, runState: String?, attempts: Int)?
+        let row: (monitor: String, action: String, state: OutboxState, runState: RunState?, attempts: Int)?
         do {
             row = try await client.withConnection { c in
                 try c.query(
                     "SELECT monitor, action, state, run_state, attempts FROM trigger_outbox WHERE action_id = $1", [actionID], name: "callback.row"
                 ).first.map {
                     (
-                        try $0.string("monitor"), try $0.string("action"), try $0.string("state"), try $0.optionalString("run_state"),
+                        try $0.string("monitor"), try $0.string("action"), try OutboxState.stored($0.string("state"), column: "trigger_outbox.state"),
+                        try $0.optionalString("run_state").map { try RunState.stored($0, column: "trigger_outbox.run_state") },
                         try $0.int("attempts")
                     )
                 }
@@ -136,26 +137,26 @@ public struct RunCallback: Sendable {
         case .success(let r): report = r
         case .failure(let e): return Answer(400, e.description)
         }
-        if row.state == "sending" || (row.state == "pending" && row.attempts == 0) {
+        if row.state == .sending || (row.state == .pending && row.attempts == 0) {
             // the receiver answered before the dispatcher recorded the delivery
             return Answer(503, "the delivery of this action is not recorded yet; send the callback again", retryAfter: 5)
         }
-        if row.state == "pending" {
+        if row.state == .pending {
             return Answer(409, "the delivery of this action failed and is being retried; report on the run the retry starts")
         }
-        guard row.state == "delivered", let current = row.runState else {
-            return Answer(409, "this action's run is not followed (state \(row.state))")
+        guard row.state == .delivered, let current = row.runState else {
+            return Answer(409, "this action's run is not followed (state \(row.state.rawValue))")
         }
         do {
             if report.state == .running {
                 let updated = try await client.withConnection { c in
                     try !c.query(
                         """
-                        UPDATE trigger_outbox SET run_detail = $2, run_url = COALESCE($3, run_url) WHERE action_id = $1 AND run_state = 'running' RETURNING id
+                        UPDATE trigger_outbox SET run_detail = $2, run_url = COALESCE($3, run_url) WHERE action_id = $1 AND run_state = \(RunState.running.sql) RETURNING id
                         """, [actionID, report.detail, report.url], name: "callback.running"
                     ).isEmpty
                 }
-                return updated ? Answer(200, "recorded: running") : Answer(409, "the run already ended (\(current))")
+                return updated ? Answer(200, "recorded: running") : Answer(409, "the run already ended (\(current.rawValue))")
             }
             let o = RunObservation(state: report.state, detail: report.detail, url: report.url)
             let fired = action.follow.fired(by: report.state)

@@ -1,3 +1,4 @@
+import DriftCommon
 import DriftStore
 import DriftTriggers
 import Foundation
@@ -72,7 +73,7 @@ extension TriggerDispatcher {
                 UPDATE trigger_outbox o
                    SET claimed_by = $1, claim_expires_at = now() + make_interval(secs => $2), run_polls = o.run_polls + 1
                   FROM (SELECT id FROM trigger_outbox
-                         WHERE run_state = 'running' AND run_next_check_at <= now()
+                         WHERE run_state = \(RunState.running.sql) AND run_next_check_at <= now()
                            AND (claim_expires_at IS NULL OR claim_expires_at < now()) AND id <> ALL($3::bigint[])
                          ORDER BY run_next_check_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) due
                  WHERE o.id = due.id
@@ -104,7 +105,7 @@ extension TriggerDispatcher {
                         model: "", windowStart: "", windowEnd: ""), attempt: 1))
             guard try await renewFollow(row, seconds: seconds) else { return false }
             let sender = self.sender
-            check = try await onOwnThread { sender.checkRun(action, runID: runID) }
+            check = try await onBlockingPool { sender.checkRun(action, runID: runID) }
         }
         if let o = check?.observation, o.state.isFinal {
             return try await finish(row, o, onSuccess: action.follow.onSuccess, onFailure: action.follow.onFailure, monitor: monitor)
@@ -127,7 +128,7 @@ extension TriggerDispatcher {
                 UPDATE trigger_outbox SET run_detail = $4, run_url = COALESCE($5, run_url),
                        run_next_check_at = LEAST(now() + make_interval(secs => $6), GREATEST(run_deadline, now())),
                        claimed_by = NULL, claim_expires_at = NULL
-                 WHERE id = $1 AND claimed_by = $2 AND run_polls = $3 AND run_state = 'running'
+                 WHERE id = $1 AND claimed_by = $2 AND run_polls = $3 AND run_state = \(RunState.running.sql)
                 """, [row.id, owner, row.polls, String(detail.prefix(1000)), url, after], name: "follow.again")
         }
         if let problem = check?.problem {
@@ -144,7 +145,7 @@ extension TriggerDispatcher {
             try !c.query(
                 """
                 UPDATE trigger_outbox SET claim_expires_at = now() + make_interval(secs => $4)
-                 WHERE id = $1 AND claimed_by = $2 AND run_polls = $3 AND run_state = 'running' AND claim_expires_at > now()
+                 WHERE id = $1 AND claimed_by = $2 AND run_polls = $3 AND run_state = \(RunState.running.sql) AND claim_expires_at > now()
                 RETURNING id
                 """, [row.id, owner, row.polls, seconds], name: "follow.renew"
             ).isEmpty
@@ -192,7 +193,7 @@ public enum RunEnd {
                 """
                 UPDATE trigger_outbox SET run_state = $\(n + 1), run_detail = $\(n + 2), run_url = COALESCE($\(n + 3), run_url), run_finished_at = now(),
                        run_next_check_at = NULL, claimed_by = NULL, claim_expires_at = NULL, history = history || jsonb_build_array($\(n + 4)::jsonb)
-                 WHERE \(predicate) AND run_state = 'running' AND state = 'delivered'
+                 WHERE \(predicate) AND run_state = \(RunState.running.sql) AND state = \(OutboxState.delivered.sql)
                 RETURNING id, action_id
                 """, args + [o.state.rawValue, String(o.detail.prefix(1000)), o.url, entry] as [(any PGEncodable)?], name: "follow.end"
             ).first

@@ -1,3 +1,4 @@
+import DriftCommon
 import DriftStore
 import DriftTriggers
 import Foundation
@@ -133,9 +134,9 @@ public struct TriggerDispatcher: Sendable {
             try c.query(
                 """
                 SELECT extract(epoch FROM min(t) - now())::float8 AS s FROM (
-                    SELECT min(next_attempt_at) AS t FROM trigger_outbox WHERE state = 'pending'
-                    UNION ALL SELECT min(claim_expires_at) FROM trigger_outbox WHERE state = 'sending'
-                    UNION ALL SELECT min(GREATEST(run_next_check_at, COALESCE(claim_expires_at, run_next_check_at))) FROM trigger_outbox WHERE run_state = 'running') n
+                    SELECT min(next_attempt_at) AS t FROM trigger_outbox WHERE state = \(OutboxState.pending.sql)
+                    UNION ALL SELECT min(claim_expires_at) FROM trigger_outbox WHERE state = \(OutboxState.sending.sql)
+                    UNION ALL SELECT min(GREATEST(run_next_check_at, COALESCE(claim_expires_at, run_next_check_at))) FROM trigger_outbox WHERE run_state = \(RunState.running.sql)) n
                 """, name: "dispatch.next"
             ).first.flatMap { try $0.optionalDouble("s") }
         }
@@ -150,9 +151,9 @@ public struct TriggerDispatcher: Sendable {
             try c.query(
                 """
                 UPDATE trigger_outbox o
-                   SET state = 'sending', claimed_by = $1, claim_expires_at = now() + make_interval(secs => $2), attempts = o.attempts + 1
+                   SET state = \(OutboxState.sending.sql), claimed_by = $1, claim_expires_at = now() + make_interval(secs => $2), attempts = o.attempts + 1
                   FROM (SELECT id FROM trigger_outbox
-                         WHERE ((state = 'pending' AND next_attempt_at <= now()) OR (state = 'sending' AND claim_expires_at < now()))
+                         WHERE ((state = \(OutboxState.pending.sql) AND next_attempt_at <= now()) OR (state = \(OutboxState.sending.sql) AND claim_expires_at < now()))
                            AND id <> ALL($3::bigint[])
                          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) due
                  WHERE o.id = due.id
@@ -175,7 +176,7 @@ public struct TriggerDispatcher: Sendable {
             try !c.query(
                 """
                 UPDATE trigger_outbox SET claim_expires_at = now() + make_interval(secs => $4)
-                 WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = 'sending' AND claim_expires_at > now()
+                 WHERE id = $1 AND claimed_by = $2 AND attempts = $3 AND state = \(OutboxState.sending.sql) AND claim_expires_at > now()
                 RETURNING id
                 """, [row.id, owner, row.attempt, seconds], name: "dispatch.renew"
             ).isEmpty
@@ -200,19 +201,33 @@ public struct TriggerDispatcher: Sendable {
                 return .lapsed
             }
             let sender = self.sender
-            let attempt = try await onOwnThread { sender.attempt(trigger, context, attempt: row.attempt) }
+            let renewed = ContinuousClock.now
+            // The claim covers the attempt's own timeouts plus a margin. A job that waited longer than the margin for a
+            // thread of the shared pool could still be sending when the claim lapses (and another dispatcher sends
+            // again): it does not send, and the row is claimed again after its claim expires.
+            let margin = Duration.milliseconds(Int64(TriggerAction.claimMarginSeconds * 800))
+            let sent: DeliveryAttempt? = try await onBlockingPool {
+                guard ContinuousClock.now - renewed < margin else { return nil }
+                return sender.attempt(trigger, context, attempt: row.attempt)
+            }
+            guard let attempt = sent else {
+                logger.warning(
+                    "trigger attempt waited for a thread longer than its claim allows; not sent (it is claimed again after the claim expires)",
+                    metadata: meta(row, [:]))
+                return .lapsed
+            }
             if let crash = options.crashAfterSend, crash == row.action || crash == "1" {
                 logger.critical("test hook: killed after sending, before recording", metadata: meta(row, [:]))
                 kill(getpid(), SIGKILL)
             }
             // recorded at once: nothing slow between the target's answer and the record (the residual window)
             let result: Result
-            let state: String
+            let state: OutboxState
             let after: Double
             switch attempt.outcome {
-            case .delivered: (result, state, after) = (.delivered, "delivered", 0)
-            case .retry(let seconds, _): (result, state, after) = (.retry, "pending", seconds)
-            case .dead: (result, state, after) = (.dead, "dead", 0)
+            case .delivered: (result, state, after) = (.delivered, .delivered, 0)
+            case .retry(let seconds, _): (result, state, after) = (.retry, .pending, seconds)
+            case .dead: (result, state, after) = (.dead, .dead, 0)
             }
             var follow: Follow?
             if case .delivered = attempt.outcome, trigger.follow.enabled {
@@ -319,7 +334,7 @@ public struct TriggerDispatcher: Sendable {
                     note: "enqueued the shadow evaluation of \(PGTimeText.iso(args.from)) – \(PGTimeText.iso(end))"
                         + (id.map { " as task \($0)" } ?? " (already enqueued)"))
                 // fenced like every record; a lost claim rolls the enqueue back (the new owner enqueues, deduped by key)
-                guard try Self.update(c, row, owner: owner, state: "delivered", after: 0, status: nil, runID: id.map { "task:\($0)" }, history: entry)
+                guard try Self.update(c, row, owner: owner, state: .delivered, after: 0, status: nil, runID: id.map { "task:\($0)" }, history: entry)
                 else {
                     throw ClaimLost()
                 }
@@ -338,7 +353,7 @@ public struct TriggerDispatcher: Sendable {
 
     /// A row that cannot be delivered at all: dead at once, with the reason recorded, logged and counted.
     func giveUp(_ row: Claimed, _ reason: String) async throws -> Result {
-        try await record(row, state: "dead", after: 0, status: nil, runID: nil, history: historyEntry(row, outcome: "dead", note: reason))
+        try await record(row, state: .dead, after: 0, status: nil, runID: nil, history: historyEntry(row, outcome: "dead", note: reason))
         logger.error("trigger dead", metadata: meta(row, ["reason": "\(reason)"]))
         WorkerMetrics.recordDelivery(action: row.action, result: "dead", seconds: 0)
         return .dead
@@ -351,7 +366,8 @@ public struct TriggerDispatcher: Sendable {
         var deadline: Double
     }
 
-    func record(_ row: Claimed, state: String, after: Double, status: Int?, runID: String?, history: String, follow: Follow? = nil) async throws {
+    func record(_ row: Claimed, state: OutboxState, after: Double, status: Int?, runID: String?, history: String, follow: Follow? = nil) async throws
+    {
         let owner = options.owner
         let updated = try await client.withConnection { c in
             try Self.update(c, row, owner: owner, state: state, after: after, status: status, runID: runID, history: history, follow: follow)
@@ -364,7 +380,7 @@ public struct TriggerDispatcher: Sendable {
 
     @discardableResult
     static func update(
-        _ c: PGConnection, _ row: Claimed, owner: String, state: String, after: Double, status: Int?, runID: String?, history: String,
+        _ c: PGConnection, _ row: Claimed, owner: String, state: OutboxState, after: Double, status: Int?, runID: String?, history: String,
         follow: Follow? = nil
     ) throws -> Bool {
         try !c.query(
@@ -372,15 +388,15 @@ public struct TriggerDispatcher: Sendable {
             UPDATE trigger_outbox
                SET state = $3, next_attempt_at = now() + make_interval(secs => $4), last_status = COALESCE($5, last_status),
                    external_run_id = COALESCE($6, external_run_id), history = history || jsonb_build_array($7::jsonb),
-                   delivered_at = CASE WHEN $3 = 'delivered' THEN now() END, claimed_by = NULL, claim_expires_at = NULL,
-                   run_state = CASE WHEN $9 THEN 'running' END, run_url = $10, run_polls = 0,
+                   delivered_at = CASE WHEN $3 = \(OutboxState.delivered.sql) THEN now() END, claimed_by = NULL, claim_expires_at = NULL,
+                   run_state = CASE WHEN $9 THEN \(RunState.running.sql) END, run_url = $10, run_polls = 0,
                    run_next_check_at = CASE WHEN $9 THEN now() + make_interval(secs => $11) END,
                    run_deadline = CASE WHEN $9 THEN now() + make_interval(secs => $12) END
-             WHERE id = $1 AND claimed_by = $2 AND attempts = $8 AND state = 'sending'
+             WHERE id = $1 AND claimed_by = $2 AND attempts = $8 AND state = \(OutboxState.sending.sql)
             RETURNING id
             """,
             [
-                row.id, owner, state, after, status, runID, history, row.attempt, follow != nil, follow?.url,
+                row.id, owner, state.rawValue, after, status, runID, history, row.attempt, follow != nil, follow?.url,
                 follow?.firstCheck ?? 0, follow?.deadline ?? 0
             ], name: "dispatch.record"
         ).isEmpty

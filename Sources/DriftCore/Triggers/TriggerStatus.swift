@@ -1,3 +1,4 @@
+import DriftCommon
 import DriftStore
 import DriftTriggers
 import Foundation
@@ -10,11 +11,10 @@ public enum TriggerStatus {
         public var monitor: String
         public var action: String
         public var preset: String
-        /// pending, sending, delivered, dead.
-        public var state: String
+        public var state: OutboxState
         public var attempts: Int
-        /// nil when the run is not followed; running, succeeded, failed, timed_out.
-        public var runState: String?
+        /// nil when the run is not followed.
+        public var runState: RunState?
         public var externalRunID: String?
         public var runURL: String?
         /// The target's last word on the run, or the last attempt's note.
@@ -28,7 +28,8 @@ public enum TriggerStatus {
             func s(_ v: String?) -> JSONValue { v.map { .string($0) } ?? .null }
             return .object([
                 ("action_id", .string(actionID)), ("monitor", .string(monitor)), ("action", .string(action)), ("preset", .string(preset)),
-                ("state", .string(state)), ("attempts", .int(attempts)), ("run_state", s(runState)), ("external_run_id", s(externalRunID)),
+                ("state", .string(state.rawValue)), ("attempts", .int(attempts)), ("run_state", s(runState?.rawValue)),
+                ("external_run_id", s(externalRunID)),
                 ("run_url", s(runURL)), ("detail", s(detail)), ("parent_action_id", s(parentActionID)),
                 ("created_at", .string(PGTimeText.iso(createdAt))), ("run_finished_at", s(finishedAt.map(PGTimeText.iso)))
             ])
@@ -75,7 +76,8 @@ public enum TriggerStatus {
     static func row(_ r: PGRow) throws -> Row {
         Row(
             actionID: try r.string("action_id"), monitor: try r.string("monitor"), action: try r.string("action"), preset: try r.string("preset"),
-            state: try r.string("state"), attempts: try r.int("attempts"), runState: try r.optionalString("run_state"),
+            state: try OutboxState.stored(r.string("state"), column: "trigger_outbox.state"), attempts: try r.int("attempts"),
+            runState: try r.optionalString("run_state").map { try RunState.stored($0, column: "trigger_outbox.run_state") },
             externalRunID: try r.optionalString("external_run_id"), runURL: try r.optionalString("run_url"), detail: try r.optionalString("detail"),
             parentActionID: try r.optionalString("parent_action_id"), createdAt: try r.date("created_at"),
             finishedAt: try r.optionalDate("run_finished_at"))
@@ -96,8 +98,8 @@ public enum TriggerStatus {
         for r in rows {
             out +=
                 [
-                    pad(t(r.actionID), widths[0]), pad(t(r.action), widths[1]), pad(r.state, widths[2]), pad(String(r.attempts), widths[3]),
-                    pad(r.runState ?? "-", widths[4]), t(r.externalRunID ?? "-")
+                    pad(t(r.actionID), widths[0]), pad(t(r.action), widths[1]), pad(r.state.rawValue, widths[2]), pad(String(r.attempts), widths[3]),
+                    pad(r.runState?.rawValue ?? "-", widths[4]), t(r.externalRunID ?? "-")
                 ].joined(separator: "  ") + "\n"
             if let p = r.parentActionID { out += "    fired by the end of \(t(p))\n" }
             if let u = r.runURL { out += "    \(t(u, 2048))\n" }

@@ -20,7 +20,7 @@ public struct Backfill: Sendable {
     public struct WindowResult: Sendable, Equatable {
         public var window: TimeWindow
         public var events: Int
-        public var status: String
+        public var status: DriftCheck.Status
         public var drifted: Bool?
         public var driftedFeatures: [String]
         public var decision: String
@@ -66,7 +66,8 @@ public struct Backfill: Sendable {
                     FROM drift_runs d WHERE monitor = $1 AND window_start = $2 AND window_end = $3
                     """, [monitor.name, w.start, w.end], name: "backfill.summary")[0]
                 return WindowResult(
-                    window: w, events: try stored.int("current_count"), status: try stored.string("status"),
+                    window: w, events: try stored.int("current_count"),
+                    status: try DriftCheck.Status.stored(try stored.string("status"), column: "drift_runs.status"),
                     drifted: try stored.optionalString("drifted").map { $0 == "t" },
                     driftedFeatures: try stored.strings("features").compactMap { $0 },
                     decision: try stored.optionalString("decision") ?? "",

@@ -244,7 +244,7 @@ public struct DriftTasks: Sendable {
                         "checked window",
                         metadata: [
                             "monitor": "\(m.name)", "window.start": "\(PGTimeText.iso(w.start))", "window.end": "\(PGTimeText.iso(w.end))",
-                            "status": "\(outcome.status)", "drifted": "\(outcome.drifted.map(String.init) ?? "")",
+                            "status": "\(outcome.status.rawValue)", "drifted": "\(outcome.drifted.map(String.init) ?? "")",
                             "drifted_features": .array(outcome.driftedFeatures.map { .string($0) }),
                             "decision": "\(outcome.decision)", "fired": .array(outcome.firedActions.map { .string($0) }), "task.id": "\(task.id)"
                         ])

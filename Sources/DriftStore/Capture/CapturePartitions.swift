@@ -1,11 +1,11 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Daily range partitions of `capture_events`: created before rows for a day are written (and a few
 /// days ahead), dropped after the retention period. Partition names carry their day:
 /// `capture_events_pYYYYMMDD`, bounds [day 00:00 UTC, next day 00:00 UTC).
-public final class CapturePartitions: @unchecked Sendable {
-    private let lock = NSLock()
-    private var known = Set<Int>()  // days since 1970-01-01 known to exist
+public final class CapturePartitions: Sendable {
+    private let known = NIOLockedValueBox(Set<Int>())  // days since 1970-01-01 known to exist
     public let schema: String
 
     public init(schema: String) { self.schema = schema }
@@ -29,7 +29,7 @@ public final class CapturePartitions: @unchecked Sendable {
     }
 
     public func ensure(days: Set<Int>, on c: PGConnection) throws {
-        let missing = lock.withLock { days.subtracting(known) }
+        let missing = known.withLockedValue { days.subtracting($0) }
         guard !missing.isEmpty else { return }
         try c.transaction { c in
             try c.query("SELECT pg_advisory_xact_lock($1)", [lockKey], name: "partitions.lock")
@@ -43,7 +43,7 @@ public final class CapturePartitions: @unchecked Sendable {
                     """, name: "partitions.create")
             }
         }
-        lock.withLock { known.formUnion(missing) }
+        known.withLockedValue { $0.formUnion(missing) }
     }
 
     /// Creates today's partition and the next `days` days'.
@@ -79,7 +79,7 @@ public final class CapturePartitions: @unchecked Sendable {
             let name = Self.name(day: day)
             try c.run("DROP TABLE IF EXISTS \"\(schema)\".\(name)", name: "partitions.drop")
             dropped.append(name)
-            lock.withLock { _ = known.remove(day) }
+            known.withLockedValue { _ = $0.remove(day) }
         }
         return dropped
     }

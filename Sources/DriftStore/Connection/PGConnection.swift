@@ -3,6 +3,8 @@ import Foundation
 
 /// One libpq connection. Blocking: use it from one thread at a time, off Swift's cooperative pool
 /// (`PostgresClient` runs it on its own threads). Freed with `PQfinish` in `deinit`.
+// @unchecked: it wraps a libpq handle, which is not thread-safe; it is handed between threads (pool slot → pool thread)
+// but used by one at a time, which `PostgresClient`'s leases guarantee and the compiler cannot see.
 public final class PGConnection: @unchecked Sendable {
     private let conn: OpaquePointer
 
@@ -16,9 +18,12 @@ public final class PGConnection: @unchecked Sendable {
         // the schema name and a URI shape libpq cannot misread (a password's stray '@' would reach its errors)
         try settings.validate()
         // conninfo (URI or key=value) expanded as libpq's dbname; fallback_application_name applies only when the
-        // connection string (or PGAPPNAME) names no application
-        let keywords = ["dbname", "fallback_application_name"]
-        let values = [settings.conninfo, settings.applicationName]
+        // connection string (or PGAPPNAME) names no application. Defaults BEFORE dbname (the expanded connection string
+        // overrides them): a connect gives up after 10 s instead of the OS's minutes of SYN retries, and the client
+        // side notices a dead server within about a minute (TCP keepalives; ignored on Unix sockets) — so no pool
+        // thread waits on a vanished server for longer than that.
+        let keywords = ["connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count", "dbname", "fallback_application_name"]
+        let values = ["10", "30", "10", "3", settings.conninfo, settings.applicationName]
         let connected: OpaquePointer? = withCStrings(keywords.map { Optional($0) }) { k in
             withCStrings(values.map { Optional($0) }) { v in
                 var k = k + [nil]
@@ -151,24 +156,32 @@ public final class PGConnection: @unchecked Sendable {
         try run("LISTEN \"\(channel.replacingOccurrences(of: "\"", with: ""))\"", name: "notify.listen")
     }
 
-    /// Waits on the connection's socket up to `timeout` seconds and returns the notifications that
-    /// arrived (empty on timeout).
-    public func waitForNotifications(timeout: Double) throws -> [Notification] {
-        var out = drainNotifications()
-        if !out.isEmpty { return out }
-        let fd = PQsocket(conn)
-        guard fd >= 0 else { throw PostgresError(.connectionLost, "the connection has no socket", statement: "notify.wait") }
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ms = Int32(max(0, min(timeout, 3600)) * 1000)
-        let ready = poll(&pfd, 1, ms)
-        if ready < 0 && errno != EINTR {
-            throw PostgresError(.connectionLost, "waiting on the socket failed (errno \(errno))", statement: "notify.wait")
-        }
-        if ready > 0 {
+    /// Blocks until notifications arrive on this connection or `wakeup` (a descriptor the caller owns and signals, such
+    /// as an eventfd) becomes readable, with no timeout. Returns the notifications (never empty), or nil when woken
+    /// through `wakeup`, which it does not read. Throws `PostgresError` (`.connectionLost`) when the connection breaks.
+    public func waitForNotifications(orWakeup wakeup: Int32) throws -> [Notification]? {
+        let buffered = drainNotifications()
+        if !buffered.isEmpty { return buffered }
+        let socket = PQsocket(conn)
+        guard socket >= 0 else { throw PostgresError(.connectionLost, "the connection has no socket", statement: "notify.wait") }
+        let readable = Int16(POLLIN)
+        let broken = Int16(POLLERR | POLLHUP | POLLNVAL)
+        while true {
+            var fds = [pollfd(fd: socket, events: readable, revents: 0), pollfd(fd: wakeup, events: readable, revents: 0)]
+            if poll(&fds, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                throw PostgresError(.connectionLost, "waiting on the socket failed (errno \(errno))", statement: "notify.wait")
+            }
+            if fds[1].revents != 0 { return nil }
+            guard fds[0].revents != 0 else { continue }
             if PQconsumeInput(conn) != 1 { throw lostOrServer(message: "reading from the server failed", name: "notify.wait") }
-            out = drainNotifications()
+            let arrived = drainNotifications()
+            if !arrived.isEmpty { return arrived }
+            // readable without a notification (another message, or half of one): wait again, unless the socket is gone
+            if fds[0].revents & broken != 0 {
+                throw PostgresError(.connectionLost, "the server closed the connection", statement: "notify.wait")
+            }
         }
-        return out
     }
 
     private func drainNotifications() -> [Notification] {

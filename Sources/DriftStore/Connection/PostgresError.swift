@@ -20,6 +20,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case decoding
         /// A migration could not be applied.
         case migration
+        /// The `PostgresClient` was shut down; no further calls are accepted.
+        case clientShutDown
     }
 
     public var kind: Kind
@@ -60,6 +62,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case .schemaMissing: s = message
         case .decoding: s = "unexpected result from PostgreSQL: \(message)"
         case .migration: s = "migration failed: \(message)"
+        case .clientShutDown: s = "the PostgreSQL client was shut down: \(message)"
         case .server: s = "PostgreSQL error\(sqlState.map { " \($0)" } ?? ""): \(message)"
         }
         if let statement { s += " (statement \(statement))" }

@@ -1,4 +1,6 @@
+import DriftCommon
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Runs tasks from the queue: N workers fetch due tasks (one statement, SKIP LOCKED), run the
 /// handler while heartbeats extend the lease, and record the outcome only while they still own it.
@@ -29,7 +31,7 @@ public final class QueueConsumer: Sendable {
     public let options: Options
     private let handler: Handler
     private let wake = WakeSignal()
-    private let stats = Stats()
+    private let stats = NIOLockedValueBox(Counters())
 
     public init(queue: TaskQueue, owner: String = QueueConsumer.defaultOwner(), options: Options = Options(), handler: @escaping Handler) {
         self.queue = queue
@@ -65,7 +67,7 @@ public final class QueueConsumer: Sendable {
         return c.listening && c.idleWaits >= max(1, options.concurrency)
     }
 
-    public var counters: Counters { stats.snapshot }
+    public var counters: Counters { stats.withLockedValue { $0 } }
 
     /// Consumes until the surrounding task is cancelled; then stops fetching, and each in-flight
     /// task is finished or released.
@@ -73,10 +75,10 @@ public final class QueueConsumer: Sendable {
         let listener = NotificationListener(
             client: queue.client, channel: queue.channel,
             onListening: { [stats] up in
-                stats.update { $0.listening = up }
+                stats.withLockedValue { $0.listening = up }
             }
         ) { [wake, stats] in
-            stats.update { $0.notifyWakeups += 1 }
+            stats.withLockedValue { $0.notifyWakeups += 1 }
             wake.signal()
         }
         listener.start()
@@ -115,7 +117,7 @@ public final class QueueConsumer: Sendable {
                 tasks = try await queue.fetch(owner: me, limit: options.batch, lease: options.lease, kinds: options.kinds)
                 failures = 0
             } catch {
-                stats.update { $0.connectionErrors += 1 }
+                stats.withLockedValue { $0.connectionErrors += 1 }
                 failures += 1
                 if untilIdle && failures > 8 { return }
                 try? await Task.sleep(for: .seconds(Backoff.fullJitter(attempt: failures, base: 0.1, cap: 5, random: Double.random(in: 0.5..<1))))
@@ -123,7 +125,7 @@ public final class QueueConsumer: Sendable {
             }
             if tasks.isEmpty {
                 if untilIdle { return }
-                stats.update { $0.idleWaits += 1 }
+                stats.withLockedValue { $0.idleWaits += 1 }
                 _ = await wake.wait(timeout: options.pollInterval * Double.random(in: 0.8...1.2))
                 continue
             }
@@ -146,7 +148,7 @@ public final class QueueConsumer: Sendable {
         let start = Date().timeIntervalSinceReferenceDate
         // The lease is tracked on the local clock from the moment of the fetch (conservative).
         var lease = TaskLease(now: start, expiresAt: start + options.lease, heartbeatInterval: options.heartbeatInterval ?? options.lease / 3)
-        let leaseBox = LeaseBox(lease)
+        let leaseBox = NIOLockedValueBox(lease)
         let result: TaskLease.WorkResult = await withTaskGroup(of: TaskLease.WorkResult?.self) { group in
             group.addTask {
                 do {
@@ -165,13 +167,13 @@ public final class QueueConsumer: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(min(1, self.options.lease / 6, (self.options.heartbeatInterval ?? self.options.lease) / 2)))
                     if Task.isCancelled { return nil }
-                    let action = leaseBox.mutate { $0.tick(now: Date().timeIntervalSinceReferenceDate) }
+                    let action = leaseBox.withLockedValue { $0.tick(now: Date().timeIntervalSinceReferenceDate) }
                     switch action {
                     case .sendHeartbeat:
                         do {
                             let ok = try await self.queue.heartbeat(task, owner: owner, lease: self.options.lease) != nil
                             let next: Double? = ok ? Date().timeIntervalSinceReferenceDate + self.options.lease : nil
-                            if leaseBox.mutate({ $0.heartbeatAnswered(newExpiry: next) }) == .cancelWork { return .cancelled }
+                            if leaseBox.withLockedValue({ $0.heartbeatAnswered(newExpiry: next) }) == .cancelWork { return .cancelled }
                         } catch {
                             // Transient: keep working; if the lease runs out meanwhile, tick() stops the work.
                         }
@@ -188,7 +190,7 @@ public final class QueueConsumer: Sendable {
             for await r in group where outcome == nil { outcome = r }
             return outcome ?? .cancelled
         }
-        lease = leaseBox.value
+        lease = leaseBox.withLockedValue { $0 }
         let action = lease.workEnded(result)
         await record(action, task: task, owner: owner)
     }
@@ -198,43 +200,32 @@ public final class QueueConsumer: Sendable {
             do {
                 switch action {
                 case .complete:
-                    if try await queue.complete(task, owner: owner) { stats.update { $0.completed += 1 } } else { stats.update { $0.abandoned += 1 } }
+                    if try await queue.complete(task, owner: owner) {
+                        stats.withLockedValue { $0.completed += 1 }
+                    } else {
+                        stats.withLockedValue { $0.abandoned += 1 }
+                    }
                 case .fail(let message), .discard(let message):
                     let discard: Bool = if case .discard = action { true } else { false }
                     switch try await queue.fail(task, owner: owner, error: message, discard: discard) {
-                    case .discarded: stats.update { $0.discarded += 1 }
-                    case .willRetry: stats.update { $0.failed += 1 }
-                    case .notOwner: stats.update { $0.abandoned += 1 }
+                    case .discarded: stats.withLockedValue { $0.discarded += 1 }
+                    case .willRetry: stats.withLockedValue { $0.failed += 1 }
+                    case .notOwner: stats.withLockedValue { $0.abandoned += 1 }
                     }
                 case .release:
                     _ = try await queue.release(task, owner: owner)
-                    stats.update { $0.released += 1 }
+                    stats.withLockedValue { $0.released += 1 }
                 case .abandon:
-                    stats.update { $0.abandoned += 1 }
+                    stats.withLockedValue { $0.abandoned += 1 }
                 default: break
                 }
                 return
             } catch {
                 // The outcome could not be written (server gone): retry; if it never lands, the
                 // lease expires and the rescuer hands the task to another worker (at-least-once).
-                stats.update { $0.connectionErrors += 1 }
+                stats.withLockedValue { $0.connectionErrors += 1 }
                 try? await Task.sleep(for: .seconds(Backoff.fullJitter(attempt: attempt, base: 0.2, cap: 3, random: Double.random(in: 0.5..<1))))
             }
         }
     }
-}
-
-private final class LeaseBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lease: TaskLease
-    init(_ l: TaskLease) { lease = l }
-    var value: TaskLease { lock.withLock { lease } }
-    func mutate(_ f: (inout TaskLease) -> TaskLease.Action) -> TaskLease.Action { lock.withLock { f(&lease) } }
-}
-
-private final class Stats: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counters = QueueConsumer.Counters()
-    var snapshot: QueueConsumer.Counters { lock.withLock { counters } }
-    func update(_ f: (inout QueueConsumer.Counters) -> Void) { lock.withLock { f(&counters) } }
 }

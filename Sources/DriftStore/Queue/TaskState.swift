@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 
 /// The life of a task, as River defines it. `completed`, `cancelled` and `discarded` are final.

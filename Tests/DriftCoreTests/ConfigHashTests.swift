@@ -1,0 +1,99 @@
+import DriftTestSupport
+import DriftTriggers
+import Foundation
+import Testing
+
+@testable import DriftCore
+
+/// `config_hash` is a hash of a canonical JSON encoding with explicit keys: stable under key order in the YAML and
+/// renames of Swift properties, different whenever a setting that shapes results differs.
+@Suite("Config hash")
+struct ConfigHashTests {
+    static let yaml = """
+        monitors:
+          - name: fraud-scorer
+            model: fraud
+            versions: [v3]
+            window: PT1H
+            lateness: PT10M
+            sample_size: 5000
+            min_sample: 200
+            features:
+              - {name: amount, kind: numeric, key: amount}
+              - {name: country, kind: categorical}
+              - {name: score, kind: numeric, source: output}
+            reference: {file: ref.csv}
+            statistics: {psi_threshold: 0.2, alpha: 0.01}
+            overrides: {score: {psi_threshold: 0.1}, amount: {alpha: 0.05}}
+            policy: {consecutive: 3, cooldown: P1D, actions: []}
+        """
+
+    /// The same monitor with every mapping's keys in another order.
+    static let reordered = """
+        monitors:
+          - policy: {actions: [], cooldown: P1D, consecutive: 3}
+            overrides: {amount: {alpha: 0.05}, score: {psi_threshold: 0.1}}
+            statistics: {alpha: 0.01, psi_threshold: 0.2}
+            reference: {file: ref.csv}
+            features:
+              - {key: amount, kind: numeric, name: amount}
+              - {kind: categorical, name: country}
+              - {source: output, kind: numeric, name: score}
+            min_sample: 200
+            sample_size: 5000
+            lateness: PT10M
+            window: PT1H
+            versions: [v3]
+            model: fraud
+            name: fraud-scorer
+        """
+
+    static func hash(_ yaml: String) throws -> String { MonitorsFile.configHash(try MonitorsFile.parse(yaml, file: "monitors.yaml")[0]) }
+
+    @Test func theHashIsPinned() throws {
+        // Computed once by this code. A change of this literal means every stored drift_runs.config_hash changes:
+        // it needs a release note (README, *The database*), never a silent update of the literal.
+        let hash = try Self.hash(Self.yaml)
+        #expect(hash == "223cd215f4b2012f")
+        let m = try MonitorsFile.parse(Self.yaml, file: "monitors.yaml")[0]
+        let json = String(decoding: CanonicalMonitorConfig(monitor: m).json(), as: UTF8.self)
+        // explicit keys (the monitors.yaml names where there is one), sorted; absent values as null
+        let expected = [
+            #"{"features":[{"index":null,"key":"amount","kind":"numeric","name":"amount","shape":[],"source":"input","#,
+            #""tensor":null},{"index":null,"key":"country","kind":"categorical","name":"country","shape":[],"source":"input","#,
+            #""tensor":null},{"index":null,"key":"score","kind":"numeric","name":"score","shape":[],"source":"output","#,
+            #""tensor":null}],"min_sample":200,"model":"fraud","name":"fraud-scorer","overrides":{"amount":{"alpha":0.05,"#,
+            #""alternative":"two-sided","binning":"quantile","bins":10,"correction":"bh","dataset_drift_share":0.3,"#,
+            #""epsilon":0.0001,"js_threshold":0.1,"ks_method":"auto","ks_threshold":0.05,"missing_rate_increase":0.05,"#,
+            #""psi_threshold":0.2},"score":{"alpha":0.01,"alternative":"two-sided","binning":"quantile","bins":10,"#,
+            #""correction":"bh","dataset_drift_share":0.3,"epsilon":0.0001,"js_threshold":0.1,"ks_method":"auto","#,
+            #""ks_threshold":0.05,"missing_rate_increase":0.05,"psi_threshold":0.1}},"policy":{"actions":[],"consecutive":3,"#,
+            #""cooldown_seconds":86400},"reference":{"end":null,"kind":"file","offset_seconds":null,"path":"ref.csv","#,
+            #""start":null},"roles":["champion"],"sample_size":5000,"schedule":{"alignment_seconds":0,"lateness_seconds":600,"#,
+            #""length_seconds":3600},"settings":{"alpha":0.01,"alternative":"two-sided","binning":"quantile","bins":10,"#,
+            #""correction":"bh","dataset_drift_share":0.3,"epsilon":0.0001,"js_threshold":0.1,"ks_method":"auto","#,
+            #""ks_threshold":0.05,"missing_rate_increase":0.05,"psi_threshold":0.2},"versions":["v3"]}"#
+        ].joined()
+        #expect(json == expected)
+    }
+
+    @Test func theOrderOfKeysInTheYAMLDoesNotMatter() throws {
+        #expect(try Self.hash(Self.yaml) == Self.hash(Self.reordered))
+    }
+
+    @Test func everySettingThatShapesResultsChangesIt() throws {
+        let base = try Self.hash(Self.yaml)
+        let changes = [
+            ("psi_threshold: 0.2", "psi_threshold: 0.25"), ("min_sample: 200", "min_sample: 201"), ("window: PT1H", "window: PT2H"),
+            ("{name: country, kind: categorical}", "{name: country, kind: categorical, key: cc}"), ("file: ref.csv", "file: ref2.csv"),
+            ("consecutive: 3", "consecutive: 2"), ("score: {psi_threshold: 0.1}", "score: {psi_threshold: 0.15}"),
+            ("versions: [v3]", "versions: [v4]")
+        ]
+        for (from, to) in changes {
+            #expect(try Self.hash(Self.yaml.replacingOccurrences(of: from, with: to)) != base, "\(to)")
+        }
+        // what is captured and fired does not shape a check's results
+        let captured = Self.yaml.replacingOccurrences(of: "versions: [v3]\n", with: "versions: [v3]\n    capture: {keep: 0.5}\n")
+        #expect(try Self.hash(captured) == base)
+    }
+}
