@@ -15,12 +15,9 @@ demo: build
 test: deps
 	@scripts/validate-manifests.sh
 	@scripts/build-checked.sh --build-tests
-	# Every target but EndToEndTests in parallel (in-process: statistics, decoders, the store, triggers, servers on
-	# 127.0.0.1, one shared PostgreSQL with a database per test copied from a migrated template).
-	$(SWIFT) test --skip-build --skip EndToEndTests
-	# Then the tests that run the drift-worker binary, one at a time: their child processes and the servers they talk
-	# to need the cooperative threads (two on this machine), which CPU-bound tests running beside them would starve.
-	$(SWIFT) test --skip-build --no-parallel --filter EndToEndTests
+	# In-process tests in parallel (two processes: CPU-bound targets beside the rest), then the tests that run the
+	# drift-worker binary (EndToEndTests) one at a time; scripts/run-tests.sh says why.
+	@SWIFT=$(SWIFT) scripts/run-tests.sh
 
 # The Swift sources as swift-format (part of the Swift 6 toolchain) with the committed .swift-format formats them;
 # generated protobuf code is left as protoc-gen-swift writes it. `make format` rewrites them so.

@@ -132,7 +132,7 @@ let package = Package(
             name: "DriftTestSupport",
             dependencies: [
                 "DriftCore", "DriftStats", "DriftStore", "DriftServer", "DriftLocalPostgres",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
             ],

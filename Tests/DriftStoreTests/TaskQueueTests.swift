@@ -145,7 +145,9 @@ struct TaskQueueTests {
             let id = try #require(try await queue.enqueue(.init(kind: "k")))
             let stopped = Executions()
             var options = QueueConsumer.Options()
-            options.lease = 3
+            // a lease long enough never to run out on its own here (a loaded machine can delay heartbeats by seconds):
+            // only the takeover below may end it
+            options.lease = 60
             options.heartbeatInterval = 0.2
             let consumer = QueueConsumer(queue: queue, owner: "slow", options: options) { t in
                 // a long task with cancellation points (a drift task checks between windows)

@@ -1,6 +1,7 @@
 import DriftLocalPostgres
 import DriftStore
 import Foundation
+import NIOPosix
 
 /// The PostgreSQL the tests talk to: `DATABASE_URL` when set, else one throwaway local cluster for
 /// the whole test process (a library target so that every test target shares the one cluster).
@@ -52,23 +53,31 @@ public enum TestDatabase {
         migrate: Bool = true, poolSize: Int = 4,
         _ body: (PostgresClient, ConnectionSettings) async throws -> T
     ) async throws -> T {
-        let settings = try await fresh(migrate: migrate, poolSize: poolSize)
+        let settings = try await blocking.runIfActive { try fresh(migrate: migrate, poolSize: poolSize) }
         let client = PostgresClient(settings: settings)
         do {
             let value = try await body(client, settings)
             await client.shutdown()
-            try drop(settings)
+            try await blocking.runIfActive { try drop(settings) }
             return value
         } catch {
             await client.shutdown()
-            try? drop(settings)
+            _ = try? await blocking.runIfActive { try drop(settings) }
             throw error
         }
     }
 
+    /// Threads for the set-up's blocking libpq calls (CREATE DATABASE, migrations), so that a parallel run's set-ups do
+    /// not hold the test process's few cooperative threads while other tests' servers and heartbeats need them.
+    static let blocking: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
     /// Settings for a new migrated database copied from the template (or, without one, a new migrated schema), or for
     /// a new empty schema when `migrate` is false.
-    static func fresh(migrate: Bool, poolSize: Int) async throws -> ConnectionSettings {
+    static func fresh(migrate: Bool, poolSize: Int) throws -> ConnectionSettings {
         let base = try conninfo()
         let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         if migrate, let template = try template.get() {

@@ -15,16 +15,17 @@ struct GitHubAppTests {
         windowStart: "2026-11-25T17:00:00Z", windowEnd: "2026-11-25T18:00:00Z",
         driftedFeatures: ["amount"], runID: 41, reportPath: "/reports/r.html")
 
-    /// A fake GitHub for one app and installation; `clock` is the server's now (tests move it with `now:`).
+    /// A fake GitHub for one app and installation; `clock` is the server's now: the real time, until a test sets it
+    /// (to move it along with the client's `now:`).
     final class FakeGitHub: @unchecked Sendable {
         let server = RecordingHTTPServer()
         let publicKey: _RSA.Signing.PublicKey
         let iss: JSONTemplate
         private let lock = NSLock()
         private var issued: [String] = []
-        private var serverNow = Date()
+        private var serverNow: Date?
         var clock: Date {
-            get { lock.withLock { serverNow } }
+            get { lock.withLock { serverNow } ?? Date() }
             set { lock.withLock { serverNow = newValue } }
         }
         var tokens: [String] { lock.withLock { issued } }

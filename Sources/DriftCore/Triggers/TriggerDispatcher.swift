@@ -58,6 +58,10 @@ public struct TriggerDispatcher: Sendable {
     public let options: Options
     public let sender: TriggerSender
     public let logger: Logger
+    /// The dispatcher's own thread for its sends (it delivers one row at a time): a send never waits in a queue behind
+    /// other blocking work (run checks, pushes, token exchanges of other callers), so the claim renewed just before it
+    /// covers it.
+    let sending = BlockingPool(threads: 1)
 
     public init(
         client: PostgresClient, monitors: [MonitorConfig], options: Options = Options(), sender: TriggerSender = TriggerSender(),
@@ -202,11 +206,11 @@ public struct TriggerDispatcher: Sendable {
             }
             let sender = self.sender
             let renewed = ContinuousClock.now
-            // The claim covers the attempt's own timeouts plus a margin. A job that waited longer than the margin for a
-            // thread of the shared pool could still be sending when the claim lapses (and another dispatcher sends
-            // again): it does not send, and the row is claimed again after its claim expires.
+            // The claim covers the attempt's own timeouts plus a margin. Should the send start later than the margin
+            // allows (the process starved of CPU), it could still be sending when the claim lapses and another
+            // dispatcher sends again: it does not send, and the row is claimed again after its claim expires.
             let margin = Duration.milliseconds(Int64(TriggerAction.claimMarginSeconds * 800))
-            let sent: DeliveryAttempt? = try await onBlockingPool {
+            let sent: DeliveryAttempt? = try await sending.run {
                 guard ContinuousClock.now - renewed < margin else { return nil }
                 return sender.attempt(trigger, context, attempt: row.attempt)
             }
