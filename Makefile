@@ -12,7 +12,8 @@ build: deps
 demo: build
 	@scripts/demo.sh
 
-test: deps
+test:
+	@scripts/install-deps.sh --test
 	@scripts/validate-manifests.sh
 	@scripts/build-checked.sh --build-tests
 	# In-process tests in parallel (two processes: CPU-bound targets beside the rest), then the tests that run the

@@ -35,7 +35,7 @@ ROWS = [
     ]),
     ("Pipeline", [
         ("Window lag", "timeseries", 8, 8, "s",
-         [(f"max by (monitor) (drift_window_lag_seconds{{{SEL}}})", "{{monitor}}")], {}),
+         [(f"time() - max by (monitor) (drift_last_window_end_timestamp_seconds{{{SEL}}})", "{{monitor}}")], {}),
         ("Queue depth", "timeseries", 8, 8, "none",
          [("max by (kind, state) (drift_queue_tasks)", "{{kind}} {{state}}")], {"stack": True}),
         ("Check duration p50 / p95", "timeseries", 8, 8, "s",
@@ -69,7 +69,7 @@ ROWS = [
         ("CPU", "timeseries", 8, 7, "percentunit",
          [("sum by (instance) (rate(process_cpu_seconds_total[5m]))", "{{instance}}")], {}),
         ("HTTP requests by route", "timeseries", 8, 7, "reqps",
-         [("sum by (http_route, http_response_status_code) (rate(hb_requests[5m]))", "{{http_route}} {{http_response_status_code}}")], {}),
+         [("sum by (http_route, http_response_status_code) (rate(hb_requests_total[5m]))", "{{http_route}} {{http_response_status_code}}")], {}),
     ]),
 ]
 

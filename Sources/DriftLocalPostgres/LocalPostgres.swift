@@ -116,6 +116,31 @@ public final class LocalPostgres: Sendable {
     /// Starts a paused server again on the same port and directory.
     public func resume() throws { try startServer() }
 
+    /// Freezes the whole cluster with SIGSTOP — the postmaster and every backend — as a hung database looks to its
+    /// clients (connections stay open, nothing answers); `thaw()` sends SIGCONT. For tests of clients under a hang.
+    public func freeze() throws { try signalCluster(SIGSTOP) }
+
+    /// Resumes a frozen cluster (SIGCONT to the postmaster and every backend).
+    public func thaw() throws { try signalCluster(SIGCONT) }
+
+    /// The postmaster (first line of postmaster.pid) and its children (their parent in /proc/PID/stat).
+    private func signalCluster(_ signal: Int32) throws {
+        guard let text = try? String(contentsOfFile: "\(dataDir)/postmaster.pid", encoding: .utf8),
+            let first = text.split(separator: "\n").first, let postmaster = Int32(first.trimmingCharacters(in: .whitespaces))
+        else { throw Failure.command("postmaster.pid", 1, "the cluster in \(dataDir) is not running") }
+        var pids = [postmaster]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // fields after the command name: state, ppid, …
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, Int32(fields[1]) == postmaster { pids.append(pid) }
+        }
+        // the postmaster first on SIGSTOP (no new backends), last on SIGCONT
+        for pid in signal == SIGCONT ? pids.reversed() : pids { kill(pid, signal) }
+    }
+
     /// Stops the server immediately and deletes its directory. Safe to call more than once.
     public func stop() {
         let wasRunning: Bool = running.withLockedValue { running in

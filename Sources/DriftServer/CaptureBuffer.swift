@@ -125,12 +125,12 @@ public actor CaptureBuffer: Service {
         } catch let e as PostgresError where batch.count > 1 && !e.isTransient && e.kind == .server {
             logger.warning(
                 "capture batch refused for its data; retrying its requests in halves",
-                metadata: ["events": "\(events.count)", "requests": "\(batch.count)", "error": "\(e)"])
+                metadata: ["events": .stringConvertible(events.count), "requests": .stringConvertible(batch.count), "error": "\(e)"])
             let half = batch.count / 2
             await write(Array(batch[..<half]))
             await write(Array(batch[half...]))
         } catch {
-            logger.warning("capture batch not written", metadata: ["events": "\(events.count)", "error": "\(error)"])
+            logger.warning("capture batch not written", metadata: ["events": .stringConvertible(events.count), "error": "\(error)"])
             for w in batch { w.continuation.resume(throwing: error) }
         }
     }

@@ -1,6 +1,7 @@
 import DriftCore
 import DriftStore
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 
 /// Liveness: the process's loops report heartbeats; the process is alive while every registered loop
@@ -34,7 +35,8 @@ public final class Liveness: Sendable {
 /// Readiness: the database answers and this build's migrations are applied. Checks are single-flight
 /// (callers while one runs share its answer) on a pool of their own, so probes never wait behind the
 /// workers' connections, and a check that does not answer within `timeout` counts as not ready. A caller
-/// that times out stops waiting; the shared check goes on for the other callers and the next probe.
+/// that times out stops waiting; the shared check goes on for the other callers and the next probe. Turning
+/// unready is logged as a warning (again once a minute while it lasts), turning ready again as info.
 public actor ReadinessProbe {
     public struct Result: Sendable, Equatable {
         public var ready: Bool
@@ -45,16 +47,20 @@ public actor ReadinessProbe {
     private let schema: String
     private let timeout: Double
     private var inFlight: SharedResult<Result>?
+    private let logger: Logger
+    /// When "not ready" was last logged (nil: ready, or not yet checked).
+    private var warnedAt: ContinuousClock.Instant?
     /// Database checks started so far (concurrent callers share one), for tests.
     private(set) var checksStarted = 0
 
     /// `timeout`: seconds a caller waits for the database's answer (finite, above 0).
-    public init(settings: ConnectionSettings, timeout: Double = 2) {
+    public init(settings: ConnectionSettings, timeout: Double = 2, logger: Logger = Logger(label: "drift-worker")) {
         var s = settings
         s.poolSize = 1
         self.client = PostgresClient(settings: s)
         self.schema = settings.schema
         self.timeout = timeout.isFinite && timeout > 0 ? timeout : 2
+        self.logger = logger
     }
 
     /// The database's answer, or not ready naming the timeout when it takes longer than `timeout` seconds
@@ -63,7 +69,7 @@ public actor ReadinessProbe {
         let shared = startIfIdle()
         let limit = timeout
         let fallback = Result(ready: false, reason: "the database did not answer within \(limit) s")
-        return await withTaskGroup(of: Result?.self) { group in
+        let result = await withTaskGroup(of: Result?.self) { group in
             group.addTask { await shared.value() }
             group.addTask {
                 try? await Task.sleep(for: .milliseconds(Int64(limit * 1000)))
@@ -73,6 +79,19 @@ public actor ReadinessProbe {
             let first = await group.next() ?? nil
             group.cancelAll()
             return first ?? fallback
+        }
+        note(result)
+        return result
+    }
+
+    private func note(_ result: Result) {
+        let now = ContinuousClock.now
+        if result.ready {
+            if warnedAt != nil { logger.info("ready again", metadata: ["reason": "\(result.reason.prefix { $0 != "\n" })"]) }
+            warnedAt = nil
+        } else if warnedAt.map({ now - $0 >= .seconds(60) }) ?? true {
+            warnedAt = now
+            logger.warning("not ready", metadata: ["reason": "\(result.reason)"])
         }
     }
 

@@ -36,7 +36,7 @@ public final class RefusalLog: Sendable {
             message,
             metadata: [
                 "capture.reason": "\(reason.rawValue)", "capture.problem": "\(detail.prefix(300))",
-                "capture.refused_since_last_log": "\(suppressed)"
+                "capture.refused_since_last_log": .stringConvertible(suppressed)
             ])
     }
 }

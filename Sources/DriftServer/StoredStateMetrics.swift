@@ -1,5 +1,6 @@
 import DriftStore
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import Prometheus
 
@@ -13,16 +14,28 @@ import Prometheus
 /// - `drift_queue_tasks{kind, state}` for the states that are not final, plus `discarded`;
 /// - `drift_trigger_outbox_actions{action, state}` (pending, sending, delivered, dead — dead ones need a person).
 ///
-/// Series whose labels vanish (a feature dropped from a monitor) are unregistered. Refreshes are at most
-/// one per `minInterval` seconds; a failed refresh keeps the last values and sets `drift_stored_metrics_up` to 0.
+/// Series whose labels vanish (a feature dropped from a monitor) are unregistered.
+///
+/// A scrape never waits on the database for long: reads run in a task of their own, at most one at a time and at
+/// most one per `minInterval` seconds, and a scrape waits for a running read only up to its budget. When a read
+/// fails, or is still running when the scrape's budget ends (a hung or unreachable database), the scrape serves the
+/// values of the last good read with `drift_stored_metrics_up` 0 and `drift_stored_metrics_age_seconds` telling how
+/// old they are, and a warning is logged (again at most once a minute while it lasts; recovery is logged too).
 public final class StoredStateMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let client: PostgresClient
     private let monitors: [String]
     private let minInterval: Double
-    /// When the gauges were last refreshed, and the gauges by name and labels (so vanished series can be unregistered).
+    private let logger: Logger
+    private let created = Date()
+    /// The gauges by name and labels (so vanished series can be unregistered), and the reads' bookkeeping.
     private struct Current {
-        var lastRefresh: Date = .distantPast
+        var lastStart: Date = .distantPast
+        var lastSuccess: Date?
+        var lastError: String?
+        var inFlight: SharedResult<Bool>?
+        var inFlightSince: Date?
+        var warnedAt: Date?
         var gauges: [String: Gauge] = [:]
     }
     private let current = NIOLockedValueBox(Current())
@@ -30,14 +43,24 @@ public final class StoredStateMetrics: Sendable {
 
     static let queueStates = ["available", "scheduled", "running", "retryable", "discarded"]
     static let outboxStates = ["pending", "sending", "delivered", "dead"]
+    /// Gauges a push leaves out: their pushed value would never age.
+    static let liveOnly: Set<String> = ["drift_window_lag_seconds", "drift_stored_metrics_age_seconds"]
 
-    public init(registry: PrometheusCollectorRegistry, client: PostgresClient, monitors: [String], minInterval: Double = 5) {
+    public init(
+        registry: PrometheusCollectorRegistry, client: PostgresClient, monitors: [String], minInterval: Double = 5,
+        logger: Logger = Logger(label: "drift-worker")
+    ) {
         self.registry = registry
         self.client = client
         self.monitors = monitors
         self.minInterval = minInterval
+        self.logger = logger
         self.up = registry.makeGauge(
-            descriptor: .named("drift_stored_metrics_up", help: "1 when the last read of stored drift results and queue state succeeded, else 0."))
+            descriptor: .named(
+                "drift_stored_metrics_up",
+                help:
+                    "1 when the newest read of stored drift results and queue state succeeded in time, else 0 (the stored gauges are then cached values)."
+            ))
     }
 
     struct Sample {
@@ -47,20 +70,106 @@ public final class StoredStateMetrics: Sendable {
         var help: String
     }
 
-    /// Reads the stored state and updates the gauges (unless refreshed less than `minInterval` ago).
-    public func refresh(now: Date = Date()) async {
-        let due = current.withLockedValue { now.timeIntervalSince($0.lastRefresh) >= minInterval }
-        guard due else { return }
-        do {
+    /// Brings the stored gauges up to date as far as the database allows within `wait` seconds (see the type's
+    /// contract). `forPush`: leave out the gauges that only mean something while a process runs.
+    public func refresh(wait: Double, forPush: Bool = false, now: Date = Date()) async {
+        let (read, started) = current.withLockedValue { s -> (SharedResult<Bool>?, Date?) in
+            if let running = s.inFlight { return (running, s.inFlightSince) }
+            guard now.timeIntervalSince(s.lastStart) >= minInterval else { return (nil, nil) }
+            let shared = SharedResult<Bool>()
+            s.inFlight = shared
+            s.inFlightSince = now
+            s.lastStart = now
+            return (shared, now)
+        }
+        if let read, let started, started == now {
             let monitors = self.monitors
-            let samples = try await client.withConnection { c in try Self.read(c, monitors: monitors, now: now) }
-            current.withLockedValue { state in
-                state.gauges = apply(samples, to: state.gauges)
-                state.lastRefresh = now
+            let client = self.client
+            Task {
+                let outcome: Result<[Sample], Error>
+                do { outcome = .success(try await client.withConnection { c in try Self.read(c, monitors: monitors, now: Date()) }) } catch {
+                    outcome = .failure(error)
+                }
+                self.finish(read, outcome)
             }
-            up.set(1.0)
-        } catch {
-            up.set(0.0)
+        }
+        if let read {
+            let budget = wait.isFinite && wait > 0 ? wait : 0.5
+            _ = await withTaskGroup(of: Bool?.self) { group in
+                group.addTask { await read.value() }
+                group.addTask {
+                    try? await Task.sleep(for: .milliseconds(Int64(budget * 1000)))
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+        }
+        report(now: Date(), forPush: forPush)
+    }
+
+    /// Stores a finished read's gauges (or its error) and wakes the scrapes waiting for it.
+    private func finish(_ read: SharedResult<Bool>, _ outcome: Result<[Sample], Error>) {
+        current.withLockedValue { s in
+            switch outcome {
+            case .success(let samples):
+                s.gauges = apply(samples, to: s.gauges)
+                s.lastSuccess = Date()
+                s.lastError = nil
+            case .failure(let error):
+                s.lastError = "\(error)"
+            }
+            if s.inFlight === read {
+                s.inFlight = nil
+                s.inFlightSince = nil
+            }
+        }
+        read.fulfil((try? outcome.get()) != nil)
+    }
+
+    /// Sets `up` and the age gauge from the reads' state, and logs a warning when the values are stale.
+    private func report(now: Date, forPush: Bool) {
+        let (healthy, age, problem, recovered) = current.withLockedValue { s -> (Bool, Double, String?, Bool) in
+            let age = now.timeIntervalSince(s.lastSuccess ?? created)
+            var problem: String?
+            if let since = s.inFlightSince, now.timeIntervalSince(since) > 1 {
+                problem = "the database has not answered for \(Int(now.timeIntervalSince(since))) s"
+            } else if let e = s.lastError {
+                problem = e
+            }
+            guard let problem else {
+                let recovered = s.warnedAt != nil
+                s.warnedAt = nil
+                return (s.lastSuccess != nil, age, nil, recovered)
+            }
+            if let w = s.warnedAt, now.timeIntervalSince(w) < 60 { return (false, age, nil, false) }
+            s.warnedAt = now
+            return (false, age, problem, false)
+        }
+        up.set(healthy ? 1.0 : 0.0)
+        if !forPush {
+            registry.makeGauge(
+                descriptor: .named(
+                    "drift_stored_metrics_age_seconds",
+                    help: "Seconds since the stored drift state was last read successfully (since start when never).")
+            )
+            .set(age)
+        }
+        if let problem {
+            logger.warning(
+                "stored drift state not read; serving cached values",
+                metadata: ["error": "\(problem)", "metrics.age_seconds": .stringConvertible(Int(age))])
+        } else if recovered {
+            logger.info("stored drift state read again", metadata: [:])
+        }
+        if forPush {
+            current.withLockedValue { s in
+                for (key, g) in s.gauges where Self.liveOnly.contains(String(key.prefix { $0 != "|" })) {
+                    registry.unregisterGauge(g)
+                    s.gauges[key] = nil
+                }
+            }
         }
     }
 

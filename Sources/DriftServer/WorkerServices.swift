@@ -8,41 +8,77 @@ import ServiceLifecycle
 // shuts services down in reverse order of its list, so the composition reads: PostgresClientService first (closed
 // last), then the workers (scheduler, dispatcher, consumer), then the capture buffer, then HTTP (stops first).
 
-/// Enqueues due windows on a tick (jittered ±10 %), as long as the service runs; beats `loopName` in `liveness` each tick.
+/// Enqueues due windows on a tick (jittered ±10 %), as long as the service runs; beats `loopName` in `liveness` each
+/// tick and every `beatInterval` seconds while a tick waits on the database: liveness is about this process's own
+/// loop, not the database's health (a hung database makes `/readyz` unready and is logged as a warning here after
+/// `slowTick` seconds and then once a minute, but never gets the pod restarted).
 public struct SchedulerService: Service {
     public static let loopName = "scheduler"
     let tasks: DriftTasks
     let interval: Double
     let liveness: Liveness
     let logger: Logger
+    let beatInterval: Double
+    let slowTick: Double
 
     /// `interval`: seconds between ticks.
-    public init(tasks: DriftTasks, interval: Double, liveness: Liveness, logger: Logger) {
+    public init(tasks: DriftTasks, interval: Double, liveness: Liveness, logger: Logger, beatInterval: Double = 5, slowTick: Double = 10) {
         self.tasks = tasks
         self.interval = interval
         self.liveness = liveness
         self.logger = logger
+        self.beatInterval = beatInterval
+        self.slowTick = slowTick
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 liveness.beat(Self.loopName)
-                do {
-                    let backlog = try await tasks.schedule()
-                    let n = backlog.reduce(0) { $0 + $1.enqueued }
-                    if n > 0 { logger.info("enqueued due windows", metadata: ["windows": "\(n)"]) }
-                    for b in backlog where b.unchecked > 0 {
-                        guard let retryAt = b.pausedUntil else { continue }
-                        // once per tick at most, and only while windows wait: the failure itself was logged when it happened
-                        logger.debug(
-                            "monitor paused after failing checks",
-                            metadata: ["monitor": "\(b.monitor)", "backlog.windows": "\(b.unchecked)", "retry_at": "\(PGTimeText.iso(retryAt))"])
-                    }
-                } catch {
-                    logger.warning("scheduler tick failed", metadata: ["error": "\(error)"])
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await tick() }
+                    group.addTask { await beatWhileWaiting() }
+                    await group.next()  // the tick ended (the beating child never ends by itself)
+                    group.cancelAll()
                 }
                 try? await Task.sleep(for: .seconds(interval * Double.random(in: 0.9...1.1)))
+            }
+        }
+    }
+
+    private func tick() async {
+        do {
+            let backlog = try await tasks.schedule()
+            let n = backlog.reduce(0) { $0 + $1.enqueued }
+            if n > 0 { logger.info("enqueued due windows", metadata: ["windows": .stringConvertible(n)]) }
+            for b in backlog where b.unchecked > 0 {
+                guard let retryAt = b.pausedUntil else { continue }
+                // once per tick at most, and only while windows wait: the failure itself was logged when it happened
+                logger.debug(
+                    "monitor paused after failing checks",
+                    metadata: [
+                        "monitor": "\(b.monitor)", "backlog.windows": .stringConvertible(b.unchecked), "retry_at": "\(PGTimeText.iso(retryAt))"
+                    ])
+            }
+        } catch {
+            logger.warning("scheduler tick failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Beats while the tick runs; warns when it has waited `slowTick` seconds, then once a minute.
+    private func beatWhileWaiting() async {
+        let started = ContinuousClock.now
+        var nextWarning = Double(slowTick)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(Int64(beatInterval * 1000)))
+            if Task.isCancelled { return }
+            liveness.beat(Self.loopName)
+            let waited = (ContinuousClock.now - started) / .seconds(1)
+            if waited >= nextWarning {
+                logger.warning(
+                    "scheduler tick waiting on the database",
+                    metadata: ["waited_seconds": .stringConvertible(Int(waited))])
+                nextWarning = waited + 60
             }
         }
     }

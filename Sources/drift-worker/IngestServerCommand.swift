@@ -88,15 +88,18 @@ struct IngestServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "drift-worker")
         let buffer = CaptureBuffer(client: client, options: ingest.limits.buffer, logger: logger)
         let capture = try ingest.routes(monitors: monitors, buffer: buffer)
-        let readiness = ReadinessProbe(settings: settings)
+        WorkerMetrics.initialise(monitors: monitors, capture: true)
+        let readiness = ReadinessProbe(settings: settings, logger: logger)
         let app: any Service
         do {
             app = try ObservabilityServer.application(
                 host: httpHost, port: httpPort, liveness: Liveness(), readiness: readiness,
-                metrics: MetricsExporter(client: client, monitors: monitors.map(\.name)),
+                metrics: MetricsExporter(client: client, monitors: monitors.map(\.name), logger: logger),
                 capture: capture, tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
                 onListening: { port in
-                    logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"])
+                    logger.info(
+                        "http listening",
+                        metadata: ["http.host": "\(httpHost)", "http.port": .stringConvertible(port), "http.tls": .stringConvertible(tls != nil)])
                 })
         } catch {
             await readiness.shutdown()  // PostgresClientService closes it from here on
@@ -118,6 +121,6 @@ struct IngestServerCommand: AsyncParsableCommand {
         }
         await readiness.shutdown()  // already closed after a graceful shutdown; closing twice is fine
         let committed = await buffer.committedEvents
-        logger.info("stopped", metadata: ["committed_events": "\(committed)"])
+        logger.info("stopped", metadata: ["committed_events": .stringConvertible(committed)])
     }
 }

@@ -46,7 +46,7 @@ struct PushOptions: ParsableArguments {
         let exporter = MetricsExporter(client: client, monitors: monitors)
         let gateway = Pushgateway(url: url, job: pushgatewayJob ?? "drift-worker-\(command)")
         do {
-            try await gateway.push(registry: exporter.registry, duration: seconds, exitCode: exitCode) { await exporter.scrape() }
+            try await gateway.push(registry: exporter.registry, duration: seconds, exitCode: exitCode) { await exporter.pushExposition() }
             Terminal.info("pushed metrics to \(gateway.groupURL)")
         } catch {
             Terminal.fail("\(error)")

@@ -26,12 +26,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address for /healthz, /readyz and /metrics.") var httpHost = "0.0.0.0"
     @Option(help: "Port for /healthz, /readyz and /metrics (0: any free port, logged).") var httpPort = 8080
     @Option(help: "Seconds between dispatcher passes over the trigger outbox.") var dispatchInterval: Double = 5
+    @Option(
+        help: ArgumentHelp(
+            "Seconds the scheduler loop may go without a heartbeat before /healthz answers 503 (default: 3 × --tick + 60).",
+            discussion: "The loop beats every tick and every 5 s while it waits on the database: a slow or hung database never fails liveness."))
+    var livenessAllowance: Double?
     @OptionGroup var queueOptions: QueueOptions
     @OptionGroup var dispatch: DispatchOptions
     @OptionGroup var ingest: IngestServerOptions
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        if let a = livenessAllowance, !(a.isFinite && a >= 10 && a <= 86_400) {
+            throw ValidationError("--liveness-allowance \(a) must be between 10 and 86400 seconds (the loop beats every 5 s).")
+        }
+    }
 
     func run() async throws {
         Observability.bootstrap()
@@ -59,12 +70,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "drift-worker")
         let liveness = Liveness()
-        // the scheduler beats every tick (plus a slow database call): three missed ticks mean it is stuck
-        liveness.register(SchedulerService.loopName, allowance: 3 * tick + 60)
-        let exporter = MetricsExporter(client: client, monitors: monitors.map(\.name))
+        // the scheduler beats every tick and every 5 s while it waits on the database: missed beats mean the process is stuck
+        liveness.register(SchedulerService.loopName, allowance: livenessAllowance ?? 3 * tick + 60)
         let buffer = CaptureBuffer(client: client, options: ingest.limits.buffer, logger: logger)
         let capture = try ingest.routes(monitors: monitors, buffer: buffer)
-        let readiness = ReadinessProbe(settings: settings)
+        WorkerMetrics.initialise(monitors: monitors, capture: true)
+        let exporter = MetricsExporter(client: client, monitors: monitors.map(\.name), logger: logger)
+        let readiness = ReadinessProbe(settings: settings, logger: logger)
         let http: any Service
         do {
             http = try ObservabilityServer.application(
@@ -73,7 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
                     callback: RunCallback(client: client, monitors: monitors, logger: logger), readTimeout: ingest.limits.readTimeout),
                 tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
                 onListening: { port in
-                    logger.info("http listening", metadata: ["http.host": "\(httpHost)", "http.port": "\(port)", "http.tls": "\(tls != nil)"])
+                    logger.info(
+                        "http listening",
+                        metadata: ["http.host": "\(httpHost)", "http.port": .stringConvertible(port), "http.tls": .stringConvertible(tls != nil)])
                 })
         } catch {
             await readiness.shutdown()  // PostgresClientService closes it from here on
@@ -106,13 +120,13 @@ struct ServeCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         config.maximumGracefulShutdownDuration = .milliseconds(Int64(grace * 1000))
-        logger.info("serving", metadata: ["monitors": "\(monitors.count)", "concurrency": "\(concurrency)"])
+        logger.info("serving", metadata: ["monitors": .stringConvertible(monitors.count), "concurrency": .stringConvertible(concurrency)])
         do { try await ServiceGroup(configuration: config).run() } catch {
             await readiness.shutdown()
             throw error
         }
         await readiness.shutdown()  // already closed after a graceful shutdown; closing twice is fine
         let c = consumer.counters
-        logger.info("stopped", metadata: ["completed": "\(c.completed)", "released": "\(c.released)"])
+        logger.info("stopped", metadata: ["completed": .stringConvertible(c.completed), "released": .stringConvertible(c.released)])
     }
 }

@@ -238,7 +238,8 @@ struct BackfillCommand: AsyncParsableCommand {
             throw ExitStatus.badInput
         }
         let results = try await withPostgresClient(database.settings) { client in
-            try await push.around(command: "backfill", client: client, monitors: [m.name]) {
+            WorkerMetrics.initialise(monitors: [m], capture: false)
+            return try await push.around(command: "backfill", client: client, monitors: [m.name]) {
                 try await withDatabaseErrors {
                     if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
                     return try await Backfill(client: client, monitor: m, references: configOptions.references)
@@ -399,6 +400,7 @@ struct RunOnceCommand: AsyncParsableCommand {
             client: client, monitors: monitors, references: configOptions.references, lookback: look,
             pageSize: queueOptions.pageSize, lockTimeout: queueOptions.lockTimeout)
         let at = clock
+        WorkerMetrics.initialise(monitors: monitors, capture: false)
         try await push.around(command: "run-once", client: client, monitors: monitors.map(\.name)) {
             let (enqueued, passes, backlog, counters) = try await withDatabaseErrors {
                 () -> (Int, Int, [DriftTasks.Backlog], QueueConsumer.Counters) in

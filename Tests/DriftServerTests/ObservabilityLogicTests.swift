@@ -38,6 +38,22 @@ struct ObservabilityLogicTests {
         #expect(obj["level"] as? String == "warning", "metadata cannot overwrite the record's own keys")
     }
 
+    @Test func jsonLogFieldsKeepTheirTypes() throws {
+        let line = JSONLogHandler.render(
+            time: Date(timeIntervalSince1970: 0), level: .info, label: "drift-worker", message: "checked window",
+            metadata: [
+                "drifted": .stringConvertible(true), "task.attempt": .stringConvertible(3), "seconds": .stringConvertible(0.25),
+                "nan": .stringConvertible(Double.nan), "none": LogSetup.null, "monitor": "42", "big": .stringConvertible(UInt64.max)
+            ])
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(obj["drifted"] as? Bool == true && line.contains(#""drifted":true"#))
+        #expect(line.contains(#""task.attempt":3"#) && line.contains(#""seconds":0.25"#))
+        #expect(line.contains(#""none":null"#), "\(line)")
+        #expect(obj["nan"] as? String == "nan", "JSON has no NaN: a string")
+        #expect(obj["monitor"] as? String == "42", "a string stays a string even when it looks like a number")
+        #expect(obj["big"] as? String == "18446744073709551615", "beyond Int: a string, never a trap")
+    }
+
     @Test func formatAndLevelComeFromTheEnvironment() {
         #expect(LogSetup.format(environment: ["LOG_FORMAT": "JSON"]) == .json)
         #expect(LogSetup.format(environment: ["LOG_FORMAT": "text"]) == .text)

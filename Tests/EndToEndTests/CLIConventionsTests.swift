@@ -14,6 +14,17 @@ struct CLIConventionsTests {
         #expect(help.status == 0 && help.stdout.contains("Exit status"), "\(help.status) \(help.stderr)")
     }
 
+    @Test func inJSONLogModeABatchCommandsErrorIsAJSONRecord() throws {
+        let r = try CLI.run(["run-once", "--config", "/nonexistent/monitors.yaml"], environment: ["LOG_FORMAT": "json"])
+        #expect(r.status == 2)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(obj?["level"] as? String == "error" && (obj?["message"] as? String)?.contains("monitors.yaml") == true, "\(line)")
+        }
+    }
+
     @Test func openBLASIsNamedOnce() {
         #expect(
             BuildInfo.openBLAS(config: "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Prescott MAX_THREADS=64")

@@ -116,7 +116,7 @@ struct ServeCommandTests {
         "drift_task_duration_seconds", "drift_trigger_deliveries_total", "drift_trigger_delivery_seconds", "drift_shadow_evaluations_total",
         "process_cpu_seconds_total", "process_resident_memory_bytes",
         "process_virtual_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds",
-        "http_server_request_duration"
+        "http_server_request_duration_seconds", "hb_requests_total", "drift_stored_metrics_age_seconds"
     ]
 
     @Test func servesChecksMetricsAndProbesAndStopsCleanlyOnSIGTERM() async throws {

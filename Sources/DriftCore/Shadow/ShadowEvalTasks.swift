@@ -63,7 +63,7 @@ public struct ShadowEvalTasks: Sendable {
         } catch {
             logger.log(
                 level: task.attempt >= task.maxAttempts ? .error : .warning, "shadow evaluation failed",
-                metadata: ["task.id": "\(task.id)", "task.attempt": "\(task.attempt)", "error": "\(error)"])
+                metadata: ["task.id": .stringConvertible(task.id), "task.attempt": .stringConvertible(task.attempt), "error": "\(error)"])
             throw error
         }
     }

@@ -20,6 +20,10 @@ public enum LogSetup {
         environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
     }
 
+    /// A metadata value the JSON log writes as `null` (text logs: `null`), for a field that has no value.
+    public static let null = Logger.MetadataValue.stringConvertible(Null())
+    public struct Null: CustomStringConvertible, Sendable { public var description: String { "null" } }
+
     /// Installs the process-wide log handler; call once, first thing.
     public static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let format = format(environment: environment)
@@ -82,9 +86,25 @@ public struct JSONLogHandler: LogHandler {
     static func value(_ v: Logger.MetadataValue) -> JSONValue {
         switch v {
         case .string(let s): return .string(s)
-        case .stringConvertible(let c): return .string(c.description)
+        case .stringConvertible(let c): return typed(c)
         case .array(let a): return .array(a.map(value))
         case .dictionary(let d): return .object(d.sorted { $0.key < $1.key }.map { ($0.key, value($0.value)) })
+        }
+    }
+
+    /// Numbers and booleans logged with `.stringConvertible` stay numbers and booleans (a non-finite number is a
+    /// string, as JSON has none); `LogSetup.null` is null; anything else is its description.
+    static func typed(_ c: any CustomStringConvertible & Sendable) -> JSONValue {
+        switch c {
+        case let b as Bool: return .bool(b)
+        case let i as Int: return .int(i)
+        case let i as Int64: return .int(Int(i))
+        case let i as Int32: return .int(Int(i))
+        case let i as UInt32: return .int(Int(i))
+        case let i as UInt64 where i <= UInt64(Int.max): return .int(Int(i))
+        case let d as Double where d.isFinite: return .double(d)
+        case is LogSetup.Null: return .null
+        default: return .string(c.description)
         }
     }
 

@@ -38,6 +38,76 @@ public enum WorkerMetrics {
     /// scheduler's last tick or the last check task; 0 when the monitor is caught up.
     public static let windowBacklog = "drift_window_backlog"
 
+    /// The HELP text of each family above (the Prometheus backend writes it; `promtool check metrics` wants one per family).
+    public static let help: [String: String] = [
+        checks: "Drift checks written, by monitor and result (drift, no_drift, insufficient_data).",
+        checkErrors: "Drift checks that failed (the task is retried or discarded), by monitor.",
+        actionsFired: "Actions a monitor's policy fired (written to the trigger outbox), by monitor and action.",
+        taskDuration: "Run time of queue tasks, by kind and outcome (completed, failed).",
+        captureEvents: "Captured inference events, by model, format and result (accepted, rejected; rejected with a reason).",
+        captureDropped: "Captured events left out on purpose, by model and reason (sampled, duplicate, component).",
+        triggerDeliveries: "Delivery attempts of fired actions, by action and result (delivered, retry, dead).",
+        triggerDeliverySeconds: "Time of each trigger delivery attempt's HTTP exchange, by action.",
+        triggerRuns: "Followed pipeline runs that ended, by action and result (succeeded, failed, timed_out).",
+        shadowEvaluations: "Shadow evaluations stored, by monitor and verdict (promote, hold, reject).",
+        windowBacklog: "Due windows within the look-back that have no run yet, by monitor (0: caught up)."
+    ]
+
+    /// The capture formats of `POST /v1/capture` as `drift_capture_events_total` labels them.
+    public static let httpCaptureFormats = [
+        "kserve-v1", "kserve-oip", "kserve-csv", "seldon-v1", "seldon-oip", "seldon-message", "azureml", "sagemaker"
+    ]
+    static let checkResults = ["drift", "no_drift", DriftCheck.Status.insufficientData.rawValue]
+    static let deliveryResults = ["delivered", "retry", "dead"]
+    static let runResults = ["succeeded", "failed", "timed_out"]
+    static let verdicts = ["promote", "hold", "reject"]
+
+    /// Creates, at 0, every counter and histogram series the configured `monitors` can produce, so that
+    /// Prometheus' first scrape sees 0 and `increase()`/`rate()` count the first events (a series that appears
+    /// on its first increment already holds it). `capture`: also the capture series of each monitored model
+    /// (processes that serve `POST /v1/capture`). Call after the metrics backend is bootstrapped; calling again is harmless.
+    public static func initialise(monitors: [MonitorConfig], capture: Bool) {
+        let refusals = CaptureDecodeError.Reason.allCases.map(\.rawValue)
+        var triggerActions = Set<String>()
+        for m in monitors {
+            for r in checkResults { _ = Counter(label: checks, dimensions: [("monitor", m.name), ("result", r)]) }
+            _ = Counter(label: checkErrors, dimensions: [("monitor", m.name)])
+            var shadow = false
+            for (name, action) in m.actions.sorted(by: { $0.key < $1.key }) {
+                _ = Counter(label: actionsFired, dimensions: [("monitor", m.name), ("action", name)])
+                switch action {
+                case .trigger: triggerActions.insert(name)
+                case .shadowEval: shadow = true
+                }
+            }
+            if shadow { for v in verdicts { _ = Counter(label: shadowEvaluations, dimensions: [("monitor", m.name), ("verdict", v)]) } }
+        }
+        for kind in [DriftTasks.kind, ShadowEvalTasks.kind] {
+            for outcome in ["completed", "failed"] { _ = Timer(label: taskDuration, dimensions: [("kind", kind), ("outcome", outcome)]) }
+        }
+        for action in triggerActions.sorted() {
+            for r in deliveryResults { _ = Counter(label: triggerDeliveries, dimensions: [("action", action), ("result", r)]) }
+            for r in runResults { _ = Counter(label: triggerRuns, dimensions: [("action", action), ("result", r)]) }
+            _ = Timer(label: triggerDeliverySeconds, dimensions: [("action", action)])
+        }
+        guard capture else { return }
+        for model in Set(monitors.map(\.model)).sorted() {
+            for format in httpCaptureFormats {
+                _ = Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "accepted")])
+                for reason in refusals {
+                    _ = Counter(label: captureEvents, dimensions: [("model", model), ("format", format), ("result", "rejected"), ("reason", reason)])
+                }
+            }
+            for reason in ["sampled", "duplicate", "component"] {
+                _ = Counter(label: captureDropped, dimensions: [("model", model), ("reason", reason)])
+            }
+        }
+        // refused before the model or the format was known
+        for reason in refusals {
+            _ = Counter(label: captureEvents, dimensions: [("model", "unknown"), ("format", "unknown"), ("result", "rejected"), ("reason", reason)])
+        }
+    }
+
     /// Sets a monitor's window backlog.
     public static func recordBacklog(monitor: String, windows: Int) {
         Gauge(label: windowBacklog, dimensions: [("monitor", monitor)]).record(windows)

@@ -134,7 +134,7 @@ extension TriggerDispatcher {
         if let problem = check?.problem {
             logger.warning(
                 "could not read a followed run's status; will ask again",
-                metadata: followMeta(row, ["problem": "\(problem)", "url": "\(check?.url ?? "")", "next_check_seconds": "\(after)"]))
+                metadata: followMeta(row, ["problem": "\(problem)", "url": "\(check?.url ?? "")", "next_check_seconds": .stringConvertible(after)]))
         }
         return false
     }
@@ -169,7 +169,7 @@ extension TriggerDispatcher {
     func followMeta(_ row: FollowClaim, _ more: Logger.Metadata) -> Logger.Metadata {
         [
             "action_id": "\(row.actionID)", "action": "\(row.action)", "monitor": "\(row.monitor)", "external_run_id": "\(row.runID ?? "")",
-            "run_polls": "\(row.polls)"
+            "run_polls": .stringConvertible(row.polls)
         ].merging(more) { $1 }
     }
 }

@@ -201,7 +201,7 @@ public struct TriggerDispatcher: Sendable {
             guard try await renew(row, seconds: seconds) else {
                 logger.warning(
                     "trigger claim lapsed before sending; not sent (it is claimed again, by this or another dispatcher; if preparing the request or writing its report takes longer than --claim-seconds, raise it)",
-                    metadata: meta(row, ["claim_seconds": "\(options.claimSeconds)"]))
+                    metadata: meta(row, ["claim_seconds": .stringConvertible(options.claimSeconds)]))
                 return .lapsed
             }
             let sender = self.sender
@@ -258,14 +258,15 @@ public struct TriggerDispatcher: Sendable {
                 row,
                 [
                     "preset": "\(trigger.target.preset)", "method": "\(attempt.method)", "url": "\(attempt.url)",
-                    "status": "\(attempt.status.map(String.init) ?? "")", "seconds": "\(attempt.seconds)"
+                    "status": "\(attempt.status.map(String.init) ?? "")", "seconds": .stringConvertible(attempt.seconds)
                 ])
             if let id = attempt.externalRunID { m["external_run_id"] = "\(id)" }
             switch attempt.outcome {
             case .delivered(let note): logger.info("trigger delivered", metadata: m.merging(["note": "\(note)"]) { $1 })
             case .retry(let seconds, let reason):
                 logger.warning(
-                    "trigger attempt failed; will retry", metadata: m.merging(["reason": "\(reason)", "retry_in_seconds": "\(seconds)"]) { $1 })
+                    "trigger attempt failed; will retry",
+                    metadata: m.merging(["reason": "\(reason)", "retry_in_seconds": .stringConvertible(seconds)]) { $1 })
             case .dead(let reason): logger.error("trigger dead", metadata: m.merging(["reason": "\(reason)"]) { $1 })
             }
             return result
@@ -434,6 +435,8 @@ public struct TriggerDispatcher: Sendable {
     }
 
     func meta(_ row: Claimed, _ more: Logger.Metadata) -> Logger.Metadata {
-        ["action_id": "\(row.actionID)", "action": "\(row.action)", "monitor": "\(row.monitor)", "attempt": "\(row.attempt)"].merging(more) { $1 }
+        ["action_id": "\(row.actionID)", "action": "\(row.action)", "monitor": "\(row.monitor)", "attempt": .stringConvertible(row.attempt)].merging(
+            more
+        ) { $1 }
     }
 }

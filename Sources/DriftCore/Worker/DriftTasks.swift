@@ -130,8 +130,9 @@ public struct DriftTasks: Sendable {
                 logger.info(
                     "window backlog",
                     metadata: [
-                        "monitor": "\(m.name)", "backlog.windows": "\(unchecked.count)", "backlog.oldest": "\(PGTimeText.iso(first.start))",
-                        "enqueued": "\(backlog.enqueued)", "probe": "\(attempts == 1)"
+                        "monitor": "\(m.name)", "backlog.windows": .stringConvertible(unchecked.count),
+                        "backlog.oldest": "\(PGTimeText.iso(first.start))",
+                        "enqueued": .stringConvertible(backlog.enqueued), "probe": .stringConvertible(attempts == 1)
                     ])
             }
             out.append(backlog)
@@ -165,7 +166,8 @@ public struct DriftTasks: Sendable {
         } catch {
             let final = task.attempt >= task.maxAttempts
             var meta: Logger.Metadata = [
-                "task.id": "\(task.id)", "task.attempt": "\(task.attempt)", "task.max_attempts": "\(task.maxAttempts)",
+                "task.id": .stringConvertible(task.id), "task.attempt": .stringConvertible(task.attempt),
+                "task.max_attempts": .stringConvertible(task.maxAttempts),
                 "task.key": "\(task.uniqueKey ?? "")", "error": "\(error)"
             ]
             // A task out of attempts, or an error no retry can fix (an unusable reference, a monitor no longer
@@ -179,7 +181,7 @@ public struct DriftTasks: Sendable {
                 do {
                     let state = try await client.withConnection { c in try MonitorFailures.recordFailure(monitor: monitor, error: "\(error)", on: c) }
                     meta["monitor"] = "\(monitor)"
-                    meta["monitor.failures"] = "\(state.failures)"
+                    meta["monitor.failures"] = .stringConvertible(state.failures)
                     meta["monitor.retry_at"] = "\(PGTimeText.iso(state.retryAt))"
                     logger.error("\(what); the monitor is failing and paused until \(PGTimeText.iso(state.retryAt))", metadata: meta)
                 } catch let recordError {
@@ -244,9 +246,10 @@ public struct DriftTasks: Sendable {
                         "checked window",
                         metadata: [
                             "monitor": "\(m.name)", "window.start": "\(PGTimeText.iso(w.start))", "window.end": "\(PGTimeText.iso(w.end))",
-                            "status": "\(outcome.status.rawValue)", "drifted": "\(outcome.drifted.map(String.init) ?? "")",
+                            "status": "\(outcome.status.rawValue)", "drifted": outcome.drifted.map { .stringConvertible($0) } ?? LogSetup.null,
                             "drifted_features": .array(outcome.driftedFeatures.map { .string($0) }),
-                            "decision": "\(outcome.decision)", "fired": .array(outcome.firedActions.map { .string($0) }), "task.id": "\(task.id)"
+                            "decision": "\(outcome.decision)", "fired": .array(outcome.firedActions.map { .string($0) }),
+                            "task.id": .stringConvertible(task.id)
                         ])
                 }
             } catch {

@@ -23,6 +23,8 @@ enum CLI {
         p.currentDirectoryURL = repoRoot
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "DATABASE_URL")
+        // readable lines, as on a terminal, unless a test asks for JSON (stderr is a pipe here, which means JSON)
+        env["LOG_FORMAT"] = "text"
         for (k, v) in environment { env[k] = v }
         p.environment = env
         return p

@@ -38,7 +38,7 @@ final class RunningServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let r = logRecords.first(where: { $0["message"] as? String == "http listening" }),
-                let p = (r["http.port"] as? String).flatMap(Int.init)
+                let p = (r["http.port"] as? Int) ?? (r["http.port"] as? String).flatMap(Int.init)
             {
                 return p
             }
