@@ -1,3 +1,4 @@
+import DriftCommon
 import DriftTriggers
 import Foundation
 import Prometheus
@@ -8,7 +9,8 @@ import Prometheus
 /// `PUT <url>/metrics/job/<job>[/<label>/<value>…]` replaces the group's metrics, so the newest run's
 /// figures are what Prometheus sees. Besides the worker's metrics, the push carries
 /// `drift_job_duration_seconds`, `drift_job_exit_code` and, on success only,
-/// `drift_job_last_success_timestamp_seconds` (alert when it grows old).
+/// `drift_job_last_success_timestamp_seconds` (alert when it grows old). Counters and histograms are carried over
+/// from the group's previous push (`PushCarry`), so they grow across runs as a long-running process's would.
 public struct Pushgateway: Sendable {
     public let url: String
     public let job: String
@@ -34,11 +36,13 @@ public struct Pushgateway: Sendable {
     }
 
     /// Records the job's outcome in `registry`, then pushes `text` (the exposition to send, read after this call
-    /// records the outcome: pass a closure).
+    /// records the outcome: pass a closure), its counters carried over from the previous push of the group. Returns
+    /// a note when they could not be (the push itself went ahead: its counters then count this run only).
+    @discardableResult
     public func push(
         registry: PrometheusCollectorRegistry, duration: Double, exitCode: Int32,
         exposition: () async -> String
-    ) async throws {
+    ) async throws -> String? {
         registry.makeGauge(descriptor: .named("drift_job_duration_seconds", help: "Wall time of the batch job's last run.")).set(duration)
         registry.makeGauge(descriptor: .named("drift_job_exit_code", help: "Exit status of the batch job's last run (0: success).")).set(
             Double(exitCode))
@@ -46,7 +50,15 @@ public struct Pushgateway: Sendable {
             registry.makeGauge(descriptor: .named("drift_job_last_success_timestamp_seconds", help: "When the batch job last succeeded (Unix time)."))
                 .set(Date().timeIntervalSince1970)
         }
-        let body = Data(await exposition().utf8)
+        var text = await exposition()
+        let note: String?
+        do {
+            text = PushCarry.carry(text, previous: try await previousValues())
+            note = nil
+        } catch {
+            note = "counters not carried over from the previous push: \(error)"
+        }
+        let body = Data(text.utf8)
         let request = HTTPRequest(method: "PUT", url: groupURL, headers: [("Content-Type", "text/plain; version=0.0.4")], body: body)
         let client = self.client
         let response: HTTPResponse
@@ -59,5 +71,25 @@ public struct Pushgateway: Sendable {
             throw Failure(
                 description: "the Pushgateway at \(HTTPClient.redact(url)) refused the metrics: HTTP \(response.status) \(response.text.prefix(300))")
         }
+        return note
+    }
+
+    /// The group's counters and histograms as the Pushgateway holds them now (empty: no previous push).
+    private func previousValues() async throws -> [String: Double] {
+        var client = self.client
+        client.options.maxBodyBytes = 64 << 20
+        let response: HTTPResponse
+        do { response = try await client.send(HTTPRequest(method: "GET", url: url + "/api/v1/metrics")) } catch let e as HTTPClientError {
+            throw Failure(description: e.description)
+        }
+        guard response.status == 200 else { throw Failure(description: "GET /api/v1/metrics answered HTTP \(response.status)") }
+        guard !response.truncated else { throw Failure(description: "GET /api/v1/metrics answered more than 64 MiB") }
+        let answer: JSONValue
+        do { answer = try JSONParser.parse(response.body, limits: .init(maxDepth: 16, maxValues: 20_000_000)) } catch {
+            throw Failure(description: "GET /api/v1/metrics did not answer JSON: \(error)")
+        }
+        var group = ["job": job]
+        for (k, v) in grouping { group[k] = v }
+        return try PushCarry.previous(apiAnswer: answer, group: group)
     }
 }

@@ -61,6 +61,9 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // the story is told on standard output; the workers' routine info records would interleave with it (LOG_LEVEL
+        // brings them back), warnings and errors still show
+        LogSetup.bootstrap(defaultLevel: .warning)
         var local: LocalPostgres? = nil
         let settings: ConnectionSettings
         if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {

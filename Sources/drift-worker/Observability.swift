@@ -46,8 +46,8 @@ struct PushOptions: ParsableArguments {
         let exporter = MetricsExporter(client: client, monitors: monitors)
         let gateway = Pushgateway(url: url, job: pushgatewayJob ?? "drift-worker-\(command)")
         do {
-            try await gateway.push(registry: exporter.registry, duration: seconds, exitCode: exitCode) { await exporter.pushExposition() }
-            Terminal.info("pushed metrics to \(gateway.groupURL)")
+            let note = try await gateway.push(registry: exporter.registry, duration: seconds, exitCode: exitCode) { await exporter.pushExposition() }
+            Terminal.info("pushed metrics to \(gateway.groupURL)" + (note.map { " (\($0))" } ?? ""))
         } catch {
             Terminal.fail("\(error)")
         }

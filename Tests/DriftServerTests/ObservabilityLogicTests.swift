@@ -1,3 +1,4 @@
+import DriftCommon
 import DriftCore
 import DriftServer
 import DriftStore
@@ -82,4 +83,70 @@ struct CaptureBufferBoundTests {
         }
         waiting.cancel()
     }
+}
+
+@Suite("Pushed counters carried across runs (no I/O)")
+struct PushCarryTests {
+    static let api = """
+        {"status":"success","data":[
+         {"labels":{"job":"other"},"drift_checks_total":{"type":"COUNTER","metrics":[{"labels":{"instance":"","job":"other","monitor":"m","result":"drift"},"value":"100"}]}},
+         {"labels":{"job":"drift-worker-run-once"},
+          "drift_checks_total":{"type":"COUNTER","metrics":[
+            {"labels":{"instance":"","job":"drift-worker-run-once","monitor":"m","result":"drift"},"value":"3"},
+            {"labels":{"instance":"","job":"drift-worker-run-once","monitor":"a \\"quoted\\"\\nname","result":"drift"},"value":"2"}]},
+          "drift_task_duration_seconds":{"type":"HISTOGRAM","metrics":[{"labels":{"instance":"","job":"drift-worker-run-once","kind":"drift_check"},
+            "buckets":{"0.01":"1","300":"4","+Inf":"4"},"count":"4","sum":"1.5"}]},
+          "drift_job_exit_code":{"type":"GAUGE","metrics":[{"labels":{"instance":"","job":"drift-worker-run-once"},"value":"1"}]}}]}
+        """
+
+    @Test func countersAndHistogramsOfTheSameGroupAreAddedGaugesAreNot() throws {
+        let previous = try PushCarry.previous(apiAnswer: try JSONParser.parse(Array(Self.api.utf8)), group: ["job": "drift-worker-run-once"])
+        let exposition = """
+            # HELP drift_checks_total Checks.
+            # TYPE drift_checks_total counter
+            drift_checks_total{monitor="m",result="drift"} 1
+            drift_checks_total{monitor="m",result="no_drift"} 5
+            drift_checks_total{monitor="a \\"quoted\\"\\nname",result="drift"} 0
+            # TYPE drift_task_duration_seconds histogram
+            drift_task_duration_seconds_bucket{kind="drift_check",le="0.01"} 0
+            drift_task_duration_seconds_bucket{kind="drift_check",le="300.0"} 2
+            drift_task_duration_seconds_bucket{kind="drift_check",le="+Inf"} 2
+            drift_task_duration_seconds_sum{kind="drift_check"} 0.25
+            drift_task_duration_seconds_count{kind="drift_check"} 2
+            # TYPE drift_job_exit_code gauge
+            drift_job_exit_code 0
+            """
+        let carried = try sampleLines(PushCarry.carry(exposition, previous: previous))
+        #expect(carried["drift_checks_total{monitor=\"m\",result=\"drift\"}"] == "4", "3 before + 1 now; the other job's 100 not")
+        #expect(carried["drift_checks_total{monitor=\"m\",result=\"no_drift\"}"] == "5", "a new series starts from this run")
+        #expect(carried["drift_checks_total{monitor=\"a \\\"quoted\\\"\\nname\",result=\"drift\"}"] == "2", "escaped label values match")
+        #expect(carried["drift_task_duration_seconds_bucket{kind=\"drift_check\",le=\"0.01\"}"] == "1")
+        #expect(carried["drift_task_duration_seconds_bucket{kind=\"drift_check\",le=\"300.0\"}"] == "6", "bounds compared as numbers")
+        #expect(carried["drift_task_duration_seconds_bucket{kind=\"drift_check\",le=\"+Inf\"}"] == "6")
+        #expect(carried["drift_task_duration_seconds_sum{kind=\"drift_check\"}"] == "1.75")
+        #expect(carried["drift_task_duration_seconds_count{kind=\"drift_check\"}"] == "6")
+        #expect(carried["drift_job_exit_code"] == "0", "gauges are this run's")
+    }
+
+    @Test func noGroupYetOrAnotherShapeCarriesNothingOrSaysWhy() throws {
+        let none = try PushCarry.previous(apiAnswer: try JSONParser.parse(Array(Self.api.utf8)), group: ["job": "never-pushed"])
+        #expect(none.isEmpty)
+        #expect(PushCarry.carry("# TYPE x_total counter\nx_total 1", previous: none) == "# TYPE x_total counter\nx_total 1")
+        #expect(throws: (any Error).self) { try PushCarry.previous(apiAnswer: .object([("status", .string("error"))]), group: ["job": "j"]) }
+        // hostile lines are left as they are, never a trap
+        let odd = "# TYPE x_total counter\nx_total{a=\"unclosed} 1\nx_total{=} 2\nx_total{a=\"\\\"} 3\nx_total NaN\n"
+        #expect(
+            PushCarry.carry(odd, previous: [PushCarry.key(name: "x_total", labels: [:]): 1]).hasPrefix(
+                "# TYPE x_total counter\nx_total{a=\"unclosed} 1"))
+    }
+}
+
+/// Sample lines of an exposition by their text before the value.
+private func sampleLines(_ text: String) throws -> [String: String] {
+    var out: [String: String] = [:]
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        guard let space = line.lastIndex(of: " ") else { continue }
+        out[String(line[..<space])] = String(line[line.index(after: space)...])
+    }
+    return out
 }

@@ -163,7 +163,24 @@ struct PrometheusOperationTests {
         #expect(pushed.value("drift_job_exit_code", job) == 0)
         #expect(pushed.value("drift_last_window_end_timestamp_seconds", job.merging(["monitor": "fraud-scorer"]) { a, _ in a }) != nil)
         #expect(pushed.value("drift_window_lag_seconds", job) == nil, "a pushed lag would never age: not pushed")
-        #expect(pushed.value("drift_checks_total", job.merging(["result": "no_drift"]) { a, _ in a }) ?? 0 > 0)
+        let noDrift = job.merging(["monitor": "fraud-scorer", "result": "no_drift"]) { a, _ in a }
+        let checks = try #require(pushed.value("drift_checks_total", noDrift))
+        #expect(checks > 0)
+        let durations = job.merging(["kind": "drift_check", "outcome": "completed"]) { a, _ in a }
+        let timed = try #require(pushed.value("drift_task_duration_seconds_count", durations))
+
+        // A second run finds every window checked: its own counters are 0, the pushed ones keep the first run's
+        // counts (carried over), so increase() across pushes is right for CronJob deployments.
+        let again = try CLI.run(
+            ["run-once", "--config", WorkerSchema.config, "--lookback", "P\(Self.lookbackDays)D", "--no-dispatch"], environment: env)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!again.stderr.contains("not carried"), "\(again.stderr)")
+        let second = try PrometheusText(try await httpGet(port: gateway.port, "/metrics").body)
+        #expect((second.value("drift_checks_total", noDrift) ?? 0) >= checks, "not restarted at this run's 0")
+        #expect((second.value("drift_task_duration_seconds_count", durations) ?? 0) >= timed)
+        #expect(
+            (second.value("drift_job_last_success_timestamp_seconds", job) ?? 0)
+                >= (pushed.value("drift_job_last_success_timestamp_seconds", job) ?? 0))
     }
 }
 
@@ -264,7 +281,8 @@ final class RealPushgateway {
     init() throws {
         port = try freePort()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus-pushgateway")
-        process.arguments = ["--web.listen-address=127.0.0.1:\(port)", "--log.level=warn"]
+        // Debian's build persists to /var/lib/prometheus by default: in memory only, so every test starts empty
+        process.arguments = ["--web.listen-address=127.0.0.1:\(port)", "--persistence.file=", "--log.level=warn"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

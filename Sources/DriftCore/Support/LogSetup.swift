@@ -16,18 +16,21 @@ public enum LogSetup {
         return isatty(STDERR_FILENO) == 1 ? .text : .json
     }
 
-    public static func level(environment: [String: String] = ProcessInfo.processInfo.environment) -> Logger.Level {
-        environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+    /// `LOG_LEVEL`, else `defaultLevel`.
+    public static func level(environment: [String: String] = ProcessInfo.processInfo.environment, defaultLevel: Logger.Level = .info) -> Logger.Level
+    {
+        environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? defaultLevel
     }
 
     /// A metadata value the JSON log writes as `null` (text logs: `null`), for a field that has no value.
     public static let null = Logger.MetadataValue.stringConvertible(Null())
     public struct Null: CustomStringConvertible, Sendable { public var description: String { "null" } }
 
-    /// Installs the process-wide log handler; call once, first thing.
-    public static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// Installs the process-wide log handler; call once, first thing. `defaultLevel`: the threshold when `LOG_LEVEL`
+    /// is unset (the demo, which tells its story on standard output, keeps the workers' info records out of it).
+    public static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment, defaultLevel: Logger.Level = .info) {
         let format = format(environment: environment)
-        let level = level(environment: environment)
+        let level = level(environment: environment, defaultLevel: defaultLevel)
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler
             switch format {
