@@ -1,5 +1,6 @@
 import DriftLocalPostgres
 import DriftStore
+import DriftTestSupport
 import Foundation
 import Testing
 
@@ -184,11 +185,23 @@ struct PrometheusOperationTests {
     }
 }
 
-/// Runs promtool with `stdin`; its exit status and combined output.
+@Suite("The shipped alerting rules")
+struct AlertRulesTests {
+    @Test func theAlertRulesAreValidAndFireAsTheirUnitTestsSay() throws {
+        let check = try promtool(["check", "rules", "jobs/prometheus/alerts.yaml"], stdin: "")
+        #expect(check.status == 0 && check.output.contains("SUCCESS"), "\(check.output)")
+        // promtool test rules resolves rule_files relative to the test file
+        let test = try promtool(["test", "rules", "jobs/prometheus/alerts.test.yaml"], stdin: "")
+        #expect(test.status == 0 && test.output.contains("SUCCESS"), "\(test.output)")
+    }
+}
+
+/// Runs promtool with `stdin`, in the repository root; its exit status and combined output.
 func promtool(_ args: [String], stdin: String) throws -> (status: Int32, output: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
     p.arguments = args
+    p.currentDirectoryURL = repoRoot
     let input = Pipe()
     let output = Pipe()
     p.standardInput = input
