@@ -73,16 +73,16 @@ public final class StoredStateMetrics: Sendable {
     /// Brings the stored gauges up to date as far as the database allows within `wait` seconds (see the type's
     /// contract). `forPush`: leave out the gauges that only mean something while a process runs.
     public func refresh(wait: Double, forPush: Bool = false, now: Date = Date()) async {
-        let (read, started) = current.withLockedValue { s -> (SharedResult<Bool>?, Date?) in
-            if let running = s.inFlight { return (running, s.inFlightSince) }
-            guard now.timeIntervalSince(s.lastStart) >= minInterval else { return (nil, nil) }
+        let (read, mine) = current.withLockedValue { s -> (SharedResult<Bool>?, Bool) in
+            if let running = s.inFlight { return (running, false) }
+            guard now.timeIntervalSince(s.lastStart) >= minInterval else { return (nil, false) }
             let shared = SharedResult<Bool>()
             s.inFlight = shared
             s.inFlightSince = now
             s.lastStart = now
-            return (shared, now)
+            return (shared, true)
         }
-        if let read, let started, started == now {
+        if let read, mine {
             let monitors = self.monitors
             let client = self.client
             Task {
