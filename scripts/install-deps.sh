@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what drift-worker needs to build and run, when missing: the system libraries it links
-# (libpq, OpenBLAS + LAPACKE, libcurl), pkg-config, and the PostgreSQL server used by the demo and
-# the tests. With --bench, also wrk (the load generator of the capture benchmark) and numpy and scipy
+# (libpq, OpenBLAS + LAPACKE, libcurl), pkg-config, the PostgreSQL server used by the demo and the tests,
+# and Chromium with the DejaVu fonts (the report's layout check and screenshot render in headless Chromium). With --bench, also wrk (the load generator of the capture benchmark) and numpy and scipy
 # (the reference side of `make bench`).
 set -euo pipefail
 
-packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev zlib1g-dev postgresql)
+packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev zlib1g-dev postgresql chromium fonts-dejavu-core)
 [ "${1:-}" = "--bench" ] && packages+=(wrk)
 missing=()
 for p in "${packages[@]}"; do
