@@ -12,6 +12,6 @@ scripts/check-report-layout.py "$out/report.html"
 mkdir -p docs
 # chromium refuses to run as root without --no-sandbox; the page has no script, so the sandbox guards nothing here
 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \
-  --window-size=1200,1350 --screenshot="docs/report.png" "file://$out/report.html" 2>/dev/null
+  --window-size=1200,1560 --screenshot="docs/report.png" "file://$out/report.html" 2>/dev/null
 
 echo "report-screenshot: wrote docs/report.png ($(stat -c %s docs/report.png) bytes) from $(cat "$out/demo.json" | head -c 120)…"

@@ -271,7 +271,7 @@ public enum HTMLReport {
     /// The plot's height in every chart (the charts of a feature differ only in the room their labels take).
     static let plotHeight = 150.0, tickSize = 9.0, legendSize = 10.0, flagSize = 11.0
     /// Rotated x labels are drawn at 45° and cut (with …) to this width; the full label is in the bar's tooltip.
-    static let maxLabelWidth = 84.0
+    static let maxLabelWidth = 100.0
 
     /// A generous estimate of `text`'s width at `size`, for DejaVu Sans (Debian's default sans, wider than most:
     /// digits are 0.64 em): layout decisions made with it hold for narrower fonts too.
@@ -486,10 +486,11 @@ public enum HTMLReport {
             s +=
                 "<rect x=\"\(f1(x))\" y=\"\(f1(f.top + f.plotH - bh))\" width=\"\(f1(slot * 0.7))\" height=\"\(f1(bh))\" fill=\"\(big ? driftColor : "#999")\">"
             s += "<title>\(esc(i < names.count ? names[i] : "")): \(ReportFormat.number(t))</title></rect>"
-            // a term's value over its bar when it fits in the bar's slot (it is in the bar's tooltip either way)
-            if big, textWidth(ReportFormat.number(t), size: tickSize) <= slot - 2 {
+            // a term's value (2 significant digits) over its bar when it fits in the bar's slot; the tooltip has 4
+            let value = String(format: "%.2g", t)
+            if big, textWidth(value, size: tickSize) <= slot - 2 {
                 s +=
-                    "<text class=\"tick\" x=\"\(f1(x + slot * 0.35))\" y=\"\(f1(f.top + f.plotH - bh - 4))\" text-anchor=\"middle\">\(ReportFormat.number(t))</text>"
+                    "<text class=\"tick\" x=\"\(f1(x + slot * 0.35))\" y=\"\(f1(f.top + f.plotH - bh - 4))\" text-anchor=\"middle\">\(value)</text>"
             }
             s += xLabel(i < names.count ? names[i] : "\(i + 1)", x: x + slot * 0.35, rotated: rotated, f)
         }
