@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-.build/release/drift-worker demo --json --report "$out/report.html" > "$out/demo.json"
+# DRIFT_WORKER: another build of drift-worker (e.g. .build/debug/drift-worker: the report is the same)
+"${DRIFT_WORKER:-.build/release/drift-worker}" demo --json --report "$out/report.html" > "$out/demo.json"
 scripts/check-report-layout.py "$out/report.html"
 mkdir -p docs
 # chromium refuses to run as root without --no-sandbox; the page has no script, so the sandbox guards nothing here

@@ -257,10 +257,11 @@ public enum HTMLReport {
         var plotW: Double { width - left - right }
         var plotH: Double { height - top - bottom }
 
-        /// The standard chart with room on the left for the y labels and on the right for half the last x label.
-        static func chart(yLabels: [String], lastXLabel: String = "", bottom: Double = 40) -> Frame {
+        /// The standard chart with room on the left for the y labels (and `leftRoom`, what a first rotated x label
+        /// needs) and on the right for half the last x label.
+        static func chart(yLabels: [String], lastXLabel: String = "", leftRoom: Double = 0, bottom: Double = 40) -> Frame {
             var f = Frame()
-            f.left = max(48, (yLabels.map { HTMLReport.textWidth($0, size: HTMLReport.tickSize) }.max() ?? 0) + 8)
+            f.left = max(48, (yLabels.map { HTMLReport.textWidth($0, size: HTMLReport.tickSize) }.max() ?? 0) + 8, leftRoom)
             f.right = max(12, HTMLReport.textWidth(lastXLabel, size: HTMLReport.tickSize) / 2 + 3)
             f.bottom = bottom
             f.height = f.top + HTMLReport.plotHeight + f.bottom
@@ -302,6 +303,12 @@ public enum HTMLReport {
     static func rotates(_ labels: [String], slots: Int) -> Bool {
         let slot = (Frame().width - 70 - Frame().right) / Double(max(slots, 1))
         return labels.contains { textWidth($0, size: tickSize) > slot - 4 }
+    }
+
+    /// The room left of the plot the first of `labels` needs when they are drawn at 45° (it ends under its bar).
+    static func leftRoom(_ labels: [String], rotated: Bool) -> Double {
+        guard rotated, let first = labels.first else { return 0 }
+        return min(textWidth(first, size: tickSize), maxLabelWidth) * 0.7072 + 4
     }
 
     /// The bottom margin the x labels of a bar chart need: one line, or the rotated labels' height at 45°.
@@ -384,12 +391,12 @@ public enum HTMLReport {
     static func pairedBars(labels: [String], ref: [Double], cur: [Double], unseen: Set<String>, cls: String, bottom: Double) -> String {
         let n = max(ref.count, 1)
         let maxY = niceCeil(max((ref + cur).max() ?? 0, 0.01))
-        let f = Frame.chart(yLabels: yLabels(maxY, format: ReportFormat.percent), bottom: bottom)
         let names = (0..<n).map { i in
             let label = i < labels.count ? labels[i] : "\(i + 1)"
             return unseen.contains(label) ? "★ " + label : label
         }
         let rotated = rotates(names, slots: n)
+        let f = Frame.chart(yLabels: yLabels(maxY, format: ReportFormat.percent), leftRoom: leftRoom(names, rotated: rotated), bottom: bottom)
         let slot = f.plotW / Double(n)
         let bar = max(slot * 0.38, 1)
         var s = svgOpen(cls, "reference and current shares per bin", f) + yAxis(maxY, f, format: ReportFormat.percent)
@@ -474,9 +481,9 @@ public enum HTMLReport {
     static func psiTerms(labels: [String], terms: [Double], bottom: Double) -> String {
         let n = max(terms.count, 1)
         let maxY = niceCeil(max(terms.map(abs).max() ?? 0, 0.01))
-        let f = Frame.chart(yLabels: yLabels(maxY, format: ReportFormat.number), bottom: bottom)
         let names = (0..<n).map { i in i < labels.count ? labels[i] : "\(i + 1)" }
         let rotated = rotates(names, slots: n)
+        let f = Frame.chart(yLabels: yLabels(maxY, format: ReportFormat.number), leftRoom: leftRoom(names, rotated: rotated), bottom: bottom)
         let slot = f.plotW / Double(n)
         var s = svgOpen("chart-psi", "PSI contribution per bin", f) + yAxis(maxY, f) { ReportFormat.number($0) }
         for (i, t) in terms.enumerated() {
