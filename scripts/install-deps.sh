@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs what drift-worker needs to build and run, when missing: the system libraries it links
 # (libpq, OpenBLAS + LAPACKE, libcurl), pkg-config, and the PostgreSQL server used by the demo and
-# the tests; with --test, also Prometheus, promtool and the Pushgateway. With --bench, also wrk (the load generator of the capture benchmark) and numpy and scipy
+# the tests. With --test (make test), also Prometheus, promtool and the Pushgateway (the observability tests run
+# them) and Chromium with the DejaVu fonts (the report's layout check renders in headless Chromium). With --bench,
+# also wrk (the load generator of the capture benchmark) and numpy and scipy
 # (the reference side of `make bench`).
 set -euo pipefail
 
 packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev zlib1g-dev postgresql)
 [ "${1:-}" = "--bench" ] && packages+=(wrk)
-# make test: the real Prometheus tools the observability tests run (Prometheus 2.42 with promtool, Pushgateway 1.5)
-[ "${1:-}" = "--test" ] && packages+=(prometheus prometheus-pushgateway)
+# make test: the real Prometheus tools the observability tests run (Prometheus 2.42 with promtool, Pushgateway 1.5) and
+# the browser of the report's layout check; make report-screenshot (--report): the browser only
+[ "${1:-}" = "--test" ] && packages+=(prometheus prometheus-pushgateway chromium fonts-dejavu-core)
+[ "${1:-}" = "--report" ] && packages+=(chromium fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -45,6 +45,20 @@ public struct DriftReport: Sendable {
         public var maxAbsDelta: Double
     }
 
+    /// A window too small to compare: its sample (and the reference's rows) against the monitor's `min_sample`.
+    public struct SampleShortfall: Sendable {
+        public var referenceCount: Int
+        /// Events sampled from the window (all of them below `sample_size`).
+        public var currentCount: Int
+        public var minSample: Int
+
+        public init(referenceCount: Int, currentCount: Int, minSample: Int) {
+            self.referenceCount = referenceCount
+            self.currentCount = currentCount
+            self.minSample = minSample
+        }
+    }
+
     public var title: String
     /// What was compared with what, e.g. "window 2026-11-25T17:00Z – 18:00Z against reference training-v3".
     public var subtitle: String
@@ -63,6 +77,8 @@ public struct DriftReport: Sendable {
     /// What became of the fired actions (stored reports): delivery, the runs they started, what those runs' ends fired.
     public var actions: [TriggerStatus.Row] = []
     public var correlation: Correlation?
+    /// Set when the window was not compared (verdict "insufficient data"): the report says why instead of showing empty tables.
+    public var shortfall: SampleShortfall?
     /// Why there is no correlation figure, as a sentence ("fewer than two numeric input features (1)").
     public var correlationNote: String?
     public var features: [Feature]

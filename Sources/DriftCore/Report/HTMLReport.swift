@@ -23,9 +23,13 @@ public enum HTMLReport {
             """
         h += header(r)
         h += actions(r)
-        h += overview(r)
-        for f in r.features { h += feature(f, r) }
-        h += quality(r)
+        if let shortfall = r.shortfall {
+            h += insufficient(shortfall)
+        } else {
+            h += overview(r)
+            for f in r.features { h += feature(f, r) }
+            h += quality(r)
+        }
         h +=
             "<footer>drift-worker \(esc(BuildInfo.version)) · generated \(esc(iso(r.generatedAt))) · reference <span class=\"sw ref\"></span> blue solid, current <span class=\"sw cur\"></span> orange dashed</footer>\n"
         h += "</body></html>\n"
@@ -40,7 +44,11 @@ public enum HTMLReport {
         if let s = r.windowStart { h += " data-window-start=\"\(iso(s))\"" }
         h += ">\n<div class=\"verdict\">\(esc(r.verdict))</div>\n<div><h1>\(esc(r.title))</h1><p class=\"sub\">\(esc(r.subtitle))</p></div>\n"
         h += "<dl class=\"facts\">"
-        h += fact("drifted features", "\(r.driftedCount) of \(r.featureCount)" + (r.driftedShare.map { " (\(ReportFormat.percent($0)))" } ?? ""))
+        if let s = r.shortfall {
+            h += fact("features compared", "none: \(s.currentCount) events, min_sample \(s.minSample)")
+        } else {
+            h += fact("drifted features", "\(r.driftedCount) of \(r.featureCount)" + (r.driftedShare.map { " (\(ReportFormat.percent($0)))" } ?? ""))
+        }
         h += fact("reference rows", "\(r.referenceCount)")
         h += fact("current rows", "\(r.currentCount)")
         if let d = r.decision { h += fact("policy decision", d) }
@@ -70,7 +78,34 @@ public enum HTMLReport {
         return h + "</tbody></table></section>\n"
     }
 
-    static func fact(_ k: String, _ v: String) -> String { "<div><dt>\(esc(k))</dt><dd>\(esc(v))</dd></div>" }
+    /// A figure's name and value; a number (`isNumber`) never wraps.
+    static func fact(_ k: String, _ v: String) -> String {
+        "<div><dt>\(esc(k))</dt><dd\(isNumber(v) ? " class=\"num\"" : "")>\(esc(v))</dd></div>"
+    }
+
+    /// A table cell holding a number, a rate or a pair of them (`0.0% → 1.2%`): one line, tabular digits.
+    static func numCell(_ v: String) -> String { "<td class=\"num\">\(esc(v))</td>" }
+
+    /// Whether `v` is a number or a few of them with units and arrows: what must not wrap.
+    static func isNumber(_ v: String) -> Bool {
+        v.contains { $0.isNumber } && v.count <= 40 && v.allSatisfy { $0.isNumber || " .,:eE%+-−–<>≥≤→/()·∞".contains($0) }
+    }
+
+    /// Why a stored window has no figures: its sample against the monitor's `min_sample`, side by side.
+    static func insufficient(_ s: DriftReport.SampleShortfall) -> String {
+        var h = "<section id=\"insufficient\" data-min-sample=\"\(s.minSample)\" data-current-count=\"\(s.currentCount)\">"
+        h += "<h2>Why this window has no figures</h2>\n<p>This window was not compared: its current side has <b>\(s.currentCount)</b> "
+        h += "event\(s.currentCount == 1 ? "" : "s"), fewer than the monitor’s <code>min_sample</code> of <b>\(s.minSample)</b>, "
+        h += "so no feature was measured and there is nothing to chart. To check windows this small, lower <code>min_sample</code> "
+        h += "in the monitor’s configuration or lengthen its windows (<code>window</code>).</p>\n"
+        h += "<table class=\"overview sample-sizes\"><thead><tr><th>side</th><th>rows</th><th>min_sample</th><th>compared?</th></tr></thead><tbody>\n"
+        let sides = [("reference", s.referenceCount), ("current window", s.currentCount)]
+        for (side, n) in sides {
+            let verdict = n >= s.minSample ? "enough" : "fewer than min_sample — not compared"
+            h += "<tr data-side=\"\(side)\"><td>\(side)</td>\(numCell("\(n)"))\(numCell("\(s.minSample)"))<td>\(verdict)</td></tr>\n"
+        }
+        return h + "</tbody></table></section>\n"
+    }
 
     static func overview(_ r: DriftReport) -> String {
         var h = "<section id=\"overview\"><h2>Features by severity</h2><table class=\"overview\"><thead><tr>"
@@ -78,9 +113,9 @@ public enum HTMLReport {
             "<th>feature</th><th>kind</th><th>verdict</th><th>PSI</th><th>KS D</th><th>p (adj.)</th><th>JS</th><th>missing ref → cur</th><th>reasons</th></tr></thead><tbody>\n"
         for f in r.features {
             h += "<tr class=\"\(f.drifted ? "drift" : "ok")\"><td><a href=\"#\(anchor(f.name))\">\(esc(f.name))</a></td><td>\(f.kind)</td>"
-            h += "<td>\(f.drifted ? "<b>DRIFT</b>" : "ok")</td><td>\(num(f.psi))</td><td>\(num(f.ksStatistic))</td>"
-            h += "<td>\(ReportFormat.pvalue(f.pvalueAdjusted))</td><td>\(num(f.jensenShannon))</td>"
-            h += "<td>\(ReportFormat.percent(f.referenceMissingRate)) → \(ReportFormat.percent(f.currentMissingRate))</td>"
+            h += "<td>\(f.drifted ? "<b>DRIFT</b>" : "ok")</td>\(numCell(num(f.psi)))\(numCell(num(f.ksStatistic)))"
+            h += numCell(ReportFormat.pvalue(f.pvalueAdjusted)) + numCell(num(f.jensenShannon))
+            h += numCell("\(ReportFormat.percent(f.referenceMissingRate)) → \(ReportFormat.percent(f.currentMissingRate))")
             h += "<td>\(esc(f.reasons.joined(separator: "; ")))</td></tr>\n"
         }
         return h + "</tbody></table></section>\n"
@@ -94,14 +129,21 @@ public enum HTMLReport {
         if let p = t.mmdPValue { h += " data-mmd-p=\"\(p)\"" }
         if let e = t.reconstructionError { h += " data-reconstruction=\"\(e)\"" }
         h += ">\n<h2>\(esc(f.name)) <span class=\"badge\">\(f.drifted ? "DRIFT" : "ok")</span> <small>tensor, \(t.dimension) elements</small></h2>\n"
-        h += "<div class=\"charts\">\n"
         let labels = zip(t.components, t.componentDrifted).map { $1 ? "★ " + $0 : $0 }
-        h += figure(
-            "PSI per \(t.method == "pca" ? "principal component" : "random projection") (★ drifted)", psiTerms(labels: labels, terms: t.componentPSI))
+        let bottom = max(labelBand(labels, slots: t.componentPSI.count), 44)
+        var figures = [
+            figure(
+                "PSI per \(t.method == "pca" ? "principal component" : "random projection") (★ drifted)",
+                psiTerms(labels: labels, terms: t.componentPSI, bottom: bottom))
+        ]
         if let points = r.trend[f.name], points.count > 1 {
-            h += figure("Largest component PSI over the last \(points.count) windows", trend(points, threshold: r.psiThreshold, numeric: false))
+            figures.append(
+                figure(
+                    "Largest component PSI over the last \(points.count) windows",
+                    trend(points, threshold: r.psiThreshold, numeric: false, bottom: bottom)))
         }
-        h += "</div>\n<dl class=\"figures\">"
+        h += charts(figures)
+        h += "<dl class=\"figures\">"
         h += fact(
             "projection",
             t.method == "pca"
@@ -129,26 +171,44 @@ public enum HTMLReport {
         if let p = f.psi { h += " data-psi=\"\(p)\"" }
         if let k = f.ksStatistic { h += " data-ks=\"\(k)\"" }
         h += ">\n<h2>\(esc(f.name)) <span class=\"badge\">\(f.drifted ? "DRIFT" : "ok")</span> <small>\(f.kind)</small></h2>\n"
-        h += "<div class=\"charts\">\n"
+        // one bottom margin for all of a feature's charts, so a row of them lines up
+        var bottom = 44.0
+        if let d = f.detail {
+            let unseen = Set(d.unseen ?? [])
+            bottom = max(labelBand(d.labels.map { unseen.contains($0) ? "★ " + $0 : $0 }, slots: d.reference.count), bottom)
+        }
+        var figures: [String] = []
         if let d = f.detail {
             if f.kind == "numeric" {
-                h += figure(
-                    "Distribution on the PSI bins", pairedBars(labels: d.labels, ref: d.reference, cur: d.current, unseen: [], cls: "chart-hist"))
-                if let e = d.ecdf { h += figure("ECDFs and the KS distance", ecdf(e, location: d.ksLocation, statistic: f.ksStatistic)) }
+                figures.append(
+                    figure(
+                        "Distribution on the PSI bins",
+                        pairedBars(labels: d.labels, ref: d.reference, cur: d.current, unseen: [], cls: "chart-hist", bottom: bottom)))
+                if let e = d.ecdf {
+                    figures.append(figure("ECDFs and the KS distance", ecdf(e, location: d.ksLocation, statistic: f.ksStatistic, bottom: bottom)))
+                }
             } else {
-                h += figure(
-                    "Category shares", pairedBars(labels: d.labels, ref: d.reference, cur: d.current, unseen: Set(d.unseen ?? []), cls: "chart-cat"))
+                figures.append(
+                    figure(
+                        "Category shares",
+                        pairedBars(labels: d.labels, ref: d.reference, cur: d.current, unseen: Set(d.unseen ?? []), cls: "chart-cat", bottom: bottom))
+                )
             }
-            h += figure("PSI contribution per \(f.kind == "numeric" ? "bin" : "category")", psiTerms(labels: d.labels, terms: d.psiTerms))
+            figures.append(
+                figure(
+                    "PSI contribution per \(f.kind == "numeric" ? "bin" : "category")", psiTerms(labels: d.labels, terms: d.psiTerms, bottom: bottom))
+            )
         } else {
             h += "<p class=\"note\">No chart data was stored for this feature (checked by an older version).</p>\n"
         }
         if let points = r.trend[f.name], points.count > 1 {
-            h += figure(
-                "PSI\(f.kind == "numeric" ? " and KS" : "") over the last \(points.count) windows",
-                trend(points, threshold: r.psiThreshold, numeric: f.kind == "numeric"))
+            figures.append(
+                figure(
+                    "PSI\(f.kind == "numeric" ? " and KS" : "") over the last \(points.count) windows",
+                    trend(points, threshold: r.psiThreshold, numeric: f.kind == "numeric", bottom: bottom)))
         }
-        h += "</div>\n<dl class=\"figures\">"
+        h += charts(figures)
+        h += "<dl class=\"figures\">"
         h += fact("PSI", num(f.psi))
         if f.kind == "numeric" {
             h += fact("KS D", num(f.ksStatistic)) + fact("KS p", ReportFormat.pvalue(f.ksPValue))
@@ -174,8 +234,8 @@ public enum HTMLReport {
             "<th>missing (reference)</th><th>missing (current)</th><th>outside the reference range</th><th>unseen categories</th></tr></thead><tbody>\n"
         for f in r.features.sorted(by: { $0.name < $1.name }) {
             h +=
-                "<tr><td>\(esc(f.name))</td><td>\(ReportFormat.percent(f.referenceMissingRate))</td><td>\(ReportFormat.percent(f.currentMissingRate))</td>"
-            h += "<td>\(f.outOfRangeShare.map(ReportFormat.percent) ?? "–")</td><td>\(f.unseenCount.map(String.init) ?? "–")</td></tr>\n"
+                "<tr><td>\(esc(f.name))</td>\(numCell(ReportFormat.percent(f.referenceMissingRate)))\(numCell(ReportFormat.percent(f.currentMissingRate)))"
+            h += numCell(f.outOfRangeShare.map(ReportFormat.percent) ?? "–") + numCell(f.unseenCount.map(String.init) ?? "–") + "</tr>\n"
         }
         h += "</tbody></table>\n"
         if let c = r.correlation {
@@ -190,76 +250,183 @@ public enum HTMLReport {
 
     // MARK: charts
 
-    static let width = 460.0, height = 220.0, left = 48.0, right = 12.0, top = 14.0, bottom = 54.0
+    /// A chart's drawing in SVG user units: the viewBox (`width` × `height`) and the plot's margins inside it. Text sizes
+    /// are in the same units (the CSS below: ticks 9, legends 10, the KS label 11 bold).
+    struct Frame {
+        var width = 460.0, height = 220.0, left = 48.0, right = 12.0, top = 24.0, bottom = 40.0
+        var plotW: Double { width - left - right }
+        var plotH: Double { height - top - bottom }
+
+        /// The standard chart with room on the left for the y labels (and `leftRoom`, what a first rotated x label
+        /// needs) and on the right for half the last x label.
+        static func chart(yLabels: [String], lastXLabel: String = "", leftRoom: Double = 0, bottom: Double = 40) -> Frame {
+            var f = Frame()
+            f.left = max(48, (yLabels.map { HTMLReport.textWidth($0, size: HTMLReport.tickSize) }.max() ?? 0) + 8, leftRoom)
+            f.right = max(12, HTMLReport.textWidth(lastXLabel, size: HTMLReport.tickSize) / 2 + 3)
+            f.bottom = bottom
+            f.height = f.top + HTMLReport.plotHeight + f.bottom
+            return f
+        }
+    }
+
+    /// The plot's height in every chart (the charts of a feature differ only in the room their labels take).
+    static let plotHeight = 150.0, tickSize = 9.0, legendSize = 10.0, flagSize = 11.0
+    /// Rotated x labels are drawn at 45° and cut (with …) to this width; the full label is in the bar's tooltip.
+    static let maxLabelWidth = 100.0
+
+    /// A generous estimate of `text`'s width at `size`, for DejaVu Sans (Debian's default sans, wider than most:
+    /// digits are 0.64 em): layout decisions made with it hold for narrower fonts too.
+    static func textWidth(_ text: String, size: Double, bold: Bool = false) -> Double {
+        var em = 0.0
+        for c in text.unicodeScalars {
+            switch c {
+            case " ", ".", ",", ":", ";", "(", ")", "[", "]", "|", "!", "'", "i", "l", "j", "f", "t", "I": em += 0.4
+            case "m", "w", "M", "W", "%", "@": em += 0.95
+            case "A"..."Z": em += 0.75
+            case _ where c.isASCII: em += 0.64
+            default: em += 1.0
+            }
+        }
+        return em * size * (bold ? 1.12 : 1)
+    }
+
+    /// `text` cut with … to at most `width` at `size`.
+    static func fitted(_ text: String, width: Double, size: Double) -> String {
+        guard textWidth(text, size: size) > width else { return text }
+        var s = text
+        while !s.isEmpty && textWidth(s + "…", size: size) > width { s.removeLast() }
+        return s + "…"
+    }
+
+    /// Whether the x labels of `slots` bars must be rotated: some label is wider than its slot.
+    /// (Decided on the narrowest plot a chart can have, so a feature's charts agree with its `labelBand`.)
+    static func rotates(_ labels: [String], slots: Int) -> Bool {
+        let slot = (Frame().width - 70 - Frame().right) / Double(max(slots, 1))
+        return labels.contains { textWidth($0, size: tickSize) > slot - 4 }
+    }
+
+    /// The room left of the plot the first of `labels` needs when they are drawn at 45° (it ends under its bar).
+    static func leftRoom(_ labels: [String], rotated: Bool) -> Double {
+        guard rotated, let first = labels.first else { return 0 }
+        return min(textWidth(first, size: tickSize), maxLabelWidth) * 0.7072 + 4
+    }
+
+    /// The bottom margin the x labels of a bar chart need: one line, or the rotated labels' height at 45°.
+    static func labelBand(_ labels: [String], slots: Int) -> Double {
+        guard rotates(labels, slots: slots) else { return 30 }
+        let widest = min(labels.map { textWidth($0, size: tickSize) }.max() ?? 0, maxLabelWidth)
+        return 18 + widest * 0.7072
+    }
+
+    /// A feature's charts on a grid that leaves no cell empty: one row of up to 3, four as 2 × 2 (the CSS narrows
+    /// the grid on small screens).
+    static func charts(_ figures: [String]) -> String {
+        guard !figures.isEmpty else { return "" }
+        let columns = figures.count == 4 ? 2 : min(figures.count, 3)
+        return "<div class=\"charts cols-\(columns)\">\n" + figures.joined() + "</div>\n"
+    }
 
     static func figure(_ caption: String, _ svg: String) -> String {
         "<figure>\(svg)<figcaption>\(esc(caption))</figcaption></figure>\n"
     }
 
-    static func svgOpen(_ cls: String, _ label: String) -> String {
-        "<svg class=\"\(cls)\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(esc(label))\" xmlns=\"http://www.w3.org/2000/svg\">"
+    static func svgOpen(_ cls: String, _ label: String, _ f: Frame) -> String {
+        "<svg class=\"\(cls)\" viewBox=\"0 0 \(Int(f.width)) \(Int(f.height.rounded(.up)))\" role=\"img\" aria-label=\"\(esc(label))\" xmlns=\"http://www.w3.org/2000/svg\">"
             + "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
             + "<rect width=\"6\" height=\"6\" fill=\"\(curColor)\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"\(ink)\" stroke-width=\"2\"/></pattern></defs>"
     }
 
+    /// The labels of a y axis from 0 to `maxY` at 4 grid lines.
+    static func yLabels(_ maxY: Double, format: (Double) -> String) -> [String] { (0...4).map { format(maxY * Double($0) / 4) } }
+
     /// A y axis from 0 to `maxY` with 4 grid lines, labelled by `format`.
-    static func yAxis(_ maxY: Double, format: (Double) -> String) -> String {
+    static func yAxis(_ maxY: Double, _ f: Frame, format: (Double) -> String) -> String {
         var s = ""
-        for k in 0...4 {
-            let v = maxY * Double(k) / 4
-            let y = top + (height - top - bottom) * (1 - Double(k) / 4)
-            s += "<line x1=\"\(f1(left))\" x2=\"\(f1(width - right))\" y1=\"\(f1(y))\" y2=\"\(f1(y))\" stroke=\"\(grid)\"/>"
-            s += "<text x=\"\(f1(left - 4))\" y=\"\(f1(y + 3))\" text-anchor=\"end\" class=\"tick\">\(esc(format(v)))</text>"
+        for (k, label) in yLabels(maxY, format: format).enumerated() {
+            let y = f.top + f.plotH * (1 - Double(k) / 4)
+            s += "<line x1=\"\(f1(f.left))\" x2=\"\(f1(f.width - f.right))\" y1=\"\(f1(y))\" y2=\"\(f1(y))\" stroke=\"\(grid)\"/>"
+            s += "<text x=\"\(f1(f.left - 4))\" y=\"\(f1(y + 3))\" text-anchor=\"end\" class=\"tick\">\(esc(label))</text>"
         }
         return s
     }
 
-    static func xLabel(_ text: String, x: Double, slots: Int) -> String {
-        let y = height - bottom + 12
-        if slots > 8 {
-            return "<text class=\"tick\" transform=\"translate(\(f1(x)),\(f1(y))) rotate(-40)\" text-anchor=\"end\">\(esc(short(text)))</text>"
+    /// An x label under a bar centred at `x`: level, or at 45° ending under the bar and cut to fit between the
+    /// chart's left edge and `maxLabelWidth`.
+    static func xLabel(_ text: String, x: Double, rotated: Bool, _ f: Frame) -> String {
+        let y = f.top + f.plotH + 12
+        if rotated {
+            let room = min(maxLabelWidth, (x - 2) / 0.7072 - 4)
+            return
+                "<text class=\"tick\" transform=\"translate(\(f1(x)),\(f1(y))) rotate(-45)\" text-anchor=\"end\">\(esc(fitted(text, width: room, size: tickSize)))</text>"
         }
-        return "<text class=\"tick\" x=\"\(f1(x))\" y=\"\(f1(y))\" text-anchor=\"middle\">\(esc(short(text)))</text>"
+        return "<text class=\"tick\" x=\"\(f1(x))\" y=\"\(f1(y))\" text-anchor=\"middle\">\(esc(text))</text>"
     }
 
-    static func pairedBars(labels: [String], ref: [Double], cur: [Double], unseen: Set<String>, cls: String) -> String {
+    /// A legend in the band above the plot: swatches and their names left to right, from the plot's left edge.
+    enum Swatch {
+        case box(String, dashed: Bool), line(String, dash: String), square(String), textOnly
+    }
+
+    static func legend(_ items: [(Swatch, String)], _ f: Frame, y: Double = 8) -> String {
+        var s = "<g class=\"legend\">"
+        var x = f.left
+        for (swatch, name) in items {
+            switch swatch {
+            case .box(let color, let dashed):
+                s += "<rect x=\"\(f1(x))\" y=\"\(f1(y - 4))\" width=\"10\" height=\"8\" fill=\"\(color)\""
+                s += dashed ? " stroke=\"\(ink)\" stroke-width=\"0.6\" stroke-dasharray=\"2,1\"/>" : "/>"
+            case .line(let color, let dash):
+                s +=
+                    "<line x1=\"\(f1(x))\" x2=\"\(f1(x + 14))\" y1=\"\(f1(y))\" y2=\"\(f1(y))\" stroke=\"\(color)\" stroke-width=\"2\" stroke-dasharray=\"\(dash)\"/>"
+            case .square(let color):
+                s += "<rect x=\"\(f1(x + 4))\" y=\"\(f1(y - 3))\" width=\"6\" height=\"6\" fill=\"\(color)\"/>"
+            case .textOnly: x -= 18
+            }
+            s += "<text x=\"\(f1(x + 18))\" y=\"\(f1(y + 4))\">\(esc(name))</text>"
+            x += 18 + textWidth(name, size: legendSize) + 14
+        }
+        return s + "</g>"
+    }
+
+    static func pairedBars(labels: [String], ref: [Double], cur: [Double], unseen: Set<String>, cls: String, bottom: Double) -> String {
         let n = max(ref.count, 1)
         let maxY = niceCeil(max((ref + cur).max() ?? 0, 0.01))
-        let plotW = width - left - right
-        let plotH = height - top - bottom
-        let slot = plotW / Double(n)
+        let names = (0..<n).map { i in
+            let label = i < labels.count ? labels[i] : "\(i + 1)"
+            return unseen.contains(label) ? "★ " + label : label
+        }
+        let rotated = rotates(names, slots: n)
+        let f = Frame.chart(yLabels: yLabels(maxY, format: ReportFormat.percent), leftRoom: leftRoom(names, rotated: rotated), bottom: bottom)
+        let slot = f.plotW / Double(n)
         let bar = max(slot * 0.38, 1)
-        var s = svgOpen(cls, "reference and current shares per bin") + yAxis(maxY) { ReportFormat.percent($0) }
+        var s = svgOpen(cls, "reference and current shares per bin", f) + yAxis(maxY, f, format: ReportFormat.percent)
         for i in 0..<min(ref.count, cur.count) {
-            let x0 = left + Double(i) * slot + slot * 0.1
+            let x0 = f.left + Double(i) * slot + slot * 0.1
             let label = i < labels.count ? labels[i] : "\(i + 1)"
             let isUnseen = unseen.contains(label)
             for (j, v) in [ref[i], cur[i]].enumerated() {
-                let bh = plotH * v / maxY
+                let bh = f.plotH * v / maxY
                 let x = x0 + Double(j) * bar
                 let fill = j == 0 ? refColor : (isUnseen ? "url(#hatch)" : curColor)
                 s +=
-                    "<rect class=\"\(j == 0 ? "ref" : "cur")\" x=\"\(f1(x))\" y=\"\(f1(top + plotH - bh))\" width=\"\(f1(bar))\" height=\"\(f1(bh))\" fill=\"\(fill)\""
+                    "<rect class=\"\(j == 0 ? "ref" : "cur")\" x=\"\(f1(x))\" y=\"\(f1(f.top + f.plotH - bh))\" width=\"\(f1(bar))\" height=\"\(f1(bh))\" fill=\"\(fill)\""
                 s += j == 1 ? " stroke=\"\(ink)\" stroke-width=\"0.6\" stroke-dasharray=\"2,1\"" : ""
                 s += "><title>\(esc(label)): \(j == 0 ? "reference" : "current") \(ReportFormat.percent(v))</title></rect>"
             }
-            s += xLabel(isUnseen ? "★ " + label : label, x: x0 + bar, slots: n)
+            s += xLabel(names[i], x: x0 + bar, rotated: rotated, f)
         }
-        if !unseen.isEmpty {
-            s +=
-                "<text x=\"\(f1(width - right))\" y=\"\(f1(top + 10))\" text-anchor=\"end\" class=\"flag\">★ unseen in the reference (hatched)</text>"
-        }
-        return s + legend() + "</svg>"
+        var items: [(Swatch, String)] = [(.box(refColor, dashed: false), "reference"), (.box(curColor, dashed: true), "current")]
+        if !unseen.isEmpty { items.append((.box("url(#hatch)", dashed: true), "★ unseen in the reference")) }
+        return s + legend(items, f) + "</svg>"
     }
 
-    static func legend() -> String {
-        "<g class=\"legend\"><rect x=\"\(f1(left + 4))\" y=\"\(f1(top))\" width=\"10\" height=\"8\" fill=\"\(refColor)\"/><text x=\"\(f1(left + 18))\" y=\"\(f1(top + 8))\">reference</text>"
-            + "<rect x=\"\(f1(left + 80))\" y=\"\(f1(top))\" width=\"10\" height=\"8\" fill=\"\(curColor)\" stroke=\"\(ink)\" stroke-width=\"0.6\" stroke-dasharray=\"2,1\"/><text x=\"\(f1(left + 94))\" y=\"\(f1(top + 8))\">current</text></g>"
+    static func ecdf(_ e: ECDFCurves, location: Double?, statistic: Double?, bottom: Double) -> String {
+        ecdfChart(e.x, e.reference, e.current, location, statistic, bottom: bottom)
     }
 
-    static func ecdf(_ e: ECDFCurves, location: Double?, statistic: Double?) -> String { ecdfChart(e.x, e.reference, e.current, location, statistic) }
-
-    static func ecdfChart(_ allX: [Double], _ allR: [Double], _ allC: [Double], _ location: Double?, _ statistic: Double?) -> String {
+    static func ecdfChart(
+        _ allX: [Double], _ allR: [Double], _ allC: [Double], _ location: Double?, _ statistic: Double?, bottom: Double
+    ) -> String {
         // Long tails squeeze the curves: show from where either CDF reaches 1 % to where both reach 95 %
         // (always keeping the KS location in view).
         var first = 0
@@ -270,85 +437,87 @@ public enum HTMLReport {
             first = min(first, k)
             last = max(last, k)
         }
+        guard first <= last, last < allX.count, last < allR.count, last < allC.count else { return "" }
         let xs = Array(allX[first...last])
         let fr = Array(allR[first...last])
         let fc = Array(allC[first...last])
         guard let lo = xs.first, let hi = xs.last else { return "" }
         let span = hi > lo ? hi - lo : 1
-        let plotW = width - left - right
-        let plotH = height - top - bottom
-        func px(_ x: Double) -> Double { left + plotW * (x - lo) / span }
-        func py(_ y: Double) -> Double { top + plotH * (1 - y) }
-        func steps(_ f: [Double]) -> String {
+        let ticks = (0...4).map { ReportFormat.number(lo + span * Double($0) / 4) }
+        // the legend goes under the x labels, outside the plot
+        let f = Frame.chart(yLabels: yLabels(1, format: ReportFormat.number), lastXLabel: ticks[4], bottom: max(bottom, 44))
+        func px(_ x: Double) -> Double { f.left + f.plotW * (x - lo) / span }
+        func py(_ y: Double) -> Double { f.top + f.plotH * (1 - y) }
+        func steps(_ v: [Double]) -> String {
             var d = "M\(f1(px(lo))),\(f1(py(0)))"
-            for (i, x) in xs.enumerated() { d += " H\(f1(px(x))) V\(f1(py(f[i])))" }
+            for (i, x) in xs.enumerated() { d += " H\(f1(px(x))) V\(f1(py(v[i])))" }
             return d + " H\(f1(px(hi)))"
         }
-        var s = svgOpen("chart-ecdf", "empirical CDFs of reference and current") + yAxis(1) { ReportFormat.number($0) }
-        for k in 0...4 {
-            let x = lo + span * Double(k) / 4
+        var s = svgOpen("chart-ecdf", "empirical CDFs of reference and current", f) + yAxis(1, f) { ReportFormat.number($0) }
+        for (k, tick) in ticks.enumerated() {
             s +=
-                "<text class=\"tick\" x=\"\(f1(px(x)))\" y=\"\(f1(height - bottom + 14))\" text-anchor=\"middle\">\(esc(ReportFormat.number(x)))</text>"
+                "<text class=\"tick\" x=\"\(f1(px(lo + span * Double(k) / 4)))\" y=\"\(f1(f.top + f.plotH + 14))\" text-anchor=\"middle\">\(esc(tick))</text>"
         }
         s += "<path class=\"ref\" d=\"\(steps(fr))\" fill=\"none\" stroke=\"\(refColor)\" stroke-width=\"2\"/>"
         s += "<path class=\"cur\" d=\"\(steps(fc))\" fill=\"none\" stroke=\"\(curColor)\" stroke-width=\"2\" stroke-dasharray=\"5,3\"/>"
         if let location, let i = xs.firstIndex(where: { $0 >= location }) {
             let x = px(xs[i])
-            let y1 = py(fr[i])
-            let y2 = py(fc[i])
-            s += "<line class=\"ks\" x1=\"\(f1(x))\" x2=\"\(f1(x))\" y1=\"\(f1(y1))\" y2=\"\(f1(y2))\" stroke=\"\(driftColor)\" stroke-width=\"3\"/>"
-            s += "<text class=\"flag\" x=\"\(f1(min(x + 6, width - 80)))\" y=\"\(f1((y1 + y2) / 2))\">D = \(num(statistic))</text>"
+            s +=
+                "<line class=\"ks\" x1=\"\(f1(x))\" x2=\"\(f1(x))\" y1=\"\(f1(py(fr[i])))\" y2=\"\(f1(py(fc[i])))\" stroke=\"\(driftColor)\" stroke-width=\"3\"/>"
+            // above the plot, where no curve goes (they end at 1, the plot's top), over the KS line as far as it fits
+            let text = "D = \(num(statistic))"
+            let half = textWidth(text, size: flagSize, bold: true) / 2
+            let lx = min(max(x, half + 2), f.width - half - 2)
+            s += "<line class=\"ks-guide\" x1=\"\(f1(x))\" x2=\"\(f1(x))\" y1=\"\(f1(f.top - 6))\" y2=\"\(f1(f.top))\" stroke=\"\(driftColor)\"/>"
+            s += "<text class=\"flag\" x=\"\(f1(lx))\" y=\"\(f1(f.top - 9))\" text-anchor=\"middle\">\(esc(text))</text>"
         }
-        // legend bottom right, where CDFs rarely are (near 1 on the right, near 0 on the left)
-        let lx = width - right - 150
-        let ly = height - bottom - 26
-        s += "<g class=\"legend\"><rect x=\"\(f1(lx - 4))\" y=\"\(f1(ly - 8))\" width=\"150\" height=\"30\" fill=\"#fff\" opacity=\"0.85\"/>"
-        s +=
-            "<line x1=\"\(f1(lx))\" x2=\"\(f1(lx + 14))\" y1=\"\(f1(ly))\" y2=\"\(f1(ly))\" stroke=\"\(refColor)\" stroke-width=\"2\"/><text x=\"\(f1(lx + 18))\" y=\"\(f1(ly + 4))\">reference</text>"
-        s +=
-            "<line x1=\"\(f1(lx + 70))\" x2=\"\(f1(lx + 84))\" y1=\"\(f1(ly))\" y2=\"\(f1(ly))\" stroke=\"\(curColor)\" stroke-width=\"2\" stroke-dasharray=\"5,3\"/><text x=\"\(f1(lx + 88))\" y=\"\(f1(ly + 4))\">current</text>"
-        s += "<text x=\"\(f1(lx))\" y=\"\(f1(ly + 16))\">x: 1 %–95 % of the values</text></g>"
+        let ly = f.top + f.plotH + 30
+        s += legend(
+            [(.line(refColor, dash: "none"), "reference"), (.line(curColor, dash: "5,3"), "current"), (.textOnly, "x: 1 %–95 % of the values")], f,
+            y: ly)
         return s + "</svg>"
     }
 
-    static func psiTerms(labels: [String], terms: [Double]) -> String {
+    static func psiTerms(labels: [String], terms: [Double], bottom: Double) -> String {
         let n = max(terms.count, 1)
         let maxY = niceCeil(max(terms.map(abs).max() ?? 0, 0.01))
-        let plotW = width - left - right
-        let plotH = height - top - bottom
-        let slot = plotW / Double(n)
-        var s = svgOpen("chart-psi", "PSI contribution per bin") + yAxis(maxY) { ReportFormat.number($0) }
+        let names = (0..<n).map { i in i < labels.count ? labels[i] : "\(i + 1)" }
+        let rotated = rotates(names, slots: n)
+        let f = Frame.chart(yLabels: yLabels(maxY, format: ReportFormat.number), leftRoom: leftRoom(names, rotated: rotated), bottom: bottom)
+        let slot = f.plotW / Double(n)
+        var s = svgOpen("chart-psi", "PSI contribution per bin", f) + yAxis(maxY, f) { ReportFormat.number($0) }
         for (i, t) in terms.enumerated() {
-            let bh = plotH * abs(t) / maxY
-            let x = left + Double(i) * slot + slot * 0.15
+            let bh = f.plotH * abs(t) / maxY
+            let x = f.left + Double(i) * slot + slot * 0.15
             let big = abs(t) >= 0.02
             s +=
-                "<rect x=\"\(f1(x))\" y=\"\(f1(top + plotH - bh))\" width=\"\(f1(slot * 0.7))\" height=\"\(f1(bh))\" fill=\"\(big ? driftColor : "#999")\">"
-            s += "<title>\(esc(i < labels.count ? labels[i] : "")): \(ReportFormat.number(t))</title></rect>"
-            if big {
+                "<rect x=\"\(f1(x))\" y=\"\(f1(f.top + f.plotH - bh))\" width=\"\(f1(slot * 0.7))\" height=\"\(f1(bh))\" fill=\"\(big ? driftColor : "#999")\">"
+            s += "<title>\(esc(i < names.count ? names[i] : "")): \(ReportFormat.number(t))</title></rect>"
+            // a term's value (2 significant digits) over its bar when it fits in the bar's slot; the tooltip has 4
+            let value = String(format: "%.2g", t)
+            if big, textWidth(value, size: tickSize) <= slot - 2 {
                 s +=
-                    "<text class=\"tick\" x=\"\(f1(x + slot * 0.35))\" y=\"\(f1(top + plotH - bh - 3))\" text-anchor=\"middle\">\(ReportFormat.number(t))</text>"
+                    "<text class=\"tick\" x=\"\(f1(x + slot * 0.35))\" y=\"\(f1(f.top + f.plotH - bh - 4))\" text-anchor=\"middle\">\(value)</text>"
             }
-            s += xLabel(i < labels.count ? labels[i] : "\(i + 1)", x: x + slot * 0.35, slots: n)
+            s += xLabel(i < names.count ? names[i] : "\(i + 1)", x: x + slot * 0.35, rotated: rotated, f)
         }
         return s + "</svg>"
     }
 
-    static func trend(_ points: [DriftReport.TrendPoint], threshold: Double, numeric: Bool) -> String {
+    static func trend(_ points: [DriftReport.TrendPoint], threshold: Double, numeric: Bool, bottom: Double) -> String {
         let psis = points.compactMap(\.psi)
         let kss = points.compactMap(\.ksStatistic)
         let maxY = niceCeil(max((psis + (numeric ? kss : [])).max() ?? 0, threshold * 1.2))
-        let plotW = width - left - right
-        let plotH = height - top - bottom
+        guard let newest = points.last else { return "" }
         let n = points.count
-        func px(_ i: Int) -> Double { left + plotW * Double(i) / Double(max(n - 1, 1)) }
-        func py(_ v: Double) -> Double { top + plotH * (1 - v / maxY) }
-        var s = svgOpen("chart-trend", "PSI over recent windows") + yAxis(maxY) { ReportFormat.number($0) }
+        let ticks = Set([0, n / 2, n - 1]).sorted()
+        let f = Frame.chart(yLabels: yLabels(maxY, format: ReportFormat.number), lastXLabel: shortTime(newest.windowStart), bottom: bottom)
+        func px(_ i: Int) -> Double { f.left + f.plotW * Double(i) / Double(max(n - 1, 1)) }
+        func py(_ v: Double) -> Double { f.top + f.plotH * (1 - v / maxY) }
+        var s = svgOpen("chart-trend", "PSI over recent windows", f) + yAxis(maxY, f) { ReportFormat.number($0) }
         let ty = py(threshold)
         s +=
-            "<line x1=\"\(f1(left))\" x2=\"\(f1(width - right))\" y1=\"\(f1(ty))\" y2=\"\(f1(ty))\" stroke=\"\(driftColor)\" stroke-dasharray=\"2,3\"/>"
-        s +=
-            "<text class=\"tick\" x=\"\(f1(width - right))\" y=\"\(f1(ty - 3))\" text-anchor=\"end\">PSI threshold \(ReportFormat.number(threshold))</text>"
+            "<line class=\"threshold\" x1=\"\(f1(f.left))\" x2=\"\(f1(f.width - f.right))\" y1=\"\(f1(ty))\" y2=\"\(f1(ty))\" stroke=\"\(driftColor)\" stroke-dasharray=\"2,3\"/>"
         func line(_ values: [Double?], _ color: String, _ dash: String, _ cls: String) -> String {
             var d = ""
             var pen = false
@@ -370,19 +539,14 @@ public enum HTMLReport {
                     "<rect x=\"\(f1(px(i) - 3))\" y=\"\(f1(py(v) - 3))\" width=\"6\" height=\"6\" fill=\"\(driftColor)\"><title>\(iso(p.windowStart)) drifted</title></rect>"
             }
         }
-        for i in Set([0, n / 2, n - 1]).sorted() {
+        for i in ticks {
             s +=
-                "<text class=\"tick\" x=\"\(f1(px(i)))\" y=\"\(f1(height - bottom + 14))\" text-anchor=\"middle\">\(esc(shortTime(points[i].windowStart)))</text>"
+                "<text class=\"tick\" x=\"\(f1(px(i)))\" y=\"\(f1(f.top + f.plotH + 14))\" text-anchor=\"middle\">\(esc(shortTime(points[i].windowStart)))</text>"
         }
-        s +=
-            "<g class=\"legend\"><line x1=\"\(f1(left + 4))\" x2=\"\(f1(left + 18))\" y1=\"\(f1(top + 4))\" y2=\"\(f1(top + 4))\" stroke=\"\(ink)\" stroke-width=\"2\"/><text x=\"\(f1(left + 22))\" y=\"\(f1(top + 8))\">PSI</text>"
-        if numeric {
-            s +=
-                "<line x1=\"\(f1(left + 54))\" x2=\"\(f1(left + 68))\" y1=\"\(f1(top + 4))\" y2=\"\(f1(top + 4))\" stroke=\"\(refColor)\" stroke-width=\"2\" stroke-dasharray=\"4,3\"/><text x=\"\(f1(left + 72))\" y=\"\(f1(top + 8))\">KS D</text>"
-        }
-        s +=
-            "<rect x=\"\(f1(left + 114))\" y=\"\(f1(top + 1))\" width=\"6\" height=\"6\" fill=\"\(driftColor)\"/><text x=\"\(f1(left + 124))\" y=\"\(f1(top + 8))\">drifted window</text></g>"
-        return s + "</svg>"
+        var items: [(Swatch, String)] = [(.line(ink, dash: "none"), "PSI")]
+        if numeric { items.append((.line(refColor, dash: "4,3"), "KS D")) }
+        items += [(.square(driftColor), "drifted window"), (.line(driftColor, dash: "2,3"), "PSI threshold \(ReportFormat.number(threshold))")]
+        return s + legend(items, f) + "</svg>"
     }
 
     // MARK: helpers
@@ -401,13 +565,15 @@ public enum HTMLReport {
         section.feature{border-top:1px solid #ccc;padding-top:4px;break-inside:avoid;page-break-inside:avoid}
         .badge{font-size:12px;padding:2px 8px;border-radius:10px;color:#fff;background:var(--ok);vertical-align:middle}section.drift .badge{background:var(--drift)}
         h2 small{color:var(--muted);font-weight:400;font-size:12px}
-        .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:8px 14px}
+        .charts{display:grid;gap:8px 14px;grid-template-columns:minmax(0,1fr)}.charts.cols-2{grid-template-columns:repeat(2,minmax(0,1fr))}.charts.cols-3{grid-template-columns:repeat(3,minmax(0,1fr))}
+        .charts.cols-1 svg{max-height:320px}td.num,dd.num{white-space:nowrap;font-variant-numeric:tabular-nums}#overview,#quality,#actions,#insufficient{overflow-x:auto}
         figure{margin:0}figcaption{font-size:12px;color:var(--muted);text-align:center}svg{width:100%;height:auto;font-size:10px}
         .tick{fill:#444;font-size:9px}.legend text{font-size:10px;fill:#222}.flag{fill:var(--drift);font-weight:700;font-size:11px}
         .figures{display:flex;flex-wrap:wrap;gap:4px 22px;margin:6px 0}.reasons{margin:4px 0 10px}.note{color:var(--muted)}
         .sw{display:inline-block;width:10px;height:10px}.sw.ref{background:var(--ref)}.sw.cur{background:var(--cur)}
         footer{margin-top:24px;color:var(--muted);font-size:12px}
-        @media print{body{max-width:none;padding:0;font-size:11px}.charts{grid-template-columns:1fr 1fr}header{break-after:avoid}a{color:inherit;text-decoration:none}}
+        @media screen and (max-width:620px){.charts.cols-2,.charts.cols-3{grid-template-columns:minmax(0,1fr)}}
+        @media print{body{max-width:none;padding:0;font-size:11px}header{break-after:avoid}a{color:inherit;text-decoration:none}}
         """
 
     static func esc(_ s: String) -> String {

@@ -103,6 +103,10 @@ extension DriftReport {
             firedActions: decision?["fired_actions"] as? [String] ?? [], correlation: correlation, features: features,
             trend: trend, psiThreshold: monitor.settings.psiThreshold)
         if correlation == nil { report.correlationNote = correlationNote }
+        if status == DriftCheck.Status.insufficientData.rawValue {
+            report.shortfall = SampleShortfall(
+                referenceCount: try run.int("reference_count"), currentCount: try run.int("current_count"), minSample: monitor.minSample)
+        }
         report.actions = try TriggerStatus.forDriftRun(c, runID: runID)
         return report
     }
