@@ -1,13 +1,19 @@
 # drift-worker — the README's commands. Each target first installs missing system packages.
 SWIFT ?= swift
 
-.PHONY: deps build demo test sanitize lint format bench report-screenshot fixtures sample-data clean
+.PHONY: deps build image demo test sanitize lint format bench report-screenshot fixtures sample-data clean
 
 deps:
 	@scripts/install-deps.sh
 
 build: deps
 	$(SWIFT) build -c release --product drift-worker
+
+# The container image (Dockerfile): built with podman, buildah or docker, whichever works here, then
+# `drift-worker version` run in it. The tag is the one jobs/kustomization.yaml sets.
+IMAGE ?= registry.example.com/drift-worker:0.1.0
+image:
+	@IMAGE=$(IMAGE) scripts/build-image.sh
 
 demo: build
 	@scripts/demo.sh
@@ -18,6 +24,8 @@ test: deps
 	# In-process tests in parallel (two processes: CPU-bound targets beside the rest), then the tests that run the
 	# drift-worker binary (EndToEndTests) one at a time; scripts/run-tests.sh says why.
 	@SWIFT=$(SWIFT) scripts/run-tests.sh
+	# The image's release binary (--static-swift-stdlib, in .build-static) needs only the Dockerfile's runtime packages.
+	@SWIFT=$(SWIFT) scripts/check-runtime-libs.sh
 
 # The Swift sources as swift-format (part of the Swift 6 toolchain) with the committed .swift-format formats them;
 # generated protobuf code is left as protoc-gen-swift writes it. `make format` rewrites them so.
