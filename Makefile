@@ -10,8 +10,9 @@ build: deps
 	$(SWIFT) build -c release --product drift-worker
 
 # The container image (Dockerfile): built with podman, buildah or docker, whichever works here, then
-# `drift-worker version` run in it. The tag is the one jobs/kustomization.yaml sets.
-IMAGE ?= registry.example.com/drift-worker:0.1.0
+# `drift-worker version` run in it. The name and tag default to those jobs/kustomization.yaml sets
+# (registry.example.com/drift-worker:0.1.0): `make image IMAGE=<registry>/drift-worker:<tag>` for another.
+IMAGE ?= $(shell awk '/newName:/ { n = $$2 } /newTag:/ { t = $$2 } END { print n ":" t }' jobs/kustomization.yaml)
 image:
 	@IMAGE=$(IMAGE) scripts/build-image.sh
 
