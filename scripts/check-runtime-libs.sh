@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 SCRATCH=.build-static
 # What debian:bookworm-slim ships that a binary links: glibc (libc, libm, libpthread, libdl, librt, the loader),
-# GCC's runtime (libgcc_s, libstdc++) and zlib — all Priority: required (dpkg and apt depend on them).
+# GCC's runtime (libgcc_s, libstdc++) and zlib — the base's own dpkg and apt depend on them, so every minbase
+# system (which the slim image is) has them.
 BASE_PACKAGES=(libc6 libgcc-s1 libstdc++6 zlib1g)
 
 fail() { echo "check-runtime-libs: $*" >&2; exit 1; }
@@ -41,7 +42,7 @@ binary=$SCRATCH/release/drift-worker
 # here; a virtual package, e.g. liblapack.so.3, counts the installed packages that provide it).
 declare -A allowed=()
 for p in "${BASE_PACKAGES[@]}"; do allowed[$p]=base; done
-queue=($runtime_packages)
+mapfile -t queue <<< "$runtime_packages"
 for p in "${queue[@]}"; do allowed[$p]=runtime; done
 # "name provider" for every installed package (its own name and each virtual package it provides), read once
 installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Provides}\n' 2>/dev/null | awk '$1 == "ii" {
@@ -86,4 +87,4 @@ while read -r lib path real; do
 done <<< "$libs"
 
 [ "$status" -eq 0 ] || exit 1
-echo "check-runtime-libs: the $checked shared libraries $binary needs all come from the runtime stage ($(echo $runtime_packages | tr '\n' ' ')) or the base image"
+echo "check-runtime-libs: the $checked shared libraries $binary needs all come from the runtime stage ($(echo "$runtime_packages" | paste -sd ' ')) or the base image"

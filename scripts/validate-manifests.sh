@@ -12,10 +12,10 @@ if ! command -v kubernetes-validate >/dev/null 2>&1; then
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore kubernetes-validate 2>/dev/null \
     || python3 -m pip install -q kubernetes-validate
 fi
-manifests=$(ls jobs/*.yaml | grep -v '^jobs/kustomization.yaml$')
-# shellcheck disable=SC2086
-kubernetes-validate --strict --quiet $manifests
-echo "validate-manifests: $(echo "$manifests" | wc -l) manifest files valid"
+manifests=()
+for f in jobs/*.yaml; do [ "$f" = jobs/kustomization.yaml ] || manifests+=("$f"); done
+kubernetes-validate --strict --quiet "${manifests[@]}"
+echo "validate-manifests: ${#manifests[@]} manifest files valid"
 python3 scripts/check-manifests.py
 if command -v kubectl >/dev/null 2>&1; then
   built=$(mktemp --suffix=.yaml)
