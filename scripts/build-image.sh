@@ -2,8 +2,9 @@
 # Builds the container image from the Dockerfile with the first builder that works here — podman, buildah or a
 # docker with a running engine — tags it $IMAGE, then runs `drift-worker version` in it. Fails with a sentence
 # naming what is missing: no builder, or a base image it cannot pull (set SWIFT_IMAGE / RUNTIME_IMAGE to a mirror).
-# Rootless or nested sandboxes: BUILDER_FLAGS="--storage-driver vfs" (default for root without overlay support)
-# is passed to podman/buildah; the build uses --isolation chroot, which needs no user namespaces or cgroups.
+# podman/buildah build with --isolation chroot (no user namespaces or cgroups needed, so it works as root inside a
+# container too) and take extra global flags from BUILDER_FLAGS, e.g. BUILDER_FLAGS="--storage-driver vfs" where
+# overlay is unavailable (podman picks vfs by itself when it detects that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,18 +31,20 @@ fi
 flags=()
 if [ "$builder" != docker ]; then
     # shellcheck disable=SC2206
-    flags=(${BUILDER_FLAGS:---storage-driver vfs})
+    flags=(${BUILDER_FLAGS:-})
 fi
 build_args=(--build-arg "SWIFT_IMAGE=$SWIFT_IMAGE" --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE"
     --build-arg "VERSION=$VERSION" --build-arg "REVISION=$REVISION")
 
-# The base images first, so an unreachable registry is named as such instead of failing deep in the build.
+# The base images first (unless already stored locally), so an unreachable registry is named as such instead of
+# failing deep in the build.
 for base in "$SWIFT_IMAGE" "$RUNTIME_IMAGE"; do
     case $builder in
-        podman) pull=(podman "${flags[@]}" pull "$base") ;;
-        buildah) pull=(buildah "${flags[@]}" pull "$base") ;;
-        docker) pull=(docker pull "$base") ;;
+        podman) have=(podman "${flags[@]}" image exists "$base"); pull=(podman "${flags[@]}" pull "$base") ;;
+        buildah) have=(buildah "${flags[@]}" inspect --type image "$base"); pull=(buildah "${flags[@]}" pull "$base") ;;
+        docker) have=(docker image inspect "$base"); pull=(docker pull "$base") ;;
     esac
+    "${have[@]}" >/dev/null 2>&1 && continue
     if ! out=$("${pull[@]}" 2>&1); then
         echo "$out" | tail -3 >&2
         fail "$builder cannot pull the base image $base (is its registry reachable from here?): set SWIFT_IMAGE / RUNTIME_IMAGE to a mirror you can reach"
