@@ -1,13 +1,20 @@
 # drift-worker — the README's commands. Each target first installs missing system packages.
 SWIFT ?= swift
 
-.PHONY: deps build demo test sanitize lint format bench report-screenshot fixtures sample-data clean
+.PHONY: deps build image demo test sanitize lint format bench report-screenshot fixtures sample-data clean
 
 deps:
 	@scripts/install-deps.sh
 
 build: deps
 	$(SWIFT) build -c release --product drift-worker
+
+# The container image (Dockerfile): built with podman, buildah or docker, whichever works here, then
+# `drift-worker version` run in it. The name and tag default to those jobs/kustomization.yaml sets
+# (registry.example.com/drift-worker:0.1.0): `make image IMAGE=<registry>/drift-worker:<tag>` for another.
+IMAGE ?= $(shell awk '/newName:/ { n = $$2 } /newTag:/ { t = $$2 } END { print n ":" t }' jobs/kustomization.yaml)
+image:
+	@IMAGE=$(IMAGE) scripts/build-image.sh
 
 demo: build
 	@scripts/demo.sh
@@ -19,6 +26,8 @@ test:
 	# In-process tests in parallel (two processes: CPU-bound targets beside the rest), then the tests that run the
 	# drift-worker binary (EndToEndTests) one at a time; scripts/run-tests.sh says why.
 	@SWIFT=$(SWIFT) scripts/run-tests.sh
+	# The image's release binary (--static-swift-stdlib, in .build-static) needs only the Dockerfile's runtime packages.
+	@SWIFT=$(SWIFT) scripts/check-runtime-libs.sh
 
 # The Swift sources as swift-format (part of the Swift 6 toolchain) with the committed .swift-format formats them;
 # generated protobuf code is left as protoc-gen-swift writes it. `make format` rewrites them so.
