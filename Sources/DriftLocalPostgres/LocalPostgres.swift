@@ -128,17 +128,24 @@ public final class LocalPostgres: Sendable {
         guard let text = try? String(contentsOfFile: "\(dataDir)/postmaster.pid", encoding: .utf8),
             let first = text.split(separator: "\n").first, let postmaster = Int32(first.trimmingCharacters(in: .whitespaces))
         else { throw Failure.command("postmaster.pid", 1, "the cluster in \(dataDir) is not running") }
-        var pids = [postmaster]
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { continue }
-            // fields after the command name: state, ppid, …
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 1, Int32(fields[1]) == postmaster { pids.append(pid) }
+        func children() -> [Int32] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+                guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                    let close = stat.lastIndex(of: ")")
+                else { return nil }
+                // fields after the command name: state, ppid, …
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                return fields.count > 1 && Int32(fields[1]) == postmaster ? pid : nil
+            }
         }
-        // the postmaster first on SIGSTOP (no new backends), last on SIGCONT
-        for pid in signal == SIGCONT ? pids.reversed() : pids { kill(pid, signal) }
+        if signal == SIGSTOP {
+            // the postmaster first (it forks no backend while stopped), then its children as they are now
+            kill(postmaster, SIGSTOP)
+            for pid in children() { kill(pid, SIGSTOP) }
+        } else {
+            for pid in children() { kill(pid, signal) }
+            kill(postmaster, signal)
+        }
     }
 
     /// Stops the server immediately and deletes its directory. Safe to call more than once.

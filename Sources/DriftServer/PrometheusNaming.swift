@@ -37,8 +37,9 @@ public struct PrometheusNaming: MetricsFactory {
     public static func describe(_ label: String) -> MetricNameDescriptor {
         if let r = renamed[label] { return MetricNameDescriptor(metricName: r.name, unitName: "", helpText: r.help) }
         if let help = WorkerMetrics.help[label] { return MetricNameDescriptor(metricName: label, unitName: "", helpText: help) }
-        let name = label.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" ? $0 : "_" }
-        return MetricNameDescriptor(metricName: String(name), unitName: "", helpText: "The swift-metrics metric \(label).")
+        let name = String(label.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" ? $0 : "_" })
+        // from the sanitised name: two labels that sanitise alike must not register one family with two HELP texts
+        return MetricNameDescriptor(metricName: name, unitName: "", helpText: "The swift-metrics metric \(name).")
     }
 
     private static func labels(_ dimensions: [(String, String)]) -> [(String, String)] {

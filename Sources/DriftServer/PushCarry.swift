@@ -13,8 +13,9 @@ import Foundation
 /// can lose one run's counts (the CronJob's `concurrencyPolicy: Forbid` rules that out).
 public enum PushCarry {
     /// The previous values of the group whose grouping labels are exactly `group`, by series key (`key(name:labels:)`),
-    /// from a `GET /api/v1/metrics` answer; empty when the group is not there. Throws when the answer is not the API's shape.
-    public static func previous(apiAnswer: JSONValue, group: [String: String]) throws -> [String: Double] {
+    /// from a `GET /api/v1/metrics` answer: its counters and histograms, and the gauges named in `gauges`; empty when
+    /// the group is not there. Throws when the answer is not the API's shape.
+    public static func previous(apiAnswer: JSONValue, group: [String: String], gauges: Set<String> = []) throws -> [String: Double] {
         guard apiAnswer["status"]?.string == "success", let groups = apiAnswer["data"]?.array else {
             throw Problem(description: "the Pushgateway's /api/v1/metrics answer has no \"status\": \"success\" and \"data\" array")
         }
@@ -28,13 +29,13 @@ public enum PushCarry {
         var out: [String: Double] = [:]
         let grouping = Set(group.keys).union(["instance"])
         for (name, family) in families {
-            guard let type = family["type"]?.string, type == "COUNTER" || type == "HISTOGRAM", let metrics = family["metrics"]?.array else {
-                continue
-            }
+            guard let type = family["type"]?.string, type == "COUNTER" || type == "HISTOGRAM" || (type == "GAUGE" && gauges.contains(name)),
+                let metrics = family["metrics"]?.array
+            else { continue }
             for m in metrics {
                 var labels: [String: String] = [:]
                 for (k, v) in m["labels"]?.members ?? [] where !grouping.contains(k) { labels[k] = v.string ?? "" }
-                if type == "COUNTER" {
+                if type != "HISTOGRAM" {
                     if let v = m["value"]?.string.flatMap(Double.init) { out[key(name: name, labels: labels)] = v }
                     continue
                 }

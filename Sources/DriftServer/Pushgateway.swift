@@ -28,6 +28,8 @@ public struct Pushgateway: Sendable {
         public var description: String
     }
 
+    static let lastSuccess = "drift_job_last_success_timestamp_seconds"
+
     /// The group's URL; names and values are percent-encoded as path segments.
     public var groupURL: String {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
@@ -43,21 +45,30 @@ public struct Pushgateway: Sendable {
         registry: PrometheusCollectorRegistry, duration: Double, exitCode: Int32,
         exposition: () async -> String
     ) async throws -> String? {
+        // what the group holds now: read before this run's outcome is recorded
+        let previous: [String: Double]
+        let note: String?
+        do {
+            previous = try await previousValues()
+            note = nil
+        } catch {
+            previous = [:]
+            note = "counters not carried over from the previous push: \(error)"
+        }
         registry.makeGauge(descriptor: .named("drift_job_duration_seconds", help: "Wall time of the batch job's last run.")).set(duration)
         registry.makeGauge(descriptor: .named("drift_job_exit_code", help: "Exit status of the batch job's last run (0: success).")).set(
             Double(exitCode))
+        let lastSuccess = registry.makeGauge(
+            descriptor: .named(Self.lastSuccess, help: "When the batch job last succeeded (Unix time)."))
         if exitCode == 0 {
-            registry.makeGauge(descriptor: .named("drift_job_last_success_timestamp_seconds", help: "When the batch job last succeeded (Unix time)."))
-                .set(Date().timeIntervalSince1970)
+            lastSuccess.set(Date().timeIntervalSince1970)
+        } else if let before = previous[PushCarry.key(name: Self.lastSuccess, labels: [:])] {
+            // a PUT replaces the group: a failed run keeps the last success's time, or "not succeeding" alerts could not fire
+            lastSuccess.set(before)
+        } else {
+            registry.unregisterGauge(lastSuccess)
         }
-        var text = await exposition()
-        let note: String?
-        do {
-            text = PushCarry.carry(text, previous: try await previousValues())
-            note = nil
-        } catch {
-            note = "counters not carried over from the previous push: \(error)"
-        }
+        let text = PushCarry.carry(await exposition(), previous: previous)
         let body = Data(text.utf8)
         let request = HTTPRequest(method: "PUT", url: groupURL, headers: [("Content-Type", "text/plain; version=0.0.4")], body: body)
         let client = self.client
@@ -77,19 +88,20 @@ public struct Pushgateway: Sendable {
     /// The group's counters and histograms as the Pushgateway holds them now (empty: no previous push).
     private func previousValues() async throws -> [String: Double] {
         var client = self.client
-        client.options.maxBodyBytes = 64 << 20
+        // every group of the Pushgateway comes back: bounded, so a shared Pushgateway cannot exhaust a small job's memory
+        client.options.maxBodyBytes = 8 << 20
         let response: HTTPResponse
         do { response = try await client.send(HTTPRequest(method: "GET", url: url + "/api/v1/metrics")) } catch let e as HTTPClientError {
             throw Failure(description: e.description)
         }
         guard response.status == 200 else { throw Failure(description: "GET /api/v1/metrics answered HTTP \(response.status)") }
-        guard !response.truncated else { throw Failure(description: "GET /api/v1/metrics answered more than 64 MiB") }
+        guard !response.truncated else { throw Failure(description: "GET /api/v1/metrics answered more than 8 MiB") }
         let answer: JSONValue
-        do { answer = try JSONParser.parse(response.body, limits: .init(maxDepth: 16, maxValues: 20_000_000)) } catch {
+        do { answer = try JSONParser.parse(response.body, limits: .init(maxDepth: 16, maxValues: 2_000_000)) } catch {
             throw Failure(description: "GET /api/v1/metrics did not answer JSON: \(error)")
         }
         var group = ["job": job]
         for (k, v) in grouping { group[k] = v }
-        return try PushCarry.previous(apiAnswer: answer, group: group)
+        return try PushCarry.previous(apiAnswer: answer, group: group, gauges: [Self.lastSuccess])
     }
 }

@@ -93,8 +93,8 @@ public final class StoredStateMetrics: Sendable {
                 self.finish(read, outcome)
             }
         }
+        let budget = wait.isFinite && wait > 0 ? wait : 0.5
         if let read {
-            let budget = wait.isFinite && wait > 0 ? wait : 0.5
             _ = await withTaskGroup(of: Bool?.self) { group in
                 group.addTask { await read.value() }
                 group.addTask {
@@ -106,7 +106,7 @@ public final class StoredStateMetrics: Sendable {
                 return first
             }
         }
-        report(now: Date(), forPush: forPush)
+        report(now: Date(), forPush: forPush, budget: budget)
     }
 
     /// Stores a finished read's gauges (or its error) and wakes the scrapes waiting for it.
@@ -129,11 +129,12 @@ public final class StoredStateMetrics: Sendable {
     }
 
     /// Sets `up` and the age gauge from the reads' state, and logs a warning when the values are stale.
-    private func report(now: Date, forPush: Bool) {
+    /// `budget`: a read running longer than this (the scrape's wait) makes the values stale.
+    private func report(now: Date, forPush: Bool, budget: Double) {
         let (healthy, age, problem, recovered) = current.withLockedValue { s -> (Bool, Double, String?, Bool) in
             let age = now.timeIntervalSince(s.lastSuccess ?? created)
             var problem: String?
-            if let since = s.inFlightSince, now.timeIntervalSince(since) > 1 {
+            if let since = s.inFlightSince, now.timeIntervalSince(since) >= budget {
                 problem = "the database has not answered for \(Int(now.timeIntervalSince(since))) s"
             } else if let e = s.lastError {
                 problem = e

@@ -35,7 +35,10 @@ struct DriftWorker: AsyncParsableCommand {
         } catch {
             guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
             let message = fullMessage(for: error)
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            if !message.isEmpty {
+                // ArgumentParser's text on a terminal (and LOG_FORMAT=text); one JSON record in JSON log mode
+                if LogSetup.format() == .json { Terminal.fail(message) } else { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            }
             Foundation.exit(ExitStatus.badInput.rawValue)
         }
     }

@@ -39,8 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
-        if let a = livenessAllowance, !(a.isFinite && a >= 10 && a <= 86_400) {
-            throw ValidationError("--liveness-allowance \(a) must be between 10 and 86400 seconds (the loop beats every 5 s).")
+        if let a = livenessAllowance, !(a.isFinite && a >= 10 && a <= 86_400 && a > 1.1 * tick + 5) {
+            throw ValidationError(
+                "--liveness-allowance \(a) must be between 10 and 86400 seconds and more than 1.1 × --tick + 5 (the loop beats every tick, and every 5 s while it waits on the database)."
+            )
         }
     }
 

@@ -282,7 +282,7 @@ final class ProgressReporter: Sendable {
                 defer { last = decile }
                 return last != decile
             }
-            if changed { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
+            if changed { Terminal.info(text) }
         }
     }
 }

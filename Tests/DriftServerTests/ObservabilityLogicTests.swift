@@ -128,6 +128,19 @@ struct PushCarryTests {
         #expect(carried["drift_job_exit_code"] == "0", "gauges are this run's")
     }
 
+    @Test func theLastSuccessGaugeIsReadBackOnlyWhenAsked() throws {
+        let api = """
+            {"status":"success","data":[{"labels":{"job":"j"},
+             "drift_job_last_success_timestamp_seconds":{"type":"GAUGE","metrics":[{"labels":{"instance":"","job":"j"},"value":"1.7e+09"}]},
+             "drift_job_exit_code":{"type":"GAUGE","metrics":[{"labels":{"instance":"","job":"j"},"value":"0"}]}}]}
+            """
+        let parsed = try JSONParser.parse(Array(api.utf8))
+        let key = PushCarry.key(name: "drift_job_last_success_timestamp_seconds", labels: [:])
+        #expect(try PushCarry.previous(apiAnswer: parsed, group: ["job": "j"])[key] == nil, "gauges are not carried by default")
+        let asked = try PushCarry.previous(apiAnswer: parsed, group: ["job": "j"], gauges: ["drift_job_last_success_timestamp_seconds"])
+        #expect(asked[key] == 1.7e9 && asked.count == 1)
+    }
+
     @Test func noGroupYetOrAnotherShapeCarriesNothingOrSaysWhy() throws {
         let none = try PushCarry.previous(apiAnswer: try JSONParser.parse(Array(Self.api.utf8)), group: ["job": "never-pushed"])
         #expect(none.isEmpty)

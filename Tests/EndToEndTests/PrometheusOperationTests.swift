@@ -87,7 +87,10 @@ struct PrometheusOperationTests {
 
     @Test func aFrozenDatabaseLeavesMetricsAndLivenessUpAndReadinessDownUntilItThaws() async throws {
         let pg = try LocalPostgres.start()
-        defer { pg.stop() }
+        defer {
+            try? pg.thaw()  // whatever failed in between: never leave a stopped cluster behind
+            pg.stop()
+        }
         let env = ["DATABASE_URL": pg.conninfo, "DRIFT_SCHEMA": "drift"]
         #expect(try CLI.run(["migrate"], environment: env).status == 0)
         let server = try RunningServer(
@@ -179,9 +182,19 @@ struct PrometheusOperationTests {
         let second = try PrometheusText(try await httpGet(port: gateway.port, "/metrics").body)
         #expect((second.value("drift_checks_total", noDrift) ?? 0) >= checks, "not restarted at this run's 0")
         #expect((second.value("drift_task_duration_seconds_count", durations) ?? 0) >= timed)
-        #expect(
-            (second.value("drift_job_last_success_timestamp_seconds", job) ?? 0)
-                >= (pushed.value("drift_job_last_success_timestamp_seconds", job) ?? 0))
+        let succeeded = try #require(second.value("drift_job_last_success_timestamp_seconds", job))
+        #expect(succeeded >= (pushed.value("drift_job_last_success_timestamp_seconds", job) ?? 0))
+
+        // A failing run (its schema is not there) pushes its exit status and keeps the last success's time, which a
+        // PUT of its own would otherwise erase: the "not succeeding" alert can fire while a CronJob keeps failing.
+        var broken = env
+        broken["DRIFT_SCHEMA"] = "missing_schema"
+        let failed = try CLI.run(["run-once", "--config", WorkerSchema.config, "--lookback", "P1D", "--no-dispatch"], environment: broken)
+        #expect(failed.status != 0, "\(failed.stderr)")
+        let third = try PrometheusText(try await httpGet(port: gateway.port, "/metrics").body)
+        #expect(third.value("drift_job_exit_code", job) == Double(failed.status))
+        #expect(third.value("drift_job_last_success_timestamp_seconds", job) == succeeded)
+        #expect(third.value("drift_stored_metrics_up", job) == 0)
     }
 }
 

@@ -258,7 +258,7 @@ public struct TriggerDispatcher: Sendable {
                 row,
                 [
                     "preset": "\(trigger.target.preset)", "method": "\(attempt.method)", "url": "\(attempt.url)",
-                    "status": "\(attempt.status.map(String.init) ?? "")", "seconds": .stringConvertible(attempt.seconds)
+                    "status": attempt.status.map { .stringConvertible($0) } ?? LogSetup.null, "seconds": .stringConvertible(attempt.seconds)
                 ])
             if let id = attempt.externalRunID { m["external_run_id"] = "\(id)" }
             switch attempt.outcome {
