@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what drift-worker needs to build and run, when missing: the system libraries it links
 # (libpq, OpenBLAS + LAPACKE, libcurl), pkg-config, and the PostgreSQL server used by the demo and
-# the tests. With --bench, also wrk (the load generator of the capture benchmark) and numpy and scipy
-# (the reference side of `make bench`).
+# the tests; python3 with opentelemetry-proto for the trace tests' OTLP receiver. With --bench, also wrk
+# (the load generator of the capture benchmark) and numpy and scipy (the reference side of `make bench`).
 set -euo pipefail
 
-packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev zlib1g-dev postgresql)
+packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev zlib1g-dev postgresql python3 python3-pip)
 [ "${1:-}" = "--bench" ] && packages+=(wrk)
 missing=()
 for p in "${packages[@]}"; do
@@ -21,6 +21,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# the OTLP receiver of the trace tests (scripts/otlp-trace-receiver.py) decodes with the published protobufs
+if ! python3 -c "import opentelemetry.proto.collector.trace.v1.trace_service_pb2" 2>/dev/null; then
+  echo "install-deps: installing opentelemetry-proto for the trace tests' OTLP receiver"
+  python3 -m pip install -q "opentelemetry-proto>=1.27,<2" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "opentelemetry-proto>=1.27,<2"
 fi
 
 if [ "${1:-}" = "--python" ] || [ "${1:-}" = "--bench" ]; then
