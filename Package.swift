@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -28,7 +28,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // HTTPField / HTTPRequest types, which Hummingbird's API speaks (already in the graph through Hummingbird)
-        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0")
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        // Traces: the span API, and its OTLP exporter over HTTP only (the default traits add gRPC, too heavy for our CI)
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"])
     ],
     targets: [
         // C wrappers: the only targets that touch C headers.
@@ -81,7 +84,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics")
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing")
             ]),
         .target(
             name: "DriftServer",
@@ -98,7 +102,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel")
             ]),
         .executableTarget(
             name: "drift-worker",
@@ -142,7 +148,10 @@ let package = Package(
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftCommon", "DriftLocalPostgres", "DriftTestSupport"]),
         .testTarget(
             name: "DriftServerTests",
-            dependencies: ["DriftServer", "DriftCommon", "DriftCore", "DriftStore", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "DriftServer", "DriftCommon", "DriftCore", "DriftStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "OTel", package: "swift-otel")
+            ]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"])
     ]
 )

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Installs what drift-worker needs to build and run, when missing: the system libraries it links
 # (libpq, OpenBLAS + LAPACKE, libcurl), pkg-config, and the PostgreSQL server used by the demo and
-# the tests. With --test (make test), also Prometheus, promtool and the Pushgateway (the observability tests run
-# them) and Chromium with the DejaVu fonts (the report's layout check renders in headless Chromium). With --bench,
-# also wrk (the load generator of the capture benchmark) and numpy and scipy
-# (the reference side of `make bench`).
+# the tests. With --test (make test), also python3 with opentelemetry-proto (the trace tests' OTLP receiver),
+# Prometheus, promtool and the Pushgateway (the observability tests run them) and Chromium with the DejaVu fonts (the
+# report's layout check renders in headless Chromium). With --bench, also wrk (the load generator of the capture
+# benchmark) and numpy and scipy (the reference side of `make bench`).
 set -euo pipefail
 
 packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev zlib1g-dev postgresql)
 [ "${1:-}" = "--bench" ] && packages+=(wrk)
 # make test: the real Prometheus tools the observability tests run (Prometheus 2.42 with promtool, Pushgateway 1.5) and
 # the browser of the report's layout check; make report-screenshot (--report): the browser only
-[ "${1:-}" = "--test" ] && packages+=(prometheus prometheus-pushgateway chromium fonts-dejavu-core)
+[ "${1:-}" = "--test" ] && packages+=(prometheus prometheus-pushgateway chromium fonts-dejavu-core python3 python3-pip)
 [ "${1:-}" = "--report" ] && packages+=(chromium fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
@@ -27,6 +27,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# the OTLP receiver of the trace tests (scripts/otlp-trace-receiver.py) decodes with the published protobufs
+if [ "${1:-}" = "--test" ] && ! python3 -c "import opentelemetry.proto.collector.trace.v1.trace_service_pb2" 2>/dev/null; then
+  echo "install-deps: installing opentelemetry-proto for the trace tests' OTLP receiver"
+  python3 -m pip install -q "opentelemetry-proto>=1.27,<2" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "opentelemetry-proto>=1.27,<2"
 fi
 
 if [ "${1:-}" = "--python" ] || [ "${1:-}" = "--bench" ]; then

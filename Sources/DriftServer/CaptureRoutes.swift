@@ -3,9 +3,11 @@ import DriftCommon
 import DriftCore
 import DriftStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOPosix
+import Tracing
 
 /// The HTTP capture endpoints, for a KServe InferenceService's `logger.url` (or a Knative trigger):
 ///
@@ -46,16 +48,64 @@ public struct CaptureRoutes: Sendable {
     }
 
     public func add(to router: Router<BasicRequestContext>) {
-        router.post(RouterPath(CaptureAuth.Paths.single)) { request, _ in await self.single(request) }
-        router.post(RouterPath(CaptureAuth.Paths.batch)) { request, _ in await self.lines(request) }
+        router.post(RouterPath(CaptureAuth.Paths.single)) { request, _ in
+            await Self.traced(request, route: CaptureAuth.Paths.single) { await self.single(request, span: $0) }
+        }
+        router.post(RouterPath(CaptureAuth.Paths.batch)) { request, _ in
+            await Self.traced(request, route: CaptureAuth.Paths.batch) { await self.lines(request, span: $0) }
+        }
         // the token in the path, for loggers that only take a URL; the pattern, never the token, is the route label
-        router.post(RouterPath(CaptureAuth.Paths.singleWithToken)) { request, _ in await self.single(request) }
-        router.post(RouterPath(CaptureAuth.Paths.batchWithToken)) { request, _ in await self.lines(request) }
+        router.post(RouterPath(CaptureAuth.Paths.singleWithToken)) { request, _ in
+            await Self.traced(request, route: CaptureAuth.Paths.singleWithToken) { await self.single(request, span: $0) }
+        }
+        router.post(RouterPath(CaptureAuth.Paths.batchWithToken)) { request, _ in
+            await Self.traced(request, route: CaptureAuth.Paths.batchWithToken) { await self.lines(request, span: $0) }
+        }
+    }
+
+    // MARK: tracing
+
+    /// Runs a capture handler in a server span `POST <route>` that continues the caller's trace: the W3C
+    /// `traceparent`/`tracestate` headers (a KServe CloudEvent carries them as headers) are extracted by the
+    /// bootstrapped instrument. Attributes: `http.request.method`, `http.route` (the pattern, never a path token),
+    /// `http.response.status_code`, and from the handler the models, formats and counts (`setCounts`). No header
+    /// value, token, query or body is recorded. With tracing off (the default) this is the no-op tracer.
+    static func traced(_ request: Request, route: String, _ handler: (any Span) async -> Response) async -> Response {
+        var context = InstrumentationContext.topLevel
+        InstrumentationSystem.instrument.extract(request.headers, into: &context, using: HTTPFieldsExtractor())
+        return await withSpan("POST \(route)", context: context, ofKind: .server) { span in
+            span.attributes["http.request.method"] = "POST"
+            span.attributes["http.route"] = route
+            let response = await handler(span)
+            span.attributes["http.response.status_code"] = Int(response.status.code)
+            if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            return response
+        }
+    }
+
+    /// Reads the propagation headers of a request (names are case-insensitive in `HTTPFields`).
+    struct HTTPFieldsExtractor: Extractor {
+        func extract(key name: String, from headers: HTTPFields) -> String? {
+            guard let field = HTTPField.Name(name) else { return nil }
+            return headers[field]
+        }
+    }
+
+    /// What a decoded request brings to its span: `drift.capture.models` and `drift.capture.formats` (the distinct
+    /// values, sorted), `drift.capture.accepted` and `drift.capture.rejected` (events).
+    static func setCounts(_ tally: Tally, on span: (any Span)?) {
+        guard let span else { return }
+        let models = Set(tally.perModel.keys).union(tally.reasons.map { $0.model }).sorted()
+        let formats = Set(tally.perModel.values.map { $0.format }).union(tally.reasons.map { $0.format }).sorted()
+        span.attributes["drift.capture.models"] = models
+        span.attributes["drift.capture.formats"] = formats
+        span.attributes["drift.capture.accepted"] = tally.accepted.count
+        span.attributes["drift.capture.rejected"] = tally.rejected.count
     }
 
     // MARK: handlers
 
-    func single(_ request: Request) async -> Response {
+    func single(_ request: Request, span: (any Span)? = nil) async -> Response {
         if let denied = authorize(request) { return refused(denied, reason: .unauthorized) }
         let now = Date()
         let body: Data
@@ -77,6 +127,7 @@ public struct CaptureRoutes: Sendable {
         case .refused(let e): return refused(e)
         case .decoded(let t): tally = t
         }
+        Self.setCounts(tally, on: span)
         if tally.accepted.isEmpty && tally.sampledOut == 0 && tally.duplicates == 0 && tally.otherComponent == 0, let first = tally.firstError {
             tally.count()
             log(first)
@@ -163,7 +214,7 @@ public struct CaptureRoutes: Sendable {
         return .decoded(tally)
     }
 
-    func lines(_ request: Request) async -> Response {
+    func lines(_ request: Request, span: (any Span)? = nil) async -> Response {
         if let denied = authorize(request) { return refused(denied, reason: .unauthorized) }
         let now = Date()
         let body: Data
@@ -179,6 +230,7 @@ public struct CaptureRoutes: Sendable {
         case .refused(let e): return refused(e)
         case .decoded(let t): tally = t
         }
+        Self.setCounts(tally, on: span)
         if let failure = await commit(tally.accepted) { return failure }
         tally.committed(capture)
         tally.firstError.map(log)
@@ -348,9 +400,14 @@ public struct CaptureRoutes: Sendable {
 
     func log(_ e: CaptureDecodeError) { refusals.log(reason: e.reason, message: "capture refused", detail: e.description) }
 
+    /// Submits the events and waits for their commit, in a child span `drift.capture.store` of the request's span
+    /// (`drift.capture.events`); the wait includes the group commit the buffer batches them into.
     func commit(_ events: [CaptureEvent]) async -> Response? {
         do {
-            try await buffer.submit(events)
+            try await withSpan("drift.capture.store") { span in
+                span.attributes["drift.capture.events"] = events.count
+                try await buffer.submit(events)
+            }
             return nil
         } catch let e as CaptureBuffer.TooLarge {
             return refused(CaptureDecodeError(path: "body", problem: e.description, reason: .tooLarge))

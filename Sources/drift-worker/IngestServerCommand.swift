@@ -59,8 +59,8 @@ struct IngestServerCommand: AsyncParsableCommand {
         discussion: """
             serve includes the same endpoints; run this to scale capture apart from the checks. SIGTERM stops accepting, \
             commits what was acknowledged and exits 0. Exit status 2 before starting on bad input (a usage error, a \
-            missing or invalid monitors file, bad TLS files or database settings); 1 when it cannot start (the port is \
-            taken, PostgreSQL refuses a migration).
+            missing or invalid monitors file, bad TLS files or database settings, an unusable OTEL_* variable); 1 when it \
+            cannot start (the port is taken, PostgreSQL refuses a migration).
             """)
 
     @Option(help: "Address to listen on.") var httpHost = "0.0.0.0"
@@ -72,15 +72,20 @@ struct IngestServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         Observability.bootstrap()
+        let tracing = try Observability.tracing()
         let monitors = try configOptions.load()
         let tls = try ingest.tls()
         var settings = database.settings
         settings.poolSize = 4
-        try await withPostgresClient(settings) { client in try await serve(client: client, settings: settings, monitors: monitors, tls: tls) }
+        try await withPostgresClient(settings) { client in
+            try await serve(client: client, settings: settings, monitors: monitors, tls: tls, tracing: tracing)
+        }
     }
 
     /// Runs the capture endpoints until SIGTERM/SIGINT; the pools close last (PostgresClientService), after the buffer committed.
-    private func serve(client: PostgresClient, settings: ConnectionSettings, monitors: [MonitorConfig], tls: ServerTLS?) async throws {
+    private func serve(client: PostgresClient, settings: ConnectionSettings, monitors: [MonitorConfig], tls: ServerTLS?, tracing: (any Service)?)
+        async throws
+    {
         if migrate {
             let schema = settings.schema
             try await withDatabaseErrors { _ = try await client.withConnection { c in try Migrator(schema: schema).migrate(c) } }
@@ -105,11 +110,13 @@ struct IngestServerCommand: AsyncParsableCommand {
             await readiness.shutdown()  // PostgresClientService closes it from here on
             throw error
         }
-        // shut down in reverse order: HTTP stops accepting, the buffer commits what was acknowledged, then the pools close;
-        // the same order when HTTP or the buffer fails (the port is taken): the group drains instead of cancelling
+        // shut down in reverse order: HTTP stops accepting, the buffer commits what was acknowledged, then the pools close,
+        // then the trace exporter sends the last spans; the same order when HTTP or the buffer fails (the port is taken):
+        // the group drains instead of cancelling
+        let traces: [ServiceGroupConfiguration.ServiceConfiguration] = tracing.map { [.init(service: $0)] } ?? []
         let group = ServiceGroup(
             configuration: .init(
-                services: [
+                services: traces + [
                     .init(service: PostgresClientService(client: client, readiness: readiness)),
                     .init(service: buffer, failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: app, failureTerminationBehavior: .gracefullyShutdownGroup)

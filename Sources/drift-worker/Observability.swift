@@ -3,6 +3,8 @@ import DriftCore
 import DriftServer
 import DriftStore
 import Foundation
+import Logging
+import ServiceLifecycle
 
 /// Process-wide logging and metrics set-up for the worker commands (once per process).
 enum Observability {
@@ -12,6 +14,35 @@ enum Observability {
     }()
 
     static func bootstrap() { _ = once }
+}
+
+// MARK: traces
+
+extension Observability {
+    /// Traces (OpenTelemetry, off by default; see `TraceExport`): bootstraps the tracer and returns the exporter's
+    /// service to run in the command's ServiceGroup, or nil when the environment leaves traces off. A bad `OTEL_*`
+    /// variable is exit status 2 with a sentence naming it. Call once per process, after `bootstrap()`.
+    static func tracing() throws -> (any Service)? {
+        do { return try TraceExport.bootstrap(logger: Logger(label: "drift-worker.otel")) } catch let e as TraceExport.InvalidSetting {
+            Terminal.fail(e.description)
+            throw ExitStatus.badInput
+        }
+    }
+
+    /// For batch commands: runs `body` with the trace exporter running beside it, then shuts the exporter down
+    /// gracefully — which exports the buffered spans (bounded by the export timeout) — before returning or rethrowing.
+    static func withTracing<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        guard let service = try tracing() else { return try await body() }
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: Logger(label: "drift-worker.otel")))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let result: Result<T, Error>
+            do { result = .success(try await body()) } catch { result = .failure(error) }
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()  // an export that failed was logged by the exporter; the command's outcome stands
+            return try result.get()
+        }
+    }
 }
 
 /// `--pushgateway`: batch commands push their final metrics to a Prometheus Pushgateway.

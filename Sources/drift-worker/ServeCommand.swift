@@ -13,7 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             SIGTERM or SIGINT stops taking work and drains within --grace seconds, then exits 0. Exit status 2 before \
             starting on bad input (a usage error such as --lookback P1M, a missing or invalid monitors file, bad TLS files \
-            or database settings); 1 when it cannot start (the port is taken, PostgreSQL refuses a migration).
+            or database settings, an unusable OTEL_* variable); 1 when it cannot start (the port is taken, PostgreSQL \
+            refuses a migration).
             """)
 
     @Option(help: "Concurrent checks.") var concurrency = 2
@@ -48,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         Observability.bootstrap()
+        let tracing = try Observability.tracing()
         let look = lookback
         let monitors = try configOptions.load()
         do { try DriftTasks.validate(lookback: look, monitors: monitors) } catch {
@@ -58,14 +60,15 @@ struct ServeCommand: AsyncParsableCommand {
         var settings = database.settings
         settings.poolSize = max(2, concurrency + 4)
         try await withPostgresClient(settings) { client in
-            try await serve(client: client, settings: settings, monitors: monitors, lookback: look, tls: tls)
+            try await serve(client: client, settings: settings, monitors: monitors, lookback: look, tls: tls, tracing: tracing)
         }
     }
 
     /// Runs the services until SIGTERM/SIGINT; the pools close last (PostgresClientService), after the workers drained.
-    private func serve(client: PostgresClient, settings: ConnectionSettings, monitors: [MonitorConfig], lookback look: ISODuration, tls: ServerTLS?)
-        async throws
-    {
+    private func serve(
+        client: PostgresClient, settings: ConnectionSettings, monitors: [MonitorConfig], lookback look: ISODuration, tls: ServerTLS?,
+        tracing: (any Service)?
+    ) async throws {
         if migrate {
             let schema = settings.schema
             try await withDatabaseErrors { _ = try await client.withConnection { c in try Migrator(schema: schema).migrate(c) } }
@@ -107,8 +110,10 @@ struct ServeCommand: AsyncParsableCommand {
             task.kind == ShadowEvalTasks.kind ? try await shadow.handle(task) : try await tasks.handle(task)
         }
         let dispatcher = TriggerDispatcher(client: client, monitors: monitors, options: dispatch.options(), logger: logger)
+        // the trace exporter stops last, so the spans of everything that drained before it are exported
+        let traces: [ServiceGroupConfiguration.ServiceConfiguration] = tracing.map { [.init(service: $0)] } ?? []
         var config = ServiceGroupConfiguration(
-            services: [
+            services: traces + [
                 .init(service: PostgresClientService(client: client, readiness: readiness)),
                 .init(service: SchedulerService(tasks: tasks, interval: tick, liveness: liveness, logger: logger)),
                 .init(service: DispatcherService(dispatcher: dispatcher, interval: dispatchInterval, logger: logger)),

@@ -212,7 +212,7 @@ struct BackfillCommand: AsyncParsableCommand {
         discussion: """
             Windows already checked are skipped unless --recompute, which replaces them. Times are ISO 8601 with a zone \
             (2026-11-24T00:00:00Z). Exit status: 0 every window in the range was handled; 2 bad input (a usage error, an \
-            unknown monitor, a missing or invalid monitors file or reference); 1 when PostgreSQL cannot be reached or \
+            unknown monitor, a missing or invalid monitors file or reference, an unusable OTEL_* variable); 1 when PostgreSQL cannot be reached or \
             refuses a statement.
             """)
 
@@ -237,13 +237,15 @@ struct BackfillCommand: AsyncParsableCommand {
             Terminal.fail("no monitor named '\(monitor)' in \(configOptions.path)")
             throw ExitStatus.badInput
         }
-        let results = try await withPostgresClient(database.settings) { client in
-            WorkerMetrics.initialise(monitors: [m], capture: false)
-            return try await push.around(command: "backfill", client: client, monitors: [m.name]) {
-                try await withDatabaseErrors {
-                    if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
-                    return try await Backfill(client: client, monitor: m, references: configOptions.references)
-                        .run(from: start, to: end, recompute: recompute, progress: ProgressReporter(label: "backfill \(monitor)").report)
+        let results = try await Observability.withTracing {
+            try await withPostgresClient(database.settings) { client in
+                WorkerMetrics.initialise(monitors: [m], capture: false)
+                return try await push.around(command: "backfill", client: client, monitors: [m.name]) {
+                    try await withDatabaseErrors {
+                        if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
+                        return try await Backfill(client: client, monitor: m, references: configOptions.references)
+                            .run(from: start, to: end, recompute: recompute, progress: ProgressReporter(label: "backfill \(monitor)").report)
+                    }
                 }
             }
         }
@@ -364,7 +366,7 @@ struct RunOnceCommand: AsyncParsableCommand {
             twice. Exit status: 0 every due window checked and no action dead; 1 when a task was discarded after its last \
             attempt, a monitor is failing (paused with backoff after failed checks; its unchecked windows are named), an \
             action died or PostgreSQL cannot be reached; 2 bad input (a usage error such as --lookback P1M, a missing or \
-            invalid monitors file).
+            invalid monitors file, an unusable OTEL_* variable).
             """)
 
     @Option(
@@ -389,8 +391,10 @@ struct RunOnceCommand: AsyncParsableCommand {
             Terminal.fail("\(error)")
             throw ExitStatus.badInput
         }
-        try await withPostgresClient(database.settings) { client in
-            try await checkDue(client: client, monitors: monitors, lookback: look, at: clock)
+        try await Observability.withTracing {
+            try await withPostgresClient(database.settings) { client in
+                try await checkDue(client: client, monitors: monitors, lookback: look, at: clock)
+            }
         }
     }
 

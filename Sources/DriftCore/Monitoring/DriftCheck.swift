@@ -2,6 +2,7 @@ import DriftCommon
 import DriftStats
 import DriftStore
 import Foundation
+import Tracing
 
 /// One drift check of one monitor and window — the unit of work of `run-once`, `serve` and `backfill`.
 ///
@@ -49,9 +50,30 @@ public struct DriftCheck: Sendable {
     /// Runs the check for `window` on `c` (which must not be inside a transaction). With `recompute`
     /// an existing run of the window is replaced. `extra` runs inside the write transaction after the rows are
     /// written and before COMMIT (tests use it to fail or kill a check there).
+    ///
+    /// Traced as span `drift.window_check` (a root span in `serve`, `run-once` and `backfill`: a check is queue work, no request): `drift.monitor`,
+    /// `drift.window.start`/`drift.window.end` (ISO 8601), then `drift.status`, `drift.drifted`,
+    /// `drift.drifted_features.count`, `drift.decision` and `drift.written` from the outcome.
     public func run(
         window: TimeWindow, on c: PGConnection, recompute: Bool = false,
         inTransaction extra: ((PGConnection) throws -> Void)? = nil
+    ) throws -> Outcome {
+        try withSpan("drift.window_check") { span in
+            span.attributes["drift.monitor"] = monitor.name
+            span.attributes["drift.window.start"] = PGTimeText.iso(window.start)
+            span.attributes["drift.window.end"] = PGTimeText.iso(window.end)
+            let outcome = try runUntraced(window: window, on: c, recompute: recompute, inTransaction: extra)
+            span.attributes["drift.status"] = outcome.status.rawValue
+            if let drifted = outcome.drifted { span.attributes["drift.drifted"] = drifted }
+            span.attributes["drift.drifted_features.count"] = outcome.driftedFeatures.count
+            span.attributes["drift.decision"] = outcome.decision
+            span.attributes["drift.written"] = outcome.written
+            return outcome
+        }
+    }
+
+    private func runUntraced(
+        window: TimeWindow, on c: PGConnection, recompute: Bool, inTransaction extra: ((PGConnection) throws -> Void)?
     ) throws -> Outcome {
         if !recompute, let existing = try existingRun(window, on: c) { return existing }
         // Phase 1, no transaction open: the sample, the statistics and the policy's state.

@@ -3,6 +3,7 @@ import DriftStats
 import DriftStore
 import Foundation
 import Logging
+import Tracing
 
 /// Shadow evaluations on captured traffic: reads the champion's and the challenger's events of a period,
 /// pairs them on the request id, evaluates (`ShadowEvaluation`), and stores the result in `shadow_evaluations`
@@ -68,8 +69,23 @@ public struct ShadowEvalTasks: Sendable {
         }
     }
 
-    /// Evaluates [from, to) and stores the result (or returns the one stored before).
+    /// Evaluates [from, to) and stores the result (or returns the one stored before), in a span
+    /// `drift.shadow_evaluation`: `drift.monitor`, `drift.shadow.challenger`, `drift.window.start`/`drift.window.end`,
+    /// then `drift.shadow.verdict` (promote, hold, reject) and `drift.written`.
     public func evaluate(monitor m: MonitorConfig, config: ShadowEvalConfig, from: Date, to: Date) async throws -> Stored {
+        try await withSpan("drift.shadow_evaluation") { span in
+            span.attributes["drift.monitor"] = m.name
+            span.attributes["drift.shadow.challenger"] = config.challenger ?? "challenger"
+            span.attributes["drift.window.start"] = PGTimeText.iso(from)
+            span.attributes["drift.window.end"] = PGTimeText.iso(to)
+            let stored = try await evaluateUntraced(monitor: m, config: config, from: from, to: to)
+            span.attributes["drift.shadow.verdict"] = stored.verdict
+            span.attributes["drift.written"] = stored.written
+            return stored
+        }
+    }
+
+    private func evaluateUntraced(monitor m: MonitorConfig, config: ShadowEvalConfig, from: Date, to: Date) async throws -> Stored {
         let outputs = m.features.filter { if case .output = $0.source { return true } else { return false } }
         guard let output = config.output.flatMap({ o in outputs.first { $0.name == o } }) ?? outputs.first else {
             throw DriftTaskError("monitor '\(m.name)' has no output feature to compare (add one with `source: output`)")

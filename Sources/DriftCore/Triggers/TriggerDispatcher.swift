@@ -3,6 +3,7 @@ import DriftStore
 import DriftTriggers
 import Foundation
 import Logging
+import Tracing
 
 /// Delivers the actions in `trigger_outbox`, exactly once in effect.
 ///
@@ -92,7 +93,7 @@ public struct TriggerDispatcher: Sendable {
         var lapsed: [Int] = []
         while let row = try await claim(excluding: lapsed) {
             do {
-                switch try await deliver(row) {
+                switch try await tracedDeliver(row) {
                 case .delivered: total.delivered += 1
                 case .retry: total.retried += 1
                 case .dead: total.dead += 1
@@ -187,9 +188,25 @@ public struct TriggerDispatcher: Sendable {
         }
     }
 
-    enum Result { case delivered, retry, dead, lapsed }
+    enum Result: String { case delivered, retry, dead, lapsed }
 
-    func deliver(_ row: Claimed) async throws -> Result {
+    /// `deliver` in a span `drift.trigger.delivery` (kind client): `drift.action.id`, `drift.action.name`,
+    /// `drift.monitor`, `drift.trigger.attempt`, then `http.response.status_code` (when the target answered) and
+    /// `drift.trigger.result` (delivered, retry, dead or lapsed). A root span: the outbox row was written by a
+    /// check that ended earlier, so a delivery is its own trace (the action id links it to the check's run).
+    func tracedDeliver(_ row: Claimed) async throws -> Result {
+        try await withSpan("drift.trigger.delivery", context: .topLevel, ofKind: .client) { span in
+            span.attributes["drift.action.id"] = row.actionID
+            span.attributes["drift.action.name"] = row.action
+            span.attributes["drift.monitor"] = row.monitor
+            span.attributes["drift.trigger.attempt"] = row.attempt
+            let result = try await deliver(row, span: span)
+            span.attributes["drift.trigger.result"] = result.rawValue
+            return result
+        }
+    }
+
+    func deliver(_ row: Claimed, span: (any Span)? = nil) async throws -> Result {
         guard let monitor = monitors.first(where: { $0.name == row.monitor }), let action = monitor.actions[row.action] else {
             return try await giveUp(row, "monitor '\(row.monitor)' no longer defines action '\(row.action)' in its configuration")
         }
@@ -220,6 +237,7 @@ public struct TriggerDispatcher: Sendable {
                     metadata: meta(row, [:]))
                 return .lapsed
             }
+            if let status = attempt.status { span?.attributes["http.response.status_code"] = status }
             if let crash = options.crashAfterSend, crash == row.action || crash == "1" {
                 logger.critical("test hook: killed after sending, before recording", metadata: meta(row, [:]))
                 kill(getpid(), SIGKILL)
