@@ -112,6 +112,8 @@ def main():
     def stop(*_):
         threading.Thread(target=server.shutdown, daemon=True).start()
 
+    # a child inherits its parent's signal mask (a test runner may block SIGTERM): unblock what stops us
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     server.serve_forever()

@@ -289,8 +289,9 @@ final class RealPrometheus {
     }
 
     func stop() {
+        // SIGKILL: the test process's signal mask, which its children inherit, may block SIGTERM
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
@@ -329,8 +330,9 @@ final class RealPushgateway {
     }
 
     func stop() {
+        // SIGKILL: the test process's signal mask, which its children inherit, may block SIGTERM
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
