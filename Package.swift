@@ -47,7 +47,7 @@ let package = Package(
 
         // Leaf: small value types every layer shares (backoff, constant-time compare, JSON values); no dependencies.
         .target(name: "DriftCommon"),
-        .target(name: "DriftStats", dependencies: ["COpenBLAS"]),
+        .target(name: "DriftStats", dependencies: ["COpenBLAS", "DriftCommon"]),
         .target(
             name: "DriftCapture",
             dependencies: [
@@ -116,7 +116,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
             ]),
 
-        .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"], exclude: ["Fixtures"]),
+        .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats", "DriftCommon"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCaptureTests", dependencies: ["DriftCapture", "DriftCommon", "DriftTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DriftCommonTests", dependencies: ["DriftCommon"]),
         // In-process tests (no child processes); Fuzz/corpus: hostile inputs the fuzz tests read by path

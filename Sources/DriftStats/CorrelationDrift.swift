@@ -26,6 +26,12 @@ public enum Correlation {
                     xp.baseAddress, Int32(max(n, 1)), 0.0, cp.baseAddress, Int32(p))
             }
         }
+        return normalize(c, dimension: p)
+    }
+
+    /// r = Cᵢⱼ/√(CᵢᵢCⱼⱼ) (row-major) from a co-moment matrix C (column-major upper triangle), clipped to [−1, 1]; a
+    /// zero variance gives NaN in its row and column.
+    static func normalize(_ c: [Double], dimension p: Int) -> [Double] {
         var r = [Double](repeating: 0, count: p * p)
         for j in 0..<p {
             for i in 0...j {

@@ -1,3 +1,5 @@
+import DriftCommon
+
 /// One feature's data for a comparison.
 public enum FeatureInput: Sendable {
     case numeric(name: String, reference: NumericSample, current: NumericSample)

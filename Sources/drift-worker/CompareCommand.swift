@@ -19,7 +19,13 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Output: table (default on a terminal) or json (default otherwise).") var format: OutputFormat?
     @Flag(help: "Exit with status 3 when the dataset drifts.") var failOnDrift = false
     @Option(help: "Also write the visual drift report (one self-contained HTML file) here.") var html: String?
+    @Option(help: "Largest sample kept per numeric feature of a CSV/JSON Lines reference (uniform reservoir above it).")
+    var sampleCap = 200_000
     @OptionGroup var featureOptions: FeatureOptions
+
+    func validate() throws {
+        guard sampleCap >= 100 else { throw ValidationError("--sample-cap must be at least 100 (got \(sampleCap)).") }
+    }
     @OptionGroup var statistics: StatisticsOptions
 
     func run() throws {
@@ -27,7 +33,8 @@ struct CompareCommand: ParsableCommand {
         do {
             report = try Comparison.run(
                 referencePath: reference, currentPath: current, format: featureOptions.inputFormat,
-                selection: featureOptions.selection, settings: statistics.settings)
+                selection: featureOptions.selection, settings: statistics.settings, sampleCap: sampleCap,
+                nonNumeric: featureOptions.nonNumeric)
         } catch let error as CompareError {
             Terminal.fail(error.description)
             throw ExitStatus.badInput
@@ -63,8 +70,9 @@ struct ProfileCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let table = try ReferenceSourceLoader.table(path: reference, format: featureOptions.inputFormat)
-            let profile = try ProfileBuilder.build(table: table, selection: featureOptions.selection, sampleCap: sampleCap, seed: seed)
+            let profile = try ProfileBuilder.build(
+                path: reference, format: featureOptions.inputFormat, selection: featureOptions.selection, sampleCap: sampleCap, seed: seed,
+                nonNumeric: featureOptions.nonNumeric)
             try ProfileFile.write(profile, to: out)
             Terminal.info(
                 "wrote \(out): \(profile.numeric.count) numeric and \(profile.categorical.count) categorical features from \(profile.rowCount) rows")

@@ -36,7 +36,9 @@ struct DemoCommand: AsyncParsableCommand {
         let migrated = try await client.withConnection { c in try Migrator(schema: settings.schema).migrate(c) }
         say("== migrated: \(migrated.applied.isEmpty ? "up to date" : "applied \(migrated.applied.count) migrations")")
         let table: Table
-        do { table = try TabularFile.read(path: "\(data)/fraud/traffic.csv.gz") } catch let e as TableError {
+        do {
+            table = try TabularFile.read(path: "\(data)/fraud/traffic.csv.gz", options: CaptureFileImporter(monitor: monitor).readOptions)
+        } catch let e as TableError {
             Terminal.fail(e.description)
             throw ExitStatus.badInput
         }

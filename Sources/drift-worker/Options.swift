@@ -8,6 +8,9 @@ extension KSMethod: ExpressibleByArgument {}
 extension KSAlternative: ExpressibleByArgument {}
 extension PValueCorrection: ExpressibleByArgument {}
 extension TabularFormat: ExpressibleByArgument {}
+extension NonNumericPolicy: ExpressibleByArgument, CaseIterable {
+    public static let allCases: [NonNumericPolicy] = [.error, .missing]
+}
 
 /// Options that choose and type the features, shared by `compare` and `profile`.
 struct FeatureOptions: ParsableArguments {
@@ -22,6 +25,11 @@ struct FeatureOptions: ParsableArguments {
 
     @Option(name: .long, help: "Input format when the extension does not tell: csv or jsonl.")
     var inputFormat: TabularFormat?
+
+    @Option(
+        name: .long,
+        help: "What a numeric column's non-numeric cells are: error (the default: the run stops naming them) or missing.")
+    var nonNumeric: NonNumericPolicy = .error
 
     var selection: FeatureSelection {
         FeatureSelection(

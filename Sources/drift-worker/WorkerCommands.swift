@@ -104,7 +104,11 @@ struct IngestCommand: AsyncParsableCommand {
                         continue
                     }
                     let table: Table
-                    do { table = try TabularFile.read(path: file, format: format.flatMap { TabularFormat(rawValue: $0.rawValue) }) } catch let e
+                    do {
+                        table = try TabularFile.read(
+                            path: file, format: format.flatMap { TabularFormat(rawValue: $0.rawValue) },
+                            options: CaptureFileImporter(monitor: monitor).readOptions)
+                    } catch let e
                         as TableError
                     {
                         Terminal.fail(e.description)

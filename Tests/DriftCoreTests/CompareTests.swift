@@ -95,7 +95,10 @@ struct CompareTests {
         #expect(message { _ = try run(good, ragged) } == "\(ragged):3: the row has 1 fields but the header has 2.")
         #expect(
             message { _ = try run(good, letters, FeatureSelection(numeric: ["a"])) }
-                == "\(letters):4: column 'a' is numeric but holds 'abc'; expected a number, an empty cell, NaN or Inf.")
+                == "\(letters): column 'a' is numeric but 1 cell is not a number (line 4 'abc'); fix them, pass --non-numeric missing to count them as missing values, or --categorical a if the column holds labels."
+        )
+        // numeric in the reference: the same, without --numeric (never a silent switch to categorical)
+        #expect(message { _ = try run(good, letters) }.contains("column 'a' is numeric but 1 cell is not a number (line 4 'abc')"))
         #expect(message { _ = try run(good, noValues) }.hasPrefix("\(noValues): column 'a' has no values (all 2 rows"))
         #expect(message { _ = try run(good, empty) }.hasPrefix("\(empty): the file is empty"))
         #expect(message { _ = try run(good, headerOnly) } == "\(headerOnly): the file has a header but no data rows.")
@@ -114,5 +117,45 @@ struct CompareTests {
         #expect(x.kind == .numeric && x.drifted)
         let c = try #require(r.result.features.first { $0.name == "c" })
         #expect(c.kind == .categorical && c.unseenCategories == ["k3"])
+    }
+
+    @Test func aTypoCountsAsMissingWhenAsked() throws {
+        let s = try Scratch()
+        var ref = "a\n"
+        var cur = "a\n"
+        for i in 0..<200 { ref += "\(i % 40)\n" }
+        for i in 0..<200 { cur += i == 100 ? "abc\n" : "\(i % 40)\n" }
+        let r = try Comparison.run(
+            referencePath: s.write("r.csv", ref), currentPath: s.write("c.csv", cur), format: nil, selection: .init(), settings: .init(),
+            nonNumeric: .missing)
+        let a = try #require(r.result.features.first)
+        #expect(a.kind == .numeric && a.currentMissing == 1 && !a.drifted)
+    }
+
+    /// `profile` streams the file block by block: below the cap the profile is exactly the one built from the whole
+    /// table (so every comparison is too), whatever the block size.
+    @Test func aStreamedProfileIsTheWholeTablesBelowTheCap() throws {
+        let refPath = fraud.appendingPathComponent("reference.csv").path
+        let whole = try ProfileBuilder.build(table: TabularFile.read(path: refPath), selection: .init())
+        for block in [4_096, 65_536, TableReadOptions.defaultBlockBytes] {
+            let streamed = try ProfileBuilder.build(path: refPath, format: nil, selection: .init(), blockBytes: block)
+            #expect(streamed == whole, "block \(block)")
+        }
+    }
+
+    /// Above the cap the sample is the same reservoir (fed in file order), the standard deviation and correlation are
+    /// merged chunk by chunk: equal to the whole-table figures to rounding.
+    @Test func aStreamedProfileAboveTheCapMatchesToRounding() throws {
+        let refPath = fraud.appendingPathComponent("reference.csv").path
+        let whole = try ProfileBuilder.build(table: TabularFile.read(path: refPath), selection: .init(), sampleCap: 500)
+        let streamed = try ProfileBuilder.build(path: refPath, format: nil, selection: .init(), sampleCap: 500, blockBytes: 4_096)
+        #expect(streamed.rowCount == whole.rowCount && streamed.rowCount > 500)
+        #expect(streamed.categorical == whole.categorical)
+        for (a, b) in zip(streamed.numeric, whole.numeric) {
+            #expect(a.sample == b.sample && a.mean == b.mean && a.minimum == b.minimum && a.missing == b.missing, "\(a.name)")
+            #expect(abs(a.standardDeviation - b.standardDeviation) <= 1e-12 * b.standardDeviation, "\(a.name)")
+        }
+        #expect(streamed.correlationNames == whole.correlationNames && streamed.correlation.count == whole.correlation.count)
+        for (x, y) in zip(streamed.correlation, whole.correlation) { #expect(abs(x - y) <= 1e-12 || (x.isNaN && y.isNaN)) }
     }
 }

@@ -1,3 +1,4 @@
+import DriftCommon
 import Foundation
 import Testing
 

@@ -42,13 +42,15 @@ struct CaptureServerTests {
 
     /// Rows of the sample traffic in [from, to) as V1 instance objects, with their time and score.
     static func traffic(from: String, to: String) throws -> [(time: String, instance: [String: Any], score: Double)] {
-        let table = try TabularFile.read(path: fraud.appendingPathComponent("traffic.csv.gz").path)
+        let categorical: Set<String> = ["merchant_category", "country", "device_type", "card_present"]
+        var types: [String: ColumnType] = ["timestamp": .text, "score": .numeric]
+        for c in categorical { types[c] = .text }
+        let table = try TabularFile.read(path: fraud.appendingPathComponent("traffic.csv.gz").path, options: TableReadOptions(types: types))
         let col = Dictionary(uniqueKeysWithValues: table.columnNames.enumerated().map { ($1, $0) })
         var out: [(String, [String: Any], Double)] = []
-        for row in (0..<table.rowCount).map({ r in table.columnNames.indices.map { table.cells[$0][r] } }) {
+        for row in (0..<table.rowCount).map({ r in table.columnNames.indices.map { table.cell(column: $0, row: r) } }) {
             guard case .text(let t) = row[col["timestamp"]!], t >= from, t < to else { continue }
             var inst: [String: Any] = [:]
-            let categorical: Set<String> = ["merchant_category", "country", "device_type", "card_present"]
             for c in inputColumns {
                 switch row[col[c]!] {
                 case .number(let d): inst[c] = d
@@ -56,7 +58,7 @@ struct CaptureServerTests {
                 case .missing: break
                 }
             }
-            guard case .text(let scoreText) = row[col["score"]!], let score = Double(scoreText) else { continue }
+            guard case .number(let score) = row[col["score"]!] else { continue }
             out.append((t, inst, score))
         }
         return out

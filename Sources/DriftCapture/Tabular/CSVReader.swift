@@ -1,43 +1,32 @@
 import Foundation
 
 /// Reads CSV (RFC 4180: comma-separated, fields optionally in double quotes with "" for a quote,
-/// CRLF or LF line ends, newlines allowed inside quoted fields) with a header row.
-/// Empty fields are missing values. A UTF-8 byte-order mark is skipped. Blank lines are
-/// skipped unless the file has a single column.
+/// CRLF, LF or CR line ends, newlines allowed inside quoted fields) with a header row, in blocks parsed on all
+/// cores (`CSVBlockReader`). Empty fields are missing values. A UTF-8 byte-order mark is skipped. Blank lines are
+/// skipped unless the file has a single column. A quote inside an unquoted field is an error.
 public enum CSVReader {
-    public static func read(path: String) throws -> Table {
-        try read(data: TabularFile.load(path), source: path)
+    public static func read(path: String, options: TableReadOptions = TableReadOptions()) throws -> Table {
+        try TabularFile.read(path: path, format: .csv, options: options)
     }
 
-    public static func read(data: Data, source: String) throws -> Table {
-        do {
-            return try table(data: data, source: source)
-        } catch let e as Parser.Failure {
-            switch e.kind {
-            case .unterminatedQuote: throw TableError.unterminatedQuote(file: source, line: e.line)
-            case .malformedQuote, .fieldTooLong, .tooManyFields: throw TableError.malformedQuote(file: source, line: e.line)
-            }
-        }
+    public static func read(data: Data, source: String, options: TableReadOptions = TableReadOptions()) throws -> Table {
+        var bytes = ByteSource.memory(data, offset: 0)
+        return try read(source: &bytes, name: source, options: options)
     }
 
-    static func table(data: Data, source: String) throws -> Table {
-        var parser = Parser(bytes: [UInt8](data))
-        guard let header = try parser.nextRecord() else { throw TableError.empty(file: source) }
-        let names = header.fields.map { $0 ?? "" }
-        var seen = Set<String>()
-        for n in names where !seen.insert(n).inserted { throw TableError.duplicateColumn(file: source, column: n) }
-        var cells = [[Cell]](repeating: [], count: names.count)
-        var lines: [Int] = []
-        while let record = try parser.nextRecord() {
-            if record.fields.count == 1 && record.fields[0] == nil && names.count > 1 { continue }
-            guard record.fields.count == names.count else {
-                throw TableError.raggedRow(file: source, line: record.line, fields: record.fields.count, expected: names.count)
-            }
-            for (c, f) in record.fields.enumerated() { cells[c].append(f.map(Cell.text) ?? .missing) }
-            lines.append(record.line)
-        }
-        if lines.isEmpty { throw TableError.noRows(file: source) }
-        return Table(source: source, columnNames: names, cells: cells, lines: lines)
+    static func read(source: inout ByteSource, name: String, options: TableReadOptions) throws -> Table {
+        defer { if case .file(let handle) = source { try? handle.close() } }
+        var assembler: ColumnAssembler?
+        var pending: Set<Int> = []
+        try CSVBlockReader.run(
+            source: &source, name: name, options: options,
+            start: { h in
+                assembler = ColumnAssembler(names: h.names, types: h.types)
+                pending = h.pending
+            },
+            deliver: { _, fragments, firstLine in assembler!.append(fragments, firstLine: firstLine) })
+        guard let assembler, !assembler.lines.isEmpty else { throw TableError.noRows(file: name) }
+        return assembler.table(source: name, policy: options.nonNumeric, pending: pending)
     }
 
     /// The records of a CSV body that has no header row (a SageMaker `text/csv` request, any `text/csv` payload),

@@ -5,11 +5,11 @@ import Foundation
 /// the union of keys in order of first appearance; a key absent from a line is a missing value.
 /// Blank lines are skipped.
 public enum JSONLinesReader {
-    public static func read(path: String) throws -> Table {
-        try read(data: TabularFile.load(path), source: path)
+    public static func read(path: String, options: TableReadOptions = TableReadOptions()) throws -> Table {
+        try read(data: TabularFile.load(path), source: path, options: options)
     }
 
-    public static func read(data: Data, source: String) throws -> Table {
+    public static func read(data: Data, source: String, options: TableReadOptions = TableReadOptions()) throws -> Table {
         var names: [String] = []
         var index: [String: Int] = [:]
         var cells: [[Cell]] = []
@@ -55,6 +55,60 @@ public enum JSONLinesReader {
             lines.append(lineNumber)
         }
         if lines.isEmpty { throw TableError.empty(file: source) }
-        return Table(source: source, columnNames: names, cells: cells, lines: lines)
+        let columns = names.indices.map { c in column(cells[c], name: names[c], lines: lines, options: options) }
+        return Table(source: source, columnNames: names, columns: columns, lines: lines, nonNumericPolicy: options.nonNumeric)
+    }
+
+    /// A column's cells stored by its type: given by `options`, else `ColumnTyping` over every present cell (JSON
+    /// numbers and strings that spell numbers count as numbers).
+    static func column(_ cells: [Cell], name: String, lines: [Int], options: TableReadOptions) -> TableColumn {
+        if let only = options.only, !only.contains(name) { return TableColumn(storage: .skipped) }
+        let type =
+            options.types[name]
+            ?? {
+                var present = 0
+                var numeric = 0
+                for cell in cells {
+                    switch cell {
+                    case .missing: continue
+                    case .number: numeric += 1
+                    case .text(let s): if NumberText.parse(s) != nil { numeric += 1 }
+                    }
+                    present += 1
+                }
+                return ColumnTyping.type(present: present, numeric: numeric)
+            }()
+        switch type {
+        case .numeric:
+            var bad = NonNumericCells()
+            let values = cells.enumerated().map { r, cell -> Double in
+                switch cell {
+                case .missing: return .nan
+                case .number(let v): return v.isFinite ? v : .nan
+                case .text(let s):
+                    guard let v = NumberText.parse(s) else {
+                        bad.record(row: r, line: lines[r], text: s)
+                        return .nan
+                    }
+                    return v.isFinite ? v : .nan
+                }
+            }
+            return TableColumn(storage: .numbers(values), nonNumeric: bad)
+        case .text:
+            var interner = ByteInterner()
+            let codes = cells.map { cell -> Int32 in
+                let text: String
+                switch cell {
+                case .missing: return -1
+                case .number(let v):
+                    guard let label = Table.label(v) else { return -1 }
+                    text = label
+                case .text(let s): text = s
+                }
+                var t = text
+                return t.withUTF8 { interner.intern(UnsafeRawBufferPointer($0)) }
+            }
+            return TableColumn(storage: .labels(codes: codes, labels: interner.labels))
+        }
     }
 }

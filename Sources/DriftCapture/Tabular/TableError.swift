@@ -12,6 +12,11 @@ public enum TableError: Error, Sendable, Equatable, CustomStringConvertible {
     case nestedValue(file: String, line: Int, column: String)
     case notANumber(file: String, line: Int, column: String, value: String)
     case unknownFormat(file: String)
+    /// A numeric column (by the reference, the configuration, a flag or the first block's cells) holds cells that
+    /// are not numbers: how many, out of how many rows, and the first few with their lines.
+    case nonNumericCells(file: String, column: String, count: Int, rows: Int, examples: [NonNumericCells.Example])
+    /// A record longer than the reader's limit (a missing closing quote usually).
+    case recordTooLong(file: String, line: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -36,6 +41,14 @@ public enum TableError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(file):\(line): field '\(column)' holds an object or array; expected a flat object of numbers, strings, booleans or null."
         case .notANumber(let file, let line, let column, let value):
             return "\(file):\(line): column '\(column)' is numeric but holds '\(value.prefix(40))'; expected a number, an empty cell, NaN or Inf."
+        case .nonNumericCells(let file, let column, let count, let rows, let examples):
+            let shown = examples.map { $0.line > 0 ? "line \($0.line) '\($0.text.prefix(40))'" : "'\($0.text.prefix(40))'" }.joined(separator: ", ")
+            let cells = count == 1 ? "1 cell is not a number" : "\(count) of its \(rows) cells are not numbers"
+            return
+                "\(file): column '\(column)' is numeric but \(cells) (\(shown)\(count > examples.count ? ", …" : "")); fix them, pass --non-numeric missing to count them as missing values, or --categorical \(column) if the column holds labels."
+        case .recordTooLong(let file, let line, let limit):
+            return
+                "\(file):\(line): a record starting here is longer than \(limit) bytes; a quoted field is probably never closed (RFC 4180: double a quote inside a quoted field)."
         case .unknownFormat(let file):
             return "\(file): cannot tell the format from the extension; use .csv, .jsonl/.ndjson, or pass --input-format csv|jsonl."
         }

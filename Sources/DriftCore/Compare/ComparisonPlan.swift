@@ -1,4 +1,5 @@
 import DriftCapture
+import DriftCommon
 import DriftStats
 
 /// The features to compare with their data, plus what was left out and why.
@@ -22,14 +23,13 @@ public struct ComparisonPlan: Sendable {
         let curNames = current.columnNames
         let refSet = Set(refNames)
         let curSet = Set(curNames)
-        var wanted = selection.features ?? refNames.filter { curSet.contains($0) }
         if let requested = selection.features {
             let unknown = requested.filter { !refSet.contains($0) && !curSet.contains($0) }
             if !unknown.isEmpty {
                 throw CompareError.unknownFeatures(names: unknown, reference: reference.path, current: current.source)
             }
-            wanted = requested.filter { refSet.contains($0) && curSet.contains($0) }
         }
+        let wanted = Self.wanted(refNames: refNames, curNames: curNames, selection: selection)
         let scope = Set(selection.features ?? refNames + curNames)
         let onlyRef = refNames.filter { !curSet.contains($0) && scope.contains($0) }
         let onlyCur = curNames.filter { !refSet.contains($0) && scope.contains($0) }
@@ -39,6 +39,7 @@ public struct ComparisonPlan: Sendable {
         var numericNames: [String] = []
         var refColumns: [[Double]] = []
         var curColumns: [[Double]] = []
+        var unsorted: [(input: Int, values: [Double])] = []
         for name in wanted {
             let c = current.columnIndex(name)!
             let kind = try resolveKind(name, reference: reference, current: current, column: c, selection: selection)
@@ -46,8 +47,8 @@ public struct ComparisonPlan: Sendable {
             case .tensor: continue  // files hold scalar columns; tensors come from the serving path
             case .numeric:
                 let curValues = try tableCall { try current.numericValues(column: c) }
-                let cur = NumericSample(values: curValues)
-                try requireValues(cur.sorted.count, file: current.source, column: name, rows: current.rowCount)
+                let present = curValues.reduce(0) { $0 + ($1.isFinite ? 1 : 0) }
+                try requireValues(present, file: current.source, column: name, rows: current.rowCount)
                 let ref: NumericSample
                 switch reference {
                 case .table(let t):
@@ -60,11 +61,14 @@ public struct ComparisonPlan: Sendable {
                     try requireValues(f.sample.count, file: path, column: name, rows: p.rowCount)
                     ref = f.asSample
                 }
-                inputs.append(.numeric(name: name, reference: ref, current: cur))
+                // (the current sample is sorted below, all features at once)
+                unsorted.append((inputs.count, curValues))
+                inputs.append(.numeric(name: name, reference: ref, current: ref))
                 numericNames.append(name)
                 curColumns.append(curValues)
             case .categorical:
-                let cur = CategoricalSample(values: current.categoricalValues(column: c))
+                let counted = current.categoryCounts(column: c)
+                let cur = CategoricalSample(counts: counted.counts, missing: counted.missing)
                 try requireValues(cur.presentCount, file: current.source, column: name, rows: current.rowCount)
                 let ref: CategoricalSample
                 switch reference {
@@ -78,6 +82,11 @@ public struct ComparisonPlan: Sendable {
                 inputs.append(.categorical(name: name, reference: ref, current: cur))
             }
         }
+        // the current numeric samples: sorted in parallel, one feature per core
+        let sorted = ParallelMap.map(unsorted.map(\.values)) { NumericSample(values: $0) }
+        for (k, u) in unsorted.enumerated() {
+            if case .numeric(let name, let ref, _) = inputs[u.input] { inputs[u.input] = .numeric(name: name, reference: ref, current: sorted[k]) }
+        }
         let refCorrelation: [Double]?
         switch reference {
         case .table: refCorrelation = CorrelationSupport.matrix(refColumns)
@@ -88,6 +97,13 @@ public struct ComparisonPlan: Sendable {
             correlation = CorrelationDrift.between(reference: r, current: c, names: numericNames)
         }
         return ComparisonPlan(inputs: inputs, onlyInReference: onlyRef, onlyInCurrent: onlyCur, correlation: correlation)
+    }
+
+    /// The features compared: those named by `selection` (or every reference column) that both sides have.
+    public static func wanted(refNames: [String], curNames: [String], selection: FeatureSelection) -> [String] {
+        let refSet = Set(refNames)
+        let curSet = Set(curNames)
+        return (selection.features ?? refNames).filter { refSet.contains($0) && curSet.contains($0) }
     }
 
     private static func tableCall<T>(_ body: () throws -> T) throws -> T {

@@ -16,6 +16,16 @@ public enum ReferenceSource: Sendable {
 
     /// Loads a reference, recognising a profile by its signature whatever its extension.
     public static func load(path: String, format: TabularFormat?) throws -> ReferenceSource {
+        if let profile = try loadProfile(path: path) { return profile }
+        do {
+            return .table(try TabularFile.read(path: path, format: format))
+        } catch let e as TableError {
+            throw CompareError.table(e)
+        }
+    }
+
+    /// The profile at `path`, nil when the file is not a profile (by its signature, whatever its extension).
+    public static func loadProfile(path: String) throws -> ReferenceSource? {
         if let handle = FileHandle(forReadingAtPath: path) {
             let head = (try? handle.read(upToCount: 8)) ?? Data()
             try? handle.close()
@@ -28,11 +38,7 @@ public enum ReferenceSource: Sendable {
                 }
             }
         }
-        do {
-            return .table(try TabularFile.read(path: path, format: format))
-        } catch let e as TableError {
-            throw CompareError.table(e)
-        }
+        return nil
     }
 }
 

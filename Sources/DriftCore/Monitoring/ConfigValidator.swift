@@ -40,7 +40,9 @@ public enum ConfigValidator {
             return problem("the reference file \(shown) cannot be read (permission denied)")
         }
         let table: Table
-        do { table = try TabularFile.read(path: full) } catch let e as TableError {
+        var types: [String: ColumnType] = [:]
+        for f in m.features where f.kind != .tensor { types[f.name] = f.kind == .numeric ? .numeric : .text }
+        do { table = try TabularFile.read(path: full, options: TableReadOptions(types: types)) } catch let e as TableError {
             return problem("the reference file cannot be used: \(e.description)")
         } catch { return problem("the reference file \(shown) cannot be used (\(error))") }
         var out: [ConfigIssue] = []

@@ -58,8 +58,7 @@ public final class ReferenceStore: Sendable {
         if let stored = try load(m, version: version, on: c) { return (stored, version) }
         let profile: ReferenceProfile
         do {
-            let table = try TabularFile.read(path: full)
-            profile = try ProfileBuilder.build(table: table, selection: Self.selection(m))
+            profile = try ProfileBuilder.build(path: full, format: nil, selection: Self.selection(m))
         } catch let e as TableError {
             throw Failure.unreadable(monitor: m.name, path: full, reason: e.description)
         } catch let e as CompareError {

@@ -72,37 +72,9 @@ public struct ReferenceProfile: Sendable, Equatable {
 
     /// Builds the numeric part of a profile from raw values (NaN/±Inf = missing).
     public static func numericFeature(name: String, values: [Double], sampleCap: Int, seed: UInt64) -> NumericFeature {
-        var reservoir = Reservoir<Double>(capacity: sampleCap, seed: seed ^ UInt64(truncatingIfNeeded: name.hashValueStable))
-        var missing = 0
-        var sum = 0.0
-        var lo = Double.infinity
-        var hi = -Double.infinity
-        for v in values {
-            guard v.isFinite else {
-                missing += 1
-                continue
-            }
-            reservoir.add(v)
-            sum += v
-            lo = min(lo, v)
-            hi = max(hi, v)
-        }
-        let present = values.count - missing
-        let mean = present > 0 ? sum / Double(present) : .nan
-        var ss = 0.0
-        for v in values where v.isFinite { ss += (v - mean) * (v - mean) }
-        var sample = reservoir.items
-        FastSort.sort(&sample)
-        // Below the cap, use exactly the computation a raw comparison uses, so results are identical.
-        let std =
-            present <= sampleCap
-            ? Distances.standardDeviation(sample)
-            : (present > 0 ? (ss / Double(present)).squareRoot() : .nan)
-        let edges = sample.isEmpty ? [] : Bins.quantile(sortedReference: sample, bins: defaultBins).edges
-        return NumericFeature(
-            name: name, sample: sample, missing: missing, presentCount: present, mean: mean,
-            standardDeviation: std,
-            minimum: lo, maximum: hi, quantileEdges: edges)
+        var accumulator = NumericFeatureAccumulator(name: name, sampleCap: sampleCap, seed: seed)
+        accumulator.add(values)
+        return accumulator.finish()
     }
 
     public func numericFeature(named name: String) -> NumericFeature? { numeric.first { $0.name == name } }

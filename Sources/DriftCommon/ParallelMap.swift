@@ -4,8 +4,8 @@ import Dispatch
 ///
 /// The results go into one buffer allocated before the loop; iteration `i` initializes only element `i` — disjoint
 /// memory, so no two threads touch the same location and no array is mutated concurrently (ThreadSanitizer-clean).
-enum ParallelMap {
-    static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
+public enum ParallelMap {
+    public static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
         if items.count <= 1 { return items.map(transform) }
         let slots = Slots<R>(count: items.count)
         defer { slots.release() }

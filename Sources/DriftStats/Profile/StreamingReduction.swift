@@ -1,0 +1,143 @@
+import COpenBLAS
+
+/// A numeric feature's profile built from a stream of value chunks, in file order: a uniform reservoir sample of at
+/// most `sampleCap` present values (Vitter's Algorithm R, seeded per feature), the missing count, sum, range, and the
+/// variance by merging each chunk's centred sum of squares (Chan, Golub & LeVeque 1979). Fed the whole column as one
+/// chunk it is `ReferenceProfile.numericFeature(name:values:sampleCap:seed:)`; below the cap the result does not
+/// depend on how the column was chunked (the sample is every value, sorted; the standard deviation is computed from
+/// it exactly as a raw comparison computes it).
+public struct NumericFeatureAccumulator: Sendable {
+    public let name: String
+    public let sampleCap: Int
+    private var reservoir: Reservoir<Double>
+    private var missing = 0
+    private var present = 0
+    private var sum = 0.0
+    private var lo = Double.infinity
+    private var hi = -Double.infinity
+    /// Σ(v − mean)² over the present values so far (merged chunk by chunk).
+    private var m2 = 0.0
+
+    public init(name: String, sampleCap: Int, seed: UInt64) {
+        self.name = name
+        self.sampleCap = sampleCap
+        reservoir = Reservoir<Double>(capacity: sampleCap, seed: seed ^ UInt64(truncatingIfNeeded: name.hashValueStable))
+    }
+
+    /// Adds a chunk of values (NaN/±Inf = missing).
+    public mutating func add<C: Collection>(_ values: C) where C.Element == Double {
+        var n = 0
+        var chunkSum = 0.0
+        for v in values {
+            guard v.isFinite else {
+                missing += 1
+                continue
+            }
+            reservoir.add(v)
+            sum += v
+            chunkSum += v
+            lo = min(lo, v)
+            hi = max(hi, v)
+            n += 1
+        }
+        guard n > 0 else { return }
+        let chunkMean = chunkSum / Double(n)
+        var chunkM2 = 0.0
+        for v in values where v.isFinite { chunkM2 += (v - chunkMean) * (v - chunkMean) }
+        if present == 0 {
+            m2 = chunkM2
+        } else {
+            let meanSoFar = (sum - chunkSum) / Double(present)
+            let delta = chunkMean - meanSoFar
+            m2 += chunkM2 + delta * delta * Double(present) * Double(n) / Double(present + n)
+        }
+        present += n
+    }
+
+    public var presentCount: Int { present }
+
+    public func finish() -> ReferenceProfile.NumericFeature {
+        let mean = present > 0 ? sum / Double(present) : .nan
+        var sample = reservoir.items
+        FastSort.sort(&sample)
+        // Below the cap, use exactly the computation a raw comparison uses, so results are identical.
+        let std =
+            present <= sampleCap
+            ? Distances.standardDeviation(sample)
+            : (present > 0 ? (m2 / Double(present)).squareRoot() : .nan)
+        let edges = sample.isEmpty ? [] : Bins.quantile(sortedReference: sample, bins: ReferenceProfile.defaultBins).edges
+        return ReferenceProfile.NumericFeature(
+            name: name, sample: sample, missing: missing, presentCount: present, mean: mean, standardDeviation: std,
+            minimum: lo, maximum: hi, quantileEdges: edges)
+    }
+}
+
+/// The Pearson correlation matrix of p columns over the rows where all are finite, from a stream of row chunks:
+/// each chunk's complete rows centred on the chunk's means, their cross-products formed by `cblas_dsyrk`, and the
+/// chunks' co-moment matrices merged pairwise (Chan et al.'s update, Mᴬᴮ = Mᴬ + Mᴮ + δδᵀ·nᴬnᴮ/n), so memory is p² +
+/// one chunk. r = Mᵢⱼ/√(MᵢᵢMⱼⱼ) normalised as `Correlation.matrix` does.
+public struct CorrelationAccumulator: Sendable {
+    public let dimension: Int
+    public private(set) var rows = 0
+    private var mean: [Double]
+    /// Column-major p×p, upper triangle.
+    private var comoment: [Double]
+
+    public init(dimension p: Int) {
+        dimension = p
+        mean = [Double](repeating: 0, count: p)
+        comoment = [Double](repeating: 0, count: p * p)
+    }
+
+    /// Adds the rows of equally long columns (one per dimension) where every column is finite.
+    public mutating func add(columns: [[Double]]) {
+        let p = dimension
+        guard p > 0, columns.count == p else { return }
+        let total = columns[0].count
+        var complete = [Bool](repeating: true, count: total)
+        for col in columns {
+            for i in 0..<total where !col[i].isFinite { complete[i] = false }
+        }
+        let n = complete.reduce(0) { $0 + ($1 ? 1 : 0) }
+        guard n > 0 else { return }
+        var chunkMean = [Double](repeating: 0, count: p)
+        var x = [Double](repeating: 0, count: n * p)
+        for (j, col) in columns.enumerated() {
+            var s = 0.0
+            for i in 0..<total where complete[i] { s += col[i] }
+            let m = s / Double(n)
+            chunkMean[j] = m
+            var k = 0
+            for i in 0..<total where complete[i] {
+                x[j * n + k] = col[i] - m
+                k += 1
+            }
+        }
+        var c = [Double](repeating: 0, count: p * p)
+        x.withUnsafeBufferPointer { xp in
+            c.withUnsafeMutableBufferPointer { cp in
+                cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, Int32(p), Int32(n), 1.0, xp.baseAddress, Int32(n), 0.0, cp.baseAddress, Int32(p))
+            }
+        }
+        if rows == 0 {
+            comoment = c
+            mean = chunkMean
+        } else {
+            let na = Double(rows)
+            let nb = Double(n)
+            let weight = na * nb / (na + nb)
+            let delta = (0..<p).map { chunkMean[$0] - mean[$0] }
+            for j in 0..<p {
+                for i in 0...j { comoment[j * p + i] += c[j * p + i] + delta[i] * delta[j] * weight }
+            }
+            for j in 0..<p { mean[j] += delta[j] * nb / (na + nb) }
+        }
+        rows += n
+    }
+
+    /// The row-major correlation matrix, nil with fewer than 3 complete rows.
+    public func matrix() -> [Double]? {
+        guard rows >= 3 else { return nil }
+        return Correlation.normalize(comoment, dimension: dimension)
+    }
+}

@@ -1,0 +1,50 @@
+import DriftTestSupport
+import Foundation
+import Testing
+
+/// `profile` and `compare` hold a sample, not the file: a 256 MB CSV (generated here into a temporary directory and
+/// deleted after) is profiled and compared in well under its size, peak RSS read from the kernel (`wait4`'s
+/// ru_maxrss, by scripts/peak-rss.py). The 1 GB figure is in `make bench`.
+@Suite("Bounded memory", .serialized)
+struct BoundedMemoryTests {
+    /// ~256 MB: 20 numeric columns, a 50,000-row block of seeded normal values (Python's random, no numpy needed)
+    /// written again and again.
+    static let generator = """
+        import random, sys
+        rng = random.Random(18)
+        rows = [",".join(repr(rng.gauss(0, 1)) for _ in range(20)) for _ in range(50_000)]
+        text = "\\n".join(rows) + "\\n"
+        with open(sys.argv[1], "w") as out:
+            out.write(",".join(f"f{j}" for j in range(20)) + "\\n")
+            written = 0
+            while written < 256 * 1024 * 1024:
+                out.write(text)
+                written += len(text)
+        """
+
+    func peakRSS(_ args: [String]) throws -> (status: Int32, kib: Int, stderr: String) {
+        let r = try CLI.run([repoRoot.appendingPathComponent("scripts/peak-rss.py").path, CLI.binary.path] + args)
+        let last = r.stderr.split(separator: "\n").last { $0.hasPrefix("peak_rss_kib=") } ?? ""
+        let kib = Int(last.split(separator: " ")[0].dropFirst("peak_rss_kib=".count)) ?? -1
+        return (r.status, kib, r.stderr)
+    }
+
+    @Test func profileAndCompareOfA256MBFileStayUnder300MB() throws {
+        let s = try Scratch()
+        let big = s.path("big.csv")
+        let gen = try CLI.run(["/usr/bin/env", "python3", "-c", Self.generator, big])
+        try #require(gen.status == 0, "\(gen.stderr)")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: big)[.size] as? Int)
+        #expect(size >= 256 << 20)
+        let small = s.write("small.csv", "f0,f1\n" + (0..<500).map { "\(Double($0) / 100),\(Double($0 % 17))" }.joined(separator: "\n") + "\n")
+
+        let profile = try peakRSS(["profile", "--reference", big, "--out", s.path("big.prf")])
+        #expect(profile.status == 0, "\(profile.stderr)")
+        #expect(profile.kib > 0 && profile.kib < 300 * 1024, "profile of \(size >> 20) MB peaked at \(profile.kib / 1024) MB")
+
+        let compare = try peakRSS(["compare", "--reference", big, "--current", small, "--format", "json"])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        #expect(compare.kib > 0 && compare.kib < 300 * 1024, "compare against \(size >> 20) MB peaked at \(compare.kib / 1024) MB")
+        print("bounded memory: \(size >> 20) MB CSV — profile peak \(profile.kib / 1024) MB, compare peak \(compare.kib / 1024) MB")
+    }
+}
