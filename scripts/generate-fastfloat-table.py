@@ -22,6 +22,12 @@ def normalised(number):
     return number >> 64, number & ((1 << 64) - 1)
 
 
+def swift_hex(word):
+    # grouped by 4 digits, as swift-format writes hex literals
+    digits = f"{word:016x}"
+    return "0x" + "_".join(digits[i:i + 4] for i in range(0, 16, 4))
+
+
 def entries():
     for q in range(SMALLEST, 0):
         power5 = 5 ** -q
@@ -55,7 +61,8 @@ def main():
         "    static let powersOfFive: [UInt64] = [",
     ]
     for q, (hi, lo) in entries():
-        lines.append(f"        0x{hi:016x}, 0x{lo:016x},  // 5^{q}")
+        comma = "," if q < LARGEST else ""  # swift-format drops the last element's comma
+        lines.append(f"        {swift_hex(hi)}, {swift_hex(lo)}{comma}  // 5^{q}")
     lines += ["    ]", "}", ""]
     out = pathlib.Path(__file__).resolve().parent.parent / "Sources/DriftCommon/FastFloatTable.swift"
     out.write_text("\n".join(lines))

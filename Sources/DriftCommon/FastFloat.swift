@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Decimal text to `Double`, read from bytes (no `String` is built), correctly rounded (round to nearest, ties to

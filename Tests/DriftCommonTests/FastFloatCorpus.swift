@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The differential corpus for FastFloat: seeded, reproducible strings of every kind a parser meets (see `Kind`), and the
@@ -100,14 +100,18 @@ struct FloatCorpus {
                 "1.7976931348623157", "1.7976931348623158", "1.7976931348623159", "9007199254740992",
                 "9007199254740993", "9007199254740994", "1.0000000000000001", "0.99999999999999994"
             ]
-            let exponents: [StaticString] = ["e-324", "e-324", "e-324", "e-324", "e-308", "e-308", "e-308", "e-308", "e308", "e308", "e308", "", "", "", "", ""]
+            let exponents: [StaticString] = [
+                "e-324", "e-324", "e-324", "e-324", "e-308", "e-308", "e-308", "e-308", "e308", "e308", "e308", "", "", "", "", ""
+            ]
             let i = below(prefixes.count)
             append(prefixes[i])
             for _ in 0..<below(30) { append(UInt8(ascii: "0") + UInt8(below(4) == 0 ? below(10) : (below(2) == 0 ? 0 : 9))) }
             append(exponents[i])
         case .specials:
-            let words: [StaticString] = ["inf", "infinity", "nan", "nan()", "nan(123)", "nan(0x1f)", "nan(abc_9)", "nan(", "nan(-)", "snan", "in", "infinit",
-                "infinityy", "nana", "inf0"]
+            let words: [StaticString] = [
+                "inf", "infinity", "nan", "nan()", "nan(123)", "nan(0x1f)", "nan(abc_9)", "nan(", "nan(-)", "snan", "in", "infinit",
+                "infinityy", "nana", "inf0"
+            ]
             let signs: [StaticString] = ["", "+", "-"]
             append(signs[below(3)])
             let word = words[below(words.count)]
@@ -136,7 +140,7 @@ struct FloatCorpus {
             // nudge up: one more significant digit just before the exponent
             var e = count - 1
             while bytes[e] != UInt8(ascii: "e") { e -= 1 }
-            (e..<count).reversed().forEach { bytes[$0 + 1] = bytes[$0] }
+            for i in (e..<count).reversed() { bytes[i + 1] = bytes[i] }
             bytes[e] = UInt8(ascii: "1")
             count += 1
         }
