@@ -392,8 +392,9 @@ public struct JSONParser {
             return .double(negative ? -v : v)
         }
         if mantissa == 0 { return .double(negative ? -0.0 : 0) }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
-        guard let v = Double(text), v.isFinite else {
+        let token = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<pos]))
+        guard let v = FastFloat.parse(token), v.isFinite else {
+            let text = String(decoding: token, as: UTF8.self)
             throw fail("\(text.prefix(40)) at byte \(start) is outside the range of a double", kind: .numberOutOfRange, at: start)
         }
         return .double(v)

@@ -1,3 +1,5 @@
+import DriftCommon
+
 /// One cell of a tabular file, as the reader kept it.
 public enum Cell: Sendable, Equatable {
     /// An empty CSV field, a JSON null, or a key absent from a JSON line.
@@ -219,16 +221,7 @@ public struct Table: Sendable {
 /// `infinity` (any case) parse to non-finite values, which callers treat as missing.
 public enum NumberText {
     public static func parse(_ s: String) -> Double? {
-        var t = Substring(s)
-        while let f = t.first, f == " " || f == "\t" { t.removeFirst() }
-        while let l = t.last, l == " " || l == "\t" || l == "\r" { t.removeLast() }
-        if t.isEmpty { return nil }
-        if let v = Double(t) { return v }
-        switch t.lowercased() {
-        case "nan", "+nan", "-nan": return .nan
-        case "inf", "+inf", "infinity", "+infinity": return .infinity
-        case "-inf", "-infinity": return -.infinity
-        default: return nil
-        }
+        var s = s
+        return s.withUTF8 { FastFloat.parseCell(UnsafeRawBufferPointer($0)) }
     }
 }

@@ -104,7 +104,7 @@ struct CSVFragment: CSVFieldSink, Sendable {
         if numeric[column] {
             if bytes.isEmpty {
                 numbers[s].append(.nan)
-            } else if let v = NumberBytes.parse(bytes) {
+            } else if let v = FastFloat.parseCell(bytes) {
                 numbers[s].append(v.isFinite ? v : .nan)
             } else {
                 numbers[s].append(.nan)
@@ -132,7 +132,7 @@ struct CSVTypingSink: CSVFieldSink {
     mutating func field(_ column: Int, _ bytes: UnsafeRawBufferPointer, line: Int) {
         guard !bytes.isEmpty else { return }
         present[column] += 1
-        if NumberBytes.parse(bytes) != nil { numeric[column] += 1 }
+        if FastFloat.parseCell(bytes) != nil { numeric[column] += 1 }
     }
     mutating func endRecord(line: Int) {}
 }
@@ -142,14 +142,6 @@ struct CSVHeaderSink: CSVFieldSink {
     var names: [String] = []
     mutating func field(_ column: Int, _ bytes: UnsafeRawBufferPointer, line: Int) { names.append(String(decoding: bytes, as: UTF8.self)) }
     mutating func endRecord(line: Int) {}
-}
-
-/// Number parsing straight from a cell's bytes, by `NumberText`'s rules.
-enum NumberBytes {
-    @inline(__always)
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> Double? {
-        NumberText.parse(String(decoding: bytes, as: UTF8.self))
-    }
 }
 
 /// Reads CSV in blocks of `TableReadOptions.blockBytes`: each block is cut at record boundaries found by counting
