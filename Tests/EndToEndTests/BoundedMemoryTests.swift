@@ -22,8 +22,23 @@ struct BoundedMemoryTests {
                 written += len(text)
         """
 
+    /// Runs a program (not drift-worker itself) to completion: its status and stderr (stdout discarded).
+    func run(_ program: String, _ args: [String]) throws -> (status: Int32, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = args
+        p.currentDirectoryURL = repoRoot
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+    }
+
     func peakRSS(_ args: [String]) throws -> (status: Int32, kib: Int, stderr: String) {
-        let r = try CLI.run([repoRoot.appendingPathComponent("scripts/peak-rss.py").path, CLI.binary.path] + args)
+        let r = try run("/usr/bin/python3", [repoRoot.appendingPathComponent("scripts/peak-rss.py").path, CLI.binary.path] + args)
         let last = r.stderr.split(separator: "\n").last { $0.hasPrefix("peak_rss_kib=") } ?? ""
         let kib = Int(last.split(separator: " ")[0].dropFirst("peak_rss_kib=".count)) ?? -1
         return (r.status, kib, r.stderr)
@@ -32,7 +47,7 @@ struct BoundedMemoryTests {
     @Test func profileAndCompareOfA256MBFileStayUnder300MB() throws {
         let s = try Scratch()
         let big = s.path("big.csv")
-        let gen = try CLI.run(["/usr/bin/env", "python3", "-c", Self.generator, big])
+        let gen = try run("/usr/bin/python3", ["-c", Self.generator, big])
         try #require(gen.status == 0, "\(gen.stderr)")
         let size = try #require(try FileManager.default.attributesOfItem(atPath: big)[.size] as? Int)
         #expect(size >= 256 << 20)
