@@ -27,6 +27,7 @@ Environment:
   BENCH_E2E_REPS      repetitions per side (default 5)
   BENCH_E2E_BIG_REPS  repetitions for the files of about 1 GB (default 3)
   BENCH_QUICK=1       skip the files of about 1 GB (the 1 GB profile/compare and the 1,000,000-row warm check)
+  BENCH_E2E_BIG_MB    the size of the large CSV in MB (default 1000)
   BENCH_E2E_ONLY      comma-separated subset of compare,warm,profile,ingest
 """
 import json
@@ -44,6 +45,7 @@ BIN = os.path.abspath(os.environ.get("DRIFT_WORKER") or os.path.join(ROOT, ".bui
 REPS = int(os.environ.get("BENCH_E2E_REPS") or 5)
 BIG_REPS = int(os.environ.get("BENCH_E2E_BIG_REPS") or 3)
 QUICK = os.environ.get("BENCH_QUICK") == "1"
+BIG_MB = int(os.environ.get("BENCH_E2E_BIG_MB") or 1000)
 ONLY = set((os.environ.get("BENCH_E2E_ONLY") or "compare,warm,profile,ingest").split(","))
 PY = sys.executable
 REF = os.path.join(HERE, "reference_e2e.py")
@@ -175,7 +177,7 @@ def bench_profile():
     if QUICK:
         print("profile/compare of a 1 GB CSV: skipped (BENCH_QUICK=1)", flush=True)
         return
-    generate("compare", "big")
+    generate(f"big-{BIG_MB}", *([] if os.path.exists(f"{WORK}/cur.csv") else ["compare"]))
     big = f"{WORK}/big.csv"
     size = mb(big)
     ours = Side("drift-worker", [BIN, "profile", "--reference", big, "--out", f"{WORK}/big.prf"])
