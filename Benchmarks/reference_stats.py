@@ -9,7 +9,7 @@ w2-warm (given what drift-worker's profile gives it: each reference sorted, its 
 prepared before the first run and not timed; per check only the current side is sorted).
 
 The process stays up so that drift-bench can alternate it with its own child: each line `run` on stdin runs the
-workload once and prints {"seconds", "ks", "psi"}; at end of input it prints {"peak_rss_mb", "cores", "results", the
+workload once and prints {"seconds", "ks", "psi"}; at end of input it prints {"peak_rss_mb", "cpus", "results", the
 versions}.
 """
 import json
@@ -51,6 +51,15 @@ def ks_sorted(a, b):
     d = max(float(np.clip(-diff.min(), 0, 1)), float(diff.max()))
     m, n = sorted([float(n1), float(n2)], reverse=True)
     return d, float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
+
+
+def cpus_allowed():
+    """The CPUs this process may run on, as /proc/self/status lists them ("0" under taskset -c 0)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Cpus_allowed_list:"):
+                return line.split(":", 1)[1].strip()
+    return ",".join(map(str, sorted(os.sched_getaffinity(0))))
 
 
 def main():
@@ -95,7 +104,7 @@ def main():
         print(json.dumps({"seconds": ks_s + psi_s, "ks": ks_s, "psi": psi_s}), flush=True)
     print(json.dumps({
         "scipy": scipy.__version__, "numpy": np.__version__, "peak_rss_mb": peak_rss_mb(),
-        "cores": len(os.sched_getaffinity(0)), "results": results,
+        "cpus": cpus_allowed(), "results": results,
     }), flush=True)
 
 

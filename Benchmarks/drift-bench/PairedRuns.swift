@@ -86,7 +86,7 @@ enum Benchmarks {
 /// What a child prints when its input closes.
 struct ChildSummary: Decodable {
     var peak_rss_mb: Double
-    var cores: Int
+    var cpus: String
     var results: [[Double]]
 }
 
@@ -109,7 +109,8 @@ func pairedRow(label: String, ours workload: String, reference: String, dir: Str
         let verdict = target.map { pinned ? "" : (ratio >= $0 ? "  meets ≥\(Int($0))×" : "  BELOW ≥\(Int($0))× target") } ?? ""
         columns.append(
             String(
-                format: "%@ (CPUs seen %d/%d): ours %.4f s %@  scipy %.4f s %@  ratio %5.1f×%@", cores as NSString, ours.cores, theirs.cores,
+                format: "%@ (CPUs %@ / %@): ours %.4f s %@  scipy %.4f s %@  ratio %5.1f×%@", cores as NSString, ours.cpus as NSString,
+                theirs.cpus as NSString,
                 us.median, us.spread as NSString, py.median, py.spread as NSString, ratio, verdict as NSString))
         rss.append(String(format: "%@ %.0f/%.0f MB", cores as NSString, ours.peak_rss_mb, theirs.peak_rss_mb))
         checks.append(crossCheck(ours.results, theirs.results))

@@ -30,6 +30,15 @@ func peakRSSMegabytes() -> Double {
     return kb / 1024.0
 }
 
+/// The CPUs this process may run on (`Cpus_allowed_list`, e.g. "0" under `taskset -c 0`); Foundation's
+/// activeProcessorCount does not see the affinity mask.
+func allowedCPUs() -> String {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") })
+    else { return "?" }
+    return line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces)
+}
+
 func normalish(_ n: Int, seed: UInt64, shift: Double, scale: Double = 1) -> [Double] {
     var g = SplitMix64(seed: seed)
     return (0..<n).map { _ in
@@ -83,7 +92,7 @@ func forEachFeature(_ n: Int, parallel: Bool, _ body: @Sendable (Int) -> (Double
 }
 
 /// Runs one workload once per `run` line on standard input (one JSON line each: {"seconds"}); at end of input prints
-/// {"peak_rss_mb", "cores", "results"}. The parallelism is the library's (all cores this process may use).
+/// {"peak_rss_mb", "cpus", "results"}. The parallelism is the library's (all cores this process may use).
 func child(_ name: String, _ dir: String) {
     let body: () -> [(Double, Double, Double)]
     switch name {
@@ -125,7 +134,7 @@ func child(_ name: String, _ dir: String) {
         fflush(nil)  // every C stream: the parent waits for this line
     }
     let res = results.map { "[\($0.0),\($0.1),\($0.2)]" }.joined(separator: ",")
-    print("{\"peak_rss_mb\":\(peakRSSMegabytes()),\"cores\":\(ProcessInfo.processInfo.activeProcessorCount),\"results\":[\(res)]}")
+    print("{\"peak_rss_mb\":\(peakRSSMegabytes()),\"cpus\":\"\(allowedCPUs())\",\"results\":[\(res)]}")
 }
 
 func runProcess(_ exe: String, _ args: [String]) -> Data {
