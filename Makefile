@@ -1,7 +1,7 @@
 # drift-worker — the README's commands. Each target first installs missing system packages.
 SWIFT ?= swift
 
-.PHONY: deps build image demo test sanitize lint format bench report-screenshot fixtures sample-data clean
+.PHONY: deps build image demo test sanitize lint format bench bench-e2e report-screenshot fixtures sample-data clean
 
 deps:
 	@scripts/install-deps.sh
@@ -67,6 +67,14 @@ bench: deps
 	$(SWIFT) build -c release --product drift-worker
 	Benchmarks/.build/release/drift-bench
 	@scripts/bench-ingest.sh
+	python3 Benchmarks/bench_e2e.py
+
+# The end-to-end part of `make bench` alone: the drift-worker binary against pandas/polars + scipy on files on disk
+# (Benchmarks/bench_e2e.py says what and how; BENCH_QUICK=1 skips the files of about 1 GB).
+bench-e2e: deps
+	@scripts/install-deps.sh --bench
+	$(SWIFT) build -c release --product drift-worker
+	python3 Benchmarks/bench_e2e.py
 
 # The README's report screenshot: the sample data's drifted window rendered in headless Chromium (docs/report.png).
 report-screenshot: build

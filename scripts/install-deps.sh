@@ -4,7 +4,8 @@
 # the tests. With --test (make test), also python3 with opentelemetry-proto (the trace tests' OTLP receiver),
 # Prometheus, promtool and the Pushgateway (the observability tests run them) and Chromium with the DejaVu fonts (the
 # report's layout check renders in headless Chromium). With --bench, also wrk (the load generator of the capture
-# benchmark) and numpy and scipy (the reference side of `make bench`).
+# benchmark) and numpy and scipy (the reference side of `make bench`), and pandas and polars at pinned versions (the
+# reference side of the end-to-end benchmark, Benchmarks/bench_e2e.py).
 set -euo pipefail
 
 packages=(pkg-config libpq-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev zlib1g-dev postgresql)
@@ -39,6 +40,17 @@ fi
 if [ "${1:-}" = "--python" ] || [ "${1:-}" = "--bench" ]; then
   if ! python3 -c "import numpy, scipy" 2>/dev/null; then
     echo "install-deps: installing numpy and scipy for the benchmark's reference side"
-    python3 -m pip install -q "numpy>=2" "scipy>=1.17,<1.18"
+    python3 -m pip install -q "numpy>=2" "scipy>=1.17,<1.18" 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages "numpy>=2" "scipy>=1.17,<1.18"
+  fi
+fi
+
+# pinned, so that the end-to-end benchmark's reference side is the same program from run to run
+if [ "${1:-}" = "--bench" ]; then
+  bench_python=("pandas==3.1.1" "polars==2.1.0")
+  if ! python3 -c "import pandas, polars, sys; sys.exit(pandas.__version__ != '3.1.1' or polars.__version__ != '2.1.0')" 2>/dev/null; then
+    echo "install-deps: installing ${bench_python[*]} for the end-to-end benchmark's reference side"
+    python3 -m pip install -q "${bench_python[@]}" 2>/dev/null \
+      || python3 -m pip install -q --break-system-packages "${bench_python[@]}"
   fi
 fi

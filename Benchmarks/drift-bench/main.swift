@@ -6,12 +6,12 @@ import Foundation
 
 // `make bench`: drift-worker's statistics against scipy/numpy on the same data, in the same run.
 //
-//   drift-bench                 all workloads, each measured in its own child process (own peak RSS)
-//   drift-bench --child NAME DIR REPS   one workload (internal)
+//   drift-bench                    all workloads (PairedRuns.swift says how the in-memory pairs are measured)
+//   drift-bench --child NAME DIR   one workload, kept running: one repetition per `run` line on stdin (internal)
 //
 // W1: 1 numeric feature, reference 1,000,000 and current 100,000 — KS (with p-value) + PSI.
 // W2: 100 numeric features, reference 100,000 and current 10,000 each — cold (raw arrays) and
-//     warm (from a reference profile: pre-sorted reference, cached bins).
+//     warm (from a reference profile: pre-sorted reference, cached bins; scipy's side gets the same).
 
 let reps = Int(ProcessInfo.processInfo.environment["BENCH_REPS"] ?? "") ?? 5
 
@@ -28,6 +28,15 @@ func peakRSSMegabytes() -> Double {
         let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
     else { return .nan }
     return kb / 1024.0
+}
+
+/// The CPUs this process may run on (`Cpus_allowed_list`, e.g. "0" under `taskset -c 0`); Foundation's
+/// activeProcessorCount does not see the affinity mask.
+func allowedCPUs() -> String {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") })
+    else { return "?" }
+    return line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces)
 }
 
 func normalish(_ n: Int, seed: UInt64, shift: Double, scale: Double = 1) -> [Double] {
@@ -82,32 +91,24 @@ func forEachFeature(_ n: Int, parallel: Bool, _ body: @Sendable (Int) -> (Double
     return out.values
 }
 
-/// Runs one workload, timing `reps` repetitions; prints one JSON line.
-func child(_ name: String, _ dir: String, _ reps: Int) {
-    var times: [Double] = []
-    var results: [(Double, Double, Double)] = []
-    func time(_ body: () -> [(Double, Double, Double)]) {
-        for _ in 0..<reps {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            results = body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
-    }
+/// Runs one workload once per `run` line on standard input (one JSON line each: {"seconds"}); at end of input prints
+/// {"peak_rss_mb", "cpus", "results"}. The parallelism is the library's (all cores this process may use).
+func child(_ name: String, _ dir: String) {
+    let body: () -> [(Double, Double, Double)]
     switch name {
     case "w1":
         let ref = readRaw("\(dir)/w1_ref.f64")
         let cur = readRaw("\(dir)/w1_cur.f64")
-        time { [coldFeature(ref, cur)] }
-    case "w2-cold", "w2-cold-1core", "w2-warm", "w2-warm-1core":
+        body = { [coldFeature(ref, cur)] }
+    case "w2-cold", "w2-warm":
         func split(_ path: String, _ size: Int) -> [[Double]] {
             let all = readRaw(path)
             return (0..<100).map { Array(all[($0 * size)..<(($0 + 1) * size)]) }
         }
         let curs = split("\(dir)/w2_cur.f64", 10_000)
-        let parallel = !name.hasSuffix("1core")
-        if name.hasPrefix("w2-cold") {
+        if name == "w2-cold" {
             let refs = split("\(dir)/w2_ref.f64", 100_000)
-            time { forEachFeature(100, parallel: parallel) { coldFeature(refs[$0], curs[$0]) } }
+            body = { forEachFeature(100, parallel: true) { coldFeature(refs[$0], curs[$0]) } }
         } else {
             // Build the profile once (untimed), as `drift-worker profile` does ahead of checks; the raw
             // reference is not kept, as a worker would not keep it.
@@ -115,8 +116,8 @@ func child(_ name: String, _ dir: String, _ reps: Int) {
                 ReferenceProfile.numericFeature(name: "f\(i)", values: r, sampleCap: ReferenceProfile.defaultSampleCap, seed: 1)
             }
             let bins = profiles.map { Bins.quantile(sortedReference: $0.sample, bins: 10) }
-            time {
-                forEachFeature(100, parallel: parallel) { i in
+            body = {
+                forEachFeature(100, parallel: true) { i in
                     warmFeature(profiles[i].sample, bins[i], FastSort.sorted(curs[i].filter { $0.isFinite }))
                 }
             }
@@ -124,24 +125,16 @@ func child(_ name: String, _ dir: String, _ reps: Int) {
     default:
         fatalError("unknown workload \(name)")
     }
+    var results: [(Double, Double, Double)] = []
+    while let line = readLine() {
+        guard line == "run" else { continue }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        results = body()
+        print("{\"seconds\":\(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)}")
+        fflush(nil)  // every C stream: the parent waits for this line
+    }
     let res = results.map { "[\($0.0),\($0.1),\($0.2)]" }.joined(separator: ",")
-    print("{\"median\":\(median(times)),\"times\":\(times),\"peak_rss_mb\":\(peakRSSMegabytes()),\"results\":[\(res)]}")
-}
-
-struct ChildResult: Decodable {
-    var median: Double
-    var peak_rss_mb: Double
-    var results: [[Double]]
-}
-
-struct ReferenceResult: Decodable {
-    var scipy: String
-    var numpy: String
-    var ks_median: Double
-    var psi_median: Double
-    var total_median: Double
-    var peak_rss_mb: Double
-    var results: [[Double]]
+    print("{\"peak_rss_mb\":\(peakRSSMegabytes()),\"cpus\":\"\(allowedCPUs())\",\"results\":[\(res)]}")
 }
 
 func runProcess(_ exe: String, _ args: [String]) -> Data {
@@ -155,17 +148,6 @@ func runProcess(_ exe: String, _ args: [String]) -> Data {
     p.waitUntilExit()
     guard p.terminationStatus == 0 else { fatalError("\(exe) \(args) failed with status \(p.terminationStatus)") }
     return data
-}
-
-func ours(_ name: String, _ dir: String) -> ChildResult {
-    let me = URL(fileURLWithPath: CommandLine.arguments[0]).path
-    return try! JSONDecoder().decode(ChildResult.self, from: runProcess(me, ["--child", name, dir, String(reps)]))
-}
-
-func reference(_ name: String, _ dir: String) -> ReferenceResult {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("reference_stats.py").path
-    return try! JSONDecoder().decode(ReferenceResult.self, from: runProcess("/usr/bin/env", ["python3", script, dir, name, String(reps)]))
 }
 
 /// Our results must be scipy's: statistic equal, p-value within 1e-9 relative, PSI within 1e-12.
@@ -183,8 +165,8 @@ func crossCheck(_ a: [[Double]], _ b: [[Double]]) -> String {
         "\(ok ? "results match scipy/numpy" : "RESULTS DIFFER") (KS statistics \(statsEqual ? "identical" : "differ"), max rel. diff p-value \(String(format: "%.1e", worstP)), PSI \(String(format: "%.1e", worstPSI)))"
 }
 
-if CommandLine.arguments.count >= 5 && CommandLine.arguments[1] == "--child" {
-    child(CommandLine.arguments[2], CommandLine.arguments[3], Int(CommandLine.arguments[4])!)
+if CommandLine.arguments.count >= 4 && CommandLine.arguments[1] == "--child" {
+    child(CommandLine.arguments[2], CommandLine.arguments[3])
     exit(0)
 }
 
@@ -244,34 +226,19 @@ let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drift-b
 try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: dir) }
 
-print("drift-worker statistics benchmark — \(reps) repetitions each, median wall time; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+print(
+    "drift-worker statistics benchmark — in-memory pairings, each side a process of its own, alternated: 1 warm-up + \(reps) runs each, "
+        + "median [min–max]; \(ProcessInfo.processInfo.activeProcessorCount) cores")
 print("OpenBLAS: \(LinearAlgebra.openBLASConfig)")
 _ = runProcess(URL(fileURLWithPath: CommandLine.arguments[0]).path, ["--generate", dir])
-
-func row(_ label: String, _ us: ChildResult, _ ref: ReferenceResult, target: Double?) -> String {
-    let ratio = ref.total_median / us.median
-    let verdict = target.map { ratio >= $0 ? "meets ≥\(Int($0))×" : "BELOW ≥\(Int($0))× target" } ?? "(informational)"
-    return String(
-        format: "%-34@ ours %8.4f s  scipy+numpy %8.4f s (KS %.4f + PSI %.4f)  ratio %6.1f×  %@  | peak RSS ours %6.1f MB, python %6.1f MB",
-        label as NSString, us.median, ref.total_median, ref.ks_median, ref.psi_median, ratio, verdict as NSString,
-        us.peak_rss_mb, ref.peak_rss_mb)
-}
-
-let w1Ref = reference("w1", dir)
-print("reference: scipy \(w1Ref.scipy), numpy \(w1Ref.numpy)\n")
-let w1 = ours("w1", dir)
-print(row("W1 1×(1e6 vs 1e5) KS+PSI", w1, w1Ref, target: 4))
-print("   " + crossCheck(w1.results, w1Ref.results))
-let w2Ref = reference("w2", dir)
-let w2Rows: [(String, String, Double?)] = [
-    ("w2-cold", "W2 100×(1e5 vs 1e4) cold", 4.0), ("w2-cold-1core", "W2 cold, on 1 core", nil),
-    ("w2-warm", "W2 100×(1e5 vs 1e4) warm (profile)", 20.0), ("w2-warm-1core", "W2 warm, on 1 core", nil)
-]
-for (name, label, target) in w2Rows {
-    let r = ours(name, dir)
-    print(row(label, r, w2Ref, target: target))
-    print("   " + crossCheck(r.results, w2Ref.results))
-}
+print(
+    "reference: scipy \(String(decoding: runProcess("/usr/bin/env", ["python3", "-c", "import scipy, numpy; print(scipy.__version__, 'numpy', numpy.__version__, end='')"]), as: UTF8.self))\n"
+)
+pairedRow(label: "W1 1×(1e6 vs 1e5) KS+PSI, raw arrays", ours: "w1", reference: "w1", dir: dir, target: 4)
+pairedRow(label: "W2 100×(1e5 vs 1e4) cold, raw arrays", ours: "w2-cold", reference: "w2-cold", dir: dir, target: 4)
+pairedRow(
+    label: "W2 100×(1e5 vs 1e4) warm: from a profile (scipy given the sorted reference, edges and proportions)", ours: "w2-warm",
+    reference: "w2-warm", dir: dir, target: 20)
 highDimensionalBenchmark(dir)
 captureParseBenchmark()
 
