@@ -214,6 +214,11 @@ if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "capture" {
     exit(0)
 }
 
+if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "float" {
+    FloatParseBench.run()
+    exit(0)
+}
+
 if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "store" {
     do { try await storeBenchmarks() } catch {
         print("store benchmark failed: \(error)")
@@ -241,6 +246,7 @@ pairedRow(
     reference: "w2-warm", dir: dir, target: 20)
 highDimensionalBenchmark(dir)
 captureParseBenchmark()
+FloatParseBench.run()
 
 // MARK: - Store: COPY throughput and NOTIFY wake-up latency
 
