@@ -23,6 +23,25 @@ public struct NumericSample: Sendable, Equatable {
     /// The population standard deviation (ddof = 0) used to normalise the Wasserstein distance.
     public var standardDeviation: Double { knownStandardDeviation ?? Distances.standardDeviation(sorted) }
 
+    /// Builds a sample from raw values taken out of `values` (left empty), treating NaN and ±Inf as missing: the
+    /// present values are compacted and sorted in the array's own storage, so nothing is copied when the caller held
+    /// its only reference. The same sample as `init(values:)`.
+    public init(sortingInPlace values: inout [Double]) {
+        var v: [Double] = []
+        swap(&v, &values)
+        var kept = 0
+        v.withUnsafeMutableBufferPointer { b in
+            for i in b.indices where b[i].isFinite {
+                b[kept] = b[i]
+                kept += 1
+            }
+        }
+        let missing = v.count - kept
+        v.removeLast(missing)
+        FastSort.sort(&v)
+        self.init(sorted: v, missing: missing)
+    }
+
     /// Builds a sample from raw values, treating NaN and ±Inf as missing.
     public init(values: [Double]) {
         var present = values.allSatisfy(\.isFinite) ? values : values.filter(\.isFinite)

@@ -108,12 +108,55 @@ struct BlockReaderTests {
         #expect(throws: TableError.empty(file: "t.csv")) { try read("\u{FEFF}") }
     }
 
+    @Test func blankLinesBeforeTheHeaderAreSkipped() throws {
+        let t = try read("\n\r\nid,x\n1,2\n")
+        #expect(t.columnNames == ["id", "x"] && t.lines == [4])
+    }
+
     @Test func onlyTheRequestedColumnsAreRead() throws {
         let t = try CSVReader.read(
             data: Data("a,b,c\n1,x,3\n4,y,6\n".utf8), source: "t.csv", options: TableReadOptions(only: ["c"]))
         #expect(t.columnNames == ["a", "b", "c"])
         #expect(t.type(column: 0) == nil && t.type(column: 2) == .numeric)
         #expect(try t.numericValues(column: 2) == [3, 6])
+    }
+}
+
+/// JSON Lines past 1 MiB are parsed in pieces cut after line breaks, on all cores; the pieces' columns are merged in
+/// order of first appearance and errors keep their file line.
+@Suite("JSON Lines in parallel pieces")
+struct JSONLinesPiecesTests {
+    @Test func piecesMergeColumnsRowsAndLines() throws {
+        var text = ""
+        var expectedLines: [Int] = []
+        var line = 0
+        for i in 0..<40_000 {
+            line += 1
+            if i % 1_000 == 999 {
+                text += "\n"  // a blank line
+                line += 1
+            }
+            // a key that only appears late, and keys that come and go
+            var fields = ["\"x\": \(i)", "\"tag\": \"t\(i % 7)\""]
+            if i % 3 == 0 { fields.append("\"odd\": \(Double(i) / 8)") }
+            if i >= 39_000 { fields.append("\"late\": true") }
+            text += "{" + fields.joined(separator: ", ") + "}\n"
+            expectedLines.append(line)
+        }
+        #expect(text.utf8.count > 1 << 20)
+        let t = try JSONLinesReader.read(data: Data(text.utf8), source: "t.jsonl")
+        #expect(t.rowCount == 40_000 && t.lines == expectedLines)
+        #expect(t.columnNames == ["odd", "tag", "x", "late"], "each line's keys sorted, columns in order of first appearance")
+        let x = try t.numericValues(column: 2)
+        #expect(x == (0..<40_000).map(Double.init))
+        let odd = try t.numericValues(column: 0)
+        #expect(odd[3] == 3.0 / 8 && odd[4].isNaN)
+        #expect(t.text(column: 3, row: 38_999) == nil && t.text(column: 3, row: 39_000) == "true")
+
+        let broken = text + "{\"x\": [1]}\n"
+        #expect(throws: TableError.nestedValue(file: "t.jsonl", line: line + 1, column: "x")) {
+            try JSONLinesReader.read(data: Data(broken.utf8), source: "t.jsonl")
+        }
     }
 }
 

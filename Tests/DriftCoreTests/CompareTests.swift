@@ -158,4 +158,30 @@ struct CompareTests {
         #expect(streamed.correlationNames == whole.correlationNames && streamed.correlation.count == whole.correlation.count)
         for (x, y) in zip(streamed.correlation, whole.correlation) { #expect(abs(x - y) <= 1e-12 || (x.isNaN && y.isNaN)) }
     }
+
+    @Test func aFeatureNamedTwiceIsComparedOnce() throws {
+        let ref = fraud.appendingPathComponent("reference.csv").path
+        let cur = fraud.appendingPathComponent("current_drift.csv").path
+        let r = try run(ref, cur, FeatureSelection(features: ["amount", "amount", "country"]))
+        #expect(r.result.features.map(\.name).sorted() == ["amount", "country"])
+    }
+
+    /// A column empty in the first 1,000 rows is typed over the whole file, the same way whether the file is read
+    /// whole or streamed; the correlation matrix leaves it out and covers the rest.
+    @Test func aColumnTypedAtTheEndIsTheSameStreamedOrWhole() throws {
+        let s = try Scratch()
+        var text = "a,b,late\n"
+        for i in 0..<1_500 {
+            let late = i < 1_200 ? "" : (i == 1_300 ? "nan" : String(Double(i % 37) / 3))
+            text += "\(Double(i % 101) / 7),\(Double((i * 7) % 53)),\(late)\n"
+        }
+        let path = s.write("r.csv", text)
+        let whole = try ProfileBuilder.build(table: TabularFile.read(path: path), selection: .init())
+        let streamed = try ProfileBuilder.build(path: path, format: nil, selection: .init(), blockBytes: 2_048)
+        #expect(streamed.numeric.map(\.name) == ["a", "b", "late"] && whole.numeric.map(\.name) == ["a", "b", "late"])
+        #expect(streamed.numeric == whole.numeric)
+        #expect(streamed.correlationNames == ["a", "b"])
+        let r = try run(path, path)
+        #expect(r.result.features.count == 3 && r.result.correlationDrift != nil)
+    }
 }

@@ -10,11 +10,68 @@ public enum JSONLinesReader {
     }
 
     public static func read(data: Data, source: String, options: TableReadOptions = TableReadOptions()) throws -> Table {
+        // pieces cut just after a line break (a JSON text cannot hold a raw one), parsed on all cores at once
+        let data = data.startIndex == 0 ? data : Data(data)
+        let cores = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let pieces = data.count < (1 << 20) ? 1 : cores * 2
+        var cuts = [0]
+        data.withUnsafeBytes { bytes in
+            for k in 1..<max(pieces, 1) {
+                var i = max(bytes.count / pieces * k, cuts.last!)
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\n") { i += 1 }
+                if i + 1 < bytes.count && i + 1 > cuts.last! { cuts.append(i + 1) }
+            }
+        }
+        cuts.append(data.count)
+        let ranges = (0..<(cuts.count - 1)).map { cuts[$0]..<cuts[$0 + 1] }
+        let newlines = ParallelMap.map(ranges) { r in data[r].reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) } }
+        var firstLines = [1]
+        for n in newlines.dropLast() { firstLines.append(firstLines.last! + n) }
+        let parsed = ParallelMap.map(Array(zip(ranges, firstLines))) { r, first in
+            Result { try piece(data[r], firstLine: first, source: source) }
+        }
+        // merged in file order: columns in order of first appearance, a key absent from a piece missing there
         var names: [String] = []
         var index: [String: Int] = [:]
         var cells: [[Cell]] = []
         var lines: [Int] = []
-        var lineNumber = 0
+        for result in parsed {
+            let p = try result.get()
+            let rowBase = lines.count
+            lines.append(contentsOf: p.lines)
+            for (k, name) in p.names.enumerated() {
+                let c: Int
+                if let existing = index[name] {
+                    c = existing
+                } else {
+                    c = names.count
+                    index[name] = c
+                    names.append(name)
+                    cells.append([Cell](repeating: .missing, count: rowBase))
+                }
+                cells[c].append(contentsOf: p.cells[k])
+            }
+            for c in cells.indices where cells[c].count < lines.count {
+                cells[c].append(contentsOf: repeatElement(.missing, count: lines.count - cells[c].count))
+            }
+        }
+        if lines.isEmpty { throw TableError.empty(file: source) }
+        let columns = names.indices.map { c in column(cells[c], name: names[c], lines: lines, options: options) }
+        return Table(source: source, columnNames: names, columns: columns, lines: lines, nonNumericPolicy: options.nonNumeric)
+    }
+
+    /// One piece's rows: its columns in order of first appearance (each line's keys in sorted order), their cells,
+    /// and each row's line.
+    struct Piece: Sendable {
+        var names: [String] = []
+        var cells: [[Cell]] = []
+        var lines: [Int] = []
+    }
+
+    static func piece(_ data: Data, firstLine: Int, source: String) throws -> Piece {
+        var out = Piece()
+        var index: [String: Int] = [:]
+        var lineNumber = firstLine - 1
         var rowCount = 0
         for rawLine in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -43,20 +100,18 @@ public enum JSONLinesReader {
                 if let existing = index[key] {
                     c = existing
                 } else {
-                    c = names.count
+                    c = out.names.count
                     index[key] = c
-                    names.append(key)
-                    cells.append([Cell](repeating: .missing, count: rowCount))
+                    out.names.append(key)
+                    out.cells.append([Cell](repeating: .missing, count: rowCount))
                 }
-                if cells[c].count == rowCount { cells[c].append(cell) }
+                if out.cells[c].count == rowCount { out.cells[c].append(cell) }
             }
             rowCount += 1
-            for c in cells.indices where cells[c].count < rowCount { cells[c].append(.missing) }
-            lines.append(lineNumber)
+            for c in out.cells.indices where out.cells[c].count < rowCount { out.cells[c].append(.missing) }
+            out.lines.append(lineNumber)
         }
-        if lines.isEmpty { throw TableError.empty(file: source) }
-        let columns = names.indices.map { c in column(cells[c], name: names[c], lines: lines, options: options) }
-        return Table(source: source, columnNames: names, columns: columns, lines: lines, nonNumericPolicy: options.nonNumeric)
+        return out
     }
 
     /// A column's cells stored by its type: given by `options`, else `ColumnTyping` over every present cell (JSON

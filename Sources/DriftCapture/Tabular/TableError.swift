@@ -48,7 +48,7 @@ public enum TableError: Error, Sendable, Equatable, CustomStringConvertible {
                 "\(file): column '\(column)' is numeric but \(cells) (\(shown)\(count > examples.count ? ", …" : "")); fix them, pass --non-numeric missing to count them as missing values, or --categorical \(column) if the column holds labels."
         case .recordTooLong(let file, let line, let limit):
             return
-                "\(file):\(line): a record starting here is longer than \(limit) bytes; a quoted field is probably never closed (RFC 4180: double a quote inside a quoted field)."
+                "\(file):\(line): a record starting here is longer than \(limit) bytes; a quoted field is probably never closed, or a quote stands inside an unquoted field (RFC 4180: quote the whole field and double the quotes inside it)."
         case .unknownFormat(let file):
             return "\(file): cannot tell the format from the extension; use .csv, .jsonl/.ndjson, or pass --input-format csv|jsonl."
         }

@@ -108,7 +108,9 @@ struct CSVFragment: CSVFieldSink, Sendable {
                 numbers[s].append(v.isFinite ? v : .nan)
             } else {
                 numbers[s].append(.nan)
-                nonNumeric[s].append((row, line, String(decoding: bytes.prefix(200), as: UTF8.self)))
+                // (the text only of the first few: the table keeps NonNumericCells.exampleLimit of them)
+                let text = nonNumeric[s].count < NonNumericCells.exampleLimit ? String(decoding: bytes.prefix(200), as: UTF8.self) : ""
+                nonNumeric[s].append((row, line, text))
             }
         } else {
             codes[s].append(bytes.isEmpty ? -1 : interners[s].intern(bytes))
@@ -178,15 +180,18 @@ enum CSVBlockReader {
                 if n == 0 { atEnd = true } else { filled += n }
             }
         }
+        /// Makes room for a record longer than the buffer; one that reaches `maxRecordBytes` is refused.
         func grow(line: Int) throws {
-            guard capacity < TableReadOptions.maxRecordBytes + options.blockBytes else {
+            let limit = TableReadOptions.maxRecordBytes + options.blockBytes
+            guard filled < TableReadOptions.maxRecordBytes, capacity < limit else {
                 throw TableError.recordTooLong(file: name, line: line, limit: TableReadOptions.maxRecordBytes)
             }
-            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * 2, alignment: 16)
+            let larger = min(capacity * 2, limit)
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: larger, alignment: 16)
             bigger.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: filled)
             buffer.deallocate()
             buffer = bigger
-            capacity *= 2
+            capacity = larger
         }
         func failure(_ f: CSVFailure, firstLine: Int) -> TableError {
             switch f.kind {
@@ -201,6 +206,13 @@ enum CSVBlockReader {
         if filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { begin = 3 }
         if filled - begin == 0 { throw TableError.empty(file: name) }
 
+        // blank lines before the header are skipped (and counted)
+        var leadingLines = 0
+        while begin < filled && (buffer[begin] == CSVScan.lf || buffer[begin] == CSVScan.cr) {
+            if buffer[begin] == CSVScan.lf || begin + 1 >= filled || buffer[begin + 1] != CSVScan.lf { leadingLines += 1 }
+            begin += 1
+        }
+        if filled - begin == 0 { throw TableError.empty(file: name) }
         // the header: the first record
         var headerEnd: Int
         while true {
@@ -222,7 +234,7 @@ enum CSVBlockReader {
         do {
             headerScan = try CSVScan.scan(
                 UnsafeRawBufferPointer(buffer), from: begin, to: headerEnd, columns: 0, maxRecords: 1, scratch: &scratch, sink: &headerSink)
-        } catch { throw failure(error, firstLine: 1) }
+        } catch { throw failure(error, firstLine: 1 + leadingLines) }
         let names = headerSink.names
         if names.isEmpty { throw TableError.empty(file: name) }
         var seen = Set<String>()
@@ -230,7 +242,7 @@ enum CSVBlockReader {
         var header = Header(names: names, types: names.map { n in options.only.map { $0.contains(n) } ?? true ? options.types[n] : nil })
         let wanted = names.map { n in options.only.map { $0.contains(n) } ?? true }
         begin = headerScan.stop
-        var line = 1 + headerScan.lineEnds
+        var line = 1 + leadingLines + headerScan.lineEnds
         var typed = false
 
         while true {

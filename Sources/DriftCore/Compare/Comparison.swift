@@ -32,10 +32,10 @@ public enum Comparison {
         for f in p.numeric { types[f.name] = .numeric }
         for f in p.categorical { types[f.name] = .text }
         let only = Set(p.featureNames).union(selection.features ?? [])
-        let current = try tableCall {
+        var current = try tableCall {
             try TabularFile.read(path: currentPath, format: format, options: TableReadOptions(types: types, only: only, nonNumeric: nonNumeric))
         }
-        let plan = try ComparisonPlan.make(reference: reference, current: current, selection: selection)
+        let plan = try ComparisonPlan.make(reference: reference, current: &current, selection: selection)
         let result = DatasetComparison.compare(plan.inputs, correlation: plan.correlation, settings: settings)
         return CompareReport(result: result, plan: plan, referencePath: referencePath, currentPath: currentPath, settings: settings)
     }

@@ -49,8 +49,10 @@ public struct FeatureSelection: Sendable {
     public var categorical: Set<String>
     public var numeric: Set<String>
 
+    /// `features` named twice count once (the first time).
     public init(features: [String]? = nil, categorical: Set<String> = [], numeric: Set<String> = []) {
-        self.features = features
+        var seen = Set<String>()
+        self.features = features?.filter { seen.insert($0).inserted }
         self.categorical = categorical
         self.numeric = numeric
     }

@@ -86,11 +86,37 @@ extension ProfileBuilder {
 
 /// The state of a profile being built from a stream of blocks.
 struct StreamingProfile {
+    /// A numeric column's non-numeric cells over the whole file: how many, and the first few with their lines.
+    struct Tally {
+        var count = 0
+        var examples: [NonNumericCells.Example] = []
+        mutating func add(_ cells: NonNumericCells) {
+            count += cells.count
+            for e in cells.examples where examples.count < NonNumericCells.exampleLimit && !e.text.isEmpty { examples.append(e) }
+        }
+        mutating func add(line: Int, text: String) {
+            count += 1
+            if examples.count < NonNumericCells.exampleLimit { examples.append(.init(line: line, text: text)) }
+        }
+    }
+
+    /// A column with no value in the typing rows, typed at the end by `ColumnTyping` over all its cells (as
+    /// `TabularFile.read` types it): fed to a numeric accumulator (its non-numbers as missing) and, while it might
+    /// still be labels, to category counts (dropped past `maxPendingLabels` distinct labels when it looks numeric).
+    struct Pending {
+        var numeric: NumericFeatureAccumulator
+        var counts: [String: Int]? = [:]
+        var categoricalMissing = 0
+        var present = 0
+        var numbers = 0
+        var bad = Tally()
+    }
+    static let maxPendingLabels = 100_000
+
     enum Feature {
-        case numeric(NumericFeatureAccumulator)
+        case numeric(NumericFeatureAccumulator, Tally)
         case categorical(counts: [String: Int], missing: Int)
-        /// Typed at the end (no value in the typing rows): its values parsed as numbers so far, and its labels' counts.
-        case pending(values: [Double], counts: [String: Int], missing: Int, nonNumeric: Int)
+        case pending(Pending)
     }
     let names: [String]
     let index: [Int]
@@ -101,7 +127,8 @@ struct StreamingProfile {
     /// Every row's numeric values while the file has at most `sampleCap` rows (for the exact correlation).
     var buffered: [[Double]]
     var correlation: CorrelationAccumulator?
-    /// The features (by position in `names`) the correlation covers: those numeric from the start.
+    /// The features (by position in `names`) the correlation covers: those numeric from the start (a column typed at
+    /// the end is left out of the correlation matrix).
     let correlated: [Int]
 
     init(names: [String], columns: TabularFile.Columns, sampleCap: Int, seed: UInt64) {
@@ -112,10 +139,11 @@ struct StreamingProfile {
         var features: [Feature] = []
         var correlated: [Int] = []
         for (i, c) in index.enumerated() {
+            let accumulator = NumericFeatureAccumulator(name: names[i], sampleCap: sampleCap, seed: seed)
             if columns.pending.contains(c) {
-                features.append(.pending(values: [], counts: [:], missing: 0, nonNumeric: 0))
+                features.append(.pending(Pending(numeric: accumulator)))
             } else if columns.types[c] == .numeric {
-                features.append(.numeric(NumericFeatureAccumulator(name: names[i], sampleCap: sampleCap, seed: seed)))
+                features.append(.numeric(accumulator, Tally()))
                 correlated.append(i)
             } else {
                 features.append(.categorical(counts: [:], missing: 0))
@@ -127,39 +155,56 @@ struct StreamingProfile {
     }
 
     mutating func add(_ block: Table, policy: NonNumericPolicy) throws {
+        var lenient = block
+        lenient.nonNumericPolicy = .missing  // non-numeric cells are tallied over the whole file, judged at the end
         var numericColumns: [[Double]] = []
         for (i, c) in index.enumerated() {
             switch features[i] {
-            case .numeric(var acc):
+            case .numeric(var acc, var tally):
                 let values: [Double]
-                do { values = try block.numericValues(column: c) } catch let e as TableError { throw CompareError.table(e) }
-                features[i] = .categorical(counts: [:], missing: 0)  // (releases the accumulator's storage while it is updated)
+                do { values = try lenient.numericValues(column: c) } catch let e as TableError { throw CompareError.table(e) }
+                features[i] = .categorical(counts: [:], missing: 0)  // (the accumulator is updated in place, not copied)
                 acc.add(values)
-                features[i] = .numeric(acc)
+                tally.add(block.columns[c].nonNumeric)
+                features[i] = .numeric(acc, tally)
                 numericColumns.append(values)
             case .categorical(var counts, var missing):
                 let block = block.categoryCounts(column: c)
+                features[i] = .categorical(counts: [:], missing: 0)
                 counts.merge(block.counts, uniquingKeysWith: +)
                 missing += block.missing
                 features[i] = .categorical(counts: counts, missing: missing)
-            case .pending(var values, var counts, var missing, var nonNumeric):
+            case .pending(var p):
                 features[i] = .categorical(counts: [:], missing: 0)
-                let labels = block.categoricalValues(column: c)
-                for label in labels {
-                    guard let label else {
+                var values = [Double]()
+                values.reserveCapacity(block.rowCount)
+                for r in 0..<block.rowCount {
+                    guard let label = block.text(column: c, row: r) else {
                         values.append(.nan)
-                        missing += 1
+                        p.categoricalMissing += 1
                         continue
                     }
-                    counts[label, default: 0] += 1
+                    p.present += 1
                     if let v = NumberText.parse(label) {
+                        p.numbers += 1
                         values.append(v.isFinite ? v : .nan)
+                        if !v.isFinite {
+                            p.categoricalMissing += 1
+                            continue
+                        }
                     } else {
                         values.append(.nan)
-                        nonNumeric += 1
+                        p.bad.add(line: block.lines[r], text: label)
+                    }
+                    if p.counts != nil {
+                        p.counts![label, default: 0] += 1
+                        if p.counts!.count > Self.maxPendingLabels && ColumnTyping.type(present: p.present, numeric: p.numbers) == .numeric {
+                            p.counts = nil
+                        }
                     }
                 }
-                features[i] = .pending(values: values, counts: counts, missing: missing, nonNumeric: nonNumeric)
+                p.numeric.add(values)
+                features[i] = .pending(p)
             }
         }
         rows += block.rowCount
@@ -178,40 +223,44 @@ struct StreamingProfile {
 
     func finish(source: String, policy: NonNumericPolicy) throws -> ReferenceProfile {
         if rows == 0 { throw CompareError.table(.noRows(file: source)) }
+        func check(_ tally: Tally, _ name: String) throws {
+            if tally.count > 0 && policy == .error {
+                throw CompareError.table(.nonNumericCells(file: source, column: name, count: tally.count, rows: rows, examples: tally.examples))
+            }
+        }
         var numeric: [ReferenceProfile.NumericFeature] = []
         var categorical: [ReferenceProfile.CategoricalFeature] = []
         for (i, feature) in features.enumerated() {
             switch feature {
-            case .numeric(let acc):
+            case .numeric(let acc, let tally):
+                try check(tally, names[i])
                 if acc.presentCount == 0 { throw CompareError.noValues(file: source, column: names[i], rows: rows) }
                 numeric.append(acc.finish())
             case .categorical(let counts, let missing):
                 if counts.isEmpty { throw CompareError.noValues(file: source, column: names[i], rows: rows) }
                 categorical.append(.init(name: names[i], counts: counts, missing: missing))
-            case .pending(let values, let counts, let missing, let nonNumeric):
-                let present = rows - missing
-                if ColumnTyping.type(present: present, numeric: present - nonNumeric) == .numeric {
-                    if nonNumeric > 0 && policy == .error {
-                        let examples = counts.keys.filter { NumberText.parse($0) == nil }.sorted().prefix(NonNumericCells.exampleLimit)
-                        throw CompareError.table(
-                            .nonNumericCells(
-                                file: source, column: names[i], count: nonNumeric, rows: rows,
-                                examples: examples.map { NonNumericCells.Example(line: 0, text: $0) }))
-                    }
-                    let f = ReferenceProfile.numericFeature(name: names[i], values: values, sampleCap: sampleCap, seed: seed)
-                    if f.presentCount == 0 { throw CompareError.noValues(file: source, column: names[i], rows: rows) }
-                    numeric.append(f)
+            case .pending(let p):
+                if ColumnTyping.type(present: p.present, numeric: p.numbers) == .numeric {
+                    try check(p.bad, names[i])
+                    if p.numeric.presentCount == 0 { throw CompareError.noValues(file: source, column: names[i], rows: rows) }
+                    numeric.append(p.numeric.finish())
                 } else {
+                    guard let counts = p.counts else {
+                        throw CompareError.table(
+                            .unreadable(
+                                file: source,
+                                reason:
+                                    "column '\(names[i])' has more than \(Self.maxPendingLabels) distinct values and is mostly but not all numbers; name it with --numeric or --categorical"
+                            ))
+                    }
                     if counts.isEmpty { throw CompareError.noValues(file: source, column: names[i], rows: rows) }
-                    let s = CategoricalSample(counts: counts, missing: missing)
-                    categorical.append(.init(name: names[i], counts: s.counts, missing: s.missing))
+                    categorical.append(.init(name: names[i], counts: counts, missing: p.categoricalMissing))
                 }
             }
         }
         let matrix: [Double]?
         let correlatedNames = correlated.map { names[$0] }
         if let correlation { matrix = correlation.matrix() } else { matrix = CorrelationSupport.matrix(buffered) }
-        // (numeric features typed at the end are outside the correlation)
         return ReferenceProfile(
             source: source, rowCount: rows, sampleCap: sampleCap, seed: seed, numeric: numeric, categorical: categorical,
             correlationNames: matrix == nil || correlatedNames.count < 2 ? [] : correlatedNames,
