@@ -25,7 +25,12 @@ public struct NumericFeatureAccumulator: Sendable {
     }
 
     /// Adds a chunk of values (NaN/±Inf = missing).
-    public mutating func add<C: Collection>(_ values: C) where C.Element == Double {
+    public mutating func add(_ values: [Double]) {
+        values.withUnsafeBufferPointer { add($0) }
+    }
+
+    /// Adds a chunk of values (NaN/±Inf = missing).
+    public mutating func add(_ values: UnsafeBufferPointer<Double>) {
         var n = 0
         var chunkSum = 0.0
         for v in values {
