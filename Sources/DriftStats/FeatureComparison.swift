@@ -92,11 +92,18 @@ public enum FeatureComparison {
             sorted1: reference.sorted, sorted2: current.sorted,
             alternative: settings.alternative, method: settings.ksMethod)
         let bins: Bins
+        var referenceCounts: [Int]? = nil
         switch settings.binning {
-        case .quantile: bins = .quantile(sortedReference: reference.sorted, bins: settings.bins)
+        case .quantile:
+            if let known = reference.knownQuantileBins, known.bins == settings.bins, known.counts.count == known.edges.count + 1 {
+                bins = Bins(edges: known.edges, layout: .openEnded)
+                referenceCounts = known.counts
+            } else {
+                bins = .quantile(sortedReference: reference.sorted, bins: settings.bins)
+            }
         case .sturges: bins = .sturges(sortedReference: reference.sorted, sortedCurrent: current.sorted)
         }
-        let p = proportions(bins.counts(sorted: reference.sorted), reference.sorted.count)
+        let p = proportions(referenceCounts ?? bins.counts(sorted: reference.sorted), reference.sorted.count)
         let q = proportions(bins.counts(sorted: current.sorted), current.sorted.count)
         let terms = psiTerms(p, q, settings)
         let psi =

@@ -12,6 +12,9 @@ public struct NumericSample: Sendable, Equatable {
     /// Population standard deviation of the full data's present values, when known (a profile
     /// stores it); otherwise computed from `sorted` on demand.
     public var knownStandardDeviation: Double?
+    /// Quantile bins of `sorted` with its counts per bin, when known (a profile stores them for its default bin
+    /// count); a comparison with the same quantile binning uses them instead of recounting.
+    public var knownQuantileBins: QuantileBins?
 
     public init(sorted: [Double], missing: Int, presentCount: Int? = nil, standardDeviation: Double? = nil) {
         self.sorted = sorted
@@ -48,6 +51,20 @@ public struct NumericSample: Sendable, Equatable {
         let missing = values.count - present.count
         FastSort.sort(&present)
         self.init(sorted: present, missing: missing)
+    }
+}
+
+/// `bins` quantile bins of a sorted sample — exactly `Bins.quantile(sortedReference:bins:)` — and the sample's
+/// count in each (`edges.count + 1` of them).
+public struct QuantileBins: Sendable, Equatable {
+    public var bins: Int
+    public var edges: [Double]
+    public var counts: [Int]
+
+    public init(bins: Int, edges: [Double], counts: [Int]) {
+        self.bins = bins
+        self.edges = edges
+        self.counts = counts
     }
 }
 

@@ -171,11 +171,7 @@ private final class ColumnBox: @unchecked Sendable {
 /// Correlation matrices over the rows where every numeric feature is present.
 enum CorrelationSupport {
     static func matrix(_ columns: [[Double]]) -> [Double]? {
-        guard columns.count >= 2 else { return nil }
-        let n = columns[0].count
-        let complete = (0..<n).filter { i in columns.allSatisfy { $0[i].isFinite } }
-        guard complete.count >= 3 else { return nil }
-        return Correlation.matrix(columns: columns.map { col in complete.map { col[$0] } })
+        Correlation.completeCaseMatrix(columns: columns)
     }
 
     static func submatrix(_ m: [Double], names: [String], keep: [String]) -> [Double]? {

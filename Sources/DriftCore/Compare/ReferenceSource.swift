@@ -29,14 +29,7 @@ public enum ReferenceSource: Sendable {
         if let handle = FileHandle(forReadingAtPath: path) {
             let head = (try? handle.read(upToCount: 8)) ?? Data()
             try? handle.close()
-            if ProfileCodec.isProfile(head) {
-                do {
-                    let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                    return .profile(try ProfileCodec.decode(data), path: path)
-                } catch let e as ProfileCodec.DecodeError {
-                    throw CompareError.profile(file: path, reason: e.description)
-                }
-            }
+            if ProfileCodec.isProfile(head) { return .profile(try ProfileFile.read(path: path), path: path) }
         }
         return nil
     }

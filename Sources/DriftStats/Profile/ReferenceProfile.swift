@@ -19,11 +19,31 @@ public struct ReferenceProfile: Sendable, Equatable {
         public var standardDeviation: Double
         public var minimum: Double
         public var maximum: Double
-        /// Quantile edges for `defaultBins` bins (informational; comparisons recompute for their B).
+        /// The interior edges of `defaultBins` quantile bins of `sample` (`Bins.quantile(sortedReference:bins:)`).
         public var quantileEdges: [Double]
+        /// The sample's count in each of those bins (`quantileEdges.count + 1` of them, stored in the profile so that a
+        /// comparison with the same bins does not recount the reference; empty when not computed).
+        public var quantileCounts: [Int] = []
 
+        /// The sample for a comparison, carrying the stored default quantile bins when they belong to this sample.
         public var asSample: NumericSample {
-            NumericSample(sorted: sample, missing: missing, presentCount: presentCount, standardDeviation: standardDeviation)
+            var s = NumericSample(sorted: sample, missing: missing, presentCount: presentCount, standardDeviation: standardDeviation)
+            if quantileCounts.count == quantileEdges.count + 1 {
+                s.knownQuantileBins = QuantileBins(bins: ReferenceProfile.defaultBins, edges: quantileEdges, counts: quantileCounts)
+            }
+            return s
+        }
+
+        /// The edges and counts of the default quantile bins: the stored ones when complete, else computed.
+        public var referenceQuantileBins: (edges: [Double], counts: [Int]) {
+            if quantileCounts.count == quantileEdges.count + 1 { return (quantileEdges, quantileCounts) }
+            let edges = Self.defaultQuantileEdges(sortedSample: sample)
+            return (edges, Bins(edges: edges, layout: .openEnded).counts(sorted: sample))
+        }
+
+        /// `Bins.quantile(sortedReference:bins:)` edges for `ReferenceProfile.defaultBins` bins (none for an empty sample).
+        public static func defaultQuantileEdges(sortedSample: [Double]) -> [Double] {
+            sortedSample.isEmpty ? [] : Bins.quantile(sortedReference: sortedSample, bins: ReferenceProfile.defaultBins).edges
         }
     }
 

@@ -70,10 +70,10 @@ public struct NumericFeatureAccumulator: Sendable {
             present <= sampleCap
             ? Distances.standardDeviation(sample)
             : (present > 0 ? (m2 / Double(present)).squareRoot() : .nan)
-        let edges = sample.isEmpty ? [] : Bins.quantile(sortedReference: sample, bins: ReferenceProfile.defaultBins).edges
+        let edges = ReferenceProfile.NumericFeature.defaultQuantileEdges(sortedSample: sample)
         return ReferenceProfile.NumericFeature(
             name: name, sample: sample, missing: missing, presentCount: present, mean: mean, standardDeviation: std,
-            minimum: lo, maximum: hi, quantileEdges: edges)
+            minimum: lo, maximum: hi, quantileEdges: edges, quantileCounts: Bins(edges: edges, layout: .openEnded).counts(sorted: sample))
     }
 }
 
