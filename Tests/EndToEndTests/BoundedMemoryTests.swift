@@ -7,21 +7,6 @@ import Testing
 /// ru_maxrss, by scripts/peak-rss.py). The 1 GB figure is in `make bench`.
 @Suite("Bounded memory", .serialized)
 struct BoundedMemoryTests {
-    /// ~256 MB: 20 numeric columns, a 50,000-row block of seeded normal values (Python's random, no numpy needed)
-    /// written again and again.
-    static let generator = """
-        import random, sys
-        rng = random.Random(18)
-        rows = [",".join(repr(rng.gauss(0, 1)) for _ in range(20)) for _ in range(50_000)]
-        text = "\\n".join(rows) + "\\n"
-        with open(sys.argv[1], "w") as out:
-            out.write(",".join(f"f{j}" for j in range(20)) + "\\n")
-            written = 0
-            while written < 256 * 1024 * 1024:
-                out.write(text)
-                written += len(text)
-        """
-
     /// Runs a program (not drift-worker itself) to completion: its status and stderr (stdout discarded).
     func run(_ program: String, _ args: [String]) throws -> (status: Int32, stderr: String) {
         let p = Process()
@@ -47,7 +32,8 @@ struct BoundedMemoryTests {
     @Test func profileAndCompareOfA256MBFileStayUnder300MB() throws {
         let s = try Scratch()
         let big = s.path("big.csv")
-        let gen = try run("/usr/bin/python3", ["-c", Self.generator, big])
+        // ~256 MB: 20 numeric columns (scripts/generate-wide-csv.py)
+        let gen = try run("/usr/bin/python3", [repoRoot.appendingPathComponent("scripts/generate-wide-csv.py").path, big, "256"])
         try #require(gen.status == 0, "\(gen.stderr)")
         let size = try #require(try FileManager.default.attributesOfItem(atPath: big)[.size] as? Int)
         #expect(size >= 256 << 20)
