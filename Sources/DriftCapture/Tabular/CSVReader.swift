@@ -24,7 +24,7 @@ public enum CSVReader {
                 assembler = ColumnAssembler(names: h.names, types: h.types)
                 pending = h.pending
             },
-            deliver: { _, fragments, firstLine in assembler!.append(fragments, firstLine: firstLine) })
+            deliver: { h, fragments, firstLine in assembler!.append(fragments, firstLine: firstLine, estimatedRows: h.estimatedRows) })
         guard let assembler, !assembler.lines.isEmpty else { throw TableError.noRows(file: name) }
         return assembler.table(source: name, policy: options.nonNumeric, pending: pending)
     }

@@ -36,8 +36,15 @@ struct ColumnAssembler {
         interners = [ByteInterner](repeating: ByteInterner(), count: t)
     }
 
-    /// Appends a block's fragments; `firstLine` is the line the first one starts on.
-    mutating func append(_ fragments: [CSVFragment], firstLine: Int) {
+    /// Appends a block's fragments; `firstLine` is the line the first one starts on. The first call sizes every
+    /// column for `estimatedRows` (0: grown as needed), so a large file's columns are allocated once, not doubled
+    /// and copied (which would hold old and new copies at once).
+    mutating func append(_ fragments: [CSVFragment], firstLine: Int, estimatedRows: Int = 0) {
+        if lines.isEmpty && estimatedRows > 0 {
+            lines.reserveCapacity(estimatedRows)
+            for s in numbers.indices { numbers[s].reserveCapacity(estimatedRows) }
+            for s in codes.indices { codes[s].reserveCapacity(estimatedRows) }
+        }
         var line = firstLine
         for f in fragments {
             let rowBase = lines.count

@@ -46,6 +46,17 @@ enum ByteSource {
     case file(FileHandle)
     case memory(Data, offset: Int)
 
+    /// The bytes in all (nil when unknown: a pipe).
+    var size: Int? {
+        switch self {
+        case .file(let handle):
+            var st = stat()
+            guard fstat(handle.fileDescriptor, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+            return Int(st.st_size)
+        case .memory(let data, _): return data.count
+        }
+    }
+
     /// Fills `buffer` as far as possible; 0 at the end.
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         switch self {
@@ -155,6 +166,9 @@ enum CSVBlockReader {
         var types: [ColumnType?]
         /// Inferred columns with no value in the typing rows: read as text, typed at the end over all their cells.
         var pending: Set<Int> = []
+        /// The rows the whole file probably has (from the first block's bytes per row and the file's size; 0 unknown),
+        /// so that columns can be sized once instead of grown.
+        var estimatedRows = 0
     }
 
     /// The block's bytes, read (never written) by the pieces' threads while the block is parsed.
@@ -201,6 +215,7 @@ enum CSVBlockReader {
             }
         }
 
+        let totalBytes = source.size
         try fill()
         var begin = 0
         if filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { begin = 3 }
@@ -283,6 +298,11 @@ enum CSVBlockReader {
             }
             let fragments = try parse(view, from: begin, to: dataEnd, header: header, wanted: wanted, firstLine: line) { f, pieceLine in
                 ragged(failure(f, firstLine: pieceLine), expected: names.count)
+            }
+            if header.estimatedRows == 0, let total = totalBytes, dataEnd > begin {
+                let rows = fragments.fragments.reduce(0) { $0 + $1.row }
+                let (scaled, over) = rows.multipliedReportingOverflow(by: total)
+                if !over { header.estimatedRows = min(scaled / (dataEnd - begin) + rows / 16 + 64, Int(Int32.max)) }
             }
             try deliver(header, fragments.fragments, line)
             line += fragments.lineEnds

@@ -96,26 +96,36 @@ public struct CorrelationAccumulator: Sendable {
 
     /// Adds the rows of equally long columns (one per dimension) where every column is finite.
     public mutating func add(columns: [[Double]]) {
+        guard let total = columns.first?.count else { return }
+        add(columns: columns, rows: 0..<total)
+    }
+
+    /// Adds the rows `rows` of equally long columns (one per dimension) where every column is finite; only those rows
+    /// are copied (centred), so a large table is added in bounded memory a range at a time.
+    public mutating func add(columns: [[Double]], rows range: Range<Int>) {
         let p = dimension
-        guard p > 0, columns.count == p else { return }
-        let total = columns[0].count
-        var complete = [Bool](repeating: true, count: total)
+        guard p > 0, columns.count == p, !range.isEmpty else { return }
+        var complete = [Bool](repeating: true, count: range.count)
         for col in columns {
-            for i in 0..<total where !col[i].isFinite { complete[i] = false }
+            col.withUnsafeBufferPointer { c in
+                for i in range where !c[i].isFinite { complete[i - range.lowerBound] = false }
+            }
         }
         let n = complete.reduce(0) { $0 + ($1 ? 1 : 0) }
         guard n > 0 else { return }
         var chunkMean = [Double](repeating: 0, count: p)
         var x = [Double](repeating: 0, count: n * p)
         for (j, col) in columns.enumerated() {
-            var s = 0.0
-            for i in 0..<total where complete[i] { s += col[i] }
-            let m = s / Double(n)
-            chunkMean[j] = m
-            var k = 0
-            for i in 0..<total where complete[i] {
-                x[j * n + k] = col[i] - m
-                k += 1
+            col.withUnsafeBufferPointer { c in
+                var s = 0.0
+                for i in range where complete[i - range.lowerBound] { s += c[i] }
+                let m = s / Double(n)
+                chunkMean[j] = m
+                var k = 0
+                for i in range where complete[i - range.lowerBound] {
+                    x[j * n + k] = c[i] - m
+                    k += 1
+                }
             }
         }
         var c = [Double](repeating: 0, count: p * p)
