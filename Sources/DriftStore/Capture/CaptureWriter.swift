@@ -18,6 +18,8 @@ public final class CaptureWriter: Sendable {
     /// Encodes events in the binary COPY format into one buffer sized from the first event (exposed for benchmarks and tests).
     public static func encode(_ events: some Collection<CaptureEvent>) -> [UInt8] {
         var enc = CopyBinaryEncoder(capacity: 64 + events.count * (events.first.map(estimatedRowBytes) ?? 0))
+        // sample keys drawn from a generator seeded once per batch by the system's: one getrandom call per batch, not per event
+        var keys = SampleKeyGenerator(seed: UInt64.random(in: .min ... .max))
         for e in events {
             enc.beginRow(fields: 10)
             enc.text(e.model)
@@ -26,7 +28,7 @@ public final class CaptureWriter: Sendable {
             enc.text(e.requestID)
             enc.text(e.kind.rawValue)
             enc.timestamptz(e.observedAt)
-            enc.float8(e.sampleKey ?? Double.random(in: 0..<1))
+            enc.float8(e.sampleKey ?? Double.random(in: 0..<1, using: &keys))
             enc.float8Array(e.numeric)
             enc.textArray(e.categorical)
             if let p = e.payload { enc.jsonb(p) } else { enc.null() }
@@ -78,5 +80,19 @@ public final class CaptureWriter: Sendable {
             for try await n in group { written += n }
             return written
         }
+    }
+}
+
+/// SplitMix64 (Steele, Lea & Flood 2014): the sample keys of one batch, uniform in [0, 1) through
+/// `Double.random(in:using:)`; seeded per batch from the system generator.
+struct SampleKeyGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
