@@ -45,7 +45,8 @@ public actor CaptureBuffer: Service {
     private let options: Options
     private let logger: Logger
     private var waiting: [Waiter] = []
-    private var waitingEvents = 0
+    /// Events submitted and not yet taken into a commit.
+    public private(set) var waitingEvents = 0
     private var kick: CheckedContinuation<Void, Never>?
     private var stopped = false
     public private(set) var committedEvents = 0

@@ -60,10 +60,12 @@ struct CaptureWriterTests {
         try await TestDatabase.withSchema { client, _ in
             let writer = CaptureWriter(client: client)
             let base = Date(timeIntervalSince1970: 1_764_374_400)
-            let events = (0..<25_000).map { i in
-                CaptureEvent(
-                    model: "fraud", requestID: "r\(i)", observedAt: base.addingTimeInterval(Double(i) * 10),
-                    numeric: i % 2 == 0 ? [] : [Double(i), -0.0], categorical: i % 3 == 0 ? [] : [nil, "x\(i % 7)"])
+            let events = (0..<25_000).map { (i: Int) -> CaptureEvent in
+                let numeric: [Double] = i % 2 == 0 ? [] : [Double(i), -0.0]
+                let categorical: [String?] = i % 3 == 0 ? [] : [nil, "x\(i % 7)"]
+                return CaptureEvent(
+                    model: "fraud", requestID: "r\(i)", observedAt: base.addingTimeInterval(Double(i) * 10), numeric: numeric,
+                    categorical: categorical)
             }
             let n = try await writer.write(events, batchSize: 4_000, inFlight: 3)
             #expect(n == 25_000)
