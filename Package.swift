@@ -149,8 +149,8 @@ let package = Package(
         .testTarget(
             name: "DriftServerTests",
             dependencies: [
-                "DriftServer", "DriftCommon", "DriftCore", "DriftStore", .product(name: "Logging", package: "swift-log"),
-                .product(name: "OTel", package: "swift-otel")
+                "DriftServer", "DriftCommon", "DriftCore", "DriftStore", "DriftTestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "OTel", package: "swift-otel"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
             ]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["DriftStats", "DriftStore", "DriftTriggers"])
     ]

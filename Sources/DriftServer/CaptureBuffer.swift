@@ -5,10 +5,11 @@ import ServiceLifecycle
 
 /// Group commit for captured events: requests add their events and wait; one binary COPY transaction writes
 /// everything waiting, and only then does each request get its answer — an acknowledged event is committed.
-/// A commit starts as soon as events wait and no commit is running; while one runs, new events gather for the
-/// next (up to `batchSize` per transaction). So a lone event waits one commit (a few ms), and under load each
-/// transaction carries many requests: an event waits at most the commit in flight plus its own. The buffer is
-/// bounded: beyond `capacity` waiting
+/// A commit starts as soon as events wait and fewer than `commitsInFlight` commits are running (each on its own
+/// pooled connection, so PostgreSQL loads one batch while the next is decoded, encoded and sent); while all run,
+/// new events gather for the next (up to `batchSize` per transaction). So a lone event waits one commit (a few
+/// ms), and under load each transaction carries many requests: an event waits at most the commits in flight plus
+/// its own. The buffer is bounded: beyond `capacity` waiting
 /// events `submit` refuses at once (HTTP 503 with Retry-After), never dropping silently.
 ///
 /// As a Service it flushes until graceful shutdown, then writes what is still waiting and stops.
@@ -16,6 +17,8 @@ public actor CaptureBuffer: Service {
     public struct Options: Sendable {
         public var batchSize = 5_000
         public var capacity = 100_000
+        /// Transactions committing at once (at least 1); the client's pool needs as many connections.
+        public var commitsInFlight = 2
         public init() {}
     }
 
@@ -42,7 +45,8 @@ public actor CaptureBuffer: Service {
     private let options: Options
     private let logger: Logger
     private var waiting: [Waiter] = []
-    private var waitingEvents = 0
+    /// Events submitted and not yet taken into a commit.
+    public private(set) var waitingEvents = 0
     private var kick: CheckedContinuation<Void, Never>?
     private var stopped = false
     public private(set) var committedEvents = 0
@@ -72,14 +76,29 @@ public actor CaptureBuffer: Service {
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            while !self.stopped {
-                await self.waitForWork()
-                await self.flush()
+            await withTaskGroup(of: Void.self) { group in
+                var running = 0
+                while true {
+                    if running >= max(1, self.options.commitsInFlight) {
+                        await group.next()
+                        running -= 1
+                        continue
+                    }
+                    await self.waitForWork()
+                    guard let batch = self.takeBatch() else {
+                        if self.stopped { break }
+                        continue
+                    }
+                    running += 1
+                    group.addTask { await self.write(batch) }
+                }
+                await group.waitForAll()
             }
         } onGracefulShutdown: {
             Task { await self.stop() }
         }
-        await flush()  // what arrived before the HTTP server stopped accepting
+        // what arrived before the HTTP server stopped accepting
+        while let batch = takeBatch() { await write(batch) }
     }
 
     private func stop() {
@@ -96,9 +115,9 @@ public actor CaptureBuffer: Service {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in kick = c }
     }
 
-    private func flush() async {
-        guard !waiting.isEmpty else { return }
-        // up to batchSize events per transaction (whole requests; at least one)
+    /// Takes the oldest waiting requests for one transaction: up to `batchSize` events (whole requests; at least one).
+    private func takeBatch() -> [Waiter]? {
+        guard !waiting.isEmpty else { return nil }
         var take = 0
         var n = 0
         while take < waiting.count && (take == 0 || n + waiting[take].events.count <= options.batchSize) {
@@ -107,8 +126,8 @@ public actor CaptureBuffer: Service {
         }
         let batch = Array(waiting.prefix(take))
         waiting.removeFirst(take)
-        waitingEvents -= batch.reduce(0) { $0 + $1.events.count }
-        await write(batch)
+        waitingEvents -= n
+        return batch
     }
 
     /// Commits the requests of `batch` in one transaction. When the server refuses it for its data (an event

@@ -119,10 +119,8 @@ struct IngestCommand: AsyncParsableCommand {
                     for line in result.rejected.prefix(20) { Terminal.fail(line) }
                     if result.rejected.count > 20 { Terminal.fail("… and \(result.rejected.count - 20) more rejected rows in \(file)") }
                     anyRejected = anyRejected || !result.rejected.isEmpty
-                    var written = 0
-                    for start in stride(from: 0, to: result.events.count, by: 10_000) {
-                        written += try await writer.write(Array(result.events[start..<min(start + 10_000, result.events.count)]))
-                    }
+                    // batches of 10,000 in their own transactions, two in flight: PostgreSQL loads one while the next is encoded
+                    let written = try await writer.write(result.events, batchSize: 10_000, inFlight: 2)
                     let fileFormat = format.flatMap { TabularFormat(rawValue: $0.rawValue) } ?? TabularFormat.infer(path: file) ?? .csv
                     WorkerMetrics.recordCapture(model: model, format: fileFormat.rawValue, accepted: written, rejected: result.rejected.count)
                     print(

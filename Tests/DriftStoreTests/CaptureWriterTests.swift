@@ -54,6 +54,58 @@ struct CaptureWriterTests {
         }
     }
 
+    /// Batches in flight at once on separate connections (creating the same day partitions concurrently) store
+    /// every event once, with empty arrays and NULL elements intact.
+    @Test func batchesInFlightStoreEveryEventOnce() async throws {
+        try await TestDatabase.withSchema { client, _ in
+            let writer = CaptureWriter(client: client)
+            let base = Date(timeIntervalSince1970: 1_764_374_400)
+            let events = (0..<25_000).map { (i: Int) -> CaptureEvent in
+                let numeric: [Double] = i % 2 == 0 ? [] : [Double(i), -0.0]
+                let categorical: [String?] = i % 3 == 0 ? [] : [nil, "x\(i % 7)"]
+                return CaptureEvent(
+                    model: "fraud", requestID: "r\(i)", observedAt: base.addingTimeInterval(Double(i) * 10), numeric: numeric,
+                    categorical: categorical)
+            }
+            let n = try await writer.write(events, batchSize: 4_000, inFlight: 3)
+            #expect(n == 25_000)
+            let r = try await client.withConnection { c in
+                try c.query(
+                    """
+                    SELECT count(*) AS n, count(DISTINCT request_id) AS ids, sum(cardinality(numeric)) AS nums,
+                    sum(cardinality(categorical)) AS cats, count(*) FILTER (WHERE categorical[1] IS NULL AND cardinality(categorical) = 2) AS nulls,
+                    count(DISTINCT sample_key) AS keys, avg(sample_key) AS mean_key, min(sample_key) AS min_key, max(sample_key) AS max_key
+                    FROM capture_events
+                    """, name: "t.count")[0]
+            }
+            #expect(try r.int("n") == 25_000)
+            #expect(try r.int("ids") == 25_000)
+            #expect(try r.int("nums") == 2 * events.filter { !$0.numeric.isEmpty }.count)
+            #expect(try r.int("cats") == 2 * events.filter { !$0.categorical.isEmpty }.count)
+            #expect(try r.int("nulls") == events.filter { !$0.categorical.isEmpty }.count)
+            // sample keys drawn at write time: distinct, in [0, 1), mean 0.5 (±0.01 is over 5 standard errors at n = 25,000)
+            #expect(try r.int("keys") == 25_000)
+            #expect(try r.double("min_key") >= 0 && r.double("max_key") < 1)
+            #expect(try abs(r.double("mean_key") - 0.5) < 0.01)
+            #expect(try writer.partitions.list(on: PGConnection.connect(client.settings)).count == 3, "250,000 s span three days")
+        }
+    }
+
+    /// A batch PostgreSQL refuses (a NUL in a text field) fails the write with the server's error; each batch commits
+    /// whole or not at all.
+    @Test func aRefusedBatchThrowsAndNoBatchIsPartlyStored() async throws {
+        try await TestDatabase.withSchema { client, _ in
+            let writer = CaptureWriter(client: client)
+            let base = Date(timeIntervalSince1970: 1_764_374_400)
+            let events = (0..<3_000).map { i in
+                CaptureEvent(model: "fraud", requestID: i == 1_500 ? "bad\u{0}id" : "r\(i)", observedAt: base, numeric: [1])
+            }
+            await #expect(throws: PostgresError.self) { try await writer.write(events, batchSize: 1_000, inFlight: 3) }
+            let n = try await client.withConnection { c in try c.query("SELECT count(*) AS n FROM capture_events", name: "t.count")[0].int("n") }
+            #expect(n % 1_000 == 0 && n <= 2_000)
+        }
+    }
+
     @Test func partitionsAreCreatedAheadAndDroppedAfterRetention() async throws {
         try await TestDatabase.withSchema { client, settings in
             let conn = try PGConnection.connect(settings)

@@ -2,9 +2,10 @@ import Foundation
 
 /// Builds PostgreSQL's binary COPY format: the signature header, then per row a field count and
 /// each field as a 32-bit length (−1 for NULL) and its binary value, then the −1 trailer.
-/// All integers are big-endian. Writes into a growable byte buffer without per-field allocation.
+/// All integers are big-endian. Writes into one growable byte buffer without per-field allocation; each
+/// fixed-size value is one append (the encoder runs once per captured event, on the capture hot path).
 struct CopyBinaryEncoder {
-    private var bytes: [UInt8]
+    private(set) var bytes: [UInt8]
 
     static let float8OID: Int32 = 701
     static let textOID: Int32 = 25
@@ -19,10 +20,8 @@ struct CopyBinaryEncoder {
 
     mutating func beginRow(fields: Int) { int16(Int16(fields)) }
 
-    mutating func finish() -> Data {
-        int16(-1)
-        return Data(bytes)
-    }
+    /// Appends the trailer; `bytes` is then a complete COPY stream.
+    mutating func finish() { int16(-1) }
 
     mutating func null() { int32(-1) }
 
@@ -57,16 +56,22 @@ struct CopyBinaryEncoder {
 
     /// float8[] (one dimension, lower bound 1).
     mutating func float8Array(_ xs: [Double]) {
-        int32(Int32(20 + 12 * xs.count))
-        int32(1)
-        int32(0)
-        int32(Self.float8OID)
-        int32(Int32(xs.count))
-        int32(1)
+        arrayHeader(bodyBytes: 12 * xs.count, hasNull: false, elementOID: Self.float8OID, count: xs.count)
         for x in xs {
-            int32(8)
-            uint64(x.bitPattern)
+            // element length 8, then the value: 12 bytes in one append
+            let bits = x.bitPattern
+            let element = (UInt32(8).bigEndian, UInt32(bits >> 32).bigEndian, UInt32(truncatingIfNeeded: bits).bigEndian)
+            withUnsafeBytes(of: element) { bytes.append(contentsOf: $0) }
         }
+    }
+
+    /// A one-dimensional array's field length and header: ndim 1, has-null flag, element type, count, lower bound 1.
+    private mutating func arrayHeader(bodyBytes: Int, hasNull: Bool, elementOID: Int32, count: Int) {
+        let header: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
+            UInt32(bitPattern: Int32(20 + bodyBytes)).bigEndian, UInt32(1).bigEndian, UInt32(hasNull ? 1 : 0).bigEndian,
+            UInt32(bitPattern: elementOID).bigEndian, UInt32(bitPattern: Int32(count)).bigEndian, UInt32(1).bigEndian
+        )
+        withUnsafeBytes(of: header) { bytes.append(contentsOf: $0) }
     }
 
     /// text[] with NULL elements allowed.
@@ -81,29 +86,18 @@ struct CopyBinaryEncoder {
                 hasNull = true
             }
         }
-        int32(Int32(20 + body))
-        int32(1)
-        int32(hasNull ? 1 : 0)
-        int32(Self.textOID)
-        int32(Int32(xs.count))
-        int32(1)
+        arrayHeader(bodyBytes: body, hasNull: hasNull, elementOID: Self.textOID, count: xs.count)
         for x in xs {
             if let x { text(x) } else { int32(-1) }
         }
     }
 
     @inline(__always) private mutating func int16(_ v: Int16) {
-        let u = UInt16(bitPattern: v)
-        bytes.append(UInt8(u >> 8))
-        bytes.append(UInt8(u & 0xFF))
+        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     @inline(__always) private mutating func int32(_ v: Int32) {
-        let u = UInt32(bitPattern: v)
-        bytes.append(UInt8(u >> 24))
-        bytes.append(UInt8((u >> 16) & 0xFF))
-        bytes.append(UInt8((u >> 8) & 0xFF))
-        bytes.append(UInt8(u & 0xFF))
+        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     @inline(__always) private mutating func uint64(_ u: UInt64) {

@@ -100,7 +100,7 @@ public final class PGConnection: @unchecked Sendable {
     /// `COPY … FROM STDIN`: sends `data` (already in the COPY format the statement names) in chunks,
     /// ends the copy and returns the number of rows the server loaded.
     @discardableResult
-    public func copyIn(_ sql: String, data: Data, name: String) throws -> Int {
+    public func copyIn(_ sql: String, data: some ContiguousBytes, name: String) throws -> Int {
         let start = PQexec(conn, sql)
         let status = PQresultStatus(start)
         if status != PGRES_COPY_IN {
