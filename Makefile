@@ -40,7 +40,7 @@ format:
 	$(SWIFT) format format -i --parallel $(SWIFT_SOURCES)
 
 # ThreadSanitizer over the statistics tests (the code that runs on several threads: ParallelMap, FastSort, the
-# Smirnov sums) and the concurrency of the I/O layers (the libpq pool on its NIOThreadPool, LISTEN, the queue's wake-ups,
+# Smirnov sums), the block reader's parallel pieces (CSV and JSON Lines) and the concurrency of the I/O layers (the libpq pool on its NIOThreadPool, LISTEN, the queue's wake-ups,
 # libcurl's handle pool and token single-flight, the readiness probe's shared check) and AddressSanitizer over the decoders' tests (the capture decoders, the JSON parser, the fuzzing: every
 # byte of a hostile input is read by them), each in
 # its own build folder so the inner loop's .build stays warm. OpenBLAS runs single-threaded under TSan: its own
@@ -56,7 +56,7 @@ SANITIZE_SWIFT_MODE = -Xswiftc -swift-version -Xswiftc 5
 sanitize: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan $(SANITIZE_SWIFT_MODE)
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --parallel \
-		--filter "DriftStatsTests|DriftStoreTests|DriftTriggersTests|DriftServerTests|DriftCommonTests" --skip FastFloatCorpusTests
+		--filter "DriftStatsTests|DriftStoreTests|DriftTriggersTests|DriftServerTests|DriftCommonTests|BlockReaderTests|JSONLinesPiecesTests" --skip FastFloatCorpusTests
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan $(SANITIZE_SWIFT_MODE)
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --parallel --filter "DriftCaptureTests|DriftCommonTests|CaptureFuzzTests" --skip FastFloatCorpusTests
 
