@@ -1,4 +1,5 @@
 import DriftCapture
+import DriftTestSupport
 import Foundation
 import Testing
 
@@ -19,14 +20,14 @@ struct BlockReaderTests {
     /// A seeded CSV of awkward records: quoted commas, quoted CR/LF/CRLF, escaped quotes, empty and quoted-empty
     /// fields, numbers in many spellings, mixed line ends.
     static func awkward(rows: Int, seed: UInt64) -> String {
-        var rng = SeededGenerator(seed: seed)
+        var rng = HostileInput(seed: seed)  // (its seeded SplitMix64)
         let texts = ["plain", "\"a, b\"", "\"two\nlines\"", "\"cr\rlf\r\n\"", "\"say \"\"hi\"\"\"", "\"\"", "", "ünïcode", "\"\"\"\""]
         let numbers = ["1", "-2.5", "3e4", " 7 ", "1.7976931348623157e308", "4.9e-324", "", "NaN", "-inf", "0.1", "\"12\""]
         let ends = ["\n", "\r\n", "\r"]
         var out = "id,label,x,note\r\n"
         for r in 0..<rows {
-            out += "\(r),\(texts.randomElement(using: &rng)!),\(numbers.randomElement(using: &rng)!),\(texts.randomElement(using: &rng)!)"
-            out += ends.randomElement(using: &rng)!
+            out += "\(r),\(rng.pick(texts)),\(rng.pick(numbers)),\(rng.pick(texts))"
+            out += rng.pick(ends)
         }
         return out
     }
@@ -157,18 +158,5 @@ struct JSONLinesPiecesTests {
         #expect(throws: TableError.nestedValue(file: "t.jsonl", line: line + 1, column: "x")) {
             try JSONLinesReader.read(data: Data(broken.utf8), source: "t.jsonl")
         }
-    }
-}
-
-/// SplitMix64, for seeded fixtures.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_CE4E_5CE9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,13 +2,7 @@ import DriftCapture
 import DriftStats
 import Foundation
 
-/// Reading tables for the profile command and writing profile files.
-public enum ReferenceSourceLoader {
-    public static func table(path: String, format: TabularFormat?) throws -> Table {
-        do { return try TabularFile.read(path: path, format: format) } catch let e as TableError { throw CompareError.table(e) }
-    }
-}
-
+/// Reading and writing profile files (`profile` itself streams its input through `ProfileBuilder.build(path:…)`).
 public enum ProfileFile {
     /// Reads a profile file: memory-mapped (`MappedFile`) and decoded in place, so each sample is copied once, from
     /// the mapped pages into its array, and the pages already copied are dropped as decoding goes on (loading needs
