@@ -128,9 +128,9 @@ struct TriggerDispatchTests {
     @Test func aHangPastTheTimeoutIsRetried() async throws {
         let server = RecordingHTTPServer()
         let count = Counter()
-        try await server.start { _ in count.next() == 1 ? .init(status: 200, delay: 3) : .init(status: 200) }
+        try await server.start { _ in count.next() == 1 ? .init(status: 200, delay: 5) : .init(status: 200) }
         try await TestDatabase.withSchema { client, _ in
-            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\ntimeout: 0.5\nbackoff: 0.05")
+            let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\ntimeout: 1.5\nbackoff: 0.05")
             try await Self.enqueue(client)
             let c = try await dispatcher(client, m).runUntilIdle(wait: 10)
             #expect(c.delivered == 1 && c.retried == 1)
@@ -156,7 +156,7 @@ struct TriggerDispatchTests {
             }
             #expect(due > 0.5 && due <= 1.0, "the next attempt waits for Retry-After (1 s), not the 0.01 s backoff")
             #expect(try await d.dispatchDue().attempts == 0, "not due yet")
-            let c = try await d.runUntilIdle(wait: 5)
+            let c = try await d.runUntilIdle(wait: 20)
             #expect(c.delivered == 1)
             let row = try await Self.row(client)
             #expect(row.history[0].value(at: "note")?.scalarText?.contains("Retry-After 1") == true && row.state == "delivered")
@@ -186,7 +186,7 @@ struct TriggerDispatchTests {
                 job: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: t, image: "acme/train:1"}]}}}}
                 """)
             try await Self.enqueue(client, preset: "kubernetes_job")
-            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 20)
             #expect(c.delivered == 1 && c.retried == 1)
             let row = try await Self.row(client)
             let name = TriggerTarget.resourceName(actionID: "fraud-scorer:2026-11-25T17:00:00Z:a")
@@ -207,7 +207,7 @@ struct TriggerDispatchTests {
         try await server.start { r in
             if r.method == "GET" { return .init(status: 500) }
             return posts.next() == 1
-                ? .init(status: 200, delay: 2)
+                ? .init(status: 200, delay: 5)
                 : .init(status: 409, body: #"{"code":6,"message":"workflows.argoproj.io \"x\" already exists"}"#)
         }
         try await TestDatabase.withSchema { client, _ in
@@ -218,11 +218,11 @@ struct TriggerDispatchTests {
                 namespace: ml
                 template: retrain
                 auth: {type: none}
-                timeout: 0.5
+                timeout: 1.5
                 backoff: 0.01
                 """)
             try await Self.enqueue(client, preset: "argo_workflow_template")
-            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 20)
             #expect(c.delivered == 1 && c.retried == 1)
             let row = try await Self.row(client)
             let name = TriggerTarget.resourceName(actionID: "fraud-scorer:2026-11-25T17:00:00Z:a")
@@ -240,7 +240,7 @@ struct TriggerDispatchTests {
         let server = RecordingHTTPServer()
         try await server.start { r in
             if r.method == "GET" { return .init(status: 200, body: #"{"runs":[{"run_id":"found-it"}],"total_size":1}"#) }
-            return .init(status: 200, delay: 2)
+            return .init(status: 200, delay: 5)
         }
         try await TestDatabase.withSchema { client, _ in
             let m = try Self.monitor(
@@ -248,11 +248,11 @@ struct TriggerDispatchTests {
                 preset: kubeflow_run
                 host: http://127.0.0.1:\(server.port)
                 pipeline_id: p-1
-                timeout: 0.5
+                timeout: 1.5
                 backoff: 0.01
                 """)
             try await Self.enqueue(client, preset: "kubeflow_run")
-            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 20)
             #expect(c.delivered == 1 && c.retried == 1)
             let row = try await Self.row(client)
             #expect(row.state == "delivered" && row.runID == "found-it")
@@ -356,7 +356,7 @@ struct TriggerDispatchTests {
                 "preset: github_workflow_dispatch\nrepository: acme/fraud\nworkflow: retrain.yml\nref: mian\napi_url: http://127.0.0.1:\(server.port)"
             )
             try await Self.enqueue(client, preset: "github_workflow_dispatch")
-            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 20)
             #expect(c.dead == 1 && c.attempts == 1 && server.requests.count == 1)
             let row = try await Self.row(client)
             #expect(row.state == "dead" && row.lastStatus == 422)
@@ -372,7 +372,7 @@ struct TriggerDispatchTests {
         try await TestDatabase.withSchema { client, _ in
             let m = try Self.monitor("preset: webhook\nurl: http://127.0.0.1:\(server.port)/x\nmax_attempts: 3\nbackoff: 0.01")
             try await Self.enqueue(client)
-            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 20)
             #expect(c.dead == 1 && c.retried == 2 && server.requests.count == 3)
             let row = try await Self.row(client)
             #expect(row.state == "dead" && row.attempts == 3)
@@ -386,7 +386,7 @@ struct TriggerDispatchTests {
             let m = try Self.monitor(
                 "preset: webhook\nurl: http://127.0.0.1:1/x\nauth: {type: token, env: DRIFT_TEST_UNSET_TOKEN}\nmax_attempts: 2\nbackoff: 0.01")
             try await Self.enqueue(client)
-            let c = try await dispatcher(client, m).runUntilIdle(wait: 5)
+            let c = try await dispatcher(client, m).runUntilIdle(wait: 20)
             #expect(c.dead == 1)
             let row = try await Self.row(client)
             #expect(row.history[0].value(at: "error")?.scalarText == "environment variable DRIFT_TEST_UNSET_TOKEN is not set or empty")
