@@ -42,6 +42,24 @@ public struct CorrelationDrift: Sendable, Equatable {
 }
 
 public enum DatasetComparison {
+    /// Adjusts each test's p-values across the features it applies to, with one correction: the primary p-value
+    /// (KS for numeric, chi-square for categorical features) across all features; the complementary numeric test
+    /// across the numeric features where it applies; the share and unseen-category tests across the categorical
+    /// features. A feature a test does not apply to is not counted for that test.
+    public static func adjustPValues(_ features: inout [FeatureDrift], correction: PValueCorrection) {
+        let primary = correction.adjust(features.map { $0.pvalue ?? .nan })
+        let distribution = correction.adjust(features.map { $0.distributionTest?.pvalue ?? .nan })
+        let share = correction.adjust(features.map { $0.shareChange?.pvalue ?? .nan })
+        let unseen = correction.adjust(features.map { $0.unseen?.pvalue ?? .nan })
+        func value(_ x: Double) -> Double? { x.isNaN ? nil : x }
+        for i in features.indices {
+            features[i].pvalueAdjusted = value(primary[i])
+            features[i].distributionTest?.pvalueAdjusted = value(distribution[i])
+            features[i].shareChange?.pvalueAdjusted = value(share[i])
+            features[i].unseen?.pvalueAdjusted = value(unseen[i])
+        }
+    }
+
     /// Compares every feature, adjusts the p-values across features, decides per feature and for
     /// the dataset. Features are computed concurrently; the result keeps the input order.
     public static func compare(
@@ -56,16 +74,13 @@ public enum DatasetComparison {
                 return FeatureComparison.categorical(name: name, reference: r, current: c, settings: settings)
             }
         }
-        let adjusted = settings.correction.adjust(features.map { $0.pvalue ?? .nan })
-        for i in features.indices {
-            features[i].pvalueAdjusted = adjusted[i].isNaN ? nil : adjusted[i]
-            FeatureComparison.decide(&features[i], settings: settings)
-        }
+        adjustPValues(&features, correction: settings.correction)
+        for i in features.indices { FeatureComparison.decide(&features[i], settings: settings) }
         let drifted = features.filter(\.drifted).count
         let share = features.isEmpty ? 0 : Double(drifted) / Double(features.count)
         return DatasetDrift(
             features: features, driftedCount: drifted, driftedShare: share,
-            drifted: !features.isEmpty && share >= settings.datasetDriftShare,
+            drifted: !features.isEmpty && DriftSettings.meets(share, settings.datasetDriftShare),
             correlationDrift: correlation)
     }
 }

@@ -16,6 +16,12 @@ public struct FeatureDrift: Sendable, Equatable {
     public var chiSquare: ChiSquareResult?
     /// Categorical: categories in the current data never seen in the reference.
     public var unseenCategories: [String]?
+    /// Numeric: the complementary distribution test (Anderson–Darling or the chi-square over values), when it applies.
+    public var distributionTest: DistributionTestResult? = nil
+    /// Categorical: the category whose share moved most, with its test.
+    public var shareChange: ShareChange? = nil
+    /// Categorical: the current values in categories the reference never had, with their test.
+    public var unseen: UnseenShare? = nil
     /// Per-bin (or per-category) proportions, reference and current, for reports.
     public var referenceProportions: [Double]
     public var currentProportions: [Double]
@@ -39,6 +45,71 @@ public struct FeatureDrift: Sendable, Equatable {
 
     /// A severity score for sorting: drifted first, then by PSI.
     public var severity: Double { (drifted ? 1e6 : 0) + (psi.isFinite ? psi : 0) }
+}
+
+/// The category of a categorical feature whose share moved most (largest |current − reference|; ties → the first
+/// in category order), and the two-proportion z-test of that category against the rest (pooled variance, no
+/// continuity correction; equal to the chi-square test of the 2×2 table, `scipy.stats.chi2_contingency(…,
+/// correction=False)`).
+public struct ShareChange: Sendable, Equatable {
+    public var category: String
+    public var reference: Double
+    public var current: Double
+    public var pvalue: Double
+    public var pvalueAdjusted: Double?
+
+    /// current − reference, in share units (0.1 = 10 points).
+    public var change: Double { current - reference }
+
+    /// From per-category counts in the same order as `categories`.
+    public static func largest(categories: [String], reference rc: [Int], current cc: [Int]) -> ShareChange? {
+        let n1 = rc.reduce(0, +)
+        let n2 = cc.reduce(0, +)
+        guard n1 > 0, n2 > 0, !categories.isEmpty else { return nil }
+        var best = 0
+        var bestChange = -1.0
+        for i in categories.indices {
+            let d = abs(Double(cc[i]) / Double(n2) - Double(rc[i]) / Double(n1))
+            if d > bestChange {
+                bestChange = d
+                best = i
+            }
+        }
+        let p1 = Double(rc[best]) / Double(n1)
+        let p2 = Double(cc[best]) / Double(n2)
+        let pooled = Double(rc[best] + cc[best]) / Double(n1 + n2)
+        let variance = pooled * (1 - pooled) * (1 / Double(n1) + 1 / Double(n2))
+        let p = variance > 0 ? erfc(abs(p2 - p1) / variance.squareRoot() / 2.0.squareRoot()) : 1
+        return ShareChange(category: categories[best], reference: p1, current: p2, pvalue: p)
+    }
+}
+
+/// The current values of a categorical feature in categories the reference never had, and Fisher's exact test
+/// (one-sided) that so many fall on the current side: with u such values among n₁ reference and n₂ current values
+/// and none in the reference, p = C(n₂, u) / C(n₁ + n₂, u) — the probability that all u land in the current sample
+/// if the two samples came from one population (`scipy.stats.fisher_exact([[0, n1], [u, n2 − u]],
+/// alternative='less')`).
+public struct UnseenShare: Sendable, Equatable {
+    public var count: Int
+    public var share: Double
+    public var pvalue: Double
+    public var pvalueAdjusted: Double?
+
+    public init(count: Int, referenceTotal n1: Int, currentTotal n2: Int) {
+        self.count = count
+        share = n2 > 0 ? Double(count) / Double(n2) : 0
+        if count <= 0 || n2 <= 0 {
+            pvalue = 1
+        } else {
+            let a = Double(n2)
+            let u = Double(count)
+            let total = Double(n1 + n2)
+            let current: Double = lgamma(a + 1) - lgamma(a - u + 1)
+            let pooled: Double = lgamma(total + 1) - lgamma(total - u + 1)
+            let logp = current - pooled
+            pvalue = min(exp(logp), 1)
+        }
+    }
 }
 
 /// Two empirical CDFs evaluated at the same points, for drawing: F(x) = share of values ≤ x.
@@ -111,7 +182,7 @@ public enum FeatureComparison {
             ? Distances.psi(reference: p, current: q, epsilon: settings.epsilon)
             : Distances.evidentlyPSI(reference: p, current: q)
         let w = Distances.wasserstein(sorted: reference.sorted, sorted: current.sorted)
-        return FeatureDrift(
+        var f = FeatureDrift(
             name: name, kind: .numeric,
             referenceCount: reference.presentCount, currentCount: current.presentCount,
             referenceMissing: reference.missing, currentMissing: current.missing,
@@ -121,6 +192,10 @@ public enum FeatureComparison {
             referenceProportions: p, currentProportions: q, bins: bins,
             ecdf: ECDFCurves(sortedReference: reference.sorted, sortedCurrent: current.sorted, extra: [ks.location]), psiTerms: terms,
             pvalue: ks.pvalue, pvalueAdjusted: nil, drifted: false, reasons: [])
+        // computed whatever `distributionTest` says (it is reported, and a per-feature override may turn it on); the
+        // setting decides whether it is a rule
+        f.distributionTest = DistributionTests.test(sorted1: reference.sorted, sorted2: current.sorted)
+        return f
     }
 
     public static func categorical(
@@ -138,8 +213,9 @@ public enum FeatureComparison {
             settings.binning == .quantile
             ? Distances.psi(reference: p, current: q, epsilon: settings.epsilon)
             : Distances.evidentlyPSI(reference: p, current: q)
-        let unseen = categories.filter { reference.counts[$0] == nil }
-        return FeatureDrift(
+        let unseen = categories.filter { (reference.counts[$0] ?? 0) == 0 }
+        let unseenCount = categories.indices.reduce(0) { sum, i in rc[i] == 0 ? sum + cc[i] : sum }
+        var f = FeatureDrift(
             name: name, kind: .categorical,
             referenceCount: reference.presentCount, currentCount: current.presentCount,
             referenceMissing: reference.missing, currentMissing: current.missing,
@@ -147,6 +223,9 @@ public enum FeatureComparison {
             hellinger: Distances.hellinger(p, q), chiSquare: chi, unseenCategories: unseen,
             referenceProportions: p, currentProportions: q, categories: categories, psiTerms: terms,
             pvalue: chi.pvalue, pvalueAdjusted: nil, drifted: false, reasons: [])
+        f.shareChange = ShareChange.largest(categories: categories, reference: rc, current: cc)
+        f.unseen = UnseenShare(count: unseenCount, referenceTotal: reference.presentCount, currentTotal: current.presentCount)
+        return f
     }
 
     static func psiTerms(_ p: [Double], _ q: [Double], _ s: DriftSettings) -> [Double] {
@@ -159,33 +238,73 @@ public enum FeatureComparison {
         counts.map { total == 0 ? 0 : Double($0) / Double(total) }
     }
 
-    /// Applies the drift rule to a feature whose `pvalueAdjusted` is set:
-    /// numeric — (adjusted KS p < α and D ≥ ksMinStatistic) or PSI ≥ psiThreshold;
-    /// categorical — (adjusted chi-square p < α and JS ≥ jensenShannonMin) or PSI ≥ psiThreshold;
-    /// either — a missing-rate rise ≥ missingRateIncrease. Each rule that fires adds a reason.
+    /// Applies the drift rules to a feature whose adjusted p-values are set (`DatasetComparison` adjusts each test's
+    /// p-values across the features it applies to). Thresholds are met with `DriftSettings.meets` (a 1e-9 tolerance).
+    /// - numeric: `anderson_darling` (continuous data) — adjusted Anderson–Darling p < α and D ≥ ksMinStatistic;
+    ///   otherwise `ks` — adjusted KS p < α and D ≥ ksMinStatistic, and for discrete data also `value_chi_square` — the
+    ///   chi-square over values' adjusted p < α and D ≥ ksMinStatistic (the same effect-size gate throughout);
+    /// - categorical: `chi_square` — adjusted chi-square p < α and JS ≥ jensenShannonMin; `share` — the category whose
+    ///   share moved most moved by ≥ shareThreshold and its adjusted two-proportion p < α; `unseen` — the share of
+    ///   current values in never-seen categories ≥ unseenShareThreshold and its adjusted Fisher p < α;
+    /// - either: `psi` — PSI ≥ psiThreshold; `missing rate` — a missing-share rise ≥ missingRateIncrease.
+    /// Each rule that fires adds a reason that starts with its name.
     public static func decide(_ f: inout FeatureDrift, settings s: DriftSettings) {
         var reasons: [String] = []
         let padj = f.pvalueAdjusted ?? f.pvalue ?? 1
         switch f.kind {
         case .numeric:
-            if let ks = f.ks, padj < s.alpha, ks.statistic >= s.ksMinStatistic {
+            // Where Anderson–Darling applies (continuous data) it decides instead of KS: it is the more powerful of the
+            // two for shifts of location and of scale, and one test per feature keeps a null feature's false-alarm
+            // rate at α. Elsewhere KS decides, with the chi-square over values beside it for discrete data (KS is
+            // very conservative with ties, so the pair stays below α).
+            let test = s.distributionTest ? f.distributionTest : nil
+            if test?.kind != .andersonDarling, let ks = f.ks, padj < s.alpha, DriftSettings.meets(ks.statistic, s.ksMinStatistic) {
                 reasons.append("ks: D=\(fmt(ks.statistic)) >= \(fmt(s.ksMinStatistic)) and adjusted p=\(fmt(padj)) < \(fmt(s.alpha))")
+            }
+            if let t = test, let ks = f.ks {
+                let p = t.pvalueAdjusted ?? t.pvalue
+                if p < s.alpha, DriftSettings.meets(ks.statistic, s.ksMinStatistic) {
+                    let what =
+                        t.kind == .andersonDarling
+                        ? "anderson_darling: A2=\(fmt(t.statistic))"
+                        : "value_chi_square: chi2=\(fmt(t.statistic)) (\(Int(t.standardized)) dof)"
+                    reasons.append("\(what), adjusted p=\(fmt(p)) < \(fmt(s.alpha)) and D=\(fmt(ks.statistic)) >= \(fmt(s.ksMinStatistic))")
+                }
             }
         case .tensor:
             break  // a tensor is decided by `TensorDrift` from its components, reconstruction error and MMD
         case .categorical:
-            if padj < s.alpha, f.jensenShannon >= s.jensenShannonMin {
+            if padj < s.alpha, DriftSettings.meets(f.jensenShannon, s.jensenShannonMin) {
                 reasons.append("chi_square: adjusted p=\(fmt(padj)) < \(fmt(s.alpha)) and JS=\(fmt(f.jensenShannon)) >= \(fmt(s.jensenShannonMin))")
             }
-            if let unseen = f.unseenCategories, !unseen.isEmpty, !reasons.isEmpty || f.psi >= s.psiThreshold {
-                reasons.append("unseen categories: \(unseen.prefix(5).joined(separator: ", "))\(unseen.count > 5 ? ", …" : "")")
+            if let c = f.shareChange {
+                let p = c.pvalueAdjusted ?? c.pvalue
+                if p < s.alpha, DriftSettings.meets(abs(c.change), s.shareThreshold) {
+                    reasons.append(
+                        "share: \(c.category) \(pct(c.reference)) -> \(pct(c.current)) (\(points(c.change)) points, |change| >= "
+                            + "\(points(s.shareThreshold, sign: false)); adjusted p=\(fmt(p)) < \(fmt(s.alpha)))")
+                }
+            }
+            let unseenNames = (f.unseenCategories ?? []).prefix(5).joined(separator: ", ") + ((f.unseenCategories?.count ?? 0) > 5 ? ", …" : "")
+            var unseenFired = false
+            if let u = f.unseen, u.count > 0 {
+                let p = u.pvalueAdjusted ?? u.pvalue
+                if p < s.alpha, DriftSettings.meets(u.share, s.unseenShareThreshold) {
+                    unseenFired = true
+                    reasons.append(
+                        "unseen: \(pct(u.share)) of current values in categories the reference never had (>= \(pct(s.unseenShareThreshold)); "
+                            + "adjusted p=\(fmt(p)) < \(fmt(s.alpha))): \(unseenNames)")
+                }
+            }
+            if !unseenFired, let unseen = f.unseenCategories, !unseen.isEmpty, !reasons.isEmpty || DriftSettings.meets(f.psi, s.psiThreshold) {
+                reasons.append("unseen categories: \(unseenNames)")
             }
         }
-        if f.psi >= s.psiThreshold {
+        if DriftSettings.meets(f.psi, s.psiThreshold) {
             reasons.insert("psi: \(fmt(f.psi)) >= \(fmt(s.psiThreshold))", at: 0)
         }
         let rise = f.currentMissingRate - f.referenceMissingRate
-        if rise >= s.missingRateIncrease {
+        if rise > 0, DriftSettings.meets(rise, s.missingRateIncrease) {
             reasons.append("missing rate: \(pct(f.referenceMissingRate)) -> \(pct(f.currentMissingRate))")
         }
         f.reasons = reasons
@@ -199,4 +318,7 @@ public enum FeatureComparison {
     }
 
     static func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+
+    /// A share difference in percentage points, signed unless asked not to: 0.101 → "-10.1" for a fall.
+    static func points(_ x: Double, sign: Bool = true) -> String { String(format: sign ? "%+.1f" : "%.1f", x * 100) }
 }

@@ -47,6 +47,9 @@ struct FeatureOptions: ParsableArguments {
     }
 }
 
+/// A switch given as `on` or `off`.
+enum OnOff: String, ExpressibleByArgument { case on, off }
+
 /// Statistics options and decision thresholds.
 struct StatisticsOptions: ParsableArguments {
     @Option(help: "Number of PSI bins (quantile binning).") var bins = 10
@@ -61,6 +64,12 @@ struct StatisticsOptions: ParsableArguments {
     @Option(help: "Minimum Jensen–Shannon distance for a categorical feature to drift by chi-square.") var jsThreshold = 0.1
     @Option(help: "Share of drifted features at or above which the dataset drifts.") var datasetShare = 0.3
     @Option(help: "Rise of a feature's missing share (absolute, 0.05 = 5 points) that counts as drift.") var missingRateIncrease = 0.05
+    @Option(help: "Categorical: change of one category's share (absolute, 0.05 = 5 points) that counts as drift when significant.")
+    var shareThreshold = 0.05
+    @Option(help: "Categorical: share of current values in never-seen categories (0.01 = 1 %) that counts as drift when significant.")
+    var unseenShareThreshold = 0.01
+    @Option(help: "Numeric: also decide by Anderson–Darling (continuous data) or a chi-square over the values (discrete data): on or off.")
+    var distributionTest = OnOff.on
 
     var settings: DriftSettings {
         var s = DriftSettings()
@@ -76,6 +85,9 @@ struct StatisticsOptions: ParsableArguments {
         s.jensenShannonMin = jsThreshold
         s.datasetDriftShare = datasetShare
         s.missingRateIncrease = missingRateIncrease
+        s.shareThreshold = shareThreshold
+        s.unseenShareThreshold = unseenShareThreshold
+        s.distributionTest = distributionTest == .on
         return s
     }
 
@@ -85,6 +97,10 @@ struct StatisticsOptions: ParsableArguments {
         guard alpha > 0 && alpha < 1 else { throw ValidationError("--alpha must be in (0, 1) (got \(alpha)).") }
         guard missingRateIncrease > 0 && missingRateIncrease <= 1 else {
             throw ValidationError("--missing-rate-increase must be in (0, 1] (got \(missingRateIncrease)).")
+        }
+        guard shareThreshold > 0 && shareThreshold <= 1 else { throw ValidationError("--share-threshold must be in (0, 1] (got \(shareThreshold)).") }
+        guard unseenShareThreshold > 0 && unseenShareThreshold <= 1 else {
+            throw ValidationError("--unseen-share-threshold must be in (0, 1] (got \(unseenShareThreshold)).")
         }
         guard datasetShare > 0 && datasetShare <= 1 else { throw ValidationError("--dataset-share must be in (0, 1] (got \(datasetShare)).") }
     }

@@ -59,6 +59,34 @@ struct MonitorsFileTests {
         }
     }
 
+    @Test func theDriftRulesAreConfigurablePerMonitorAndPerFeature() throws {
+        let yaml = """
+            monitors:
+              - name: a
+                model: m
+                features: [{name: x, kind: numeric}, {name: c, kind: categorical}]
+                reference: {file: ref.csv}
+                statistics: {share_threshold: 0.1, unseen_share_threshold: 0.02, distribution_test: false}
+                overrides:
+                  c: {share_threshold: 0.03}
+                  x: {distribution_test: true}
+            """
+        let m = try #require(try MonitorsFile.parse(yaml, file: "monitors.yaml", environment: [:]).first)
+        #expect(m.settings.shareThreshold == 0.1 && m.settings.unseenShareThreshold == 0.02 && !m.settings.distributionTest)
+        #expect(m.overrides["c"]?.shareThreshold == 0.03 && m.overrides["c"]?.unseenShareThreshold == 0.02)
+        #expect(m.overrides["x"]?.distributionTest == true)
+        let bad = yaml.replacingOccurrences(of: "distribution_test: false", with: "distribution_test: maybe")
+            .replacingOccurrences(of: "share_threshold: 0.1,", with: "share_threshold: 2,")
+        do {
+            _ = try MonitorsFile.parse(bad, file: "monitors.yaml", environment: [:])
+            Issue.record("out-of-range share and an unknown switch value")
+        } catch let e as ConfigError {
+            let text = e.issues.map(\.description)
+            #expect(text.contains { $0.contains("`distribution_test` must be true or false (got 'maybe')") }, "\(text)")
+            #expect(text.contains { $0.contains("share_threshold") }, "\(text)")
+        }
+    }
+
     @Test func environmentVariablesAreSubstituted() throws {
         let yaml = """
             monitors:

@@ -17,6 +17,38 @@ struct CLITests {
         #expect((json?["dataset"] as? [String: Any])?["drifted"] as? Bool == true, "not on a terminal, the default output is JSON")
     }
 
+    @Test func theJSONEchoesEverySettingThatDecidedTheVerdict() throws {
+        let r = try CLI.run([
+            "compare", "--reference", ref, "--current", drift, "--format", "json", "--share-threshold", "0.07",
+            "--unseen-share-threshold", "0.02", "--distribution-test", "off", "--alpha", "0.05", "--correction", "bonferroni",
+            "--dataset-share", "0.4"
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let s = try #require(json["settings"] as? [String: Any])
+        let keys = [
+            "binning", "bins", "epsilon", "ks_method", "alternative", "alpha", "correction", "ks_threshold", "distribution_test",
+            "psi_threshold", "js_threshold", "share_threshold", "unseen_share_threshold", "missing_rate_increase",
+            "dataset_drift_share", "threshold_tolerance", "distribution_test_choice"
+        ]
+        #expect(Set(s.keys) == Set(keys), "\(s.keys.sorted())")
+        #expect(s["share_threshold"] as? Double == 0.07 && s["unseen_share_threshold"] as? Double == 0.02)
+        #expect(s["distribution_test"] as? Bool == false && s["alpha"] as? Double == 0.05 && s["correction"] as? String == "bonferroni")
+        #expect(s["dataset_drift_share"] as? Double == 0.4)
+        // every feature says which rules fired and carries the tests behind them
+        let features = try #require(json["features"] as? [[String: Any]])
+        for f in features {
+            let rules = try #require(f["rules_fired"] as? [String], "\(f["name"] ?? "?")")
+            #expect(rules.count == (f["reasons"] as? [String])?.count)
+            #expect(!rules.contains("anderson_darling"), "the distribution test is off")
+        }
+        let merchant = try #require(features.first { $0["name"] as? String == "merchant_category" })
+        #expect((merchant["share_change"] as? [String: Any])?["category"] is String)
+        #expect((merchant["unseen_share"] as? [String: Any])?["count"] is Int)
+        let bad = try CLI.run(["compare", "--reference", ref, "--current", drift, "--share-threshold", "0"])
+        #expect(bad.status == 2 && bad.stderr.contains("--share-threshold must be in (0, 1]"), "\(bad.stderr)")
+    }
+
     @Test func badInputExitsTwoWithOneSentence() throws {
         let r = try CLI.run(["compare", "--reference", "/nonexistent/ref.csv", "--current", drift])
         #expect(r.status == 2)

@@ -282,7 +282,8 @@ final class RealPrometheus {
         var request = URLRequest(url: components.url!)
         request.timeoutInterval = 30
         guard let (data, _) = try? await URLSession.shared.data(for: request),
-            let json = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            // not yet ready, Prometheus answers in plain text ("Service Unavailable"): an empty result, asked again
+            let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
             let result = (json["data"] as? [String: Any])?["result"] as? [[String: Any]]
         else { return [] }
         return result.compactMap { ($0["value"] as? [Any])?.last as? String }.compactMap(Double.init)

@@ -64,6 +64,42 @@ public struct CompareReport: Sendable {
                 pairs.append(("unseen_categories", .int(unseen.count)))
                 pairs.append(("unseen_category_values", .array(unseen.prefix(50).map { .string($0) })))
             }
+            if let t = f.distributionTest {
+                pairs.append(
+                    (
+                        "distribution_test",
+                        .object([
+                            ("test", .string(t.kind.rawValue)), ("statistic", .number(t.statistic)),
+                            (
+                                t.kind == .andersonDarling ? "standardized" : "dof",
+                                t.kind == .andersonDarling ? .number(t.standardized) : .int(Int(t.standardized))
+                            ),
+                            ("pvalue", .number(t.pvalue)), ("pvalue_adjusted", t.pvalueAdjusted.map { .number($0) } ?? .null)
+                        ])
+                    ))
+            }
+            if let c = f.shareChange {
+                pairs.append(
+                    (
+                        "share_change",
+                        .object([
+                            ("category", .string(c.category)), ("reference", .number(c.reference)), ("current", .number(c.current)),
+                            ("change", .number(c.change)), ("pvalue", .number(c.pvalue)),
+                            ("pvalue_adjusted", c.pvalueAdjusted.map { .number($0) } ?? .null)
+                        ])
+                    ))
+            }
+            if let u = f.unseen {
+                pairs.append(
+                    (
+                        "unseen_share",
+                        .object([
+                            ("count", .int(u.count)), ("share", .number(u.share)), ("pvalue", .number(u.pvalue)),
+                            ("pvalue_adjusted", u.pvalueAdjusted.map { .number($0) } ?? .null)
+                        ])
+                    ))
+            }
+            pairs.append(("rules_fired", .array(f.reasons.map { .string(Self.rule(of: $0)) })))
             return .object(pairs)
         }
         let corr: JSONValue =
@@ -88,16 +124,38 @@ public struct CompareReport: Sendable {
                 ])
             ),
             (
-                "settings",
-                .object([
-                    ("binning", .string(settings.binning.rawValue)), ("bins", .int(settings.bins)),
-                    ("epsilon", .number(settings.epsilon)), ("ks_method", .string(settings.ksMethod.rawValue)),
-                    ("alternative", .string(settings.alternative.rawValue)), ("alpha", .number(settings.alpha)),
-                    ("correction", .string(settings.correction.rawValue))
-                ])
+                "settings", Self.settingsJSON(settings)
             ),
             ("reference", .string(referencePath)),
             ("current", .string(currentPath))
+        ])
+    }
+
+    /// The name of the rule a reason came from: the text before its first ':' (`psi`, `ks`, `anderson_darling`, …).
+    static func rule(of reason: String) -> String {
+        reason.firstIndex(of: ":").map { String(reason[..<$0]) } ?? reason
+    }
+
+    /// Every setting that decides a verdict, under the names the monitor configuration (`statistics:`) uses, plus the
+    /// fixed parts of the rules (the tolerance of threshold comparisons, when the complementary numeric test applies),
+    /// so that a stored result explains itself.
+    public static func settingsJSON(_ s: DriftSettings) -> JSONValue {
+        .object([
+            ("binning", .string(s.binning.rawValue)), ("bins", .int(s.bins)), ("epsilon", .number(s.epsilon)),
+            ("ks_method", .string(s.ksMethod.rawValue)), ("alternative", .string(s.alternative.rawValue)),
+            ("alpha", .number(s.alpha)), ("correction", .string(s.correction.rawValue)),
+            ("ks_threshold", .number(s.ksMinStatistic)), ("distribution_test", .bool(s.distributionTest)),
+            ("psi_threshold", .number(s.psiThreshold)), ("js_threshold", .number(s.jensenShannonMin)),
+            ("share_threshold", .number(s.shareThreshold)), ("unseen_share_threshold", .number(s.unseenShareThreshold)),
+            ("missing_rate_increase", .number(s.missingRateIncrease)), ("dataset_drift_share", .number(s.datasetDriftShare)),
+            ("threshold_tolerance", .number(1e-9)),
+            (
+                "distribution_test_choice",
+                .object([
+                    ("anderson_darling_max_tie_share", .number(DistributionTests.continuousTieShare)),
+                    ("value_chi_square_max_values", .int(DistributionTests.discreteMaxValues))
+                ])
+            )
         ])
     }
 

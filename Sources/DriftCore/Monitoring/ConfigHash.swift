@@ -113,15 +113,18 @@ struct CanonicalMonitorConfig: Encodable {
     struct Settings: Encodable {
         var bins: Int, epsilon: Double, binning: String, ksMethod: String, alternative: String, alpha: Double, correction: String
         var ksMinStatistic: Double, psiThreshold: Double, jensenShannonMin: Double, missingRateIncrease: Double, datasetDriftShare: Double
+        var distributionTest: Bool, shareThreshold: Double, unseenShareThreshold: Double
         init(_ s: DriftSettings) {
             (bins, epsilon, binning, ksMethod, alternative) = (s.bins, s.epsilon, s.binning.rawValue, s.ksMethod.rawValue, s.alternative.rawValue)
             (alpha, correction, ksMinStatistic, psiThreshold) = (s.alpha, s.correction.rawValue, s.ksMinStatistic, s.psiThreshold)
             (jensenShannonMin, missingRateIncrease, datasetDriftShare) = (s.jensenShannonMin, s.missingRateIncrease, s.datasetDriftShare)
+            (distributionTest, shareThreshold, unseenShareThreshold) = (s.distributionTest, s.shareThreshold, s.unseenShareThreshold)
         }
         enum CodingKeys: String, CodingKey {
             case bins, epsilon, binning, alternative, alpha, correction
             case ksMethod = "ks_method", ksMinStatistic = "ks_threshold", psiThreshold = "psi_threshold"
             case jensenShannonMin = "js_threshold", missingRateIncrease = "missing_rate_increase", datasetDriftShare = "dataset_drift_share"
+            case distributionTest = "distribution_test", shareThreshold = "share_threshold", unseenShareThreshold = "unseen_share_threshold"
         }
     }
 

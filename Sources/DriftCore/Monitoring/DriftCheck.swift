@@ -163,7 +163,7 @@ public struct DriftCheck: Sendable {
         let topLevel = result.features
         result.driftedCount = topLevel.filter(\.drifted).count
         result.driftedShare = topLevel.isEmpty ? 0 : Double(result.driftedCount) / Double(topLevel.count)
-        result.drifted = !topLevel.isEmpty && result.driftedShare >= monitor.settings.datasetDriftShare
+        result.drifted = !topLevel.isEmpty && DriftSettings.meets(result.driftedShare, monitor.settings.datasetDriftShare)
         result.features += components
         return (result, tensors, correlation)
     }

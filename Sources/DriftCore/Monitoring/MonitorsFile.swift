@@ -499,7 +499,8 @@ struct Reader {
             node,
             allowed: [
                 "bins", "epsilon", "binning", "ks_method", "alternative", "alpha", "correction",
-                "ks_threshold", "psi_threshold", "js_threshold", "missing_rate_increase"
+                "ks_threshold", "psi_threshold", "js_threshold", "missing_rate_increase", "distribution_test", "share_threshold",
+                "unseen_share_threshold"
             ], in: "statistics")
         s.bins = int(node, "bins", default: s.bins, range: 2...10_000)
         s.epsilon = double(node, "epsilon", default: s.epsilon, range: 1e-12...0.5)
@@ -508,6 +509,15 @@ struct Reader {
         s.psiThreshold = double(node, "psi_threshold", default: s.psiThreshold, range: 0...100)
         s.jensenShannonMin = double(node, "js_threshold", default: s.jensenShannonMin, range: 0...1)
         s.missingRateIncrease = double(node, "missing_rate_increase", default: s.missingRateIncrease, range: 0.0001...1)
+        s.shareThreshold = double(node, "share_threshold", default: s.shareThreshold, range: 0.0001...1)
+        s.unseenShareThreshold = double(node, "unseen_share_threshold", default: s.unseenShareThreshold, range: 0.0001...1)
+        if let n = node["distribution_test"] {
+            switch n.string {
+            case "true", "on", "yes": s.distributionTest = true
+            case "false", "off", "no": s.distributionTest = false
+            default: issue(at: n.mark, "`distribution_test` must be true or false (got '\(n.string ?? "?")')")
+            }
+        }
         func choice<T: RawRepresentable>(_ key: String, _ current: T) -> T where T.RawValue == String {
             guard let n = node[key] else { return current }
             guard let raw = n.string, let v = T(rawValue: raw) else {

@@ -19,6 +19,50 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
     public var unseen: [String]?
     /// A tensor feature: its projection, components, reconstruction error and MMD.
     public var tensor: TensorSummary?
+    /// The tests besides KS / chi-square that the drift rules used (absent in results stored before they existed).
+    public var tests: RuleTests?
+
+    /// The complementary numeric test, the largest category share change and the never-seen share, as decided.
+    public struct RuleTests: Codable, Sendable, Equatable {
+        public var distributionTest: String?
+        public var distributionStatistic: Double?
+        public var distributionPValue: Double?
+        public var distributionPValueAdjusted: Double?
+        public var shareCategory: String?
+        public var shareReference: Double?
+        public var shareCurrent: Double?
+        public var sharePValue: Double?
+        public var sharePValueAdjusted: Double?
+        public var unseenCount: Int?
+        public var unseenShare: Double?
+        public var unseenPValue: Double?
+        public var unseenPValueAdjusted: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case distributionTest = "distribution_test", distributionStatistic = "distribution_statistic"
+            case distributionPValue = "distribution_pvalue", distributionPValueAdjusted = "distribution_pvalue_adjusted"
+            case shareCategory = "share_category", shareReference = "share_reference", shareCurrent = "share_current"
+            case sharePValue = "share_pvalue", sharePValueAdjusted = "share_pvalue_adjusted", unseenCount = "unseen_count"
+            case unseenShare = "unseen_share", unseenPValue = "unseen_pvalue", unseenPValueAdjusted = "unseen_pvalue_adjusted"
+        }
+
+        init?(_ f: FeatureDrift) {
+            guard f.distributionTest != nil || f.shareChange != nil || f.unseen != nil else { return nil }
+            distributionTest = f.distributionTest?.kind.rawValue
+            distributionStatistic = f.distributionTest?.statistic
+            distributionPValue = f.distributionTest?.pvalue
+            distributionPValueAdjusted = f.distributionTest?.pvalueAdjusted
+            shareCategory = f.shareChange?.category
+            shareReference = f.shareChange?.reference
+            shareCurrent = f.shareChange?.current
+            sharePValue = f.shareChange?.pvalue
+            sharePValueAdjusted = f.shareChange?.pvalueAdjusted
+            unseenCount = f.unseen?.count
+            unseenShare = f.unseen?.share
+            unseenPValue = f.unseen?.pvalue
+            unseenPValueAdjusted = f.unseen?.pvalueAdjusted
+        }
+    }
 
     public struct TensorSummary: Codable, Sendable, Equatable {
         public var method: String
@@ -70,10 +114,11 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
         ecdf = f.ecdf
         ksLocation = f.ks?.location
         unseen = f.unseenCategories
+        tests = RuleTests(f)
     }
 
     enum CodingKeys: String, CodingKey {
-        case layout, edges, categories, reference, current, psiTerms = "psi_terms", ecdf, ksLocation = "ks_location", unseen, tensor
+        case layout, edges, categories, reference, current, psiTerms = "psi_terms", ecdf, ksLocation = "ks_location", unseen, tensor, tests
     }
 
     /// Labels of the bins (or the categories), in order: `< 12.5`, `[12.5, 20.1)`, `≥ 98.2`, …

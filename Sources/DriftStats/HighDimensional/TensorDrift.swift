@@ -124,6 +124,8 @@ public struct TensorDrift: Sendable, Equatable {
         var settings = settings
         let alpha = settings.alpha / (useMMD ? 2 : 1)
         settings.alpha = alpha
+        // components are decided by KS (and PSI) only, as before the distribution test existed
+        settings.distributionTest = false
         let z = ref.projection.project(x)
         let prefix = ref.projection.method == .pca ? "pc" : "rp"
         var components = (0..<ref.projection.count).map { j in
