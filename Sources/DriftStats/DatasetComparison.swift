@@ -62,20 +62,22 @@ public enum DatasetComparison {
 
     /// Compares every feature, adjusts the p-values across features, decides per feature and for
     /// the dataset. Features are computed concurrently; the result keeps the input order.
+    /// A feature named in `overrides` is computed and decided with its own settings (bins, thresholds, …); the
+    /// multiple-testing correction is the comparison's.
     public static func compare(
         _ inputs: [FeatureInput], correlation: CorrelationDrift? = nil,
-        settings: DriftSettings
+        settings: DriftSettings, overrides: [String: DriftSettings] = [:]
     ) -> DatasetDrift {
         var features = ParallelMap.map(inputs) { input -> FeatureDrift in
             switch input {
             case .numeric(let name, let r, let c):
-                return FeatureComparison.numeric(name: name, reference: r, current: c, settings: settings)
+                return FeatureComparison.numeric(name: name, reference: r, current: c, settings: overrides[name] ?? settings)
             case .categorical(let name, let r, let c):
-                return FeatureComparison.categorical(name: name, reference: r, current: c, settings: settings)
+                return FeatureComparison.categorical(name: name, reference: r, current: c, settings: overrides[name] ?? settings)
             }
         }
         adjustPValues(&features, correction: settings.correction)
-        for i in features.indices { FeatureComparison.decide(&features[i], settings: settings) }
+        for i in features.indices { FeatureComparison.decide(&features[i], settings: overrides[features[i].name] ?? settings) }
         let drifted = features.filter(\.drifted).count
         let share = features.isEmpty ? 0 : Double(drifted) / Double(features.count)
         return DatasetDrift(

@@ -47,68 +47,101 @@ public struct FeatureDrift: Sendable, Equatable {
     public var severity: Double { (drifted ? 1e6 : 0) + (psi.isFinite ? psi : 0) }
 }
 
-/// The category of a categorical feature whose share moved most (largest |current − reference|; ties → the first
-/// in category order), and the two-proportion z-test of that category against the rest (pooled variance, no
-/// continuity correction; equal to the chi-square test of the 2×2 table, `scipy.stats.chi2_contingency(…,
-/// correction=False)`).
+/// The categorical share test: which category's share moved by at least the threshold most significantly, and a
+/// p-value that accounts for having picked it among all categories.
+///
+/// For each category c: Δ_c = q_c − p_c (current minus reference share) and the two-proportion z-statistic of c
+/// against the rest, z_c = Δ_c / √(π_c(1 − π_c)(1/n₁ + 1/n₂)) with π_c the pooled share (equal to the chi-square test
+/// of the 2×2 table, `scipy.stats.chi2_contingency(…, correction=False)`). The statistic is T = max |z_c| over the
+/// categories with |Δ_c| ≥ the threshold g; its p-value is the union (Bonferroni) bound
+/// p = min(1, Σ_c 2Φ̄(max(T, g/se_c))) over every category — a category whose standard error makes a g-point move
+/// implausible adds almost nothing, so a feature with a few large categories pays for those few, not for its long
+/// tail. When no category moved by g the category with the largest |Δ| is reported with p = 1.
 public struct ShareChange: Sendable, Equatable {
     public var category: String
     public var reference: Double
     public var current: Double
     public var pvalue: Double
     public var pvalueAdjusted: Double?
+    /// The threshold g the p-value was computed for.
+    public var threshold: Double
 
     /// current − reference, in share units (0.1 = 10 points).
     public var change: Double { current - reference }
 
     /// From per-category counts in the same order as `categories`.
-    public static func largest(categories: [String], reference rc: [Int], current cc: [Int]) -> ShareChange? {
-        let n1 = rc.reduce(0, +)
-        let n2 = cc.reduce(0, +)
+    public static func test(categories: [String], reference rc: [Int], current cc: [Int], threshold g: Double) -> ShareChange? {
+        let n1 = Double(rc.reduce(0.0) { $0 + Double($1) })
+        let n2 = Double(cc.reduce(0.0) { $0 + Double($1) })
         guard n1 > 0, n2 > 0, !categories.isEmpty else { return nil }
-        var best = 0
-        var bestChange = -1.0
+        var largest = 0
+        var largestChange = -1.0
+        var best: Int? = nil
+        var bestZ = -1.0
+        var standardErrors = [Double](repeating: 0, count: categories.count)
         for i in categories.indices {
-            let d = abs(Double(cc[i]) / Double(n2) - Double(rc[i]) / Double(n1))
-            if d > bestChange {
-                bestChange = d
+            let change = Double(cc[i]) / n2 - Double(rc[i]) / n1
+            let pooled = (Double(rc[i]) + Double(cc[i])) / (n1 + n2)
+            let se = (pooled * (1 - pooled) * (1 / n1 + 1 / n2)).squareRoot()
+            standardErrors[i] = se
+            if abs(change) > largestChange {
+                largestChange = abs(change)
+                largest = i
+            }
+            if DriftSettings.meets(abs(change), g), se > 0, abs(change) / se > bestZ {
+                bestZ = abs(change) / se
                 best = i
             }
         }
-        let p1 = Double(rc[best]) / Double(n1)
-        let p2 = Double(cc[best]) / Double(n2)
-        let pooled = Double(rc[best] + cc[best]) / Double(n1 + n2)
-        let variance = pooled * (1 - pooled) * (1 / Double(n1) + 1 / Double(n2))
-        let p = variance > 0 ? erfc(abs(p2 - p1) / variance.squareRoot() / 2.0.squareRoot()) : 1
-        return ShareChange(category: categories[best], reference: p1, current: p2, pvalue: p)
+        let chosen = best ?? largest
+        var p = 1.0
+        if best != nil {
+            p = 0
+            for se in standardErrors where se > 0 { p += erfc(max(bestZ, g / se) / 2.0.squareRoot()) }
+            p = min(p, 1)
+        }
+        return ShareChange(
+            category: categories[chosen], reference: Double(rc[chosen]) / n1, current: Double(cc[chosen]) / n2, pvalue: p,
+            pvalueAdjusted: nil, threshold: g)
     }
 }
 
-/// The current values of a categorical feature in categories the reference never had, and Fisher's exact test
-/// (one-sided) that so many fall on the current side: with u such values among n₁ reference and n₂ current values
-/// and none in the reference, p = C(n₂, u) / C(n₁ + n₂, u) — the probability that all u land in the current sample
-/// if the two samples came from one population (`scipy.stats.fisher_exact([[0, n1], [u, n2 − u]],
-/// alternative='less')`).
+/// The current values of a categorical feature in categories the reference never had, against what the reference
+/// itself predicts: a long-tailed feature (user agents, zip codes) meets new values all the time, and the share of
+/// the next values that are new is estimated by Good–Turing as f₁/n₁ (reference categories seen once, over the
+/// reference's values). With u such values among n₂ current ones:
+/// - `excess` = u/n₂ − f₁/n₁ is what the rule compares with its threshold;
+/// - the p-value is the larger of Fisher's exact one-sided test that the reference has none of them,
+///   C(n₂, u)/C(n₁ + n₂, u) (`scipy.stats.fisher_exact([[0, n1], [u, n2 − u]], alternative='less')`), and the
+///   chance of u or more under the Good–Turing rate, P(Poisson(n₂f₁/n₁) ≥ u) (`scipy.stats.poisson.sf(u − 1, λ)`).
 public struct UnseenShare: Sendable, Equatable {
     public var count: Int
     public var share: Double
+    /// The Good–Turing estimate of the share of new values, f₁/n₁.
+    public var expectedShare: Double
     public var pvalue: Double
     public var pvalueAdjusted: Double?
 
-    public init(count: Int, referenceTotal n1: Int, currentTotal n2: Int) {
+    /// The share beyond what the reference predicts.
+    public var excess: Double { share - expectedShare }
+
+    public init(count: Int, referenceTotal n1: Int, currentTotal n2: Int, referenceSingletons f1: Int) {
         self.count = count
         share = n2 > 0 ? Double(count) / Double(n2) : 0
+        expectedShare = n1 > 0 ? Double(f1) / Double(n1) : 0
         if count <= 0 || n2 <= 0 {
             pvalue = 1
-        } else {
-            let a = Double(n2)
-            let u = Double(count)
-            let total = Double(n1 + n2)
-            let current: Double = lgamma(a + 1) - lgamma(a - u + 1)
-            let pooled: Double = lgamma(total + 1) - lgamma(total - u + 1)
-            let logp = current - pooled
-            pvalue = min(exp(logp), 1)
+            return
         }
+        let a = Double(n2)
+        let u = Double(count)
+        let total = Double(n1) + Double(n2)
+        let current: Double = lgamma(a + 1) - lgamma(a - u + 1)
+        let pooled: Double = lgamma(total + 1) - lgamma(total - u + 1)
+        let fisher = min(exp(current - pooled), 1)
+        let lambda = a * expectedShare
+        let poisson = lambda > 0 ? SpecialFunctions.regularizedGammaP(u, lambda) : 0
+        pvalue = max(fisher, poisson.isNaN ? 1 : poisson)
     }
 }
 
@@ -223,8 +256,10 @@ public enum FeatureComparison {
             hellinger: Distances.hellinger(p, q), chiSquare: chi, unseenCategories: unseen,
             referenceProportions: p, currentProportions: q, categories: categories, psiTerms: terms,
             pvalue: chi.pvalue, pvalueAdjusted: nil, drifted: false, reasons: [])
-        f.shareChange = ShareChange.largest(categories: categories, reference: rc, current: cc)
-        f.unseen = UnseenShare(count: unseenCount, referenceTotal: reference.presentCount, currentTotal: current.presentCount)
+        f.shareChange = ShareChange.test(categories: categories, reference: rc, current: cc, threshold: settings.shareThreshold)
+        f.unseen = UnseenShare(
+            count: unseenCount, referenceTotal: reference.presentCount, currentTotal: current.presentCount,
+            referenceSingletons: rc.reduce(0) { $1 == 1 ? $0 + 1 : $0 })
         return f
     }
 
@@ -240,12 +275,14 @@ public enum FeatureComparison {
 
     /// Applies the drift rules to a feature whose adjusted p-values are set (`DatasetComparison` adjusts each test's
     /// p-values across the features it applies to). Thresholds are met with `DriftSettings.meets` (a 1e-9 tolerance).
-    /// - numeric: `anderson_darling` (continuous data) — adjusted Anderson–Darling p < α and D ≥ ksMinStatistic;
-    ///   otherwise `ks` — adjusted KS p < α and D ≥ ksMinStatistic, and for discrete data also `value_chi_square` — the
-    ///   chi-square over values' adjusted p < α and D ≥ ksMinStatistic (the same effect-size gate throughout);
+    /// - numeric: `anderson_darling` (continuous data, two-sided) — adjusted Anderson–Darling p < α and D ≥
+    ///   ksMinStatistic; otherwise `ks` — adjusted KS p < α and D ≥ ksMinStatistic, and for discrete data (two-sided)
+    ///   also `value_chi_square` — the chi-square over values' adjusted p < α/2 and D ≥ ksMinStatistic, KS then at α/2
+    ///   too (the same effect-size gate throughout);
     /// - categorical: `chi_square` — adjusted chi-square p < α and JS ≥ jensenShannonMin; `share` — the category whose
-    ///   share moved most moved by ≥ shareThreshold and its adjusted two-proportion p < α; `unseen` — the share of
-    ///   current values in never-seen categories ≥ unseenShareThreshold and its adjusted Fisher p < α;
+    ///   share moved by ≥ shareThreshold most significantly has adjusted `ShareChange` p < α; `unseen` — the share of
+    ///   current values in never-seen categories exceeds the reference's own rate of new values by ≥
+    ///   unseenShareThreshold and the adjusted `UnseenShare` p < α;
     /// - either: `psi` — PSI ≥ psiThreshold; `missing rate` — a missing-share rise ≥ missingRateIncrease.
     /// Each rule that fires adds a reason that starts with its name.
     public static func decide(_ f: inout FeatureDrift, settings s: DriftSettings) {
@@ -257,18 +294,21 @@ public enum FeatureComparison {
             // two for shifts of location and of scale, and one test per feature keeps a null feature's false-alarm
             // rate at α. Elsewhere KS decides, with the chi-square over values beside it for discrete data (KS is
             // very conservative with ties, so the pair stays below α).
-            let test = s.distributionTest ? f.distributionTest : nil
-            if test?.kind != .andersonDarling, let ks = f.ks, padj < s.alpha, DriftSettings.meets(ks.statistic, s.ksMinStatistic) {
-                reasons.append("ks: D=\(fmt(ks.statistic)) >= \(fmt(s.ksMinStatistic)) and adjusted p=\(fmt(padj)) < \(fmt(s.alpha))")
+            // The complementary tests are two-sided: with a one-sided `alternative` KS alone decides. For discrete data
+            // KS and the chi-square over values each get α/2, so the pair stays within α.
+            let test = s.distributionTest && s.alternative == .twoSided ? f.distributionTest : nil
+            let level = test?.kind == .valueChiSquare ? s.alpha / 2 : s.alpha
+            if test?.kind != .andersonDarling, let ks = f.ks, padj < level, DriftSettings.meets(ks.statistic, s.ksMinStatistic) {
+                reasons.append("ks: D=\(fmt(ks.statistic)) >= \(fmt(s.ksMinStatistic)) and adjusted p=\(fmt(padj)) < \(fmt(level))")
             }
             if let t = test, let ks = f.ks {
                 let p = t.pvalueAdjusted ?? t.pvalue
-                if p < s.alpha, DriftSettings.meets(ks.statistic, s.ksMinStatistic) {
+                if p < level, DriftSettings.meets(ks.statistic, s.ksMinStatistic) {
                     let what =
                         t.kind == .andersonDarling
                         ? "anderson_darling: A2=\(fmt(t.statistic))"
                         : "value_chi_square: chi2=\(fmt(t.statistic)) (\(Int(t.standardized)) dof)"
-                    reasons.append("\(what), adjusted p=\(fmt(p)) < \(fmt(s.alpha)) and D=\(fmt(ks.statistic)) >= \(fmt(s.ksMinStatistic))")
+                    reasons.append("\(what), adjusted p=\(fmt(p)) < \(fmt(level)) and D=\(fmt(ks.statistic)) >= \(fmt(s.ksMinStatistic))")
                 }
             }
         case .tensor:
@@ -289,11 +329,12 @@ public enum FeatureComparison {
             var unseenFired = false
             if let u = f.unseen, u.count > 0 {
                 let p = u.pvalueAdjusted ?? u.pvalue
-                if p < s.alpha, DriftSettings.meets(u.share, s.unseenShareThreshold) {
+                if p < s.alpha, DriftSettings.meets(u.excess, s.unseenShareThreshold) {
                     unseenFired = true
                     reasons.append(
-                        "unseen: \(pct(u.share)) of current values in categories the reference never had (>= \(pct(s.unseenShareThreshold)); "
-                            + "adjusted p=\(fmt(p)) < \(fmt(s.alpha))): \(unseenNames)")
+                        "unseen: \(pct(u.share)) of current values in categories the reference never had (the reference predicts "
+                            + "\(pct(u.expectedShare)); excess >= \(pct(s.unseenShareThreshold)); adjusted p=\(fmt(p)) < \(fmt(s.alpha))): \(unseenNames)"
+                    )
                 }
             }
             if !unseenFired, let unseen = f.unseenCategories, !unseen.isEmpty, !reasons.isEmpty || DriftSettings.meets(f.psi, s.psiThreshold) {

@@ -30,6 +30,7 @@ struct RuleFixture: Decodable, @unchecked Sendable {
         var share_current: Double
         var share_pvalue: Double
         var unseen_count: Int
+        var unseen_expected: Double
         var unseen_pvalue: Double
     }
     var anderson_darling: [AD]
@@ -80,7 +81,7 @@ struct RuleGoldenTests {
             #expect(s.reference == c.share_reference && s.current == c.share_current, "\(c.name)")
             #expect(abs(s.pvalue - c.share_pvalue) <= 1e-9 * c.share_pvalue + 1e-300, "\(c.name): \(s.pvalue) vs \(c.share_pvalue)")
             let u = try #require(f.unseen)
-            #expect(u.count == c.unseen_count, "\(c.name)")
+            #expect(u.count == c.unseen_count && u.expectedShare == c.unseen_expected, "\(c.name)")
             #expect(abs(u.pvalue - c.unseen_pvalue) <= 1e-9 * c.unseen_pvalue + 1e-300, "\(c.name): \(u.pvalue) vs \(c.unseen_pvalue)")
         }
     }
@@ -126,7 +127,10 @@ struct RuleDecisionTests {
         let cur = ["a": 5910, "b": 3940, "new": 100, "newer": 50]
         let f = DatasetComparison.compare([Self.categorical("c", ref, cur)], settings: DriftSettings()).features[0]
         let reason = try #require(f.reasons.first { $0.hasPrefix("unseen: ") })
-        #expect(reason.hasPrefix("unseen: 1.5% of current values in categories the reference never had (>= 1.0%; adjusted p="), "\(reason)")
+        #expect(
+            reason.hasPrefix(
+                "unseen: 1.5% of current values in categories the reference never had (the reference predicts 0.0%; excess >= 1.0%; adjusted p="),
+            "\(reason)")
         #expect(reason.hasSuffix("): new, newer"), "\(reason)")
         #expect(f.reasons.count == 1, "\(f.reasons)")
         // 0.5 %: below the rule's share
@@ -135,6 +139,28 @@ struct RuleDecisionTests {
         // one unseen row in 100 is 1 %, but Fisher's p = 100/1100: not significant
         let one = DatasetComparison.compare([Self.categorical("c", ["x": 1000], ["x": 99, "z": 1])], settings: DriftSettings())
         #expect(one.features[0].unseen?.share == 0.01 && !one.features[0].reasons.contains { $0.hasPrefix("unseen:") })
+    }
+
+    @Test func aLongTailMeetsNewValuesWithoutAlarm() {
+        // 300 of 1,000 reference values are categories seen once: about 30 % of any new window is new by itself
+        var ref = ["big": 700]
+        for i in 0..<300 { ref["z\(i)"] = 1 }
+        var cur = ["big": 345]
+        for i in 0..<155 { cur["n\(i)"] = 1 }
+        let f = DatasetComparison.compare([Self.categorical("zip", ref, cur)], settings: DriftSettings()).features[0]
+        #expect(f.unseen?.expectedShare == 0.3 && f.unseen?.share == 0.31)
+        #expect(!f.reasons.contains { $0.hasPrefix("unseen:") }, "\(f.reasons)")
+    }
+
+    @Test func pickingTheCategoryThatMovedMostIsPaidFor() throws {
+        // five equal categories, one moved 6.5 points: its own two-proportion p (0.0075) would pass α = 0.01, the
+        // share test's (which counts the five it was picked from) does not
+        let ref = ["a": 200, "b": 200, "c": 200, "d": 200, "e": 200]
+        let cur = ["a": 130, "b": 90, "c": 95, "d": 95, "e": 90]
+        let f = DatasetComparison.compare([Self.categorical("k", ref, cur)], settings: DriftSettings()).features[0]
+        let s = try #require(f.shareChange)
+        #expect(s.category == "a" && s.pvalue > 0.01 && s.pvalue < 0.05)
+        #expect(!f.reasons.contains { $0.hasPrefix("share:") })
     }
 
     @Test func thresholdsCompareWithATolerance() {

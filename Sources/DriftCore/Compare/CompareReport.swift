@@ -94,12 +94,13 @@ public struct CompareReport: Sendable {
                     (
                         "unseen_share",
                         .object([
-                            ("count", .int(u.count)), ("share", .number(u.share)), ("pvalue", .number(u.pvalue)),
+                            ("count", .int(u.count)), ("share", .number(u.share)), ("expected_share", .number(u.expectedShare)),
+                            ("excess", .number(u.excess)), ("pvalue", .number(u.pvalue)),
                             ("pvalue_adjusted", u.pvalueAdjusted.map { .number($0) } ?? .null)
                         ])
                     ))
             }
-            pairs.append(("rules_fired", .array(f.reasons.map { .string(Self.rule(of: $0)) })))
+            pairs.append(("rules_fired", .array(f.reasons.compactMap { Self.rule(of: $0).map { .string($0) } })))
             return .object(pairs)
         }
         let corr: JSONValue =
@@ -131,9 +132,16 @@ public struct CompareReport: Sendable {
         ])
     }
 
-    /// The name of the rule a reason came from: the text before its first ':' (`psi`, `ks`, `anderson_darling`, …).
-    static func rule(of reason: String) -> String {
-        reason.firstIndex(of: ":").map { String(reason[..<$0]) } ?? reason
+    /// The name of the rule a reason came from — the text before its first ':' (`psi`, `ks`, `anderson_darling`, …),
+    /// `missing_rate` for the missing-share rule — or nil for a note that is not a rule (`unseen categories: …`, listed
+    /// beside the rules that fired).
+    static func rule(of reason: String) -> String? {
+        let name = reason.firstIndex(of: ":").map { String(reason[..<$0]) } ?? reason
+        switch name {
+        case "unseen categories": return nil
+        case "missing rate": return "missing_rate"
+        default: return name
+        }
     }
 
     /// Every setting that decides a verdict, under the names the monitor configuration (`statistics:`) uses, plus the

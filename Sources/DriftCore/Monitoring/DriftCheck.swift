@@ -144,10 +144,7 @@ public struct DriftCheck: Sendable {
         let correlation = WindowCorrelation.compare(monitor, sample: sample, reference: reference)
         var result = DatasetComparison.compare(
             inputs, correlation: { if case .figure(let d) = correlation { d } else { nil } }(),
-            settings: monitor.settings)
-        for i in result.features.indices {
-            if let o = monitor.overrides[result.features[i].name] { FeatureComparison.decide(&result.features[i], settings: o) }
-        }
+            settings: monitor.settings, overrides: monitor.overrides)
         var tensors: [String: TensorDrift] = [:]
         var components: [FeatureDrift] = []
         for (t, slots) in layout.tensors.enumerated() {

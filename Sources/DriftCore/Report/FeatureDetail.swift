@@ -35,6 +35,7 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
         public var sharePValueAdjusted: Double?
         public var unseenCount: Int?
         public var unseenShare: Double?
+        public var unseenExpectedShare: Double?
         public var unseenPValue: Double?
         public var unseenPValueAdjusted: Double?
 
@@ -43,7 +44,8 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
             case distributionPValue = "distribution_pvalue", distributionPValueAdjusted = "distribution_pvalue_adjusted"
             case shareCategory = "share_category", shareReference = "share_reference", shareCurrent = "share_current"
             case sharePValue = "share_pvalue", sharePValueAdjusted = "share_pvalue_adjusted", unseenCount = "unseen_count"
-            case unseenShare = "unseen_share", unseenPValue = "unseen_pvalue", unseenPValueAdjusted = "unseen_pvalue_adjusted"
+            case unseenShare = "unseen_share", unseenExpectedShare = "unseen_expected_share", unseenPValue = "unseen_pvalue"
+            case unseenPValueAdjusted = "unseen_pvalue_adjusted"
         }
 
         init?(_ f: FeatureDrift) {
@@ -59,6 +61,7 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
             sharePValueAdjusted = f.shareChange?.pvalueAdjusted
             unseenCount = f.unseen?.count
             unseenShare = f.unseen?.share
+            unseenExpectedShare = f.unseen?.expectedShare
             unseenPValue = f.unseen?.pvalue
             unseenPValueAdjusted = f.unseen?.pvalueAdjusted
         }

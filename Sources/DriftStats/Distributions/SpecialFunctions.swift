@@ -61,6 +61,25 @@ public enum SpecialFunctions {
         return regularizedGammaQ(dof / 2, x / 2)
     }
 
+    /// The regularised lower incomplete gamma function P(a, x) = 1 − Q(a, x): the power series for x < a + 1 (so a
+    /// small P keeps its digits), 1 − Q otherwise. P(u, λ) is the probability that a Poisson(λ) count is ≥ u.
+    public static func regularizedGammaP(_ a: Double, _ x: Double) -> Double {
+        if x < 0 || a <= 0 || x.isNaN { return .nan }
+        if x == 0 { return 0 }
+        if x.isInfinite { return 1 }
+        guard x < a + 1 else { return max(0, 1 - regularizedGammaQ(a, x)) }
+        var sum = 1.0
+        var term = 1.0
+        var ap = a
+        for _ in 0..<10_000 {
+            ap += 1
+            term *= x / ap
+            sum += term
+            if abs(term) < abs(sum) * 1e-17 { break }
+        }
+        return min(1, exp(a * log(x) - x - lgamma(a)) * sum / a)
+    }
+
     /// The regularised upper incomplete gamma function Q(a, x) = Γ(a, x)/Γ(a): the power series
     /// for x < a + 1, Lentz's continued fraction otherwise (as cephes `igamc`), with the
     /// prefactor xᵃe⁻ˣ/Γ(a) formed in logs.

@@ -130,6 +130,10 @@ public enum ProfileCodec {
             }
             let sample = try readDoubles(bytes, &offset, count: h.sampleCount, what: "the sample of \(what)")
             consumed(offset)
+            // the statistics take the sample as ascending finite numbers (their merges rely on it)
+            if let bad = sample.indices.first(where: { i in !sample[i].isFinite || (i > 0 && !(sample[i - 1] <= sample[i])) }) {
+                throw DecodeError.badHeader("\(what): the sample is not ascending finite numbers (at value \(bad + 1))")
+            }
             let bins = try referenceBins(h, sample: sample, version: v, what: what)
             numeric.append(
                 .init(
@@ -143,6 +147,17 @@ public enum ProfileCodec {
         let correlation = try readDoubles(bytes, &offset, count: cells, what: "the \(p)×\(p) correlation matrix")
         if v >= 2, offset != bytes.count {
             throw DecodeError.badHeader("\(bytes.count - offset) unexpected bytes after the correlation matrix")
+        }
+        for c in header.categorical {
+            // counts are summed into totals: each non-negative, the sum far from overflowing
+            var total = 0
+            for n in c.counts.values {
+                guard n >= 0, n <= 1 << 53, total <= 1 << 53 else {
+                    throw DecodeError.badHeader("categorical feature '\(c.name.prefix(80))': a count is negative or larger than 2^53")
+                }
+                total += n
+            }
+            guard total <= 1 << 53 else { throw DecodeError.badHeader("categorical feature '\(c.name.prefix(80))': counts sum past 2^53") }
         }
         return ReferenceProfile(
             source: header.source, rowCount: header.rowCount, sampleCap: header.sampleCap,

@@ -6,12 +6,15 @@ Writes rule_cases.json next to this file. Data come from the SplitMix64 recipes 
 tests rebuild them bit for bit). Pinned: scipy 1.17.x, numpy 2.x.
 
 - Anderson–Darling: `scipy.stats.anderson_ksamp([x, y], variant="midrank").statistic` (the standardized T); the p-value
-  of the documented asymptotic law (T → A∞ = 1 + T·sqrt(2(π²−9)/3), Marsaglia & Marsaglia 2004 adinf), and for
+  of the documented asymptotic law (T → A∞ = 1 + T·sqrt(2(π²−9)/3), Marsaglia & Marsaglia 2004 adinf below 7, the
+  tail's leading term sqrt(3/(πz))·exp(−z) scaled to meet it beyond), and for
   comparison scipy's permutation p-value (`method=PermutationMethod(n_resamples=20000)`, seeded).
 - The chi-square over values: the distinct values' counts merged in value order until each cell's expected counts
   are ≥ 5 on both sides, then `scipy.stats.chi2_contingency(table, correction=False)`.
-- Share change: the largest |share change| category; `chi2_contingency([[c1, n1 − c1], [c2, n2 − c2]], correction=False)`.
-- Unseen share: `scipy.stats.fisher_exact([[0, n1], [u, n2 − u]], alternative='less')`.
+- Share change: per category z from `chi2_contingency([[c1, n1 − c1], [c2, n2 − c2]], correction=False)`; the largest
+  z among categories that moved ≥ 5 points; p = min(1, Σ_c 2·norm.sf(max(z, 0.05/se_c))).
+- Unseen share: max(`fisher_exact([[0, n1], [u, n2 − u]], alternative='less')`, `poisson.sf(u − 1, n2·f1/n1)`), f1 the
+  reference categories seen once (Good–Turing).
 """
 import json
 import math
@@ -32,7 +35,18 @@ if not scipy.__version__.startswith("1.17"):
 SIGMA_INF = math.sqrt(2 * (math.pi ** 2 - 9) / 3)
 
 
+def tail_term(z):
+    return math.sqrt(3 / (math.pi * z)) * math.exp(-z)
+
+
 def adinf_upper(z):
+    """P(A∞ > z): Marsaglia's adinf below 7; beyond, the tail's leading term scaled to meet it at 7."""
+    if z >= 7:
+        return adinf_fit(7) / tail_term(7) * tail_term(z)
+    return adinf_fit(z)
+
+
+def adinf_fit(z):
     if z < 2:
         cdf = math.exp(-1.2337141 / z) / math.sqrt(z) * (
             2.00012 + (.247105 - (.0649821 - (.0347962 - (.011672 - .00168691 * z) * z) * z) * z) * z)
@@ -70,18 +84,38 @@ def value_chi_case(name, xs, ys):
             "pvalue": float(chi.pvalue)}
 
 
-def share_case(name, ref, cur):
+def share_case(name, ref, cur, g=0.05):
+    """The share test (the union bound over categories, see ShareChange) and the unseen test (Fisher and Good–Turing)."""
     cats = sorted(set(ref) | set(cur))
     rc = [ref.get(c, 0) for c in cats]; cc = [cur.get(c, 0) for c in cats]
     n1, n2 = sum(rc), sum(cc)
-    d = [abs(cc[i] / n2 - rc[i] / n1) for i in range(len(cats))]
-    i = int(np.argmax(d))
-    chi = stats.chi2_contingency([[rc[i], n1 - rc[i]], [cc[i], n2 - cc[i]]], correction=False)
+    zs, ses, best = [], [], None
+    for i in range(len(cats)):
+        d = cc[i] / n2 - rc[i] / n1
+        # each z² is the 2×2 chi-square without continuity correction
+        chi = stats.chi2_contingency([[rc[i], n1 - rc[i]], [cc[i], n2 - cc[i]]], correction=False) if 0 < rc[i] + cc[i] < n1 + n2 else None
+        se = math.sqrt(((rc[i] + cc[i]) / (n1 + n2)) * (1 - (rc[i] + cc[i]) / (n1 + n2)) * (1 / n1 + 1 / n2))
+        z = math.sqrt(chi.statistic) if chi is not None else 0.0
+        zs.append(z); ses.append(se)
+        if abs(d) >= g - 1e-9 and se > 0 and (best is None or z > zs[best]):
+            best = i
+    if best is None:
+        i = int(np.argmax([abs(cc[j] / n2 - rc[j] / n1) for j in range(len(cats))])); p = 1.0
+    else:
+        i = best
+        p = min(1.0, sum(2 * stats.norm.sf(max(zs[best], g / se)) for se in ses if se > 0))
     u = sum(cc[j] for j in range(len(cats)) if rc[j] == 0)
-    fisher = stats.fisher_exact([[0, n1], [u, n2 - u]], alternative="less").pvalue if u > 0 else 1.0
+    f1 = sum(1 for c in rc if c == 1)
+    if u > 0:
+        fisher = stats.fisher_exact([[0, n1], [u, n2 - u]], alternative="less").pvalue
+        lam = n2 * f1 / n1
+        poisson = stats.poisson.sf(u - 1, lam) if lam > 0 else 0.0
+        unseen_p = max(fisher, poisson)
+    else:
+        unseen_p = 1.0
     return {"name": name, "reference": ref, "current": cur, "category": cats[i], "share_reference": rc[i] / n1,
-            "share_current": cc[i] / n2, "share_pvalue": float(chi.pvalue), "unseen_count": u,
-            "unseen_pvalue": float(fisher)}
+            "share_current": cc[i] / n2, "share_pvalue": float(p), "unseen_count": u, "unseen_expected": f1 / n1,
+            "unseen_pvalue": float(unseen_p)}
 
 
 def main():
@@ -105,6 +139,9 @@ def main():
         share_case("unseen_150", {"x": 6000, "y": 4000}, {"x": 5910, "y": 3940, "new": 100, "newer": 50}),
         share_case("one_unseen_row", {"x": 1000}, {"x": 99, "z": 1}),
         share_case("no_change", {"p": 10, "q": 10}, {"p": 10, "q": 10}),
+        share_case("five_equal_small_moves", {k: 200 for k in "abcde"}, {"a": 130, "b": 90, "c": 95, "d": 95, "e": 90}),
+        share_case("long_tail_new_values", {**{f"z{i}": 1 for i in range(300)}, **{"big": 700}},
+                   {**{f"n{i}": 1 for i in range(160)}, **{"big": 340}}),
     ]
     out = {"scipy": scipy.__version__, "numpy": np.__version__, "anderson_darling": ad, "value_chi_square": chi, "share": share}
     with open(os.path.join(HERE, "rule_cases.json"), "w") as f:
