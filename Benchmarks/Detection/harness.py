@@ -4,6 +4,7 @@ default rules catch known shifts, and how often they flag features that did not 
 
     python3 Benchmarks/Detection/harness.py [--binary PATH] [--quick] [--trials N] [--regimes R,...]
                                             [--scenarios S,...] [--seed N] [--jobs N] [--json OUT]
+                                            [--baseline EARLIER.json]
 
 Each trial writes a reference and a current CSV (Benchmarks/Detection/scenarios.py says what each scenario models)
 into a temporary folder and runs
@@ -20,7 +21,8 @@ counts, per regime x scenario x target feature:
              all 10 for `none` (for `trivial`, every feature moved trivially: all 10 count as false alarms)
   dataset    share of trials where `dataset.drifted` (a false alarm for `none` and `trivial`)
 
-then checks issue 19's targets and prints PASS/FAIL for each. Exit status: 0 all targets met, 1 a target failed,
+then checks issue 19's targets (and, with --baseline, that what an earlier run caught stays caught) and prints
+PASS/FAIL for each. Exit status: 0 all targets met, 1 a target failed,
 2 usage error or a compare that could not run.
 """
 
@@ -67,6 +69,11 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=19, help="base seed (default: %(default)s)")
     p.add_argument("--jobs", type=int, default=2, help="compares run at once (default: %(default)s)")
     p.add_argument("--json", dest="json_out", help="also write every figure and target verdict here")
+    p.add_argument(
+        "--baseline",
+        help="a --json file of an earlier run (e.g. the previous binary): also FAIL each regime/scenario/target it caught in >= 95%% of trials"
+        " that this run catches in fewer (issue 19: everything caught today stays caught)",
+    )
     a = p.parse_args(argv)
     if a.trials is not None and a.trials < 1:
         p.error("--trials must be at least 1")
@@ -79,6 +86,14 @@ def parse_args(argv):
     for r in a.regime_list:
         default = QUICK_SCENARIOS.get(r, list(sc.SCENARIOS)) if a.quick else list(sc.SCENARIOS)
         a.scenario_lists[r] = _subset(p, "--scenarios", a.scenarios, default, sc.SCENARIOS)
+    a.baseline_doc = None
+    if a.baseline:
+        try:
+            with open(a.baseline) as f:
+                a.baseline_doc = json.load(f)
+            a.baseline_doc["regimes"].items()
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            p.error(f"--baseline {a.baseline}: not a --json file of this harness ({e})")
     if not (os.path.isfile(a.binary) and os.access(a.binary, os.X_OK)):
         p.error(f"--binary {a.binary} is not an executable file; build it with `swift build -c release --product drift-worker`")
     return a
@@ -352,6 +367,24 @@ def check_targets(args, regime, cells):
     return out
 
 
+def check_baseline(args, regime, cells):
+    """Targets from --baseline: every (scenario, target) of `regime` the baseline caught in >= 95 % of its trials must
+    be caught in >= 95 % now."""
+    out = []
+    old = args.baseline_doc["regimes"].get(regime, {}).get("scenarios", {})
+    for s in args.scenario_lists[regime]:
+        if s not in old or sc.SCENARIOS[s] is None or s == "slow_drift":
+            continue
+        for t in targets_of(args, s):
+            before = old[s].get(t, {}).get("detection_rate")
+            if before is None or before < 0.95:
+                continue
+            c = cells[(s, t, 0)]
+            name = f"{regime} {s} on {t} stays caught >= 95%"
+            out.append((name, c.detected, c.trials, c.detected >= 0.95 * c.trials - 1e-9, f"baseline {100 * before:.1f}%"))
+    return out
+
+
 def main(argv):
     args = parse_args(argv)
     started = time.monotonic()
@@ -376,6 +409,8 @@ def main(argv):
             print_regime(args, regime, cells, first)
             print(f"({time.monotonic() - t0:.0f} s)")
             verdicts += check_targets(args, regime, cells)
+            if args.baseline_doc is not None:
+                verdicts += check_baseline(args, regime, cells)
             report["regimes"][regime] = regime_json(args, regime, cells, first)
     except UsageError as e:
         print(f"detection harness: {e}", file=sys.stderr)
