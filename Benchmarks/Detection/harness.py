@@ -96,6 +96,7 @@ def parse_args(argv):
             p.error(f"--baseline {a.baseline}: not a --json file of this harness ({e})")
     if not (os.path.isfile(a.binary) and os.access(a.binary, os.X_OK)):
         p.error(f"--binary {a.binary} is not an executable file; build it with `swift build -c release --product drift-worker`")
+    a.binary_identity = binary_identity(a.binary)
     return a
 
 
@@ -122,13 +123,26 @@ def trials_for(args, regime):
     return (QUICK_TRIALS if args.quick else DEFAULT_TRIALS)[regime]
 
 
-def compare(binary, reference, current):
+def binary_identity(binary):
+    """What identifies the binary's file: a rebuild during the run (a new inode, size or mtime) would mix two rule sets."""
+    st = os.stat(binary)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def compare(binary, identity, reference, current):
     cmd = [binary, "compare", "--reference", reference, "--current", current, "--format", "json",
            "--categorical", ",".join(sc.CATEGORICAL), "--numeric", ",".join(s.name for s in sc.NUMERIC)]  # fmt: skip
+    rebuilt = UsageError(f"{binary} changed during the run (rebuilt?): its figures would mix two binaries; run again once it is built")
     try:
+        if binary_identity(binary) != identity:
+            raise rebuilt
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPARE_TIMEOUT_S)
+        if binary_identity(binary) != identity:
+            raise rebuilt
     except subprocess.TimeoutExpired:
         raise UsageError(f"`{' '.join(cmd)}` did not finish within {COMPARE_TIMEOUT_S} s")
+    except OSError as e:
+        raise UsageError(f"cannot run {binary} ({e.strerror}; being rebuilt?)")
     if r.returncode != 0:
         raise UsageError(f"`{' '.join(cmd)}` exited with status {r.returncode}: {r.stderr.strip()[:2000]}")
     try:
@@ -215,7 +229,7 @@ def run_regime(args, regime, tmp, progress):
         current = os.path.join(tmp, f"cur-{trial}-{scenario}-{target}-{window}.csv")
         sc.write_current(current, args.seed, regime, scenario, target, trial, window)
         try:
-            return compare(args.binary, reference, current)
+            return compare(args.binary, args.binary_identity, reference, current)
         finally:
             os.unlink(current)
 
