@@ -22,8 +22,8 @@ counts, per regime x scenario x target feature:
   dataset    share of trials where `dataset.drifted` (a false alarm for `none` and `trivial`)
 
 then checks issue 19's targets (and, with --baseline, that what an earlier run caught stays caught) and prints
-PASS/FAIL for each. Exit status: 0 all targets met, 1 a target failed,
-2 usage error or a compare that could not run.
+PASS/FAIL for each. Exit status: 0 all targets met, 1 a target failed, 2 a usage error or a compare that could not
+run (the binary missing, failing, printing other JSON, or rebuilt during the run).
 """
 
 import argparse
@@ -55,8 +55,8 @@ QUICK_TARGETS = {"missing_1_to_6": ["num_normal", "num_rounded"]}
 COMPARE_TIMEOUT_S = 600
 
 
-class UsageError(Exception):
-    pass
+class HarnessError(Exception):
+    """The run cannot measure: the message says what to fix (exit status 2)."""
 
 
 def parse_args(argv):
@@ -132,7 +132,7 @@ def binary_identity(binary):
 def compare(binary, identity, reference, current):
     cmd = [binary, "compare", "--reference", reference, "--current", current, "--format", "json",
            "--categorical", ",".join(sc.CATEGORICAL), "--numeric", ",".join(s.name for s in sc.NUMERIC)]  # fmt: skip
-    rebuilt = UsageError(f"{binary} changed during the run (rebuilt?): its figures would mix two binaries; run again once it is built")
+    rebuilt = HarnessError(f"{binary} changed during the run (rebuilt?): its figures would mix two binaries; run again once it is built")
     try:
         if binary_identity(binary) != identity:
             raise rebuilt
@@ -140,20 +140,20 @@ def compare(binary, identity, reference, current):
         if binary_identity(binary) != identity:
             raise rebuilt
     except subprocess.TimeoutExpired:
-        raise UsageError(f"`{' '.join(cmd)}` did not finish within {COMPARE_TIMEOUT_S} s")
+        raise HarnessError(f"`{' '.join(cmd)}` did not finish within {COMPARE_TIMEOUT_S} s")
     except OSError as e:
-        raise UsageError(f"cannot run {binary} ({e.strerror}; being rebuilt?)")
+        raise HarnessError(f"cannot run {binary} ({e.strerror}; being rebuilt?)")
     if r.returncode != 0:
-        raise UsageError(f"`{' '.join(cmd)}` exited with status {r.returncode}: {r.stderr.strip()[:2000]}")
+        raise HarnessError(f"`{' '.join(cmd)}` exited with status {r.returncode}: {r.stderr.strip()[:2000]}")
     try:
         doc = json.loads(r.stdout)
         features = {f["name"]: (bool(f["drifted"]), [str(x).split(":", 1)[0].strip() for x in f.get("reasons", [])]) for f in doc["features"]}
         dataset = bool(doc["dataset"]["drifted"])
     except (ValueError, KeyError, TypeError) as e:
-        raise UsageError(f"`{' '.join(cmd)}` printed JSON without features[].name/drifted/reasons or dataset.drifted ({e!r})")
+        raise HarnessError(f"`{' '.join(cmd)}` printed JSON without features[].name/drifted/reasons or dataset.drifted ({e!r})")
     missing = set(sc.FEATURES) - set(features)
     if missing:
-        raise UsageError(f"`{' '.join(cmd)}` reported no result for {', '.join(sorted(missing))}")
+        raise HarnessError(f"`{' '.join(cmd)}` reported no result for {', '.join(sorted(missing))}")
     return features, dataset
 
 
@@ -426,7 +426,7 @@ def main(argv):
             if args.baseline_doc is not None:
                 verdicts += check_baseline(args, regime, cells)
             report["regimes"][regime] = regime_json(args, regime, cells, first)
-    except UsageError as e:
+    except HarnessError as e:
         print(f"detection harness: {e}", file=sys.stderr)
         return 2
     finally:
