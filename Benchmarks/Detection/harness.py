@@ -144,7 +144,7 @@ def compare(binary, identity, reference, current):
     except OSError as e:
         raise HarnessError(f"cannot run {binary} ({e.strerror}; being rebuilt?)")
     if r.returncode != 0:
-        raise HarnessError(f"`{' '.join(cmd)}` exited with status {r.returncode}: {r.stderr.strip()[:2000]}")
+        raise HarnessError(f"`{' '.join(cmd)}` exited with status {r.returncode}: {r.stderr.strip()[:2000] or '(no message)'}")
     try:
         doc = json.loads(r.stdout)
         features = {f["name"]: (bool(f["drifted"]), [str(x).split(":", 1)[0].strip() for x in f.get("reasons", [])]) for f in doc["features"]}
