@@ -77,7 +77,7 @@ bench-e2e: deps
 	python3 Benchmarks/bench_e2e.py
 
 # Detection and false-alarm rates of the default drift rules (issue 19): Benchmarks/Detection/harness.py runs seeded
-# synthetic scenarios with known truth through the release binary's `compare` (every regime, 30-100 trials; about 30
+# synthetic scenarios with known truth through the release binary's `compare` (every regime, 30-100 trials; about 35
 # minutes on 2 shared cores), prints the rates per scenario and rule and a PASS/FAIL list against the targets, and
 # exits 1 when a target is missed. `make test` runs its --quick version on the debug binary. Extra options: DETECTION_ARGS
 # (e.g. DETECTION_ARGS="--regimes 1000/500 --json detection.json").
