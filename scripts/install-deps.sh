@@ -3,7 +3,8 @@
 # (libpq, OpenBLAS + LAPACKE, libcurl), pkg-config, and the PostgreSQL server used by the demo and
 # the tests. With --test (make test), also python3 with opentelemetry-proto (the trace tests' OTLP receiver),
 # Prometheus, promtool and the Pushgateway (the observability tests run them) and Chromium with the DejaVu fonts (the
-# report's layout check renders in headless Chromium). With --bench, also wrk (the load generator of the capture
+# report's layout check renders in headless Chromium) and numpy and scipy (the detection harness's quick run,
+# Benchmarks/Detection/harness.py). With --bench, also wrk (the load generator of the capture
 # benchmark) and numpy and scipy (the reference side of `make bench`), and pandas and polars at pinned versions (the
 # reference side of the end-to-end benchmark, Benchmarks/bench_e2e.py).
 set -euo pipefail
@@ -37,9 +38,9 @@ if [ "${1:-}" = "--test" ] && ! python3 -c "import opentelemetry.proto.collector
     || python3 -m pip install -q --break-system-packages "opentelemetry-proto>=1.27,<2"
 fi
 
-if [ "${1:-}" = "--python" ] || [ "${1:-}" = "--bench" ]; then
-  if ! python3 -c "import numpy, scipy" 2>/dev/null; then
-    echo "install-deps: installing numpy and scipy for the benchmark's reference side"
+if [ "${1:-}" = "--python" ] || [ "${1:-}" = "--bench" ] || [ "${1:-}" = "--test" ]; then
+  if ! python3 -c "import numpy, scipy, sys; sys.exit(int(numpy.__version__.split('.')[0]) < 2)" 2>/dev/null; then
+    echo "install-deps: installing numpy and scipy (the benchmark's reference side, the detection harness)"
     python3 -m pip install -q "numpy>=2" "scipy>=1.17,<1.18" 2>/dev/null \
       || python3 -m pip install -q --break-system-packages "numpy>=2" "scipy>=1.17,<1.18"
   fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`, after the build: the whole suite (Swift Testing) in two steps.
+# `make test`, after the build: the whole suite (Swift Testing) in two steps, then the detection harness's quick run.
 #
 # 1. In-process tests, in two processes at once, each running its tests in parallel: the CPU-bound targets (statistics,
 #    decoders, the JSON parser, fuzzing) in one, everything else that runs in-process (the store, queue and LISTEN
@@ -9,6 +9,8 @@
 #    the cores through the OS scheduler instead. (The test binary is run directly: two `swift test` runs would wait for
 #    each other on the build folder's lock.)
 # 2. EndToEndTests — the tests that run the drift-worker binary — one at a time.
+# 3. Benchmarks/Detection/harness.py --quick: the default rules' false-alarm and detection rates on seeded synthetic
+#    data through the debug binary (about a minute); it fails naming each missed target with its figures.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SWIFT="${SWIFT:-swift}"
@@ -33,3 +35,8 @@ echo "--- in-process step: $((SECONDS - start)) s ---"
 start=$SECONDS
 "$SWIFT" test --skip-build --no-parallel --filter EndToEndTests || exit 1
 echo "--- end-to-end step: $((SECONDS - start)) s ---"
+
+start=$SECONDS
+python3 Benchmarks/Detection/harness.py --quick --binary "$("$SWIFT" build --show-bin-path)/drift-worker" \
+  || { echo "run-tests: the detection harness (quick) missed a target or could not run (see above)" >&2; exit 1; }
+echo "--- detection step: $((SECONDS - start)) s ---"
