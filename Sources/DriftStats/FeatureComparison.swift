@@ -18,7 +18,7 @@ public struct FeatureDrift: Sendable, Equatable {
     public var unseenCategories: [String]?
     /// Numeric: the complementary distribution test (Anderson–Darling or the chi-square over values), when it applies.
     public var distributionTest: DistributionTestResult? = nil
-    /// Categorical: the category whose share moved most, with its test.
+    /// Categorical: the share test — the category that moved most significantly by at least the threshold.
     public var shareChange: ShareChange? = nil
     /// Categorical: the current values in categories the reference never had, with their test.
     public var unseen: UnseenShare? = nil
@@ -71,8 +71,8 @@ public struct ShareChange: Sendable, Equatable {
 
     /// From per-category counts in the same order as `categories`.
     public static func test(categories: [String], reference rc: [Int], current cc: [Int], threshold g: Double) -> ShareChange? {
-        let n1 = Double(rc.reduce(0.0) { $0 + Double($1) })
-        let n2 = Double(cc.reduce(0.0) { $0 + Double($1) })
+        let n1 = rc.reduce(0.0) { $0 + Double($1) }
+        let n2 = cc.reduce(0.0) { $0 + Double($1) }
         guard n1 > 0, n2 > 0, !categories.isEmpty else { return nil }
         var largest = 0
         var largestChange = -1.0
@@ -225,8 +225,7 @@ public enum FeatureComparison {
             referenceProportions: p, currentProportions: q, bins: bins,
             ecdf: ECDFCurves(sortedReference: reference.sorted, sortedCurrent: current.sorted, extra: [ks.location]), psiTerms: terms,
             pvalue: ks.pvalue, pvalueAdjusted: nil, drifted: false, reasons: [])
-        // computed whatever `distributionTest` says (it is reported, and a per-feature override may turn it on); the
-        // setting decides whether it is a rule
+        // computed whatever `distributionTest` says: it is reported either way, the setting decides whether it is a rule
         f.distributionTest = DistributionTests.test(sorted1: reference.sorted, sorted2: current.sorted)
         return f
     }

@@ -142,6 +142,19 @@ struct ProfileCodecTests {
         #expect(decodeError(ProfileBytes.rewritten(data, version: 0) { $0 }) == .unsupportedVersion(0))
     }
 
+    @Test func samplesMustBeAscendingFiniteAndCountsBounded() throws {
+        let data = try ProfileCodec.encode(Self.profile)
+        // the statistics merge sorted samples: a NaN (or a value out of order) in a stored sample is refused
+        let first = Self.profile.numeric[0].sample[0]
+        let needle = withUnsafeBytes(of: first.bitPattern.littleEndian) { Data($0) }
+        let at = try #require(data.range(of: needle))
+        var patched = data
+        patched.replaceSubrange(at, with: withUnsafeBytes(of: Double.nan.bitPattern.littleEndian) { Data($0) })
+        #expect(decodeError(patched) == .badHeader("numeric feature 'a': the sample is not ascending finite numbers (at value 1)"))
+        #expect(decodeError(ProfileBytes.replacing(data, #""x":200"#, #""x":-5"#))?.description.contains("negative") == true)
+        #expect(decodeError(ProfileBytes.replacing(data, #""x":200"#, #""x":9223372036854775807"#))?.description.contains("2^53") == true)
+    }
+
     @Test func storedBinsThatDoNotBelongToTheSampleAreRefused() throws {
         let data = try ProfileCodec.encode(Self.profile)
         let f = Self.profile.numeric[0]
