@@ -68,6 +68,11 @@ public enum SpecialFunctions {
         if x == 0 { return 0 }
         if x.isInfinite { return 1 }
         guard x < a + 1 else { return max(0, 1 - regularizedGammaQ(a, x)) }
+        return min(1, lowerSeries(a, x, logPrefactor: a * log(x) - x - lgamma(a)))
+    }
+
+    /// P(a, x) by its power series, xᵃe⁻ˣ/Γ(a) · Σ xⁿ/(a(a+1)…(a+n)) with the prefactor given in logs (for x < a + 1).
+    private static func lowerSeries(_ a: Double, _ x: Double, logPrefactor: Double) -> Double {
         var sum = 1.0
         var term = 1.0
         var ap = a
@@ -77,7 +82,7 @@ public enum SpecialFunctions {
             sum += term
             if abs(term) < abs(sum) * 1e-17 { break }
         }
-        return min(1, exp(a * log(x) - x - lgamma(a)) * sum / a)
+        return exp(logPrefactor) * sum / a
     }
 
     /// The regularised upper incomplete gamma function Q(a, x) = Γ(a, x)/Γ(a): the power series
@@ -88,20 +93,8 @@ public enum SpecialFunctions {
         if x == 0 { return 1 }
         if x.isInfinite { return 0 }
         let logPrefactor = a * log(x) - x - lgamma(a)
-        if x < a + 1 {
-            // P by series, Q = 1 − P.
-            var sum = 1.0
-            var term = 1.0
-            var ap = a
-            for _ in 0..<10_000 {
-                ap += 1
-                term *= x / ap
-                sum += term
-                if abs(term) < abs(sum) * 1e-17 { break }
-            }
-            let p = exp(logPrefactor) * sum / a
-            return max(0, 1 - p)
-        }
+        // P by series, Q = 1 − P
+        if x < a + 1 { return max(0, 1 - lowerSeries(a, x, logPrefactor: logPrefactor)) }
         // Continued fraction for Q (modified Lentz).
         let tiny = 1e-300
         var b = x + 1 - a
