@@ -47,6 +47,10 @@ public enum FastFloat {
         // the digits: all of them go through a wrapping UInt64; only ≤ 19 significant ones are kept exactly
         var mantissa: UInt64 = 0
         let integerStart = p
+        while p + 8 <= n, let eight = eightDigits(bytes, at: p) {
+            mantissa = mantissa &* 100_000_000 &+ eight
+            p += 8
+        }
         while p < n, case let d = bytes[p] &- 0x30, d <= 9 {
             mantissa = mantissa &* 10 &+ UInt64(d)
             p += 1
@@ -57,6 +61,10 @@ public enum FastFloat {
         if p < n && bytes[p] == UInt8(ascii: ".") {
             p += 1
             fractionStart = p
+            while p + 8 <= n, let eight = eightDigits(bytes, at: p) {
+                mantissa = mantissa &* 100_000_000 &+ eight
+                p += 8
+            }
             while p < n, case let d = bytes[p] &- 0x30, d <= 9 {
                 mantissa = mantissa &* 10 &+ UInt64(d)
                 p += 1
@@ -136,6 +144,19 @@ public enum FastFloat {
     }
 
     // MARK: - the steps
+
+    /// The value of the eight ASCII digits at `p` (which must have eight bytes after it), or nil when one of them is
+    /// not a digit: fast_float's `is_made_of_eight_digits_fast` and `parse_eight_digits_unrolled` (SWAR on one
+    /// little-endian load). Folding it in as `m·10⁸ + v` wraps exactly as eight `m·10 + d` steps do.
+    @inline(__always)
+    static func eightDigits(_ bytes: UnsafeRawBufferPointer, at p: Int) -> UInt64? {
+        let v = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: p, as: UInt64.self))
+        guard ((v &+ 0x4646_4646_4646_4646) | (v &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0 else { return nil }
+        var x = v &- 0x3030_3030_3030_3030
+        x = (x &* 10) &+ (x >> 8)
+        x = (((x & 0x0000_00FF_0000_00FF) &* 0x000F_4240_0000_0064) &+ (((x >> 16) & 0x0000_00FF_0000_00FF) &* 0x0000_2710_0000_0001)) >> 32
+        return x & 0xFFFF_FFFF
+    }
 
     /// 10^0 ... 10^22: exactly representable doubles.
     static let exactPowersOfTen: [Double] = [

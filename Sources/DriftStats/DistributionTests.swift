@@ -48,13 +48,14 @@ public enum DistributionTests {
     /// `minimumSide` values).
     public static func test(sorted1 x: [Double], sorted2 y: [Double]) -> DistributionTestResult? {
         guard x.count >= minimumSide, y.count >= minimumSide else { return nil }
-        let cells = ValueCells(sorted1: x, sorted2: y)
+        // one merge walk gives the shape and A² (no cell is stored: a continuous feature has as many cells as values)
+        let walk = andersonDarlingWalk(x, y)
         let n = x.count + y.count
-        if cells.largestCell * 100 <= n {
-            return andersonDarling(cells: cells, n1: x.count, n2: y.count)
+        if walk.largestCell * 100 <= n {
+            return andersonDarling(walk, n1: x.count, n2: y.count)
         }
-        if cells.count1.count <= discreteMaxValues {
-            return valueChiSquare(cells: cells)
+        if walk.cells <= discreteMaxValues {
+            return valueChiSquare(cells: ValueCells(sorted1: x, sorted2: y))
         }
         return nil
     }
@@ -67,19 +68,30 @@ public enum DistributionTests {
     /// adjusted across features. Nil when every value is equal.
     public static func andersonDarling(sorted1 x: [Double], sorted2 y: [Double]) -> DistributionTestResult? {
         guard !x.isEmpty, !y.isEmpty else { return nil }
-        return andersonDarling(cells: ValueCells(sorted1: x, sorted2: y), n1: x.count, n2: y.count)
+        return andersonDarling(walking: x, y)
     }
 
-    static func andersonDarling(cells c: ValueCells, n1: Int, n2: Int) -> DistributionTestResult? {
+    static func andersonDarling(walking x: [Double], _ y: [Double]) -> DistributionTestResult? {
+        andersonDarling(andersonDarlingWalk(x, y), n1: x.count, n2: y.count)
+    }
+
+    /// A²akN summed over the cells of one merge walk (nothing stored), with the walk's shape: how many distinct values,
+    /// and the largest pooled count of one value.
+    static func andersonDarlingWalk(_ x: [Double], _ y: [Double]) -> (a2: Double, cells: Int, largestCell: Int) {
+        let n1 = x.count
+        let n2 = y.count
         let bigN = Double(n1 + n2)
-        guard c.count1.count >= 2, n1 + n2 >= 4 else { return nil }
+        var cells = 0
+        var largest = 0
         var below = 0.0
         var below1 = 0.0
         var a2 = 0.0
-        let inv = 1 / Double(n1) + 1 / Double(n2)
-        for j in c.count1.indices {
-            let f1 = Double(c.count1[j])
-            let l = f1 + Double(c.count2[j])
+        let inv = 1 / Double(max(n1, 1)) + 1 / Double(max(n2, 1))
+        ValueCells.walk(sorted1: x, sorted2: y) { c1, c2 in
+            cells += 1
+            largest = max(largest, c1 + c2)
+            let f1 = Double(c1)
+            let l = f1 + Double(c2)
             let b = below + l / 2
             let m1 = below1 + f1 / 2
             let d = bigN * m1 - b * Double(n1)
@@ -88,11 +100,16 @@ public enum DistributionTests {
             below += l
             below1 += f1
         }
-        a2 *= (bigN - 1) / bigN
+        return ((bigN - 1) / bigN * a2, cells, largest)
+    }
+
+    /// The test's result from a walk's A²: standardized by the exact null variance, then its p-value.
+    static func andersonDarling(_ walk: (a2: Double, cells: Int, largestCell: Int), n1: Int, n2: Int) -> DistributionTestResult? {
+        guard walk.cells >= 2, n1 + n2 >= 4 else { return nil }
         let sigma = sqrt(nullVariance(n1: n1, n2: n2))
-        let t = (a2 - 1) / sigma
+        let t = (walk.a2 - 1) / sigma
         let p = upperTail(standardized: t)
-        return DistributionTestResult(kind: .andersonDarling, statistic: a2, standardized: t, pvalue: p)
+        return DistributionTestResult(kind: .andersonDarling, statistic: walk.a2, standardized: t, pvalue: p)
     }
 
     /// The null variance of A²kN for k = 2 (Scholz & Stephens 1987, eq. 4 — scipy's `sigmasq`).
@@ -193,31 +210,44 @@ public enum DistributionTests {
 struct ValueCells {
     var count1: [Int] = []
     var count2: [Int] = []
-    /// The largest pooled count of one value.
-    var largestCell = 0
 
+    /// Stores every cell: for few distinct values (the discrete case); a continuous sample is walked instead.
     init(sorted1 x: [Double], sorted2 y: [Double]) {
-        var i = 0
-        var j = 0
-        while i < x.count || j < y.count {
-            let fromX = j == y.count || (i < x.count && x[i] <= y[j])
-            let v = fromX ? x[i] : y[j]
-            // the value that opened the cell always counts, so the loop advances even on a NaN (callers pass finite
-            // values; a NaN becomes a cell of its own instead of a hang)
-            var a = fromX ? 1 : 0
-            var b = fromX ? 0 : 1
-            if fromX { i += 1 } else { j += 1 }
-            while i < x.count && x[i] == v {
-                a += 1
-                i += 1
+        var c1: [Int] = []
+        var c2: [Int] = []
+        Self.walk(sorted1: x, sorted2: y) { a, b in
+            c1.append(a)
+            c2.append(b)
+        }
+        count1 = c1
+        count2 = c2
+    }
+
+    /// Calls `body` with each distinct value's count in `x` and in `y`, in ascending order of value.
+    static func walk(sorted1 x: [Double], sorted2 y: [Double], _ body: (Int, Int) -> Void) {
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeBufferPointer { y in
+                var i = 0
+                var j = 0
+                while i < x.count || j < y.count {
+                    let fromX = j == y.count || (i < x.count && x[i] <= y[j])
+                    let v = fromX ? x[i] : y[j]
+                    // the value that opened the cell always counts, so the loop advances even on a NaN (callers pass
+                    // finite values; a NaN becomes a cell of its own instead of a hang)
+                    var a = fromX ? 1 : 0
+                    var b = fromX ? 0 : 1
+                    if fromX { i += 1 } else { j += 1 }
+                    while i < x.count && x[i] == v {
+                        a += 1
+                        i += 1
+                    }
+                    while j < y.count && y[j] == v {
+                        b += 1
+                        j += 1
+                    }
+                    body(a, b)
+                }
             }
-            while j < y.count && y[j] == v {
-                b += 1
-                j += 1
-            }
-            count1.append(a)
-            count2.append(b)
-            largestCell = max(largestCell, a + b)
         }
     }
 }

@@ -28,8 +28,9 @@ public struct NumericSample: Sendable, Equatable {
 
     /// Builds a sample from raw values taken out of `values` (left empty), treating NaN and ±Inf as missing: the
     /// present values are compacted and sorted in the array's own storage, so nothing is copied when the caller held
-    /// its only reference. The same sample as `init(values:)`.
-    public init(sortingInPlace values: inout [Double]) {
+    /// its only reference. The same sample as `init(values:)`. `parallelSort`: false when the caller already builds
+    /// several samples side by side (see `FastSort.sort(_:parallel:)`).
+    public init(sortingInPlace values: inout [Double], parallelSort: Bool = true) {
         var v: [Double] = []
         swap(&v, &values)
         var kept = 0
@@ -41,7 +42,7 @@ public struct NumericSample: Sendable, Equatable {
         }
         let missing = v.count - kept
         v.removeLast(missing)
-        FastSort.sort(&v)
+        FastSort.sort(&v, parallel: parallelSort)
         self.init(sorted: v, missing: missing)
     }
 

@@ -21,6 +21,47 @@ struct StatisticsPropertyTests {
         }
     }
 
+    /// Every pass count the 11-bit digits can leave: keys that differ only in the low digit (one pass, the result
+    /// left in the scratch buffer), in the low two (an even count, the last pass writing the doubles directly), all
+    /// equal (no pass), and both single-threaded and split over two cores.
+    @Test func fastSortTakesEveryPassPattern() {
+        var g = SplitMix64(seed: 7)
+        let n = (1 << 18) + 4_321  // above FastSort.parallelThreshold: the split path too
+        let patterns: [(String, () -> Double)] = [
+            ("low digit only", { Double(bitPattern: 0x4000_0000_0000_0000 | (g.next() & 0x7FF)) }),
+            ("low two digits", { Double(bitPattern: 0x4000_0000_0000_0000 | (g.next() & 0x3F_FFFF)) }),
+            ("all equal", { 3.25 }),
+            ("signs and magnitudes", { Double(Int64(bitPattern: g.next())) / 1e12 }),
+        ]
+        for (name, draw) in patterns {
+            let xs = (0..<n).map { _ in draw() }
+            for parallel in [false, true] {
+                var sorted = xs
+                FastSort.sort(&sorted, parallel: parallel)
+                #expect(sorted.elementsEqual(xs.sorted(), by: { $0.bitPattern == $1.bitPattern }), "\(name), parallel \(parallel)")
+            }
+        }
+    }
+
+    /// The bulk add makes the same draws as adding value by value, so profiles keep their samples for a seed.
+    @Test func reservoirBulkAddKeepsTheSameSample() {
+        var g = SplitMix64(seed: 3)
+        let values = (0..<50_000).map { _ in Double(g.next() >> 11) }
+        for capacity in [1, 100, 49_999, 50_000, 60_000] {
+            var one = Reservoir<Double>(capacity: capacity, seed: 99)
+            for v in values { one.add(v) }
+            var bulk = Reservoir<Double>(capacity: capacity, seed: 99)
+            // uneven chunks, the first ending before the reservoir is full
+            var start = 0
+            for size in [capacity / 2, 7, 1_000, values.count] where start < values.count {
+                let end = min(values.count, start + max(size, 1))
+                values[start..<end].withUnsafeBufferPointer { bulk.add(contentsOf: $0) }
+                start = end
+            }
+            #expect(bulk.items == one.items && bulk.seen == one.seen, "capacity \(capacity)")
+        }
+    }
+
     @Test func reservoirIsUniformAndBounded() {
         var kept = [Int](repeating: 0, count: 20)
         for seed in 0..<4000 {

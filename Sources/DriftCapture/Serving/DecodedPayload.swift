@@ -173,7 +173,8 @@ public enum V1Decoder {
         }
         switch body {
         case .array(let items):
-            rows = try items.enumerated().map { i, item in try row(item, path: "\(key)[\(i)]") }
+            var layout: KeyLayout? = nil
+            rows = try items.enumerated().map { i, item in try row(item, path: "\(key)[\(i)]", layout: &layout) }
         case .object:
             // columnar: every column a list of the same length (one dictionary: a lookup per column, however many)
             let columns = body.object ?? [:]
@@ -200,12 +201,45 @@ public enum V1Decoder {
     }
 
     static func row(_ node: JSONValue, path: String) throws -> PayloadRow {
+        var layout: KeyLayout? = nil
+        return try row(node, path: path, layout: &layout)
+    }
+
+    /// An object row's fields: its keys in ascending order, a repeated key taking its last value. `layout`: the
+    /// previous object's keys and that order, reused while the keys repeat in the same order (the instances of one
+    /// request usually share them), so each row is not hashed and sorted again.
+    static func row(_ node: JSONValue, path: String, layout: inout KeyLayout?) throws -> PayloadRow {
         switch node {
-        case .object:
-            let o = node.object ?? [:]
-            return PayloadRow(fields: o.sorted { $0.key < $1.key }.map { ($0.key, flatten($0.value)) })
+        case .object(let members):
+            if layout == nil || !layout!.matches(members) { layout = KeyLayout(members) }
+            return PayloadRow(fields: layout!.order.map { (members[$0].0, flatten(members[$0].1)) })
         case .array: return PayloadRow(fields: [("", flatten(node))])
         default: return PayloadRow(fields: [("", [Scalar(node)])])
+        }
+    }
+
+    /// The keys of an object in document order, and the positions of its fields in ascending key order (the last
+    /// of a repeated key).
+    struct KeyLayout {
+        let keys: [String]
+        let order: [Int]
+
+        init(_ members: [(String, JSONValue)]) {
+            keys = members.map(\.0)
+            // ascending by key, a repeated key by position; then the last of each run of equal keys
+            let sorted = members.indices.sorted { a, b in members[a].0 != members[b].0 ? members[a].0 < members[b].0 : a < b }
+            var order: [Int] = []
+            order.reserveCapacity(sorted.count)
+            for (k, i) in sorted.enumerated() where k + 1 == sorted.count || members[sorted[k + 1]].0 != members[i].0 {
+                order.append(i)
+            }
+            self.order = order
+        }
+
+        func matches(_ members: [(String, JSONValue)]) -> Bool {
+            guard members.count == keys.count else { return false }
+            for i in members.indices where members[i].0 != keys[i] { return false }
+            return true
         }
     }
 

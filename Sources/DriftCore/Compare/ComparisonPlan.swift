@@ -116,7 +116,7 @@ public struct ComparisonPlan: Sendable {
         let sorted = ParallelMap.map(boxes) { box in
             var values: [Double] = []
             swap(&values, &box.values)
-            return NumericSample(sortingInPlace: &values)
+            return NumericSample(sortingInPlace: &values, parallelSort: boxes.count < 2)
         }
         for (k, u) in unsorted.enumerated() {
             if case .numeric(let name, let ref, _) = inputs[u.input] { inputs[u.input] = .numeric(name: name, reference: ref, current: sorted[k]) }

@@ -1,4 +1,5 @@
 import DriftCapture
+import DriftCommon
 import DriftStats
 
 /// Builds a `ReferenceProfile` from a reference table. Column kinds follow the same inference
@@ -84,6 +85,40 @@ extension ProfileBuilder {
     }
 }
 
+/// One block's work for one numeric accumulator or for the correlation, owned by one `ParallelMap` iteration (a class:
+/// the state is moved in and out, never copied).
+private final class ReductionJob: @unchecked Sendable {
+    let feature: Int
+    var accumulator: NumericFeatureAccumulator?
+    let tally: StreamingProfile.Tally
+    var values: [Double]
+    var correlation: CorrelationAccumulator?
+    var columns: [[Double]]
+
+    init(feature: Int, accumulator: NumericFeatureAccumulator, tally: StreamingProfile.Tally, values: [Double]) {
+        self.feature = feature
+        self.accumulator = accumulator
+        self.tally = tally
+        self.values = values
+        columns = []
+    }
+
+    init(correlation: CorrelationAccumulator, columns: [[Double]]) {
+        feature = -1
+        tally = StreamingProfile.Tally()
+        values = []
+        self.correlation = correlation
+        self.columns = columns
+    }
+
+    func run() {
+        accumulator?.add(values)
+        correlation?.add(columns: columns)
+        values = []
+        columns = []
+    }
+}
+
 /// The state of a profile being built from a stream of blocks.
 struct StreamingProfile {
     /// A numeric column's non-numeric cells over the whole file: how many, and the first few with their lines.
@@ -158,15 +193,17 @@ struct StreamingProfile {
         var lenient = block
         lenient.nonNumericPolicy = .missing  // non-numeric cells are tallied over the whole file, judged at the end
         var numericColumns: [[Double]] = []
+        // the numeric accumulators (and the correlation) are fed on all cores after this loop, each moved into a box
+        // that one iteration owns (moved, not copied: a copy would duplicate the reservoir)
+        var jobs: [ReductionJob] = []
         for (i, c) in index.enumerated() {
             switch features[i] {
-            case .numeric(var acc, var tally):
+            case .numeric(let acc, var tally):
                 let values: [Double]
                 do { values = try lenient.numericValues(column: c) } catch let e as TableError { throw CompareError.table(e) }
-                features[i] = .categorical(counts: [:], missing: 0)  // (the accumulator is updated in place, not copied)
-                acc.add(values)
+                features[i] = .categorical(counts: [:], missing: 0)  // until the job hands the accumulator back
                 tally.add(block.columns[c].nonNumeric)
-                features[i] = .numeric(acc, tally)
+                jobs.append(ReductionJob(feature: i, accumulator: acc, tally: tally, values: values))
                 numericColumns.append(values)
             case .categorical(var counts, var missing):
                 let block = block.categoryCounts(column: c)
@@ -208,17 +245,24 @@ struct StreamingProfile {
             }
         }
         rows += block.rowCount
+        var correlationJob: ReductionJob? = nil
         if correlation == nil && rows <= sampleCap {
             for k in numericColumns.indices { buffered[k].append(contentsOf: numericColumns[k]) }
         } else {
-            if correlation == nil {
-                var acc = CorrelationAccumulator(dimension: correlated.count)
+            var acc = correlation ?? CorrelationAccumulator(dimension: correlated.count)
+            correlation = nil
+            if !buffered.isEmpty {
                 acc.add(columns: buffered)
                 buffered = []
-                correlation = acc
             }
-            correlation!.add(columns: numericColumns)
+            correlationJob = ReductionJob(correlation: acc, columns: numericColumns)
         }
+        numericColumns = []
+        _ = ParallelMap.map(jobs + (correlationJob.map { [$0] } ?? [])) { $0.run() }
+        for job in jobs {
+            features[job.feature] = .numeric(job.accumulator!, job.tally)
+        }
+        if let correlationJob { correlation = correlationJob.correlation }
     }
 
     func finish(source: String, policy: NonNumericPolicy) throws -> ReferenceProfile {
@@ -228,14 +272,14 @@ struct StreamingProfile {
                 throw CompareError.table(.nonNumericCells(file: source, column: name, count: tally.count, rows: rows, examples: tally.examples))
             }
         }
-        var numeric: [ReferenceProfile.NumericFeature] = []
+        var finishing: [NumericFeatureAccumulator] = []  // sorted and binned on all cores below
         var categorical: [ReferenceProfile.CategoricalFeature] = []
         for (i, feature) in features.enumerated() {
             switch feature {
             case .numeric(let acc, let tally):
                 try check(tally, names[i])
                 if acc.presentCount == 0 { throw CompareError.noValues(file: source, column: names[i], rows: rows) }
-                numeric.append(acc.finish())
+                finishing.append(acc)
             case .categorical(let counts, let missing):
                 if counts.isEmpty { throw CompareError.noValues(file: source, column: names[i], rows: rows) }
                 categorical.append(.init(name: names[i], counts: counts, missing: missing))
@@ -243,7 +287,7 @@ struct StreamingProfile {
                 if ColumnTyping.type(present: p.present, numeric: p.numbers) == .numeric {
                     try check(p.bad, names[i])
                     if p.numeric.presentCount == 0 { throw CompareError.noValues(file: source, column: names[i], rows: rows) }
-                    numeric.append(p.numeric.finish())
+                    finishing.append(p.numeric)
                 } else {
                     guard let counts = p.counts else {
                         throw CompareError.table(
@@ -260,6 +304,7 @@ struct StreamingProfile {
         }
         let matrix: [Double]?
         let correlatedNames = correlated.map { names[$0] }
+        let numeric = ParallelMap.map(finishing) { $0.finish() }
         if let correlation { matrix = correlation.matrix() } else { matrix = CorrelationSupport.matrix(buffered) }
         return ReferenceProfile(
             source: source, rowCount: rows, sampleCap: sampleCap, seed: seed, numeric: numeric, categorical: categorical,

@@ -223,16 +223,35 @@ public struct ServingCapture: Sendable {
         var events: [CaptureEvent] = []
         var rejected: [String] = []
         let kind: CaptureEvent.Kind = record.kind == .request ? .request : (record.kind == .response ? .response : .paired)
+        // where each slot's field is, found once per layout: a record's rows almost always share their field names
+        // (in order), and a row with the same names has every field at the same place (`PayloadRow.value`'s result)
+        var layouts: [(names: [String], at: [Int?])?] = [nil, nil]  // inputs, outputs
+        func locate(_ row: PayloadRow, output: Bool) -> [Int?] {
+            let side = output ? 1 : 0
+            if let known = layouts[side], known.names.count == row.fields.count,
+                zip(known.names, row.fields).allSatisfy({ $0 == $1.name })
+            {
+                return known.at
+            }
+            let at = plan.slots.map { f in f.output == output ? f.key.flatMap { key in row.fields.firstIndex { $0.name == key } } : nil }
+            layouts[side] = (row.fields.map(\.name), at)
+            return at
+        }
+        let usesInputs = plan.slots.contains { !$0.output && $0.key != nil }
+        let usesOutputs = plan.slots.contains { $0.output && $0.key != nil }
         rows: for k in 0..<batch {
+            let inputAt = usesInputs && k < record.inputs.count ? locate(record.inputs[k], output: false) : []
+            let outputAt = usesOutputs && k < record.outputs.count ? locate(record.outputs[k], output: true) : []
             var numeric = [Double](repeating: .nan, count: plan.numericCount)
             var categorical = [String?](repeating: nil, count: plan.categoricalCount)
-            for f in plan.slots {
+            for (slotIndex, f) in plan.slots.enumerated() {
                 let side = f.output ? record.outputs : record.inputs
                 guard k < side.count else { continue }
                 let row = side[k]
                 if let width = f.width {
                     // a tensor: every element of the named field (an OIP tensor's row, a V1 instance's array)
-                    guard let field = row.fields.first(where: { $0.name == f.key }) else { continue }
+                    guard f.key != nil, let at = (f.output ? outputAt : inputAt)[slotIndex] else { continue }
+                    let field = row.fields[at]
                     guard field.values.count == width else {
                         rejected.append("row \(k): tensor '\(f.name)' has \(field.values.count) elements; its shape needs \(width)")
                         continue rows
@@ -249,7 +268,16 @@ public struct ServingCapture: Sendable {
                     }
                     continue
                 }
-                var value = row.value(key: f.key, index: f.index)
+                var value: Scalar?
+                if f.key != nil {
+                    if let at = (f.output ? outputAt : inputAt)[slotIndex] {
+                        let values = row.fields[at].values
+                        let i = f.index ?? 0
+                        value = i >= 0 && i < values.count ? values[i] : nil
+                    }
+                } else {
+                    value = row.value(key: nil, index: f.index)
+                }
                 if value == nil, f.index == nil, row.isPositional {
                     // a positional row (a CSV body, V1 rows as arrays): the side's features in configuration order
                     value = row.value(key: nil, index: f.position)

@@ -35,4 +35,27 @@ public struct Reservoir<Element>: Sendable where Element: Sendable {
             if j < capacity { items[j] = x }
         }
     }
+
+    /// `add` of each value in order (the same draws, so the same sample), without a per-value capacity check once the
+    /// reservoir is full.
+    public mutating func add(contentsOf values: UnsafeBufferPointer<Element>) {
+        var k = 0
+        while k < values.count && items.count < capacity {
+            add(values[k])
+            k += 1
+        }
+        guard k < values.count else { return }
+        var seen = self.seen
+        var rng = self.rng
+        let capacity = self.capacity
+        items.withUnsafeMutableBufferPointer { slots in
+            for i in k..<values.count {
+                seen += 1
+                let j = Int.random(in: 0..<seen, using: &rng)
+                if j < capacity { slots[j] = values[i] }
+            }
+        }
+        self.seen = seen
+        self.rng = rng
+    }
 }

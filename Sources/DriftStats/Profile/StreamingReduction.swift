@@ -33,19 +33,27 @@ public struct NumericFeatureAccumulator: Sendable {
     public mutating func add(_ values: UnsafeBufferPointer<Double>) {
         var n = 0
         var chunkSum = 0.0
-        for v in values {
-            guard v.isFinite else {
-                missing += 1
-                continue
-            }
-            reservoir.add(v)
-            sum += v
+        var low = lo
+        var high = hi
+        var total = sum  // summed value by value over the whole stream, as the whole column would be
+        for v in values where v.isFinite {
+            total += v
             chunkSum += v
-            lo = min(lo, v)
-            hi = max(hi, v)
+            low = min(low, v)
+            high = max(high, v)
             n += 1
         }
+        missing += values.count - n
         guard n > 0 else { return }
+        lo = low
+        hi = high
+        if n == values.count {
+            reservoir.add(contentsOf: values)
+        } else {
+            let finite = values.filter(\.isFinite)
+            finite.withUnsafeBufferPointer { reservoir.add(contentsOf: $0) }
+        }
+        sum = total
         let chunkMean = chunkSum / Double(n)
         var chunkM2 = 0.0
         for v in values where v.isFinite { chunkM2 += (v - chunkMean) * (v - chunkMean) }
@@ -87,6 +95,8 @@ public struct CorrelationAccumulator: Sendable {
     private var mean: [Double]
     /// Column-major p×p, upper triangle.
     private var comoment: [Double]
+    /// Scratch for one chunk's centred rows (column-major, n×p), reused by the next chunk.
+    private var workspace: [Double] = []
 
     public init(dimension p: Int) {
         dimension = p
@@ -114,17 +124,37 @@ public struct CorrelationAccumulator: Sendable {
         let n = complete.reduce(0) { $0 + ($1 ? 1 : 0) }
         guard n > 0 else { return }
         var chunkMean = [Double](repeating: 0, count: p)
-        var x = [Double](repeating: 0, count: n * p)
-        for (j, col) in columns.enumerated() {
-            col.withUnsafeBufferPointer { c in
-                var s = 0.0
-                for i in range where complete[i - range.lowerBound] { s += c[i] }
-                let m = s / Double(n)
-                chunkMean[j] = m
-                var k = 0
-                for i in range where complete[i - range.lowerBound] {
-                    x[j * n + k] = c[i] - m
-                    k += 1
+        // the centred rows go into a workspace kept from chunk to chunk (every cell used is written below): a fresh
+        // n×p array per chunk was page faults and zeroing of ~50 MB each time
+        if workspace.count < n * p { workspace = [Double](repeating: 0, count: n * p) }
+        var x: [Double] = []
+        swap(&x, &workspace)
+        defer { swap(&x, &workspace) }
+        let allComplete = n == range.count
+        x.withUnsafeMutableBufferPointer { xb in
+            complete.withUnsafeBufferPointer { keep in
+                for (j, col) in columns.enumerated() {
+                    col.withUnsafeBufferPointer { c in
+                        let out = xb.baseAddress! + j * n
+                        let lower = range.lowerBound
+                        var s = 0.0
+                        if allComplete {
+                            for i in range { s += c[i] }
+                        } else {
+                            for i in range where keep[i - lower] { s += c[i] }
+                        }
+                        let m = s / Double(n)
+                        chunkMean[j] = m
+                        if allComplete {
+                            for i in range { out[i - lower] = c[i] - m }
+                        } else {
+                            var k = 0
+                            for i in range where keep[i - lower] {
+                                out[k] = c[i] - m
+                                k += 1
+                            }
+                        }
+                    }
                 }
             }
         }
