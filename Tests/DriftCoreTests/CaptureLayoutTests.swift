@@ -48,7 +48,8 @@ struct CaptureLayoutTests {
             #expect(decoded.rows.count == instances.count)
             for (row, members) in zip(decoded.rows, instances) {
                 let lastByKey = Dictionary(members, uniquingKeysWith: { _, last in last })
-                #expect(row.fields.map(\.name) == Self.oracle(members), "round \(round): \(body)")
+                // byte for byte: a repeated key keeps its first spelling ("é" and "e\u{301}" are one key)
+                #expect(row.fields.map { Array($0.name.utf8) } == Self.oracle(members).map { Array($0.utf8) }, "round \(round): \(body)")
                 for field in row.fields {
                     #expect(field.values == [.number(lastByKey[field.name]!.number!)], "round \(round): \(field.name) in \(body)")
                 }

@@ -43,6 +43,22 @@ struct StatisticsPropertyTests {
         }
     }
 
+    /// −0 sorts before +0 whichever half of a large array each is in, on one core or two.
+    @Test func fastSortPutsNegativeZeroFirstOnEveryPath() {
+        let n = (1 << 18) + 10
+        for (first, second) in [(0.0, -0.0), (-0.0, 0.0)] {
+            var xs = (0..<n).map { Double($0 % 1000) + 1 }
+            xs[5] = first
+            xs[n - 5] = second
+            for parallel in [false, true] {
+                var sorted = xs
+                FastSort.sort(&sorted, parallel: parallel)
+                #expect(sorted[0].bitPattern == (-0.0).bitPattern && sorted[1].bitPattern == (0.0).bitPattern, "parallel \(parallel)")
+                #expect(sorted.elementsEqual(xs.sorted(), by: ==))
+            }
+        }
+    }
+
     /// The bulk add makes the same draws as adding value by value, so profiles keep their samples for a seed.
     @Test func reservoirBulkAddKeepsTheSameSample() {
         var g = SplitMix64(seed: 3)

@@ -212,26 +212,28 @@ public enum V1Decoder {
         switch node {
         case .object(let members):
             if layout == nil || !layout!.matches(members) { layout = KeyLayout(members) }
-            return PayloadRow(fields: layout!.order.map { (members[$0].0, flatten(members[$0].1)) })
+            return PayloadRow(fields: layout!.order.map { (members[$0.name].0, flatten(members[$0.value].1)) })
         case .array: return PayloadRow(fields: [("", flatten(node))])
         default: return PayloadRow(fields: [("", [Scalar(node)])])
         }
     }
 
-    /// The keys of an object in document order, and the positions of its fields in ascending key order (the last
-    /// of a repeated key).
+    /// The keys of an object in document order, and its fields in ascending key order: for a repeated key, the
+    /// position of its first spelling (the name, as a dictionary keeps it) and of its last value.
     struct KeyLayout {
         let keys: [String]
-        let order: [Int]
+        let order: [(name: Int, value: Int)]
 
         init(_ members: [(String, JSONValue)]) {
             keys = members.map(\.0)
             // ascending by key, a repeated key by position; then the last of each run of equal keys
             let sorted = members.indices.sorted { a, b in members[a].0 != members[b].0 ? members[a].0 < members[b].0 : a < b }
-            var order: [Int] = []
+            var order: [(name: Int, value: Int)] = []
             order.reserveCapacity(sorted.count)
-            for (k, i) in sorted.enumerated() where k + 1 == sorted.count || members[sorted[k + 1]].0 != members[i].0 {
-                order.append(i)
+            var first = 0
+            for (k, i) in sorted.enumerated() {
+                if k > 0 && members[sorted[k - 1]].0 != members[i].0 { first = k }
+                if k + 1 == sorted.count || members[sorted[k + 1]].0 != members[i].0 { order.append((sorted[first], i)) }
             }
             self.order = order
         }

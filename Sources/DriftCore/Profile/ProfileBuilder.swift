@@ -253,6 +253,7 @@ struct StreamingProfile {
             correlation = nil
             if !buffered.isEmpty {
                 acc.add(columns: buffered)
+                acc.releaseWorkspace()  // sampleCap rows' worth: not kept for the blocks that follow
                 buffered = []
             }
             correlationJob = ReductionJob(correlation: acc, columns: numericColumns)

@@ -180,6 +180,9 @@ public struct CorrelationAccumulator: Sendable {
         rows += n
     }
 
+    /// Frees the chunk workspace (after a large one-off chunk, so it is not kept for the rest of a stream).
+    public mutating func releaseWorkspace() { workspace = [] }
+
     /// The row-major correlation matrix, nil with fewer than 3 complete rows.
     public func matrix() -> [Double]? {
         guard rows >= 3 else { return nil }

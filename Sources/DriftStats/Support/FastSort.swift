@@ -44,7 +44,8 @@ public enum FastSort {
                 var j = 0
                 var k = 0
                 while i < a.count && j < b.count {
-                    if b[j] < a[i] {
+                    // the radix order, which puts −0 before +0: the same result as sorting the whole array at once
+                    if b[j] < a[i] || (b[j] == a[i] && b[j].sign == .minus && a[i].sign == .plus) {
                         (out.baseAddress! + k).initialize(to: b[j])
                         j += 1
                     } else {
