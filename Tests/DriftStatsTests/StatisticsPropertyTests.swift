@@ -31,7 +31,7 @@ struct StatisticsPropertyTests {
             ("low digit only", { Double(bitPattern: 0x4000_0000_0000_0000 | (g.next() & 0x7FF)) }),
             ("low two digits", { Double(bitPattern: 0x4000_0000_0000_0000 | (g.next() & 0x3F_FFFF)) }),
             ("all equal", { 3.25 }),
-            ("signs and magnitudes", { Double(Int64(bitPattern: g.next())) / 1e12 }),
+            ("signs and magnitudes", { Double(Int64(bitPattern: g.next())) / 1e12 })
         ]
         for (name, draw) in patterns {
             let xs = (0..<n).map { _ in draw() }

@@ -155,4 +155,3 @@ public enum FastSort {
         }
     }
 }
-
