@@ -15,6 +15,9 @@ struct CollectorCase: CustomTestStringConvertible, Sendable {
         var outputs: [PayloadRow] = []
         var errorPath: String?
         var errorContains: String?
+        /// Checked when the case names it: seconds since 1970, or nil for "no time" (dated when read).
+        var checksTime = false
+        var time: Double?
     }
     var name: String
     var line: String
@@ -40,7 +43,8 @@ struct CollectorCase: CustomTestStringConvertible, Sendable {
             kind: r["kind"] as? String, pairingID: r["pairing_id"] as? String, model: r["model"] as? String,
             source: r["source"] as? String, modelVersion: r["model_version"] as? String,
             inputs: rows(r["inputs"]), outputs: rows(r["outputs"]),
-            errorPath: r["error_path"] as? String, errorContains: r["error_contains"] as? String)
+            errorPath: r["error_path"] as? String, errorContains: r["error_contains"] as? String,
+            checksTime: r.keys.contains("time"), time: (r["time"] as? NSNumber)?.doubleValue)
     }
 
     static func rows(_ v: Any?) -> [PayloadRow] {
@@ -62,7 +66,7 @@ struct CollectorCase: CustomTestStringConvertible, Sendable {
 
 @Suite("Collector formats: SageMaker CSV / JSON Lines / JSON, Azure ML payload logging, KServe storage logger")
 struct CollectorFormatTests {
-    @Test func fixturesLoaded() { #expect(CollectorCase.all.count == 17) }
+    @Test func fixturesLoaded() { #expect(CollectorCase.all.count == 19) }
 
     @Test(arguments: CollectorCase.all)
     func matchesGolden(_ c: CollectorCase) throws {
@@ -83,6 +87,13 @@ struct CollectorFormatTests {
                 if let v = want.modelVersion { #expect(r.modelVersion == v) }
                 #expect(r.inputs == want.inputs)
                 #expect(r.outputs == want.outputs)
+                if want.checksTime {
+                    if let t = want.time {
+                        #expect(abs((r.time?.timeIntervalSince1970 ?? 0) - t) < 1e-6, "time \(String(describing: r.time))")
+                    } else {
+                        #expect(r.time == nil)
+                    }
+                }
             }
         }
     }

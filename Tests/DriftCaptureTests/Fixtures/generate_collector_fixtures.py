@@ -23,6 +23,7 @@ Fixed seed; writes collector_cases.json.
 """
 import base64
 import csv
+import datetime
 import io
 import json
 import os
@@ -236,6 +237,54 @@ case("kserve storage logger: a lone record as an object (newer JSON marshaller),
 case("kserve storage logger: a text/csv body",
      go_json([log_request(csv_body([[4.5, "Lyon, FR"]], "\n").encode(), REQ, "c4-0001", content_type="text/csv")]), "kserve",
      records=[record("request", "c4-0001", [pos([4.5, "Lyon, FR"])], model="fraud", source="kserve")])
+
+def log_request_tagged(body, req_type, rid, occurrence, content_type="application/json", component="predictor"):
+    """types.LogRequest of KServe >= 0.17 as json.Marshal writes it: the JSON tags of kserve/kserve pkg/logger/types.go
+    (#5061 `json:"url,omitempty"` ... `json:"tlsSkipVerify,omitempty"`, #5139 `json:"occurrenceTime"`), in declaration
+    order, empty strings / nil maps / false omitted; *url.URL still marshals as its struct (it has no tags); a
+    time.Time as RFC 3339 with nanoseconds, trailing zeros cut."""
+    r = {"url": go_url("s3", "drift-logs", "/kserve"), "bytes": base64.b64encode(body).decode("ascii"),
+         "contentType": content_type, "reqType": req_type, "id": rid, "sourceUri": go_url("http", "localhost:9081", "/"),
+         "inferenceService": "fraud", "namespace": "models", "component": component,
+         "metadata": {"X-Request-Id": [rid]}, "occurrenceTime": occurrence}
+    return r
+
+
+def record_at(time, **kwargs):
+    """A record with its expected event time in seconds since 1970 (None: no time, dated when read)."""
+    r = record(**kwargs)
+    r["time"] = time
+    return r
+
+
+def epoch(text):
+    """An RFC 3339 UTC time (nanoseconds allowed) in seconds since 1970."""
+    whole, _, frac = text.rstrip("Z").partition(".")
+    t = datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp()
+    return t + (float("0." + frac) if frac else 0.0)
+
+
+tagged = [log_request_tagged(v1_req, REQ, "d5-0001", "2026-11-29T10:00:00.123456789Z"),
+          log_request_tagged(v1_resp, RESP, "d5-0001", "2026-11-29T10:00:00.2Z"),
+          log_request_tagged(v1_req, REQ, "d5-0002", "0001-01-01T00:00:00Z"),
+          dict(log_request_tagged(v1_req, REQ, "d5-0003", "yesterday"))]
+case("kserve storage logger >= 0.17: camelCase JSON tags, occurrenceTime (Go's zero time = none; a bad one refused)",
+     go_json(tagged), "kserve",
+     records=[record_at(epoch("2026-11-29T10:00:00.123456789Z"), kind="request", pairing="d5-0001",
+                        inputs=[keyed({"amount": a, "merchant_category": "grocery"}) for a in amounts], model="fraud", source="kserve"),
+              record_at(epoch("2026-11-29T10:00:00.2Z"), kind="response", pairing="d5-0001", outputs=[pos([0.12]), pos([0.87])],
+                        model="fraud", source="kserve"),
+              record_at(None, kind="request", pairing="d5-0002",
+                        inputs=[keyed({"amount": a, "merchant_category": "grocery"}) for a in amounts], model="fraud", source="kserve"),
+              {"error_path": "[3].occurrenceTime", "error_contains": "not an RFC 3339 time"}])
+
+case("kserve storage logger >= 0.17: a tagged text/csv body; a bad base64 names `bytes`",
+     go_json([log_request_tagged(csv_body([[4.5, "Lyon, FR"]], "\n").encode(), REQ, "d6-0001", "2026-11-29T11:00:00Z",
+                                 content_type="text/csv"),
+              dict(log_request_tagged(b"", REQ, "d6-0002", "2026-11-29T11:00:00Z"), bytes="%%not-base64%%")]), "kserve",
+     records=[record_at(epoch("2026-11-29T11:00:00Z"), kind="request", pairing="d6-0001", inputs=[pos([4.5, "Lyon, FR"])],
+                        model="fraud", source="kserve"),
+              {"error_path": "[1].bytes", "error_contains": "not base64"}])
 
 out = {"generator": "generate_collector_fixtures.py", "cases": cases}
 with open(os.path.join(HERE, "collector_cases.json"), "w") as f:
