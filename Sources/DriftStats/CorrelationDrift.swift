@@ -44,6 +44,8 @@ public enum Correlation {
     /// sums when known) into one column-major n×p matrix, forms XᵀX with `dsyrk` and normalises it.
     private static func centredMatrix(_ columns: [[Double]], rows n: Int, keep: [Int]?, sums: [Double]?) -> [Double] {
         let p = columns.count
+        // no rows (or no columns): nothing to correlate, as numpy gives NaN (and no zero-sized BLAS call)
+        guard n > 0 && p > 0 else { return [Double](repeating: .nan, count: p * p) }
         var x = [Double](unsafeUninitializedCapacity: n * p) { buffer, initialized in
             for (j, col) in columns.enumerated() {
                 col.withUnsafeBufferPointer { c in

@@ -216,6 +216,11 @@ public enum ProfileCodec {
         guard count >= 0, !overflow, size <= remaining else {
             throw DecodeError.truncated("\(what) needs \(count) values at byte \(offset), but only \(remaining) bytes remain")
         }
+        // no values: a plain empty array (the standard library's initializer writes the count 0 into the one shared
+        // empty-array storage, which ThreadSanitizer reports when two threads decode at once)
+        if count == 0 {
+            return []
+        }
         let out = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
             guard count > 0, let destination = buffer.baseAddress, let source = bytes.baseAddress else { return }
             #if _endian(little)
