@@ -1,7 +1,7 @@
 # drift-worker — the README's commands. Each target first installs missing system packages.
 SWIFT ?= swift
 
-.PHONY: deps build image demo test sanitize lint format bench bench-e2e detection report-screenshot fixtures sample-data clean
+.PHONY: deps build image demo test sanitize lint format bench bench-e2e detection report-screenshot fixtures fixtures-performance sample-data clean
 
 deps:
 	@scripts/install-deps.sh
@@ -94,6 +94,14 @@ report-screenshot: build
 fixtures:
 	python3 Tests/DriftStatsTests/Fixtures/generate_fixtures.py
 	python3 Tests/DriftStatsTests/Fixtures/generate_highdim_fixtures.py
+
+# Realized-performance (scikit-learn) and CBPE (NannyML) goldens: pinned versions in a venv of their own
+# (NannyML imports statsmodels without declaring it).
+fixtures-performance:
+	python3 -m venv /tmp/drift-venv-performance
+	/tmp/drift-venv-performance/bin/pip install -q "nannyml==0.13.1" "scikit-learn==1.7.*" "numpy==2.*" "scipy==1.17.*" statsmodels
+	/tmp/drift-venv-performance/bin/python Tests/DriftStatsTests/Fixtures/generate_performance_fixtures.py
+	/tmp/drift-venv-performance/bin/python Tests/DriftStatsTests/Fixtures/generate_cbpe_fixtures.py
 
 sample-data:
 	python3 sample-data/generate_fraud.py

@@ -28,6 +28,8 @@ public struct CaptureAuth: Sendable, Equatable {
     public enum Paths {
         public static let single = "/v1/capture"
         public static let batch = "/v1/capture/batch"
+        /// Ground-truth labels (JSON Lines); the token goes in the Authorization header or ?token=.
+        public static let labels = "/v1/labels"
         /// The router patterns of the path-token forms; `{token}` is the parameter `token`.
         public static let singleWithToken = "/v1/capture/t/:token"
         public static let batchWithToken = "/v1/capture/t/:token/batch"

@@ -37,13 +37,19 @@ public struct CaptureRoutes: Sendable {
     let buffer: CaptureBuffer
     let options: Options
     let refusals: RefusalLog
+    /// Where `POST /v1/labels` stores ground truth (nil: the route is not served).
+    let labels: GroundTruthWriter?
 
-    public init(capture: ServingCapture, buffer: CaptureBuffer, options: Options, logger: Logger = Logger(label: "drift-worker")) {
+    public init(
+        capture: ServingCapture, buffer: CaptureBuffer, options: Options, labels: GroundTruthWriter? = nil,
+        logger: Logger = Logger(label: "drift-worker")
+    ) {
         var capture = capture
         capture.limits = options.limits  // one set of limits for the HTTP layer and the decoders
         self.capture = capture
         self.buffer = buffer
         self.options = options
+        self.labels = labels
         self.refusals = RefusalLog(logger: logger)
     }
 
@@ -60,6 +66,11 @@ public struct CaptureRoutes: Sendable {
         }
         router.post(RouterPath(CaptureAuth.Paths.batchWithToken)) { request, _ in
             await Self.traced(request, route: CaptureAuth.Paths.batchWithToken) { await self.lines(request, span: $0) }
+        }
+        if labels != nil {
+            router.post(RouterPath(CaptureAuth.Paths.labels)) { request, _ in
+                await Self.traced(request, route: CaptureAuth.Paths.labels) { _ in await self.labels(request) }
+            }
         }
     }
 
@@ -106,10 +117,9 @@ public struct CaptureRoutes: Sendable {
     // MARK: handlers
 
     func single(_ request: Request, span: (any Span)? = nil) async -> Response {
-        if let denied = authorize(request) { return refused(denied, reason: .unauthorized) }
         let now = Date()
         let body: Data
-        switch await read(request) {
+        switch await authorizedBody(request) {
         case .success(let b): body = b
         case .failure(let r): return r
         }
@@ -126,6 +136,7 @@ public struct CaptureRoutes: Sendable {
         switch decoded {
         case .refused(let e): return refused(e)
         case .decoded(let t): tally = t
+        case .feedback(let labels): return await storeFeedback(labels)
         }
         Self.setCounts(tally, on: span)
         if tally.accepted.isEmpty && tally.sampledOut == 0 && tally.duplicates == 0 && tally.otherComponent == 0, let first = tally.firstError {
@@ -153,16 +164,20 @@ public struct CaptureRoutes: Sendable {
             ]))
     }
 
-    /// A request decoded (or refused whole).
-    enum Decoded: Sendable { case decoded(Tally), refused(CaptureDecodeError) }
+    /// A request decoded (or refused whole); a Seldon feedback event brings ground-truth labels instead of events.
+    enum Decoded: Sendable { case decoded(Tally), refused(CaptureDecodeError), feedback([GroundTruthLabel]) }
 
     /// Decoding is CPU work sized by the body: it runs on NIO's thread pool, not on the cooperative threads that
     /// also answer `/healthz` and commit — a few large requests must not starve the probes.
     static func offload(_ work: @escaping @Sendable () -> Decoded) async -> Decoded {
-        do { return try await NIOThreadPool.singleton.runIfActive(work) } catch {
-            return .refused(CaptureDecodeError(path: "server", problem: "is shutting down; retry", reason: .unavailable))
-        }
+        await offload(work, shuttingDown: .refused(shuttingDown))
     }
+
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T, shuttingDown: T) async -> T {
+        do { return try await NIOThreadPool.singleton.runIfActive(work) } catch { return shuttingDown }
+    }
+
+    static let shuttingDown = CaptureDecodeError(path: "server", problem: "is shutting down; retry", reason: .unavailable)
 
     /// `POST /v1/capture`: one or more records — CloudEvents (binary, structured, batch) or an OIP protobuf message
     /// (Seldon Core v2) — decoded one at a time, so a request over the row limit is refused as soon as it is.
@@ -187,6 +202,9 @@ public struct CaptureRoutes: Sendable {
             tally.records += 1
         }
         do {
+            if let labels = try feedback(body: body, headers: headers, model: query.model, capture: capture, limits: limits, now: now) {
+                return .feedback(labels)
+            }
             if OIPProtobufDecoder.isProtobuf(headers: headers, body: body) {
                 take({ try CapturedInference(protobuf: body, headers: headers, kind: query.kind, limits: limits) }, label: nil)
             } else if contentType.hasPrefix("application/cloudevents-batch+json") {
@@ -215,10 +233,9 @@ public struct CaptureRoutes: Sendable {
     }
 
     func lines(_ request: Request, span: (any Span)? = nil) async -> Response {
-        if let denied = authorize(request) { return refused(denied, reason: .unauthorized) }
         let now = Date()
         let body: Data
-        switch await read(request) {
+        switch await authorizedBody(request) {
         case .success(let b): body = b
         case .failure(let r): return r
         }
@@ -229,6 +246,7 @@ public struct CaptureRoutes: Sendable {
         switch decoded {
         case .refused(let e): return refused(e)
         case .decoded(let t): tally = t
+        case .feedback: return refused(CaptureDecodeError(path: "body", problem: "holds feedback; send it to POST /v1/capture", reason: .unsupported))
         }
         Self.setCounts(tally, on: span)
         if let failure = await commit(tally.accepted) { return failure }
@@ -426,6 +444,12 @@ public struct CaptureRoutes: Sendable {
     }
 
     enum Read { case success(Data), failure(Response) }
+
+    /// The body of an authorized request (`authorize`, then `read`), or the answer that refuses it.
+    func authorizedBody(_ request: Request) async -> Read {
+        if let denied = authorize(request) { return .failure(refused(denied, reason: .unauthorized)) }
+        return await read(request)
+    }
 
     /// The body, bounded: `Content-Length` over the limit is refused before reading; the stream is collected up
     /// to the limit within `readTimeout` (a slow or endless body gets 408); header fields over their total size

@@ -33,7 +33,7 @@ struct IngestServerOptions: ParsableArguments {
         }
     }
 
-    func routes(monitors: [MonitorConfig], buffer: CaptureBuffer) throws -> CaptureRoutes {
+    func routes(monitors: [MonitorConfig], buffer: CaptureBuffer, client: PostgresClient) throws -> CaptureRoutes {
         var options = CaptureRoutes.Options()
         options.limits = limits.limits
         options.readTimeout = limits.readTimeout
@@ -48,14 +48,14 @@ struct IngestServerOptions: ParsableArguments {
         }
         return CaptureRoutes(
             capture: ServingCapture(monitors: monitors, limits: options.limits), buffer: buffer, options: options,
-            logger: Logger(label: "drift-worker"))
+            labels: GroundTruthWriter(client: client), logger: Logger(label: "drift-worker"))
     }
 }
 
 struct IngestServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest-server",
-        abstract: "Only the HTTP capture endpoints (POST /v1/capture, /v1/capture/batch) with /healthz, /readyz and /metrics.",
+        abstract: "Only the HTTP capture endpoints (POST /v1/capture, /v1/capture/batch, /v1/labels) with /healthz, /readyz and /metrics.",
         discussion: """
             serve includes the same endpoints; run this to scale capture apart from the checks. SIGTERM stops accepting, \
             commits what was acknowledged and exits 0. Exit status 2 before starting on bad input (a usage error, a \
@@ -92,7 +92,7 @@ struct IngestServerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "drift-worker")
         let buffer = CaptureBuffer(client: client, options: ingest.limits.buffer, logger: logger)
-        let capture = try ingest.routes(monitors: monitors, buffer: buffer)
+        let capture = try ingest.routes(monitors: monitors, buffer: buffer, client: client)
         WorkerMetrics.initialise(monitors: monitors, capture: true)
         let readiness = ReadinessProbe(settings: settings, logger: logger)
         let app: any Service

@@ -78,7 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
         // the scheduler beats every tick and every 5 s while it waits on the database: missed beats mean the process is stuck
         liveness.register(SchedulerService.loopName, allowance: livenessAllowance ?? 3 * tick + 60)
         let buffer = CaptureBuffer(client: client, options: ingest.limits.buffer, logger: logger)
-        let capture = try ingest.routes(monitors: monitors, buffer: buffer)
+        let capture = try ingest.routes(monitors: monitors, buffer: buffer, client: client)
         WorkerMetrics.initialise(monitors: monitors, capture: true)
         let exporter = MetricsExporter(client: client, monitors: monitors.map(\.name), logger: logger)
         let readiness = ReadinessProbe(settings: settings, logger: logger)

@@ -62,16 +62,18 @@ struct IngestCommand: AsyncParsableCommand {
             structured KServe/Seldon inference CloudEvents (V1 or Open Inference Protocol payloads), or the JSON batches \
             KServe's logger writes to storage; azureml: Azure ML data collector records (model_inputs / model_outputs, \
             payload logging request / response); sagemaker: SageMaker data capture records (CSV, JSON, JSON Lines). Files may \
-            be gzip-compressed. Bad rows or lines are reported with their line and skipped; good ones are written. Exit \
+            be gzip-compressed. labels: ground-truth labels into ground_truth, JSON Lines ({"request_id", "label" | "value", \
+            "time"} or SageMaker ground-truth records) or CSV with those columns (by extension). Bad rows or lines are \
+            reported with their line and skipped; good ones are written. Exit \
             status: 0 every row was written; 2 when any was rejected, a file could not be read, the monitors file is \
             missing or invalid, or on a usage error; 1 when PostgreSQL cannot be reached or refuses a write.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case csv, jsonl, kserve, oip, azureml, sagemaker
+        case csv, jsonl, kserve, oip, azureml, sagemaker, labels
         var capture: CaptureLineFormat? {
             switch self {
-            case .csv, .jsonl: nil
+            case .csv, .jsonl, .labels: nil
             case .kserve, .oip: .kserve
             case .azureml: .azureml
             case .sagemaker: .sagemaker
@@ -81,7 +83,7 @@ struct IngestCommand: AsyncParsableCommand {
 
     @Argument(help: "Files to load.") var files: [String]
     @Option(help: "The model the events belong to (its monitor gives the features).") var model: String
-    @Option(help: "csv, jsonl, kserve, oip, azureml or sagemaker (default: csv or jsonl by extension).") var format: Format?
+    @Option(help: "csv, jsonl, kserve, oip, azureml, sagemaker or labels (default: csv or jsonl by extension).") var format: Format?
     @Flag(help: "Create or upgrade the tables first.") var migrate = false
     @OptionGroup var configOptions: ConfigOptions
     @OptionGroup var database: DatabaseOptions
@@ -99,6 +101,11 @@ struct IngestCommand: AsyncParsableCommand {
                 if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
                 let writer = CaptureWriter(client: client)
                 for file in files {
+                    if format == .labels {
+                        anyRejected =
+                            try await ingestLabels(file, models: Set(monitors.map(\.model)), writer: GroundTruthWriter(client: client)) || anyRejected
+                        continue
+                    }
                     if let lineFormat = format?.capture {
                         anyRejected = try await ingestCaptureLines(file, lineFormat, monitors: monitors, writer: writer) || anyRejected
                         continue
@@ -203,6 +210,71 @@ extension IngestCommand {
         print(
             "\(file): ingested \(written) events for model \(model)\(rejected == 0 ? "" : ", rejected \(rejected) lines or rows")\(sampledOut == 0 ? "" : ", \(sampledOut) sampled out (capture.keep / max_events_per_second)")"
         )
+        return rejected > 0
+    }
+}
+
+extension IngestCommand {
+    /// One file of ground-truth labels (JSON Lines, or CSV with `request_id`, `label` or `value`, `time`, `model` columns):
+    /// each record decoded on its own (a bad one is reported with its line and skipped), labels written in batches of
+    /// 10,000. Returns whether anything was rejected.
+    func ingestLabels(_ file: String, models: Set<String>, writer: GroundTruthWriter) async throws -> Bool {
+        let limits = CaptureLimits.fileImport
+        let now = Date()
+        var pending: [GroundTruthWriter.Row] = []
+        var counts: [GroundTruthWriter.Outcome: Int] = [:]
+        var rejected = 0
+        func reject(_ line: Int, _ message: String) {
+            rejected += 1
+            if rejected <= 20 { Terminal.fail("\(file):\(line): \(message)") }
+        }
+        // labels go to the database every 10,000: memory stays bounded whatever the file's size
+        func take(_ line: Int, _ decode: () throws -> GroundTruthLabel) async throws {
+            do {
+                let label = try decode()
+                guard models.contains(label.model) else { return reject(line, "model '\(label.model.prefix(64))' is watched by no monitor") }
+                pending.append(label.row(now: now))
+            } catch {
+                reject(line, (error as? CaptureDecodeError)?.description ?? "\(error)")
+            }
+            if pending.count >= 10_000 {
+                for o in try await writer.write(pending, source: .file) { counts[o, default: 0] += 1 }
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        do {
+            if (TabularFormat.infer(path: file) ?? .jsonl) == .csv {
+                let names = ["request_id", "id", "label", "value", "time", "model"]
+                let table = try TabularFile.read(
+                    path: file, format: .csv,
+                    options: TableReadOptions(types: Dictionary(uniqueKeysWithValues: names.map { ($0, .text) }), only: Set(names)))
+                let cells = names.map { n in table.columnIndex(n).map { table.categoricalValues(column: $0) } }
+                for r in 0..<table.rowCount {
+                    func cell(_ k: Int) -> String? { cells[k]?[r].flatMap { $0.isEmpty ? nil : $0 } }
+                    try await take(table.lines[r]) {
+                        try GroundTruthDecoder.row(
+                            requestID: cell(0) ?? cell(1), label: cell(2), value: cell(3), time: cell(4), model: cell(5), given: model,
+                            limits: limits, now: now)
+                    }
+                }
+            } else {
+                let data = try TabularFile.contents(file)
+                for (i, raw) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+                    if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                    try await take(i + 1) { try GroundTruthDecoder.record(Data(raw), model: model, limits: limits, now: now) }
+                }
+            }
+        } catch let e as TableError {
+            Terminal.fail(e.description)
+            return true
+        }
+        if !pending.isEmpty { for o in try await writer.write(pending, source: .file) { counts[o, default: 0] += 1 } }
+        if rejected > 20 { Terminal.fail("… and \(rejected - 20) more rejected labels in \(file)") }
+        for o in GroundTruthWriter.Outcome.allCases { WorkerMetrics.recordLabels(model: model, outcome: o.rawValue, count: counts[o] ?? 0) }
+        WorkerMetrics.recordLabelsRejected(model: model, reason: CaptureDecodeError.Reason.invalidValue.rawValue, count: rejected)
+        print(
+            "\(file): \(counts[.stored] ?? 0) labels stored, \(counts[.replaced] ?? 0) replaced, \(counts[.duplicate] ?? 0) duplicates for model \(model)"
+                + (rejected == 0 ? "" : ", rejected \(rejected)"))
         return rejected > 0
     }
 }

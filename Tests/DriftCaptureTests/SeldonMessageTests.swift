@@ -42,6 +42,13 @@ struct SeldonCase: Decodable, CustomTestStringConvertible, Sendable {
         var rows: [[Field]]?
         var error_contains: String?
         var error_reason: String?
+        var labels: [Label]?
+    }
+    struct Label: Decodable, Sendable {
+        var request_id: String
+        var label: String
+        var value: Double?
+        var reward: Double?
     }
     struct Events: Decodable, Sendable {
         var requestid: String
@@ -80,7 +87,7 @@ func sameRows(_ a: [PayloadRow], _ b: [PayloadRow]) -> Bool {
 
 @Suite("SeldonMessage decoder and Seldon request-logger events against golden cases built like seldon-core's wrapper")
 struct SeldonMessageTests {
-    @Test func fixturesLoaded() { #expect(SeldonCase.all.count == 38 && SeldonCase.file?.events.list.count == 3) }
+    @Test func fixturesLoaded() { #expect(SeldonCase.all.count == 38 && SeldonCase.file?.events.list.count == 4) }
 
     @Test(arguments: SeldonCase.all)
     func matchesGolden(_ c: SeldonCase) throws {
@@ -150,6 +157,20 @@ struct SeldonMessageTests {
         var paired: [CapturedInference] = []
         for e in events.list {
             let headers = e.headers.map { ($0.key, $0.value) }
+            if let expected = e.labels {
+                // a feedback: ground truth for the prediction its Ce-Requestid names
+                let labels = try SeldonFeedback.labels(
+                    Data(e.body.utf8), requestID: e.headers["Ce-Requestid"] ?? "", model: events.service, time: nil, limits: CaptureLimits(),
+                    now: Date())
+                #expect(
+                    labels
+                        == expected.map {
+                            GroundTruthLabel(
+                                model: events.service, requestID: $0.request_id, label: $0.label, value: $0.value ?? Double($0.label),
+                                reward: $0.reward)
+                        }, "\(e.name)")
+                continue
+            }
             if let message = e.error_contains {
                 do {
                     let ce = try InferenceCloudEvent.binary(headers: headers, body: Data(e.body.utf8))

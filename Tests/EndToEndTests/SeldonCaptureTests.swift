@@ -132,10 +132,44 @@ struct SeldonCaptureTests {
             service: "income", body: Data(response.utf8), headers: seldon)
         #expect(s1 == 200 && b1.contains("\"accepted\":2"), "\(b1)")
         #expect(s2 == 200 && b2.contains("\"accepted\":2"), "\(b2)")
+        // Seldon's feedback for that prediction (sent with its Seldon-Puid): the truth of each row, the reward
+        let feedback = #"{"request":\#(request),"response":\#(response),"truth":{"data":{"ndarray":[[1],[0]]}},"reward":1}"#
         let (s3, b3) = try await postCloudEvent(
             port: port, type: "io.seldon.serving.feedback", id: UUID().uuidString, time: now,
-            service: "income", body: Data(#"{"reward":1}"#.utf8), headers: seldon)
-        #expect(s3 == 400 && b3.contains("feedback events carry ground truth"), "\(b3)")
+            service: "income", body: Data(feedback.utf8), headers: seldon)
+        #expect(s3 == 200 && b3.contains("\"stored\":2"), "\(b3)")
+        var other = seldon
+        other["ce-requestid"] = "reward-only"
+        let (s4, b4) = try await postCloudEvent(
+            port: port, type: "io.seldon.serving.feedback", id: UUID().uuidString, time: now,
+            service: "income", body: Data(#"{"reward":0.5}"#.utf8), headers: other)
+        #expect(s4 == 200 && b4.contains("\"stored\":1"), "\(b4)")
+        let (s5, b5) = try await postCloudEvent(
+            port: port, type: "io.seldon.serving.feedback", id: UUID().uuidString, time: now,
+            service: "income", body: Data(#"{"truth":{"data":{"ndarray":[[0.2,0.8]]}}}"#.utf8), headers: other)
+        #expect(s5 == 400 && b5.contains("a truth row holds one label"), "\(b5)")
+        let (s6, b6) = try await postCloudEvent(
+            port: port, type: "io.seldon.serving.feedback", id: UUID().uuidString, time: now,
+            service: "income", body: Data(#"{"request":{}}"#.utf8), headers: other)
+        #expect(s6 == 400 && b6.contains("neither truth nor reward"), "\(b6)")
+        // a truth after a reward-only feedback completes the row; a later reward alone keeps the truth
+        let (s7, b7) = try await postCloudEvent(
+            port: port, type: "io.seldon.serving.feedback", id: UUID().uuidString, time: now,
+            service: "income", body: Data(#"{"truth":{"data":{"ndarray":[["yes"]]}}}"#.utf8), headers: other)
+        #expect(s7 == 200 && b7.contains("\"replaced\":1"), "\(b7)")
+        let (s8, b8) = try await postCloudEvent(
+            port: port, type: "io.seldon.serving.feedback", id: UUID().uuidString, time: now,
+            service: "income", body: Data(#"{"reward":0.25}"#.utf8), headers: other)
+        #expect(s8 == 200 && b8.contains("\"replaced\":1"), "\(b8)")
+        // a model no monitor watches is refused, whether named by ?model= or by the service
+        let (s9, b9) = try await postCloudEvent(
+            port: port, type: "io.seldon.serving.feedback", id: UUID().uuidString, time: now,
+            service: "income", body: Data(#"{"reward":1}"#.utf8), headers: other, path: "/v1/capture?model=nobody")
+        #expect(s9 == 404, "\(b9)")
+        let (s10, b10) = try await postCloudEvent(
+            port: port, type: "io.seldon.serving.feedback", id: UUID().uuidString, time: now,
+            service: "unwatched", body: Data(#"{"reward":1}"#.utf8), headers: other)
+        #expect(s10 == 404, "\(b10)")
         // KServe: an OIP request without a version after a response that named one
         let kserve = ["ce-source": "fraud-predictor-00001-pod"]
         _ = try await postCloudEvent(
@@ -154,6 +188,17 @@ struct SeldonCaptureTests {
             try schema.count("SELECT count(*) AS n FROM capture_events WHERE model = 'income' AND request_id IN ('\(puid)/0', '\(puid)/1')") == 4,
             "request and response pair on Ce-Requestid, row by row")
         #expect(try schema.count("SELECT count(DISTINCT (model_version, role)) AS n FROM capture_events WHERE model = 'income'") == 1)
+        #expect(
+            try schema.count(
+                """
+                SELECT count(DISTINCT g.request_id) AS n FROM ground_truth g JOIN capture_events c ON c.model = g.model AND c.request_id = g.request_id
+                 WHERE g.model = 'income' AND g.source = 'seldon_feedback' AND g.reward = 1
+                """) == 2, "the feedback's truth pairs with the captured rows")
+        #expect(try schema.count("SELECT count(*) AS n FROM ground_truth WHERE request_id = '\(puid)/0' AND label = '1'") == 1)
+        #expect(
+            try schema.count("SELECT count(*) AS n FROM ground_truth WHERE request_id = 'reward-only' AND label = 'yes' AND reward = 0.25") == 1,
+            "neither the truth nor the reward erased the other")
+        #expect(try schema.count("SELECT count(*) AS n FROM ground_truth WHERE model <> 'income'") == 0)
         #expect(
             try schema.count(
                 "SELECT count(*) AS n FROM capture_events WHERE model = 'fraud' AND request_id = 'k1' AND model_version = '2' AND role = 'challenger'"

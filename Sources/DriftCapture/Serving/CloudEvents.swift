@@ -126,7 +126,7 @@ public struct InferenceCloudEvent: Sendable, Equatable {
         let type = attrs["type"]!
         if type == "io.seldon.serving.feedback" {
             throw CaptureDecodeError(
-                path: prefix + "type", problem: "is \"\(type)\": feedback events carry ground truth; drift-worker does not store them yet",
+                path: prefix + "type", problem: "is \"\(type)\": feedback is read in binary mode, as Seldon's logger sends it (POST /v1/capture)",
                 reason: .unsupported)
         }
         guard let kind = kind(ofType: type) else {

@@ -37,6 +37,10 @@ public enum WorkerMetrics {
     /// `drift_window_backlog{monitor}` (gauge): windows due within the look-back that have no run yet, as of the
     /// scheduler's last tick or the last check task; 0 when the monitor is caught up.
     public static let windowBacklog = "drift_window_backlog"
+    /// `drift_labels_total{model, outcome}`: ground-truth labels received (`POST /v1/labels`, `ingest --format labels`),
+    /// outcome ∈ stored (a request's first label) | replaced (another truth replaced the stored one) | duplicate (the same
+    /// truth again) | rejected (with `reason`, a `CaptureDecodeError.Reason`; `model` "unknown" when no monitor watches it).
+    public static let labels = "drift_labels_total"
 
     /// The HELP text of each family above (the Prometheus backend writes it; `promtool check metrics` wants one per family).
     public static let help: [String: String] = [
@@ -50,7 +54,8 @@ public enum WorkerMetrics {
         triggerDeliverySeconds: "Time of each trigger delivery attempt's HTTP exchange, by action.",
         triggerRuns: "Followed pipeline runs that ended, by action and result (succeeded, failed, timed_out).",
         shadowEvaluations: "Shadow evaluations stored, by monitor and verdict (promote, hold, reject).",
-        windowBacklog: "Due windows within the look-back that have no run yet, by monitor (0: caught up)."
+        windowBacklog: "Due windows within the look-back that have no run yet, by monitor (0: caught up).",
+        labels: "Ground-truth labels received, by model and outcome (stored, replaced, duplicate, rejected; rejected with a reason)."
     ]
 
     /// The capture formats of `POST /v1/capture` as `drift_capture_events_total` labels them.
@@ -101,7 +106,10 @@ public enum WorkerMetrics {
             for reason in ["sampled", "duplicate", "component"] {
                 _ = Counter(label: captureDropped, dimensions: [("model", model), ("reason", reason)])
             }
+            for outcome in labelOutcomes { _ = Counter(label: labels, dimensions: [("model", model), ("outcome", outcome)]) }
+            for reason in refusals { _ = Counter(label: labels, dimensions: [("model", model), ("outcome", "rejected"), ("reason", reason)]) }
         }
+        for reason in refusals { _ = Counter(label: labels, dimensions: [("model", "unknown"), ("outcome", "rejected"), ("reason", reason)]) }
         // refused before the model or the format was known
         for reason in refusals {
             _ = Counter(label: captureEvents, dimensions: [("model", "unknown"), ("format", "unknown"), ("result", "rejected"), ("reason", reason)])
@@ -158,6 +166,20 @@ public enum WorkerMetrics {
         }
         recordCaptureRejected(model: model, format: format, reason: CaptureDecodeError.Reason.invalidValue.rawValue, count: rejected)
     }
+
+    /// Labels received for `model` (a configured model, or "unknown"), by outcome (`stored`, `replaced`, `duplicate`).
+    public static func recordLabels(model: String, outcome: String, count: Int) {
+        guard count > 0 else { return }
+        Counter(label: labels, dimensions: [("model", model), ("outcome", outcome)]).increment(by: count)
+    }
+
+    /// Labels refused, by reason.
+    public static func recordLabelsRejected(model: String, reason: String, count: Int = 1) {
+        guard count > 0 else { return }
+        Counter(label: labels, dimensions: [("model", model), ("outcome", "rejected"), ("reason", reason)]).increment(by: count)
+    }
+
+    static let labelOutcomes = ["stored", "replaced", "duplicate"]
 
     /// Events (or whole requests) refused at the boundary, by reason. `model` must be a configured model or
     /// "unknown"; `format` a format label or "unknown".

@@ -81,6 +81,13 @@ public struct ServingCapture: Sendable {
 
     public var models: [String] { monitorsByModel.keys.sorted() }
 
+    /// The model an event of serving `service` (`ce-inferenceservicename`) belongs to: the monitor whose role rules
+    /// name the service, else a monitored model of that name; nil when none.
+    public func model(forService service: String?) -> String? {
+        guard let service else { return nil }
+        return modelByService[service] ?? (monitorsByModel[service] != nil ? service : nil)
+    }
+
     /// A model no monitor watches (HTTP 404).
     public struct UnknownModel: Error, CustomStringConvertible, Sendable {
         public var model: String?

@@ -234,6 +234,30 @@ public enum Migrations {
                     ADD COLUMN parent_action_id  text;
                 -- Serves the follower's claim: run_state = 'running' AND run_next_check_at <= now() ORDER BY run_next_check_at
                 CREATE INDEX trigger_outbox_following ON {{schema}}.trigger_outbox (run_next_check_at, id) WHERE run_state = 'running';
+                """),
+        Migration(
+            version: 10, name: "ground_truth",
+            sql: """
+                -- Ground-truth labels of captured requests, one per (model, request id) as capture stored the id; joined to a
+                -- window's captured events for realized performance. label: the truth as text (a class); value: the same truth
+                -- as a number when it is one (a regression target); reward: a Seldon feedback's reward (a feedback may carry a
+                -- reward and no truth). labelled_at: when the truth became known (given, else received_at). revisions: how many
+                -- times a later label with another truth replaced this one.
+                CREATE TABLE {{schema}}.ground_truth (
+                    model        text        NOT NULL,
+                    request_id   text        NOT NULL CHECK (request_id <> ''),
+                    label        text,
+                    value        float8,
+                    reward       float8,
+                    labelled_at  timestamptz NOT NULL,
+                    received_at  timestamptz NOT NULL DEFAULT now(),
+                    source       text        NOT NULL CHECK (source IN ('http', 'seldon_feedback', 'file')),
+                    revisions    int         NOT NULL DEFAULT 0,
+                    PRIMARY KEY (model, request_id),
+                    CHECK (label IS NOT NULL OR reward IS NOT NULL)
+                );
+                -- Serves the labels that arrived in a period (coverage updates, drift_labels_* gauges): WHERE model = $1 AND received_at >= $2
+                CREATE INDEX ground_truth_received ON {{schema}}.ground_truth (model, received_at);
                 """)
     ]
 }

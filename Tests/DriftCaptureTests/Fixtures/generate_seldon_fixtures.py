@@ -21,6 +21,7 @@ Sources followed (SeldonIO/seldon-core, tag v1.18.2):
   (cloudevents sdk-go HTTPBinaryV1) with Ce-Id = a fresh uuid per event, Ce-Type io.seldon.serving.inference.request
   | .response | io.seldon.serving.feedback, Ce-Source = the executor's server URL, Ce-Time (WithTimeNow), and the
   extensions Ce-Modelid (graph node name), Ce-Requestid (the Seldon-Puid, shared by request and response),
+  (a feedback: the Seldon-Puid of the feedback call, logged by PredictorProcess.Feedback),
   Ce-Inferenceservicename (SeldonDeployment), Ce-Namespace, Ce-Endpoint (predictor name), Ce-Protocol.
 """
 import base64
@@ -251,9 +252,14 @@ events = [
      "kind": "request", "rows": rows_named(features[:1], names)},
     {"name": "response", "headers": seldon_headers("io.seldon.serving.inference.response"), "body": json.dumps(response),
      "kind": "response", "rows": rows_named(probs[:1], ["t:0", "t:1"])},
+    # the truth one-hot over the classes, as the examples of python/seldon_core/metrics_server tests send it: class 1
     {"name": "feedback", "headers": seldon_headers("io.seldon.serving.feedback"),
      "body": json.dumps({"request": request, "response": response, "reward": 1.0, "truth": {"data": {"ndarray": [[0, 1]]}}}),
-     "error_contains": "feedback events carry ground truth; drift-worker does not store them yet", "error_reason": "unsupported"},
+     "labels": [{"request_id": puid, "label": "1", "reward": 1.0}]},
+    # the truth as the class itself
+    {"name": "feedback-class", "headers": seldon_headers("io.seldon.serving.feedback"),
+     "body": json.dumps({"request": request, "response": response, "truth": {"data": {"names": ["t"], "ndarray": [[0]]}}}),
+     "labels": [{"request_id": puid, "label": "0", "value": 0}]},
 ]
 
 with open(os.path.join(HERE, "seldon_cases.json"), "w") as f:
