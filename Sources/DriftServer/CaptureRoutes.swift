@@ -137,6 +137,7 @@ public struct CaptureRoutes: Sendable {
         case .refused(let e): return refused(e)
         case .decoded(let t): tally = t
         case .feedback(let labels): return await storeFeedback(labels)
+        case .refusedFeedback(let e): return refused(e, counted: .labels)
         }
         Self.setCounts(tally, on: span)
         if tally.accepted.isEmpty && tally.sampledOut == 0 && tally.duplicates == 0 && tally.otherComponent == 0, let first = tally.firstError {
@@ -165,7 +166,9 @@ public struct CaptureRoutes: Sendable {
     }
 
     /// A request decoded (or refused whole); a Seldon feedback event brings ground-truth labels instead of events.
-    enum Decoded: Sendable { case decoded(Tally), refused(CaptureDecodeError), feedback([GroundTruthLabel]) }
+    enum Decoded: Sendable {
+        case decoded(Tally), refused(CaptureDecodeError), feedback([GroundTruthLabel]), refusedFeedback(CaptureDecodeError)
+    }
 
     /// Decoding is CPU work sized by the body: it runs on NIO's thread pool, not on the cooperative threads that
     /// also answer `/healthz` and commit — a few large requests must not starve the probes.
@@ -202,9 +205,11 @@ public struct CaptureRoutes: Sendable {
             tally.records += 1
         }
         do {
-            if let labels = try feedback(body: body, headers: headers, model: query.model, capture: capture, limits: limits, now: now) {
-                return .feedback(labels)
-            }
+            do {
+                if let labels = try feedback(body: body, headers: headers, model: query.model, capture: capture, limits: limits, now: now) {
+                    return .feedback(labels)
+                }
+            } catch { return .refusedFeedback(typed(error)) }
             if OIPProtobufDecoder.isProtobuf(headers: headers, body: body) {
                 take({ try CapturedInference(protobuf: body, headers: headers, kind: query.kind, limits: limits) }, label: nil)
             } else if contentType.hasPrefix("application/cloudevents-batch+json") {
@@ -246,7 +251,8 @@ public struct CaptureRoutes: Sendable {
         switch decoded {
         case .refused(let e): return refused(e)
         case .decoded(let t): tally = t
-        case .feedback: return refused(CaptureDecodeError(path: "body", problem: "holds feedback; send it to POST /v1/capture", reason: .unsupported))
+        case .feedback, .refusedFeedback:
+            return refused(CaptureDecodeError(path: "body", problem: "holds feedback; send it to POST /v1/capture", reason: .unsupported))
         }
         Self.setCounts(tally, on: span)
         if let failure = await commit(tally.accepted) { return failure }
@@ -402,18 +408,29 @@ public struct CaptureRoutes: Sendable {
 
     /// A whole request refused: counted by reason, logged at most once per reason per minute, answered with the
     /// reason's status and `{"error", "path", "reason"}`.
-    func refused(_ e: CaptureDecodeError) -> Response {
-        WorkerMetrics.recordCaptureRejected(model: "unknown", format: "unknown", reason: e.reason.rawValue)
+    func refused(_ e: CaptureDecodeError, counted: Counted = .capture) -> Response {
+        counted.record(reason: e.reason)
         log(e)
         return json(
             status(e.reason), .object([("error", .string(e.description)), ("path", .string(e.path)), ("reason", .string(e.reason.rawValue))]),
             headers: e.reason == .unavailable ? [.retryAfter: "1"] : [:])
     }
 
-    func refused(_ response: Response, reason: CaptureDecodeError.Reason) -> Response {
-        WorkerMetrics.recordCaptureRejected(model: "unknown", format: "unknown", reason: reason.rawValue)
+    func refused(_ response: Response, reason: CaptureDecodeError.Reason, counted: Counted = .capture) -> Response {
+        counted.record(reason: reason)
         refusals.log(reason: reason, message: "capture request refused", detail: "\(response.status.code)")
         return response
+    }
+
+    /// Which family counts a request refused whole: `drift_capture_events_total` (capture) or `drift_labels_total` (labels).
+    enum Counted: Sendable {
+        case capture, labels
+        func record(reason: CaptureDecodeError.Reason) {
+            switch self {
+            case .capture: WorkerMetrics.recordCaptureRejected(model: "unknown", format: "unknown", reason: reason.rawValue)
+            case .labels: WorkerMetrics.recordLabelsRejected(model: "unknown", reason: reason.rawValue)
+            }
+        }
     }
 
     func log(_ e: CaptureDecodeError) { refusals.log(reason: e.reason, message: "capture refused", detail: e.description) }
@@ -446,15 +463,15 @@ public struct CaptureRoutes: Sendable {
     enum Read { case success(Data), failure(Response) }
 
     /// The body of an authorized request (`authorize`, then `read`), or the answer that refuses it.
-    func authorizedBody(_ request: Request) async -> Read {
-        if let denied = authorize(request) { return .failure(refused(denied, reason: .unauthorized)) }
-        return await read(request)
+    func authorizedBody(_ request: Request, counted: Counted = .capture) async -> Read {
+        if let denied = authorize(request) { return .failure(refused(denied, reason: .unauthorized, counted: counted)) }
+        return await read(request, counted: counted)
     }
 
     /// The body, bounded: `Content-Length` over the limit is refused before reading; the stream is collected up
     /// to the limit within `readTimeout` (a slow or endless body gets 408); header fields over their total size
     /// get 431; `Content-Encoding: gzip` is decompressed within `maxDecompressedBytes` and the ratio cap.
-    func read(_ request: Request) async -> Read {
+    func read(_ request: Request, counted: Counted = .capture) async -> Read {
         let limits = options.limits
         var headerBytes = 0
         for f in request.headers { headerBytes += f.name.rawName.utf8.count + f.value.utf8.count + 4 }
@@ -463,25 +480,29 @@ public struct CaptureRoutes: Sendable {
                 refused(
                     CaptureDecodeError(
                         path: "headers", problem: "take \(headerBytes) bytes; at most \(limits.maxHeaderBytes) are accepted (--max-header-bytes)",
-                        reason: .tooLarge)
+                        reason: .tooLarge),
+                    counted: counted
                 ).with(status: .requestHeaderFieldsTooLarge))
         }
         if let text = request.headers[.contentLength] {
             guard let length = Int(text.trimmingCharacters(in: .whitespaces)), length >= 0 else {
-                return .failure(refused(CaptureDecodeError(path: "Content-Length", problem: "is not a byte count", reason: .malformed)))
+                return .failure(
+                    refused(CaptureDecodeError(path: "Content-Length", problem: "is not a byte count", reason: .malformed), counted: counted))
             }
-            if length > limits.maxBodyBytes { return .failure(tooLarge()) }
+            if length > limits.maxBodyBytes { return .failure(tooLarge(counted: counted)) }
         }
         let max = limits.maxBodyBytes
         let timeout = options.readTimeout
         let collected: Data?
         do { collected = try await Self.collect(request, upTo: max, within: timeout) } catch {
-            return .failure(tooLarge())
+            return .failure(tooLarge(counted: counted))
         }
         guard var body = collected else {
             return .failure(
-                refused(CaptureDecodeError(path: "body", problem: "did not arrive within \(Int(timeout)) s (--read-timeout)", reason: .malformed))
-                    .with(status: .requestTimeout))
+                refused(
+                    CaptureDecodeError(path: "body", problem: "did not arrive within \(Int(timeout)) s (--read-timeout)", reason: .malformed),
+                    counted: counted
+                ).with(status: .requestTimeout))
         }
         switch request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces) {
         case nil, "", "identity": break
@@ -489,25 +510,28 @@ public struct CaptureRoutes: Sendable {
             do {
                 body = try BoundedGunzip.decompress(body, maxBytes: limits.maxDecompressedBytes, maxRatio: limits.maxDecompressionRatio)
             } catch let e as CaptureDecodeError {
-                return .failure(refused(e))
+                return .failure(refused(e, counted: counted))
             } catch {
-                return .failure(refused(CaptureDecodeError(path: "body", problem: "is not a valid gzip stream", reason: .malformed)))
+                return .failure(
+                    refused(CaptureDecodeError(path: "body", problem: "is not a valid gzip stream", reason: .malformed), counted: counted))
             }
         case let other?:
             return .failure(
                 refused(
                     CaptureDecodeError(
-                        path: "Content-Encoding", problem: "is \"\(other.prefix(40))\"; gzip and identity are accepted", reason: .unsupported)
+                        path: "Content-Encoding", problem: "is \"\(other.prefix(40))\"; gzip and identity are accepted", reason: .unsupported),
+                    counted: counted
                 )
                 .with(status: .unsupportedMediaType))
         }
         return .success(body)
     }
 
-    func tooLarge() -> Response {
+    func tooLarge(counted: Counted = .capture) -> Response {
         refused(
             CaptureDecodeError(
-                path: "body", problem: "is larger than the \(options.limits.maxBodyBytes) bytes allowed (--max-body-bytes)", reason: .tooLarge))
+                path: "body", problem: "is larger than the \(options.limits.maxBodyBytes) bytes allowed (--max-body-bytes)", reason: .tooLarge),
+            counted: counted)
     }
 
     func authorize(_ request: Request) -> Response? {

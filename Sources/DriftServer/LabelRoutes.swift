@@ -20,7 +20,7 @@ extension CaptureRoutes {
         guard let writer = labels else { return json(.notFound, .object([("error", .string("labels are not served here"))])) }
         let now = Date()
         let body: Data
-        switch await authorizedBody(request) {
+        switch await authorizedBody(request, counted: .labels) {
         case .success(let b): body = b
         case .failure(let r): return r
         }
@@ -30,7 +30,7 @@ extension CaptureRoutes {
             { Self.decodeLabels(body: body, model: model, models: models, limits: limits, now: now) }, shuttingDown: .failure(Self.shuttingDown))
         let batch: LabelBatch
         switch decoded {
-        case .failure(let e): return refused(e)
+        case .failure(let e): return refused(e, counted: .labels)
         case .success(let b): batch = b
         }
         for r in batch.refusals { WorkerMetrics.recordLabelsRejected(model: r.model, reason: r.error.reason.rawValue) }
