@@ -71,7 +71,7 @@ public struct CBPECalibrationCheck: Sendable, Equatable {
 /// accuracy (TP + TN)/n; precision TP/(TP + FP); recall TP/(TP + FN); F1 TP/(TP + ½(FP + FN)), each 0 when its
 /// denominator is 0. ROC AUC (`estimate_roc_auc`, ranked by the raw score): rows in descending s, tps = cumsum(p),
 /// fps = (1 + i) − tps, both with a leading 0 and rounded to 5 decimals, tpr = tps/tps_last, fpr = fps/fps_last,
-/// area by the trapezoid rule (`sklearn.metrics.auc`). Non-finite scores are dropped first.
+/// area by the trapezoid rule (`sklearn.metrics.auc`). Scores that are not probabilities (non-finite, or outside [0, 1]) are dropped first.
 ///
 /// **Sampling error** at window size n, from the whole reference of N rows (σ a population standard deviation):
 /// accuracy σ(1[ŷ = y])/√n; precision σ over rows with ŷ = 1 of 1[y = 1], over √(n·#{ŷ = 1}/N); recall σ over rows
@@ -92,8 +92,10 @@ public struct CBPECalibrationCheck: Sendable, Equatable {
 /// - NannyML sorts the pooled calibrated scores with numpy's unstable `argsort`; isotonic output is full of ties, so
 ///   its calibrated ECE depends on numpy's tie order, which differs between CPUs (a spread of a few 1e-3 on 10,000
 ///   rows). This sort is stable (ties in pooled order); the decision can differ only when the two ECEs are that close.
-/// - Ties in the raw score (the ROC AUC estimate and its sampling error) are taken in input order (reversed for the
-///   descending ranking) where NannyML takes numpy's quicksort order; continuous scores have none.
+/// - Ties in the raw score (the ROC AUC estimate and its sampling error, and the uncalibrated ECE of the calibration
+///   check) are taken in input order (reversed for the descending ranking) where NannyML takes numpy's quicksort
+///   order; continuous scores have none, the scores of tree models many.
+/// - Scores of a window that are not probabilities (±∞, NaN, outside [0, 1]) are dropped; NannyML raises.
 /// - ŷ is derived from `threshold`; NannyML takes a `y_pred` column.
 /// - A reference too small for the split (a class with < 2 rows, < 2 test rows) is kept uncalibrated; NannyML raises.
 /// - When scikit-learn's `auc` would raise (fpr neither non-decreasing nor non-increasing) the ROC AUC estimate is
@@ -146,10 +148,12 @@ public struct CBPEModel: Sendable {
         calibrated = calibrator != nil
     }
 
-    /// Estimates every fitted metric on one window of raw scores (see the type's documentation). Non-finite scores are
-    /// dropped; an empty window gives NaN values, sampling errors and bands.
+    /// Estimates every fitted metric on one window of raw scores (see the type's documentation). Scores that are not
+    /// probabilities (non-finite, or outside [0, 1]) are dropped, as the reference's are refused; an empty window gives
+    /// NaN values, sampling errors and bands.
     public func estimate(scores: [Double]) -> [PerformanceMetric: CBPEEstimate] {
-        let s = scores.allSatisfy(\.isFinite) ? scores : scores.filter(\.isFinite)
+        let isProbability = { (x: Double) in x >= 0 && x <= 1 }
+        let s = scores.allSatisfy(isProbability) ? scores : scores.filter(isProbability)
         let p = calibrator.map { c in s.map { c.predict($0) } } ?? s
         let n = s.count
         var tp = [Double](repeating: 0, count: n)
@@ -319,21 +323,26 @@ public struct CBPEModel: Sendable {
         let outcomes = try? BinaryOutcomes(labels: labels, scores: scores)
         let auc = outcomes.flatMap { RealizedPerformance.binary($0, metrics: [.rocAUC])[.rocAUC] } ?? .nan
         var check = CBPECalibrationCheck(referenceROCAUC: auc, eceUncalibrated: nil, eceCalibrated: nil, calibrate: false)
-        guard !labels.allSatisfy({ $0 == labels[0] }), !(auc > 0.999),
-            let folds = StratifiedShuffleSplit.splits(labels: labels, count: 10, testFraction: 0.1, seed: 42)
-        else { return check }
+        guard !labels.allSatisfy({ $0 == labels[0] }), !(auc > 0.999) else { return check }
         var y: [Double] = []
         var raw: [Double] = []
         var calibrated: [Double] = []
-        for fold in folds {
-            guard let iso = IsotonicRegression(x: fold.train.map { scores[$0] }, y: fold.train.map { labels[$0] ? 1 : 0 }) else { return check }
-            for i in fold.test {
+        var fitted = true
+        // one fold at a time: its index arrays and isotonic fit, not all ten at once
+        let split = StratifiedShuffleSplit.forEachSplit(labels: labels, count: 10, testFraction: 0.1, seed: 42) { train, test in
+            guard fitted, let iso = IsotonicRegression(x: train.map { scores[$0] }, y: train.map { labels[$0] ? 1 : 0 }) else {
+                fitted = false
+                return
+            }
+            for i in test {
                 y.append(labels[i] ? 1 : 0)
                 raw.append(scores[i])
                 calibrated.append(iso.predict(scores[i]))
             }
         }
-        guard let before = binnedECE(labels: y, scores: raw), let after = binnedECE(labels: y, scores: calibrated) else { return check }
+        guard split, fitted, let before = binnedECE(labels: y, scores: raw), let after = binnedECE(labels: y, scores: calibrated) else {
+            return check
+        }
         check.eceUncalibrated = before
         check.eceCalibrated = after
         check.calibrate = before > after

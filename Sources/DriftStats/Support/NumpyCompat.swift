@@ -59,14 +59,25 @@ enum NumpySum {
 enum StratifiedShuffleSplit {
     /// nil when scikit-learn would raise: a class with fewer than 2 rows, or fewer train or test rows than classes.
     static func splits(labels: [Bool], count: Int, testFraction: Double, seed: UInt32) -> [(train: [Int], test: [Int])]? {
+        var out: [(train: [Int], test: [Int])] = []
+        let made = forEachSplit(labels: labels, count: count, testFraction: testFraction, seed: seed) { out.append(($0, $1)) }
+        return made ? out : nil
+    }
+
+    /// The same folds one at a time, as scikit-learn's `split` yields them (one fold's index arrays in memory, not
+    /// ten); false when scikit-learn would raise, or for 2³² rows or more (numpy draws 64-bit there, which this does
+    /// not reproduce).
+    static func forEachSplit(labels: [Bool], count: Int, testFraction: Double, seed: UInt32, _ body: (_ train: [Int], _ test: [Int]) -> Void)
+        -> Bool
+    {
         let n = labels.count
+        guard n < Int(UInt32.max) else { return false }
         let nTest = Int((testFraction * Double(n)).rounded(.up))
         let nTrain = n - nTest
         let classRows = [labels.indices.filter { !labels[$0] }, labels.indices.filter { labels[$0] }].filter { !$0.isEmpty }
         let classCounts = classRows.map(\.count)
-        guard classCounts.allSatisfy({ $0 >= 2 }), nTrain >= classRows.count, nTest >= classRows.count else { return nil }
+        guard classCounts.allSatisfy({ $0 >= 2 }), nTrain >= classRows.count, nTest >= classRows.count else { return false }
         var rng = LegacyMT19937(seed: seed)
-        var out: [(train: [Int], test: [Int])] = []
         for _ in 0..<count {
             let trainCounts = approximateMode(classCounts, draws: nTrain, rng: &rng)
             let testCounts = approximateMode(zip(classCounts, trainCounts).map { $0 - $1 }, draws: nTest, rng: &rng)
@@ -79,9 +90,9 @@ enum StratifiedShuffleSplit {
             }
             rng.shuffle(&train)
             rng.shuffle(&test)
-            out.append((train, test))
+            body(train, test)
         }
-        return out
+        return true
     }
 
     /// `sklearn.utils.extmath._approximate_mode`: floor of the proportional share, the remainder given to the largest

@@ -206,9 +206,20 @@ def main():
             seed=12, threshold=0.5, chunk_size=1500, n_reference=10500,
             analysis_blocks=[(1500, *unshifted)] * 4 + [(1500, [-0.5, -0.4, 0.0], [0.5, 0.5, 0.7])] * 4,
             intercept=0.7, temperature=1.0, offset=0.0),
+        make_case(
+            "rare_positives_small_chunks",
+            "prevalence ≈ 0.05 in chunks of 60: reference chunks without a positive (or a predicted positive) have NaN "
+            "realized precision/recall/F1/ROC AUC, which NannyML leaves out of the thresholds (nanmean, nanstd); "
+            "reference 3,000 rows; analysis 5 unshifted chunks, 4 shifted and a last one of 25 rows",
+            seed=7, threshold=0.5, chunk_size=60, n_reference=3000,
+            analysis_blocks=[(300, *unshifted), (240, [1.0, 0.8, 0.0], [1.0, 1.0, 1.0]), (25, *unshifted)],
+            intercept=-4.0, temperature=1.3, offset=-0.2),
     ]
     if cases[0]["calibration"]["needs_calibration"] is not True or cases[1]["calibration"]["needs_calibration"]:
         sys.exit("the cases no longer exercise both calibration decisions")
+    nulls = sum(v is None for c in cases[2:] for ch in c["chunks"] for m in ch["metrics"].values() for v in m.values())
+    if nulls == 0:
+        sys.exit("the rare-positive case no longer has an undefined figure (its NaN paths would go untested)")
     doc = {
         "generator": "generate_cbpe_fixtures.py",
         "versions": {"nannyml": nannyml.__version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__,
