@@ -106,6 +106,7 @@ fixtures-performance:
 sample-data:
 	python3 sample-data/generate_fraud.py
 	python3 sample-data/generate_traffic.py
+	python3 sample-data/generate_labels.py
 	python3 sample-data/capture/generate_capture.py
 	cd sample-data && python3 generate_shadow.py
 	python3 sample-data/embeddings/generate_embeddings.py

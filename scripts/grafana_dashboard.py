@@ -18,7 +18,9 @@ DS = {"type": "prometheus", "uid": "${datasource}"}
 SEL = 'monitor=~"$monitor"'
 FSEL = 'monitor=~"$monitor", feature=~"$feature"'
 
-# (title, type, width, height, unit, [(expr, legend)], extra field config)
+# (title, type, width, height, unit, [(expr, legend)], extra field config). extra: "thresholds" (steps), "stack",
+# "drifted_map" (0 ok / 1 DRIFT), "value_map" ((text of 0, text of 1): green / vermillion), "min"/"max" (axis),
+# "dashed_refs" (query refIds drawn dashed)
 ROWS = [
     ("Drift", [
         ("PSI per feature (newest window)", "timeseries", 12, 9, "none",
@@ -32,6 +34,16 @@ ROWS = [
          [(f"max by (monitor) (drift_monitor_drifted{{{SEL}}})", "{{monitor}}")], {"drifted_map": True}),
         ("Checks per hour by result", "timeseries", 6, 9, "none",
          [(f"sum by (result) (increase(drift_checks_total{{{SEL}}}[1h]))", "{{result}}")], {"stack": True}),
+    ]),
+    ("Model performance", [
+        ("Model performance by metric (realized solid, estimated dashed)", "timeseries", 12, 9, "none",
+         [(f'max by (monitor, metric, kind) (drift_model_performance{{{SEL}, kind="realized"}})', "{{monitor}} {{metric}} realized"),
+          (f'max by (monitor, metric, kind) (drift_model_performance{{{SEL}, kind="estimated"}})', "{{monitor}} {{metric}} estimated")],
+         {"dashed_refs": ["B"]}),
+        ("Label coverage (labels / predictions)", "timeseries", 6, 9, "percentunit",
+         [(f"max by (monitor) (drift_label_coverage_ratio{{{SEL}}})", "{{monitor}}")], {"min": 0, "max": 1}),
+        ("Performance dropped (newest scored window)", "stat", 6, 9, "none",
+         [(f"max by (monitor) (drift_performance_dropped{{{SEL}}})", "{{monitor}}")], {"value_map": ("ok", "DROPPED")}),
     ]),
     ("Pipeline", [
         ("Window lag", "timeseries", 8, 8, "s",
@@ -80,9 +92,10 @@ def panel(pid, title, kind, w, h, x, y, unit, queries, extra):
     for i, t in enumerate(extra.get("thresholds", [])):
         steps.append({"color": ["#E69F00", "#D55E00"][min(i, 1)] if len(extra["thresholds"]) > 1 else "#D55E00", "value": t})
     defaults = {"unit": unit, "thresholds": {"mode": "absolute", "steps": steps}}
-    if extra.get("drifted_map"):
+    if extra.get("drifted_map") or extra.get("value_map"):
+        ok, bad = extra.get("value_map", ("ok", "DRIFT"))
         defaults["mappings"] = [{"type": "value", "options": {
-            "0": {"text": "ok", "color": "#009E73"}, "1": {"text": "DRIFT", "color": "#D55E00"}}}]
+            "0": {"text": ok, "color": "#009E73"}, "1": {"text": bad, "color": "#D55E00"}}}]
         defaults["color"] = {"mode": "thresholds"}
         defaults["thresholds"] = {"mode": "absolute", "steps": [{"color": "#009E73", "value": None}, {"color": "#D55E00", "value": 1}]}
     custom = {}
@@ -92,8 +105,15 @@ def panel(pid, title, kind, w, h, x, y, unit, queries, extra):
         if extra.get("thresholds"):
             custom["thresholdsStyle"] = {"mode": "dashed"}
     defaults["custom"] = custom
+    for bound in ("min", "max"):
+        if bound in extra:
+            defaults[bound] = extra[bound]
+    # a second cue besides colour: these queries' series are drawn dashed
+    overrides = [{"matcher": {"id": "byFrameRefID", "options": ref},
+                  "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}}]}
+                 for ref in extra.get("dashed_refs", [])]
     p = {"id": pid, "type": kind, "title": title, "datasource": DS, "gridPos": {"h": h, "w": w, "x": x, "y": y},
-         "fieldConfig": {"defaults": defaults, "overrides": []},
+         "fieldConfig": {"defaults": defaults, "overrides": overrides},
          "options": {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True}},
          "targets": [{"datasource": DS, "expr": e, "legendFormat": l, "refId": chr(65 + i)} for i, (e, l) in enumerate(queries)]}
     if kind == "stat":

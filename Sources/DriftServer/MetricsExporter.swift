@@ -31,11 +31,11 @@ public final class MetricsExporter: Sendable {
     /// `logger`: where a stored-state read that fails or hangs is reported.
     public init(
         registry: PrometheusCollectorRegistry = MetricsExporter.shared, client: PostgresClient?, monitors: [String],
-        logger: Logger = Logger(label: "drift-worker")
+        labelDelays: [String: Double] = [:], logger: Logger = Logger(label: "drift-worker")
     ) {
         self.registry = registry
         self.process = ProcessMetrics(registry: registry)
-        self.stored = client.map { StoredStateMetrics(registry: registry, client: $0, monitors: monitors, logger: logger) }
+        self.stored = client.map { StoredStateMetrics(registry: registry, client: $0, monitors: monitors, labelDelays: labelDelays, logger: logger) }
     }
 
     /// The exposition text (format 0.0.4) for a scrape: the stored state as of the newest read that finished

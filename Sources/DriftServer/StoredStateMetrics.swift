@@ -25,6 +25,8 @@ public final class StoredStateMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let client: PostgresClient
     private let monitors: [String]
+    /// Per model with performance monitoring: how long its labels may wait for their request (the largest `label_delay`).
+    private let labelDelays: [String: Double]
     private let minInterval: Double
     private let logger: Logger
     private let created = Date()
@@ -47,9 +49,10 @@ public final class StoredStateMetrics: Sendable {
     static let liveOnly: Set<String> = ["drift_window_lag_seconds", "drift_stored_metrics_age_seconds"]
 
     public init(
-        registry: PrometheusCollectorRegistry, client: PostgresClient, monitors: [String], minInterval: Double = 5,
-        logger: Logger = Logger(label: "drift-worker")
+        registry: PrometheusCollectorRegistry, client: PostgresClient, monitors: [String], labelDelays: [String: Double] = [:],
+        minInterval: Double = 5, logger: Logger = Logger(label: "drift-worker")
     ) {
+        self.labelDelays = labelDelays
         self.registry = registry
         self.client = client
         self.monitors = monitors
@@ -84,10 +87,14 @@ public final class StoredStateMetrics: Sendable {
         }
         if let read, mine {
             let monitors = self.monitors
+            let labelDelays = self.labelDelays
             let client = self.client
             Task {
                 let outcome: Result<[Sample], Error>
-                do { outcome = .success(try await client.withConnection { c in try Self.read(c, monitors: monitors, now: Date()) }) } catch {
+                do {
+                    outcome = .success(
+                        try await client.withConnection { c in try Self.read(c, monitors: monitors, labelDelays: labelDelays, now: Date()) })
+                } catch {
                     outcome = .failure(error)
                 }
                 self.finish(read, outcome)
@@ -174,7 +181,7 @@ public final class StoredStateMetrics: Sendable {
         }
     }
 
-    static func read(_ c: PGConnection, monitors: [String], now: Date) throws -> [Sample] {
+    static func read(_ c: PGConnection, monitors: [String], labelDelays: [String: Double] = [:], now: Date) throws -> [Sample] {
         var out: [Sample] = []
         let features = try c.query(
             """
@@ -239,6 +246,52 @@ public final class StoredStateMetrics: Sendable {
                 Sample(
                     name: "drift_monitor_failing", labels: [("monitor", m)], value: failing[m] ?? 0,
                     help: "1 while the monitor's checks keep failing (paused with backoff; see /readyz and the logs), else 0."))
+        }
+        // performance (issue 20): each metric's newest figure of each kind, and the newest scored window's coverage
+        for r in try c.query(
+            """
+            SELECT DISTINCT ON (monitor, kind, metric) monitor, kind, metric, value FROM performance_results
+            WHERE monitor = ANY($1) ORDER BY monitor, kind, metric, window_start DESC
+            """, [monitors], name: "metrics.performance")
+        {
+            let value = try r.double("value")
+            guard value.isFinite else { continue }
+            out.append(
+                Sample(
+                    name: "drift_model_performance",
+                    labels: [("monitor", try r.string("monitor")), ("metric", try r.string("metric")), ("kind", try r.string("kind"))],
+                    value: value,
+                    help:
+                        "The model's performance metric in the newest window that has it, by monitor, metric and kind (realized from labels, estimated by CBPE)."
+                ))
+        }
+        for r in try c.query(
+            """
+            SELECT DISTINCT ON (monitor) monitor, coverage, dropped FROM performance_windows
+            WHERE monitor = ANY($1) ORDER BY monitor, window_start DESC
+            """, [monitors], name: "metrics.coverage")
+        {
+            let m = try r.string("monitor")
+            out.append(
+                Sample(
+                    name: "drift_label_coverage_ratio", labels: [("monitor", m)], value: try r.optionalDouble("coverage") ?? 0,
+                    help: "Share of the newest scored window's predictions that have a ground-truth label (0 to 1)."))
+            out.append(
+                Sample(
+                    name: "drift_performance_dropped", labels: [("monitor", m)], value: try r.bool("dropped") ? 1 : 0,
+                    help: "1 when the newest scored window's performance left its band (realized, else estimated), else 0."))
+        }
+        // labels still without a captured request `label_delay` after they arrived (served by ground_truth_unmatched)
+        for (model, delay) in labelDelays.sorted(by: { $0.key < $1.key }) {
+            let n = try c.query(
+                "SELECT count(*) AS n FROM ground_truth WHERE model = $1 AND matched_at IS NULL AND received_at < $2",
+                [model, now.addingTimeInterval(-delay)], name: "metrics.unmatched")[0]
+            out.append(
+                Sample(
+                    name: "drift_labels_unmatched", labels: [("model", model)], value: Double(try n.int("n")),
+                    help:
+                        "Ground-truth labels that joined no captured request of their model within label_delay of their arrival (an id capture never stored, or a request captured by no monitor)."
+                ))
         }
         var queue: [String: [String: Double]] = [:]
         for r in try c.query(

@@ -93,10 +93,11 @@ struct DemoCommand: AsyncParsableCommand {
         let results: [Backfill.WindowResult]
         let triggers: TriggerStory
         let embeddings: (results: [Backfill.WindowResult], text: String)
+        let performance: PerformanceStory
         do {
             let monitors = try loadMonitors(path: "\(data)/monitors.yaml", environment: environment)
             monitor = monitors[0]
-            (results, triggers, embeddings) = try await withPostgresClient(settings) { client in
+            (results, triggers, performance, embeddings) = try await withPostgresClient(settings) { client in
                 let results = try await withDatabaseErrors {
                     try await story(client: client, monitor: monitor, local: local)
                 }
@@ -111,8 +112,12 @@ struct DemoCommand: AsyncParsableCommand {
                     try await deliver(client: client, monitors: monitors, monitor: monitor, receiver: receiver, results: results)
                 }
                 await receiver.stop()
+                let performance = try await withDatabaseErrors {
+                    try await performanceStory(
+                        client: client, monitor: monitor, references: ReferenceStore(baseDirectory: FileManager.default.currentDirectoryPath))
+                }
                 let embeddings = try await withDatabaseErrors { try await embeddingStory(client: client) }
-                return (results, triggers, embeddings)
+                return (results, triggers, performance, embeddings)
             }
         } catch {
             await receiver.stop()  // stopping twice is harmless
@@ -150,6 +155,15 @@ struct DemoCommand: AsyncParsableCommand {
                         .object([("requests", .int(triggers.received)), ("verified", .int(triggers.verified)), ("runs", .int(triggers.runs))])
                     ),
                     (
+                        "performance",
+                        .object([
+                            ("moment", .string(PGTimeText.iso(Self.performanceMoment))), ("labels_known_then", .int(performance.labelsEarly)),
+                            ("labels", .int(performance.labelsTotal)),
+                            ("first_estimated_drop", performance.firstEstimatedDrop.map { .string(PGTimeText.iso($0)) } ?? .null),
+                            ("first_realized_drop", performance.firstRealizedDrop.map { .string(PGTimeText.iso($0)) } ?? .null)
+                        ])
+                    ),
+                    (
                         "embeddings",
                         .object([
                             ("windows_checked", .int(embeddings.results.count)),
@@ -178,6 +192,7 @@ struct DemoCommand: AsyncParsableCommand {
         } else {
             print(WindowTable.render(results))
             print(triggers.text)
+            if !performance.text.isEmpty { print(performance.text) }
             print(embeddings.text)
         }
     }

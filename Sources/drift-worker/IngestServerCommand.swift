@@ -99,7 +99,8 @@ struct IngestServerCommand: AsyncParsableCommand {
         do {
             app = try ObservabilityServer.application(
                 host: httpHost, port: httpPort, liveness: Liveness(), readiness: readiness,
-                metrics: MetricsExporter(client: client, monitors: monitors.map(\.name), logger: logger),
+                metrics: MetricsExporter(
+                    client: client, monitors: monitors.map(\.name), labelDelays: PerformanceConfig.labelDelays(monitors), logger: logger),
                 capture: capture, tls: tls, idleTimeout: ingest.limits.readTimeout, logger: logger,
                 onListening: { port in
                     logger.info(

@@ -11,7 +11,9 @@ struct ReportCommand: AsyncParsableCommand {
             The window is --window START, or the newest checked window within --last (e.g. 24h, 7d, PT6H). The report \
             shows the verdict, the policy decision and actions, every feature's charts (distributions on the PSI bins, \
             ECDFs with the KS distance, PSI per bin, category shares with unseen categories marked), the trend of PSI \
-            and KS over the recent windows, data quality and correlation drift — all from the stored results. Exit \
+            and KS over the recent windows, data quality and correlation drift, and for a monitor with performance: the \
+            realized and estimated performance over those windows with their bands and the label coverage — all from the \
+            stored results. Exit \
             status: 0 the report was written; 2 bad input (a usage error, an unknown monitor, no checked window in the \
             range, a missing or invalid monitors file, a report file that cannot be written); 1 when PostgreSQL cannot be \
             reached.
@@ -57,6 +59,7 @@ struct ReportCommand: AsyncParsableCommand {
         print(
             "wrote \(out): \(m.name), window \(report.windowStart.map(PGTimeText.iso) ?? "?"), \(report.verdict) — \(report.driftedCount) of \(report.featureCount) features drifted"
         )
+        if let p = report.performance { print(p.summary) }
     }
 
     /// Renders `report` to `path`; a file that cannot be written is one line on stderr and exit status 2.

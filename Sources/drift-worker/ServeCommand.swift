@@ -80,7 +80,8 @@ struct ServeCommand: AsyncParsableCommand {
         let buffer = CaptureBuffer(client: client, options: ingest.limits.buffer, logger: logger)
         let capture = try ingest.routes(monitors: monitors, buffer: buffer, client: client)
         WorkerMetrics.initialise(monitors: monitors, capture: true)
-        let exporter = MetricsExporter(client: client, monitors: monitors.map(\.name), logger: logger)
+        let exporter = MetricsExporter(
+            client: client, monitors: monitors.map(\.name), labelDelays: PerformanceConfig.labelDelays(monitors), logger: logger)
         let readiness = ReadinessProbe(settings: settings, logger: logger)
         let http: any Service
         do {
@@ -104,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         var options = QueueConsumer.Options()
         options.concurrency = max(1, concurrency)
         queueOptions.apply(to: &options)
-        options.kinds = [DriftTasks.kind, ShadowEvalTasks.kind]
+        options.kinds = DriftTasks.kinds + [ShadowEvalTasks.kind]
         let shadow = ShadowEvalTasks(client: client, monitors: monitors, logger: logger)
         let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in
             task.kind == ShadowEvalTasks.kind ? try await shadow.handle(task) : try await tasks.handle(task)

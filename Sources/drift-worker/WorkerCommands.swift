@@ -485,7 +485,7 @@ struct RunOnceCommand: AsyncParsableCommand {
                 if migrate { _ = try await client.withConnection { c in try Migrator(schema: client.settings.schema).migrate(c) } }
                 var options = QueueConsumer.Options()
                 options.concurrency = max(1, concurrency)
-                options.kinds = [DriftTasks.kind]
+                options.kinds = DriftTasks.kinds
                 queueOptions.apply(to: &options)
                 let consumer = QueueConsumer(queue: TaskQueue(client: client), options: options) { task in try await tasks.handle(task) }
                 // page after page, oldest windows first, until a pass enqueues nothing new

@@ -99,4 +99,48 @@ struct ConfigHashTests {
         let captured = Self.yaml.replacingOccurrences(of: "versions: [v3]\n", with: "versions: [v3]\n    capture: {keep: 0.5}\n")
         #expect(try Self.hash(captured) == base)
     }
+
+    /// `performance:` (issue 20) shapes a check's results, so it is hashed; it and `policy.on` are written only when a
+    /// monitor has them, so the hashes above (monitors without them) are those of earlier releases.
+    @Test func aPerformanceBlockChangesItAndOnDriftWrittenOutDoesNot() throws {
+        let base = try Self.hash(Self.yaml)
+        let explicitDrift = Self.yaml.replacingOccurrences(of: "policy: {consecutive: 3,", with: "policy: {on: drift, consecutive: 3,")
+        #expect(try MonitorsFile.parse(explicitDrift, file: "monitors.yaml")[0].policy.trigger == .drift)
+        #expect(try Self.hash(explicitDrift) == base)
+
+        let performance = Self.yaml + "\n    performance: {task: binary_classification, prediction: score, bounds: {f1: {lower: 0.6}}}"
+        let withPerformance = try Self.hash(performance)
+        #expect(withPerformance != base)
+        let m = try MonitorsFile.parse(performance, file: "monitors.yaml")[0]
+        let json = String(decoding: CanonicalMonitorConfig(monitor: m).json(), as: UTF8.self)
+        // every field under its snake_case name, the label delay in seconds, the bounds keyed by metric, absent as null
+        let expected = [
+            #""performance":{"bounds":{"f1":{"lower":0.6,"upper":null}},"chunk_size":null,"classes":null,"label_delay_seconds":"#,
+            #"172800,"label_positive":"1","max_rows":100000,"metrics":["roc_auc","f1","precision","recall","accuracy"],"min_label"#,
+            #"s":200,"prediction":"score","reference_label":"label","task":"binary_classification","threshold":0.5},"policy":{"a"#,
+            #"ctions":[],"consecutive":3,"cooldown_seconds":86400},"#
+        ].joined()
+        #expect(json.contains(expected), "\(json)")
+
+        // each of its fields counts, and so does a trigger other than drift
+        let changes = [
+            ("bounds: {f1: {lower: 0.6}}", "bounds: {f1: {lower: 0.65}}"), ("bounds: {f1: {lower: 0.6}}", "bounds: {f1: {upper: 0.6}}"),
+            ("prediction: score", "prediction: amount"), ("task: binary_classification", "task: binary_classification, threshold: 0.6"),
+            ("task: binary_classification", "task: binary_classification, label_positive: fraud"),
+            ("task: binary_classification", "task: binary_classification, metrics: [f1, roc_auc]"),
+            ("task: binary_classification", "task: binary_classification, min_labels: 100"),
+            ("task: binary_classification", "task: binary_classification, label_delay: P3D"),
+            ("task: binary_classification", "task: binary_classification, reference_label: y"),
+            ("task: binary_classification", "task: binary_classification, chunk_size: 1000"),
+            ("task: binary_classification", "task: binary_classification, max_rows: 5000"),
+            ("policy: {consecutive: 3,", "policy: {on: performance_drop, consecutive: 3,")
+        ]
+        for (from, to) in changes {
+            #expect(try Self.hash(performance.replacingOccurrences(of: from, with: to)) != withPerformance, "\(to)")
+        }
+        // a default written out is the same configuration
+        let defaults = performance.replacingOccurrences(
+            of: "task: binary_classification", with: "task: binary_classification, threshold: 0.5, label_delay: P2D")
+        #expect(try Self.hash(defaults) == withPerformance)
+    }
 }

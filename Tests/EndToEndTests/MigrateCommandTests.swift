@@ -12,9 +12,9 @@ struct MigrateCommandTests {
         let schema = "cli_" + UUID().uuidString.lowercased().prefix(8)
         let first = try CLI.run(["migrate", "--schema", String(schema)], environment: ["DATABASE_URL": url])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout == "schema \"\(schema)\": applied migration(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10\n")
+        #expect(first.stdout == "schema \"\(schema)\": applied migration(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11\n")
         let again = try CLI.run(["migrate"], environment: ["DATABASE_URL": url, "DRIFT_SCHEMA": String(schema)])
-        #expect(again.stdout == "schema \"\(schema)\" is up to date (10 migrations)\n")
+        #expect(again.stdout == "schema \"\(schema)\" is up to date (11 migrations)\n")
         try PGConnection.connect(ConnectionSettings(conninfo: url, schema: "public")).run("DROP SCHEMA \"\(schema)\" CASCADE", name: "t.drop")
     }
 

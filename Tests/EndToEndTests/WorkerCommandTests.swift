@@ -64,6 +64,12 @@ struct WorkerCommandTests {
         let verdicts = (json["shadow_evaluations"] as? [[String: String]])?.map { "\($0["challenger"]!) \($0["verdict"]!) \($0["window_start"]!)" }
         #expect(
             verdicts == ["v4 promote 2026-11-25T16:00:00Z", "v5 reject 2026-11-25T16:00:00Z", "v4 hold 2026-11-26T16:00:00Z"], "\(verdicts ?? [])")
+        // performance: the estimate (CBPE, from the scores alone) leaves its band in the drift hour itself; the realized
+        // figure says the same once that hour's labels are in
+        let performance = try #require(json["performance"] as? [String: Any])
+        #expect(performance["labels"] as? Int == 142_120 && performance["labels_known_then"] as? Int == 77_992, "\(performance)")
+        #expect(performance["first_estimated_drop"] as? String == "2026-11-25T16:00:00Z")
+        #expect(performance["first_realized_drop"] as? String == "2026-11-25T16:00:00Z")
         // the embeddings: no alarm before the topic moves, drift from then on
         let embeddings = try #require(json["embeddings"] as? [String: Any])
         #expect(embeddings["windows_checked"] as? Int == 12 && embeddings["windows_drifted"] as? Int == 6)

@@ -12,6 +12,8 @@ extension Reader {
     static let shadowVariables = ["challenger", "champion", "verdict", "shadow_evaluation_id"]
     /// Variables a followed run adds for the actions its end fires (`on_success` / `on_failure`).
     static let followVariables = ["parent_action", "parent_action_id", "parent_run_id", "parent_run_state", "parent_run_url"]
+    /// What a performance trigger (`policy.on`) adds: the trigger, and the figures out of their band joined by "; ".
+    static let performanceVariables = ["trigger", "performance_reasons"]
 
     mutating func actionDefinitions(_ node: Node, features: [MonitorConfig.Feature]) -> [String: MonitorAction] {
         guard case .mapping(let m) = node else {
@@ -134,7 +136,7 @@ extension Reader {
     mutating func trigger(_ v: Node, name: String, preset: Preset) -> TriggerAction? {
         unknownKeys(v, allowed: Preset.commonKeys.union(preset.descriptor.keys), in: "\(preset) action '\(name)'")
         let before = issues.count
-        let known = TriggerContext.names + Self.shadowVariables + Self.followVariables
+        let known = TriggerContext.names + Self.shadowVariables + Self.followVariables + Self.performanceVariables
         let target = self.target(ActionNode(node: v, name: name, known: known), preset: preset)
         // Kubernetes label values: at most 63 characters, alphanumeric at both ends, '-', '_', '.' inside
         // (apimachinery IsValidLabelValue). A variable whose values cannot be one is refused there; ones that may be

@@ -8,6 +8,10 @@ import Foundation
 /// in JSONEncoder's shortest round-trip form, durations as seconds, dates as ISO 8601 text. `namespace`, `capture`
 /// and `actions` are left out: they change what is captured and fired, not what a check computes.
 ///
+/// `performance` and `policy.on` (issue 20) are written only when a monitor has them — `performance` when configured,
+/// `on` when it is not the default `drift` — so a monitor without them keeps the hash earlier releases stored, and
+/// writing `on: drift` out changes nothing.
+///
 /// Changing a key, adding a field or changing how a value is written changes every monitor's hash: pin it in
 /// `ConfigHashTests` and say so in the release notes.
 struct CanonicalMonitorConfig: Encodable {
@@ -22,7 +26,7 @@ struct CanonicalMonitorConfig: Encodable {
     }
 
     enum Keys: String, CodingKey {
-        case name, model, versions, roles, schedule, features, reference, settings, overrides, policy
+        case name, model, versions, roles, schedule, features, reference, settings, overrides, policy, performance
         case sampleSize = "sample_size", minSample = "min_sample"
     }
 
@@ -42,6 +46,8 @@ struct CanonicalMonitorConfig: Encodable {
         // a JSON object: sortedKeys orders the features by name
         try c.encode(m.overrides.mapValues(Settings.init), forKey: .overrides)
         try c.encode(Policy(m.policy), forKey: .policy)
+        // absent (not null) when not configured: the hashes of monitors without it stay those of earlier releases
+        try c.encodeIfPresent(m.performance.map(Performance.init), forKey: .performance)
     }
 
     struct Schedule: Encodable {
@@ -129,8 +135,66 @@ struct CanonicalMonitorConfig: Encodable {
     }
 
     struct Policy: Encodable {
-        var consecutive: Int, cooldown: Double, actions: [String]
-        init(_ p: DriftPolicy) { (consecutive, cooldown, actions) = (p.consecutive, p.cooldown.seconds, p.actions) }
-        enum CodingKeys: String, CodingKey { case consecutive, actions, cooldown = "cooldown_seconds" }
+        var consecutive: Int, cooldown: Double, actions: [String], on: String?
+        init(_ p: DriftPolicy) {
+            (consecutive, cooldown, actions) = (p.consecutive, p.cooldown.seconds, p.actions)
+            on = p.trigger == .drift ? nil : p.trigger.rawValue
+        }
+        enum CodingKeys: String, CodingKey { case consecutive, actions, on, cooldown = "cooldown_seconds" }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(consecutive, forKey: .consecutive)
+            try c.encode(cooldown, forKey: .cooldown)
+            try c.encode(actions, forKey: .actions)
+            // absent (not null) for the default `drift`, so that hashes stored before `policy.on` existed still match
+            try c.encodeIfPresent(on, forKey: .on)
+        }
+    }
+
+    /// `performance:`, every field; metrics and classes in the order written, bounds as an object keyed by metric.
+    struct Performance: Encodable {
+        var task: String, prediction: String, threshold: Double, labelPositive: String, classes: [String]?, metrics: [String]
+        var minLabels: Int, labelDelay: Double, referenceLabel: String, chunkSize: Int?, maxRows: Int, bounds: [String: Bound]
+        var referenceFile: String?
+        init(_ p: PerformanceConfig) {
+            (task, prediction, threshold, labelPositive) = (p.task.rawValue, p.prediction, p.threshold, p.labelPositive)
+            (classes, metrics, minLabels, labelDelay) = (p.classes, p.metrics.map(\.rawValue), p.minLabels, p.labelDelay.seconds)
+            (referenceLabel, chunkSize, maxRows, referenceFile) = (p.referenceLabel, p.chunkSize, p.maxRows, p.referenceFile)
+            bounds = Dictionary(uniqueKeysWithValues: p.bounds.map { ($0.key.rawValue, Bound(lower: $0.value.lower, upper: $0.value.upper)) })
+        }
+        enum CodingKeys: String, CodingKey {
+            case task, prediction, threshold, classes, metrics, bounds
+            case labelPositive = "label_positive", minLabels = "min_labels", labelDelay = "label_delay_seconds"
+            case referenceLabel = "reference_label", chunkSize = "chunk_size", maxRows = "max_rows", referenceFile = "reference_file"
+        }
+        // absent values are written as null, so that a key's presence never depends on the value
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(task, forKey: .task)
+            try c.encode(prediction, forKey: .prediction)
+            try c.encode(threshold, forKey: .threshold)
+            try c.encode(labelPositive, forKey: .labelPositive)
+            try c.encode(classes, forKey: .classes)
+            try c.encode(metrics, forKey: .metrics)
+            try c.encode(minLabels, forKey: .minLabels)
+            try c.encode(labelDelay, forKey: .labelDelay)
+            try c.encode(referenceLabel, forKey: .referenceLabel)
+            // only when given: the pinned hashes of blocks without it stay
+            try c.encodeIfPresent(referenceFile, forKey: .referenceFile)
+            try c.encode(chunkSize, forKey: .chunkSize)
+            try c.encode(maxRows, forKey: .maxRows)
+            // a JSON object: sortedKeys orders the metrics by name
+            try c.encode(bounds, forKey: .bounds)
+        }
+
+        struct Bound: Encodable {
+            var lower: Double?, upper: Double?
+            enum CodingKeys: String, CodingKey { case lower, upper }
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(lower, forKey: .lower)
+                try c.encode(upper, forKey: .upper)
+            }
+        }
     }
 }

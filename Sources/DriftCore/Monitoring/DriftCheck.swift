@@ -40,11 +40,15 @@ public struct DriftCheck: Sendable {
     public let monitor: MonitorConfig
     public let reference: ReferenceProfile
     public let configHash: String
+    /// The monitor's performance baseline (`ReferenceStore.performanceBaseline`); with it, the check also measures the
+    /// window's performance, stores it in the same transaction, and a performance trigger (`policy.on`) decides on it.
+    public var performance: PerformanceBaseline?
 
-    public init(monitor: MonitorConfig, reference: ReferenceProfile, configHash: String) {
+    public init(monitor: MonitorConfig, reference: ReferenceProfile, configHash: String, performance: PerformanceBaseline? = nil) {
         self.monitor = monitor
         self.reference = reference
         self.configHash = configHash
+        self.performance = performance
     }
 
     /// Runs the check for `window` on `c` (which must not be inside a transaction). With `recompute`
@@ -79,8 +83,11 @@ public struct DriftCheck: Sendable {
         // Phase 1, no transaction open: the sample, the statistics and the policy's state.
         let sample = try WindowSample.load(c, monitor: monitor, window: window)
         let evaluation = evaluate(window: window, sample: sample)
+        let readAt = self.performance == nil ? Date() : try PerformanceStore.readMark(c)
+        let performance = try self.performance.map { try $0.evaluate(PerformanceStore.rows(c, monitor: monitor, window: window)) }
         let history = try PolicyState.read(monitor: monitor.name, before: window, on: c)
-        let decision = monitor.policy.decide(evaluation.status, windowEnd: window.end, history: history)
+        let status = DriftPolicy.status(trigger: monitor.policy.trigger, drift: evaluation.status, performance: performance)
+        let decision = monitor.policy.decide(status, windowEnd: window.end, history: history)
         // Phase 2: one short transaction that only writes.
         return try c.transaction { c in
             try c.run(
@@ -91,7 +98,10 @@ public struct DriftCheck: Sendable {
                     "DELETE FROM drift_runs WHERE monitor = $1 AND window_start = $2 AND window_end = $3",
                     [monitor.name, window.start, window.end], name: "check.replace")
             }
-            let outcome = try write(window: window, evaluation: evaluation, decision: decision, on: c)
+            let outcome = try write(window: window, evaluation: evaluation, decision: decision, performance: performance, on: c)
+            if outcome.written, let performance {
+                try PerformanceStore.write(performance, monitor: monitor.name, model: monitor.model, window: window, readAt: readAt, on: c)
+            }
             try extra?(c)
             return outcome
         }
@@ -247,14 +257,13 @@ public struct DriftCheck: Sendable {
     }()
 
     /// Phase 2 of a check, inside its transaction: only writes.
-    private func write(window: TimeWindow, evaluation e: Evaluation, decision: DriftPolicy.Decision, on c: PGConnection) throws -> Outcome {
+    private func write(
+        window: TimeWindow, evaluation e: Evaluation, decision: DriftPolicy.Decision, performance: PerformanceEvaluation?, on c: PGConnection
+    ) throws -> Outcome {
         let result = e.dataset
         let fired: [String] = { if case .fired(let a, _) = decision { return a } else { return [] } }()
-        let decisionJSON = JSONValue.object([
-            ("decision", .string(decision.description)), ("fired", .bool(decision.fired)),
-            ("fired_actions", .array(fired.map { .string($0) })), ("sample_total", .int(e.sampleTotal)),
-            ("streak", .int(decision.streak))
-        ]).rendered()
+        let decisionJSON = Self.decisionJSON(
+            decision, trigger: monitor.policy.trigger, drift: e.status, sampleTotal: e.sampleTotal, performance: performance)
         let insufficient = e.status == .insufficientData
         let runRows = try c.query(
             """
@@ -280,13 +289,42 @@ public struct DriftCheck: Sendable {
         if let result, !result.features.isEmpty {
             try c.query(Self.insertFeaturesSQL, [runID] + e.featureColumns, name: "check.insert_features")
         }
+        try enqueueActions(
+            fired, window: window, runID: runID, driftedFeatures: result.map(Self.topLevelDrifted) ?? [], performance: performance, on: c)
+        return Outcome(
+            runID: Int64(runID), status: insufficient ? .insufficientData : .completed, drifted: result?.drifted,
+            driftedFeatures: result.map(Self.topLevelDrifted) ?? [], decision: decision.description,
+            firedActions: fired, written: true)
+    }
+
+    /// `drift_runs.decision`: the decision in words, whether and what it fired, the window's event count, the streak,
+    /// and with a performance trigger the trigger and the performance figures out of their band.
+    static func decisionJSON(
+        _ d: DriftPolicy.Decision, trigger: PolicyTrigger, drift: DriftPolicy.Status, sampleTotal: Int, performance: PerformanceEvaluation?
+    ) -> String {
+        let fired: [String] = { if case .fired(let a, _) = d { return a } else { return [] } }()
+        var fields: [(String, JSONValue)] = [
+            ("decision", .string(DriftPolicy.describe(d, trigger: trigger, drift: drift, performance: performance))), ("fired", .bool(d.fired)),
+            ("fired_actions", .array(fired.map { .string($0) })),
+            ("sample_total", .int(sampleTotal)), ("streak", .int(d.streak))
+        ]
+        if trigger != .drift { fields.append(("trigger", .string(trigger.rawValue))) }
+        if let performance { fields.append(("performance_reasons", .array(performance.reasons.map { .string($0) }))) }
+        return JSONValue.object(fields).rendered()
+    }
+
+    /// The fired actions into `trigger_outbox`, each once per monitor and window (`actionID`, ON CONFLICT DO NOTHING).
+    func enqueueActions(
+        _ fired: [String], window: TimeWindow, runID: Int, driftedFeatures: [String], performance: PerformanceEvaluation?, on c: PGConnection
+    ) throws {
         for action in fired {
-            let payload = JSONValue.object([
+            var fields: [(String, JSONValue)] = [
                 ("monitor", .string(monitor.name)), ("model", .string(monitor.model)),
                 ("window_start", .string(PGTimeText.iso(window.start))), ("window_end", .string(PGTimeText.iso(window.end))),
-                ("drifted_features", .array((result.map(Self.topLevelDrifted) ?? []).map { .string($0) })),
-                ("run_id", .int(runID))
-            ]).rendered()
+                ("drifted_features", .array(driftedFeatures.map { .string($0) })), ("run_id", .int(runID))
+            ]
+            if monitor.policy.trigger != .drift { fields.append(("trigger", .string(monitor.policy.trigger.rawValue))) }
+            if let performance { fields.append(("performance_reasons", .array(performance.reasons.map { .string($0) }))) }
             try c.query(
                 """
                 INSERT INTO trigger_outbox (action_id, monitor, run_id, action, preset, payload) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
@@ -294,14 +332,10 @@ public struct DriftCheck: Sendable {
                 """,
                 [
                     Self.actionID(monitor: monitor.name, window: window, action: action), monitor.name, runID, action,
-                    monitor.actions[action]?.preset ?? "webhook", payload
+                    monitor.actions[action]?.preset ?? "webhook", JSONValue.object(fields).rendered()
                 ],
                 name: "check.outbox")
         }
-        return Outcome(
-            runID: Int64(runID), status: insufficient ? .insufficientData : .completed, drifted: result?.drifted,
-            driftedFeatures: result.map(Self.topLevelDrifted) ?? [], decision: decision.description,
-            firedActions: fired, written: true)
     }
 
     /// The drifted features a person acts on: scalars and tensors (a tensor's components are its detail).

@@ -18,6 +18,8 @@ public struct DriftPolicy: Sendable, Equatable {
     public var consecutive: Int
     public var cooldown: ISODuration
     public var actions: [String]
+    /// What fires the actions (`policy.on`); a performance trigger needs the monitor's `performance:` block.
+    public var trigger: PolicyTrigger = .drift
 
     public init(consecutive: Int = 2, cooldown: ISODuration = ISODuration(seconds: 86_400), actions: [String] = ["retrain", "shadow_eval"]) {
         self.consecutive = max(1, consecutive)
@@ -86,6 +88,43 @@ public struct DriftPolicy: Sendable, Equatable {
                 return streak == 0 ? "insufficient data: no decision" : "insufficient data: no decision, streak stays \(streak)"
             }
         }
+    }
+
+    /// The status the policy decides a window on, by its trigger (`policy.on`):
+    /// - `drift`: the window's drift status;
+    /// - `performance_drop`: drifted when the window's deciding performance figures (realized once `min_labels` is
+    ///   reached, else estimated) left their band, not drifted when they did not, insufficient data without a figure;
+    /// - `drift_and_estimated_drop`: a drifted window counts only when its performance also dropped (not drifted when
+    ///   it held, insufficient data without a figure); other windows keep their drift status.
+    public static func status(trigger: PolicyTrigger, drift: Status, performance: PerformanceEvaluation?) -> Status {
+        switch trigger {
+        case .drift:
+            return drift
+        case .performanceDrop:
+            guard let p = performance, p.decidable else { return .insufficientData }
+            return p.dropped ? .drifted : .notDrifted
+        case .driftAndEstimatedDrop:
+            guard drift == .drifted else { return drift }
+            guard let p = performance, p.decidable else { return .insufficientData }
+            return p.dropped ? .drifted : .notDrifted
+        }
+    }
+
+    /// The decision in words: as `Decision.description` for `drift`; under a performance trigger prefixed with what the
+    /// status was made of, e.g. "data drifted, performance held: not drifted" (`drift_and_estimated_drop` on a window
+    /// whose inputs moved while the model kept its performance) or "performance dropped: fired retrain after 1 drifted
+    /// window" (the streak counts windows that met the trigger).
+    public static func describe(_ d: Decision, trigger: PolicyTrigger, drift: Status, performance: PerformanceEvaluation?) -> String {
+        guard trigger != .drift else { return d.description }
+        let perf: String
+        if let p = performance, p.decidable {
+            perf = (p.dropped ? "performance dropped" : "performance held") + (p.realized ? " (realized)" : " (estimated)")
+        } else {
+            perf = "no performance figure yet"
+        }
+        guard trigger == .driftAndEstimatedDrop else { return "\(perf): \(d.description)" }
+        let data = drift == .drifted ? "data drifted" : drift == .notDrifted ? "no data drift" : "insufficient data"
+        return "\(data), \(perf): \(d.description)"
     }
 
     /// Decides a window of status `status` that ends at `windowEnd`, given the stored state before it.

@@ -66,6 +66,8 @@ public struct MonitorConfig: Sendable, Equatable {
     public var capture: CaptureOptions = CaptureOptions()
     /// The actions the policy (and shadow evaluations) can fire, by name.
     public var actions: [String: MonitorAction] = [:]
+    /// How the model's performance is measured per window (nil: it is not).
+    public var performance: PerformanceConfig? = nil
 }
 
 /// `capture:` of a monitor: ingest-side sampling and the rules that give captured events their role.

@@ -148,7 +148,8 @@ public enum MonitorsFile {
 public struct MonitorsDocument: Sendable {
     public var file: String
     public var monitors: [MonitorConfig]
-    /// Positions by key: `MONITOR` (its mapping), `MONITOR/reference`, `MONITOR/feature/NAME`, `MONITOR/action/NAME`.
+    /// Positions by key: `MONITOR` (its mapping), `MONITOR/reference`, `MONITOR/feature/NAME`, `MONITOR/action/NAME`,
+    /// `MONITOR/performance`.
     var places: [String: Mark]
     /// Template variables each trigger action uses, by `MONITOR/ACTION`.
     var templateUses: [String: [TemplateUse]]
@@ -380,7 +381,7 @@ struct Reader {
             allowed: [
                 "name", "model", "namespace", "versions", "roles", "window", "alignment", "lateness",
                 "sample_size", "min_sample", "features", "reference", "statistics", "overrides", "dataset", "policy", "capture",
-                "actions"
+                "actions", "performance"
             ],
             in: "a monitor")
         let before = issues.count
@@ -435,11 +436,21 @@ struct Reader {
             }
         }
         var policy = DriftPolicy()
+        var policyOn: Node? = nil
         if let p = node["policy"] {
-            unknownKeys(p, allowed: ["consecutive", "cooldown", "actions"], in: "policy")
+            unknownKeys(p, allowed: ["consecutive", "cooldown", "actions", "on"], in: "policy")
             policy.consecutive = int(p, "consecutive", default: 2, range: 1...1000)
             if let c = duration(p, "cooldown", default: "P1D") { policy.cooldown = c }
             policy.actions = strings(p, "actions", default: [])
+            policyOn = Self.value(p, key: "on")
+            if let n = policyOn {
+                if let t = n.string.flatMap(PolicyTrigger.init(rawValue:)) {
+                    policy.trigger = t
+                } else {
+                    let allowed = PolicyTrigger.allCases.map(\.rawValue).joined(separator: ", ")
+                    issue(at: n.mark, "`policy.on` must be one of \(allowed), not '\(MonitorsFile.shown(n.string ?? "?"))'")
+                }
+            }
         } else {
             policy.actions = []
         }
@@ -469,6 +480,22 @@ struct Reader {
                 capture.roles.append(r)
             }
         }
+        let performance = node["performance"].flatMap { performanceConfig($0, features: features) }
+        if let n = policyOn, policy.trigger != .drift {
+            if node["performance"] == nil {
+                issue(
+                    at: n.mark,
+                    "`policy.on: \(policy.trigger.rawValue)` needs the monitor's `performance:` block (what the model predicts and which metrics)")
+            } else if policy.trigger == .driftAndEstimatedDrop,
+                // the task as written, so that this is reported even when the block has other problems
+                let task = node["performance"]?["task"]?.string.flatMap(PerformanceTask.init(rawValue:)), task != .binaryClassification
+            {
+                issue(
+                    at: n.mark,
+                    "`policy.on: drift_and_estimated_drop` needs `performance.task: binary_classification` (only binary classifiers have "
+                        + "estimated performance); this monitor's task is \(task.rawValue), use `on: performance_drop`")
+            }
+        }
         if case .file? = reference, let t = features.first(where: { $0.kind == .tensor }) {
             issue(
                 at: node["reference"]?.mark,
@@ -491,6 +518,7 @@ struct Reader {
             settings: settings, overrides: overrides, policy: policy)
         config.capture = capture
         config.actions = actions
+        config.performance = performance
         return config
     }
 
@@ -647,5 +675,217 @@ struct Reader {
             return .rolling(offset: offset)
         }
         return nil
+    }
+}
+
+extension Reader {
+    /// The value under `key`, its key compared as written. YAML 1.1 resolves a plain `on`, `off`, `yes` or `no` key
+    /// as a boolean, and `node[key]` compares resolved tags: it finds a plain `on:` but not a quoted `"on":`. This
+    /// finds both (the last one when a key is repeated, as `node[key]` does).
+    static func value(_ node: Node, key: String) -> Node? {
+        guard case .mapping(let m) = node else { return nil }
+        var found: Node? = nil
+        for (k, v) in m where k.string == key { found = v }
+        return found
+    }
+
+    /// A class label written in the YAML, as text the way ground truth stores a label (`GroundTruthLabel`), so that
+    /// the two compare: surrounding white space dropped; a plain (unquoted) number as its digits when integral below
+    /// 2⁵³ (`1.0` is `"1"`), else in Swift's shortest round-trip form; a plain `true` / `false` in any case as
+    /// `"true"` / `"false"`. Anything else as written — `yes`, `no`, `on` and `off` included, which YAML 1.1 would
+    /// read as booleans but which here are more likely class names; a quoted value is always taken as written.
+    static func labelText(_ node: Node) -> String? {
+        guard case .scalar(let s) = node else { return nil }
+        let text = s.string.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard s.style == .plain || s.style == .any else { return text }
+        if let x = Double(text), x.isFinite {
+            if x == x.rounded(), abs(x) < 9_007_199_254_740_992 { return String(Int64(x)) }
+            return "\(x)"
+        }
+        switch text.lowercased() {
+        case "true": return "true"
+        case "false": return "false"
+        default: return text
+        }
+    }
+
+    /// `performance:` of a monitor (`PerformanceConfig`); nil when it has a problem, each one reported with its place.
+    mutating func performanceConfig(_ p: Node, features: [MonitorConfig.Feature]) -> PerformanceConfig? {
+        guard case .mapping = p else {
+            issue(at: p.mark, "`performance` must be a mapping with at least `task` and `prediction`")
+            return nil
+        }
+        place("/performance", p.mark)
+        unknownKeys(
+            p,
+            allowed: [
+                "task", "prediction", "threshold", "label_positive", "classes", "metrics", "min_labels", "label_delay",
+                "reference_label", "reference_file", "chunk_size", "max_rows", "bounds"
+            ], in: "performance")
+        let before = issues.count
+        var task: PerformanceTask? = nil
+        if let t = string(p, "task") {
+            task = PerformanceTask(rawValue: t)
+            if task == nil {
+                let allowed = PerformanceTask.allCases.map(\.rawValue).joined(separator: ", ")
+                issue(at: p["task"]?.mark, "`performance.task` must be one of \(allowed), not '\(MonitorsFile.shown(t))'")
+            }
+        }
+        let prediction = string(p, "prediction")
+        if let prediction {
+            let wanted: FeatureKind? = task.map { $0 == .multiclass ? .categorical : .numeric }
+            let what: String
+            switch task {
+            case .binaryClassification?: what = "a binary_classification prediction is a numeric feature (the score of the positive class)"
+            case .regression?: what = "a regression prediction is a numeric feature (the predicted value)"
+            case .multiclass?: what = "a multiclass prediction is a categorical feature (the predicted class)"
+            case nil: what = "numeric for binary_classification and regression, categorical for multiclass"
+            }
+            if let f = features.first(where: { $0.name == prediction }) {
+                if let wanted, f.kind != wanted {
+                    issue(
+                        at: p["prediction"]?.mark,
+                        "`performance.prediction`: feature '\(MonitorsFile.shown(prediction))' is \(f.kind.rawValue), but \(what)")
+                }
+            } else {
+                issue(
+                    at: p["prediction"]?.mark,
+                    "`performance.prediction` must name a feature of this monitor, not '\(MonitorsFile.shown(prediction))' (\(what))")
+            }
+        }
+        var config = PerformanceConfig(task: task ?? .binaryClassification, prediction: prediction ?? "")
+        if let task {
+            func onlyFor(_ key: String, _ only: PerformanceTask) {
+                if task != only, let n = p[key] {
+                    issue(at: n.mark, "`performance.\(key)` applies to task \(only.rawValue) only (this task is \(task.rawValue))")
+                }
+            }
+            onlyFor("threshold", .binaryClassification)
+            onlyFor("label_positive", .binaryClassification)
+            onlyFor("classes", .multiclass)
+        }
+        config.threshold = double(p, "threshold", default: config.threshold, range: 0...1)
+        if let n = p["label_positive"] {
+            if let label = Self.labelText(n), !label.isEmpty {
+                config.labelPositive = label
+            } else {
+                issue(at: n.mark, "`performance.label_positive` must be a non-empty label (a string, a number or true/false)")
+            }
+        }
+        if let n = p["classes"] { config.classes = performanceClasses(n) }
+        if let n = p["metrics"] { config.metrics = performanceMetrics(n, task: task) ?? config.metrics }
+        config.minLabels = int(p, "min_labels", default: config.minLabels, range: 1...5_000_000)
+        if p["label_delay"] != nil, let d = duration(p, "label_delay", default: nil) {
+            if d.seconds < 60 || d.seconds > 90 * 86_400 {
+                issue(at: p["label_delay"]?.mark, "`label_delay` must be from PT1M to P90D (got \(d.text))")
+            } else {
+                config.labelDelay = d
+            }
+        }
+        if p["reference_label"] != nil, let r = string(p, "reference_label") { config.referenceLabel = r }
+        if p["reference_file"] != nil, let f = string(p, "reference_file"), !f.isEmpty { config.referenceFile = f }
+        if p["chunk_size"] != nil { config.chunkSize = int(p, "chunk_size", default: 10, range: 10...5_000_000) }
+        config.maxRows = int(p, "max_rows", default: config.maxRows, range: 100...PerformanceConfig.maxRowsLimit)
+        if let n = p["bounds"] { config.bounds = performanceBounds(n, metrics: config.metrics, task: task) }
+        guard issues.count == before, task != nil, prediction != nil else { return nil }
+        return config
+    }
+
+    /// `performance.classes`: 2 to 1,000 distinct, non-empty labels (as `labelText` reads them).
+    mutating func performanceClasses(_ n: Node) -> [String]? {
+        guard case .sequence(let seq) = n else {
+            issue(at: n.mark, "`performance.classes` must be a list of class labels")
+            return nil
+        }
+        guard (2...1000).contains(seq.count) else {
+            issue(at: n.mark, "`performance.classes` must list from 2 to 1000 classes (it lists \(seq.count))")
+            return nil
+        }
+        var out: [String] = []
+        var seen = Set<String>()
+        for item in seq {
+            guard let label = Self.labelText(item), !label.isEmpty else {
+                issue(at: item.mark, "`performance.classes` entries must be non-empty labels (strings, numbers or true/false)")
+                continue
+            }
+            if !seen.insert(label).inserted {
+                issue(at: item.mark, "`performance.classes` lists '\(MonitorsFile.shown(label))' twice")
+            }
+            out.append(label)
+        }
+        return out
+    }
+
+    /// `performance.metrics`: at least one, each allowed for the task (`PerformanceConfig.allowedMetrics`), none twice.
+    mutating func performanceMetrics(_ n: Node, task: PerformanceTask?) -> [PerformanceMetric]? {
+        guard case .sequence(let seq) = n else {
+            issue(at: n.mark, "`performance.metrics` must be a list of metric names")
+            return nil
+        }
+        if seq.isEmpty { issue(at: n.mark, "`performance.metrics` must name at least one metric (or be left out for the task's defaults)") }
+        var out: [PerformanceMetric] = []
+        for item in seq {
+            let allowed = task.map(PerformanceConfig.allowedMetrics) ?? PerformanceMetric.allCases
+            let names = allowed.map(\.rawValue).joined(separator: ", ")
+            guard let raw = item.string, let metric = PerformanceMetric(rawValue: raw) else {
+                issue(at: item.mark, "`performance.metrics`: unknown metric '\(MonitorsFile.shown(item.string ?? "?"))' (one of: \(names))")
+                continue
+            }
+            if let task, !allowed.contains(metric) {
+                issue(
+                    at: item.mark,
+                    "`performance.metrics`: '\(raw)' does not apply to task \(task.rawValue) (allowed for \(task.rawValue): \(names))")
+                continue
+            }
+            if out.contains(metric) {
+                issue(at: item.mark, "`performance.metrics` lists '\(raw)' twice")
+                continue
+            }
+            out.append(metric)
+        }
+        return out
+    }
+
+    /// `performance.bounds`: metric → `{lower, upper}`, finite, at least one side, lower ≤ upper, the metric configured.
+    mutating func performanceBounds(_ n: Node, metrics: [PerformanceMetric], task: PerformanceTask?) -> [PerformanceMetric: PerformanceConfig.Bound] {
+        guard case .mapping(let m) = n else {
+            issue(at: n.mark, "`performance.bounds` must be a mapping of metric to {lower, upper}, e.g. {f1: {lower: 0.6}}")
+            return [:]
+        }
+        var out: [PerformanceMetric: PerformanceConfig.Bound] = [:]
+        for (k, v) in m {
+            let name = MonitorsFile.shown(k.string ?? "?")
+            guard let raw = k.string, let metric = PerformanceMetric(rawValue: raw) else {
+                issue(at: k.mark, "`performance.bounds`: unknown metric '\(name)'")
+                continue
+            }
+            if task != nil, !metrics.contains(metric) {
+                let configured = metrics.map(\.rawValue).joined(separator: ", ")
+                issue(at: k.mark, "`performance.bounds`: '\(raw)' is not one of this monitor's metrics (\(configured))")
+            }
+            if out[metric] != nil { issue(at: k.mark, "`performance.bounds` gives '\(raw)' twice") }
+            guard case .mapping = v else {
+                issue(at: v.mark, "`performance.bounds.\(raw)` must be a mapping with `lower`, `upper` or both, e.g. {lower: 0.6}")
+                continue
+            }
+            unknownKeys(v, allowed: ["lower", "upper"], in: "performance.bounds.\(raw)")
+            func side(_ key: String) -> Double? {
+                guard let s = v[key] else { return nil }
+                guard let x = s.float, x.isFinite else {
+                    issue(at: s.mark, "`performance.bounds.\(raw).\(key)` must be a finite number")
+                    return nil
+                }
+                return x
+            }
+            let bound = PerformanceConfig.Bound(lower: side("lower"), upper: side("upper"))
+            if v["lower"] == nil && v["upper"] == nil {
+                issue(at: v.mark, "`performance.bounds.\(raw)` needs `lower`, `upper` or both")
+            }
+            if let lo = bound.lower, let hi = bound.upper, lo > hi {
+                issue(at: v.mark, "`performance.bounds.\(raw)`: `lower` (\(lo)) exceeds `upper` (\(hi))")
+            }
+            out[metric] = bound
+        }
+        return out
     }
 }

@@ -23,6 +23,8 @@ public final class ReferenceStore: Sendable {
     public let baseDirectory: String
     /// References already resolved by this process: files by path, size and modification time; fixed windows by version.
     private let cache = FileProfileCache()
+    /// Performance baselines already fitted by this process, by monitor, configuration and reference version.
+    let baselines = NIOLockedValueBox([String: PerformanceBaseline]())
 
     public init(baseDirectory: String) { self.baseDirectory = baseDirectory }
 

@@ -86,6 +86,8 @@ public struct DriftReport: Sendable {
     public var trend: [String: [TrendPoint]]
     public var psiThreshold: Double
     public var generatedAt: Date
+    /// The model's performance over the trend windows (stored reports of monitors with `performance:`); nil otherwise.
+    public var performance: Performance? = nil
 
     public init(
         title: String, subtitle: String, verdict: String, drifted: Bool?, windowStart: Date? = nil, windowEnd: Date? = nil,
@@ -112,6 +114,90 @@ public struct DriftReport: Sendable {
         self.trend = trend
         self.psiThreshold = psiThreshold
         self.generatedAt = generatedAt
+    }
+}
+
+extension DriftReport {
+    /// A monitor's model performance (issue 20) over the report's trend windows, as stored in `performance_windows`
+    /// and `performance_results`: per window the realized figures (from ground-truth labels, once `min_labels` of them
+    /// exist) and the estimated ones (CBPE, binary classifiers), each with its alert band, the estimate with its
+    /// confidence band, and the window's label coverage.
+    public struct Performance: Sendable {
+        /// One scored window: its `performance_windows` row and its `performance_results` rows.
+        public struct Window: Sendable {
+            public var windowStart: Date
+            public var windowEnd: Date
+            /// Predictions read for the window (at most `max_rows`, a uniform sample beyond it).
+            public var predictions: Int
+            /// Of those, how many have a usable label.
+            public var labels: Int
+            /// Label coverage as stored: labels / predictions; nil for a window without predictions.
+            public var coverage: Double?
+            /// A figure the policy reads (realized once they exist, else estimated) left its alert band.
+            public var dropped: Bool
+            /// One sentence per deciding figure out of its band (`PerformanceFigure.reason`).
+            public var reasons: [String]
+            /// Realized first, then estimated; each in the monitor's metric order.
+            public var figures: [PerformanceFigure]
+            /// How often later labels re-scored the window.
+            public var revisions: Int
+
+            public init(
+                windowStart: Date, windowEnd: Date, predictions: Int, labels: Int, coverage: Double?, dropped: Bool, reasons: [String],
+                figures: [PerformanceFigure], revisions: Int = 0
+            ) {
+                self.windowStart = windowStart
+                self.windowEnd = windowEnd
+                self.predictions = predictions
+                self.labels = labels
+                self.coverage = coverage
+                self.dropped = dropped
+                self.reasons = reasons
+                self.figures = figures
+                self.revisions = revisions
+            }
+
+            /// The window's figure of `metric` of `kind`, if stored.
+            public func figure(_ kind: PerformanceFigure.Kind, _ metric: PerformanceMetric) -> PerformanceFigure? {
+                figures.first { $0.kind == kind && $0.metric == metric }
+            }
+
+            /// The kind the policy reads: realized once the window has realized figures, else estimated.
+            public var decidingKind: PerformanceFigure.Kind { figures.contains { $0.kind == .realized } ? .realized : .estimated }
+        }
+
+        public var task: PerformanceTask
+        /// The metrics charted: the configured ones in their order, then any other metric stored in the windows.
+        public var metrics: [PerformanceMetric]
+        /// `performance.min_labels`: realized figures need this many labelled predictions in a window.
+        public var minLabels: Int
+        /// The scored windows of the trend range, oldest first.
+        public var windows: [Window]
+        /// The reported window's, when it was scored.
+        public var current: Window?
+        /// How many windows the trend range spans (scored or not): "over the last N windows".
+        public var trendWindows: Int
+
+        public init(
+            task: PerformanceTask, metrics: [PerformanceMetric], minLabels: Int, windows: [Window], current: Window?, trendWindows: Int
+        ) {
+            self.task = task
+            self.metrics = metrics
+            self.minLabels = minLabels
+            self.windows = windows
+            self.current = current
+            self.trendWindows = trendWindows
+        }
+
+        /// The reported window's performance in one line (the CLI prints it after the report is written), e.g.
+        /// "performance: dropped — estimated f1 0.612 below its band [0.7, 0.82]; label coverage 12.5% (25 of 200)".
+        public var summary: String {
+            guard let w = current else { return "performance: this window has not been scored" }
+            let coverage = "label coverage \(w.coverage.map(ReportFormat.percent) ?? "–") (\(w.labels) of \(w.predictions))"
+            if w.figures.isEmpty { return "performance: no figures; \(coverage)" }
+            if w.dropped { return "performance: dropped — \(w.reasons.joined(separator: "; ")); \(coverage)" }
+            return "performance: within bands (\(w.decidingKind.rawValue)); \(coverage)"
+        }
     }
 }
 

@@ -8,7 +8,8 @@ import Foundation
 ///
 /// Structure, for people and for tests: `header#summary` carries `data-verdict`; each feature is a
 /// `section.feature` with `data-feature`, `data-kind`, `data-drifted`, `data-psi`, `data-ks` (full precision) and
-/// its charts as `svg.chart-hist`, `svg.chart-ecdf`, `svg.chart-psi`, `svg.chart-cat` and `svg.chart-trend`.
+/// its charts as `svg.chart-hist`, `svg.chart-ecdf`, `svg.chart-psi`, `svg.chart-cat` and `svg.chart-trend`; a monitor
+/// with `performance:` adds `section#performance` (see `performance(_:)`).
 public enum HTMLReport {
     static let refColor = "#0072B2", curColor = "#E69F00", driftColor = "#D55E00", okColor = "#009E73", ink = "#222", grid = "#ddd"
 
@@ -25,8 +26,10 @@ public enum HTMLReport {
         h += actions(r)
         if let shortfall = r.shortfall {
             h += insufficient(shortfall)
+            h += performance(r)
         } else {
             h += overview(r)
+            h += performance(r)
             for f in r.features { h += feature(f, r) }
             h += quality(r)
         }
@@ -248,6 +251,232 @@ public enum HTMLReport {
         return h + "</section>\n"
     }
 
+    /// The model's performance (monitors with `performance:`): per metric, realized and estimated figures over the trend
+    /// windows with the estimate's confidence band and the alert band, the label coverage per window, and the reported
+    /// window's figures and reasons. `section#performance` carries `data-dropped`; each figure's row carries `data-kind`,
+    /// `data-metric`, `data-value` (full precision) and `data-alert`; each metric's chart is `svg.chart-performance`
+    /// with `data-metric`, the coverage chart `svg.chart-coverage`.
+    static func performance(_ r: DriftReport) -> String {
+        guard let p = r.performance else { return "" }
+        var h = "<section id=\"performance\" data-task=\"\(esc(p.task.rawValue))\""
+        if let w = p.current { h += " data-dropped=\"\(w.dropped)\"" }
+        h += ">\n<h2>Model performance <small>\(esc(p.task.rawValue.replacingOccurrences(of: "_", with: " ")))</small></h2>\n"
+        guard !p.windows.isEmpty else {
+            h += "<p class=\"note\">No performance figures are stored for the last \(p.trendWindows) windows: "
+            return h + "a window’s performance is measured when it is checked with <code>performance:</code> configured.</p>\n</section>\n"
+        }
+        if let w = p.current {
+            h += "<dl class=\"figures\">"
+            h += fact("predictions", "\(w.predictions)") + fact("labelled", "\(w.labels)")
+            h += fact("label coverage", w.coverage.map(ReportFormat.percent) ?? "–") + fact("min_labels", "\(p.minLabels)")
+            h += fact("policy reads", w.figures.isEmpty ? "nothing yet" : "\(w.decidingKind.rawValue) figures")
+            h += fact("performance", w.dropped ? "DROPPED" : "within its bands")
+            if w.revisions > 0 { h += fact("re-scores", "\(w.revisions)") }
+            h += "</dl>\n"
+        } else {
+            h += "<p class=\"note\">This window has no performance figures yet (it is scored when it is checked).</p>\n"
+        }
+        let span = p.windows.count == 1 ? "in the one scored window" : "over the last \(p.windows.count) scored windows"
+        var figures = p.metrics.compactMap { m -> String? in
+            guard p.windows.contains(where: { w in w.figures.contains { $0.metric == m } }) else { return nil }
+            return figure("\(m.rawValue) \(span)", performanceChart(p, metric: m))
+        }
+        figures.append(figure("Label coverage (labels / predictions) \(span)", coverageChart(p)))
+        h += chartRows(figures)
+        if let w = p.current {
+            if w.figures.isEmpty {
+                h += "<p class=\"note\">No figures for this window: \(w.labels) of its \(w.predictions) predictions have a label, "
+                h += "fewer than min_labels (\(p.minLabels))\(p.task == .binaryClassification ? "" : ", and this task has no estimate").</p>\n"
+            } else {
+                h += performanceTable(w)
+            }
+            h += "<p class=\"reasons\">"
+            h += w.reasons.isEmpty ? "No figure the policy reads left its band." : "Why: " + esc(w.reasons.joined(separator: "; "))
+            h += "</p>\n"
+        }
+        return h + "</section>\n"
+    }
+
+    /// The reported window's figures: one row per kind and metric, alerts marked by the row's edge and in words.
+    static func performanceTable(_ w: DriftReport.Performance.Window) -> String {
+        var h = "<table class=\"overview performance\"><thead><tr><th>kind</th><th>metric</th><th>value</th>"
+        h += "<th>confidence band</th><th>alert band</th><th>alert</th><th>labels</th><th>coverage</th></tr></thead><tbody>\n"
+        for f in w.figures {
+            h += "<tr class=\"\(f.alert ? "drift" : "ok")\" data-kind=\"\(f.kind.rawValue)\" data-metric=\"\(f.metric.rawValue)\""
+            h += " data-value=\"\(f.value)\" data-alert=\"\(f.alert)\"><td>\(f.kind.rawValue)</td><td>\(f.metric.rawValue)</td>"
+            h += numCell(f.value.isNaN ? "undefined" : ReportFormat.number(f.value))
+            h += numCell(f.kind == .estimated ? band(f.lower, f.upper) : "–") + numCell(band(f.thresholdLower, f.thresholdUpper))
+            h +=
+                "<td>\(f.alert ? "<b>ALERT</b>" : "ok")</td>" + numCell("\(w.labels)") + numCell(w.coverage.map(ReportFormat.percent) ?? "–")
+                + "</tr>\n"
+        }
+        return h + "</tbody></table>\n"
+    }
+
+    /// A band as "[lower, upper]", an open side as "–"; "–" when it has neither.
+    static func band(_ lower: Double?, _ upper: Double?) -> String {
+        lower == nil && upper == nil ? "–" : "[\(num(lower)), \(num(upper))]"
+    }
+
+    /// Charts in full rows: of 3, or of 2 where 3 would leave a row part empty (5 = 3 + 2, 4 = 2 + 2, 7 = 3 + 2 + 2).
+    static func chartRows(_ figures: [String]) -> String {
+        var rest = figures[...]
+        var h = ""
+        while !rest.isEmpty {
+            let take = rest.count == 4 || rest.count == 2 ? 2 : rest.count == 1 ? 1 : (rest.count % 3 == 1 ? 2 : 3)
+            h += charts(Array(rest.prefix(take)))
+            rest = rest.dropFirst(take)
+        }
+        return h
+    }
+
+    /// One metric over the scored windows: realized (blue, solid) and estimated (orange, dashed) values, the estimate's
+    /// confidence band (orange, shaded), the alert band of the figure the policy reads (vermillion, dotted, a step per window) and the
+    /// figures that left it (vermillion squares). Undefined (NaN) figures leave gaps.
+    static func performanceChart(_ p: DriftReport.Performance, metric m: PerformanceMetric) -> String {
+        let ws = p.windows
+        let n = ws.count
+        guard let newest = ws.last else { return "" }
+        func finite(_ x: Double?) -> Double? { x.flatMap { $0.isFinite ? $0 : nil } }
+        let realized = ws.map { finite($0.figure(.realized, m)?.value) }
+        let estimated = ws.map { finite($0.figure(.estimated, m)?.value) }
+        let lower = ws.map { finite($0.figure(.estimated, m)?.lower) }
+        let upper = ws.map { finite($0.figure(.estimated, m)?.upper) }
+        let deciding = ws.map { $0.figure($0.decidingKind, m) ?? $0.figure(.realized, m) ?? $0.figure(.estimated, m) }
+        let alertLower = deciding.map { finite($0?.thresholdLower) }
+        let alertUpper = deciding.map { finite($0?.thresholdUpper) }
+        let all = (realized + estimated + lower + upper + alertLower + alertUpper).compactMap { $0 }
+        // scores and rates stay within [0, 1]; errors and R² only below or above
+        let atMostOne: Set<PerformanceMetric> = [.accuracy, .precision, .recall, .f1, .rocAUC, .brier, .ece, .r2]
+        let (lo, hi) = niceRange(
+            all.min() ?? 0, all.max() ?? 1, floor: (all.min() ?? 0) >= 0 ? 0 : nil, ceiling: atMostOne.contains(m) && (all.max() ?? 0) <= 1 ? 1 : nil)
+        let ticks = Set([0, n / 2, n - 1]).sorted()
+        let labels = (0...4).map { ReportFormat.number(lo + (hi - lo) * Double($0) / 4) }
+        let f = Frame.chart(yLabels: labels, lastXLabel: shortTime(newest.windowStart), bottom: 44)
+        func px(_ i: Int) -> Double { n == 1 ? f.left + f.plotW / 2 : f.left + f.plotW * Double(i) / Double(n - 1) }
+        func py(_ v: Double) -> Double { f.top + f.plotH * (1 - (v - lo) / (hi - lo)) }
+        var s = svgOpen("chart-performance", "\(m.rawValue) over recent windows", f, attributes: " data-metric=\"\(m.rawValue)\"")
+        for (k, label) in labels.enumerated() {
+            let y = f.top + f.plotH * (1 - Double(k) / 4)
+            s += "<line x1=\"\(f1(f.left))\" x2=\"\(f1(f.width - f.right))\" y1=\"\(f1(y))\" y2=\"\(f1(y))\" stroke=\"\(grid)\"/>"
+            s += "<text x=\"\(f1(f.left - 4))\" y=\"\(f1(y + 3))\" text-anchor=\"end\" class=\"tick\">\(esc(label))</text>"
+        }
+        // the confidence band: one shaded polygon per run of windows that have both sides
+        var i = 0
+        while i < n {
+            guard lower[i] != nil, upper[i] != nil else {
+                i += 1
+                continue
+            }
+            var j = i
+            while j + 1 < n, lower[j + 1] != nil, upper[j + 1] != nil { j += 1 }
+            let halfWidth = i == j ? min(f.plotW / Double(max(n - 1, 1)) / 3, 6) : 0
+            var d = "M\(f1(px(i) - halfWidth)),\(f1(py(upper[i]!)))"
+            if i == j { d += " L\(f1(px(i) + halfWidth)),\(f1(py(upper[i]!)))" }
+            for k in i...j where k > i { d += " L\(f1(px(k))),\(f1(py(upper[k]!)))" }
+            if i == j { d += " L\(f1(px(i) + halfWidth)),\(f1(py(lower[i]!)))" }
+            for k in stride(from: j, through: i, by: -1) { d += " L\(f1(px(k) - (k == i ? halfWidth : 0))),\(f1(py(lower[k]!)))" }
+            s += "<path class=\"confidence\" d=\"\(d) Z\" fill=\"\(curColor)\" fill-opacity=\"0.22\" stroke=\"none\"/>"
+            i = j + 1
+        }
+        // a series as a line broken at missing values; a lone value (no neighbour) as a dot, hollow when `hollow`
+        func series(_ values: [Double?], _ color: String, _ dash: String, _ cls: String, hollow: Bool) -> String {
+            var d = ""
+            var dots = ""
+            for (k, v) in values.enumerated() {
+                guard let v else { continue }
+                let joined = k > 0 && values[k - 1] != nil
+                d += (joined ? " L" : " M") + "\(f1(px(k))),\(f1(py(v)))"
+                if !joined && (k + 1 >= n || values[k + 1] == nil) {
+                    dots += "<circle class=\"\(cls)\" cx=\"\(f1(px(k)))\" cy=\"\(f1(py(v)))\" r=\"2.5\""
+                    dots += hollow ? " fill=\"#fff\" stroke=\"\(color)\" stroke-width=\"1.5\"/>" : " fill=\"\(color)\"/>"
+                }
+            }
+            guard d.contains(" L") else { return dots }
+            return "<path class=\"\(cls)\" d=\"\(d)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" stroke-dasharray=\"\(dash)\"/>" + dots
+        }
+        // an alert band's side as steps: each window's bound across its share of the x axis
+        func steps(_ values: [Double?]) -> String {
+            func edge(_ k: Int) -> Double { k == 0 ? f.left : k == n ? f.left + f.plotW : (px(k - 1) + px(k)) / 2 }
+            var d = ""
+            for (k, v) in values.enumerated() {
+                guard let v else { continue }
+                d += (k > 0 && values[k - 1] != nil ? " V" : " M\(f1(edge(k))),") + "\(f1(py(v))) H\(f1(edge(k + 1)))"
+            }
+            guard !d.isEmpty else { return "" }
+            return "<path class=\"threshold\" d=\"\(d)\" fill=\"none\" stroke=\"\(driftColor)\" stroke-dasharray=\"2,3\"/>"
+        }
+        s += steps(alertLower) + steps(alertUpper)
+        s += series(estimated, curColor, "5,3", "estimated", hollow: true) + series(realized, refColor, "none", "realized", hollow: false)
+        for (k, w) in ws.enumerated() {
+            for fig in w.figures where fig.metric == m && fig.alert && fig.value.isFinite {
+                s += "<rect class=\"alert\" x=\"\(f1(px(k) - 3))\" y=\"\(f1(py(fig.value) - 3))\" width=\"6\" height=\"6\" fill=\"\(driftColor)\">"
+                s += "<title>\(iso(w.windowStart)): \(esc(fig.reason))</title></rect>"
+            }
+        }
+        for k in ticks { s += timeTick(ws[k].windowStart, x: px(k), f) }
+        var top: [(Swatch, String)] = []
+        if realized.contains(where: { $0 != nil }) { top.append((.line(refColor, dash: "none"), "realized")) }
+        if estimated.contains(where: { $0 != nil }) { top.append((.line(curColor, dash: "5,3"), "estimated")) }
+        if lower.contains(where: { $0 != nil }) { top.append((.box(curColor + "55", dashed: false), "estimate ±3 SE")) }
+        s += legend(top, f)
+        var bottom: [(Swatch, String)] = []
+        if (alertLower + alertUpper).contains(where: { $0 != nil }) { bottom.append((.line(driftColor, dash: "2,3"), "alert band")) }
+        bottom.append((.square(driftColor), "outside its band"))
+        s += legend(bottom, f, y: f.top + f.plotH + 30)
+        return s + "</svg>"
+    }
+
+    /// Label coverage per scored window (labels / predictions), as bars: blue where the window had min_labels labels
+    /// (realized figures), grey where it had fewer.
+    static func coverageChart(_ p: DriftReport.Performance) -> String {
+        let ws = p.windows
+        let n = ws.count
+        guard let newest = ws.last else { return "" }
+        let maxY = min(niceCeil(max(ws.compactMap(\.coverage).max() ?? 0, 0.01)), 1)
+        let ticks = Set([0, n / 2, n - 1]).sorted()
+        let f = Frame.chart(yLabels: yLabels(maxY, format: ReportFormat.percent), lastXLabel: shortTime(newest.windowStart), bottom: 44)
+        let slot = f.plotW / Double(max(n, 1))
+        var s = svgOpen("chart-coverage", "label coverage per window", f) + yAxis(maxY, f, format: ReportFormat.percent)
+        for (k, w) in ws.enumerated() {
+            let c = min(max(w.coverage ?? 0, 0), maxY)
+            let bh = f.plotH * c / maxY
+            let x = f.left + Double(k) * slot + slot * 0.15
+            let enough = w.labels >= p.minLabels
+            s += "<rect class=\"coverage\" x=\"\(f1(x))\" y=\"\(f1(f.top + f.plotH - bh))\" width=\"\(f1(max(slot * 0.7, 0.5)))\""
+            s += " height=\"\(f1(bh))\" fill=\"\(enough ? refColor : "#999")\"><title>\(iso(w.windowStart)): "
+            s += "\(w.coverage.map(ReportFormat.percent) ?? "–") (\(w.labels) of \(w.predictions))</title></rect>"
+        }
+        for k in ticks { s += timeTick(ws[k].windowStart, x: f.left + (Double(k) + 0.5) * slot, f) }
+        s += legend([(.box(refColor, dashed: false), "≥ min_labels (\(p.minLabels)) labels"), (.box("#999", dashed: false), "fewer")], f)
+        return s + "</svg>"
+    }
+
+    /// A window's start under the plot at `x`.
+    static func timeTick(_ d: Date, x: Double, _ f: Frame) -> String {
+        "<text class=\"tick\" x=\"\(f1(x))\" y=\"\(f1(f.top + f.plotH + 14))\" text-anchor=\"middle\">\(esc(shortTime(d)))</text>"
+    }
+
+    /// A y range holding [`lo`, `hi`] on 4 grid steps of a nice size (1, 2, 2.5 or 5 × 10^k) from a multiple of the step,
+    /// kept within [`floor`, `ceiling`] where the values are (a flat range is widened around its value first).
+    static func niceRange(_ lo: Double, _ hi: Double, floor: Double?, ceiling: Double?) -> (Double, Double) {
+        var (a, b) = (lo, hi)
+        if !(b - a > 1e-12) {
+            let pad = max(abs(a) * 0.05, 0.01)
+            (a, b) = (a - pad, b + pad)
+        }
+        if let floor { a = max(a, floor) }
+        if let ceiling { b = min(b, ceiling) }
+        var step = niceCeil((b - a) / 4)
+        for _ in 0..<8 {
+            var start = (a / step).rounded(.down) * step
+            if let ceiling, start + 4 * step > ceiling, ceiling - 4 * step <= a { start = ((ceiling / step).rounded() - 4) * step }
+            if start + 4 * step >= b - 1e-12 * max(abs(b), 1) { return (start, start + 4 * step) }
+            step = niceCeil(step * 1.000001)
+        }
+        return (a, b)
+    }
+
     // MARK: charts
 
     /// A chart's drawing in SVG user units: the viewBox (`width` × `height`) and the plot's margins inside it. Text sizes
@@ -330,8 +559,9 @@ public enum HTMLReport {
         "<figure>\(svg)<figcaption>\(esc(caption))</figcaption></figure>\n"
     }
 
-    static func svgOpen(_ cls: String, _ label: String, _ f: Frame) -> String {
-        "<svg class=\"\(cls)\" viewBox=\"0 0 \(Int(f.width)) \(Int(f.height.rounded(.up)))\" role=\"img\" aria-label=\"\(esc(label))\" xmlns=\"http://www.w3.org/2000/svg\">"
+    /// An `<svg>` of class `cls` with `attributes` (e.g. ` data-metric="f1"`), its viewBox from `f`, and the hatch pattern.
+    static func svgOpen(_ cls: String, _ label: String, _ f: Frame, attributes: String = "") -> String {
+        "<svg class=\"\(cls)\"\(attributes) viewBox=\"0 0 \(Int(f.width)) \(Int(f.height.rounded(.up)))\" role=\"img\" aria-label=\"\(esc(label))\" xmlns=\"http://www.w3.org/2000/svg\">"
             + "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
             + "<rect width=\"6\" height=\"6\" fill=\"\(curColor)\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"\(ink)\" stroke-width=\"2\"/></pattern></defs>"
     }
@@ -566,7 +796,7 @@ public enum HTMLReport {
         .badge{font-size:12px;padding:2px 8px;border-radius:10px;color:#fff;background:var(--ok);vertical-align:middle}section.drift .badge{background:var(--drift)}
         h2 small{color:var(--muted);font-weight:400;font-size:12px}
         .charts{display:grid;gap:8px 14px;grid-template-columns:minmax(0,1fr)}.charts.cols-2{grid-template-columns:repeat(2,minmax(0,1fr))}.charts.cols-3{grid-template-columns:repeat(3,minmax(0,1fr))}
-        .charts.cols-1 svg{max-height:320px}td.num,dd.num{white-space:nowrap;font-variant-numeric:tabular-nums}#overview,#quality,#actions,#insufficient{overflow-x:auto}
+        .charts.cols-1 svg{max-height:320px}td.num,dd.num{white-space:nowrap;font-variant-numeric:tabular-nums}#overview,#quality,#actions,#insufficient,#performance{overflow-x:auto}
         figure{margin:0}figcaption{font-size:12px;color:var(--muted);text-align:center}svg{width:100%;height:auto;font-size:10px}
         .tick{fill:#444;font-size:9px}.legend text{font-size:10px;fill:#222}.flag{fill:var(--drift);font-weight:700;font-size:11px}
         .figures{display:flex;flex-wrap:wrap;gap:4px 22px;margin:6px 0}.reasons{margin:4px 0 10px}.note{color:var(--muted)}

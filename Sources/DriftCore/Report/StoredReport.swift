@@ -1,3 +1,4 @@
+import DriftStats
 import DriftStore
 import Foundation
 
@@ -108,6 +109,62 @@ extension DriftReport {
                 referenceCount: try run.int("reference_count"), currentCount: try run.int("current_count"), minSample: monitor.minSample)
         }
         report.actions = try TriggerStatus.forDriftRun(c, runID: runID)
+        if let p = monitor.performance {
+            report.performance = try storedPerformance(
+                c, monitor: monitor.name, config: p, window: TimeWindow(start: start, end: end), from: from, trendWindows: trendWindows)
+        }
         return report
+    }
+
+    /// The performance of `monitor` over the windows starting in [`from`, `window.start`] — the trend's range — from
+    /// `performance_windows` and `performance_results` (two range reads; their primary keys, which lead with
+    /// (monitor, window_start), serve them). A result whose metric this version does not know is left out.
+    static func storedPerformance(
+        _ c: PGConnection, monitor: String, config: PerformanceConfig, window: TimeWindow, from: Date, trendWindows: Int
+    ) throws -> Performance {
+        struct Key: Hashable {
+            var start: Date
+            var end: Date
+        }
+        var figures: [Key: [PerformanceFigure]] = [:]
+        var stored = Set<PerformanceMetric>()
+        for r in try c.query(
+            """
+            SELECT window_start, window_end, kind, metric, value, lower, upper, threshold_lower, threshold_upper, alert
+              FROM performance_results WHERE monitor = $1 AND window_start >= $2 AND window_start <= $3
+            """, [monitor, from, window.start], name: "report.performance_results")
+        {
+            guard let kind = PerformanceFigure.Kind(rawValue: try r.string("kind")), let metric = PerformanceMetric(rawValue: try r.string("metric"))
+            else { continue }
+            stored.insert(metric)
+            figures[Key(start: try r.date("window_start"), end: try r.date("window_end")), default: []].append(
+                PerformanceFigure(
+                    kind: kind, metric: metric, value: try r.double("value"), lower: try r.optionalDouble("lower"),
+                    upper: try r.optionalDouble("upper"), thresholdLower: try r.optionalDouble("threshold_lower"),
+                    thresholdUpper: try r.optionalDouble("threshold_upper"), alert: try r.bool("alert")))
+        }
+        let metrics = config.metrics + stored.filter { !config.metrics.contains($0) }.sorted { $0.rawValue < $1.rawValue }
+        let order = Dictionary(uniqueKeysWithValues: metrics.enumerated().map { ($1, $0) })
+        var windows: [Performance.Window] = []
+        for r in try c.query(
+            """
+            SELECT window_start, window_end, predictions, labels, coverage, dropped, reasons, revisions
+              FROM performance_windows WHERE monitor = $1 AND window_start >= $2 AND window_start <= $3
+             ORDER BY window_start, window_end
+            """, [monitor, from, window.start], name: "report.performance_windows")
+        {
+            let key = Key(start: try r.date("window_start"), end: try r.date("window_end"))
+            let sorted = (figures[key] ?? []).sorted {
+                $0.kind != $1.kind ? $0.kind == .realized : (order[$0.metric] ?? 0) < (order[$1.metric] ?? 0)
+            }
+            windows.append(
+                Performance.Window(
+                    windowStart: key.start, windowEnd: key.end, predictions: try r.int("predictions"), labels: try r.int("labels"),
+                    coverage: try r.optionalDouble("coverage"), dropped: try r.bool("dropped"),
+                    reasons: try r.strings("reasons").compactMap { $0 }, figures: sorted, revisions: try r.int("revisions")))
+        }
+        let current = windows.last { $0.windowStart == window.start && $0.windowEnd == window.end }
+        return Performance(
+            task: config.task, metrics: metrics, minLabels: config.minLabels, windows: windows, current: current, trendWindows: trendWindows)
     }
 }

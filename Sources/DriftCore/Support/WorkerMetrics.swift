@@ -87,7 +87,7 @@ public enum WorkerMetrics {
             }
             if shadow { for v in verdicts { _ = Counter(label: shadowEvaluations, dimensions: [("monitor", m.name), ("verdict", v)]) } }
         }
-        for kind in [DriftTasks.kind, ShadowEvalTasks.kind] {
+        for kind in DriftTasks.kinds + [ShadowEvalTasks.kind] {
             for outcome in ["completed", "failed"] { _ = Timer(label: taskDuration, dimensions: [("kind", kind), ("outcome", outcome)]) }
         }
         for action in triggerActions.sorted() {
@@ -134,6 +134,11 @@ public enum WorkerMetrics {
         for action in outcome.firedActions {
             Counter(label: actionsFired, dimensions: [("monitor", monitor), ("action", action)]).increment()
         }
+    }
+
+    /// An action fired outside a check (a re-score whose performance drop fired the policy).
+    public static func recordActionFired(monitor: String, action: String) {
+        Counter(label: actionsFired, dimensions: [("monitor", monitor), ("action", action)]).increment()
     }
 
     public static func recordCheckError(monitor: String) {

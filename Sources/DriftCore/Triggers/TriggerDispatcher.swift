@@ -299,6 +299,11 @@ public struct TriggerDispatcher: Sendable {
         if case .array(let items)? = json.value(at: "drifted_features") { features = items.compactMap(\.scalarText) }
         var extra: [String: String] = [:]
         for k in Reader.shadowVariables + Reader.followVariables { if let v = json.value(at: k)?.scalarText { extra[k] = v } }
+        // a performance trigger's: the trigger and the figures out of their band (absent for drift-triggered actions)
+        if let v = json.value(at: "trigger")?.scalarText { extra["trigger"] = v }
+        if case .array(let reasons)? = json.value(at: "performance_reasons") {
+            extra["performance_reasons"] = reasons.compactMap(\.scalarText).joined(separator: "; ")
+        }
         var context = TriggerContext(
             actionID: row.actionID, action: row.action, monitor: row.monitor, model: text("model").isEmpty ? monitor.model : text("model"),
             windowStart: text("window_start"), windowEnd: text("window_end"), driftedFeatures: features,

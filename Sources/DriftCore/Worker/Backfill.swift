@@ -49,8 +49,9 @@ public struct Backfill: Sendable {
             let crash = killAt == i + 1
             let r: WindowResult = try await client.withConnection { c in
                 let outcome = try MonitorLock.withLock(monitor: monitor.name, schema: schema, timeout: lockTimeout, on: c) {
-                    let (profile, _) = try references.profile(for: monitor, window: w, on: c)
-                    return try DriftCheck(monitor: monitor, reference: profile, configHash: hash)
+                    let (profile, version) = try references.profile(for: monitor, window: w, on: c)
+                    let baseline = try references.performanceBaseline(for: monitor, window: w, version: version, on: c)
+                    return try DriftCheck(monitor: monitor, reference: profile, configHash: hash, performance: baseline)
                         .run(window: w, on: c, recompute: recompute, inTransaction: crash ? { _ in kill(getpid(), SIGKILL) } : nil)
                 }
                 WorkerMetrics.recordCheck(monitor: monitor.name, outcome: outcome)

@@ -115,6 +115,7 @@ public struct DriftTasks: Sendable {
                 page = Array(unchecked.prefix(1))
                 attempts = 1
             }
+            if enqueue, m.performance != nil { backlog.enqueued += try await enqueueRescores(m, now: now) }
             guard enqueue, let first = page.first else {
                 out.append(backlog)
                 continue
@@ -125,7 +126,7 @@ public struct DriftTasks: Sendable {
                 let json = String(decoding: try Self.encoder.encode(args), as: UTF8.self)
                 tasks.append(.init(kind: Self.kind, uniqueKey: Self.uniqueKey(monitor: m.name, window: w), args: json, maxAttempts: attempts))
             }
-            backlog.enqueued = try await queue.enqueue(tasks)
+            backlog.enqueued += try await queue.enqueue(tasks)
             if unchecked.count > 1 {
                 logger.info(
                     "window backlog",
@@ -158,6 +159,30 @@ public struct DriftTasks: Sendable {
     /// Runs one task: the task's window and, before it, any unchecked earlier window since `since`. A check that
     /// used its last attempt marks the monitor failing (`MonitorFailures`); a successful one clears that.
     public func handle(_ task: QueueTask) async throws {
+        if task.kind == Self.rescoreKind {
+            // a failed re-score is retried, then dropped: the next labels schedule another; the monitor is not paused
+            do {
+                try await WorkerMetrics.timeTask(kind: task.kind) { try await rescore(task) }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                let final = task.attempt >= task.maxAttempts
+                logger.log(
+                    level: final ? .error : .warning,
+                    final ? "performance re-score failed; no attempts left" : "performance re-score failed; will retry",
+                    metadata: ["task.id": .stringConvertible(task.id), "task.key": "\(task.uniqueKey ?? "")", "error": "\(error)"])
+                if final, let a = try? Self.decoder.decode(Args.self, from: Data(task.args.utf8)) {
+                    // the window counts as scored until the next labels, so a broken re-score is not enqueued again at once
+                    _ = try? await client.withConnection { c in
+                        try c.query(
+                            "UPDATE performance_windows SET computed_at = now() WHERE monitor = $1 AND window_start = $2 AND window_end = $3",
+                            [a.monitor, a.window_start, a.window_end], name: "rescore.give_up")
+                    }
+                }
+                throw error
+            }
+            return
+        }
         let monitor = (try? Self.decoder.decode(Args.self, from: Data(task.args.utf8)))?.monitor
         do {
             try await WorkerMetrics.timeTask(kind: task.kind) { try await check(task) }
@@ -236,8 +261,9 @@ public struct DriftTasks: Sendable {
             do {
                 let outcome = try await client.withConnection { c in
                     try MonitorLock.withLock(monitor: m.name, schema: schema, timeout: lockTimeout, on: c) {
-                        let (profile, _) = try references.profile(for: m, window: w, on: c)
-                        return try DriftCheck(monitor: m, reference: profile, configHash: hash).run(window: w, on: c)
+                        let (profile, version) = try references.profile(for: m, window: w, on: c)
+                        let baseline = try references.performanceBaseline(for: m, window: w, version: version, on: c)
+                        return try DriftCheck(monitor: m, reference: profile, configHash: hash, performance: baseline).run(window: w, on: c)
                     }
                 }
                 WorkerMetrics.recordCheck(monitor: m.name, outcome: outcome)

@@ -42,15 +42,15 @@ public final class GroundTruthWriter: Sendable {
             SELECT * FROM unnest($2::text[], $3::text[], $4::bool[], $5::float8[], $6::bool[], $7::float8[], $8::bool[], $9::timestamptz[])
                 AS t(request_id, label, has_label, value, has_value, reward, has_reward, labelled_at)
         )
-        INSERT INTO ground_truth AS g (model, request_id, label, value, reward, labelled_at, source)
+        INSERT INTO ground_truth AS g (model, request_id, label, value, reward, labelled_at, source, received_at)
         SELECT $1, request_id, CASE WHEN has_label THEN label END, CASE WHEN has_value THEN value END, CASE WHEN has_reward THEN reward END,
-               labelled_at, $10
+               labelled_at, $10, clock_timestamp()
           FROM input
         ON CONFLICT (model, request_id) DO UPDATE
             SET label = COALESCE(EXCLUDED.label, g.label),
                 value = CASE WHEN EXCLUDED.label IS NULL THEN g.value ELSE EXCLUDED.value END,
                 reward = COALESCE(EXCLUDED.reward, g.reward),
-                labelled_at = EXCLUDED.labelled_at, received_at = now(), source = EXCLUDED.source, revisions = g.revisions + 1
+                labelled_at = EXCLUDED.labelled_at, received_at = clock_timestamp(), source = EXCLUDED.source, revisions = g.revisions + 1
             WHERE (EXCLUDED.label IS NOT NULL AND (g.label, g.value) IS DISTINCT FROM (EXCLUDED.label, EXCLUDED.value))
                OR (EXCLUDED.reward IS NOT NULL AND g.reward IS DISTINCT FROM EXCLUDED.reward)
         RETURNING request_id, (xmax = 0) AS inserted

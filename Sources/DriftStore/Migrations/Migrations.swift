@@ -258,6 +258,50 @@ public enum Migrations {
                 );
                 -- Serves the labels that arrived in a period (coverage updates, drift_labels_* gauges): WHERE model = $1 AND received_at >= $2
                 CREATE INDEX ground_truth_received ON {{schema}}.ground_truth (model, received_at);
+                """),
+        Migration(
+            version: 11, name: "performance_results",
+            sql: """
+                -- A monitor's model performance per window (issue 20): one row per window with its label coverage, replaced
+                -- when later labels re-score the window (until label_delay after its end).
+                CREATE TABLE {{schema}}.performance_windows (
+                    monitor      text        NOT NULL,
+                    window_start timestamptz NOT NULL,
+                    window_end   timestamptz NOT NULL,
+                    predictions  int         NOT NULL,
+                    labels       int         NOT NULL,
+                    coverage     float8,
+                    dropped      bool        NOT NULL,
+                    reasons      text[]      NOT NULL DEFAULT '{}',
+                    computed_at  timestamptz NOT NULL DEFAULT now(),
+                    revisions    int         NOT NULL DEFAULT 0,
+                    PRIMARY KEY (monitor, window_start, window_end)
+                );
+                -- Each metric of a window: realized (from labels) or estimated (CBPE), with the estimate's confidence band
+                -- (lower, upper) and the alert band (threshold_lower, threshold_upper).
+                CREATE TABLE {{schema}}.performance_results (
+                    monitor         text        NOT NULL,
+                    window_start    timestamptz NOT NULL,
+                    window_end      timestamptz NOT NULL,
+                    kind            text        NOT NULL CHECK (kind IN ('realized', 'estimated')),
+                    metric          text        NOT NULL,
+                    value           float8      NOT NULL,
+                    lower           float8,
+                    upper           float8,
+                    threshold_lower float8,
+                    threshold_upper float8,
+                    alert           bool        NOT NULL,
+                    labels          int         NOT NULL,
+                    coverage        float8,
+                    computed_at     timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (monitor, window_start, window_end, kind, metric),
+                    FOREIGN KEY (monitor, window_start, window_end)
+                        REFERENCES {{schema}}.performance_windows (monitor, window_start, window_end) ON DELETE CASCADE
+                );
+                -- When a label first joined a captured request (a window's scoring); NULL: not yet. Serves
+                -- drift_labels_unmatched: WHERE model = $1 AND matched_at IS NULL AND received_at < $2
+                ALTER TABLE {{schema}}.ground_truth ADD COLUMN matched_at timestamptz;
+                CREATE INDEX ground_truth_unmatched ON {{schema}}.ground_truth (model, received_at) WHERE matched_at IS NULL;
                 """)
     ]
 }
