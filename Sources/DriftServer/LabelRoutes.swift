@@ -42,10 +42,7 @@ extension CaptureRoutes {
         do {
             outcomes = try await writer.write(batch.labels.map { $0.row(now: now) }, source: .http)
         } catch {
-            WorkerMetrics.recordLabelsRejected(model: "unknown", reason: CaptureDecodeError.Reason.unavailable.rawValue, count: batch.labels.count)
-            return json(
-                .serviceUnavailable, .object([("error", .string("the labels could not be stored: \(error)")), ("reason", .string("unavailable"))]),
-                headers: [.retryAfter: "5"])
+            return labelsUnavailable(error, count: batch.labels.count)
         }
         for (m, o) in zip(batch.labels.map(\.model), outcomes) { WorkerMetrics.recordLabels(model: m, outcome: o.rawValue, count: 1) }
         batch.refusals.first.map { log($0.error) }
@@ -82,6 +79,15 @@ extension CaptureRoutes {
     }
 
     /// Stores a Seldon feedback's labels: 200 `{"labels": {"stored", "replaced", "duplicates"}}` once committed.
+    /// PostgreSQL failed while storing `count` labels: nothing of the request is stored; 503 with `Retry-After`, the
+    /// labels counted as rejected (`unavailable`), as `commit` answers captured events in the same case.
+    func labelsUnavailable(_ error: Error, count: Int) -> Response {
+        WorkerMetrics.recordLabelsRejected(model: "unknown", reason: CaptureDecodeError.Reason.unavailable.rawValue, count: count)
+        return json(
+            .serviceUnavailable, .object([("error", .string("the labels could not be stored: \(error)")), ("reason", .string("unavailable"))]),
+            headers: [.retryAfter: "5"])
+    }
+
     func storeFeedback(_ batch: [GroundTruthLabel]) async -> Response {
         guard let writer = labels else {
             return refused(
@@ -91,10 +97,7 @@ extension CaptureRoutes {
         let now = Date()
         let outcomes: [GroundTruthWriter.Outcome]
         do { outcomes = try await writer.write(batch.map { $0.row(now: now) }, source: .seldonFeedback) } catch {
-            WorkerMetrics.recordLabelsRejected(model: "unknown", reason: CaptureDecodeError.Reason.unavailable.rawValue, count: batch.count)
-            return json(
-                .serviceUnavailable, .object([("error", .string("the labels could not be stored: \(error)")), ("reason", .string("unavailable"))]),
-                headers: [.retryAfter: "5"])
+            return labelsUnavailable(error, count: batch.count)
         }
         for (label, o) in zip(batch, outcomes) { WorkerMetrics.recordLabels(model: label.model, outcome: o.rawValue, count: 1) }
         let count = { (o: GroundTruthWriter.Outcome) in outcomes.count { $0 == o } }

@@ -247,13 +247,19 @@ public final class StoredStateMetrics: Sendable {
                     name: "drift_monitor_failing", labels: [("monitor", m)], value: failing[m] ?? 0,
                     help: "1 while the monitor's checks keep failing (paused with backoff; see /readyz and the logs), else 0."))
         }
-        // performance (issue 20): each metric's newest figure of each kind, and the newest scored window's coverage
-        for r in try c.query(
-            """
-            SELECT DISTINCT ON (monitor, kind, metric) monitor, kind, metric, value FROM performance_results
-            WHERE monitor = ANY($1) ORDER BY monitor, kind, metric, window_start DESC
-            """, [monitors], name: "metrics.performance")
-        {
+        // performance (issue 20), only with performance monitoring configured: each metric's newest figure of each
+        // kind within the label delay (and two days), and the newest scored window's coverage
+        let since = now.addingTimeInterval(-((labelDelays.values.max() ?? 0) + 2 * 86_400))
+        let figures =
+            labelDelays.isEmpty
+            ? []
+            : Array(
+                try c.query(
+                    """
+                    SELECT DISTINCT ON (monitor, kind, metric) monitor, kind, metric, value FROM performance_results
+                    WHERE monitor = ANY($1) AND window_start >= $2 ORDER BY monitor, kind, metric, window_start DESC
+                    """, [monitors, since], name: "metrics.performance"))
+        for r in figures {
             let value = try r.double("value")
             guard value.isFinite else { continue }
             out.append(
@@ -265,12 +271,16 @@ public final class StoredStateMetrics: Sendable {
                         "The model's performance metric in the newest window that has it, by monitor, metric and kind (realized from labels, estimated by CBPE)."
                 ))
         }
-        for r in try c.query(
-            """
-            SELECT DISTINCT ON (monitor) monitor, coverage, dropped FROM performance_windows
-            WHERE monitor = ANY($1) ORDER BY monitor, window_start DESC
-            """, [monitors], name: "metrics.coverage")
-        {
+        let windows =
+            labelDelays.isEmpty
+            ? []
+            : Array(
+                try c.query(
+                    """
+                    SELECT DISTINCT ON (monitor) monitor, coverage, dropped FROM performance_windows
+                    WHERE monitor = ANY($1) AND window_start >= $2 ORDER BY monitor, window_start DESC
+                    """, [monitors, since], name: "metrics.coverage"))
+        for r in windows {
             let m = try r.string("monitor")
             out.append(
                 Sample(

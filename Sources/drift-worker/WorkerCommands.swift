@@ -492,7 +492,7 @@ struct RunOnceCommand: AsyncParsableCommand {
                 var enqueued = 0
                 var passes = 0
                 while true {
-                    let n = try await tasks.enqueueDue(now: at)
+                    let n = try await tasks.enqueueDue(now: at, rescores: passes == 0)
                     if n == 0 && passes > 0 { break }
                     enqueued += n
                     passes += 1

@@ -119,10 +119,10 @@ struct PerformanceConfigTests {
         #expect(low.threshold == 0 && low.minLabels == 1 && low.labelDelay.seconds == 60 && low.chunkSize == 10 && low.maxRows == 100)
         let high = try #require(
             try Self.monitor(
-                "performance: {task: binary_classification, prediction: score, threshold: 1, min_labels: 5000000, label_delay: P90D,"
-                    + " chunk_size: 5000000, max_rows: 10000000, bounds: {f1: {lower: 0.5, upper: 0.5}}}"
+                "performance: {task: binary_classification, prediction: score, threshold: 1, min_labels: 1000000, label_delay: P90D,"
+                    + " chunk_size: 5000000, max_rows: 1000000, bounds: {f1: {lower: 0.5, upper: 0.5}}}"
             ).performance)
-        #expect(high.threshold == 1 && high.minLabels == 5_000_000 && high.labelDelay.seconds == 90 * 86_400)
+        #expect(high.threshold == 1 && high.minLabels == 1_000_000 && high.labelDelay.seconds == 90 * 86_400)
         #expect(high.chunkSize == 5_000_000 && high.maxRows == PerformanceConfig.maxRowsLimit && high.bounds[.f1] == .init(lower: 0.5, upper: 0.5))
         let classes = (0..<1000).map { "c\($0)" }.joined(separator: ", ")
         let many = try Self.monitor("performance: {task: multiclass, prediction: predicted_class, classes: [\(classes)]}")
@@ -261,10 +261,10 @@ struct PerformanceConfigTests {
         // sizes and durations
         .init(
             lines: ["performance: {task: regression, prediction: price, min_labels: 0}"], line: 10,
-            message: "`min_labels` must be a whole number from 1 to 5000000"),
+            message: "`min_labels` must be a whole number from 1 to 1000000"),
         .init(
             lines: ["performance: {task: regression, prediction: price, min_labels: 1.5}"], line: 10,
-            message: "`min_labels` must be a whole number from 1 to 5000000"),
+            message: "`min_labels` must be a whole number from 1 to 1000000"),
         .init(
             lines: ["performance: {task: regression, prediction: price, label_delay: PT30S}"], line: 10,
             message: "`label_delay` must be from PT1M to P90D (got PT30S)"),
@@ -282,10 +282,10 @@ struct PerformanceConfigTests {
             message: "`chunk_size` must be a whole number from 10 to 5000000"),
         .init(
             lines: ["performance: {task: regression, prediction: price, max_rows: 50}"], line: 10,
-            message: "`max_rows` must be a whole number from 100 to 10000000"),
+            message: "`max_rows` must be a whole number from 100 to 1000000"),
         .init(
             lines: ["performance: {task: regression, prediction: price, max_rows: 10000001}"], line: 10,
-            message: "`max_rows` must be a whole number from 100 to 10000000"),
+            message: "`max_rows` must be a whole number from 100 to 1000000"),
         // bounds
         .init(
             lines: ["performance:", "  task: binary_classification", "  prediction: score", "  bounds:", "    f1: {lower: 0.9, upper: 0.1}"],

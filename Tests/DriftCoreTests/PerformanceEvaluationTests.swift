@@ -149,4 +149,72 @@ struct PerformanceEvaluationTests {
         #expect(DriftPolicy.status(trigger: .driftAndEstimatedDrop, drift: .drifted, performance: none) == S.insufficientData)
         #expect(drop.reasons == ["estimated f1 0.2 below its band [0.5, 0.9]"])
     }
+
+    @Test func theBandIsScaledToTheRowsOfTheFigureItJudges() {
+        let baseline = PerformanceBaseline(config: Self.config([.accuracy]), chunkSize: 400, reference: Self.calibrated(4_000, seed: 9))
+        let atChunk = baseline.band(.accuracy, rows: 400)
+        let quarter = baseline.band(.accuracy, rows: 100)
+        let stats = baseline.chunkStats[.accuracy]!
+        // σ·√(400/100) = 2σ: the band of a quarter-size window is twice as wide around the same mean (unclipped here)
+        #expect(abs(atChunk.lower! - (stats.mean - 3 * stats.std)) < 1e-12)
+        #expect(abs(quarter.lower! - (stats.mean - 6 * stats.std)) < 1e-12 && abs(quarter.upper! - min(1, stats.mean + 6 * stats.std)) < 1e-12)
+        #expect(baseline.bands[.accuracy] == atChunk, "bands: NannyML's band, at the chunk size")
+    }
+
+    @Test func onlyTheBadSideOfTheBandIsADrop() {
+        var p = Self.config([.accuracy, .brier], minLabels: 50)
+        p.bounds[.accuracy] = .init(lower: 0.5, upper: 0.6)
+        p.bounds[.brier] = .init(lower: 0.3, upper: 0.4)
+        let baseline = PerformanceBaseline(config: p, chunkSize: 100, reference: Self.calibrated(500, seed: 10))
+        // near-perfect predictions: accuracy above its band (better), Brier below its band (better)
+        let perfect = (0..<200).map { i in PredictionRow(score: i % 2 == 0 ? 0.99 : 0.01, label: i % 2 == 0 ? "1" : "0") }
+        let e = baseline.evaluate(perfect)
+        let realized = e.figures.filter { $0.kind == .realized }
+        #expect(realized.count == 2 && realized.allSatisfy { $0.alert && !$0.worse }, "\(realized)")
+        #expect(!e.dropped && e.reasons.isEmpty)
+        // all wrong: accuracy below (worse), Brier above (worse)
+        let wrong = (0..<200).map { i in PredictionRow(score: i % 2 == 0 ? 0.99 : 0.01, label: i % 2 == 0 ? "0" : "1") }
+        let w = baseline.evaluate(wrong)
+        #expect(w.dropped && w.figures.filter { $0.kind == .realized }.allSatisfy(\.worse))
+    }
+
+    @Test func precisionRecallAndF1AreUndefinedNotZeroOnOneClassOrOnePrediction() {
+        let baseline = PerformanceBaseline(
+            config: Self.config([.accuracy, .precision, .recall, .f1], minLabels: 10), chunkSize: 200,
+            reference: Self.calibrated(2_000, seed: 11))
+        // every label negative: recall has no denominator; scikit-learn's zero_division would give 0, a false collapse
+        let negatives = (0..<100).map { i in PredictionRow(score: Double(i % 10) / 10, label: "0") }
+        let e = baseline.evaluate(negatives)
+        let r = Dictionary(uniqueKeysWithValues: e.figures.filter { $0.kind == .realized }.map { ($0.metric, $0) })
+        #expect(r[.precision]!.value.isNaN && r[.recall]!.value.isNaN && r[.f1]!.value.isNaN)
+        #expect(!r[.recall]!.alert && !r[.accuracy]!.value.isNaN)
+    }
+
+    @Test func aReferenceWithTooFewChunksGivesNoBandAndSaysWhy() {
+        let baseline = PerformanceBaseline(config: Self.config([.accuracy]), chunkSize: 1_000, reference: Self.calibrated(2_000, seed: 12))
+        #expect(baseline.band(.accuracy, rows: 1_000) == CBPEThresholds(lower: nil, upper: nil))
+        #expect(baseline.problem?.contains("fewer than 3 chunks of 1000") == true, "\(baseline.problem ?? "")")
+        let unlabelled = PerformanceBaseline(
+            config: Self.config(), chunkSize: 100, reference: Self.calibrated(500, seed: 13).map { PredictionRow(score: $0.score) })
+        #expect(unlabelled.cbpe == nil && unlabelled.problem?.contains("no labelled predictions") == true)
+        let e = unlabelled.evaluate(Self.calibrated(300, seed: 14))
+        #expect(e.realized && !e.dropped, "realized figures without a band: shown, never a drop")
+    }
+
+    @Test func aClassTheReferenceNeverHadCountsAsAMiss() {
+        var m = PerformanceConfig(task: .multiclass, prediction: "class", metrics: [.accuracy])
+        m.minLabels = 1
+        let reference = ["a", "b", "a", "b"].map { PredictionRow(predictedClass: $0, label: $0) }
+        let baseline = PerformanceBaseline(config: m, chunkSize: 2, reference: reference)
+        // the world now has class "c", which the model never predicts: 2 of 4 right, not 2 of 2
+        let window = [("a", "a"), ("b", "b"), ("a", "c"), ("b", "c")].map { PredictionRow(predictedClass: $0.0, label: $0.1) }
+        let e = baseline.evaluate(window)
+        #expect(e.labels == 4 && e.figures.first { $0.metric == .accuracy }?.value == 0.5)
+    }
+
+    @Test func estimatesWaitForMinSamplePredictions() {
+        let baseline = PerformanceBaseline(config: Self.config(), chunkSize: 500, reference: Self.calibrated(5_000, seed: 15), minPredictions: 50)
+        #expect(baseline.evaluate(Self.calibrated(49, seed: 16).map { PredictionRow(score: $0.score) }).figures.isEmpty)
+        #expect(!baseline.evaluate(Self.calibrated(50, seed: 16).map { PredictionRow(score: $0.score) }).figures.isEmpty)
+    }
 }

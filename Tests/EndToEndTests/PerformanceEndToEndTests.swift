@@ -49,8 +49,10 @@ struct PerformanceEndToEndTests {
     }
 
     /// A monitors file: one monitor per (name, policy.on), each watching the model of its name, with the `performance:`
-    /// block of the acceptance item and a `retrain` webhook to `hookPort`.
-    static func writeConfig(_ scratch: Scratch, reference: String, hookPort: Int, monitors: [(name: String, on: String)]) -> String {
+    /// block of the acceptance item, `policy` (plus `on` and `actions: [retrain]`) and a `retrain` webhook to `hookPort`.
+    static func writeConfig(
+        _ scratch: Scratch, reference: String, hookPort: Int, monitors: [(name: String, on: String)], policy: String = "consecutive: 1"
+    ) -> String {
         var text = "monitors:\n"
         for m in monitors {
             text += """
@@ -66,7 +68,7 @@ struct PerformanceEndToEndTests {
                       - {name: score, kind: numeric, source: output}
                     reference: {file: \(reference)}
                     performance: {task: binary_classification, prediction: score, min_labels: 200, label_delay: P2D, metrics: [accuracy, roc_auc, f1]}
-                    policy: {consecutive: 1, on: \(m.on), actions: [retrain]}
+                    policy: {\(policy), on: \(m.on), actions: [retrain]}
                     actions:
                       retrain: {preset: webhook, url: "http://127.0.0.1:\(hookPort)/hooks/retrain", max_attempts: 1}
 
@@ -113,9 +115,11 @@ struct PerformanceEndToEndTests {
         try #require(reply.status == 200 && answer["stored"] as? Int == predictions.count, "labels: \(reply.status) \(reply.body)")
     }
 
-    /// `run-once` at `now`, looking back exactly to `start` (one window); it dispatches the outbox after the checks.
-    static func runOnce(_ schema: WorkerSchema, config: String, start: Date, now: Date) async throws -> String {
-        let args = ["run-once", "--config", config, "--now", PGTimeText.iso(now), "--lookback", "PT\(Int(now.timeIntervalSince(start) / 60))M"]
+    /// `run-once` at `now`, looking back exactly to `start` (one window), with `extra` arguments; it dispatches the outbox
+    /// after the checks.
+    static func runOnce(_ schema: WorkerSchema, config: String, start: Date, now: Date, extra: [String] = []) async throws -> String {
+        let args =
+            ["run-once", "--config", config, "--now", PGTimeText.iso(now), "--lookback", "PT\(Int(now.timeIntervalSince(start) / 60))M"] + extra
         let env = schema.env
         let r = try await onBlockingPool { try CLI.run(args, environment: env) }
         #expect(r.status == 0, "run-once: \(r.stdout)\(r.stderr)")
@@ -165,19 +169,21 @@ struct PerformanceEndToEndTests {
         )
     }
 
-    /// The window's `drift_runs` row: drifted, and its decision's fired, trigger and performance reasons.
+    /// The window's `drift_runs` row: drifted, and its decision's fired, trigger, performance reasons and streak.
     static func run(_ c: PGConnection, monitor: String, start: Date) throws -> (
-        drifted: Bool, fired: Bool, decision: String, trigger: String?, reasons: String
+        drifted: Bool, fired: Bool, decision: String, trigger: String?, reasons: String, streak: Int?
     ) {
         let rows = try c.query(
             """
             SELECT drifted, (decision->>'fired')::bool AS fired, decision->>'decision' AS decision, decision->>'trigger' AS trigger,
-                   coalesce((SELECT string_agg(r, '; ') FROM jsonb_array_elements_text(decision->'performance_reasons') r), '') AS reasons
+                   coalesce((SELECT string_agg(r, '; ') FROM jsonb_array_elements_text(decision->'performance_reasons') r), '') AS reasons,
+                   (decision->>'streak')::int AS streak
               FROM drift_runs WHERE monitor = $1 AND window_start = $2
             """, [monitor, start], name: "t")
         let r = try #require(rows.first, "a drift_runs row for \(monitor)")
         return (
-            try r.bool("drifted"), try r.bool("fired"), try r.string("decision"), try r.optionalString("trigger"), try r.string("reasons")
+            try r.bool("drifted"), try r.bool("fired"), try r.string("decision"), try r.optionalString("trigger"), try r.string("reasons"),
+            try r.optionalInt("streak")
         )
     }
 
@@ -193,6 +199,25 @@ struct PerformanceEndToEndTests {
             """, [monitor], name: "t"
         ).map { r in
             (try r.string("action_id"), try r.string("action"), try r.string("state"), try r.optionalString("trigger"), try r.string("reasons"))
+        }
+    }
+
+    /// A model wrong where it is sure: inputs and confident scores like the reference's, but 90 % of the labels contradict
+    /// the score, the rest follow it.
+    static func wrong(_ d: inout Draws, count: Int) -> [Prediction] {
+        (0..<count).map { _ -> Prediction in
+            let x = rounded(d.gaussian())
+            let s = rounded(sigmoid(4 * x))
+            return Prediction(x: x, score: s, label: d.uniform() < 0.9 ? (s >= 0.5 ? 0 : 1) : d.bernoulli(s))
+        }
+    }
+
+    /// A model whose labels agree with its scores (label = score ≥ 0.5): its realized figures are at or above their bands.
+    static func agreeing(_ d: inout Draws, count: Int) -> [Prediction] {
+        (0..<count).map { _ -> Prediction in
+            let x = rounded(d.gaussian())
+            let s = rounded(sigmoid(4 * x))
+            return Prediction(x: x, score: s, label: s >= 0.5 ? 1 : 0)
         }
     }
 
@@ -217,11 +242,7 @@ struct PerformanceEndToEndTests {
         let start = Self.windowStart()
         let end = start.addingTimeInterval(3600)
         var d = Draws(seed: 21)
-        var predictions = (0..<600).map { _ -> Prediction in
-            let x = Self.rounded(d.gaussian())
-            let s = Self.rounded(Self.sigmoid(4 * x))
-            return Prediction(x: x, score: s, label: d.uniform() < 0.9 ? (s >= 0.5 ? 0 : 1) : d.bernoulli(s))
-        }
+        var predictions = Self.wrong(&d, count: 600)
         predictions = try await Self.capture(port: port, model: "scorer", prefix: "a", predictions, start: start)
         // the labels arrive in a shuffled order
         for i in stride(from: predictions.count - 1, to: 0, by: -1) { predictions.swapAt(i, Int(d.rng.next() % UInt64(i + 1))) }
@@ -371,6 +392,162 @@ struct PerformanceEndToEndTests {
                 + "band \(fellAccuracy.band) → fired; holding: drifted, estimated accuracy \(String(format: "%.3f", heldAccuracy.value)) "
                 + "band \(heldAccuracy.band) → not fired; outbox rows \(try schema.count("SELECT count(*) AS n FROM trigger_outbox")), "
                 + "webhook deliveries \(hook.requests.count)")
+        #expect(server.terminate() == 0)
+        await hook.stop()
+    }
+
+    @Test func consecutiveTwoUnderPerformanceDropFiresOnceWhenTheLabelsOfBothWindowsArrive() async throws {
+        let schema = try WorkerSchema(prefix: "perfc")
+        defer { schema.drop() }
+        let scratch = try Scratch()
+        let hook = RecordingHTTPServer()
+        try await hook.start()
+        let config = Self.writeConfig(
+            scratch, reference: Self.writeReference(scratch), hookPort: hook.port, monitors: [("scorer", "performance_drop")],
+            policy: "consecutive: 2, cooldown: P1D")
+        let server = try RunningServer(["ingest-server", "--config", config, "--migrate"], environment: schema.env)
+        let port = try await server.port()
+
+        // three adjacent hours of 600 predictions: in the first two the model is wrong where it is sure, in the third its
+        // labels agree with its scores
+        let starts = (0..<3).map { Self.windowStart().addingTimeInterval(Double($0) * 3600) }
+        var d = Draws(seed: 23)
+        var windows: [[Prediction]] = []
+        for (k, start) in starts.enumerated() {
+            let predictions = k < 2 ? Self.wrong(&d, count: 600) : Self.agreeing(&d, count: 600)
+            windows.append(try await Self.capture(port: port, model: "scorer", prefix: "w\(k)", predictions, start: start))
+        }
+        let now = starts[2].addingTimeInterval(3600 + 15 * 60)
+        let conn = try schema.connect()
+        let actionID = "scorer:\(PGTimeText.iso(starts[1])):retrain"
+
+        // 1. the checks, no labels: the estimates of confident scores hold, no window starts a streak, nothing fires. The
+        // first hour is checked last (a run-once that looks back two hours, then one that looks back three), so the
+        // re-scores below, which run the longest unscored window first, meet the windows in the order 2, 3, 1
+        for from in [starts[1], starts[0]] {
+            let out = try await Self.runOnce(schema, config: config, start: from, now: now)
+            let windows = from == starts[1] ? 2 : 1
+            #expect(out.contains("run-once: enqueued \(windows) window(s)") && out.contains("run-once: actions 0 delivered"), "\(out)")
+        }
+        for start in starts {
+            let r = try Self.run(conn, monitor: "scorer", start: start)
+            #expect(!r.fired && r.streak == 0 && r.trigger == "performance_drop" && r.reasons.isEmpty, "\(PGTimeText.iso(start)): \(r)")
+        }
+        #expect(try Self.outbox(conn, monitor: "scorer").isEmpty)
+        #expect(hook.requests.isEmpty)
+
+        // 2. every label of the three windows, then one run-once (one task at a time, so the order above holds): the second
+        // window is re-scored first, while the first still has streak 0, and reaches streak 1; the first's re-score then
+        // gives it streak 1, which re-scores the second again: streak 2, the retrain fires once; the third breaks the streak
+        for w in windows { try Self.postLabels(port: port, model: "scorer", w[...]) }
+        let second = try await Self.runOnce(schema, config: config, start: starts[0], now: now, extra: ["--concurrency", "1"])
+        #expect(second.contains("run-once: actions 1 delivered, 0 to retry, 0 dead"), "\(second)")
+        var accuracies: [Figure] = []
+        for (k, start) in starts.enumerated() {
+            let w = try Self.window(conn, monitor: "scorer", start: start)
+            #expect(w.labels == 600 && w.coverage == 1 && w.dropped == (k < 2), "window \(k): \(w)")
+            let accuracy = try #require(try Self.figures(conn, monitor: "scorer", start: start)["realized accuracy"], "window \(k)")
+            #expect(abs(accuracy.value - Self.accuracy(windows[k][...])) < 1e-12 && accuracy.labels == 600, "window \(k): \(accuracy)")
+            accuracies.append(accuracy)
+        }
+        #expect(accuracies[0].alert && accuracies[0].value < (accuracies[0].lower ?? 0), "\(accuracies[0])")
+        #expect(accuracies[1].alert && accuracies[1].value < (accuracies[1].lower ?? 0), "\(accuracies[1])")
+        // the third window is better than its band: an alert, but not a drop
+        #expect(accuracies[2].value == 1 && accuracies[2].alert && accuracies[2].value > (accuracies[2].upper ?? 1), "\(accuracies[2])")
+        let expected: [(fired: Bool, streak: Int, decision: String)] = [
+            (false, 1, "performance dropped (realized): drifted: streak 1 of 2"),
+            (true, 2, "performance dropped (realized): fired retrain after 2 consecutive drifted windows"),
+            (false, 0, "performance held (realized): not drifted: streak of 2 reset")
+        ]
+        func expectDecisions(_ step: String) throws {
+            for (k, start) in starts.enumerated() {
+                let r = try Self.run(conn, monitor: "scorer", start: start)
+                #expect(
+                    r.fired == expected[k].fired && r.streak == expected[k].streak && r.decision == expected[k].decision
+                        && r.trigger == "performance_drop" && r.reasons.contains("realized accuracy") == (k < 2),
+                    "\(step), window \(k): \(r)")
+            }
+        }
+        try expectDecisions("labels")
+        var rows = try Self.outbox(conn, monitor: "scorer")
+        #expect(rows.count == 1, "exactly one retrain: \(rows)")
+        #expect(
+            rows.first.map { $0.actionID == actionID && $0.action == "retrain" && $0.state == "delivered" && $0.trigger == "performance_drop" }
+                == true && rows.first?.reasons.contains("realized accuracy") == true, "the second window's retrain: \(rows)")
+        #expect(hook.requests.count == 1, "one delivery: \(hook.requests.map(\.path))")
+        let body = try #require(try hook.requests.first.flatMap { try JSONSerialization.jsonObject(with: $0.body) as? [String: Any] })
+        #expect(
+            body["action_id"] as? String == actionID && body["window_start"] as? String == PGTimeText.iso(starts[1])
+                && body["trigger"] as? String == "performance_drop", "\(body)")
+
+        // 3. run-once again, no new labels: the same decisions, still one retrain and one delivery
+        let third = try await Self.runOnce(schema, config: config, start: starts[0], now: now)
+        #expect(third.contains("run-once: actions 0 delivered"), "\(third)")
+        try expectDecisions("again")
+        rows = try Self.outbox(conn, monitor: "scorer")
+        #expect(rows.count == 1 && rows.first?.actionID == actionID, "still exactly one retrain: \(rows)")
+        #expect(hook.requests.count == 1, "still one delivery")
+        #expect(try schema.count("SELECT count(*) AS n FROM trigger_outbox") == 1)
+        print(
+            "performance e2e (consecutive 2): realized accuracy "
+                + accuracies.map { "\(String(format: "%.3f", $0.value)) band \($0.band)" }.joined(separator: ", ")
+                + " → streaks 1, 2 (fired), 0; outbox rows \(rows.count), webhook deliveries \(hook.requests.count)")
+        #expect(server.terminate() == 0)
+        await hook.stop()
+    }
+
+    @Test func anEarlierWindowsDropLearnedAfterALaterWindowFiredIsHeldBackByTheCooldown() async throws {
+        let schema = try WorkerSchema(prefix: "perfd")
+        defer { schema.drop() }
+        let scratch = try Scratch()
+        let hook = RecordingHTTPServer()
+        try await hook.start()
+        let config = Self.writeConfig(
+            scratch, reference: Self.writeReference(scratch), hookPort: hook.port, monitors: [("scorer", "performance_drop")],
+            policy: "consecutive: 1, cooldown: P1D")
+        let server = try RunningServer(["ingest-server", "--config", config, "--migrate"], environment: schema.env)
+        let port = try await server.port()
+
+        // two adjacent hours in which the model is wrong where it is sure
+        let starts = (0..<2).map { Self.windowStart().addingTimeInterval(Double($0) * 3600) }
+        var d = Draws(seed: 24)
+        var windows: [[Prediction]] = []
+        for (k, start) in starts.enumerated() {
+            windows.append(try await Self.capture(port: port, model: "scorer", prefix: "w\(k)", Self.wrong(&d, count: 600), start: start))
+        }
+        let now = starts[1].addingTimeInterval(3600 + 15 * 60)
+        let conn = try schema.connect()
+        let actionID = "scorer:\(PGTimeText.iso(starts[1])):retrain"
+
+        // 1. the checks, no labels: nothing fires
+        _ = try await Self.runOnce(schema, config: config, start: starts[0], now: now)
+        #expect(try Self.outbox(conn, monitor: "scorer").isEmpty)
+
+        // 2. the later window's labels arrive first: its drop fires the retrain
+        try Self.postLabels(port: port, model: "scorer", windows[1][...])
+        let second = try await Self.runOnce(schema, config: config, start: starts[0], now: now)
+        #expect(second.contains("run-once: actions 1 delivered, 0 to retry, 0 dead"), "\(second)")
+        var r = try Self.run(conn, monitor: "scorer", start: starts[1])
+        #expect(r.fired && r.streak == 1 && r.reasons.contains("realized accuracy"), "\(r)")
+        r = try Self.run(conn, monitor: "scorer", start: starts[0])
+        #expect(!r.fired && r.streak == 0 && r.reasons.isEmpty, "no labels yet, the estimates hold: \(r)")
+
+        // 3. then the earlier window's: it dropped too, but the later window fired within the cooldown after it
+        try Self.postLabels(port: port, model: "scorer", windows[0][...])
+        let third = try await Self.runOnce(schema, config: config, start: starts[0], now: now)
+        #expect(third.contains("run-once: actions 0 delivered"), "\(third)")
+        #expect(try Self.window(conn, monitor: "scorer", start: starts[0]).dropped)
+        r = try Self.run(conn, monitor: "scorer", start: starts[0])
+        let until = PGTimeText.iso(starts[1].addingTimeInterval(3600 + 86_400))
+        #expect(
+            !r.fired && r.streak == 1 && r.reasons.contains("realized accuracy")
+                && r.decision == "performance dropped (realized): drifted 1 window, suppressed by cooldown until \(until)", "\(r)")
+        #expect(try Self.run(conn, monitor: "scorer", start: starts[1]).fired)
+        let rows = try Self.outbox(conn, monitor: "scorer")
+        #expect(rows.count == 1 && rows.first?.actionID == actionID && rows.first?.state == "delivered", "only the later window's retrain: \(rows)")
+        #expect(hook.requests.count == 1, "one delivery: \(hook.requests.map(\.path))")
+        print(
+            "performance e2e (forward cooldown): earlier window: \(r.decision); outbox rows \(rows.count), webhook deliveries \(hook.requests.count)")
         #expect(server.terminate() == 0)
         await hook.stop()
     }

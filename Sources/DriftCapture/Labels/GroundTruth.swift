@@ -60,16 +60,9 @@ public enum GroundTruthDecoder {
         guard let idValue else { throw CaptureDecodeError(path: "request_id", problem: "is missing") }
         let requestID = try identifier(idValue, field: idField, limits: limits)
         let recordModel = try modelName(root["model"], given: model, limits: limits)
-        let label: (String, Double?)
-        switch (root["label"], root["value"]) {
-        case (nil, nil): throw CaptureDecodeError(path: "label", problem: "is missing (give label, or value for a regression)")
-        case (.some, .some): throw CaptureDecodeError(path: "value", problem: "is given with label; give exactly one of the two")
-        case (let l?, nil): label = try truth(l, field: "label", limits: limits)
-        case (nil, let v?):
-            guard let x = v.number, x.isFinite else {
-                throw CaptureDecodeError(path: "value", problem: "is \(v.typeName), not a finite number")
-            }
-            label = (text(x), x)
+        let label = try truth(label: root["label"], value: root["value"], limits: limits) { v in
+            guard let x = v.number, x.isFinite else { throw CaptureDecodeError(path: "value", problem: "is \(v.typeName), not a finite number") }
+            return x
         }
         let time = try root["time"].map { try self.time($0, field: "time", limits: limits, now: now) }
         return GroundTruthLabel(model: recordModel, requestID: requestID, label: label.0, value: label.1, time: time)
@@ -85,16 +78,11 @@ public enum GroundTruthDecoder {
         guard let requestID, !requestID.isEmpty else { throw CaptureDecodeError(path: "request_id", problem: "is missing or empty") }
         let id = try identifier(.string(requestID), field: "request_id", limits: limits)
         let m = try modelName(rowModel.map { .string($0) }, given: model, limits: limits)
-        let truth: (String, Double?)
-        switch (label, value) {
-        case (nil, nil): throw CaptureDecodeError(path: "label", problem: "is missing (give label, or value for a regression)")
-        case (.some, .some): throw CaptureDecodeError(path: "value", problem: "is given with label; give exactly one of the two")
-        case (let l?, nil): truth = try self.truth(.string(l), field: "label", limits: limits)
-        case (nil, let v?):
+        let truth = try self.truth(label: label.map { .string($0) }, value: value, limits: limits) { v in
             guard let x = FastFloat.parse(v.trimmingCharacters(in: .whitespaces)), x.isFinite else {
                 throw CaptureDecodeError(path: "value", problem: "is \"\(v.prefix(40))\", not a finite number")
             }
-            truth = (text(x), x)
+            return x
         }
         let t: Date?
         if let time {
@@ -107,6 +95,21 @@ public enum GroundTruthDecoder {
     }
 
     // MARK: parts
+
+    /// Exactly one of `label` (a class: text, number or boolean) and `value` (a regression target, read by `number`):
+    /// the truth as text, and as a number when it is one. Both forms of `record` and `row` decide this here.
+    static func truth<V>(
+        label: JSONValue?, value: V?, limits: CaptureLimits, number: (V) throws -> Double
+    ) throws -> (String, Double?) {
+        switch (label, value) {
+        case (nil, nil): throw CaptureDecodeError(path: "label", problem: "is missing (give label, or value for a regression)")
+        case (.some, .some): throw CaptureDecodeError(path: "value", problem: "is given with label; give exactly one of the two")
+        case (let l?, nil): return try truth(l, field: "label", limits: limits)
+        case (nil, let v?):
+            let x = try number(v)
+            return (text(x), x)
+        }
+    }
 
     static func sageMaker(_ root: JSONValue, truth: JSONValue, model: String?, limits: CaptureLimits, now: Date) throws -> GroundTruthLabel {
         guard let idValue = root["eventMetadata"]?["eventId"] else {

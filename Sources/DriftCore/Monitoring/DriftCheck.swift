@@ -89,7 +89,7 @@ public struct DriftCheck: Sendable {
         let status = DriftPolicy.status(trigger: monitor.policy.trigger, drift: evaluation.status, performance: performance)
         let decision = monitor.policy.decide(status, windowEnd: window.end, history: history)
         // Phase 2: one short transaction that only writes.
-        return try c.transaction { c in
+        let outcome = try c.transaction { c in
             try c.run(
                 "SET LOCAL lock_timeout = '\(Int(Self.writeLockTimeout * 1000))ms'; "
                     + "SET LOCAL statement_timeout = '\(Int(Self.writeStatementTimeout * 1000))ms'", name: "check.timeouts")
@@ -105,6 +105,8 @@ public struct DriftCheck: Sendable {
             try extra?(c)
             return outcome
         }
+        if outcome.written, performance != nil { try? PerformanceStore.markMatched(model: monitor.model, window: window, on: c) }
+        return outcome
     }
 
     func existingRun(_ w: TimeWindow, on c: PGConnection) throws -> Outcome? {

@@ -774,7 +774,7 @@ extension Reader {
         }
         if let n = p["classes"] { config.classes = performanceClasses(n) }
         if let n = p["metrics"] { config.metrics = performanceMetrics(n, task: task) ?? config.metrics }
-        config.minLabels = int(p, "min_labels", default: config.minLabels, range: 1...5_000_000)
+        config.minLabels = int(p, "min_labels", default: config.minLabels, range: 1...PerformanceConfig.maxRowsLimit)
         if p["label_delay"] != nil, let d = duration(p, "label_delay", default: nil) {
             if d.seconds < 60 || d.seconds > 90 * 86_400 {
                 issue(at: p["label_delay"]?.mark, "`label_delay` must be from PT1M to P90D (got \(d.text))")
@@ -786,6 +786,12 @@ extension Reader {
         if p["reference_file"] != nil, let f = string(p, "reference_file"), !f.isEmpty { config.referenceFile = f }
         if p["chunk_size"] != nil { config.chunkSize = int(p, "chunk_size", default: 10, range: 10...5_000_000) }
         config.maxRows = int(p, "max_rows", default: config.maxRows, range: 100...PerformanceConfig.maxRowsLimit)
+        if config.minLabels > config.maxRows {
+            issue(
+                at: p["min_labels"]?.mark ?? p.mark,
+                "`performance.min_labels` (\(config.minLabels)) exceeds `max_rows` (\(config.maxRows)): a window's realized figures would never appear"
+            )
+        }
         if let n = p["bounds"] { config.bounds = performanceBounds(n, metrics: config.metrics, task: task) }
         guard issues.count == before, task != nil, prediction != nil else { return nil }
         return config

@@ -86,7 +86,7 @@ public struct PerformanceConfig: Sendable, Equatable {
     }
 
     /// Largest `max_rows` accepted.
-    public static let maxRowsLimit = 10_000_000
+    public static let maxRowsLimit = 1_000_000
 }
 
 /// What makes a monitor's policy fire (`policy.on`).

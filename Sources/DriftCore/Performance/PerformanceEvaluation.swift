@@ -34,8 +34,15 @@ public struct PerformanceFigure: Sendable, Equatable {
     /// The alert band (reference chunks' mean ± 3σ, or the configured absolute bound).
     public var thresholdLower: Double?
     public var thresholdUpper: Double?
-    /// The value left its alert band (never for NaN).
+    /// The value left its alert band, on either side (NannyML's alert; never for NaN).
     public var alert: Bool
+
+    /// The value left its band on the bad side: below it for a metric where higher is better, above it otherwise. Only
+    /// this is a drop: a model doing better than its reference does not fire a retraining.
+    public var worse: Bool {
+        guard alert else { return false }
+        return metric.higherIsBetter ? thresholdLower.map { value < $0 } == true : thresholdUpper.map { value > $0 } == true
+    }
 
     /// For people and policy reasons: "estimated f1 0.612 below its band [0.700, 0.820]".
     public var reason: String {
@@ -64,12 +71,12 @@ public struct PerformanceEvaluation: Sendable, Equatable {
     public var realized: Bool { figures.contains { $0.kind == .realized } }
     /// The figures the policy reads: the realized ones once they exist, else the estimated ones.
     public var deciding: [PerformanceFigure] { realized ? figures.filter { $0.kind == .realized } : figures.filter { $0.kind == .estimated } }
-    /// A deciding figure left its band.
-    public var dropped: Bool { deciding.contains(where: \.alert) }
+    /// A deciding figure left its band on the bad side (`PerformanceFigure.worse`).
+    public var dropped: Bool { deciding.contains(where: \.worse) }
     /// There is a figure to decide on.
     public var decidable: Bool { deciding.contains { !$0.value.isNaN } }
-    /// One sentence per deciding figure out of its band.
-    public var reasons: [String] { deciding.filter(\.alert).map(\.reason) }
+    /// One sentence per deciding figure worse than its band.
+    public var reasons: [String] { deciding.filter(\.worse).map(\.reason) }
 }
 
 /// What a labelled reference gives a monitor's performance: each metric's alert band, and for binary classifiers the
@@ -77,18 +84,26 @@ public struct PerformanceEvaluation: Sendable, Equatable {
 public struct PerformanceBaseline: Sendable {
     public let config: PerformanceConfig
     public let chunkSize: Int
-    /// The realized-metric alert bands, after the configured absolute bounds.
-    public let bands: [PerformanceMetric: CBPEThresholds]
+    /// Each metric's reference chunk statistics; `band(_:rows:)` turns them into the band for a window's size.
+    public let chunkStats: [PerformanceMetric: PerformanceBand]
+    /// Estimates need at least this many predictions in the window (the monitor's `min_sample`).
+    public let minPredictions: Int
     /// nil for multiclass and regression, and when the reference is unusable for it (no labels, one class).
     public let cbpe: CBPEModel?
     /// The multiclass class list: `classes` as configured, else the sorted classes of the reference's labels and predictions.
     public let classes: [String]
     /// Reference rows with a usable label.
     public let referenceLabels: Int
+    /// Why the reference gives no band or estimate (no labels, too few chunks), for the logs; nil when it does.
+    public let problem: String?
 
-    public init(config: PerformanceConfig, chunkSize: Int, reference: [PredictionRow]) {
+    /// Classes a multiclass baseline takes from the data at most (a configured `classes` list has the same limit).
+    public static let maxClasses = 1_000
+
+    public init(config: PerformanceConfig, chunkSize: Int, reference: [PredictionRow], minPredictions: Int = 1) {
         self.config = config
         self.chunkSize = max(1, chunkSize)
+        self.minPredictions = max(1, minPredictions)
         var classes = config.classes ?? []
         if config.task == .multiclass && config.classes == nil {
             var seen = Set<String>()
@@ -96,7 +111,7 @@ public struct PerformanceBaseline: Sendable {
                 if let c = Self.truthClass(r) { seen.insert(c) }
                 if let p = r.predictedClass { seen.insert(p) }
             }
-            classes = seen.sorted()
+            classes = Array(seen.sorted().prefix(Self.maxClasses))
         }
         self.classes = classes
         let labelled = reference.filter(\.labelled)
@@ -107,13 +122,17 @@ public struct PerformanceBaseline: Sendable {
             let values = Self.realized(config: config, classes: classes, rows: chunk).values
             for m in config.metrics { chunkValues[m, default: []].append(values[m] ?? .nan) }
         }
-        var bands: [PerformanceMetric: CBPEThresholds] = [:]
-        for m in config.metrics {
-            var band = PerformanceBand.fromChunks(chunkValues[m] ?? [], metric: m)
-            if let b = config.bounds[m] { band = CBPEThresholds(lower: b.lower, upper: b.upper) }
-            bands[m] = band
+        var stats: [PerformanceMetric: PerformanceBand] = [:]
+        for m in config.metrics { stats[m] = PerformanceBand(chunkValues: chunkValues[m] ?? [], metric: m, chunkSize: self.chunkSize) }
+        chunkStats = stats
+        if labelled.isEmpty {
+            problem = "the reference has no labelled predictions (performance.reference_label / reference_file): no bands, no estimates"
+        } else if let m = config.metrics.first(where: { (stats[$0]?.chunks ?? 0) < PerformanceBand.minimumChunks && config.bounds[$0] == nil }) {
+            problem =
+                "the reference gives fewer than \(PerformanceBand.minimumChunks) chunks of \(self.chunkSize) labelled rows with a defined \(m.rawValue) (\(labelled.count) labelled rows): no band for it; lower performance.chunk_size or give bounds"
+        } else {
+            problem = nil
         }
-        self.bands = bands
         let estimated = config.metrics.filter { CBPEModel.supportedMetrics.contains($0) }
         if config.task == .binaryClassification, !estimated.isEmpty {
             let usable = labelled.compactMap { r -> (Double, Bool)? in
@@ -128,15 +147,39 @@ public struct PerformanceBaseline: Sendable {
         }
     }
 
+    /// The alert band of `metric` for a figure computed on `rows` rows: the configured absolute bound, else the
+    /// reference chunks' band scaled to `rows` (`PerformanceBand.band(rows:)`).
+    public func band(_ metric: PerformanceMetric, rows: Int) -> CBPEThresholds {
+        if let b = config.bounds[metric] { return CBPEThresholds(lower: b.lower, upper: b.upper) }
+        return chunkStats[metric]?.band(rows: rows) ?? CBPEThresholds(lower: nil, upper: nil)
+    }
+
+    /// Each metric's band at the reference's chunk size (NannyML's band).
+    public var bands: [PerformanceMetric: CBPEThresholds] {
+        Dictionary(uniqueKeysWithValues: config.metrics.map { ($0, band($0, rows: chunkSize)) })
+    }
+
     /// Evaluates one window: realized figures when at least `min_labels` predictions have a usable label, estimated
-    /// (CBPE) figures for binary classifiers on every window with predictions.
+    /// (CBPE) figures for binary classifiers on windows with at least `minPredictions` scores. Each figure is judged
+    /// against the band for its own row count.
     public func evaluate(_ rows: [PredictionRow]) -> PerformanceEvaluation {
-        let r = Self.realized(config: config, classes: classes, rows: rows.filter(\.labelled))
+        // multiclass: a class the reference never had is a class all the same (a label the model cannot predict is a miss)
+        var windowClasses = classes
+        if config.task == .multiclass && config.classes == nil {
+            var known = Set(classes)
+            for r in rows where windowClasses.count < Self.maxClasses {
+                for c in [Self.truthClass(r), r.predictedClass].compactMap({ $0 }) where !known.contains(c) && windowClasses.count < Self.maxClasses {
+                    known.insert(c)
+                    windowClasses.append(c)
+                }
+            }
+        }
+        let r = Self.realized(config: config, classes: windowClasses, rows: rows.filter(\.labelled))
         var figures: [PerformanceFigure] = []
         if r.used >= config.minLabels {
             for m in config.metrics {
                 let v = r.values[m] ?? .nan
-                let band = bands[m] ?? CBPEThresholds(lower: nil, upper: nil)
+                let band = band(m, rows: r.used)
                 figures.append(
                     PerformanceFigure(
                         kind: .realized, metric: m, value: v, lower: nil, upper: nil, thresholdLower: band.lower, thresholdUpper: band.upper,
@@ -145,14 +188,12 @@ public struct PerformanceBaseline: Sendable {
         }
         if let cbpe {
             let scores = rows.compactMap(\.score).filter { $0 >= 0 && $0 <= 1 }
-            if !scores.isEmpty {
+            if scores.count >= minPredictions {
                 let estimates = cbpe.estimate(scores: scores)
                 for m in cbpe.metrics {
                     guard let e = estimates[m] else { continue }
-                    // an absolute bound replaces the reference band for the estimate too
-                    let band =
-                        config.bounds[m].map { CBPEThresholds(lower: $0.lower, upper: $0.upper) }
-                        ?? CBPEThresholds(lower: e.thresholdLower, upper: e.thresholdUpper)
+                    // the same band as the realized figure, for this window's number of scores
+                    let band = band(m, rows: scores.count)
                     figures.append(
                         PerformanceFigure(
                             kind: .estimated, metric: m, value: e.value, lower: e.lower.isNaN ? nil : e.lower, upper: e.upper.isNaN ? nil : e.upper,
@@ -181,7 +222,15 @@ public struct PerformanceBaseline: Sendable {
                 labels.append(y)
             }
             guard let o = try? BinaryOutcomes(labels: labels, scores: scores, threshold: config.threshold) else { return ([:], 0) }
-            return (RealizedPerformance.binary(o, metrics: config.metrics), labels.count)
+            var values = RealizedPerformance.binary(o, metrics: config.metrics)
+            // NannyML's rule, as CBPE's thresholds: precision, recall and F1 are undefined (NaN, no alert) on rows of one
+            // class or one predicted class, not scikit-learn's zero_division 0 (which would read as a collapse)
+            if let y0 = labels.first, let s0 = scores.first {
+                let oneClass = labels.allSatisfy { $0 == y0 }
+                let onePrediction = scores.allSatisfy { ($0 >= config.threshold) == (s0 >= config.threshold) }
+                if oneClass || onePrediction { for m in [PerformanceMetric.precision, .recall, .f1] where values[m] != nil { values[m] = .nan } }
+            }
+            return (values, labels.count)
         case .multiclass:
             let known = Set(classes)
             var labels: [String] = []

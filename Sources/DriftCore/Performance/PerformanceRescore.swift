@@ -15,7 +15,8 @@ extension DriftTasks {
 
     /// Windows of `m` scored within `label_delay` whose model received labels after the window was last scored.
     /// A label is not tied to a window until it is joined, so any new label of the model re-scores every such window:
-    /// at most `label_delay / window` windows per tick, each once per batch of labels.
+    /// at most `pageSize` per tick, the longest unscored first (`ORDER BY computed_at`: none starves), at a lower
+    /// priority than drift checks (a new window's check runs before re-scores of old ones).
     func enqueueRescores(_ m: MonitorConfig, now: Date) async throws -> Int {
         guard let p = m.performance else { return 0 }
         let horizon = now.addingTimeInterval(-p.labelDelay.seconds)
@@ -25,10 +26,10 @@ extension DriftTasks {
                 """
                 SELECT w.window_start, w.window_end, (extract(epoch FROM w.computed_at) * 1000000)::int8 AS v
                   FROM performance_windows w
-                 WHERE w.monitor = $1 AND w.window_end > $2
+                 WHERE w.monitor = $1 AND w.window_start > $5 AND w.window_end > $2
                    AND w.computed_at < (SELECT max(received_at) FROM ground_truth g WHERE g.model = $3)
-                 ORDER BY w.window_start LIMIT $4
-                """, [m.name, horizon, m.model, pageSize], name: "rescore.due"
+                 ORDER BY w.computed_at LIMIT $4
+                """, [m.name, horizon, m.model, pageSize, horizon.addingTimeInterval(-m.schedule.length.seconds)], name: "rescore.due"
             ).map { (TimeWindow(start: try $0.date("window_start"), end: try $0.date("window_end")), try $0.int("v")) }
         }
         guard !due.isEmpty else { return 0 }
@@ -39,7 +40,7 @@ extension DriftTasks {
             tasks.append(
                 .init(
                     kind: Self.rescoreKind, uniqueKey: "\(Self.rescoreKind):\(m.name):\(PGTimeText.iso(w.start)):\(version)", args: json,
-                    maxAttempts: 3))
+                    priority: 2, maxAttempts: 3))
         }
         return try await TaskQueue(client: client).enqueue(tasks)
     }
@@ -70,37 +71,43 @@ extension DriftTasks {
         let schema = client.settings.schema
         let lockTimeout = self.lockTimeout
         let hash = MonitorsFile.configHash(m)
-        let result = try await client.withConnection { c in
-            try MonitorLock.withLock(monitor: m.name, schema: schema, timeout: lockTimeout, on: c) { () -> (PerformanceEvaluation, [String])? in
+        let logger = self.logger
+        // (the evaluation, the actions fired, whether the window's streak changed)
+        let outcome = try await client.withConnection { c in
+            try MonitorLock.withLock(monitor: m.name, schema: schema, timeout: lockTimeout, on: c) { () -> (PerformanceEvaluation, [String], Bool)? in
                 let (profile, version) = try references.profile(for: m, window: w, on: c)
-                guard let baseline = try references.performanceBaseline(for: m, window: w, version: version, on: c) else { return nil }
+                guard let baseline = try references.performanceBaseline(for: m, window: w, version: version, on: c, logger: logger) else {
+                    return nil
+                }
                 let readAt = try PerformanceStore.readMark(c)
                 let e = baseline.evaluate(try PerformanceStore.rows(c, monitor: m, window: w))
                 let run = try c.query(
                     """
-                    SELECT id, status, drifted, coalesce((decision->>'fired')::bool, false) AS fired,
-                           coalesce((decision->>'sample_total')::int, 0) AS total
+                    SELECT id, status, drifted, config_hash, coalesce((decision->>'fired')::bool, false) AS fired,
+                           coalesce((decision->>'sample_total')::int, 0) AS total, coalesce((decision->>'streak')::int, 0) AS streak
                       FROM drift_runs WHERE monitor = $1 AND window_start = $2 AND window_end = $3
                     """, [m.name, w.start, w.end], name: "rescore.run"
                 ).first
-                // a performance trigger re-decides the window when its figures now drop and it has not fired
-                var decision: DriftPolicy.Decision?
-                if let run, m.policy.trigger != .drift, !(try run.bool("fired")) {
+                // A performance trigger decides the window again on its new figures, unless it fired already or was
+                // checked under another configuration. The new decision (and streak) is stored even when it does not
+                // fire, so the next window's re-score continues the streak from it.
+                var decision: (DriftPolicy.Decision, DriftPolicy.Status)?
+                if let run, m.policy.trigger != .drift, !(try run.bool("fired")), try run.string("config_hash") == hash {
                     let drift: DriftPolicy.Status =
                         try run.string("status") == DriftCheck.Status.insufficientData.rawValue
                         ? .insufficientData : (try run.optionalString("drifted") == "t" ? .drifted : .notDrifted)
-                    if DriftPolicy.status(trigger: m.policy.trigger, drift: drift, performance: e) == .drifted {
-                        let d = m.policy.decide(.drifted, windowEnd: w.end, history: try PolicyState.read(monitor: m.name, before: w, on: c))
-                        if d.fired { decision = d }
+                    let status = DriftPolicy.status(trigger: m.policy.trigger, drift: drift, performance: e)
+                    var d = m.policy.decide(status, windowEnd: w.end, history: try PolicyState.read(monitor: m.name, before: w, on: c))
+                    if d.fired, let later = try Self.laterFiring(m, after: w, on: c) {
+                        // a later window fired within the cooldown: this one is held back as the cooldown holds it back
+                        d = .suppressedByCooldown(streak: d.streak, until: later.addingTimeInterval(m.policy.cooldown.seconds))
                     }
+                    decision = (d, drift)
                 }
                 return try c.transaction { c in
                     try PerformanceStore.write(e, monitor: m.name, model: m.model, window: w, readAt: readAt, on: c)
-                    guard let decision, let run, case .fired(let actions, _) = decision else { return (e, []) }
+                    guard let (decision, drift) = decision, let run else { return (e, [], false) }
                     let runID = try run.int("id")
-                    let drift: DriftPolicy.Status =
-                        try run.string("status") == DriftCheck.Status.insufficientData.rawValue
-                        ? .insufficientData : (try run.optionalString("drifted") == "t" ? .drifted : .notDrifted)
                     let json = DriftCheck.decisionJSON(
                         decision, trigger: m.policy.trigger, drift: drift, sampleTotal: try run.int("total"), performance: e)
                     let updated = try c.query(
@@ -108,7 +115,8 @@ extension DriftTasks {
                         UPDATE drift_runs SET decision = $2::jsonb
                          WHERE id = $1 AND NOT coalesce((decision->>'fired')::bool, false) RETURNING id
                         """, [runID, json], name: "rescore.decide")
-                    guard !updated.isEmpty else { return (e, []) }
+                    let streakChanged = try !updated.isEmpty && decision.streak != run.int("streak")
+                    guard !updated.isEmpty, case .fired(let actions, _) = decision else { return (e, [], streakChanged) }
                     let drifted = try c.query(
                         // the top-level drifted features, as a check names them (a tensor's components are its detail)
                         """
@@ -121,11 +129,43 @@ extension DriftTasks {
                     ).map { try $0.string("feature") }
                     try DriftCheck(monitor: m, reference: profile, configHash: hash)
                         .enqueueActions(actions, window: w, runID: runID, driftedFeatures: drifted, performance: e, on: c)
-                    return (e, actions)
+                    return (e, actions, streakChanged)
                 }
             }
         }
+        let result = outcome.map { ($0.0, $0.1) }
+        let streakChanged = outcome?.2 ?? false
         if let (_, fired) = result { for a in fired { WorkerMetrics.recordActionFired(monitor: m.name, action: a) } }
+        if result != nil { try? await client.withConnection { c in try PerformanceStore.markMatched(model: m.model, window: w, on: c) } }
+        // the next window continues this one's streak: decide it again now that the streak changed (whatever order the
+        // re-scores ran in, the streaks converge)
+        if streakChanged { try await enqueueRescore(m, of: TimeWindow(start: w.end, end: m.schedule.window(containing: w.end).end), after: w) }
         return result
+    }
+
+    /// A re-score of `next` because the window before it (`after`) changed its streak; nothing when `next` was never scored.
+    func enqueueRescore(_ m: MonitorConfig, of next: TimeWindow, after w: TimeWindow) async throws {
+        let scored = try await client.withConnection { c in
+            try !c.query(
+                "SELECT 1 FROM performance_windows WHERE monitor = $1 AND window_start = $2 AND window_end = $3", [m.name, next.start, next.end],
+                name: "rescore.next"
+            ).isEmpty
+        }
+        guard scored else { return }
+        let args = Args(monitor: m.name, window_start: next.start, window_end: next.end, since: next.start)
+        let json = String(decoding: try Self.encoder.encode(args), as: UTF8.self)
+        let key = "\(Self.rescoreKind):\(m.name):\(PGTimeText.iso(next.start)):after:\(Int64((Date().timeIntervalSince1970 * 1e6).rounded()))"
+        _ = try await TaskQueue(client: client).enqueue([.init(kind: Self.rescoreKind, uniqueKey: key, args: json, priority: 2, maxAttempts: 3)])
+    }
+
+    /// The end of the first window after `w` whose run fired within the cooldown after `w`'s end (nil: none). A check
+    /// looks back for the last firing; a re-score of an older window must also look forward.
+    static func laterFiring(_ m: MonitorConfig, after w: TimeWindow, on c: PGConnection) throws -> Date? {
+        try c.query(
+            """
+            SELECT min(window_end) AS e FROM drift_runs
+             WHERE monitor = $1 AND window_start > $2 AND window_end < $3 AND decision->>'fired' = 'true'
+            """, [m.name, w.start, w.end.addingTimeInterval(m.policy.cooldown.seconds)], name: "rescore.later_firing"
+        ).first.flatMap { try $0.optionalDate("e") }
     }
 }

@@ -50,7 +50,7 @@ public struct Backfill: Sendable {
             let r: WindowResult = try await client.withConnection { c in
                 let outcome = try MonitorLock.withLock(monitor: monitor.name, schema: schema, timeout: lockTimeout, on: c) {
                     let (profile, version) = try references.profile(for: monitor, window: w, on: c)
-                    let baseline = try references.performanceBaseline(for: monitor, window: w, version: version, on: c)
+                    let baseline = references.performanceBaselineIfUsable(for: monitor, window: w, version: version, on: c)
                     return try DriftCheck(monitor: monitor, reference: profile, configHash: hash, performance: baseline)
                         .run(window: w, on: c, recompute: recompute, inTransaction: crash ? { _ in kill(getpid(), SIGKILL) } : nil)
                 }

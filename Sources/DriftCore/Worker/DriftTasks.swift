@@ -78,13 +78,16 @@ public struct DriftTasks: Sendable {
 
     /// Enqueues the oldest unchecked due windows (closed and past the lateness, within the look-back) of every
     /// monitor, at most `pageSize` per monitor; records `drift_window_backlog`. Returns how many tasks were new.
+    /// `rescores`: also enqueue the re-scores of windows whose labels arrived since they were scored (see
+    /// `enqueueRescores`); `run-once` asks for them on its first pass only, so labels that keep arriving cannot keep it
+    /// running.
     @discardableResult
-    public func enqueueDue(now: Date = Date()) async throws -> Int {
-        try await schedule(now: now).reduce(0) { $0 + $1.enqueued }
+    public func enqueueDue(now: Date = Date(), rescores: Bool = true) async throws -> Int {
+        try await schedule(now: now, rescores: rescores).reduce(0) { $0 + $1.enqueued }
     }
 
     /// `enqueueDue`, with each monitor's backlog. With `enqueue: false` it only reads (and sets the gauge).
-    public func schedule(now: Date = Date(), enqueue: Bool = true) async throws -> [Backlog] {
+    public func schedule(now: Date = Date(), enqueue: Bool = true, rescores: Bool = true) async throws -> [Backlog] {
         let queue = TaskQueue(client: client)
         let since = now.addingTimeInterval(-lookback.seconds)
         try Self.validate(lookback: lookback, monitors: monitors)
@@ -115,7 +118,7 @@ public struct DriftTasks: Sendable {
                 page = Array(unchecked.prefix(1))
                 attempts = 1
             }
-            if enqueue, m.performance != nil { backlog.enqueued += try await enqueueRescores(m, now: now) }
+            if enqueue, rescores, m.performance != nil { backlog.enqueued += try await enqueueRescores(m, now: now) }
             guard enqueue, let first = page.first else {
                 out.append(backlog)
                 continue
@@ -262,7 +265,7 @@ public struct DriftTasks: Sendable {
                 let outcome = try await client.withConnection { c in
                     try MonitorLock.withLock(monitor: m.name, schema: schema, timeout: lockTimeout, on: c) {
                         let (profile, version) = try references.profile(for: m, window: w, on: c)
-                        let baseline = try references.performanceBaseline(for: m, window: w, version: version, on: c)
+                        let baseline = references.performanceBaselineIfUsable(for: m, window: w, version: version, on: c, logger: logger)
                         return try DriftCheck(monitor: m, reference: profile, configHash: hash, performance: baseline).run(window: w, on: c)
                     }
                 }

@@ -1,16 +1,41 @@
 import Foundation
 
-/// The alert band of a performance metric from a labelled reference, as NannyML derives it (its
-/// `StandardDeviationThreshold(std_lower_multiplier=3, std_upper_multiplier=3)`): the reference is cut into chunks of
-/// the window's size, the metric is computed on each chunk, and the band is mean ± 3σ of those chunk values (numpy
-/// `nanmean` and `nanstd`, ddof 0, undefined chunks skipped). Metrics bounded to [0, 1] (accuracy, precision, recall,
-/// F1, ROC AUC, Brier, ECE) have the band clipped to [0, 1], as NannyML clips them; the others only at 0 below
-/// (log loss, MAE, RMSE, MAPE) or not at all (R²). A band with no defined chunk is nil on both sides.
-public enum PerformanceBand {
-    public static func fromChunks(_ values: [Double], metric: PerformanceMetric) -> CBPEThresholds {
-        let (mean, std) = NumpySum.nanMeanAndStd(values)
-        var lower = mean - 3 * std
-        var upper = mean + 3 * std
+/// The alert band of a performance metric from a labelled reference. NannyML's rule
+/// (`StandardDeviationThreshold(std_lower_multiplier=3, std_upper_multiplier=3)`): the reference is cut into chunks,
+/// the metric is computed on each chunk, and the band is mean ± 3σ of those chunk values (numpy `nanmean` and
+/// `nanstd`, ddof 0, undefined chunks skipped). NannyML then judges chunks of that same size; a monitor's windows
+/// hold however many labels (or predictions) they hold, so `band(rows:)` widens or narrows σ by √(chunk / rows) —
+/// the standard error of a mean-like metric scales with 1/√n — and equals NannyML's band when `rows` is the chunk
+/// size. Metrics bounded to [0, 1] (accuracy, precision, recall, F1, ROC AUC, Brier, ECE) have the band clipped to
+/// [0, 1], as NannyML clips them; the others at 0 below (log loss, MAE, RMSE, MAPE) or not at all (R²).
+public struct PerformanceBand: Sendable, Equatable {
+    public var metric: PerformanceMetric
+    /// nanmean and nanstd (ddof 0) of the defined chunk values.
+    public var mean: Double
+    public var std: Double
+    /// Chunks with a defined value, and the chunk size.
+    public var chunks: Int
+    public var chunkSize: Int
+
+    /// Fewer defined chunks than this give no band: σ from one or two chunks says nothing.
+    public static let minimumChunks = 3
+
+    public init(chunkValues: [Double], metric: PerformanceMetric, chunkSize: Int) {
+        let (mean, std) = NumpySum.nanMeanAndStd(chunkValues)
+        self.metric = metric
+        self.mean = mean
+        self.std = std
+        self.chunks = chunkValues.filter { !$0.isNaN }.count
+        self.chunkSize = chunkSize
+    }
+
+    /// The band for a figure computed on `rows` rows; nil on both sides with fewer than `minimumChunks` defined chunks
+    /// or no rows.
+    public func band(rows: Int) -> CBPEThresholds {
+        guard chunks >= Self.minimumChunks, rows > 0, mean.isFinite, std.isFinite else { return CBPEThresholds(lower: nil, upper: nil) }
+        let sigma = std * (Double(chunkSize) / Double(rows)).squareRoot()
+        var lower = mean - 3 * sigma
+        var upper = mean + 3 * sigma
         switch metric {
         case .accuracy, .precision, .recall, .f1, .rocAUC, .brier, .ece:
             lower = Swift.max(0, lower)
@@ -20,6 +45,7 @@ public enum PerformanceBand {
         case .r2:
             break
         }
-        return CBPEThresholds(lower: lower.isNaN ? nil : lower, upper: upper.isNaN ? nil : upper)
+        return CBPEThresholds(lower: lower, upper: upper)
     }
+
 }

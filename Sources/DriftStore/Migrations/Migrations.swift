@@ -300,7 +300,9 @@ public enum Migrations {
                 );
                 -- When a label first joined a captured request (a window's scoring); NULL: not yet. Serves
                 -- drift_labels_unmatched: WHERE model = $1 AND matched_at IS NULL AND received_at < $2
+                -- Labels stored before this migration count as matched: no window will join them again.
                 ALTER TABLE {{schema}}.ground_truth ADD COLUMN matched_at timestamptz;
+                UPDATE {{schema}}.ground_truth SET matched_at = received_at;
                 CREATE INDEX ground_truth_unmatched ON {{schema}}.ground_truth (model, received_at) WHERE matched_at IS NULL;
                 """)
     ]
