@@ -217,7 +217,7 @@ public struct PerformanceBaseline: Sendable {
             var scores: [Double] = []
             var labels: [Bool] = []
             for r in rows {
-                guard let s = r.score, s >= 0, s <= 1, let y = positive(r, config) else { continue }
+                guard case .binary(let s, let y)? = outcome(r, config, []) else { continue }
                 scores.append(s)
                 labels.append(y)
             }
@@ -236,7 +236,7 @@ public struct PerformanceBaseline: Sendable {
             var labels: [String] = []
             var predicted: [String] = []
             for r in rows {
-                guard let p = r.predictedClass, known.contains(p), let y = truthClass(r), known.contains(y) else { continue }
+                guard case .multiclass(let p, let y)? = outcome(r, config, known) else { continue }
                 labels.append(y)
                 predicted.append(p)
             }
@@ -246,12 +246,35 @@ public struct PerformanceBaseline: Sendable {
             var actual: [Double] = []
             var predicted: [Double] = []
             for r in rows {
-                guard let p = r.score, p.isFinite, let y = r.value ?? r.label.flatMap(Double.init), y.isFinite else { continue }
+                guard case .regression(let p, let y)? = outcome(r, config, []) else { continue }
                 actual.append(y)
                 predicted.append(p)
             }
             guard let o = try? RegressionOutcomes(actual: actual, predicted: predicted) else { return ([:], 0) }
             return (RealizedPerformance.regression(o, metrics: config.metrics), actual.count)
+        }
+    }
+
+    /// A row as the task scores it: the prediction and the truth, each usable (a binary score in [0, 1] and a truth; a
+    /// predicted class and a truth class both in `classes`; a finite prediction and a finite numeric truth).
+    enum Outcome {
+        case binary(score: Double, positive: Bool)
+        case multiclass(predicted: String, truth: String)
+        case regression(predicted: Double, actual: Double)
+    }
+
+    /// The row's `Outcome`, nil when it cannot be scored. Realized figures and shadow evaluations both take rows by it.
+    static func outcome(_ r: PredictionRow, _ config: PerformanceConfig, _ classes: Set<String>) -> Outcome? {
+        switch config.task {
+        case .binaryClassification:
+            guard let s = r.score, s >= 0, s <= 1, let y = positive(r, config) else { return nil }
+            return .binary(score: s, positive: y)
+        case .multiclass:
+            guard let p = r.predictedClass, classes.contains(p), let y = truthClass(r), classes.contains(y) else { return nil }
+            return .multiclass(predicted: p, truth: y)
+        case .regression:
+            guard let p = r.score, p.isFinite, let y = r.value ?? r.label.flatMap(Double.init), y.isFinite else { return nil }
+            return .regression(predicted: p, actual: y)
         }
     }
 

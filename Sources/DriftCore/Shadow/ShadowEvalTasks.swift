@@ -8,7 +8,9 @@ import Tracing
 /// Shadow evaluations on captured traffic: reads the champion's and the challenger's events of a period,
 /// pairs them on the request id, evaluates (`ShadowEvaluation`), and stores the result in `shadow_evaluations`
 /// together with the `on_promote` / `on_reject` actions it fires into `trigger_outbox` — one transaction, and
-/// the unique key (monitor, challenger, period) makes a repeated evaluation write nothing twice.
+/// the unique key (monitor, challenger, period) makes a repeated evaluation write nothing twice. When the monitor has
+/// `performance:` and the compared output is its prediction, each request's ground truth is read with it and the two
+/// models' realized performance is compared on the same labelled requests.
 public struct ShadowEvalTasks: Sendable {
     public static let kind = "shadow_eval"
 
@@ -94,13 +96,20 @@ public struct ShadowEvalTasks: Sendable {
         let numeric = output.kind == .numeric
         let slot = (numeric ? layout.numeric.firstIndex(of: output.name) : layout.categorical.firstIndex(of: output.name))! + 1
         let challengerLabel = config.challenger ?? "challenger"
+        // realized performance compares the output the monitor's performance is measured on, and only that one
+        let performance = m.performance.flatMap { $0.prediction == output.name ? $0 : nil }
         let logger = self.logger
         // load and evaluate outside any transaction; then one short transaction writes the result and its actions
         let stored = try await client.withConnection { c -> Stored in
             if let existing = try Self.existing(c, monitor: m.name, challenger: challengerLabel, from: from, to: to) { return existing }
             let (requests, championVersions) = try Self.load(
-                c, model: m.model, from: from, to: to, slot: slot, numeric: numeric, challenger: config.challenger)
-            let evaluation = ShadowEvaluation.evaluate(requests, config: config, settings: m.overrides[output.name] ?? m.settings)
+                c, model: m.model, from: from, to: to, slot: slot, numeric: numeric, challenger: config.challenger, labels: performance != nil)
+            var evaluation = ShadowEvaluation.evaluate(
+                requests, config: config, settings: m.overrides[output.name] ?? m.settings, performance: performance)
+            if let p = m.performance, performance == nil {
+                evaluation.reasons.append(
+                    "realized performance not compared (the compared output '\(output.name)' is not performance.prediction '\(p.prediction)')")
+            }
             let figures = JSONValue.object(
                 evaluation.figures + [
                     ("output", .string(output.name)),
@@ -168,16 +177,24 @@ public struct ShadowEvalTasks: Sendable {
 
     /// The period's champion and challenger events with request ids, folded into one `ShadowRequest` per id.
     /// Challenger events count when their model version is the challenger's (or, for requests, unknown).
+    /// `labels`: each event also carries its request's ground truth (LEFT JOIN `ground_truth` on (model, request id),
+    /// served by its primary key), kept once per request — the same one query, so memory stays one entry per request.
     static func load(
         _ c: PGConnection, model: String, from: Date, to: Date, slot: Int, numeric: Bool,
-        challenger: String?
+        challenger: String?, labels: Bool = false
     ) throws -> ([ShadowRequest], [String]) {
-        let column = numeric ? "numeric[\(slot)]::text AS v" : "categorical[\(slot)] AS v"
+        let column = numeric ? "e.numeric[\(slot)]::text AS v" : "e.categorical[\(slot)] AS v"
+        let truth =
+            labels
+            ? "g.label AS truth_label, g.value AS truth_value FROM capture_events e "
+                + "LEFT JOIN ground_truth g ON g.model = e.model AND g.request_id = e.request_id"
+            : "NULL::text AS truth_label, NULL::float8 AS truth_value FROM capture_events e"
         let rows = try c.query(
             """
-            SELECT role, model_version, request_id, kind, (extract(epoch FROM observed_at) * 1000000)::int8 AS t, \(column)
-              FROM capture_events
-             WHERE model = $1 AND observed_at >= $2 AND observed_at < $3 AND request_id <> '' AND role IN ('champion', 'challenger')
+            SELECT e.role, e.model_version, e.request_id, e.kind, (extract(epoch FROM e.observed_at) * 1000000)::int8 AS t, \(column),
+                   \(truth)
+             WHERE e.model = $1 AND e.observed_at >= $2 AND e.observed_at < $3 AND e.request_id <> ''
+               AND e.role IN ('champion', 'challenger')
             """, [model, from, to], name: "shadow.load")
         var byID: [String: ShadowRequest] = [:]
         var versions = Set<String>()
@@ -197,6 +214,11 @@ public struct ShadowEvalTasks: Sendable {
                 if numeric, let v = raw.flatMap(Double.init), v.isFinite { side.value = v } else if !numeric, let raw { side.label = raw }
             }
             if role == "champion" { request.champion = side } else { request.challenger = side }
+            if request.truth == nil {
+                let label = try r.optionalString("truth_label")
+                let value = try r.optionalDouble("truth_value")
+                if label != nil || value != nil { request.truth = ShadowRequest.Truth(label: label, value: value) }
+            }
             byID[try r.string("request_id")] = request
         }
         return (Array(byID.values), versions.sorted())

@@ -29,12 +29,27 @@ public struct ShadowRequest: Sendable, Equatable {
         }
     }
 
+    /// A request's ground truth (`ground_truth.label` / `.value` on the model and request id): a label text, a number,
+    /// or both.
+    public struct Truth: Sendable, Equatable {
+        public var label: String?
+        public var value: Double?
+
+        public init(label: String? = nil, value: Double? = nil) {
+            self.label = label
+            self.value = value
+        }
+    }
+
     public var champion = Side()
     public var challenger = Side()
+    /// nil: no label has arrived for this request (or none was read).
+    public var truth: Truth?
 
-    public init(champion: Side = Side(), challenger: Side = Side()) {
+    public init(champion: Side = Side(), challenger: Side = Side(), truth: Truth? = nil) {
         self.champion = champion
         self.challenger = challenger
+        self.truth = truth
     }
 }
 
@@ -50,6 +65,17 @@ public struct ShadowRequest: Sendable, Equatable {
 ///   times, where both exist; `latency_regression` = challenger p95 / champion p95 − 1.
 /// - `error_rate`: challenger requests without a challenger response / challenger requests; `orphan_rate`:
 ///   challenger responses to requests the champion never answered / challenger responses.
+/// - realized performance, when the monitor has `performance:` and the compared output is its `prediction` (the caller
+///   passes `performance` only then): `labelled_pairs` = pairs with a ground truth on which both outputs are usable
+///   predictions for the task (binary: a score in [0, 1] and a label; multiclass: a predicted class and a truth class,
+///   both among `classes` when it is configured; regression: finite numbers). Once there are at least
+///   `performance.min_labels` of them, each configured metric is computed for each side on exactly those pairs by
+///   `PerformanceBaseline.realized` (the monitor's own metric code, scikit-learn's formulas; multiclass classes:
+///   `classes`, else the sorted union of the truths and both sides' predictions on those pairs), giving
+///   `champion_<metric>` and `challenger_<metric>`. drop = champion − challenger for a metric where higher is
+///   better, challenger − champion otherwise; the check is drop ≤ `max_performance_drop`. A NaN figure (undefined on
+///   those pairs) is stored as null and not checked. The minimum is `min_labels`, not `min_pairs`: it is the monitor's
+///   own bar for a realized figure, and `min_pairs` already holds the verdict on too few pairs overall.
 ///
 /// Verdict: fewer pairs than `min_pairs` → hold; any threshold missed → reject; otherwise promote.
 public struct ShadowEvaluation: Sendable {
@@ -68,8 +94,11 @@ public struct ShadowEvaluation: Sendable {
         }
     }
 
-    public static func evaluate(_ requests: [ShadowRequest], config: ShadowEvalConfig, settings: DriftSettings = DriftSettings()) -> ShadowEvaluation
-    {
+    /// `performance`: the monitor's `performance:` when the compared output is its prediction, else nil (no
+    /// realized-performance comparison).
+    public static func evaluate(
+        _ requests: [ShadowRequest], config: ShadowEvalConfig, settings: DriftSettings = DriftSettings(), performance: PerformanceConfig? = nil
+    ) -> ShadowEvaluation {
         let championAnswered = requests.filter { $0.champion.answered }.count
         let challengerRequests = requests.filter { $0.challenger.requestAt != nil }
         let challengerAnswered = requests.filter { $0.challenger.answered }
@@ -137,6 +166,14 @@ public struct ShadowEvaluation: Sendable {
             f.append(("orphan_rate", .number(Double(challengerAnswered.filter { !$0.champion.answered }.count) / Double(challengerAnswered.count))))
         }
 
+        let realized = performance.map { Self.realizedPerformance(pairs, config: $0) }
+        if let realized {
+            f.append(("labelled_pairs", .int(realized.pairs)))
+            for (metric, champion, challenger) in realized.metrics {
+                f += [("champion_\(metric.rawValue)", .number(champion)), ("challenger_\(metric.rawValue)", .number(challenger))]
+            }
+        }
+
         let t = config.thresholds
         var failed: [String] = []
         var passed: [String] = []
@@ -170,7 +207,69 @@ public struct ShadowEvaluation: Sendable {
                 errorRate <= t.maxErrorRate,
                 String(format: "error rate %.4f %@ max_error_rate %.4f", errorRate, errorRate <= t.maxErrorRate ? "≤" : ">", t.maxErrorRate))
         }
+        if let realized, let performance {
+            // no labelled pair at all (labels not in yet, the usual case when drift fires the evaluation): nothing to say
+            if realized.pairs > 0 && realized.pairs < Self.minimum(performance) {
+                passed.append("realized performance not compared (\(realized.pairs) labelled pairs, need \(Self.minimum(performance)))")
+            }
+            for (metric, champion, challenger) in realized.metrics {
+                guard !champion.isNaN, !challenger.isNaN else {
+                    passed.append(
+                        "realized \(metric.rawValue) not compared: undefined on the \(realized.pairs) labelled pairs "
+                            + "(champion \(PerformanceFigure.shown(champion)), challenger \(PerformanceFigure.shown(challenger)))")
+                    continue
+                }
+                let drop = metric.higherIsBetter ? champion - challenger : challenger - champion
+                check(
+                    drop <= t.maxPerformanceDrop,
+                    String(
+                        format: "realized %@: challenger %.4f vs champion %.4f on %d labelled pairs, drop %.4f %@ max_performance_drop %.4f",
+                        metric.rawValue, challenger, champion, realized.pairs, drop, drop <= t.maxPerformanceDrop ? "≤" : ">",
+                        t.maxPerformanceDrop))
+            }
+        }
         return ShadowEvaluation(verdict: failed.isEmpty ? .promote : .reject, reasons: failed + passed, figures: f)
+    }
+
+    /// The realized metrics of both sides on the same labelled pairs: how many pairs, and per configured metric the
+    /// champion's and the challenger's value (NaN when undefined); no metrics when fewer than `min_labels` pairs.
+    static func realizedPerformance(
+        _ pairs: [ShadowRequest], config: PerformanceConfig
+    ) -> (pairs: Int, metrics: [(PerformanceMetric, Double, Double)]) {
+        // as `PerformanceStore.rows` reads a prediction: a numeric output is the score, a categorical one the class
+        func row(_ side: ShadowRequest.Side, _ truth: ShadowRequest.Truth) -> PredictionRow {
+            config.task == .multiclass
+                ? PredictionRow(predictedClass: side.label, label: truth.label, value: truth.value)
+                : PredictionRow(score: side.value, label: truth.label, value: truth.value)
+        }
+        var candidates: [(PredictionRow, PredictionRow)] = []
+        for p in pairs {
+            guard let truth = p.truth, truth.label != nil || truth.value != nil else { continue }
+            candidates.append((row(p.champion, truth), row(p.challenger, truth)))
+        }
+        var classes = config.classes ?? []
+        if config.task == .multiclass && config.classes == nil {
+            var seen = Set<String>()
+            for (a, b) in candidates {
+                for c in [PerformanceBaseline.truthClass(a), a.predictedClass, b.predictedClass].compactMap({ $0 }) { seen.insert(c) }
+            }
+            classes = Array(seen.sorted().prefix(PerformanceBaseline.maxClasses))
+        }
+        // a pair counts when both sides' rows are usable: each metric then rests on exactly the same requests
+        let known = Set(classes)
+        let labelled = candidates.filter { usable($0.0, config, known) && usable($0.1, config, known) }
+        guard labelled.count >= minimum(config) else { return (labelled.count, []) }
+        let champion = PerformanceBaseline.realized(config: config, classes: classes, rows: labelled.map(\.0)).values
+        let challenger = PerformanceBaseline.realized(config: config, classes: classes, rows: labelled.map(\.1)).values
+        return (labelled.count, config.metrics.map { ($0, champion[$0] ?? .nan, challenger[$0] ?? .nan) })
+    }
+
+    /// Labelled pairs needed to compare realized performance: `min_labels` (at least one).
+    static func minimum(_ config: PerformanceConfig) -> Int { max(1, config.minLabels) }
+
+    /// The row filter of `PerformanceBaseline.realized`, per row: a prediction and a truth of the task's kind.
+    static func usable(_ r: PredictionRow, _ config: PerformanceConfig, _ classes: Set<String>) -> Bool {
+        PerformanceBaseline.outcome(r, config, classes) != nil
     }
 
     /// Percentile with linear interpolation between closest ranks (numpy.percentile's default), of sorted values.

@@ -54,6 +54,10 @@ public struct ShadowThresholds: Sendable, Equatable {
     public var maxLatencyRegression = 0.2
     /// Share of the challenger's requests without a response.
     public var maxErrorRate = 0.01
+    /// How much worse than the champion's each realized metric of the challenger may be on the same labelled requests
+    /// (absolute, in the metric's own units; "worse" is lower for accuracy-like metrics, higher for error metrics).
+    /// Checked only when the monitor has `performance:` and enough of the pairs have ground truth.
+    public var maxPerformanceDrop = 0.01
 
     public init() {}
 }
