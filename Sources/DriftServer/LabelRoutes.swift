@@ -78,7 +78,6 @@ extension CaptureRoutes {
         return try SeldonFeedback.labels(body, requestID: id, model: name, time: time, limits: limits, now: now)
     }
 
-    /// Stores a Seldon feedback's labels: 200 `{"labels": {"stored", "replaced", "duplicates"}}` once committed.
     /// PostgreSQL failed while storing `count` labels: nothing of the request is stored; 503 with `Retry-After`, the
     /// labels counted as rejected (`unavailable`), as `commit` answers captured events in the same case.
     func labelsUnavailable(_ error: Error, count: Int) -> Response {
@@ -88,6 +87,7 @@ extension CaptureRoutes {
             headers: [.retryAfter: "5"])
     }
 
+    /// Stores a Seldon feedback's labels: 200 `{"labels": {"stored", "replaced", "duplicates"}}` once committed.
     func storeFeedback(_ batch: [GroundTruthLabel]) async -> Response {
         guard let writer = labels else {
             return refused(

@@ -248,8 +248,9 @@ public final class StoredStateMetrics: Sendable {
                     help: "1 while the monitor's checks keep failing (paused with backoff; see /readyz and the logs), else 0."))
         }
         // performance (issue 20), only with performance monitoring configured: each metric's newest figure of each
-        // kind within the label delay (and two days), and the newest scored window's coverage
-        let since = now.addingTimeInterval(-((labelDelays.values.max() ?? 0) + 2 * 86_400))
+        // kind within the label delay and a month, and the newest scored window's coverage
+        // (a bound for the sort, wide enough for windows up to a month long)
+        let since = now.addingTimeInterval(-((labelDelays.values.max() ?? 0) + 31 * 86_400))
         let figures =
             labelDelays.isEmpty
             ? []

@@ -80,7 +80,7 @@ extension DemoCommand {
             try c.query(
                 """
                 SELECT kind, min(window_start) AS first FROM performance_results
-                 WHERE monitor = $1 AND metric = $2 AND alert GROUP BY kind
+                 WHERE monitor = $1 AND metric = $2 AND alert AND value < threshold_lower GROUP BY kind
                 """, [monitor.name, metric.rawValue], name: "demo.performance_first"
             ).map { (try $0.string("kind"), try $0.date("first")) }
         }

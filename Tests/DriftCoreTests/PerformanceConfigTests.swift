@@ -113,9 +113,15 @@ struct PerformanceConfigTests {
     @Test func theEdgesOfEachRangeAreAccepted() throws {
         let low = try #require(
             try Self.monitor(
+                "min_sample: 100",
                 "performance: {task: binary_classification, prediction: score, threshold: 0, min_labels: 1, label_delay: PT1M,"
                     + " chunk_size: 10, max_rows: 100}"
             ).performance)
+        // estimates need min_sample scores: a max_rows below it is refused, naming both
+        #expect(
+            Self.issues(["performance: {task: binary_classification, prediction: score, max_rows: 100}"]).contains {
+                $0.contains("`performance.max_rows` (100) is below the monitor's `min_sample` (500)")
+            })
         #expect(low.threshold == 0 && low.minLabels == 1 && low.labelDelay.seconds == 60 && low.chunkSize == 10 && low.maxRows == 100)
         let high = try #require(
             try Self.monitor(

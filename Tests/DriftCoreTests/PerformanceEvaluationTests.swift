@@ -159,6 +159,16 @@ struct PerformanceEvaluationTests {
         #expect(abs(atChunk.lower! - (stats.mean - 3 * stats.std)) < 1e-12)
         #expect(abs(quarter.lower! - (stats.mean - 6 * stats.std)) < 1e-12 && abs(quarter.upper! - min(1, stats.mean + 6 * stats.std)) < 1e-12)
         #expect(baseline.bands[.accuracy] == atChunk, "bands: NannyML's band, at the chunk size")
+        #expect(baseline.band(.accuracy, rows: 40_000) == atChunk, "never narrower than NannyML's band")
+    }
+
+    @Test func aClassOnlyInUnlabelledRowsDoesNotDiluteTheMacroMeans() {
+        var m = PerformanceConfig(task: .multiclass, prediction: "class", metrics: [.f1])
+        m.minLabels = 1
+        let reference = ["a", "b", "a", "b"].map { PredictionRow(predictedClass: $0, label: $0) }
+        let baseline = PerformanceBaseline(config: m, chunkSize: 2, reference: reference)
+        let window = ["a", "b"].map { PredictionRow(predictedClass: $0, label: $0) } + [PredictionRow(predictedClass: "z")]
+        #expect(baseline.evaluate(window).figures.first { $0.metric == .f1 }?.value == 1)
     }
 
     @Test func onlyTheBadSideOfTheBandIsADrop() {
@@ -178,16 +188,22 @@ struct PerformanceEvaluationTests {
         #expect(w.dropped && w.figures.filter { $0.kind == .realized }.allSatisfy(\.worse))
     }
 
-    @Test func precisionRecallAndF1AreUndefinedNotZeroOnOneClassOrOnePrediction() {
+    @Test func aMetricWithoutItsDenominatorIsUndefinedButACollapseIsNot() {
         let baseline = PerformanceBaseline(
-            config: Self.config([.accuracy, .precision, .recall, .f1], minLabels: 10), chunkSize: 200,
-            reference: Self.calibrated(2_000, seed: 11))
-        // every label negative: recall has no denominator; scikit-learn's zero_division would give 0, a false collapse
-        let negatives = (0..<100).map { i in PredictionRow(score: Double(i % 10) / 10, label: "0") }
-        let e = baseline.evaluate(negatives)
-        let r = Dictionary(uniqueKeysWithValues: e.figures.filter { $0.kind == .realized }.map { ($0.metric, $0) })
-        #expect(r[.precision]!.value.isNaN && r[.recall]!.value.isNaN && r[.f1]!.value.isNaN)
-        #expect(!r[.recall]!.alert && !r[.accuracy]!.value.isNaN)
+            config: Self.config([.accuracy, .precision, .recall, .f1], minLabels: 10), chunkSize: 200, reference: Self.calibrated(2_000, seed: 11))
+        func realized(_ rows: [PredictionRow]) -> [PerformanceMetric: Double] {
+            Dictionary(uniqueKeysWithValues: baseline.evaluate(rows).figures.filter { $0.kind == .realized }.map { ($0.metric, $0.value) })
+        }
+        // every label negative: recall has no denominator (NaN; scikit-learn's zero_division would say 0, a false
+        // collapse); precision and F1 are defined (positives were predicted, all wrongly): 0
+        let negatives = realized((0..<100).map { i in PredictionRow(score: Double(i % 10) / 10, label: "0") })
+        #expect(negatives[.recall]!.isNaN && negatives[.precision] == 0 && negatives[.f1] == 0 && !negatives[.accuracy]!.isNaN)
+        // the model predicts no positive while positives exist: recall 0 is a real collapse, precision undefined
+        let collapsed = realized((0..<100).map { i in PredictionRow(score: 0.1, label: i % 5 == 0 ? "1" : "0") })
+        #expect(collapsed[.recall] == 0 && collapsed[.precision]!.isNaN && collapsed[.f1] == 0)
+        // neither a predicted nor an actual positive: F1 undefined too
+        let quiet = realized((0..<100).map { _ in PredictionRow(score: 0.1, label: "0") })
+        #expect(quiet[.f1]!.isNaN && quiet[.recall]!.isNaN && quiet[.precision]!.isNaN && quiet[.accuracy] == 1)
     }
 
     @Test func aReferenceWithTooFewChunksGivesNoBandAndSaysWhy() {

@@ -200,11 +200,11 @@ struct ShadowEvaluationTests {
             return
         }
         #expect(s.thresholds.maxPerformanceDrop == 0.03 && ShadowThresholds().maxPerformanceDrop == 0.01)
-        for bad in ["1.5", "-0.1", ".nan", "lots"] {
+        for bad in ["1e13", "-0.1", ".nan", "lots"] {
             #expect {
                 _ = try monitor(bad)
             } throws: { e in
-                (e as? ConfigError)?.issues.contains { $0.description.contains("`max_performance_drop` must be a number from 0.0 to 1.0") } == true
+                (e as? ConfigError)?.issues.contains { $0.description.contains("`max_performance_drop` must be a number from 0.0 to") } == true
             }
         }
     }

@@ -126,7 +126,7 @@ extension Reader {
         s.thresholds.maxOutputPSI = double(v, "max_output_psi", default: s.thresholds.maxOutputPSI, range: 0...100)
         s.thresholds.maxLatencyRegression = double(v, "max_latency_regression", default: s.thresholds.maxLatencyRegression, range: 0...1000)
         s.thresholds.maxErrorRate = double(v, "max_error_rate", default: s.thresholds.maxErrorRate, range: 0...1)
-        s.thresholds.maxPerformanceDrop = double(v, "max_performance_drop", default: s.thresholds.maxPerformanceDrop, range: 0...1)
+        s.thresholds.maxPerformanceDrop = double(v, "max_performance_drop", default: s.thresholds.maxPerformanceDrop, range: 0...1e12)
         s.onPromote = strings(v, "on_promote", default: [])
         s.onReject = strings(v, "on_reject", default: [])
         return issues.count == before ? s : nil

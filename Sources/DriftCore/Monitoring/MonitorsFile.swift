@@ -480,7 +480,7 @@ struct Reader {
                 capture.roles.append(r)
             }
         }
-        let performance = node["performance"].flatMap { performanceConfig($0, features: features) }
+        let performance = node["performance"].flatMap { performanceConfig($0, features: features, minSample: minSample) }
         if let n = policyOn, policy.trigger != .drift {
             if node["performance"] == nil {
                 issue(
@@ -710,7 +710,7 @@ extension Reader {
     }
 
     /// `performance:` of a monitor (`PerformanceConfig`); nil when it has a problem, each one reported with its place.
-    mutating func performanceConfig(_ p: Node, features: [MonitorConfig.Feature]) -> PerformanceConfig? {
+    mutating func performanceConfig(_ p: Node, features: [MonitorConfig.Feature], minSample: Int? = nil) -> PerformanceConfig? {
         guard case .mapping = p else {
             issue(at: p.mark, "`performance` must be a mapping with at least `task` and `prediction`")
             return nil
@@ -786,6 +786,11 @@ extension Reader {
         if p["reference_file"] != nil, let f = string(p, "reference_file"), !f.isEmpty { config.referenceFile = f }
         if p["chunk_size"] != nil { config.chunkSize = int(p, "chunk_size", default: 10, range: 10...5_000_000) }
         config.maxRows = int(p, "max_rows", default: config.maxRows, range: 100...PerformanceConfig.maxRowsLimit)
+        if task == .binaryClassification, let s = minSample, s > config.maxRows {
+            issue(
+                at: p["max_rows"]?.mark ?? p.mark,
+                "`performance.max_rows` (\(config.maxRows)) is below the monitor's `min_sample` (\(s)): a window's estimates would never appear")
+        }
         if config.minLabels > config.maxRows {
             issue(
                 at: p["min_labels"]?.mark ?? p.mark,

@@ -163,11 +163,12 @@ public struct PerformanceBaseline: Sendable {
     /// (CBPE) figures for binary classifiers on windows with at least `minPredictions` scores. Each figure is judged
     /// against the band for its own row count.
     public func evaluate(_ rows: [PredictionRow]) -> PerformanceEvaluation {
-        // multiclass: a class the reference never had is a class all the same (a label the model cannot predict is a miss)
+        // multiclass: a class the reference (or `classes`) never had is a class all the same — a label the model cannot
+        // predict is a miss. Taken from the labelled rows only: a class with no labelled row would add a zero to the macro means.
         var windowClasses = classes
-        if config.task == .multiclass && config.classes == nil {
+        if config.task == .multiclass {
             var known = Set(classes)
-            for r in rows where windowClasses.count < Self.maxClasses {
+            for r in rows where r.labelled && windowClasses.count < Self.maxClasses {
                 for c in [Self.truthClass(r), r.predictedClass].compactMap({ $0 }) where !known.contains(c) && windowClasses.count < Self.maxClasses {
                     known.insert(c)
                     windowClasses.append(c)
@@ -223,13 +224,14 @@ public struct PerformanceBaseline: Sendable {
             }
             guard let o = try? BinaryOutcomes(labels: labels, scores: scores, threshold: config.threshold) else { return ([:], 0) }
             var values = RealizedPerformance.binary(o, metrics: config.metrics)
-            // NannyML's rule, as CBPE's thresholds: precision, recall and F1 are undefined (NaN, no alert) on rows of one
-            // class or one predicted class, not scikit-learn's zero_division 0 (which would read as a collapse)
-            if let y0 = labels.first, let s0 = scores.first {
-                let oneClass = labels.allSatisfy { $0 == y0 }
-                let onePrediction = scores.allSatisfy { ($0 >= config.threshold) == (s0 >= config.threshold) }
-                if oneClass || onePrediction { for m in [PerformanceMetric.precision, .recall, .f1] where values[m] != nil { values[m] = .nan } }
-            }
+            // a metric whose own denominator is 0 is undefined (NaN, no alert), not scikit-learn's zero_division 0, which
+            // would read as a collapse on a quiet hour: precision without a predicted positive, recall without an actual
+            // positive, F1 without either. A model that predicts no positive while positives exist has recall 0: defined.
+            let predictedPositive = scores.contains { $0 >= config.threshold }
+            let actualPositive = labels.contains(true)
+            if !predictedPositive, values[.precision] != nil { values[.precision] = .nan }
+            if !actualPositive, values[.recall] != nil { values[.recall] = .nan }
+            if !predictedPositive && !actualPositive, values[.f1] != nil { values[.f1] = .nan }
             return (values, labels.count)
         case .multiclass:
             let known = Set(classes)

@@ -24,7 +24,7 @@ extension DriftTasks {
         let due = try await client.withConnection { c in
             try c.query(
                 """
-                SELECT w.window_start, w.window_end, (extract(epoch FROM w.computed_at) * 1000000)::int8 AS v
+                SELECT w.window_start, w.window_end, w.revisions AS v
                   FROM performance_windows w
                  WHERE w.monitor = $1 AND w.window_start > $5 AND w.window_end > $2
                    AND w.computed_at < (SELECT max(received_at) FROM ground_truth g WHERE g.model = $3)
@@ -39,7 +39,7 @@ extension DriftTasks {
             let json = String(decoding: try Self.encoder.encode(args), as: UTF8.self)
             tasks.append(
                 .init(
-                    kind: Self.rescoreKind, uniqueKey: "\(Self.rescoreKind):\(m.name):\(PGTimeText.iso(w.start)):\(version)", args: json,
+                    kind: Self.rescoreKind, uniqueKey: "\(Self.rescoreKind):\(m.name):\(PGTimeText.iso(w.start)):r\(version)", args: json,
                     priority: 2, maxAttempts: 3))
         }
         return try await TaskQueue(client: client).enqueue(tasks)
@@ -72,6 +72,7 @@ extension DriftTasks {
         let lockTimeout = self.lockTimeout
         let hash = MonitorsFile.configHash(m)
         let logger = self.logger
+        let queue = TaskQueue(client: client)
         // (the evaluation, the actions fired, whether the window's streak changed)
         let outcome = try await client.withConnection { c in
             try MonitorLock.withLock(monitor: m.name, schema: schema, timeout: lockTimeout, on: c) { () -> (PerformanceEvaluation, [String], Bool)? in
@@ -116,6 +117,9 @@ extension DriftTasks {
                          WHERE id = $1 AND NOT coalesce((decision->>'fired')::bool, false) RETURNING id
                         """, [runID, json], name: "rescore.decide")
                     let streakChanged = try !updated.isEmpty && decision.streak != run.int("streak")
+                    // the next window continues this one's streak: decide it again (enqueued with the new decision, so
+                    // neither is lost without the other); whatever order re-scores run in, the streaks converge
+                    if streakChanged { try Self.enqueueNext(m, after: w, queue: queue, on: c) }
                     guard !updated.isEmpty, case .fired(let actions, _) = decision else { return (e, [], streakChanged) }
                     let drifted = try c.query(
                         // the top-level drifted features, as a check names them (a tensor's components are its detail)
@@ -134,28 +138,24 @@ extension DriftTasks {
             }
         }
         let result = outcome.map { ($0.0, $0.1) }
-        let streakChanged = outcome?.2 ?? false
         if let (_, fired) = result { for a in fired { WorkerMetrics.recordActionFired(monitor: m.name, action: a) } }
         if result != nil { try? await client.withConnection { c in try PerformanceStore.markMatched(model: m.model, window: w, on: c) } }
-        // the next window continues this one's streak: decide it again now that the streak changed (whatever order the
-        // re-scores ran in, the streaks converge)
-        if streakChanged { try await enqueueRescore(m, of: TimeWindow(start: w.end, end: m.schedule.window(containing: w.end).end), after: w) }
         return result
     }
 
-    /// A re-score of `next` because the window before it (`after`) changed its streak; nothing when `next` was never scored.
-    func enqueueRescore(_ m: MonitorConfig, of next: TimeWindow, after w: TimeWindow) async throws {
-        let scored = try await client.withConnection { c in
+    /// A re-score of the window after `w`, because `w`'s streak changed; nothing when that window was never scored.
+    static func enqueueNext(_ m: MonitorConfig, after w: TimeWindow, queue: TaskQueue, on c: PGConnection) throws {
+        let next = TimeWindow(start: w.end, end: m.schedule.window(containing: w.end).end)
+        guard
             try !c.query(
                 "SELECT 1 FROM performance_windows WHERE monitor = $1 AND window_start = $2 AND window_end = $3", [m.name, next.start, next.end],
                 name: "rescore.next"
             ).isEmpty
-        }
-        guard scored else { return }
+        else { return }
         let args = Args(monitor: m.name, window_start: next.start, window_end: next.end, since: next.start)
-        let json = String(decoding: try Self.encoder.encode(args), as: UTF8.self)
-        let key = "\(Self.rescoreKind):\(m.name):\(PGTimeText.iso(next.start)):after:\(Int64((Date().timeIntervalSince1970 * 1e6).rounded()))"
-        _ = try await TaskQueue(client: client).enqueue([.init(kind: Self.rescoreKind, uniqueKey: key, args: json, priority: 2, maxAttempts: 3)])
+        let json = String(decoding: try encoder.encode(args), as: UTF8.self)
+        let key = "\(rescoreKind):\(m.name):\(PGTimeText.iso(next.start)):after:\(Int64((Date().timeIntervalSince1970 * 1e6).rounded()))"
+        _ = try queue.enqueue(.init(kind: rescoreKind, uniqueKey: key, args: json, priority: 2, maxAttempts: 3), on: c)
     }
 
     /// The end of the first window after `w` whose run fired within the cooldown after `w`'s end (nil: none). A check
@@ -164,7 +164,7 @@ extension DriftTasks {
         try c.query(
             """
             SELECT min(window_end) AS e FROM drift_runs
-             WHERE monitor = $1 AND window_start > $2 AND window_end < $3 AND decision->>'fired' = 'true'
+             WHERE monitor = $1 AND window_start > $2 AND window_start < $3 AND window_end < $3 AND decision->>'fired' = 'true'
             """, [m.name, w.start, w.end.addingTimeInterval(m.policy.cooldown.seconds)], name: "rescore.later_firing"
         ).first.flatMap { try $0.optionalDate("e") }
     }

@@ -5,8 +5,8 @@ import Foundation
 /// the metric is computed on each chunk, and the band is mean ± 3σ of those chunk values (numpy `nanmean` and
 /// `nanstd`, ddof 0, undefined chunks skipped). NannyML then judges chunks of that same size; a monitor's windows
 /// hold however many labels (or predictions) they hold, so `band(rows:)` widens or narrows σ by √(chunk / rows) —
-/// the standard error of a mean-like metric scales with 1/√n — and equals NannyML's band when `rows` is the chunk
-/// size. Metrics bounded to [0, 1] (accuracy, precision, recall, F1, ROC AUC, Brier, ECE) have the band clipped to
+/// the standard error of a mean-like metric scales with 1/√n — for windows smaller than a chunk, and equals NannyML's
+/// band from one chunk's rows on (a larger window does not make the reference's own spread smaller). Metrics bounded to [0, 1] (accuracy, precision, recall, F1, ROC AUC, Brier, ECE) have the band clipped to
 /// [0, 1], as NannyML clips them; the others at 0 below (log loss, MAE, RMSE, MAPE) or not at all (R²).
 public struct PerformanceBand: Sendable, Equatable {
     public var metric: PerformanceMetric
@@ -33,7 +33,8 @@ public struct PerformanceBand: Sendable, Equatable {
     /// or no rows.
     public func band(rows: Int) -> CBPEThresholds {
         guard chunks >= Self.minimumChunks, rows > 0, mean.isFinite, std.isFinite else { return CBPEThresholds(lower: nil, upper: nil) }
-        let sigma = std * (Double(chunkSize) / Double(rows)).squareRoot()
+        // never narrower than NannyML's band: more rows than a chunk do not make the reference's spread smaller
+        let sigma = std * Swift.max(1, Double(chunkSize) / Double(rows)).squareRoot()
         var lower = mean - 3 * sigma
         var upper = mean + 3 * sigma
         switch metric {

@@ -300,9 +300,10 @@ public enum Migrations {
                 );
                 -- When a label first joined a captured request (a window's scoring); NULL: not yet. Serves
                 -- drift_labels_unmatched: WHERE model = $1 AND matched_at IS NULL AND received_at < $2
-                -- Labels stored before this migration count as matched: no window will join them again.
-                ALTER TABLE {{schema}}.ground_truth ADD COLUMN matched_at timestamptz;
-                UPDATE {{schema}}.ground_truth SET matched_at = received_at;
+                -- Labels stored before this migration count as matched (at the migration's time): not counted as unmatched.
+                -- A default of now() is stored once in the catalog (no table rewrite); new rows get NULL after the DROP.
+                ALTER TABLE {{schema}}.ground_truth ADD COLUMN matched_at timestamptz DEFAULT now();
+                ALTER TABLE {{schema}}.ground_truth ALTER COLUMN matched_at DROP DEFAULT;
                 CREATE INDEX ground_truth_unmatched ON {{schema}}.ground_truth (model, received_at) WHERE matched_at IS NULL;
                 """)
     ]
